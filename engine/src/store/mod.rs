@@ -1,0 +1,20 @@
+//! The event store: one global, gap-free log behind the [`EventStore`] trait, with a
+//! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
+//! in-memory [`plan`] of a batch.
+
+pub mod error;
+pub mod model;
+pub mod plan;
+pub mod postgres;
+pub mod sqlite;
+pub mod traits;
+pub mod writer;
+
+pub use error::StoreError;
+pub use model::{
+    AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, IdempotencyRecord,
+    IdempotencyWrite, NewEvent, RecordedEvent, StreamWrite,
+};
+pub use postgres::PgEventStore;
+pub use sqlite::SqliteEventStore;
+pub use traits::{connect, EventStore};

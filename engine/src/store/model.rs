@@ -1,0 +1,132 @@
+//! The shapes that go in and out of the log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Who and what caused an event (stored with every event, see EVENTS.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMetadata {
+    pub actor: String,
+    pub correlation_id: String,
+    pub causation_id: String,
+    pub traceparent: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// An event about to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The events one command appends to one stream, guarded by the version it read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamWrite {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The stream version the decision was made on (0 for a new stream).
+    pub expected_version: u64,
+    pub events: Vec<NewEvent>,
+}
+
+/// The idempotency record a command stores with its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyWrite {
+    pub key: String,
+    /// A digest of the request (method, path, body): the same key with another request is a conflict.
+    pub fingerprint: String,
+    /// The HTTP status the first answer had.
+    pub status: u16,
+    /// The first answer's body, without `position` (filled in on replay).
+    pub body: Value,
+}
+
+/// An idempotency record as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: Value,
+    pub position: i64,
+}
+
+/// Everything one command appends, atomically: events on one or more streams, the
+/// idempotency record and (implicitly) one outbox row per event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppendRequest {
+    pub writes: Vec<StreamWrite>,
+    pub metadata: EventMetadata,
+    pub idempotency: Option<IdempotencyWrite>,
+}
+
+impl AppendRequest {
+    /// How many events the request appends.
+    pub fn event_count(&self) -> usize {
+        self.writes.iter().map(|w| w.events.len()).sum()
+    }
+}
+
+/// An event as stored in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    pub id: Uuid,
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: i32,
+    pub recorded_at: DateTime<Utc>,
+    pub data: Value,
+    pub metadata: EventMetadata,
+    /// Hex SHA-256 chained to the previous event of the same stream.
+    #[serde(skip)]
+    pub hash: String,
+}
+
+/// What an accepted append produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    pub events: Vec<RecordedEvent>,
+}
+
+impl Committed {
+    /// Global position of the last appended event (0 when the request appended none).
+    pub fn last_position(&self) -> i64 {
+        self.events.last().map_or(0, |e| e.position)
+    }
+}
+
+/// The result of an append.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppendOutcome {
+    Committed(Committed),
+    /// The idempotency key was seen before with the same request: here is the first answer.
+    Duplicate(IdempotencyRecord),
+}
+
+/// Filters for reading the global log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    pub aggregate_type: Option<String>,
+    pub aggregate_id: Option<String>,
+    pub event_type: Option<String>,
+}
+
+impl EventFilter {
+    /// True when `event` passes every set filter.
+    pub fn matches(&self, event: &RecordedEvent) -> bool {
+        self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
+            && self.aggregate_id.as_ref().is_none_or(|i| *i == event.aggregate_id)
+            && self.event_type.as_ref().is_none_or(|t| *t == event.event_type)
+    }
+}

@@ -1,0 +1,306 @@
+//! The SQLite event store, the embedded default.
+//!
+//! SQLite admits one writer at a time; every batch of the [`Writer`] runs in a
+//! `BEGIN IMMEDIATE` transaction on a dedicated one-connection pool, so positions are
+//! assigned and committed strictly in order. Readers use a separate pool (WAL mode).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use tokio::sync::watch;
+
+use super::model::{AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent};
+use super::plan::{self, BatchPlan, BatchState, StreamHead};
+use super::writer::{advance, BatchBackend, Writer};
+use super::{EventStore, StoreError};
+
+const COLUMNS: &str = "position, id, aggregate_type, aggregate_id, sequence, event_type, \
+                       schema_version, recorded_at, data, metadata, hash";
+
+/// SQLite-backed [`EventStore`].
+pub struct SqliteEventStore {
+    pool: SqlitePool,
+    writer: Writer,
+    head: Arc<watch::Sender<i64>>,
+}
+
+impl SqliteEventStore {
+    /// Opens (creating if missing) the database file named by `url`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30));
+        let writes = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .connect_with(options)
+            .await?;
+        let head = Arc::new(watch::channel(0).0);
+        let writer = Writer::spawn(Arc::new(SqliteBackend { pool: writes }), Arc::clone(&head), 512);
+        Ok(Self { pool, writer, head })
+    }
+
+    /// The read pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+#[async_trait]
+impl BatchBackend for SqliteBackend {
+    async fn write_batch(&self, requests: &[AppendRequest]) -> Result<BatchPlan, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head: i64 = sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let (streams, keys) = plan::touched(requests);
+        let mut state = BatchState { head, ..BatchState::default() };
+        for key in streams {
+            if let Some(head) = read_stream_head(&mut tx, &key).await? {
+                state.streams.insert(key, head);
+            }
+        }
+        for key in keys {
+            if let Some(record) = read_idempotency(&mut tx, &key).await? {
+                state.idempotency.insert(key, record);
+            }
+        }
+        let plan = plan::plan(requests, state);
+        write_plan(&mut tx, &plan).await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+}
+
+async fn read_stream_head(
+    conn: &mut SqliteConnection,
+    (aggregate_type, aggregate_id): &plan::StreamKey,
+) -> Result<Option<StreamHead>, StoreError> {
+    let row = sqlx::query(
+        "SELECT version, last_hash FROM cg_streams WHERE aggregate_type = $1 AND aggregate_id = $2",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        let version: i64 = r.try_get(0)?;
+        Ok(StreamHead { version: version as u64, last_hash: r.try_get(1)? })
+    })
+    .transpose()
+}
+
+async fn read_idempotency(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let row = sqlx::query(
+        "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(idempotency_row).transpose()
+}
+
+fn idempotency_row(r: &SqliteRow) -> Result<IdempotencyRecord, StoreError> {
+    let status: i64 = r.try_get(2)?;
+    let body: String = r.try_get(3)?;
+    Ok(IdempotencyRecord {
+        key: r.try_get(0)?,
+        fingerprint: r.try_get(1)?,
+        status: u16::try_from(status).unwrap_or(200),
+        body: serde_json::from_str(&body)?,
+        position: r.try_get(4)?,
+    })
+}
+
+async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(), StoreError> {
+    for e in &plan.events {
+        sqlx::query(
+            "INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, \
+             event_type, schema_version, recorded_at, data, metadata, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.position)
+        .bind(e.id.to_string())
+        .bind(&e.aggregate_type)
+        .bind(&e.aggregate_id)
+        .bind(e.sequence)
+        .bind(&e.event_type)
+        .bind(e.schema_version)
+        .bind(format_time(e.recorded_at))
+        .bind(e.data.to_string())
+        .bind(serde_json::to_string(&e.metadata)?)
+        .bind(&e.hash)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("INSERT INTO cg_outbox (position) VALUES ($1)")
+            .bind(e.position)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for ((aggregate_type, aggregate_id), head) in &plan.streams {
+        sqlx::query(
+            "INSERT INTO cg_streams (aggregate_type, aggregate_id, version, last_hash) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (aggregate_type, aggregate_id) \
+             DO UPDATE SET version = excluded.version, last_hash = excluded.last_hash",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(head.version as i64)
+        .bind(&head.last_hash)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for r in &plan.idempotency {
+        sqlx::query(
+            "INSERT INTO cg_idempotency (key, fingerprint, status, body, position) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&r.key)
+        .bind(&r.fingerprint)
+        .bind(i64::from(r.status))
+        .bind(r.body.to_string())
+        .bind(r.position)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE cg_log_head SET position = $1 WHERE id = 1")
+        .bind(plan.new_head)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Times are stored as RFC 3339 text with microseconds, which sorts chronologically.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn event_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let id: String = r.try_get(1)?;
+    let recorded_at: String = r.try_get(7)?;
+    let data: String = r.try_get(8)?;
+    let metadata: String = r.try_get(9)?;
+    Ok(RecordedEvent {
+        position: r.try_get(0)?,
+        id: id.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        aggregate_type: r.try_get(2)?,
+        aggregate_id: r.try_get(3)?,
+        sequence: r.try_get(4)?,
+        event_type: r.try_get(5)?,
+        schema_version: r.try_get(6)?,
+        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            .with_timezone(&Utc),
+        data: serde_json::from_str(&data)?,
+        metadata: serde_json::from_str(&metadata)?,
+        hash: r.try_get(10)?,
+    })
+}
+
+#[async_trait]
+impl EventStore for SqliteEventStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        advance(&self.head, self.head().await?);
+        Ok(())
+    }
+
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        self.writer.append(request).await
+    }
+
+    async fn read_all(
+        &self,
+        after: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cg_events WHERE position > $1 \
+             AND ($2 IS NULL OR aggregate_type = $2) \
+             AND ($3 IS NULL OR aggregate_id = $3) \
+             AND ($4 IS NULL OR event_type = $4) \
+             ORDER BY position LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(filter.aggregate_type.as_deref())
+            .bind(filter.aggregate_id.as_deref())
+            .bind(filter.event_type.as_deref())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        up_to_position: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+             AND position <= $3 ORDER BY sequence"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(up_to_position.unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_idempotency(&mut conn, key).await
+    }
+
+    fn watch_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
+        )
+        .bind(format_time(at))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

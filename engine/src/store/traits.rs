@@ -1,0 +1,68 @@
+//! The one trait both backends implement, and [`connect`] that picks a backend by URL.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use super::model::{AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent};
+use super::{PgEventStore, SqliteEventStore, StoreError};
+
+/// The event store: an append-only, gap-free global log of per-aggregate streams.
+///
+/// Positions start at 1 and grow by exactly one per event in commit order, so a reader
+/// that has seen position N never later finds an event below N (see docs/architecture.md).
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Which backend this is (`postgres` or `sqlite`).
+    fn backend(&self) -> &'static str;
+
+    /// Applies the store's migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Appends the events of one command, its idempotency record and outbox rows atomically.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Events with `position > after`, in position order, at most `limit`.
+    async fn read_all(
+        &self,
+        after: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// One stream's events in sequence order, optionally only those at or before a position.
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        up_to_position: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The position of the last committed event (0 for an empty log).
+    async fn head(&self) -> Result<i64, StoreError>;
+
+    /// The idempotency record stored under `key`, if any.
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// The last committed position as this process knows it; changes after every commit
+    /// (of this process, and of others where the backend can tell).
+    fn watch_head(&self) -> watch::Receiver<i64>;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The last position whose time is at or before `at`, for time travel by time.
+    async fn position_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError>;
+}
+
+/// Opens the store named by `url` (`postgres://…`, `postgresql://…` or `sqlite:…`).
+pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn EventStore>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgEventStore::connect(url, max_connections).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteEventStore::connect(url, max_connections).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}
