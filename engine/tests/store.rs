@@ -68,23 +68,50 @@ async fn round_trip(store: Arc<dyn EventStore>) {
     let sent = req.writes[0].events.clone();
     assert_eq!(append_ok(&*store, req).await, 3);
     assert_eq!(append_ok(&*store, request("b", 0, 1)).await, 4);
-    let all = store.read_all(0, 100, &EventFilter::default()).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    let all = store
+        .read_all(0, 100, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     let a = store.read_stream("test", "a", None).await.unwrap();
-    assert_eq!(a.iter().map(|e| e.sequence).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        a.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     for (stored, sent) in a.iter().zip(&sent) {
         assert_eq!(stored.id, sent.id);
         assert_eq!(stored.data, sent.data);
         assert_eq!(stored.metadata.actor, "tester");
         assert_eq!(stored.metadata.traceparent.len(), 55);
-        assert!((stored.recorded_at - sent.recorded_at).num_microseconds().unwrap().abs() < 1);
+        assert!(
+            (stored.recorded_at - sent.recorded_at)
+                .num_microseconds()
+                .unwrap()
+                .abs()
+                < 1
+        );
     }
     // Hashes chain within a stream.
-    assert_eq!(a[1].hash, engine::store::plan::chain_hash(&a[0].hash, &a[1]));
-    assert_eq!(store.read_stream("test", "a", Some(2)).await.unwrap().len(), 2);
-    let filter = EventFilter { aggregate_id: Some("b".into()), ..Default::default() };
+    assert_eq!(
+        a[1].hash,
+        engine::store::plan::chain_hash(&a[0].hash, &a[1])
+    );
+    assert_eq!(
+        store.read_stream("test", "a", Some(2)).await.unwrap().len(),
+        2
+    );
+    let filter = EventFilter {
+        aggregate_id: Some("b".into()),
+        ..Default::default()
+    };
     assert_eq!(store.read_all(0, 100, &filter).await.unwrap().len(), 1);
-    assert_eq!(store.read_all(2, 1, &EventFilter::default()).await.unwrap()[0].position, 3);
+    assert_eq!(
+        store.read_all(2, 1, &EventFilter::default()).await.unwrap()[0].position,
+        3
+    );
     assert_eq!(store.head().await.unwrap(), 4);
     assert_eq!(*store.watch_head().borrow(), 4);
     let at = all[3].recorded_at;
@@ -96,14 +123,28 @@ async fn stale_version_is_a_conflict(store: Arc<dyn EventStore>) {
     append_ok(&*store, request("a", 0, 2)).await;
     let err = store.append(request("a", 1, 1)).await.unwrap_err();
     assert!(
-        matches!(err, StoreError::Conflict { expected: 1, actual: 2, .. }),
+        matches!(
+            err,
+            StoreError::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
         "unexpected {err:?}"
     );
     // A conflicting multi-stream request writes nothing at all.
     let mut both = request("b", 0, 1);
     both.writes.push(request("a", 0, 1).writes.remove(0));
-    assert!(matches!(store.append(both).await, Err(StoreError::Conflict { .. })));
-    assert!(store.read_stream("test", "b", None).await.unwrap().is_empty());
+    assert!(matches!(
+        store.append(both).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(store
+        .read_stream("test", "b", None)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(store.head().await.unwrap(), 2);
 }
 on_both_backends!(conflicts, super::stale_version_is_a_conflict);
@@ -132,8 +173,20 @@ async fn idempotency_is_atomic_with_the_events(store: Arc<dyn EventStore>) {
         store.append(keyed("c", "f2")).await,
         Err(StoreError::IdempotencyMismatch { .. })
     ));
-    assert_eq!(store.head().await.unwrap(), 1, "neither repeat appended anything");
-    assert_eq!(store.idempotency("key-1").await.unwrap().unwrap().fingerprint, "f1");
+    assert_eq!(
+        store.head().await.unwrap(),
+        1,
+        "neither repeat appended anything"
+    );
+    assert_eq!(
+        store
+            .idempotency("key-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .fingerprint,
+        "f1"
+    );
     assert!(store.idempotency("nope").await.unwrap().is_none());
 }
 on_both_backends!(idempotency, super::idempotency_is_atomic_with_the_events);
@@ -150,7 +203,10 @@ async fn tail_while_writing(store: Arc<dyn EventStore>) {
             let mut seen = Vec::new();
             let mut after = 0;
             while after < total {
-                let batch = store.read_all(after, 7, &EventFilter::default()).await.unwrap();
+                let batch = store
+                    .read_all(after, 7, &EventFilter::default())
+                    .await
+                    .unwrap();
                 for e in &batch {
                     seen.push(e.position);
                     after = e.position;
@@ -168,7 +224,11 @@ async fn tail_while_writing(store: Arc<dyn EventStore>) {
             tokio::spawn(async move {
                 for i in 0..PER_WRITER {
                     // Half the writers share a stream to force conflicts and retries.
-                    let stream = if w % 2 == 0 { "shared".to_owned() } else { format!("w{w}-{i}") };
+                    let stream = if w % 2 == 0 {
+                        "shared".to_owned()
+                    } else {
+                        format!("w{w}-{i}")
+                    };
                     append_with_retry(&*store, &stream).await;
                 }
             })
@@ -193,7 +253,11 @@ async fn concurrent_writers(store: Arc<dyn EventStore>) {
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for i in 0..EACH {
-                    let stream = if i % 2 == 0 { "hot".to_owned() } else { format!("s{t}") };
+                    let stream = if i % 2 == 0 {
+                        "hot".to_owned()
+                    } else {
+                        format!("s{t}")
+                    };
                     acked.push(append_with_retry(&*store, &stream).await);
                 }
                 acked
@@ -204,17 +268,34 @@ async fn concurrent_writers(store: Arc<dyn EventStore>) {
     for t in tasks {
         acked.extend(t.await.unwrap());
     }
-    let all = store.read_all(0, 100_000, &EventFilter::default()).await.unwrap();
+    let all = store
+        .read_all(0, 100_000, &EventFilter::default())
+        .await
+        .unwrap();
     let n = (TASKS * EACH) as i64;
-    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=n).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        (1..=n).collect::<Vec<_>>()
+    );
     acked.sort_unstable();
-    assert_eq!(acked, (1..=n).collect::<Vec<_>>(), "every acknowledged position is distinct");
+    assert_eq!(
+        acked,
+        (1..=n).collect::<Vec<_>>(),
+        "every acknowledged position is distinct"
+    );
     let mut per_stream: HashMap<&str, Vec<i64>> = HashMap::new();
     for e in &all {
-        per_stream.entry(&e.aggregate_id).or_default().push(e.sequence);
+        per_stream
+            .entry(&e.aggregate_id)
+            .or_default()
+            .push(e.sequence);
     }
     for (stream, seqs) in per_stream {
-        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "stream {stream}");
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "stream {stream}"
+        );
     }
 }
 on_both_backends!(concurrency, super::concurrent_writers);
@@ -228,7 +309,11 @@ async fn two_writers_share_one_postgres_log(pool: sqlx::PgPool) {
     let mut watch = second.watch_head();
     let tasks: Vec<_> = (0..16)
         .map(|t| {
-            let store = if t % 2 == 0 { Arc::clone(&first) } else { Arc::clone(&second) };
+            let store = if t % 2 == 0 {
+                Arc::clone(&first)
+            } else {
+                Arc::clone(&second)
+            };
             tokio::spawn(async move {
                 for _ in 0..25 {
                     append_with_retry(&*store, "shared").await;
@@ -239,13 +324,22 @@ async fn two_writers_share_one_postgres_log(pool: sqlx::PgPool) {
     for t in tasks {
         t.await.unwrap();
     }
-    let all = first.read_all(0, 10_000, &EventFilter::default()).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=400).collect::<Vec<_>>());
-    // The second process learns the head through LISTEN/NOTIFY or its own commits.
-    tokio::time::timeout(std::time::Duration::from_secs(5), watch.wait_for(|h| *h == 400))
+    let all = first
+        .read_all(0, 10_000, &EventFilter::default())
         .await
-        .expect("head notification")
         .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        (1..=400).collect::<Vec<_>>()
+    );
+    // The second process learns the head through LISTEN/NOTIFY or its own commits.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        watch.wait_for(|h| *h == 400),
+    )
+    .await
+    .expect("head notification")
+    .unwrap();
 }
 
 /// One outbox row per event, written with it.

@@ -125,8 +125,16 @@ pub struct EventFilter {
 impl EventFilter {
     /// True when `event` passes every set filter.
     pub fn matches(&self, event: &RecordedEvent) -> bool {
-        self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
-            && self.aggregate_id.as_ref().is_none_or(|i| *i == event.aggregate_id)
-            && self.event_type.as_ref().is_none_or(|t| *t == event.event_type)
+        self.aggregate_type
+            .as_ref()
+            .is_none_or(|t| *t == event.aggregate_type)
+            && self
+                .aggregate_id
+                .as_ref()
+                .is_none_or(|i| *i == event.aggregate_id)
+            && self
+                .event_type
+                .as_ref()
+                .is_none_or(|t| *t == event.event_type)
     }
 }

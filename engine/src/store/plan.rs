@@ -64,7 +64,10 @@ pub fn touched(requests: &[AppendRequest]) -> (Vec<StreamKey>, Vec<String>) {
 
 /// Plans a batch against the state read under the lock.
 pub fn plan(requests: &[AppendRequest], mut state: BatchState) -> BatchPlan {
-    let mut plan = BatchPlan { new_head: state.head, ..BatchPlan::default() };
+    let mut plan = BatchPlan {
+        new_head: state.head,
+        ..BatchPlan::default()
+    };
     let mut touched_streams: HashMap<StreamKey, StreamHead> = HashMap::new();
     for request in requests {
         let outcome = plan_one(request, &mut state, &mut plan, &mut touched_streams);
@@ -86,7 +89,9 @@ fn plan_one(
             return if existing.fingerprint == idem.fingerprint {
                 Ok(AppendOutcome::Duplicate(existing.clone()))
             } else {
-                Err(StoreError::IdempotencyMismatch { key: idem.key.clone() })
+                Err(StoreError::IdempotencyMismatch {
+                    key: idem.key.clone(),
+                })
             };
         }
     }
@@ -203,25 +208,44 @@ mod tests {
 
     #[test]
     fn positions_are_consecutive_and_sequences_follow_the_stream() {
-        let state = BatchState { head: 10, ..Default::default() };
+        let state = BatchState {
+            head: 10,
+            ..Default::default()
+        };
         let plan = plan(&[request("a", 0, 2, None), request("b", 0, 1, None)], state);
         let positions: Vec<i64> = plan.events.iter().map(|e| e.position).collect();
         assert_eq!(positions, vec![11, 12, 13]);
         let sequences: Vec<i64> = plan.events.iter().map(|e| e.sequence).collect();
         assert_eq!(sequences, vec![1, 2, 1]);
         assert_eq!(plan.new_head, 13);
-        assert_eq!(plan.events[1].hash, chain_hash(&plan.events[0].hash, &plan.events[1]));
+        assert_eq!(
+            plan.events[1].hash,
+            chain_hash(&plan.events[0].hash, &plan.events[1])
+        );
     }
 
     #[test]
     fn a_conflicting_request_takes_no_position() {
-        let state = BatchState { head: 0, ..Default::default() };
+        let state = BatchState {
+            head: 0,
+            ..Default::default()
+        };
         let plan = plan(
-            &[request("a", 0, 1, None), request("a", 0, 1, None), request("a", 1, 1, None)],
+            &[
+                request("a", 0, 1, None),
+                request("a", 0, 1, None),
+                request("a", 1, 1, None),
+            ],
             state,
         );
-        assert!(matches!(plan.outcomes[1], Err(StoreError::Conflict { actual: 1, .. })));
-        assert_eq!(plan.events.iter().map(|e| e.position).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(matches!(
+            plan.outcomes[1],
+            Err(StoreError::Conflict { actual: 1, .. })
+        ));
+        assert_eq!(
+            plan.events.iter().map(|e| e.position).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(plan.events[1].sequence, 2);
     }
 
@@ -231,11 +255,18 @@ mod tests {
         let mut other = request("c", 0, 1, Some("k"));
         other.idempotency.as_mut().unwrap().fingerprint = "g".into();
         let plan = plan(
-            &[request("a", 0, 1, Some("k")), request("b", 0, 1, Some("k")), other],
+            &[
+                request("a", 0, 1, Some("k")),
+                request("b", 0, 1, Some("k")),
+                other,
+            ],
             state,
         );
         assert!(matches!(&plan.outcomes[1], Ok(AppendOutcome::Duplicate(r)) if r.position == 1));
-        assert!(matches!(plan.outcomes[2], Err(StoreError::IdempotencyMismatch { .. })));
+        assert!(matches!(
+            plan.outcomes[2],
+            Err(StoreError::IdempotencyMismatch { .. })
+        ));
         assert_eq!(plan.events.len(), 1);
         assert_eq!(plan.idempotency.len(), 1);
     }

@@ -90,8 +90,10 @@ async fn read_streams(
     tx: &mut sqlx::PgConnection,
     streams: &[plan::StreamKey],
 ) -> Result<HashMap<plan::StreamKey, StreamHead>, StoreError> {
-    let (types, ids): (Vec<&str>, Vec<&str>) =
-        streams.iter().map(|(t, i)| (t.as_str(), i.as_str())).unzip();
+    let (types, ids): (Vec<&str>, Vec<&str>) = streams
+        .iter()
+        .map(|(t, i)| (t.as_str(), i.as_str()))
+        .unzip();
     let rows = sqlx::query(
         "SELECT s.aggregate_type, s.aggregate_id, s.version, s.last_hash FROM cg_streams s \
          JOIN UNNEST($1::text[], $2::text[]) AS k(t, i) \
@@ -105,7 +107,13 @@ async fn read_streams(
         .map(|r| {
             let key = (r.try_get(0)?, r.try_get(1)?);
             let version: i64 = r.try_get(2)?;
-            Ok((key, StreamHead { version: version as u64, last_hash: r.try_get(3)? }))
+            Ok((
+                key,
+                StreamHead {
+                    version: version as u64,
+                    last_hash: r.try_get(3)?,
+                },
+            ))
         })
         .collect()
 }
@@ -123,7 +131,9 @@ async fn read_idempotency(
     .bind(keys)
     .fetch_all(&mut *tx)
     .await?;
-    rows.iter().map(|r| idempotency_row(r).map(|rec| (rec.key.clone(), rec))).collect()
+    rows.iter()
+        .map(|r| idempotency_row(r).map(|rec| (rec.key.clone(), rec)))
+        .collect()
 }
 
 fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
@@ -141,10 +151,15 @@ fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
 /// one statement (data-modifying CTEs), then notifies listeners on commit.
 async fn write_plan(tx: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), StoreError> {
     let ev = &plan.events;
-    let metadata: Vec<serde_json::Value> =
-        ev.iter().map(|e| serde_json::to_value(&e.metadata)).collect::<Result<_, _>>()?;
-    let (stream_types, stream_ids): (Vec<&str>, Vec<&str>) =
-        plan.streams.iter().map(|((t, i), _)| (t.as_str(), i.as_str())).unzip();
+    let metadata: Vec<serde_json::Value> = ev
+        .iter()
+        .map(|e| serde_json::to_value(&e.metadata))
+        .collect::<Result<_, _>>()?;
+    let (stream_types, stream_ids): (Vec<&str>, Vec<&str>) = plan
+        .streams
+        .iter()
+        .map(|((t, i), _)| (t.as_str(), i.as_str()))
+        .unzip();
     let idem = &plan.idempotency;
     sqlx::query(
         "WITH e AS (
@@ -169,21 +184,47 @@ async fn write_plan(tx: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(),
     )
     .bind(ev.iter().map(|e| e.position).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.id).collect::<Vec<Uuid>>())
-    .bind(ev.iter().map(|e| e.aggregate_type.as_str()).collect::<Vec<_>>())
-    .bind(ev.iter().map(|e| e.aggregate_id.as_str()).collect::<Vec<_>>())
+    .bind(
+        ev.iter()
+            .map(|e| e.aggregate_type.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        ev.iter()
+            .map(|e| e.aggregate_id.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(ev.iter().map(|e| e.sequence).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.schema_version).collect::<Vec<_>>())
-    .bind(ev.iter().map(|e| e.recorded_at).collect::<Vec<DateTime<Utc>>>())
+    .bind(
+        ev.iter()
+            .map(|e| e.recorded_at)
+            .collect::<Vec<DateTime<Utc>>>(),
+    )
     .bind(ev.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
     .bind(metadata)
     .bind(ev.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
     .bind(stream_types)
     .bind(stream_ids)
-    .bind(plan.streams.iter().map(|(_, h)| h.version as i64).collect::<Vec<_>>())
-    .bind(plan.streams.iter().map(|(_, h)| h.last_hash.as_str()).collect::<Vec<_>>())
+    .bind(
+        plan.streams
+            .iter()
+            .map(|(_, h)| h.version as i64)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        plan.streams
+            .iter()
+            .map(|(_, h)| h.last_hash.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(idem.iter().map(|r| r.key.as_str()).collect::<Vec<_>>())
-    .bind(idem.iter().map(|r| r.fingerprint.as_str()).collect::<Vec<_>>())
+    .bind(
+        idem.iter()
+            .map(|r| r.fingerprint.as_str())
+            .collect::<Vec<_>>(),
+    )
     .bind(idem.iter().map(|r| i32::from(r.status)).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.position).collect::<Vec<_>>())
@@ -299,9 +340,11 @@ impl EventStore for PgEventStore {
     }
 
     async fn head(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

@@ -46,7 +46,11 @@ impl SqliteEventStore {
             .connect_with(options)
             .await?;
         let head = Arc::new(watch::channel(0).0);
-        let writer = Writer::spawn(Arc::new(SqliteBackend { pool: writes }), Arc::clone(&head), 512);
+        let writer = Writer::spawn(
+            Arc::new(SqliteBackend { pool: writes }),
+            Arc::clone(&head),
+            512,
+        );
         Ok(Self { pool, writer, head })
     }
 
@@ -68,7 +72,10 @@ impl BatchBackend for SqliteBackend {
             .fetch_one(&mut *tx)
             .await?;
         let (streams, keys) = plan::touched(requests);
-        let mut state = BatchState { head, ..BatchState::default() };
+        let mut state = BatchState {
+            head,
+            ..BatchState::default()
+        };
         for key in streams {
             if let Some(head) = read_stream_head(&mut tx, &key).await? {
                 state.streams.insert(key, head);
@@ -99,7 +106,10 @@ async fn read_stream_head(
     .await?;
     row.map(|r| {
         let version: i64 = r.try_get(0)?;
-        Ok(StreamHead { version: version as u64, last_hash: r.try_get(1)? })
+        Ok(StreamHead {
+            version: version as u64,
+            last_hash: r.try_get(1)?,
+        })
     })
     .transpose()
 }
@@ -276,9 +286,11 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn head(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {

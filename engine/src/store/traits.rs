@@ -61,7 +61,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn EventSto
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PgEventStore::connect(url, max_connections).await?))
     } else if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteEventStore::connect(url, max_connections).await?))
+        Ok(Arc::new(
+            SqliteEventStore::connect(url, max_connections).await?,
+        ))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

@@ -44,7 +44,10 @@ impl Writer {
     /// Appends one request, waiting for its commit.
     pub async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.send((request, reply)).await.map_err(|_| StoreError::WriterStopped)?;
+        self.queue
+            .send((request, reply))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 }
@@ -96,4 +99,3 @@ pub fn advance(head: &watch::Sender<i64>, position: i64) {
         moved
     });
 }
-

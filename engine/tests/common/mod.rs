@@ -11,7 +11,9 @@ use engine::store::{EventStore, PgEventStore, SqliteEventStore};
 pub async fn sqlite_store() -> (Arc<dyn EventStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("events.db").display());
-    let store = SqliteEventStore::connect(&url, 8).await.expect("open sqlite");
+    let store = SqliteEventStore::connect(&url, 8)
+        .await
+        .expect("open sqlite");
     store.migrate().await.expect("migrate sqlite");
     (Arc::new(store), dir)
 }

@@ -1,0 +1,19 @@
+//! One-shot administrative commands.
+
+use engine::store;
+use projections::ReadDb;
+
+use crate::settings::Settings;
+use crate::startup::StartupError;
+
+/// Applies the event-store and read-model migrations.
+pub async fn migrate(settings: &Settings) -> Result<(), StartupError> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| StartupError::DataDir(settings.data_dir.clone(), e))?;
+    }
+    store::connect(&url, 2).await?.migrate().await?;
+    ReadDb::connect(&url, 2).await?.migrate().await?;
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! The `clustergenie` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::Settings;
+
+/// ClusterGenie: an event-sourced orchestration engine for cloud clusters.
+#[derive(Debug, Parser)]
+#[command(name = "clustergenie", version, about)]
+pub struct Cli {
+    /// Settings file (TOML); `clustergenie.toml` in the working directory if present.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API, projections and (unless --no-workers) the job executor.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Measure the engine against baselines (see docs/benchmarks.md).
+    Bench(BenchArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `postgres://…` or `sqlite:…` (default: embedded SQLite under --data-dir).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded SQLite database.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `serve` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Run the API alone, without the job executor.
+    #[arg(long)]
+    pub no_workers: bool,
+    /// Simulated provider time per job, in milliseconds.
+    #[arg(long)]
+    pub sim_delay_ms: Option<u64>,
+}
+
+/// `bench` flags.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// What to measure.
+    #[arg(value_enum, default_value = "append")]
+    pub what: BenchKind,
+    /// PostgreSQL to measure on (a scratch schema is created and dropped).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Client counts to measure at.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub clients: Vec<usize>,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+}
+
+/// Benchmarks.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BenchKind {
+    /// Single-event commands: this engine vs cqrs-es + postgres-es vs a raw insert.
+    Append,
+}
+
+impl DatabaseArgs {
+    /// Applies the flags over loaded settings.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(url) = &self.database_url {
+            settings.database_url = Some(url.clone());
+        }
+        if let Some(dir) = &self.data_dir {
+            settings.data_dir = dir.clone();
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Applies the flags over loaded settings.
+    pub fn apply(&self, settings: &mut Settings) {
+        self.database.apply(settings);
+        if let Some(listen) = self.listen {
+            settings.listen = listen;
+        }
+        if self.no_workers {
+            settings.workers = false;
+        }
+        if let Some(ms) = self.sim_delay_ms {
+            settings.sim_delay_ms = ms;
+        }
+    }
+}

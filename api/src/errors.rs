@@ -1,0 +1,200 @@
+//! The API's one error type and the single `recover` that renders every rejection as
+//! `application/problem+json` (RFC 9457) and logs the whole cause chain.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+
+use engine::commands::{CommandError, CommandErrorKind};
+use projections::ProjectionError;
+use serde::Serialize;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::{Rejection, Reply};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        errors: BTreeMap<String, String>,
+    },
+    #[error("{detail}")]
+    Validation {
+        detail: String,
+        errors: BTreeMap<String, String>,
+    },
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("the read models did not reach position {0} in time")]
+    NotCaughtUp(i64),
+    #[error("read side failure")]
+    Projection(#[source] ProjectionError),
+    #[error("event store failure")]
+    Store(#[from] engine::store::StoreError),
+}
+
+impl warp::reject::Reject for ApiError {}
+
+impl From<ProjectionError> for ApiError {
+    fn from(error: ProjectionError) -> Self {
+        match error {
+            ProjectionError::Timeout(_, position) => Self::NotCaughtUp(position),
+            other => Self::Projection(other),
+        }
+    }
+}
+
+impl ApiError {
+    /// A 400 for malformed input naming one field.
+    pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let errors = BTreeMap::from([(field.into(), message.clone())]);
+        Self::BadRequest {
+            detail: message,
+            errors,
+        }
+    }
+
+    /// A 422 for a value that breaks a rule, naming one field.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let errors = BTreeMap::from([(field.into(), message.clone())]);
+        Self::Validation {
+            detail: message,
+            errors,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Command(e) => match e.kind() {
+                CommandErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                CommandErrorKind::NotFound => StatusCode::NOT_FOUND,
+                CommandErrorKind::Conflict | CommandErrorKind::IdempotencyMismatch => {
+                    StatusCode::CONFLICT
+                }
+                CommandErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+                CommandErrorKind::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+                CommandErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                CommandErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::NotCaughtUp(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Projection(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn errors(&self) -> Option<BTreeMap<String, String>> {
+        match self {
+            Self::BadRequest { errors, .. } | Self::Validation { errors, .. } => {
+                Some(errors.clone())
+            }
+            Self::Command(e) => {
+                let fields = e.fields();
+                (!fields.is_empty())
+                    .then(|| fields.into_iter().map(|(f, m)| (f.to_owned(), m)).collect())
+            }
+            _ => None,
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            "an internal error occurred; it has been logged".to_owned()
+        } else {
+            self.to_string()
+        };
+        Problem::new(status, detail, self.errors())
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, String>>,
+}
+
+impl Problem {
+    /// A problem for `status`.
+    pub fn new(
+        status: StatusCode,
+        detail: String,
+        errors: Option<BTreeMap<String, String>>,
+    ) -> Self {
+        let title = status.canonical_reason().unwrap_or("Error").to_owned();
+        let slug = title.to_lowercase().replace(' ', "-");
+        Self {
+            kind: format!("urn:clustergenie:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+
+    /// Renders as `application/problem+json`.
+    pub fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = warp::reply::with_status(body, status).into_response();
+        response.headers_mut().insert(
+            warp::http::header::CONTENT_TYPE,
+            warp::http::HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                warp::http::header::RETRY_AFTER,
+                warp::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
+    }
+}
+
+/// The one place rejections become responses.
+pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    let problem = if let Some(error) = rejection.find::<ApiError>() {
+        let chain = projections::runtime::error_chain(error);
+        if error.status().is_server_error() {
+            tracing::error!(error = %chain, status = error.status().as_u16(), "request failed");
+        } else {
+            tracing::debug!(error = %chain, status = error.status().as_u16(), "request rejected");
+        }
+        error.problem()
+    } else if rejection.is_not_found() {
+        Problem::new(StatusCode::NOT_FOUND, "no such resource".into(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::PayloadTooLarge>() {
+        Problem::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::UnsupportedMediaType>() {
+        Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::MethodNotAllowed>() {
+        Problem::new(StatusCode::METHOD_NOT_ALLOWED, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::LengthRequired>() {
+        Problem::new(StatusCode::LENGTH_REQUIRED, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidHeader>() {
+        Problem::new(StatusCode::BAD_REQUEST, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
+        Problem::new(StatusCode::BAD_REQUEST, e.to_string(), None)
+    } else {
+        tracing::error!(?rejection, "unhandled rejection");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unhandled rejection".into(),
+            None,
+        )
+    };
+    Ok(problem.into_response())
+}

@@ -1,0 +1,72 @@
+//! `/v1/droplets` routes.
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::common::{body, meta, query, with_state};
+use crate::handlers::droplets;
+use crate::state::AppState;
+
+/// Create, list, get, resize, power, destroy.
+pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("v1" / "droplets");
+    let one = warp::path!("v1" / "droplets" / String);
+    let create = base
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(body())
+        .and_then(
+            |s, m, b| async move { droplets::create(s, m, b).await.map_err(Rejection::from) },
+        );
+    let list = base
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(query())
+        .and_then(|s, m, q| async move { droplets::list(s, m, q).await.map_err(Rejection::from) });
+    let get = one
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(query())
+        .and_then(|id, s, m, q| async move {
+            droplets::get(s, id, m, q).await.map_err(Rejection::from)
+        });
+    let destroy = one
+        .and(warp::delete())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and_then(
+            |id, s, m| async move { droplets::destroy(s, id, m).await.map_err(Rejection::from) },
+        );
+    let resize = warp::path!("v1" / "droplets" / String / "resize")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(body())
+        .and_then(|id, s, m, b| async move {
+            droplets::resize(s, id, m, b).await.map_err(Rejection::from)
+        });
+    let power = warp::path!("v1" / "droplets" / String / "power")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(meta())
+        .and(body())
+        .and_then(|id, s, m, b| async move {
+            droplets::power(s, id, m, b).await.map_err(Rejection::from)
+        });
+    create
+        .or(list)
+        .unify()
+        .or(get)
+        .unify()
+        .or(destroy)
+        .unify()
+        .or(resize)
+        .unify()
+        .or(power)
+        .unify()
+        .boxed()
+}

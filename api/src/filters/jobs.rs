@@ -1,0 +1,51 @@
+//! `/v1/jobs` routes.
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::common::{body, meta, query, with_state};
+use crate::handlers::jobs;
+use crate::state::AppState;
+
+/// Create, list, get, cancel.
+pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("v1" / "jobs");
+    let one = warp::path!("v1" / "jobs" / String);
+    let create = base
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(body())
+        .and_then(|s, m, b| async move { jobs::create(s, m, b).await.map_err(Rejection::from) });
+    let list = base
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(query())
+        .and_then(|s, m, q| async move { jobs::list(s, m, q).await.map_err(Rejection::from) });
+    let get = one
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and(query())
+        .and_then(
+            |id, s, m, q| async move { jobs::get(s, id, m, q).await.map_err(Rejection::from) },
+        );
+    let cancel = warp::path!("v1" / "jobs" / String / "cancel")
+        .and(warp::post())
+        .and(with_state(state))
+        .and(meta())
+        .and(body())
+        .and_then(
+            |id, s, m, b| async move { jobs::cancel(s, id, m, b).await.map_err(Rejection::from) },
+        );
+    create
+        .or(list)
+        .unify()
+        .or(get)
+        .unify()
+        .or(cancel)
+        .unify()
+        .boxed()
+}

@@ -1,0 +1,48 @@
+//! Routes: which path and method reach which handler.
+
+pub mod clusters;
+pub mod common;
+pub mod droplets;
+pub mod events;
+pub mod jobs;
+pub mod system;
+
+use std::sync::Arc;
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Reply};
+
+use crate::errors::recover;
+use crate::state::AppState;
+
+/// Every route, with problem+json errors and request metrics.
+pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    let metrics = Arc::clone(&state.metrics);
+    let log = warp::log::custom(move |info| {
+        metrics.observe_request(
+            info.method().as_str(),
+            info.path(),
+            info.status().as_u16(),
+            info.elapsed(),
+        );
+        tracing::info!(
+            method = %info.method(), path = info.path(), status = info.status().as_u16(),
+            elapsed_ms = info.elapsed().as_secs_f64() * 1000.0, "request"
+        );
+    });
+    system::routes(state.clone())
+        .or(clusters::routes(state.clone()))
+        .unify()
+        .or(droplets::routes(state.clone()))
+        .unify()
+        .or(jobs::routes(state.clone()))
+        .unify()
+        .or(events::routes(state))
+        .unify()
+        .recover(recover)
+        .unify()
+        .with(log)
+        .map(Reply::into_response)
+        .boxed()
+}

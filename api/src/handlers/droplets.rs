@@ -1,0 +1,140 @@
+//! `/v1/droplets`.
+
+use bytes::Bytes;
+use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, DropletInput};
+use engine::domain::{Cluster, Droplet, PowerAction, Size};
+use engine::views::DropletView;
+use projections::DropletFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::{as_of_position, command_reply, json, not_found, read_your_writes};
+use crate::errors::ApiError;
+use crate::filters::common::RequestMeta;
+use crate::models::bodies::parse;
+use crate::models::{CreateDropletBody, Params, PowerBody, ResizeBody};
+use crate::state::AppState;
+
+const STATUSES: [&str; 6] = [
+    "provisioning",
+    "active",
+    "resizing",
+    "off",
+    "failed",
+    "destroyed",
+];
+
+/// `POST /v1/droplets`: the droplet and its provision job.
+pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
+    let input: CreateDropletBody = parse(&body)?;
+    let ctx = meta.context(&body);
+    let raw = DropletInput {
+        cluster_id: &input.cluster_id,
+        name: &input.name,
+        region: &input.region,
+        size: &input.size,
+        image: &input.image,
+        provider: input.provider.as_deref(),
+    };
+    let command = CreateDroplet::parse(raw, ctx.trace_id())?;
+    command_reply(state.commands.execute(&ctx, &command).await?)
+}
+
+/// `GET /v1/droplets`.
+pub async fn list(
+    state: AppState,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let filter = DropletFilter {
+        cluster_id: params.text("cluster_id"),
+        status: params.one_of("status", &STATUSES)?.map(str::to_owned),
+        search: params.text("search"),
+    };
+    let page = params.page(&["created_at", "name", "status"], false)?;
+    let result = state.read.droplets(&filter, &page).await?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::to_value(result).unwrap_or_default(),
+    ))
+}
+
+/// `GET /v1/droplets/{id}` (with `as_of` for time travel).
+pub async fn get(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let view = match params.as_of()? {
+        Some(as_of) => {
+            let position = as_of_position(&state, as_of).await?;
+            let droplet = load::<Droplet>(&*state.store, &id, Some(position)).await?;
+            match droplet
+                .state
+                .cluster_id
+                .as_ref()
+                .filter(|_| droplet.exists())
+            {
+                Some(cluster_id) => {
+                    let cluster =
+                        load::<Cluster>(&*state.store, cluster_id.as_str(), Some(position)).await?;
+                    let name = cluster.state.name.as_ref().map(ToString::to_string);
+                    Some(DropletView::from_loaded(&droplet, name))
+                }
+                None => None,
+            }
+        }
+        None => {
+            read_your_writes(&state, &meta, &params).await?;
+            state.read.droplet(&id).await?
+        }
+    };
+    let view = view.ok_or_else(|| not_found("droplet", &id))?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::to_value(view).unwrap_or_default(),
+    ))
+}
+
+/// `POST /v1/droplets/{id}/resize`.
+pub async fn resize(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: ResizeBody = parse(&body)?;
+    let size = Size::parse(&input.size).map_err(engine::commands::CommandError::from)?;
+    act(state, id, meta, &body, DropletAction::Resize(size)).await
+}
+
+/// `POST /v1/droplets/{id}/power`.
+pub async fn power(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: PowerBody = parse(&body)?;
+    let action = PowerAction::parse(&input.action).map_err(engine::commands::CommandError::from)?;
+    act(state, id, meta, &body, DropletAction::Power(action)).await
+}
+
+/// `DELETE /v1/droplets/{id}`.
+pub async fn destroy(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
+    act(state, id, meta, b"", DropletAction::Destroy).await
+}
+
+async fn act(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    body: &[u8],
+    action: DropletAction,
+) -> Result<Response, ApiError> {
+    let ctx = meta.context(body);
+    let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
+    command_reply(state.commands.execute(&ctx, &command).await?)
+}

@@ -1,0 +1,148 @@
+//! The log: `/v1/events`, `/v1/events/stream` (SSE) and `/v1/streams/{type}/{id}`.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use engine::store::{EventFilter, RecordedEvent};
+use futures::{Stream, StreamExt};
+use serde_json::json;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::sse::Event;
+use warp::Reply;
+
+use super::{json, not_found};
+use crate::errors::ApiError;
+use crate::models::Params;
+use crate::state::AppState;
+
+const AGGREGATE_TYPES: [&str; 3] = ["cluster", "droplet", "job"];
+
+fn filter(params: &Params) -> Result<EventFilter, ApiError> {
+    Ok(EventFilter {
+        aggregate_type: params
+            .one_of("aggregate_type", &AGGREGATE_TYPES)?
+            .map(str::to_owned),
+        aggregate_id: params.text("aggregate_id"),
+        event_type: params.text("type"),
+    })
+}
+
+/// `GET /v1/events?after&limit&aggregate_type&aggregate_id&type`.
+pub async fn list(state: AppState, params: Params) -> Result<Response, ApiError> {
+    let after = params.int("after", 0, i64::MAX)?.unwrap_or(0);
+    let limit = params.int("limit", 1, 1000)?.unwrap_or(100);
+    let filter = filter(&params)?;
+    let items = state.store.read_all(after, limit, &filter).await?;
+    // With a filter, a short page does not mean the end: continue after the last event read.
+    let next_after = items.last().map_or(after, |e| e.position);
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "items": items, "next_after": next_after }),
+    ))
+}
+
+/// `GET /v1/streams/{aggregate_type}/{id}`.
+pub async fn stream_of(
+    state: AppState,
+    aggregate_type: String,
+    id: String,
+) -> Result<Response, ApiError> {
+    if !AGGREGATE_TYPES.contains(&aggregate_type.as_str()) {
+        return Err(not_found("aggregate type", &aggregate_type));
+    }
+    let items = state.store.read_stream(&aggregate_type, &id, None).await?;
+    if items.is_empty() {
+        return Err(not_found("stream", &format!("{aggregate_type}/{id}")));
+    }
+    let version = items.last().map_or(0, |e| e.sequence);
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "aggregate_type": aggregate_type, "aggregate_id": id, "version": version, "items": items }),
+    ))
+}
+
+/// `GET /v1/events/stream`: the live tail as Server-Sent Events, resumable with
+/// `Last-Event-ID` (or `?after=`), else starting at the head.
+pub async fn live(
+    state: AppState,
+    params: Params,
+    last_event_id: Option<String>,
+) -> Result<Response, ApiError> {
+    let filter = filter(&params)?;
+    let resume = match last_event_id {
+        Some(raw) => Some(
+            raw.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_field("last-event-id", "must be a log position"))?,
+        ),
+        None => params.int("after", 0, i64::MAX)?,
+    };
+    let after = match resume {
+        Some(after) => after,
+        None => state.store.head().await?,
+    };
+    let stream = tail(state, after, filter);
+    let sse = warp::sse::reply(
+        warp::sse::keep_alive()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat")
+            .stream(stream),
+    );
+    Ok(sse.into_response())
+}
+
+/// Follows the log from `after` in a task of its own, sending matching events into a
+/// small bounded channel: a slow client fills it and the task waits (no unbounded buffer);
+/// a gone client closes it and the task ends.
+fn tail(
+    state: AppState,
+    after: i64,
+    filter: EventFilter,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + Sync {
+    let (tx, rx) = tokio::sync::mpsc::channel::<RecordedEvent>(64);
+    tokio::spawn(async move {
+        let mut head = state.store.watch_head();
+        let mut after = after;
+        loop {
+            match state
+                .store
+                .read_all(after, 200, &EventFilter::default())
+                .await
+            {
+                Ok(batch) if !batch.is_empty() => {
+                    // Advance past every event read; send only those that match.
+                    after = batch.last().map_or(after, |e| e.position);
+                    for event in batch.into_iter().filter(|e| filter.matches(e)) {
+                        if tx.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(_) => {
+                    tokio::select! {
+                        changed = head.changed() => {
+                            if changed.is_err() {
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                            }
+                        }
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = tx.closed() => return,
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "live tail could not read the log");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| Ok(sse_event(&event)))
+}
+
+fn sse_event(event: &RecordedEvent) -> Event {
+    Event::default()
+        .id(event.position.to_string())
+        .event(event.event_type.clone())
+        .data(serde_json::to_string(event).unwrap_or_default())
+}

@@ -1,0 +1,117 @@
+//! `/v1/jobs`.
+
+use bytes::Bytes;
+use engine::commands::{load, CancelJob, CreateJob};
+use engine::domain::Job;
+use engine::views::JobView;
+use projections::JobFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::{as_of_position, command_reply, json, not_found, read_your_writes};
+use crate::errors::ApiError;
+use crate::filters::common::RequestMeta;
+use crate::models::bodies::{parse, parse_optional};
+use crate::models::{CancelJobBody, CreateJobBody, Params};
+use crate::state::AppState;
+
+const STATUSES: [&str; 7] = [
+    "pending",
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "timed_out",
+];
+const TYPES: [&str; 11] = [
+    "provision",
+    "destroy",
+    "resize",
+    "scale_up",
+    "scale_down",
+    "restart",
+    "diagnose",
+    "monitor",
+    "power_on",
+    "power_off",
+    "migrate",
+];
+
+/// `POST /v1/jobs`.
+pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
+    let input: CreateJobBody = parse(&body)?;
+    let ctx = meta.context(&body);
+    let command = CreateJob::parse(
+        &input.job_type,
+        &input.cluster_id,
+        input.parameters,
+        ctx.trace_id(),
+    )?;
+    command_reply(state.commands.execute(&ctx, &command).await?)
+}
+
+/// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
+pub async fn list(
+    state: AppState,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let filter = JobFilter {
+        cluster_id: params.text("cluster_id"),
+        status: params.one_of("status", &STATUSES)?.map(str::to_owned),
+        job_type: params.one_of("type", &TYPES)?.map(str::to_owned),
+    };
+    let page = params.page(&["created_at", "id"], true)?;
+    let result = state.read.jobs(&filter, &page).await?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::to_value(result).unwrap_or_default(),
+    ))
+}
+
+/// `GET /v1/jobs/{id}` (with `as_of` for time travel).
+pub async fn get(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let view = match params.as_of()? {
+        Some(as_of) => {
+            let position = as_of_position(&state, as_of).await?;
+            let job = load::<Job>(&*state.store, &id, Some(position)).await?;
+            job.exists().then(|| JobView::from_loaded(&job))
+        }
+        None => {
+            read_your_writes(&state, &meta, &params).await?;
+            state.read.job(&id).await?
+        }
+    };
+    let view = view.ok_or_else(|| not_found("job", &id))?;
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::to_value(view).unwrap_or_default(),
+    ))
+}
+
+/// `POST /v1/jobs/{id}/cancel`.
+pub async fn cancel(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: CancelJobBody = parse_optional(&body)?;
+    let command = CancelJob {
+        id,
+        reason: input.reason,
+    };
+    command_reply(
+        state
+            .commands
+            .execute(&meta.context(&body), &command)
+            .await?,
+    )
+}

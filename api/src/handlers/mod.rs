@@ -1,0 +1,94 @@
+//! Handlers: turn a validated request into a command or a query, and the result into a
+//! response.
+
+pub mod clusters;
+pub mod droplets;
+pub mod events;
+pub mod jobs;
+pub mod system;
+
+use std::time::Duration;
+
+use engine::commands::Reply;
+use serde::Serialize;
+use serde_json::Value;
+use warp::http::{HeaderValue, StatusCode};
+use warp::reply::Response;
+use warp::Reply as _;
+
+use crate::errors::ApiError;
+use crate::filters::common::RequestMeta;
+use crate::models::{AsOf, Params};
+use crate::state::AppState;
+
+/// A JSON response with a status.
+pub fn json(status: StatusCode, body: &Value) -> Response {
+    let mut response = warp::reply::with_status(warp::reply::json(body), status).into_response();
+    if let Some(version) = body.get("version").and_then(Value::as_u64) {
+        if let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) {
+            response
+                .headers_mut()
+                .insert(warp::http::header::ETAG, etag);
+        }
+    }
+    response
+}
+
+/// A command's answer: the value (or the replayed first answer) plus `position`.
+pub fn command_reply<T: Serialize>(reply: Reply<T>) -> Result<Response, ApiError> {
+    let (status, mut body, position) = match reply {
+        Reply::Fresh {
+            value,
+            status,
+            position,
+        } => (
+            status,
+            serde_json::to_value(value).map_err(engine::commands::CommandError::from)?,
+            position,
+        ),
+        Reply::Replayed {
+            status,
+            body,
+            position,
+        } => (status, body, position),
+    };
+    if let Value::Object(map) = &mut body {
+        map.insert("position".into(), position.into());
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = json(status, &body);
+    if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
+        response.headers_mut().insert("x-position", value);
+    }
+    Ok(response)
+}
+
+/// Waits for the read models to reach `min_position` (query or header), if asked.
+pub async fn read_your_writes(
+    state: &AppState,
+    meta: &RequestMeta,
+    params: &Params,
+) -> Result<(), ApiError> {
+    let from_query = params.int("min_position", 0, i64::MAX)?;
+    if let Some(position) = from_query.or(meta.min_position) {
+        let timeout = Duration::from_millis(state.settings.read_your_writes_timeout_ms);
+        state.runtime.wait_for(position, timeout).await?;
+    }
+    Ok(())
+}
+
+/// Resolves `as_of` to a log position.
+pub async fn as_of_position(state: &AppState, as_of: AsOf) -> Result<i64, ApiError> {
+    Ok(match as_of {
+        AsOf::Position(position) => position,
+        AsOf::Time(at) => state.store.position_at(at).await?,
+    })
+}
+
+/// 404 for `what` `id`.
+pub fn not_found(what: &'static str, id: &str) -> ApiError {
+    ApiError::NotFound {
+        what,
+        id: id.to_owned(),
+    }
+}

@@ -1,0 +1,72 @@
+//! Health, readiness, metrics, projections and workers.
+
+use serde_json::json;
+use warp::http::StatusCode;
+use warp::reply::Response;
+use warp::Reply;
+
+use super::json;
+use crate::errors::ApiError;
+use crate::state::AppState;
+
+/// `GET /healthz`.
+pub async fn healthz() -> Result<Response, ApiError> {
+    Ok(json(StatusCode::OK, &json!({ "status": "ok" })))
+}
+
+/// `GET /readyz`: 200 only when the store answers (bus and cache are in-process here).
+pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
+    let store = match state.store.ping().await {
+        Ok(()) => json!({ "status": "ok", "backend": state.store.backend() }),
+        Err(error) => {
+            json!({ "status": "down", "backend": state.store.backend(), "error": error.to_string() })
+        }
+    };
+    let ready = store["status"] == "ok";
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": {
+            "store": store,
+            "bus": { "status": "ok", "backend": "in-process" },
+            "cache": { "status": "ok", "backend": "in-memory" },
+            "projections": { "status": "ok", "position": state.runtime.position() },
+        }
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok(json(status, &body))
+}
+
+/// `GET /metrics`.
+pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
+    if let Some(executor) = &state.executor {
+        state.metrics.observe_workers(&executor.stats());
+    }
+    if let Ok(statuses) = state.runtime.statuses().await {
+        state.metrics.observe_projections(&statuses);
+    }
+    let text = state.metrics.render();
+    Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())
+}
+
+/// `GET /v1/projections`.
+pub async fn projections(state: AppState) -> Result<Response, ApiError> {
+    let items = state.runtime.statuses().await?;
+    Ok(json(StatusCode::OK, &json!({ "items": items })))
+}
+
+/// `GET /v1/workers`.
+pub async fn workers(state: AppState) -> Result<Response, ApiError> {
+    let stats = state
+        .executor
+        .as_ref()
+        .map(|e| e.stats())
+        .unwrap_or_default();
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::to_value(stats).unwrap_or_default(),
+    ))
+}

@@ -1,0 +1,27 @@
+//! # ClusterGenie API
+//!
+//! The thin HTTP layer (warp) over the engine's commands and the projections' read
+//! models, and the `clustergenie` binary's building blocks.
+//!
+//! # Layout
+//! - [`startup`]: [`startup::Application`] builds everything from [`settings::Settings`]
+//!   and serves on a listener until a shutdown future completes.
+//! - [`filters`]: routes (path + method -> handler), one file per resource.
+//! - [`handlers`]: request -> command or query -> response, one file per resource.
+//! - [`models`]: request bodies and query parameters, validated.
+//! - [`errors`]: the one [`errors::ApiError`] and the `recover` that renders problems.
+//! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
+//! - [`cli`], [`admin`], [`bench`]: the command line and its non-serving commands.
+
+pub mod admin;
+pub mod bench;
+pub mod cli;
+pub mod errors;
+pub mod filters;
+pub mod handlers;
+pub mod metrics;
+pub mod models;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,34 @@
+//! The `clustergenie` binary: parse the command line, load settings, set up logging, and
+//! hand over to the library.
+
+use anyhow::Context;
+use api::cli::{Cli, Command};
+use api::settings::Settings;
+use api::startup::{shutdown_signal, Application};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut settings = Settings::load(cli.config.as_deref()).context("could not load settings")?;
+    api::telemetry::init(&settings.log_format);
+    match cli.command {
+        Command::Serve(args) => {
+            args.apply(&mut settings);
+            tracing::info!(?settings, "starting");
+            let app = Application::build(settings)
+                .await
+                .context("could not start")?;
+            app.run_until(shutdown_signal()).await;
+        }
+        Command::Migrate(args) => {
+            args.apply(&mut settings);
+            api::admin::migrate(&settings)
+                .await
+                .context("migration failed")?;
+            println!("migrations applied ({})", settings.database_backend());
+        }
+        Command::Bench(args) => api::bench::run(args).await.context("benchmark failed")?,
+    }
+    Ok(())
+}

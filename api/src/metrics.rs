@@ -1,0 +1,177 @@
+//! Prometheus metrics, with the seed's names (see PRODUCT.md).
+
+use std::time::Duration;
+
+use engine::executor::pool::WorkerStats;
+use projections::ProjectionStatus;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// The process's metrics.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    worker_count: IntGauge,
+    active_workers: IntGauge,
+    queue_length: IntGauge,
+    projection_lag: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "clustergenie_http_requests_total",
+                "HTTP requests by method, path and status",
+            ),
+            &["method", "path", "status"],
+        )?;
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "clustergenie_http_request_duration_seconds",
+                "HTTP request duration",
+            ),
+            &["method", "path"],
+        )?;
+        let worker_count = IntGauge::new(
+            "clustergenie_workerpool_worker_count",
+            "Workers in the pool",
+        )?;
+        let active_workers = IntGauge::new(
+            "clustergenie_workerpool_active_workers",
+            "Workers running a job",
+        )?;
+        let queue_length = IntGauge::new(
+            "clustergenie_workerpool_queue_length",
+            "Jobs waiting for a worker",
+        )?;
+        let projection_lag = IntGaugeVec::new(
+            Opts::new(
+                "clustergenie_projection_lag_events",
+                "Events a projection is behind the log head",
+            ),
+            &["projection"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_duration.clone()))?;
+        registry.register(Box::new(worker_count.clone()))?;
+        registry.register(Box::new(active_workers.clone()))?;
+        registry.register(Box::new(queue_length.clone()))?;
+        registry.register(Box::new(projection_lag.clone()))?;
+        Ok(Self {
+            registry,
+            http_requests,
+            http_duration,
+            worker_count,
+            active_workers,
+            queue_length,
+            projection_lag,
+        })
+    }
+
+    /// Counts one HTTP request.
+    pub fn observe_request(&self, method: &str, path: &str, status: u16, elapsed: Duration) {
+        let path = route_of(path);
+        self.http_requests
+            .with_label_values(&[method, &path, &status.to_string()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[method, &path])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Updates the worker-pool gauges.
+    pub fn observe_workers(&self, stats: &WorkerStats) {
+        self.worker_count.set(stats.worker_count as i64);
+        self.active_workers.set(stats.active_workers as i64);
+        self.queue_length.set(stats.queue_length as i64);
+    }
+
+    /// Updates projection lag gauges.
+    pub fn observe_projections(&self, statuses: &[ProjectionStatus]) {
+        for status in statuses {
+            self.projection_lag
+                .with_label_values(&[&status.name])
+                .set(status.lag);
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// The route template of a path: ids become `{id}` so label values stay few.
+pub fn route_of(path: &str) -> String {
+    let known = [
+        "v1",
+        "clusters",
+        "droplets",
+        "jobs",
+        "events",
+        "stream",
+        "streams",
+        "cancel",
+        "resize",
+        "power",
+        "projections",
+        "workers",
+        "healthz",
+        "readyz",
+        "metrics",
+        "openapi.json",
+        "rebuild",
+        "cluster",
+        "droplet",
+        "job",
+    ];
+    let segments: Vec<&str> = path
+        .split('/')
+        .map(|s| {
+            if s.is_empty() || known.contains(&s) {
+                s
+            } else {
+                "{id}"
+            }
+        })
+        .collect();
+    segments.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_collapse_into_templates() {
+        assert_eq!(route_of("/v1/clusters/cl_abc"), "/v1/clusters/{id}");
+        assert_eq!(route_of("/v1/streams/job/job_1"), "/v1/streams/job/{id}");
+        assert_eq!(route_of("/v1/whatever/../x"), "/v1/{id}/{id}/{id}");
+    }
+
+    #[test]
+    fn seed_metric_names_are_exposed() {
+        let metrics = Metrics::new().unwrap();
+        metrics.observe_request("GET", "/v1/clusters", 200, Duration::from_millis(3));
+        metrics.observe_workers(&WorkerStats {
+            worker_count: 4,
+            ..Default::default()
+        });
+        let text = metrics.render();
+        for name in [
+            "clustergenie_http_requests_total",
+            "clustergenie_http_request_duration_seconds",
+            "clustergenie_workerpool_worker_count",
+        ] {
+            assert!(text.contains(name), "{name} missing from\n{text}");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! JSON request bodies. Unknown fields are rejected so a typo is not silently ignored.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::errors::ApiError;
+
+/// `POST /v1/clusters`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClusterBody {
+    pub name: String,
+    pub region: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// `PATCH /v1/clusters/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateClusterBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// `POST /v1/droplets`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDropletBody {
+    pub cluster_id: String,
+    pub name: String,
+    pub region: String,
+    pub size: String,
+    pub image: String,
+    #[serde(default)]
+    pub provider: Option<String>,
+}
+
+/// `POST /v1/droplets/{id}/resize`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResizeBody {
+    pub size: String,
+}
+
+/// `POST /v1/droplets/{id}/power`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerBody {
+    pub action: String,
+}
+
+/// `POST /v1/jobs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJobBody {
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub cluster_id: String,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+}
+
+/// `POST /v1/jobs/{id}/cancel` (the body is optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelJobBody {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Parses a JSON body: broken JSON is a 400, a missing or mistyped field a 422 naming it.
+pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        body_error(field, error.into_inner())
+    })?;
+    de.end().map_err(|e| body_error("body".into(), e))?;
+    Ok(value)
+}
+
+fn body_error(field: String, error: serde_json::Error) -> ApiError {
+    if error.is_data() {
+        ApiError::invalid_field(field, error.to_string())
+    } else {
+        ApiError::bad_field("body", format!("malformed JSON: {error}"))
+    }
+}
+
+/// Parses an optional JSON body (empty means the default).
+pub fn parse_optional<T: serde::de::DeserializeOwned + Default>(
+    bytes: &[u8],
+) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_json_is_a_bad_request_and_missing_fields_name_the_field() {
+        let broken = parse::<CreateClusterBody>(b"{\"name\": ").unwrap_err();
+        assert_eq!(broken.status(), 400);
+        let missing = parse::<CreateClusterBody>(b"{\"name\": \"a\"}").unwrap_err();
+        assert_eq!(missing.status(), 422);
+        assert!(missing.to_string().contains("region"), "{missing}");
+        let mistyped =
+            parse::<CreateClusterBody>(b"{\"name\": 5, \"region\": \"nyc1\"}").unwrap_err();
+        assert!(
+            matches!(mistyped, ApiError::Validation { ref errors, .. } if errors.contains_key("name"))
+        );
+        let trailing = parse::<ResizeBody>(b"{\"size\": \"c-2\"} x").unwrap_err();
+        assert_eq!(trailing.status(), 400);
+        assert!(parse_optional::<CancelJobBody>(b"  ")
+            .unwrap()
+            .reason
+            .is_none());
+    }
+}

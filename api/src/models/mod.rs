@@ -1,0 +1,10 @@
+//! Request bodies and query parameters, and their validation into typed values.
+
+pub mod bodies;
+pub mod params;
+
+pub use bodies::{
+    CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, PowerBody, ResizeBody,
+    UpdateClusterBody,
+};
+pub use params::{AsOf, Params};

@@ -1,0 +1,147 @@
+//! Typed, layered settings: defaults, then an optional TOML file, then `CLUSTERGENIE_*`
+//! environment variables (and the conventional `DATABASE_URL`), then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything the binary can be told.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded SQLite database lives when no database URL is given.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite:…`; empty means embedded SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Connection pool size.
+    pub database_max_connections: u32,
+    /// Run the in-process job executor (off for an API-only process).
+    pub workers: bool,
+    /// Jobs run at once (`CLUSTERGENIE_WORKER_COUNT`).
+    pub worker_count: usize,
+    /// Jobs waiting for a worker (`CLUSTERGENIE_WORKER_QUEUE`).
+    pub worker_queue: usize,
+    /// Simulated time a provider takes for provisioning, resizing, powering and destroying.
+    pub sim_delay_ms: u64,
+    /// Log format: `json` or `pretty`.
+    pub log_format: String,
+    /// How long `min_position` waits for the read models.
+    pub read_your_writes_timeout_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            database_max_connections: 16,
+            workers: true,
+            worker_count: 4,
+            worker_queue: 100,
+            sim_delay_ms: 1500,
+            log_format: "pretty".into(),
+            read_your_writes_timeout_ms: 5000,
+        }
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    // Database URLs may carry passwords: never print them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_backend())
+            .field("database_max_connections", &self.database_max_connections)
+            .field("workers", &self.workers)
+            .field("sim_delay_ms", &self.sim_delay_ms)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (if it exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| "clustergenie.toml".into());
+        if file.exists() {
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
+            .merge(Env::prefixed("CLUSTERGENIE_"))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The database URL to use: the configured one, or the embedded SQLite file.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.clone(),
+            _ => format!(
+                "sqlite://{}",
+                self.data_dir.join("clustergenie.db").display()
+            ),
+        }
+    }
+
+    /// `postgres` or `sqlite`, for logs (never the URL itself).
+    pub fn database_backend(&self) -> &'static str {
+        if self.database_url().starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_sqlite_under_data_dir() {
+        let settings = Settings::default();
+        assert_eq!(settings.database_url(), "sqlite://data/clustergenie.db");
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_url() {
+        let settings = Settings {
+            database_url: Some("postgres://user:secret@db/cg".into()),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("postgres"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn environment_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("cg.toml", "sim_delay_ms = 10\nworkers = false")?;
+            jail.set_env("CLUSTERGENIE_SIM_DELAY_MS", "20");
+            jail.set_env("DATABASE_URL", "postgres://db/x");
+            let settings = Settings::load(Some(Path::new("cg.toml"))).map_err(|e| *e)?;
+            assert_eq!(settings.sim_delay_ms, 20);
+            assert!(!settings.workers);
+            assert_eq!(settings.database_url(), "postgres://db/x");
+            Ok(())
+        });
+    }
+}

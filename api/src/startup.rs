@@ -1,0 +1,161 @@
+//! Building and running the application: store, read models, projections, executor and
+//! the HTTP server on a listener that tests bind to port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::commands::CommandService;
+use engine::executor::{Executor, ExecutorOptions};
+use engine::store::{self, EventStore};
+use projections::{ProjectionRuntime, ReadDb, ReadModels, RuntimeOptions};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not create the data directory {0}")]
+    DataDir(std::path::PathBuf, #[source] std::io::Error),
+    #[error("could not open the event store")]
+    Store(#[from] engine::store::StoreError),
+    #[error("could not open the read models")]
+    ReadModels(#[from] projections::ProjectionError),
+    #[error("could not listen on {0}")]
+    Listen(SocketAddr, #[source] std::io::Error),
+    #[error("could not register metrics")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// A built application, listening but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Opens and migrates the store and read models, starts projections and (unless
+    /// disabled) the job executor, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let url = settings.database_url();
+        if url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&settings.data_dir)
+                .map_err(|e| StartupError::DataDir(settings.data_dir.clone(), e))?;
+        }
+        let store: Arc<dyn EventStore> =
+            store::connect(&url, settings.database_max_connections).await?;
+        store.migrate().await?;
+        let db = ReadDb::connect(&url, settings.database_max_connections).await?;
+        db.migrate().await?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let runtime = Arc::new(ProjectionRuntime::new(
+            Arc::clone(&store),
+            db.clone(),
+            projections::all(),
+            RuntimeOptions::default(),
+        ));
+        let mut tasks = runtime.start(shutdown_rx.clone()).await?;
+        let commands = CommandService::new(Arc::clone(&store));
+        let executor = settings.workers.then(|| {
+            let options = ExecutorOptions {
+                workers: settings.worker_count,
+                queue: settings.worker_queue,
+                sim_delay: Duration::from_millis(settings.sim_delay_ms),
+                name: format!("{}-{}", hostname(), std::process::id()),
+            };
+            let (executor, handles) =
+                Executor::start(commands.clone(), options, shutdown_rx.clone());
+            tasks.extend(handles);
+            executor
+        });
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StartupError::Listen(settings.listen, e))?;
+        let state = AppState {
+            commands,
+            store,
+            read: ReadModels::new(db),
+            runtime,
+            executor,
+            metrics: Arc::new(Metrics::new()?),
+            settings: Arc::new(settings),
+        };
+        Ok(Self {
+            listener,
+            state,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.settings.listen)
+    }
+
+    /// The shared state (tests reach the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes, then lets in-flight requests finish, stops the
+    /// background tasks and waits (bounded) for them to persist their checkpoints.
+    pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) {
+        let routes = crate::filters::routes(self.state.clone());
+        tracing::info!(address = %self.address(), database = self.state.store.backend(), "serving");
+        warp::serve(routes)
+            .incoming(self.listener)
+            .graceful(signal)
+            .run()
+            .await;
+        let _ = self.shutdown.send(true);
+        let stop = futures::future::join_all(self.tasks);
+        if tokio::time::timeout(Duration::from_secs(10), stop)
+            .await
+            .is_err()
+        {
+            tracing::warn!("background tasks did not stop within 10 s");
+        }
+        tracing::info!("stopped");
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown signal received");
+}

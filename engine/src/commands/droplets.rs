@@ -1,0 +1,262 @@
+//! Droplet commands: create (with its provision job), resize, power, destroy. Each starts
+//! a job; the droplet records the job as its one action in flight.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::clusters::check_version;
+use super::error::Fields;
+use super::service::{now, stream_write, Command, CommandService, Decision};
+use super::{CommandError, Loaded};
+use crate::domain::{
+    Cluster, ClusterCommand, ClusterError, ClusterId, Decide, Droplet, DropletCommand, DropletId,
+    DropletName, Image, Job, JobCommand, JobId, JobType, PowerAction, ProviderName, Region, Size,
+    ValidationError,
+};
+use crate::views::{DropletView, JobView};
+
+/// How many attempts a job gets by default.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+
+/// The answer to creating a droplet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropletCreated {
+    pub droplet: DropletView,
+    pub job: JobView,
+}
+
+/// The answer to a command that started a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobStarted {
+    pub job: JobView,
+}
+
+/// Create a droplet in a cluster, with the job that provisions it.
+#[derive(Debug, Clone)]
+pub struct CreateDroplet {
+    pub id: DropletId,
+    pub job_id: JobId,
+    pub cluster_id: ClusterId,
+    pub name: DropletName,
+    pub region: Region,
+    pub size: Size,
+    pub image: Image,
+    pub provider: Option<ProviderName>,
+    pub trace_id: String,
+}
+
+/// Raw input of [`CreateDroplet`].
+#[derive(Debug, Clone, Default)]
+pub struct DropletInput<'a> {
+    pub cluster_id: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub size: &'a str,
+    pub image: &'a str,
+    pub provider: Option<&'a str>,
+}
+
+impl CreateDroplet {
+    /// Validates raw input (every field's error is reported).
+    pub fn parse(input: DropletInput<'_>, trace_id: String) -> Result<Self, CommandError> {
+        let mut f = Fields::default();
+        let cluster_id = f.check(ClusterId::parse(input.cluster_id));
+        let name = f.check(DropletName::parse(input.name));
+        let region = f.check(Region::parse(input.region));
+        let size = f.check(Size::parse(input.size));
+        let image = f.check(Image::parse(input.image));
+        let provider = input.provider.and_then(|p| f.check(ProviderName::parse(p)));
+        f.finish()?;
+        match (cluster_id, name, region, size, image) {
+            (Some(cluster_id), Some(name), Some(region), Some(size), Some(image)) => Ok(Self {
+                id: DropletId::new(),
+                job_id: JobId::new(),
+                cluster_id,
+                name,
+                region,
+                size,
+                image,
+                provider,
+                trace_id,
+            }),
+            _ => Err(CommandError::Invalid(Vec::new())),
+        }
+    }
+}
+
+impl Command for CreateDroplet {
+    type Output = DropletCreated;
+
+    async fn decide(
+        &self,
+        service: &CommandService,
+    ) -> Result<Decision<DropletCreated>, CommandError> {
+        let mut cluster = service.load::<Cluster>(self.cluster_id.as_str()).await?;
+        let attached = cluster
+            .state
+            .decide(ClusterCommand::AttachDroplet {
+                droplet_id: self.id.clone(),
+            })
+            .map_err(|e| match e {
+                ClusterError::NotFound => CommandError::Validation(ValidationError::new(
+                    "cluster_id",
+                    format!("cluster {} does not exist", self.cluster_id),
+                )),
+                other => other.into(),
+            })?;
+        let mut droplet = Loaded::<Droplet>::default();
+        let requested = droplet.state.decide(DropletCommand::RequestDroplet {
+            id: self.id.clone(),
+            cluster_id: self.cluster_id.clone(),
+            name: self.name.clone(),
+            region: self.region,
+            size: self.size,
+            image: self.image,
+            provider: self.provider,
+            job_id: self.job_id.clone(),
+        })?;
+        let parameters = json!({
+            "region": self.region, "size": self.size, "image": self.image, "provider": self.provider,
+        });
+        let (job, job_events) = new_job(self, JobType::Provision, parameters)?;
+        let at = now();
+        let writes = vec![
+            stream_write::<Cluster>(self.cluster_id.as_str(), cluster.version, &attached, at)?,
+            stream_write::<Droplet>(self.id.as_str(), 0, &requested, at)?,
+            stream_write::<Job>(self.job_id.as_str(), 0, &job_events, at)?,
+        ];
+        cluster.apply_new(&attached, at);
+        droplet.apply_new(&requested, at);
+        let mut job = job;
+        job.apply_new(&job_events, at);
+        let cluster_name = cluster.state.name.as_ref().map(ToString::to_string);
+        Ok(Decision {
+            writes,
+            value: DropletCreated {
+                droplet: DropletView::from_loaded(&droplet, cluster_name),
+                job: JobView::from_loaded(&job),
+            },
+            status: 202,
+            unchanged_position: 0,
+        })
+    }
+}
+
+fn new_job(
+    c: &CreateDroplet,
+    job_type: JobType,
+    parameters: serde_json::Value,
+) -> Result<(Loaded<Job>, Vec<crate::domain::JobEvent>), CommandError> {
+    let job = Loaded::<Job>::default();
+    let events = job.state.decide(JobCommand::CreateJob {
+        id: c.job_id.clone(),
+        job_type,
+        cluster_id: c.cluster_id.clone(),
+        droplet_id: Some(c.id.clone()),
+        parameters,
+        trace_id: c.trace_id.clone(),
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    })?;
+    Ok((job, events))
+}
+
+/// What to do to an existing droplet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DropletAction {
+    Resize(Size),
+    Power(PowerAction),
+    Destroy,
+}
+
+/// Start a job acting on an existing droplet (resize, power, destroy).
+#[derive(Debug, Clone)]
+pub struct ActOnDroplet {
+    pub id: String,
+    pub job_id: JobId,
+    pub action: DropletAction,
+    pub trace_id: String,
+    pub if_match: Option<u64>,
+}
+
+impl ActOnDroplet {
+    /// An action on droplet `id` with a fresh job id.
+    pub fn new(id: &str, action: DropletAction, trace_id: String, if_match: Option<u64>) -> Self {
+        Self {
+            id: id.to_owned(),
+            job_id: JobId::new(),
+            action,
+            trace_id,
+            if_match,
+        }
+    }
+
+    fn job_type(&self) -> JobType {
+        match &self.action {
+            DropletAction::Resize(_) => JobType::Resize,
+            DropletAction::Power(PowerAction::On) => JobType::PowerOn,
+            DropletAction::Power(PowerAction::Off) => JobType::PowerOff,
+            DropletAction::Power(PowerAction::Restart) => JobType::Restart,
+            DropletAction::Destroy => JobType::Destroy,
+        }
+    }
+
+    fn droplet_command(&self) -> DropletCommand {
+        let job_id = self.job_id.clone();
+        match &self.action {
+            DropletAction::Resize(size) => DropletCommand::RequestResize {
+                size: *size,
+                job_id,
+            },
+            DropletAction::Power(action) => DropletCommand::RequestPower {
+                action: *action,
+                job_id,
+            },
+            DropletAction::Destroy => DropletCommand::RequestDestroy { job_id },
+        }
+    }
+}
+
+impl Command for ActOnDroplet {
+    type Output = JobStarted;
+
+    async fn decide(&self, service: &CommandService) -> Result<Decision<JobStarted>, CommandError> {
+        let droplet = service.load::<Droplet>(&self.id).await?;
+        let Some(cluster_id) = droplet.state.cluster_id.clone() else {
+            return Err(CommandError::NotFound {
+                what: "droplet",
+                id: self.id.clone(),
+            });
+        };
+        check_version(self.if_match, droplet.version)?;
+        let requested = droplet.state.decide(self.droplet_command())?;
+        let parameters = match &self.action {
+            DropletAction::Resize(size) => json!({ "size": size }),
+            DropletAction::Power(action) => json!({ "action": action.as_str() }),
+            DropletAction::Destroy => json!({}),
+        };
+        let mut job = Loaded::<Job>::default();
+        let job_events = job.state.decide(JobCommand::CreateJob {
+            id: self.job_id.clone(),
+            job_type: self.job_type(),
+            cluster_id,
+            droplet_id: droplet.state.id.clone(),
+            parameters,
+            trace_id: self.trace_id.clone(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+        })?;
+        let at = now();
+        let writes = vec![
+            stream_write::<Droplet>(&self.id, droplet.version, &requested, at)?,
+            stream_write::<Job>(self.job_id.as_str(), 0, &job_events, at)?,
+        ];
+        job.apply_new(&job_events, at);
+        Ok(Decision {
+            writes,
+            value: JobStarted {
+                job: JobView::from_loaded(&job),
+            },
+            status: 202,
+            unchanged_position: 0,
+        })
+    }
+}

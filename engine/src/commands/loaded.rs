@@ -1,0 +1,92 @@
+//! Loading an aggregate: folding its stream (optionally up to a point in the log).
+//!
+//! [`Loaded`] is also what the projections keep per row, so that a read model row and a
+//! command's answer are built by the same code from the same fold.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+
+use super::CommandError;
+use crate::domain::event_from_parts;
+use crate::store::{EventStore, RecordedEvent};
+
+/// An aggregate folded from its stream, with what the log says about it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(bound = "A: Serialize + serde::de::DeserializeOwned")]
+pub struct Loaded<A> {
+    pub state: A,
+    /// Number of events in the stream (0: the aggregate does not exist).
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Global position of the stream's last event.
+    pub last_position: i64,
+    /// When each event type was first recorded on this stream.
+    pub first_seen: BTreeMap<String, DateTime<Utc>>,
+}
+
+impl<A: Aggregate> Loaded<A> {
+    /// Folds recorded events (in sequence order) into the aggregate.
+    pub fn fold(events: &[RecordedEvent]) -> Result<Self, CommandError> {
+        let mut loaded = Self {
+            state: A::default(),
+            version: 0,
+            created_at: None,
+            updated_at: None,
+            last_position: 0,
+            first_seen: BTreeMap::new(),
+        };
+        for recorded in events {
+            loaded.apply_recorded(recorded)?;
+        }
+        Ok(loaded)
+    }
+
+    /// Applies one recorded event of this stream.
+    pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<(), CommandError> {
+        let event: A::Event = event_from_parts(&recorded.event_type, recorded.data.clone())?;
+        self.state.apply(event);
+        self.version = recorded.sequence as u64;
+        self.last_position = recorded.position;
+        self.mark(&recorded.event_type, recorded.recorded_at);
+        Ok(())
+    }
+
+    /// Applies events decided now (at `at`), as the append will record them.
+    pub fn apply_new(&mut self, events: &[A::Event], at: DateTime<Utc>) {
+        for event in events {
+            self.state.apply(event.clone());
+            self.version += 1;
+            self.mark(&event.event_type(), at);
+        }
+    }
+
+    fn mark(&mut self, event_type: &str, at: DateTime<Utc>) {
+        self.created_at.get_or_insert(at);
+        self.updated_at = Some(at);
+        self.first_seen.entry(event_type.to_owned()).or_insert(at);
+    }
+
+    /// True once the stream has at least one event.
+    pub fn exists(&self) -> bool {
+        self.version > 0
+    }
+
+    /// When the first event of `event_type` was recorded.
+    pub fn first(&self, event_type: &str) -> Option<DateTime<Utc>> {
+        self.first_seen.get(event_type).copied()
+    }
+}
+
+/// Loads aggregate `A` with id `id`, up to and including `up_to_position` if given.
+pub async fn load<A: Aggregate>(
+    store: &dyn EventStore,
+    id: &str,
+    up_to_position: Option<i64>,
+) -> Result<Loaded<A>, CommandError> {
+    let events = store.read_stream(A::TYPE, id, up_to_position).await?;
+    Loaded::fold(&events)
+}

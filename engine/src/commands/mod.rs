@@ -1,0 +1,20 @@
+//! The command side: contexts, the command service with its retry loop, and one file of
+//! commands per resource.
+
+pub mod clusters;
+pub mod context;
+pub mod droplets;
+pub mod error;
+pub mod jobs;
+pub mod loaded;
+pub mod service;
+
+pub use clusters::{CreateCluster, DeleteCluster, UpdateCluster};
+pub use context::{CommandContext, Idempotency};
+pub use droplets::{
+    ActOnDroplet, CreateDroplet, DropletAction, DropletCreated, DropletInput, JobStarted,
+};
+pub use error::{CommandError, CommandErrorKind, Fields};
+pub use jobs::{CancelJob, CreateJob};
+pub use loaded::{load, Loaded};
+pub use service::{now, stream_write, Command, CommandService, Decision, Reply};

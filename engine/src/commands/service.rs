@@ -1,0 +1,228 @@
+//! The command service: load, decide (pure), append with optimistic concurrency, retry.
+//!
+//! Every command goes through [`CommandService::execute`]: an idempotency key seen before
+//! replays the first answer; otherwise the [`Command`] loads what it needs and returns a
+//! [`Decision`]; the decision's events, idempotency record and outbox rows are
+//! appended in one transaction. A concurrency conflict re-runs the attempt against the
+//! new state (bounded), so no concurrent update is ever lost.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{load, CommandContext, CommandError, Loaded};
+use crate::domain::event_parts;
+use crate::store::{
+    AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, IdempotencyWrite, NewEvent,
+    StoreError, StreamWrite,
+};
+
+/// How often a command is re-decided after a concurrency conflict before giving up.
+pub const MAX_ATTEMPTS: usize = 16;
+
+/// What one attempt of a command decided.
+#[derive(Debug)]
+pub struct Decision<T> {
+    /// Events per stream, each guarded by the version the decision read.
+    pub writes: Vec<StreamWrite>,
+    /// The command's answer (serialised into the idempotency record).
+    pub value: T,
+    /// The HTTP-style status of the answer (201 created, 202 accepted, 200 otherwise).
+    pub status: u16,
+    /// The position to report when the command appends nothing (a no-op).
+    pub unchanged_position: i64,
+}
+
+/// The answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply<T> {
+    /// The command ran now.
+    Fresh {
+        value: T,
+        status: u16,
+        position: i64,
+    },
+    /// The idempotency key was seen before: the first answer.
+    Replayed {
+        status: u16,
+        body: Value,
+        position: i64,
+    },
+}
+
+impl<T> Reply<T> {
+    /// The log position to report.
+    pub fn position(&self) -> i64 {
+        match self {
+            Self::Fresh { position, .. } | Self::Replayed { position, .. } => *position,
+        }
+    }
+
+    /// The value of a fresh reply.
+    pub fn fresh(self) -> Option<T> {
+        match self {
+            Self::Fresh { value, .. } => Some(value),
+            Self::Replayed { .. } => None,
+        }
+    }
+}
+
+/// Runs commands against the event store.
+#[derive(Clone)]
+pub struct CommandService {
+    store: Arc<dyn EventStore>,
+}
+
+impl CommandService {
+    /// A service over `store`.
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store }
+    }
+
+    /// The store commands are appended to.
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    /// Runs one command: idempotency check, decide, append, retry on conflict.
+    pub async fn execute<C: Command>(
+        &self,
+        ctx: &CommandContext,
+        command: &C,
+    ) -> Result<Reply<C::Output>, CommandError> {
+        if let Some(idem) = &ctx.idempotency {
+            if let Some(record) = self.store.idempotency(&idem.key).await? {
+                return replay(record, &idem.fingerprint);
+            }
+        }
+        for round in 0..MAX_ATTEMPTS {
+            let decision = command.decide(self).await?;
+            let writes: Vec<StreamWrite> = decision
+                .writes
+                .into_iter()
+                .filter(|w| !w.events.is_empty())
+                .collect();
+            if writes.is_empty() {
+                return Ok(Reply::Fresh {
+                    value: decision.value,
+                    status: decision.status,
+                    position: decision.unchanged_position,
+                });
+            }
+            let idempotency = match &ctx.idempotency {
+                Some(idem) => Some(IdempotencyWrite {
+                    key: idem.key.clone(),
+                    fingerprint: idem.fingerprint.clone(),
+                    status: decision.status,
+                    body: serde_json::to_value(&decision.value)?,
+                }),
+                None => None,
+            };
+            let request = AppendRequest {
+                writes,
+                metadata: ctx.metadata(),
+                idempotency,
+            };
+            match self.store.append(request).await {
+                Ok(AppendOutcome::Committed(committed)) => {
+                    return Ok(Reply::Fresh {
+                        value: decision.value,
+                        status: decision.status,
+                        position: committed.last_position(),
+                    })
+                }
+                Ok(AppendOutcome::Duplicate(record)) => {
+                    let fingerprint = ctx
+                        .idempotency
+                        .as_ref()
+                        .map(|i| i.fingerprint.as_str())
+                        .unwrap_or("");
+                    return replay(record, fingerprint);
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    tracing::debug!(round, "concurrency conflict, deciding again");
+                    backoff(round).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CommandError::Contention)
+    }
+
+    /// Loads aggregate `A` (see [`load`]).
+    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<Loaded<A>, CommandError> {
+        load(&*self.store, id, None).await
+    }
+}
+
+/// A command: loads what it needs through the service, then decides (purely).
+///
+/// `decide` may run several times: after a concurrency conflict it runs again against the
+/// new state. Ids of things it creates are chosen when the command is built, so every run
+/// decides about the same ids.
+pub trait Command: Sync {
+    /// The command's answer.
+    type Output: Serialize + Send;
+
+    /// Loads and decides.
+    fn decide(
+        &self,
+        service: &CommandService,
+    ) -> impl Future<Output = Result<Decision<Self::Output>, CommandError>> + Send;
+}
+
+fn replay<T>(record: IdempotencyRecord, fingerprint: &str) -> Result<Reply<T>, CommandError> {
+    if record.fingerprint != fingerprint {
+        return Err(CommandError::IdempotencyMismatch(record.key));
+    }
+    Ok(Reply::Replayed {
+        status: record.status,
+        body: record.body,
+        position: record.position,
+    })
+}
+
+async fn backoff(round: usize) {
+    let jitter = u64::from(Uuid::new_v4().as_bytes()[0] % 4);
+    let millis = (1u64 << round.min(5)) + jitter;
+    tokio::time::sleep(Duration::from_millis(millis)).await;
+}
+
+/// The current time as the log stores it (microseconds).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Turns decided events into a guarded write on aggregate `A`'s stream.
+pub fn stream_write<A: Aggregate>(
+    aggregate_id: &str,
+    expected_version: u64,
+    events: &[A::Event],
+    at: DateTime<Utc>,
+) -> Result<StreamWrite, CommandError> {
+    let events = events
+        .iter()
+        .map(|event| {
+            let (event_type, data) = event_parts(event)?;
+            Ok(NewEvent {
+                id: Uuid::now_v7(),
+                event_type,
+                schema_version: event.event_version().parse().unwrap_or(1),
+                data,
+                recorded_at: at,
+            })
+        })
+        .collect::<Result<Vec<_>, CommandError>>()?;
+    Ok(StreamWrite {
+        aggregate_type: A::TYPE.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        expected_version,
+        events,
+    })
+}

@@ -1,0 +1,73 @@
+//! Property: random command sequences never break the cluster's invariants.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::aggregate::execute;
+
+/// Builds a command from two random numbers, over a small pool of values so that
+/// sequences hit the interesting cases (same name, same droplet, ...).
+fn command(selector: u8, param: u8) -> ClusterCommand {
+    let names = ["web", "api"];
+    let regions = ["nyc1", "tor1", "sgp1"];
+    let providers = [None, Some("nimbus"), Some("stratus")];
+    let p = usize::from(param);
+    let droplet_id = DropletId::parse(&format!("dr_{:032x}", param % 3)).expect("valid droplet id");
+    match selector % 7 {
+        0 => ClusterCommand::CreateCluster {
+            id: ClusterId::parse(&format!("cl_{:032x}", 1)).expect("valid cluster id"),
+            name: ClusterName::parse(names[p % 2]).expect("valid name"),
+            region: Region::parse(regions[p % 3]).expect("valid region"),
+            provider: providers[(p / 3) % 3].map(|n| ProviderName::parse(n).expect("provider")),
+        },
+        1 => ClusterCommand::RenameCluster {
+            name: ClusterName::parse(names[p % 2]).expect("valid name"),
+        },
+        2 => ClusterCommand::MoveCluster {
+            region: Region::parse(regions[p % 3]).expect("valid region"),
+        },
+        3 => ClusterCommand::ChangeClusterStatus {
+            status: ClusterStatus::ALL[p % 3],
+            reason: "check".into(),
+        },
+        // Attach twice as often as the others, so deletes meet attached droplets.
+        4 | 5 => ClusterCommand::AttachDroplet { droplet_id },
+        _ if param % 2 == 0 => ClusterCommand::DetachDroplet { droplet_id },
+        _ => ClusterCommand::DeleteCluster,
+    }
+}
+
+proptest! {
+    #[test]
+    fn random_commands_keep_the_invariants(
+        steps in proptest::collection::vec((any::<u8>(), any::<u8>()), 0..60)
+    ) {
+        let mut cluster = Cluster::default();
+        let mut history = Vec::new();
+        for (selector, param) in steps {
+            let before = cluster.clone();
+            match execute(&mut cluster, command(selector, param)) {
+                Ok(events) => {
+                    // No events after deletion.
+                    prop_assert!(!before.deleted || events.is_empty());
+                    history.extend(events);
+                }
+                Err(err) => {
+                    prop_assert_eq!(&cluster, &before);
+                    // Classification is total.
+                    let _ = err.kind();
+                }
+            }
+            // Never deleted with attached droplets.
+            prop_assert!(!cluster.deleted || cluster.droplets.is_empty());
+            // A deleted cluster stays deleted.
+            prop_assert!(!before.deleted || cluster.deleted);
+            // A cluster with a provider is in a region that provider offers.
+            if let (Some(provider), Some(region)) = (&cluster.provider, &cluster.region) {
+                prop_assert!(provider.offers(region));
+            }
+        }
+        // The state is exactly the fold of the accepted events.
+        prop_assert_eq!(crate::domain::aggregate::fold::<Cluster>(history), cluster);
+    }
+}

@@ -1,0 +1,23 @@
+//! The domain: validated values, the static catalog and the `cluster`, `droplet` and `job`
+//! aggregates, each with a pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
+
+pub mod aggregate;
+pub mod catalog;
+pub mod cluster;
+pub mod droplet;
+pub mod job;
+pub mod values;
+
+pub use aggregate::{
+    event_from_parts, event_parts, execute, fold, Classify, Decide, DomainErrorKind,
+};
+pub use catalog::{ImageInfo, Provider, RegionInfo, SizeClass, SizeInfo};
+pub use cluster::{Cluster, ClusterCommand, ClusterError, ClusterEvent, ClusterStatus};
+pub use droplet::{
+    Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,
+};
+pub use job::{Job, JobCommand, JobError, JobEvent, JobStatus, JobType};
+pub use values::{
+    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, ProviderName, Region, Size,
+    ValidationError,
+};

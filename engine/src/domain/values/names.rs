@@ -1,0 +1,192 @@
+//! Resource names: 1 to 63 lowercase letters, digits and hyphens, starting with a letter.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ValidationError;
+
+/// Longest allowed resource name.
+pub const MAX_NAME_LEN: usize = 63;
+
+fn parse_name(value: &str, field: &'static str) -> Result<String, ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    // Checked on the byte length first, so a huge input is rejected without scanning it.
+    if value.len() > MAX_NAME_LEN {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "must be at most {MAX_NAME_LEN} characters long (got {} bytes)",
+                value.len()
+            ),
+        ));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(ValidationError::new(
+            field,
+            "must start with a lowercase letter",
+        ));
+    }
+    if let Some((index, c)) = value
+        .char_indices()
+        .find(|&(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "may contain only lowercase letters, digits and hyphens (found {c:?} at \
+                 position {index})"
+            ),
+        ));
+    }
+    if value.ends_with('-') {
+        return Err(ValidationError::new(field, "must not end with a hyphen"));
+    }
+    Ok(value.to_owned())
+}
+
+macro_rules! resource_name {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses a name: 1 to 63 characters, lowercase ASCII letters, digits and
+            /// hyphens, starting with a letter and not ending with a hyphen. Nothing is
+            /// trimmed.
+            pub fn parse(value: &str) -> Result<Self, ValidationError> {
+                parse_name(value, $field).map(Self)
+            }
+
+            /// The name as a string.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ValidationError;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Self::parse(value)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValidationError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+resource_name!(
+    /// A cluster name.
+    ClusterName,
+    "name"
+);
+resource_name!(
+    /// A droplet name.
+    DropletName,
+    "name"
+);
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn valid_names() {
+        for ok in ["a", "web", "web-1", "a1-b2-c3", "x0", &"a".repeat(63)] {
+            assert_eq!(ClusterName::parse(ok).expect(ok).as_str(), ok);
+            assert!(DropletName::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn invalid_names_say_why() {
+        let cases = [
+            ("", "must not be empty"),
+            ("1web", "must start with a lowercase letter"),
+            ("-web", "must start with a lowercase letter"),
+            ("Web", "must start with a lowercase letter"),
+            ("web-", "must not end with a hyphen"),
+            (
+                "web_1",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+            (
+                "web 1",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+            (" web", "must start with a lowercase letter"),
+            (
+                "web ",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+            (
+                "wEb",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+            (
+                "wébb",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+            (
+                "web\n",
+                "may contain only lowercase letters, digits and hyphens",
+            ),
+        ];
+        for (input, reason) in cases {
+            let err = ClusterName::parse(input).expect_err(input);
+            assert_eq!(err.field, "name");
+            assert!(err.message.contains(reason), "{input:?}: {}", err.message);
+        }
+        let err = DropletName::parse(&"a".repeat(64)).expect_err("too long");
+        assert_eq!(
+            err.to_string(),
+            "name: must be at most 63 characters long (got 64 bytes)"
+        );
+    }
+
+    #[test]
+    fn a_megabyte_name_is_rejected_fast_with_a_clear_message() {
+        let huge = "a".repeat(1024 * 1024);
+        let started = Instant::now();
+        let err = ClusterName::parse(&huge).expect_err("too long");
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(
+            err.message,
+            "must be at most 63 characters long (got 1048576 bytes)"
+        );
+        assert!(err.to_string().len() < 100);
+        // Also as JSON: deserialising fails instead of storing it.
+        let json = serde_json::to_string(&huge).expect("serialise");
+        assert!(serde_json::from_str::<DropletName>(&json).is_err());
+    }
+}

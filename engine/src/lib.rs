@@ -1,0 +1,22 @@
+//! # ClusterGenie engine
+//!
+//! The write side of ClusterGenie: the domain (clusters, droplets, jobs as cqrs-es
+//! aggregates with pure, synchronous decisions), the event store (one gap-free global log
+//! on PostgreSQL or SQLite) and the command service that joins them. It knows nothing of
+//! HTTP.
+//!
+//! # Layout
+//! - [`domain`]: values, the seed catalog, and one file per aggregate (state, commands,
+//!   events, error, tests).
+//! - [`store`]: the [`store::EventStore`] trait, its PostgreSQL and SQLite implementations,
+//!   the batching writer and the in-memory planning of a batch.
+//! - [`commands`]: the command service (load, decide, append, retry on conflict,
+//!   idempotency) and the commands callers issue.
+//! - [`views`]: the resource views built from folded aggregates.
+//! - [`executor`]: the in-process job executor that carries jobs through their events.
+
+pub mod commands;
+pub mod domain;
+pub mod executor;
+pub mod store;
+pub mod views;

@@ -1,0 +1,180 @@
+//! The resource views the API returns. Built from a folded aggregate ([`Loaded`]) by the
+//! command service (for a command's answer) and by the projections (for read-model rows),
+//! so both answers are the same code over the same fold.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::commands::Loaded;
+use crate::domain::{Cluster, Droplet, Job};
+
+/// A cluster as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub provider: Option<String>,
+    pub status: String,
+    /// Droplets that are not destroyed.
+    pub droplet_count: usize,
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl ClusterView {
+    /// The view of a folded cluster.
+    pub fn from_loaded(c: &Loaded<Cluster>) -> Self {
+        let s = &c.state;
+        Self {
+            id: s.id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            name: s.name.as_ref().map(ToString::to_string).unwrap_or_default(),
+            region: s
+                .region
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            provider: s.provider.as_ref().map(ToString::to_string),
+            status: s.status.as_str().to_owned(),
+            droplet_count: s.droplets.len(),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A droplet as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropletView {
+    pub id: String,
+    pub cluster_id: String,
+    pub cluster_name: Option<String>,
+    pub name: String,
+    pub region: String,
+    pub size: String,
+    pub image: String,
+    pub provider: Option<String>,
+    pub status: String,
+    pub ip_address: Option<String>,
+    /// The job working on the droplet right now, if any.
+    pub pending_job_id: Option<String>,
+    pub last_error: Option<String>,
+    pub price_hourly: f64,
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl DropletView {
+    /// The view of a folded droplet, with its cluster's current name.
+    pub fn from_loaded(d: &Loaded<Droplet>, cluster_name: Option<String>) -> Self {
+        let s = &d.state;
+        let provider = s.provider.as_ref();
+        let price_hourly = match (s.size.as_ref(), provider) {
+            (Some(size), Some(p)) => crate::domain::catalog::provider(p.as_str())
+                .map_or(size.info().price_hourly(), |p| p.price_hourly(size.info())),
+            (Some(size), None) => size.info().price_hourly(),
+            _ => 0.0,
+        };
+        Self {
+            id: s.id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            cluster_id: s
+                .cluster_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            cluster_name,
+            name: s.name.as_ref().map(ToString::to_string).unwrap_or_default(),
+            region: s
+                .region
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            size: s.size.as_ref().map(ToString::to_string).unwrap_or_default(),
+            image: s
+                .image
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            provider: provider.map(ToString::to_string),
+            status: s.status.as_str().to_owned(),
+            ip_address: s.ip_address.clone(),
+            pending_job_id: s.pending_job.as_ref().map(ToString::to_string),
+            last_error: s.last_error.clone(),
+            price_hourly: (price_hourly * 1e6).round() / 1e6,
+            version: d.version,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// A job as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub job_type: String,
+    pub cluster_id: String,
+    pub droplet_id: Option<String>,
+    pub status: String,
+    pub progress: u8,
+    pub progress_message: Option<String>,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub parameters: Value,
+    pub result: Option<Value>,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub worker: Option<String>,
+    pub trace_id: String,
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl JobView {
+    /// The view of a folded job.
+    pub fn from_loaded(j: &Loaded<Job>) -> Self {
+        let s = &j.state;
+        let finished_at = if s.status.is_terminal() {
+            j.updated_at
+        } else {
+            None
+        };
+        Self {
+            id: s.id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            job_type: s
+                .job_type
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+            cluster_id: s
+                .cluster_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            droplet_id: s.droplet_id.as_ref().map(ToString::to_string),
+            status: s.status.as_str().to_owned(),
+            progress: s.progress,
+            progress_message: s.progress_message.clone(),
+            attempts: s.attempts,
+            max_attempts: s.max_attempts,
+            parameters: s.parameters.clone(),
+            result: s.result.clone(),
+            error: s.error.clone(),
+            cancel_requested: s.cancel_requested,
+            worker: s.worker.clone(),
+            trace_id: s.trace_id.clone(),
+            version: j.version,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+            started_at: j.first("job.started"),
+            finished_at,
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! # ClusterGenie projections
+//!
+//! The read side: a runtime that tails the event log into SQL read models, and the queries
+//! the API answers GETs from.
+//!
+//! # Layout
+//! - [`runtime`]: the [`Projection`] trait and the [`ProjectionRuntime`] (checkpoints,
+//!   batches in one transaction, read-your-writes waiting, status).
+//! - [`read_models`]: the clusters, droplets and jobs projections.
+//! - [`queries`]: get and list queries over the read models.
+//! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
+//! - [`error`]: the read side's error type.
+
+pub mod db;
+pub mod error;
+pub mod queries;
+pub mod read_models;
+pub mod runtime;
+
+use std::sync::Arc;
+
+pub use db::ReadDb;
+pub use error::ProjectionError;
+pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
+pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RuntimeOptions};
+
+/// The projections ClusterGenie runs.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(read_models::ClustersProjection),
+        Arc::new(read_models::DropletsProjection),
+        Arc::new(read_models::JobsProjection),
+    ]
+}

@@ -1,0 +1,12 @@
+//! The SQL read models: clusters, droplets, jobs. Each row keeps the folded aggregate
+//! (`state`), the rendered view (`view`) and the position of the last event it reflects,
+//! so a replayed event is skipped and a row equals what a fresh fold gives.
+
+pub mod clusters;
+pub mod droplets;
+pub mod jobs;
+mod rows;
+
+pub use clusters::ClustersProjection;
+pub use droplets::DropletsProjection;
+pub use jobs::JobsProjection;

@@ -1,0 +1,282 @@
+//! The projection runtime: one task per projection tails the global log from its stored
+//! checkpoint and applies each batch of events to its read model together with the new
+//! checkpoint in one transaction. Restarting resumes at the checkpoint; handlers skip what
+//! a row already reflects (its `last_position`), so replays are harmless.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use engine::store::{EventFilter, EventStore, RecordedEvent};
+use serde::Serialize;
+use sqlx::AnyConnection;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::{ProjectionError, ReadDb};
+
+/// A read model fed by the log.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Stable id; names the checkpoint row.
+    fn name(&self) -> &'static str;
+    /// Applies one event (called for every event; ignore the ones you do not need).
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        event: &RecordedEvent,
+    ) -> Result<(), ProjectionError>;
+}
+
+/// What `GET /v1/projections` shows about one projection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProjectionStatus {
+    pub name: String,
+    pub position: i64,
+    pub lag: i64,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Tuning of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub batch_size: i64,
+    /// How often to look for new events when no notification arrives.
+    pub poll_interval: Duration,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+struct Entry {
+    projection: Arc<dyn Projection>,
+    position: watch::Sender<i64>,
+    status: RwLock<(String, Option<String>, Option<DateTime<Utc>>)>,
+}
+
+/// Runs projections and answers "have the read models reached position N?".
+pub struct ProjectionRuntime {
+    store: Arc<dyn EventStore>,
+    db: ReadDb,
+    entries: BTreeMap<&'static str, Arc<Entry>>,
+    options: RuntimeOptions,
+}
+
+impl ProjectionRuntime {
+    /// A runtime for `projections` over `store`, writing into `db`.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        db: ReadDb,
+        projections: Vec<Arc<dyn Projection>>,
+        options: RuntimeOptions,
+    ) -> Self {
+        let entries = projections
+            .into_iter()
+            .map(|projection| {
+                let entry = Entry {
+                    projection: Arc::clone(&projection),
+                    position: watch::channel(0).0,
+                    status: RwLock::new(("starting".into(), None, None)),
+                };
+                (projection.name(), Arc::new(entry))
+            })
+            .collect();
+        Self {
+            store,
+            db,
+            entries,
+            options,
+        }
+    }
+
+    /// Starts one task per projection; they stop after their current batch once
+    /// `shutdown` turns true, with their checkpoints persisted.
+    pub async fn start(
+        &self,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Vec<JoinHandle<()>>, ProjectionError> {
+        let mut handles = Vec::new();
+        for entry in self.entries.values() {
+            let checkpoint = load_checkpoint(&self.db, entry.projection.name()).await?;
+            entry.position.send_replace(checkpoint);
+            let worker = Worker {
+                store: Arc::clone(&self.store),
+                db: self.db.clone(),
+                entry: Arc::clone(entry),
+                options: self.options.clone(),
+            };
+            handles.push(tokio::spawn(worker.run(shutdown.clone())));
+        }
+        Ok(handles)
+    }
+
+    /// Waits until every projection has reached `position`, at most `timeout`.
+    pub async fn wait_for(&self, position: i64, timeout: Duration) -> Result<(), ProjectionError> {
+        let all = async {
+            for entry in self.entries.values() {
+                let mut rx = entry.position.subscribe();
+                // An error means the runtime is gone: nothing will ever catch up.
+                if rx.wait_for(|p| *p >= position).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, all)
+            .await
+            .map_err(|_| ProjectionError::Timeout(timeout, position))
+    }
+
+    /// The lowest position every projection has reached.
+    pub fn position(&self) -> i64 {
+        self.entries
+            .values()
+            .map(|e| *e.position.borrow())
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Status of every projection.
+    pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+        let head = self.store.head().await?;
+        Ok(self
+            .entries
+            .values()
+            .map(|entry| {
+                let position = *entry.position.borrow();
+                let (status, last_error, updated_at) =
+                    entry.status.read().map(|s| s.clone()).unwrap_or_default();
+                ProjectionStatus {
+                    name: entry.projection.name().to_owned(),
+                    position,
+                    lag: (head - position).max(0),
+                    status,
+                    last_error,
+                    updated_at,
+                }
+            })
+            .collect())
+    }
+
+    /// Names of the projections.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.keys().copied().collect()
+    }
+}
+
+struct Worker {
+    store: Arc<dyn EventStore>,
+    db: ReadDb,
+    entry: Arc<Entry>,
+    options: RuntimeOptions,
+}
+
+impl Worker {
+    async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut head = self.store.watch_head();
+        let mut failures = 0u32;
+        while !*shutdown.borrow() {
+            match self.step().await {
+                Ok(0) => {
+                    self.set_status("running", None);
+                    failures = 0;
+                    tokio::select! {
+                        _ = head.changed() => {}
+                        _ = tokio::time::sleep(self.options.poll_interval) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Ok(_) => failures = 0,
+                Err(error) => {
+                    failures += 1;
+                    let name = self.entry.projection.name();
+                    tracing::warn!(projection = name, error = %error_chain(&error), failures, "projection batch failed; retrying");
+                    self.set_status("retrying", Some(error_chain(&error)));
+                    let pause = Duration::from_millis(100 * 2u64.pow(failures.min(6)));
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+        self.set_status("stopped", None);
+    }
+
+    /// Applies the next batch; returns how many events it covered.
+    async fn step(&self) -> Result<usize, ProjectionError> {
+        let from = *self.entry.position.borrow();
+        let events = self
+            .store
+            .read_all(from, self.options.batch_size, &EventFilter::default())
+            .await?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(0);
+        };
+        let mut tx = self.db.begin().await?;
+        for event in &events {
+            self.entry.projection.apply(&mut tx, event).await?;
+        }
+        save_checkpoint(&mut tx, self.entry.projection.name(), last).await?;
+        tx.commit().await?;
+        self.entry.position.send_replace(last);
+        self.set_status("running", None);
+        Ok(events.len())
+    }
+
+    fn set_status(&self, status: &str, error: Option<String>) {
+        if let Ok(mut s) = self.entry.status.write() {
+            let keep_error = error.is_none() && status != "running";
+            let last_error = if keep_error { s.1.clone() } else { error };
+            *s = (status.to_owned(), last_error, Some(Utc::now()));
+        }
+    }
+}
+
+async fn load_checkpoint(db: &ReadDb, name: &str) -> Result<i64, ProjectionError> {
+    let position: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM rm_checkpoints WHERE projection = $1")
+            .bind(name)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(position.unwrap_or(0))
+}
+
+async fn save_checkpoint(
+    conn: &mut AnyConnection,
+    name: &str,
+    position: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(position)
+    .bind(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The error and all its sources, joined by ": ".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
