@@ -106,7 +106,8 @@ impl ApiError {
 
     fn problem(&self) -> Problem {
         let status = self.status();
-        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        // Only internal errors are hidden; 503 and 504 say what to wait for.
+        let detail = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "an internal error occurred; it has been logged".to_owned()
         } else {
             self.to_string()
@@ -180,14 +181,16 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
         Problem::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string(), None)
     } else if let Some(e) = rejection.find::<warp::reject::UnsupportedMediaType>() {
         Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, e.to_string(), None)
-    } else if let Some(e) = rejection.find::<warp::reject::MethodNotAllowed>() {
-        Problem::new(StatusCode::METHOD_NOT_ALLOWED, e.to_string(), None)
     } else if let Some(e) = rejection.find::<warp::reject::LengthRequired>() {
         Problem::new(StatusCode::LENGTH_REQUIRED, e.to_string(), None)
     } else if let Some(e) = rejection.find::<warp::reject::InvalidHeader>() {
         Problem::new(StatusCode::BAD_REQUEST, e.to_string(), None)
     } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
         Problem::new(StatusCode::BAD_REQUEST, e.to_string(), None)
+    } else if let Some(e) = rejection.find::<warp::reject::MethodNotAllowed>() {
+        // Last: a route of the same path with another method always adds this one, even
+        // when the route with the right method rejected the request for a better reason.
+        Problem::new(StatusCode::METHOD_NOT_ALLOWED, e.to_string(), None)
     } else {
         tracing::error!(?rejection, "unhandled rejection");
         Problem::new(

@@ -32,9 +32,21 @@ pub fn query() -> impl Filter<Extract = (Params,), Error = Rejection> + Clone {
         .and_then(|raw: String| async move { Params::parse(&raw).map_err(Rejection::from) })
 }
 
-/// The raw body, size-limited.
+/// The raw body, size-limited. A request with neither `Content-Length` nor
+/// `Transfer-Encoding` has an empty body (RFC 9112, 6.3), as a bodiless POST often is.
 pub fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
-    warp::body::content_length_limit(MAX_BODY_BYTES).and(warp::body::bytes())
+    warp::header::optional::<String>("content-length")
+        .and(warp::header::optional::<String>("transfer-encoding"))
+        .and_then(
+            |length: Option<String>, encoding: Option<String>| async move {
+                match (length, encoding) {
+                    (None, None) => Ok(Bytes::new()),
+                    _ => Err(warp::reject()),
+                }
+            },
+        )
+        .or(warp::body::content_length_limit(MAX_BODY_BYTES).and(warp::body::bytes()))
+        .unify()
 }
 
 /// What the headers say about a request.

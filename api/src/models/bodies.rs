@@ -73,14 +73,34 @@ pub struct CancelJobBody {
 
 /// Parses a JSON body: broken JSON is a 400, a missing or mistyped field a 422 naming it.
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first: malformed JSON is a 400 even when its start already breaks a rule.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| body_error("body".into(), e))?;
+    // Every body is an object (serde would also take an array for a struct).
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        body_error(field, error.into_inner())
+        let error = error.into_inner();
+        let field = match path.as_str() {
+            "." => named_field(&error.to_string()).unwrap_or("body").to_owned(),
+            _ => path,
+        };
+        body_error(field, error)
     })?;
     de.end().map_err(|e| body_error("body".into(), e))?;
     Ok(value)
+}
+
+/// The field a serde message names ("missing field `x`", "unknown field `x`"), if any.
+fn named_field(message: &str) -> Option<&str> {
+    ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next())
+        .filter(|field| !field.is_empty())
 }
 
 fn body_error(field: String, error: serde_json::Error) -> ApiError {
@@ -113,6 +133,9 @@ mod tests {
         let missing = parse::<CreateClusterBody>(b"{\"name\": \"a\"}").unwrap_err();
         assert_eq!(missing.status(), 422);
         assert!(missing.to_string().contains("region"), "{missing}");
+        assert!(
+            matches!(missing, ApiError::Validation { ref errors, .. } if errors.contains_key("region"))
+        );
         let mistyped =
             parse::<CreateClusterBody>(b"{\"name\": 5, \"region\": \"nyc1\"}").unwrap_err();
         assert!(
@@ -120,6 +143,10 @@ mod tests {
         );
         let trailing = parse::<ResizeBody>(b"{\"size\": \"c-2\"} x").unwrap_err();
         assert_eq!(trailing.status(), 400);
+        let trailing = parse::<ResizeBody>(b"{} x").unwrap_err();
+        assert_eq!(trailing.status(), 400);
+        let array = parse::<UpdateClusterBody>(b" []").unwrap_err();
+        assert_eq!(array.status(), 422);
         assert!(parse_optional::<CancelJobBody>(b"  ")
             .unwrap()
             .reason

@@ -108,6 +108,37 @@ impl Command for FinishJob {
     }
 }
 
+/// The droplet write that records the end of `job`'s request when the job is cancelled
+/// before a worker ran it (None: the job carries no droplet request, the droplet no longer
+/// waits on it, or there is nothing to record, as for a destroy).
+pub(crate) async fn cancelled_before_start(
+    service: &CommandService,
+    job: &Job,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<crate::store::StreamWrite>, CommandError> {
+    let Some(droplet_id) = job
+        .droplet_id
+        .clone()
+        .filter(|_| is_droplet_job(job.job_type))
+    else {
+        return Ok(None);
+    };
+    let droplet = service.load::<Droplet>(droplet_id.as_str()).await?;
+    if droplet.state.pending_job.is_none() || droplet.state.pending_job != job.id {
+        return Ok(None);
+    }
+    let Some(command) = droplet_command(&droplet, job.job_type, &Outcome::Cancelled) else {
+        return Ok(None);
+    };
+    let events = droplet.state.decide(command)?;
+    Ok(Some(stream_write::<Droplet>(
+        droplet_id.as_str(),
+        droplet.version,
+        &events,
+        at,
+    )?))
+}
+
 fn is_droplet_job(job_type: Option<JobType>) -> bool {
     matches!(
         job_type,

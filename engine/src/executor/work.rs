@@ -263,10 +263,20 @@ async fn scale_down(
     Ok(json!({ "removed": newest, "job_id": child }))
 }
 
-/// 32 hex digits derived from `seed` and a salt.
+/// 32 hex digits derived from `seed` and a salt, starting with the 12 timestamp digits of
+/// the job's own (UUIDv7-based) id: stable across retries, and ordered like ids made by
+/// `new()` (so "the greatest id is the newest droplet" holds for these too).
 fn derived_hex(seed: &str, salt: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(format!("{salt}:{seed}").as_bytes())[..16])
+    let digest = hex::encode(&Sha256::digest(format!("{salt}:{seed}").as_bytes())[..16]);
+    let job_hex = seed.strip_prefix("job_").unwrap_or(seed);
+    match job_hex
+        .get(..12)
+        .filter(|t| t.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        Some(timestamp) => format!("{timestamp}{}", &digest[12..]),
+        None => digest,
+    }
 }
 
 /// A context carrying the job's trace.

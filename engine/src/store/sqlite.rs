@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::model::{AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent};
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
-use super::writer::{advance, BatchBackend, Writer};
+use super::writer::{advance, BatchBackend, BatchSource, Writer};
 use super::{EventStore, StoreError};
 
 const COLUMNS: &str = "position, id, aggregate_type, aggregate_id, sequence, event_type, \
@@ -66,11 +66,13 @@ struct SqliteBackend {
 
 #[async_trait]
 impl BatchBackend for SqliteBackend {
-    async fn write_batch(&self, requests: &[AppendRequest]) -> Result<BatchPlan, StoreError> {
+    async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let head: i64 = sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
+        // Holding the write lock, take in every request that queued meanwhile.
+        let requests = source.fill();
         let (streams, keys) = plan::touched(requests);
         let mut state = BatchState {
             head,

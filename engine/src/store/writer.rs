@@ -1,9 +1,11 @@
 //! The batching writer shared by both backends.
 //!
-//! Commands hand their [`AppendRequest`] to one writer task per process. The task takes
-//! every request waiting in its queue (up to `max_batch`) and writes them in one database
-//! transaction that holds the log lock: one commit (one fsync) serves many commands, which
-//! is what lets a serialised, gap-free log keep up with concurrent writers.
+//! Commands hand their [`AppendRequest`] to one writer task per process. For each batch
+//! the task first takes the log lock (one round trip), and only then collects every request
+//! that arrived meanwhile (up to `max_batch`): commands that queue while the previous batch
+//! commits or while the lock is being taken all ride in the same transaction. One commit
+//! (one fsync) thus serves many commands, which is what lets a serialised, gap-free log
+//! keep up with concurrent writers.
 
 use std::sync::Arc;
 
@@ -14,14 +16,22 @@ use super::model::{AppendOutcome, AppendRequest};
 use super::plan::BatchPlan;
 use super::StoreError;
 
-/// A backend's part of the writer: lock, read, plan, write, commit.
+/// Where a backend gets a batch's requests from, once it holds the lock.
+pub trait BatchSource: Send {
+    /// Takes in the requests that arrived meanwhile; returns the whole batch.
+    fn fill(&mut self) -> &[AppendRequest];
+}
+
+/// A backend's part of the writer: lock, fill, read, plan, write, commit.
 #[async_trait]
 pub trait BatchBackend: Send + Sync + 'static {
-    /// Writes `requests` in one transaction; the plan carries one outcome per request.
-    async fn write_batch(&self, requests: &[AppendRequest]) -> Result<BatchPlan, StoreError>;
+    /// Writes the batch in one transaction; the plan has one outcome per request, in the
+    /// order `source.fill()` returned them.
+    async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError>;
 }
 
 type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
+type Queue = mpsc::Receiver<(AppendRequest, Reply)>;
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone)]
@@ -52,16 +62,49 @@ impl Writer {
     }
 }
 
+/// The requests of one batch and where their answers go.
+struct Batch<'a> {
+    queue: Option<&'a mut Queue>,
+    requests: Vec<AppendRequest>,
+    replies: Vec<Reply>,
+    max: usize,
+}
+
+impl BatchSource for Batch<'_> {
+    fn fill(&mut self) -> &[AppendRequest] {
+        if let Some(queue) = self.queue.as_mut() {
+            while self.requests.len() < self.max {
+                match queue.try_recv() {
+                    Ok((request, reply)) => {
+                        self.requests.push(request);
+                        self.replies.push(reply);
+                    }
+                    Err(_) => break,
+                }
+            }
+        }
+        &self.requests
+    }
+}
+
 async fn run(
     backend: Arc<dyn BatchBackend>,
-    mut rx: mpsc::Receiver<(AppendRequest, Reply)>,
+    mut rx: Queue,
     head: Arc<watch::Sender<i64>>,
     max_batch: usize,
 ) {
-    let mut batch = Vec::with_capacity(max_batch);
-    while rx.recv_many(&mut batch, max_batch).await > 0 {
-        let (requests, replies): (Vec<_>, Vec<_>) = std::mem::take(&mut batch).into_iter().unzip();
-        match backend.write_batch(&requests).await {
+    while let Some((request, reply)) = rx.recv().await {
+        let mut batch = Batch {
+            queue: Some(&mut rx),
+            requests: vec![request],
+            replies: vec![reply],
+            max: max_batch,
+        };
+        let result = backend.write_batch(&mut batch).await;
+        let Batch {
+            requests, replies, ..
+        } = batch;
+        match result {
             Ok(plan) => deliver(plan, replies, &head),
             Err(error) if requests.len() == 1 => {
                 let _ = replies.into_iter().next().map(|r| r.send(Err(error)));
@@ -70,10 +113,17 @@ async fn run(
                 // One bad request must not fail its neighbours: write each on its own.
                 tracing::warn!(%error, size = requests.len(), "batch failed, retrying one by one");
                 for (request, reply) in requests.into_iter().zip(replies) {
-                    match backend.write_batch(std::slice::from_ref(&request)).await {
-                        Ok(plan) => deliver(plan, vec![reply], &head),
+                    let mut single = Batch {
+                        queue: None,
+                        requests: vec![request],
+                        replies: vec![reply],
+                        max: 1,
+                    };
+                    let result = backend.write_batch(&mut single).await;
+                    match result {
+                        Ok(plan) => deliver(plan, single.replies, &head),
                         Err(error) => {
-                            let _ = reply.send(Err(error));
+                            let _ = single.replies.pop().map(|r| r.send(Err(error)));
                         }
                     }
                 }

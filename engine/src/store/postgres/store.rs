@@ -1,0 +1,198 @@
+//! The PostgreSQL event store: reads, and appends through the batching [`Writer`] and
+//! [`PgAppender`] (see there for how positions stay gap-free and safe to tail). Other
+//! processes learn of new events through `LISTEN clustergenie_events`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Row};
+use tokio::sync::watch;
+
+use super::append::{idempotency_row, PgAppender};
+use crate::store::model::{
+    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent,
+};
+use crate::store::writer::{advance, Writer};
+use crate::store::{EventStore, StoreError};
+
+const CHANNEL: &str = "clustergenie_events";
+const COLUMNS: &str = "position, id, aggregate_type, aggregate_id, sequence, event_type, \
+                       schema_version, recorded_at, data, metadata, hash";
+
+/// PostgreSQL-backed [`EventStore`].
+pub struct PgEventStore {
+    pool: PgPool,
+    writer: Writer,
+    head: Arc<watch::Sender<i64>>,
+}
+
+impl PgEventStore {
+    /// Connects (without migrating) and starts the writer and the LISTEN task.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self::from_pool(pool))
+    }
+
+    /// Wraps an existing pool (tests use the pools `#[sqlx::test]` hands them).
+    pub fn from_pool(pool: PgPool) -> Self {
+        let head = Arc::new(watch::channel(0).0);
+        let backend = Arc::new(PgAppender::new(pool.clone()));
+        let writer = Writer::spawn(backend, Arc::clone(&head), 512);
+        tokio::spawn(listen(pool.clone(), Arc::clone(&head)));
+        Self { pool, writer, head }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let metadata: serde_json::Value = r.try_get(9)?;
+    Ok(RecordedEvent {
+        position: r.try_get(0)?,
+        id: r.try_get(1)?,
+        aggregate_type: r.try_get(2)?,
+        aggregate_id: r.try_get(3)?,
+        sequence: r.try_get(4)?,
+        event_type: r.try_get(5)?,
+        schema_version: r.try_get(6)?,
+        recorded_at: r.try_get(7)?,
+        data: r.try_get(8)?,
+        metadata: serde_json::from_value(metadata)?,
+        hash: r.try_get(10)?,
+    })
+}
+
+/// Follows commits of other processes; reconnects with a pause when the connection drops.
+async fn listen(pool: PgPool, head: Arc<watch::Sender<i64>>) {
+    loop {
+        let result = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            loop {
+                let note = listener.recv().await?;
+                if let Ok(position) = note.payload().parse::<i64>() {
+                    advance(&head, position);
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if let Err(error) = result {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::debug!(%error, "event listener reconnecting");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+#[async_trait]
+impl EventStore for PgEventStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut migrator = sqlx::migrate!("./migrations/postgres");
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.pool).await?;
+        // Seed the watch so that waiters start from the real head.
+        advance(&self.head, self.head().await?);
+        Ok(())
+    }
+
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        self.writer.append(request).await
+    }
+
+    async fn read_all(
+        &self,
+        after: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cg_events WHERE position > $1 \
+             AND ($2::text IS NULL OR aggregate_type = $2) \
+             AND ($3::text IS NULL OR aggregate_id = $3) \
+             AND ($4::text IS NULL OR event_type = $4) \
+             ORDER BY position LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(filter.aggregate_type.as_deref())
+            .bind(filter.aggregate_id.as_deref())
+            .bind(filter.event_type.as_deref())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        up_to_position: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+             AND position <= $3 ORDER BY sequence"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(up_to_position.unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(idempotency_row).transpose()
+    }
+
+    fn watch_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
+        )
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

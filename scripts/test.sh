@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# ClusterGenie's one test command (the README shows it; .ci/run runs exactly it).
+#
+# On a fresh Debian machine it installs what is missing (apt-get), starts PostgreSQL and
+# Redis when they do not answer, then checks the deploy files, formatting and lints, and
+# runs the whole test suite:
+#
+#   1. tools:    cc/pkg-config, PostgreSQL, Redis, python3 (+ PyYAML), Rust (rustup)
+#   2. services: PostgreSQL at $DATABASE_URL, Redis at $REDIS_URL (both local by default)
+#   3. checks:   scripts/check-deploy.sh, cargo fmt --check, cargo clippy -D warnings
+#   4. tests:    cargo nextest run (+ doc tests) when cargo-nextest is installed,
+#                else cargo test
+# Steps 3 and 4 all run even when one fails; the script exits non-zero if any failed.
+#
+# Environment:
+#   DATABASE_URL  PostgreSQL the tests use (default postgres://postgres@127.0.0.1:5432/postgres).
+#                 When it names another host, nothing is installed or started for it.
+#   REDIS_URL     Redis (default redis://127.0.0.1:6379), same rule.
+#   CG_WAIT_SECONDS  how long to wait for each service to answer (default 60).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+WAIT_SECONDS="${CG_WAIT_SECONDS:-60}"
+DEFAULT_DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL="redis://127.0.0.1:6379"
+
+CURRENT_STEP="setup"
+FAILED_STEPS=()
+step() {
+    CURRENT_STEP="$*"
+    printf '\n==> %s\n' "$*"
+}
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+on_exit() {
+    local status=$?
+    if [[ $status -eq 0 ]]; then
+        printf '\n==> all checks and tests passed\n'
+    elif [[ ${#FAILED_STEPS[@]} -gt 0 ]]; then
+        printf '\n==> FAILED: %d step(s)\n' "${#FAILED_STEPS[@]}" >&2
+        printf '    - %s\n' "${FAILED_STEPS[@]}" >&2
+    else
+        printf '\n==> FAILED (exit %d) during: %s\n' "$status" "$CURRENT_STEP" >&2
+    fi
+}
+trap on_exit EXIT
+
+# --- privileges -------------------------------------------------------------------------
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+fi
+as_root() {
+    if [[ $(id -u) -ne 0 && ${#SUDO[@]} -eq 0 ]]; then
+        die "root (or sudo) is needed to run: $*"
+    fi
+    ${SUDO[@]+"${SUDO[@]}"} "$@"
+}
+
+# --- URLs -------------------------------------------------------------------------------
+
+# host and port of a URL like scheme://user:pass@host:port/path?query
+url_host() {
+    local rest="${1#*://}"
+    rest="${rest%%/*}"
+    rest="${rest%%\?*}"
+    rest="${rest##*@}"
+    if [[ $rest == \[* ]]; then
+        rest="${rest#[}"
+        printf '%s' "${rest%%]*}"
+    else
+        printf '%s' "${rest%%:*}"
+    fi
+}
+url_port() {
+    local rest="${1#*://}" default="$2"
+    rest="${rest%%/*}"
+    rest="${rest%%\?*}"
+    rest="${rest##*@}"
+    rest="${rest##*]}"
+    if [[ $rest == *:* ]]; then
+        printf '%s' "${rest##*:}"
+    else
+        printf '%s' "$default"
+    fi
+}
+is_local_host() {
+    case "$1" in
+    "" | 127.0.0.1 | localhost | ::1) return 0 ;;
+    *) return 1 ;;
+    esac
+}
+# A TCP connect with bash alone (works before any client is installed).
+tcp_open() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/$1/$2" >/dev/null 2>&1
+}
+
+DATABASE_URL_GIVEN=1
+if [[ -z ${DATABASE_URL:-} ]]; then
+    DATABASE_URL_GIVEN=0
+    DATABASE_URL="$DEFAULT_DATABASE_URL"
+fi
+export DATABASE_URL
+REDIS_URL="${REDIS_URL:-$DEFAULT_REDIS_URL}"
+export REDIS_URL
+
+PG_HOST="$(url_host "$DATABASE_URL")"
+PG_PORT="$(url_port "$DATABASE_URL" 5432)"
+REDIS_HOST="$(url_host "$REDIS_URL")"
+REDIS_PORT="$(url_port "$REDIS_URL" 6379)"
+[[ -n $PG_HOST ]] || PG_HOST=127.0.0.1
+[[ -n $REDIS_HOST ]] || REDIS_HOST=127.0.0.1
+
+PG_LOCAL=0
+if [[ $DATABASE_URL == postgres://* || $DATABASE_URL == postgresql://* ]]; then
+    if is_local_host "$PG_HOST"; then PG_LOCAL=1; fi
+else
+    die "DATABASE_URL must be a postgres:// URL for the test suite"
+fi
+REDIS_LOCAL=0
+if is_local_host "$REDIS_HOST"; then REDIS_LOCAL=1; fi
+
+pg_answering() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -h "$PG_HOST" -p "$PG_PORT" >/dev/null 2>&1
+    else
+        tcp_open "$PG_HOST" "$PG_PORT"
+    fi
+}
+redis_answering() {
+    if command -v redis-cli >/dev/null 2>&1; then
+        [[ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping 2>/dev/null)" == PONG ]]
+    else
+        tcp_open "$REDIS_HOST" "$REDIS_PORT"
+    fi
+}
+
+# --- 1. tools ---------------------------------------------------------------------------
+
+step "checking tools"
+APT_PACKAGES=()
+need() { APT_PACKAGES+=("$@"); }
+
+if ! command -v cc >/dev/null 2>&1; then need build-essential; fi
+if ! command -v pkg-config >/dev/null 2>&1; then need pkg-config; fi
+if ! command -v timeout >/dev/null 2>&1; then need coreutils; fi
+
+if [[ $PG_LOCAL -eq 1 ]] && ! pg_answering; then
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+        need postgresql
+    fi
+fi
+if ! command -v psql >/dev/null 2>&1 || ! command -v pg_isready >/dev/null 2>&1; then
+    need postgresql-client
+fi
+
+if [[ $REDIS_LOCAL -eq 1 ]] && ! redis_answering && ! command -v redis-server >/dev/null 2>&1; then
+    need redis-server
+fi
+if ! command -v redis-cli >/dev/null 2>&1; then need redis-tools; fi
+
+if ! command -v python3 >/dev/null 2>&1; then
+    need python3 python3-yaml
+elif ! python3 -c 'import yaml' >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
+    # System Python without pip: take PyYAML from Debian rather than pip.
+    need python3-yaml
+fi
+
+NEED_RUSTUP=0
+if ! command -v cargo >/dev/null 2>&1 && [[ -x $HOME/.cargo/bin/cargo ]]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    NEED_RUSTUP=1
+    if ! command -v curl >/dev/null 2>&1; then need curl; fi
+    need ca-certificates
+fi
+
+if [[ ${#APT_PACKAGES[@]} -gt 0 ]]; then
+    command -v apt-get >/dev/null 2>&1 ||
+        die "missing: ${APT_PACKAGES[*]} (and apt-get is not available to install them)"
+    info "installing with apt-get: ${APT_PACKAGES[*]}"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        "${APT_PACKAGES[@]}"
+else
+    info "system packages: nothing to install"
+fi
+
+if [[ $NEED_RUSTUP -eq 1 ]]; then
+    info "installing Rust with rustup (stable, minimal profile + rustfmt, clippy)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+        sh -s -- -y --profile minimal --component rustfmt,clippy
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+for component in rustfmt clippy; do
+    sub="${component/rustfmt/fmt}"
+    if ! cargo "$sub" --version >/dev/null 2>&1; then
+        command -v rustup >/dev/null 2>&1 || die "cargo $sub is missing and rustup is not available"
+        info "adding the $component component"
+        rustup component add "$component"
+    fi
+done
+info "$(cargo --version)"
+
+# --- 2. services ------------------------------------------------------------------------
+
+wait_for() {
+    local what="$1" check="$2" waited=0
+    while ! "$check"; do
+        if ((waited >= WAIT_SECONDS * 2)); then
+            die "$what did not answer within ${WAIT_SECONDS}s"
+        fi
+        sleep 0.5
+        waited=$((waited + 1))
+    done
+}
+
+# The newest installed PostgreSQL major version (from /etc/postgresql, else the binaries).
+pg_version() {
+    local v dir
+    for dir in /etc/postgresql /usr/lib/postgresql; do
+        v="$(find "$dir" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort -V | tail -n 1 || true)"
+        if [[ -n $v ]]; then break; fi
+    done
+    printf '%s' "$v"
+}
+
+# A fresh Debian cluster asks for passwords on TCP; the URL has none: trust local TCP.
+pg_trust_local_tcp() {
+    local version="$1" hba
+    hba="/etc/postgresql/$version/main/pg_hba.conf"
+    [[ -f $hba ]] || die "cannot find $hba to allow local connections"
+    warn "allowing password-less (trust) connections from 127.0.0.1 and ::1 in $hba (development machine setup)"
+    local tmp
+    tmp="$(mktemp)"
+    {
+        echo "# added by clustergenie scripts/test.sh: local trust for the test suite"
+        echo "host    all    all    127.0.0.1/32    trust"
+        echo "host    all    all    ::1/128         trust"
+        as_root cat "$hba"
+    } >"$tmp"
+    as_root cp "$tmp" "$hba"
+    rm -f "$tmp"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+}
+
+step "PostgreSQL ($PG_HOST:$PG_PORT)"
+if pg_answering; then
+    info "answering"
+elif [[ $PG_LOCAL -eq 1 ]]; then
+    version="$(pg_version)"
+    [[ -n $version ]] || die "PostgreSQL is not installed"
+    if [[ ! -d /etc/postgresql/$version/main ]]; then
+        info "creating cluster $version/main"
+        as_root pg_createcluster "$version" main
+    fi
+    info "starting cluster $version/main"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start ||
+        warn "pg_ctlcluster start failed (already running?); waiting for it anyway"
+    wait_for "PostgreSQL" pg_answering
+    info "answering"
+else
+    wait_for "PostgreSQL at $PG_HOST:$PG_PORT" pg_answering
+fi
+if ! psql "$DATABASE_URL" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+    if [[ $PG_LOCAL -eq 1 && $DATABASE_URL_GIVEN -eq 0 ]]; then
+        pg_trust_local_tcp "$(pg_version)"
+        psql "$DATABASE_URL" -Atqc 'SELECT 1' >/dev/null ||
+            die "cannot connect to $DEFAULT_DATABASE_URL even with trust authentication"
+    else
+        psql "$DATABASE_URL" -Atqc 'SELECT 1' >/dev/null || true
+        die "PostgreSQL answers but DATABASE_URL does not connect (see the error above)"
+    fi
+fi
+info "connected: $(psql "$DATABASE_URL" -Atqc 'SHOW server_version')"
+
+step "Redis ($REDIS_HOST:$REDIS_PORT)"
+if redis_answering; then
+    info "answering"
+elif [[ $REDIS_LOCAL -eq 1 ]]; then
+    info "starting redis-server"
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no >/dev/null
+    wait_for "Redis" redis_answering
+    info "answering"
+else
+    wait_for "Redis at $REDIS_HOST:$REDIS_PORT" redis_answering
+fi
+
+# --- 3. checks and 4. tests --------------------------------------------------------------
+# Every step runs even when an earlier one failed, so one run reports everything; the script
+# exits non-zero if any step failed.
+
+run_step() {
+    local name="$1"
+    shift
+    step "$name"
+    local status=0
+    "$@" || status=$?
+    if [[ $status -ne 0 ]]; then
+        FAILED_STEPS+=("$name (exit $status)")
+        printf '    FAILED: %s (exit %d)\n' "$name" "$status" >&2
+    fi
+}
+
+run_step "deploy files (scripts/check-deploy.sh)" bash scripts/check-deploy.sh
+run_step "cargo fmt --all -- --check" cargo fmt --all -- --check
+run_step "cargo clippy --workspace --all-targets --locked -- -D warnings" \
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if cargo nextest --version >/dev/null 2>&1; then
+    # nextest does not run doc tests: run them first, so that the last summary printed is
+    # the one of the whole suite.
+    run_step "cargo test --doc --workspace --locked" cargo test --doc --workspace --locked
+    run_step "cargo nextest run --workspace --locked --no-fail-fast" cargo nextest run --workspace --locked --no-fail-fast
+else
+    run_step "cargo test --workspace --locked --no-fail-fast" cargo test --workspace --locked --no-fail-fast
+fi
+
+CURRENT_STEP="done"
+if [[ ${#FAILED_STEPS[@]} -gt 0 ]]; then
+    CURRENT_STEP="checks and tests"
+    exit 1
+fi
