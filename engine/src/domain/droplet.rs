@@ -157,6 +157,11 @@ pub enum DropletCommand {
     },
     /// The destroy job succeeded.
     CompleteDestroy,
+    /// The destroy job failed or was cancelled: the droplet stays as it was.
+    FailDestroy {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why a droplet command was rejected.
@@ -305,6 +310,10 @@ impl Aggregate for Droplet {
             DropletEvent::DestroyRequested(e) => {
                 self.pending_job = Some(e.job_id);
                 self.pending_action = Some(PendingAction::Destroy);
+            }
+            DropletEvent::DestroyFailed(e) => {
+                self.last_error = Some(e.reason);
+                self.clear_pending();
             }
             DropletEvent::Destroyed(_) => {
                 self.status = DropletStatus::Destroyed;

@@ -187,8 +187,7 @@ fn droplet_command(
             DropletCommand::FailPower { reason }
         }
         (JobType::Destroy, None) => DropletCommand::CompleteDestroy,
-        // A failed destroy leaves the droplet as it was; the pending action stays until
-        // the durable runtime retries it.
+        (JobType::Destroy, Some(reason)) => DropletCommand::FailDestroy { reason },
         _ => return None,
     })
 }

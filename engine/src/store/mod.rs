@@ -2,6 +2,7 @@
 //! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
 //! in-memory [`plan`] of a batch.
 
+pub mod cqrs_repository;
 pub mod error;
 pub mod model;
 pub mod plan;
@@ -10,6 +11,7 @@ pub mod sqlite;
 pub mod traits;
 pub mod writer;
 
+pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::{
     AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, IdempotencyRecord,

@@ -3,11 +3,11 @@
 use std::net::IpAddr;
 
 use super::{
-    Droplet, DropletCommand, DropletDestroyRequested, DropletDestroyed, DropletError, DropletEvent,
-    DropletPowerFailed, DropletPowerRequested, DropletPoweredOff, DropletPoweredOn,
-    DropletProvisioned, DropletProvisioningFailed, DropletRequested, DropletResizeFailed,
-    DropletResizeRequested, DropletResized, DropletRestarted, DropletStatus, PendingAction,
-    PowerAction,
+    Droplet, DropletCommand, DropletDestroyFailed, DropletDestroyRequested, DropletDestroyed,
+    DropletError, DropletEvent, DropletPowerFailed, DropletPowerRequested, DropletPoweredOff,
+    DropletPoweredOn, DropletProvisioned, DropletProvisioningFailed, DropletRequested,
+    DropletResizeFailed, DropletResizeRequested, DropletResized, DropletRestarted, DropletStatus,
+    PendingAction, PowerAction,
 };
 use crate::domain::aggregate::Decide;
 use crate::domain::values::{ProviderName, Region};
@@ -207,6 +207,10 @@ impl Decide for Droplet {
             C::CompleteDestroy => {
                 self.expect(PendingAction::Destroy, "CompleteDestroy")?;
                 E::Destroyed(DropletDestroyed {})
+            }
+            C::FailDestroy { reason } => {
+                self.expect(PendingAction::Destroy, "FailDestroy")?;
+                E::DestroyFailed(DropletDestroyFailed { reason })
             }
         };
         Ok(vec![event])

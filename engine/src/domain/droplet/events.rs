@@ -110,6 +110,13 @@ pub struct DropletDestroyRequested {
     pub job_id: JobId,
 }
 
+/// Payload of `droplet.destroy_failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropletDestroyFailed {
+    /// Why (e.g. `cancelled`).
+    pub reason: String,
+}
+
 /// Payload of `droplet.destroyed` (empty).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DropletDestroyed {}
@@ -157,11 +164,14 @@ pub enum DropletEvent {
     /// `droplet.destroyed`
     #[serde(rename = "droplet.destroyed")]
     Destroyed(DropletDestroyed),
+    /// `droplet.destroy_failed`
+    #[serde(rename = "droplet.destroy_failed")]
+    DestroyFailed(DropletDestroyFailed),
 }
 
 impl DropletEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 13] = [
+    pub const TYPES: [&'static str; 14] = [
         "droplet.requested",
         "droplet.provisioned",
         "droplet.provisioning_failed",
@@ -175,6 +185,7 @@ impl DropletEvent {
         "droplet.power_failed",
         "droplet.destroy_requested",
         "droplet.destroyed",
+        "droplet.destroy_failed",
     ];
 
     /// The event type string, e.g. `droplet.requested`.
@@ -193,6 +204,7 @@ impl DropletEvent {
             Self::PowerFailed(_) => 10,
             Self::DestroyRequested(_) => 11,
             Self::Destroyed(_) => 12,
+            Self::DestroyFailed(_) => 13,
         };
         Self::TYPES[index]
     }

@@ -19,7 +19,7 @@ fn provider(n: u8) -> ProviderName {
 fn command(selector: u8, param: u8) -> DropletCommand {
     let sizes = ["s-1vcpu-1gb", "s-2vcpu-4gb", "c-2"];
     let regions = ["nyc1", "tor1"];
-    match selector % 16 {
+    match selector % 17 {
         0 => DropletCommand::RequestDroplet {
             id: DropletId::parse(&format!("dr_{:032x}", 1)).expect("valid droplet id"),
             cluster_id: ClusterId::parse(&format!("cl_{:032x}", 1)).expect("valid cluster id"),
@@ -58,6 +58,9 @@ fn command(selector: u8, param: u8) -> DropletCommand {
             reason: "failed".into(),
         },
         14 => DropletCommand::RequestDestroy { job_id: job(param) },
+        15 => DropletCommand::FailDestroy {
+            reason: "cancelled".into(),
+        },
         _ => DropletCommand::CompleteDestroy,
     }
 }

@@ -154,6 +154,7 @@ fn later_commands() -> Vec<DropletCommand> {
         DropletCommand::FailPower { reason: "x".into() },
         DropletCommand::RequestDestroy { job_id: job(9) },
         DropletCommand::CompleteDestroy,
+        DropletCommand::FailDestroy { reason: "x".into() },
     ]
 }
 
@@ -642,6 +643,31 @@ fn complete_destroy_without_a_destroy_in_flight_is_a_conflict() {
     }
 }
 
+#[test]
+fn fail_destroy_keeps_the_droplet_and_frees_it() {
+    let failed = DropletEvent::DestroyFailed(DropletDestroyFailed {
+        reason: "cancelled".into(),
+    });
+    Framework::with(())
+        .given(with(off(), destroy_requested()))
+        .when(DropletCommand::FailDestroy {
+            reason: "cancelled".into(),
+        })
+        .then_expect_events(vec![failed.clone()]);
+    let droplet: Droplet = fold([off(), vec![destroy_requested(), failed]].concat());
+    assert_eq!(droplet.status, DropletStatus::Off);
+    assert_eq!(droplet.pending_job, None);
+    assert_eq!(droplet.last_error.as_deref(), Some("cancelled"));
+}
+
+#[test]
+fn fail_destroy_without_a_destroy_in_flight_is_a_conflict() {
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::FailDestroy { reason: "x".into() })
+        .then_expect_error(no_pending("FailDestroy"));
+}
+
 // --- state and serialisation ---
 
 #[test]
@@ -729,6 +755,7 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
         }),
         destroy_requested(),
         DropletEvent::Destroyed(DropletDestroyed {}),
+        DropletEvent::DestroyFailed(DropletDestroyFailed { reason: "r".into() }),
     ];
     let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
     assert_eq!(types, DropletEvent::TYPES);

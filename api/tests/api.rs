@@ -1,0 +1,26 @@
+//! Integration tests of the HTTP API (see /work/shared/spec/API.md), each run on SQLite and
+//! on PostgreSQL: `cargo test -p clustergenie-api --test api`.
+
+#[macro_use]
+mod common;
+
+#[path = "api/system.rs"]
+mod system;
+
+#[path = "api/clusters.rs"]
+mod clusters;
+
+#[path = "api/droplets.rs"]
+mod droplets;
+
+#[path = "api/jobs.rs"]
+mod jobs;
+
+#[path = "api/bad_input.rs"]
+mod bad_input;
+
+#[path = "api/conventions.rs"]
+mod conventions;
+
+#[path = "api/events.rs"]
+mod events;

@@ -1,0 +1,401 @@
+//! The log: `/v1/events` (paging by position, filters), `/v1/streams/{type}/{id}`, and the
+//! live tail `/v1/events/stream` (Server-Sent Events, resumable).
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+/// One Server-Sent Events message.
+#[derive(Debug, Clone, Default)]
+struct Message {
+    id: Option<String>,
+    event: Option<String>,
+    data: String,
+}
+
+impl Message {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.data)
+            .unwrap_or_else(|e| panic!("data is not JSON ({e}): {self:?}"))
+    }
+}
+
+/// Reads an SSE response until `count` messages came, within [`DEADLINE`].
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn open(app: &TestApp, request: reqwest::RequestBuilder) -> Self {
+        let response = request.send().await.expect("open the stream");
+        assert_eq!(response.status().as_u16(), 200);
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(content_type, "text/event-stream", "{}", app.address);
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    async fn next(&mut self, count: usize) -> Vec<Message> {
+        let started = Instant::now();
+        let mut messages = Vec::new();
+        while messages.len() < count {
+            // Complete messages end with a blank line.
+            while let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                if let Some(message) = parse(&raw) {
+                    messages.push(message);
+                }
+            }
+            if messages.len() >= count {
+                break;
+            }
+            let left = DEADLINE.saturating_sub(started.elapsed());
+            let chunk = tokio::time::timeout(left, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "only {} of {count} messages in time: {messages:?}",
+                        messages.len()
+                    )
+                })
+                .expect("read the stream")
+                .expect("the stream ended");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        messages
+    }
+
+    /// Nothing more arrives within `wait`.
+    async fn assert_quiet(&mut self, wait: Duration) {
+        if let Ok(chunk) = tokio::time::timeout(wait, self.response.chunk()).await {
+            let chunk = chunk.expect("read the stream").unwrap_or_default();
+            let text = String::from_utf8_lossy(&chunk);
+            assert!(
+                text.lines().all(|l| l.is_empty() || l.starts_with(':')),
+                "unexpected message: {text}"
+            );
+        }
+    }
+}
+
+/// Parses one message; None for a comment-only block (a heartbeat).
+fn parse(raw: &str) -> Option<Message> {
+    let mut message = Message::default();
+    let mut fields = 0;
+    for line in raw.lines() {
+        if line.is_empty() || line.starts_with(':') {
+            continue;
+        }
+        let (name, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        fields += 1;
+        match name {
+            "id" => message.id = Some(value.to_owned()),
+            "event" => message.event = Some(value.to_owned()),
+            "data" => {
+                if !message.data.is_empty() {
+                    message.data.push('\n');
+                }
+                message.data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+    (fields > 0).then_some(message)
+}
+
+/// Checks that `message` carries `event` consistently in its `id`, `event` and `data`.
+#[track_caller]
+fn check_message(message: &Message) -> Value {
+    let data = message.json();
+    let id = message.id.as_deref().expect("an id: line");
+    assert_eq!(id, data["position"].to_string(), "{message:?}");
+    assert_eq!(
+        message.event.as_deref(),
+        data["type"].as_str(),
+        "{message:?}"
+    );
+    data
+}
+
+api_test!(the_log_pages_by_position);
+async fn the_log_pages_by_position(app: TestApp) {
+    let a = app.create_cluster("one").await;
+    let b = app.create_cluster("two").await;
+    let a_id = str_of(&a["id"]);
+    let b_id = str_of(&b["id"]);
+    app.patch(&format!("/v1/clusters/{a_id}"), &json!({ "name": "uno" }))
+        .await
+        .expect(200);
+    let last = app
+        .patch(
+            &format!("/v1/clusters/{b_id}"),
+            &json!({ "region": "lon1" }),
+        )
+        .await;
+    let head = last.expect(200)["position"].as_i64().unwrap();
+    assert_eq!(head, 4);
+
+    let all = app.get("/v1/events").await;
+    let all = all.expect(200).clone();
+    let positions: Vec<i64> = items(&all)
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3, 4]);
+    assert_eq!(all["next_after"], 4);
+    let first = &items(&all)[0];
+    assert_eq!(first["aggregate_type"], "cluster");
+    assert_eq!(first["aggregate_id"], a_id);
+    assert_eq!(first["sequence"], 1);
+    assert_eq!(first["type"], "cluster.created");
+    assert_eq!(first["schema_version"], 1);
+    assert_eq!(first["data"]["name"], "one");
+    assert_eq!(first["data"]["region"], "nyc1");
+    assert!(
+        uuid::Uuid::parse_str(str_of(&first["id"])).is_ok(),
+        "{first}"
+    );
+    assert!(chrono::DateTime::parse_from_rfc3339(str_of(&first["recorded_at"])).is_ok());
+    for key in ["actor", "correlation_id", "causation_id", "traceparent"] {
+        assert!(first["metadata"][key].is_string(), "{key}: {first}");
+    }
+    assert!(first.get("hash").is_none(), "{first}");
+
+    let page = app.get("/v1/events?limit=2").await;
+    let page = page.expect(200).clone();
+    assert_eq!(items(&page).len(), 2);
+    assert_eq!(page["next_after"], 2);
+    let page = app.get("/v1/events?after=2&limit=2").await;
+    let page = page.expect(200).clone();
+    let positions: Vec<i64> = items(&page)
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [3, 4]);
+    assert_eq!(page["next_after"], 4);
+    let page = app.get("/v1/events?after=4").await;
+    let page = page.expect(200);
+    assert!(items(page).is_empty());
+    assert_eq!(page["next_after"], 4, "an empty page stays where it was");
+    let page = app.get("/v1/events?after=1000").await;
+    assert_eq!(page.expect(200)["next_after"], 1000);
+}
+
+api_test!(the_log_filters);
+async fn the_log_filters(app: TestApp) {
+    let a = app.create_cluster("one").await;
+    let a_id = str_of(&a["id"]);
+    let b = app.create_cluster("two").await;
+    let b_id = str_of(&b["id"]);
+    app.patch(&format!("/v1/clusters/{a_id}"), &json!({ "name": "uno" }))
+        .await
+        .expect(200);
+    app.patch(&format!("/v1/clusters/{b_id}"), &json!({ "name": "dos" }))
+        .await
+        .expect(200);
+    let droplet = app.create_droplet(b_id, "d").await;
+    app.wait_for_job(str_of(&droplet["job"]["id"]), "succeeded")
+        .await;
+    let droplet_id = str_of(&droplet["droplet"]["id"]);
+
+    let types = |page: &Value| -> Vec<String> {
+        items(page)
+            .iter()
+            .map(|e| str_of(&e["type"]).to_owned())
+            .collect()
+    };
+    let page = app.get("/v1/events?aggregate_type=droplet").await;
+    assert_eq!(
+        types(page.expect(200)),
+        ["droplet.requested", "droplet.provisioned"]
+    );
+    let page = app.get(&format!("/v1/events?aggregate_id={a_id}")).await;
+    assert_eq!(
+        types(page.expect(200)),
+        ["cluster.created", "cluster.renamed"]
+    );
+    let page = app.get("/v1/events?type=cluster.renamed").await;
+    let page = page.expect(200).clone();
+    assert_eq!(field_of_items(&page, "aggregate_id"), [a_id, b_id]);
+    let page = app
+        .get(&format!(
+            "/v1/events?type=cluster.renamed&aggregate_id={b_id}"
+        ))
+        .await;
+    assert_eq!(field_of_items(page.expect(200), "aggregate_id"), [b_id]);
+    let page = app
+        .get(&format!(
+            "/v1/events?aggregate_type=cluster&aggregate_id={droplet_id}"
+        ))
+        .await;
+    assert!(items(page.expect(200)).is_empty());
+    let page = app.get("/v1/events?type=nothing.happened").await;
+    assert!(items(page.expect(200)).is_empty());
+
+    // Paging through a filter: next_after continues after the last event read.
+    let page = app.get("/v1/events?aggregate_type=job&limit=1").await;
+    let page = page.expect(200).clone();
+    assert_eq!(types(&page), ["job.created"]);
+    let next = page["next_after"].as_i64().unwrap();
+    assert_eq!(next, items(&page)[0]["position"].as_i64().unwrap());
+    let rest = app
+        .get(&format!("/v1/events?aggregate_type=job&after={next}"))
+        .await;
+    let rest = rest.expect(200).clone();
+    assert!(
+        items(&rest).iter().all(|e| e["aggregate_type"] == "job"),
+        "{rest}"
+    );
+    assert_eq!(
+        types(&rest).last().map(String::as_str),
+        Some("job.succeeded")
+    );
+}
+
+api_test!(one_stream_in_order);
+async fn one_stream_in_order(app: TestApp) {
+    let cluster = app.create_cluster("streamed").await;
+    let id = str_of(&cluster["id"]);
+    for name in ["b", "c"] {
+        app.patch(&format!("/v1/clusters/{id}"), &json!({ "name": name }))
+            .await
+            .expect(200);
+    }
+    app.create_cluster("other").await;
+    let answer = app.get(&format!("/v1/streams/cluster/{id}")).await;
+    let stream = answer.expect(200);
+    assert_eq!(stream["aggregate_type"], "cluster");
+    assert_eq!(stream["aggregate_id"], id);
+    assert_eq!(stream["version"], 3);
+    let events = items(stream);
+    let sequences: Vec<i64> = events
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, [1, 2, 3]);
+    assert!(events.iter().all(|e| e["aggregate_id"] == id));
+    let names: Vec<&str> = events[1..]
+        .iter()
+        .map(|e| str_of(&e["data"]["name"]))
+        .collect();
+    assert_eq!(names, ["b", "c"]);
+    let positions: Vec<i64> = events
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+
+    let droplet = app.create_droplet(id, "d").await;
+    let job_id = str_of(&droplet["job"]["id"]);
+    app.wait_for_job(job_id, "succeeded").await;
+    let job = app.get(&format!("/v1/streams/job/{job_id}")).await;
+    let job = job.expect(200);
+    let types: Vec<&str> = items(job).iter().map(|e| str_of(&e["type"])).collect();
+    assert_eq!(types.first(), Some(&"job.created"));
+    assert_eq!(types.last(), Some(&"job.succeeded"));
+    assert!(types.contains(&"job.started"), "{types:?}");
+    assert_eq!(job["version"], types.len());
+}
+
+api_test!(live_tail_starts_at_the_head_and_resumes);
+async fn live_tail_starts_at_the_head_and_resumes(app: TestApp) {
+    // Events from before the connection are not sent.
+    let before = app.create_cluster("before").await;
+    let mut live = SseReader::open(&app, app.request(Method::GET, "/v1/events/stream")).await;
+    let cluster = app.create_cluster("live").await;
+    let id = str_of(&cluster["id"]);
+    let renamed = app
+        .patch(&format!("/v1/clusters/{id}"), &json!({ "name": "alive" }))
+        .await;
+    let renamed = renamed.expect(200).clone();
+    let messages = live.next(2).await;
+    let first = check_message(&messages[0]);
+    assert_eq!(first["type"], "cluster.created");
+    assert_eq!(first["aggregate_id"], id);
+    assert_eq!(first["position"], cluster["position"]);
+    assert_eq!(first["data"]["name"], "live");
+    assert!(first["metadata"]["actor"].is_string(), "{first}");
+    let second = check_message(&messages[1]);
+    assert_eq!(second["type"], "cluster.renamed");
+    assert_eq!(second["position"], renamed["position"]);
+    assert!(before["position"].as_i64() < first["position"].as_i64());
+    drop(live);
+
+    // Resuming after the first message sends only what came later.
+    let last_seen = messages[0].id.clone().unwrap();
+    let request = app
+        .request(Method::GET, "/v1/events/stream")
+        .header("last-event-id", &last_seen);
+    let mut resumed = SseReader::open(&app, request).await;
+    let again = resumed.next(1).await;
+    let event = check_message(&again[0]);
+    assert_eq!(event["position"], renamed["position"]);
+    assert_eq!(event["type"], "cluster.renamed");
+    let third = app.create_cluster("third").await;
+    let next = resumed.next(1).await;
+    assert_eq!(check_message(&next[0])["position"], third["position"]);
+    drop(resumed);
+
+    // ?after=0 replays the whole log, in order.
+    let mut replay =
+        SseReader::open(&app, app.request(Method::GET, "/v1/events/stream?after=0")).await;
+    let all = replay.next(4).await;
+    let positions: Vec<i64> = all
+        .iter()
+        .map(|m| check_message(m)["position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3, 4]);
+    // Last-Event-ID wins over ?after=.
+    let request = app
+        .request(Method::GET, "/v1/events/stream?after=0")
+        .header("last-event-id", "3");
+    let mut resumed = SseReader::open(&app, request).await;
+    let from_header = resumed.next(1).await;
+    assert_eq!(from_header[0].id.as_deref(), Some("4"));
+    resumed.assert_quiet(Duration::from_millis(300)).await;
+}
+
+api_test!(live_tail_filters);
+async fn live_tail_filters(app: TestApp) {
+    let cluster = app.create_cluster("filtered").await;
+    let cluster_id = str_of(&cluster["id"]);
+    let request = app.request(Method::GET, "/v1/events/stream?aggregate_type=droplet");
+    let mut droplets = SseReader::open(&app, request).await;
+    let request = app.request(Method::GET, "/v1/events/stream?type=job.succeeded");
+    let mut successes = SseReader::open(&app, request).await;
+    app.patch(
+        &format!("/v1/clusters/{cluster_id}"),
+        &json!({ "name": "renamed" }),
+    )
+    .await
+    .expect(200);
+    let created = app.create_droplet(cluster_id, "d").await;
+    let droplet_id = str_of(&created["droplet"]["id"]);
+    let job_id = str_of(&created["job"]["id"]);
+    let messages = droplets.next(2).await;
+    let types: Vec<String> = messages
+        .iter()
+        .map(|m| check_message(m)["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(types, ["droplet.requested", "droplet.provisioned"]);
+    assert!(messages
+        .iter()
+        .all(|m| m.json()["aggregate_id"] == droplet_id));
+    let done = successes.next(1).await;
+    let done = check_message(&done[0]);
+    assert_eq!(done["aggregate_id"], job_id);
+    assert_eq!(done["type"], "job.succeeded");
+    droplets.assert_quiet(Duration::from_millis(300)).await;
+}

@@ -1,0 +1,142 @@
+//! Health, readiness, metrics, projections, workers, and routing of unknown paths.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::*;
+
+api_test!(healthz_answers_ok);
+async fn healthz_answers_ok(app: TestApp) {
+    let answer = app.get("/healthz").await;
+    assert_eq!(answer.expect(200), &json!({ "status": "ok" }));
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+}
+
+api_test!(readyz_lists_store_bus_and_cache);
+async fn readyz_lists_store_bus_and_cache(app: TestApp) {
+    let answer = app.get("/readyz").await;
+    let body = answer.expect(200);
+    assert_eq!(body["status"], "ready", "{body}");
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["checks"]["store"]["status"], "ok", "{body}");
+    assert_eq!(body["checks"]["store"]["backend"], backend, "{body}");
+    assert_eq!(body["checks"]["bus"]["status"], "ok", "{body}");
+    assert_eq!(body["checks"]["cache"]["status"], "ok", "{body}");
+}
+
+api_test!(metrics_count_http_requests);
+async fn metrics_count_http_requests(app: TestApp) {
+    app.get("/healthz").await.expect(200);
+    app.get("/v1/clusters").await.expect(200);
+    let answer = app.get("/metrics").await;
+    answer.expect(200);
+    assert!(
+        answer
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain")),
+        "{:?}",
+        answer.headers
+    );
+    let text = &answer.text;
+    assert!(
+        text.contains("# TYPE clustergenie_http_requests_total counter"),
+        "{text}"
+    );
+    let healthz = text
+        .lines()
+        .find(|l| {
+            l.starts_with("clustergenie_http_requests_total{")
+                && l.contains("path=\"/healthz\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no /healthz sample in\n{text}"));
+    let count: f64 = healthz
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("a sample value");
+    assert!(count >= 1.0, "{healthz}");
+}
+
+api_test!(projections_report_position_and_lag);
+async fn projections_report_position_and_lag(app: TestApp) {
+    let cluster = app.create_cluster("proj").await;
+    let position = cluster["position"].as_i64().unwrap();
+    // Reading with min_position makes every projection reach the write.
+    app.get_at("/v1/clusters", &cluster["position"]).await;
+    let answer = app.get("/v1/projections").await;
+    let body = answer.expect(200);
+    let projections = items(body);
+    assert!(!projections.is_empty(), "{body}");
+    let mut names: Vec<&str> = projections.iter().map(|p| str_of(&p["name"])).collect();
+    names.sort_unstable();
+    for expected in ["clusters", "droplets", "jobs"] {
+        assert!(
+            names.iter().any(|n| n.contains(expected)),
+            "no {expected} projection in {names:?}"
+        );
+    }
+    for projection in projections {
+        assert!(
+            projection["position"].as_i64().unwrap() >= position,
+            "{projection}"
+        );
+        assert!(projection["lag"].as_i64().unwrap() >= 0, "{projection}");
+        assert!(projection["status"].is_string(), "{projection}");
+        assert!(projection.get("last_error").is_some(), "{projection}");
+    }
+}
+
+api_test!(workers_show_the_pool);
+async fn workers_show_the_pool(app: TestApp) {
+    let answer = app.get("/v1/workers").await;
+    let body = answer.expect(200);
+    assert_eq!(body["worker_count"], 2, "{body}");
+    assert_eq!(body["queue_capacity"], 100, "{body}");
+    assert!(body["active_workers"].as_u64().unwrap() <= 2, "{body}");
+    assert!(body["queue_length"].is_u64(), "{body}");
+    assert!(body["queued_ids"].is_array(), "{body}");
+}
+
+api_test!(unknown_paths_are_404_problems);
+async fn unknown_paths_are_404_problems(app: TestApp) {
+    for path in [
+        "/nope",
+        "/v1",
+        "/v1/nothing",
+        "/v1/clusters/a/b/c",
+        "/v1/droplets/x/explode",
+        "/v1/jobs/x/retry",
+        "/v1/streams/cluster",
+    ] {
+        let answer = app.get(path).await;
+        answer.problem(404);
+    }
+    let answer = app.post("/v1/nothing", &json!({})).await;
+    answer.problem(404);
+}
+
+api_test!(wrong_methods_are_405_problems);
+async fn wrong_methods_are_405_problems(app: TestApp) {
+    for (method, path) in [
+        (Method::PUT, "/v1/clusters"),
+        (Method::DELETE, "/v1/clusters"),
+        (Method::PUT, "/v1/clusters/cl_0"),
+        (Method::POST, "/v1/clusters/cl_0"),
+        (Method::PATCH, "/v1/droplets"),
+        (Method::GET, "/v1/droplets/dr_0/resize"),
+        (Method::GET, "/v1/droplets/dr_0/power"),
+        (Method::DELETE, "/v1/jobs"),
+        (Method::GET, "/v1/jobs/job_0/cancel"),
+        (Method::POST, "/v1/events"),
+        (Method::DELETE, "/v1/workers"),
+        (Method::POST, "/healthz"),
+    ] {
+        let answer = app.send(app.request(method.clone(), path)).await;
+        assert_eq!(answer.status, 405, "{method} {path}: {}", answer.text);
+        answer.problem(405);
+    }
+}
