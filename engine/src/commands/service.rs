@@ -6,6 +6,7 @@
 //! appended in one transaction. A concurrency conflict re-runs the attempt against the
 //! new state (bounded), so no concurrent update is ever lost.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,12 +78,16 @@ impl<T> Reply<T> {
 #[derive(Clone)]
 pub struct CommandService {
     store: Arc<dyn EventStore>,
+    lanes: Arc<Lanes>,
 }
 
 impl CommandService {
     /// A service over `store`.
     pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            lanes: Arc::default(),
+        }
     }
 
     /// The store commands are appended to.
@@ -101,6 +106,10 @@ impl CommandService {
                 return replay(record, &idem.fingerprint);
             }
         }
+        // After a first conflict, retries on the same stream queue in one lane per stream
+        // (in this process) instead of stampeding: each retry then races only with the
+        // few first attempts of the moment, not with every other retry.
+        let mut lane = None;
         for round in 0..MAX_ATTEMPTS {
             let decision = command.decide(self).await?;
             let writes: Vec<StreamWrite> = decision
@@ -145,9 +154,23 @@ impl CommandService {
                         .unwrap_or("");
                     return replay(record, fingerprint);
                 }
-                Err(StoreError::Conflict { .. }) => {
-                    tracing::debug!(round, "concurrency conflict, deciding again");
-                    backoff(round).await;
+                Err(StoreError::Conflict {
+                    aggregate_type,
+                    aggregate_id,
+                    ..
+                }) => {
+                    tracing::debug!(
+                        round,
+                        aggregate_type,
+                        aggregate_id,
+                        "concurrency conflict, deciding again"
+                    );
+                    if lane.is_none() {
+                        let key = format!("{aggregate_type}/{aggregate_id}");
+                        lane = Some(self.lanes.lane(&key).lock_owned().await);
+                    } else {
+                        backoff(round).await;
+                    }
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -175,6 +198,24 @@ pub trait Command: Sync {
         &self,
         service: &CommandService,
     ) -> impl Future<Output = Result<Decision<Self::Output>, CommandError>> + Send;
+}
+
+/// One async mutex per contended stream; entries nobody holds are dropped as new ones come.
+#[derive(Default)]
+struct Lanes {
+    lanes: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Lanes {
+    fn lane(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let Ok(mut lanes) = self.lanes.lock() else {
+            return Arc::default();
+        };
+        if lanes.len() > 1024 {
+            lanes.retain(|_, lane| Arc::strong_count(lane) > 1);
+        }
+        Arc::clone(lanes.entry(key.to_owned()).or_default())
+    }
 }
 
 fn replay<T>(record: IdempotencyRecord, fingerprint: &str) -> Result<Reply<T>, CommandError> {

@@ -93,7 +93,9 @@ async fn run(
     head: Arc<watch::Sender<i64>>,
     max_batch: usize,
 ) {
+    let mut last_size = 1;
     while let Some((request, reply)) = rx.recv().await {
+        gather(&rx, last_size).await;
         let mut batch = Batch {
             queue: Some(&mut rx),
             requests: vec![request],
@@ -104,6 +106,7 @@ async fn run(
         let Batch {
             requests, replies, ..
         } = batch;
+        last_size = requests.len();
         match result {
             Ok(plan) => deliver(plan, replies, &head),
             Err(error) if requests.len() == 1 => {
@@ -129,6 +132,18 @@ async fn run(
                 }
             }
         }
+    }
+}
+
+/// Group commit: when the last batch carried several commands, their callers are about to
+/// send the next ones; yield a few times so that they can, instead of committing a batch
+/// of one and making the rest wait a whole round.
+async fn gather(rx: &Queue, last_size: usize) {
+    for _ in 0..16 {
+        if rx.len() + 1 >= last_size {
+            return;
+        }
+        tokio::task::yield_now().await;
     }
 }
 

@@ -32,7 +32,7 @@ fn command(selector: u8, param: u8) -> ClusterCommand {
         },
         // Attach twice as often as the others, so deletes meet attached droplets.
         4 | 5 => ClusterCommand::AttachDroplet { droplet_id },
-        _ if param % 2 == 0 => ClusterCommand::DetachDroplet { droplet_id },
+        _ if param.is_multiple_of(2) => ClusterCommand::DetachDroplet { droplet_id },
         _ => ClusterCommand::DeleteCluster,
     }
 }

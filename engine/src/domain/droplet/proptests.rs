@@ -31,7 +31,7 @@ fn command(selector: u8, param: u8) -> DropletCommand {
             job_id: job(param),
         },
         1 | 2 => DropletCommand::MarkProvisioned {
-            ip_address: if param % 8 == 0 {
+            ip_address: if param.is_multiple_of(8) {
                 "nope".into()
             } else {
                 format!("10.0.0.{param}")

@@ -28,7 +28,7 @@ fn command(selector: u8, param: u8) -> JobCommand {
         },
         13..=15 => JobCommand::ReportProgress {
             progress: param % 120,
-            message: (param % 2 == 0).then(|| "working".to_owned()),
+            message: param.is_multiple_of(2).then(|| "working".to_owned()),
         },
         16 | 17 => JobCommand::RecordHeartbeat { attempt },
         18..=22 => JobCommand::ScheduleRetry {
@@ -41,7 +41,7 @@ fn command(selector: u8, param: u8) -> JobCommand {
         },
         24 => JobCommand::FailJob { error: "e".into() },
         25 => JobCommand::TimeOutJob { attempt },
-        26 | 27 if param % 4 == 0 => JobCommand::RequestCancel { reason: None },
+        26 | 27 if param.is_multiple_of(4) => JobCommand::RequestCancel { reason: None },
         26 | 27 => JobCommand::ConfirmCancel,
         _ => JobCommand::StartJob {
             attempt: attempt + 1,
