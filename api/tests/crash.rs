@@ -192,6 +192,32 @@ impl Server {
         }
     }
 
+    /// SIGTERM, then wait (bounded) for a clean exit.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for clustergenie") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "clustergenie did not stop within 30 s of SIGTERM:\n{}",
+                    self.log_tail()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
@@ -986,6 +1012,88 @@ async fn postgres_survives_sigkill() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = Database::postgres().await;
     crash_and_recover(db, dir.path()).await;
+}
+
+/// SIGTERM: in-flight commands finish (every acknowledged one is in the log), the process
+/// exits with success, and the projections' checkpoints are persisted at the head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = Database::Sqlite {
+        data_dir: dir.path().join("data"),
+    };
+    let client = Client::new();
+    let mut server = Server::start(&db, dir.path(), 0);
+    server.wait_healthy(&client).await;
+    let base = server.base.clone();
+    let senders: Vec<_> = (0..4)
+        .map(|n| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..400 {
+                    let body = json!({ "name": format!("c{n}-{i}"), "region": "nyc1" });
+                    match client
+                        .post(format!("{base}/v1/clusters"))
+                        .json(&body)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().as_u16() == 201 => {
+                            let answer: Value = r.json().await.expect("json answer");
+                            acked.push(answer["id"].as_str().unwrap_or_default().to_owned());
+                        }
+                        // Refused or cut off by the shutdown: not acknowledged.
+                        _ => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        server.log_tail()
+    );
+    let mut acked = Vec::new();
+    for sender in senders {
+        acked.extend(sender.await.expect("sender task"));
+    }
+    assert!(
+        !acked.is_empty(),
+        "some commands were acknowledged before the shutdown"
+    );
+    let log = read_log(&db.store_url()).await;
+    let created: BTreeSet<&str> = log
+        .iter()
+        .filter(|e| e.event_type == "cluster.created")
+        .map(|e| e.aggregate_id.as_str())
+        .collect();
+    for id in &acked {
+        assert!(
+            created.contains(id.as_str()),
+            "acknowledged cluster {id} is not in the log"
+        );
+    }
+    let head = log.last().map_or(0, |e| e.position);
+    let mut conn = sqlx::SqliteConnection::connect(&db.store_url())
+        .await
+        .expect("open sqlite");
+    let checkpoints: Vec<(String, i64)> =
+        sqlx::query_as("SELECT projection, position FROM rm_checkpoints ORDER BY projection")
+            .fetch_all(&mut conn)
+            .await
+            .expect("read checkpoints");
+    assert_eq!(checkpoints.len(), 3, "{checkpoints:?}");
+    for (projection, position) in checkpoints {
+        assert_eq!(
+            position, head,
+            "projection {projection} stopped behind the head"
+        );
+    }
 }
 
 #[test]

@@ -99,8 +99,8 @@ impl ProjectionRuntime {
         }
     }
 
-    /// Starts one task per projection; they stop after their current batch once
-    /// `shutdown` turns true, with their checkpoints persisted.
+    /// Starts one task per projection; once `shutdown` turns true they catch up with the
+    /// head and stop, with their checkpoints persisted.
     pub async fn start(
         &self,
         shutdown: watch::Receiver<bool>,
@@ -207,6 +207,13 @@ impl Worker {
                         _ = shutdown.changed() => {}
                     }
                 }
+            }
+        }
+        // Shutting down: the API has stopped taking commands; bring the read model up to
+        // the head before stopping (the caller bounds how long this may take).
+        while let Ok(applied) = self.step().await {
+            if applied == 0 {
+                break;
             }
         }
         self.set_status("stopped", None);
