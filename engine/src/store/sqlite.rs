@@ -100,7 +100,8 @@ async fn read_stream_head(
     (aggregate_type, aggregate_id): &plan::StreamKey,
 ) -> Result<Option<StreamHead>, StoreError> {
     let row = sqlx::query(
-        "SELECT version, last_hash FROM cg_streams WHERE aggregate_type = $1 AND aggregate_id = $2",
+        "SELECT sequence, hash FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+         ORDER BY sequence DESC LIMIT 1",
     )
     .bind(aggregate_type)
     .bind(aggregate_id)
@@ -165,19 +166,6 @@ async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(),
             .bind(e.position)
             .execute(&mut *conn)
             .await?;
-    }
-    for ((aggregate_type, aggregate_id), head) in &plan.streams {
-        sqlx::query(
-            "INSERT INTO cg_streams (aggregate_type, aggregate_id, version, last_hash) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (aggregate_type, aggregate_id) \
-             DO UPDATE SET version = excluded.version, last_hash = excluded.last_hash",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .bind(head.version as i64)
-        .bind(&head.last_hash)
-        .execute(&mut *conn)
-        .await?;
     }
     for r in &plan.idempotency {
         sqlx::query(

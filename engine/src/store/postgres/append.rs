@@ -165,10 +165,11 @@ async fn read_streams(
         .iter()
         .map(|(t, i)| (t.as_str(), i.as_str()))
         .unzip();
+    // Each stream's last event, through the (aggregate_type, aggregate_id, sequence) key.
     let rows = sqlx::query(
-        "SELECT s.aggregate_type, s.aggregate_id, s.version, s.last_hash FROM cg_streams s \
-         JOIN UNNEST($1::text[], $2::text[]) AS k(t, i) \
-           ON s.aggregate_type = k.t AND s.aggregate_id = k.i",
+        "SELECT k.t, k.i, e.sequence, e.hash FROM UNNEST($1::text[], $2::text[]) AS k(t, i) \
+         CROSS JOIN LATERAL (SELECT sequence, hash FROM cg_events \
+           WHERE aggregate_type = k.t AND aggregate_id = k.i ORDER BY sequence DESC LIMIT 1) e",
     )
     .bind(&types)
     .bind(&ids)
@@ -219,7 +220,7 @@ pub fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
     })
 }
 
-/// Writes events, outbox rows, stream heads, idempotency records and the new log head in
+/// Writes events, outbox rows, idempotency records and the new log head in
 /// one statement, provided the head still is `expected_head` (its row lock is the
 /// statement's first step; every insert depends on it). Notifies listeners on commit.
 /// Returns false when the head had moved (nothing written).
@@ -233,15 +234,10 @@ async fn write_plan(
         .iter()
         .map(|e| serde_json::to_value(&e.metadata))
         .collect::<Result<_, _>>()?;
-    let (stream_types, stream_ids): (Vec<&str>, Vec<&str>) = plan
-        .streams
-        .iter()
-        .map(|((t, i), _)| (t.as_str(), i.as_str()))
-        .unzip();
     let idem = &plan.idempotency;
     let row = sqlx::query(
         "WITH lock AS (
-            UPDATE cg_log_head SET position = $21 WHERE id = 1 AND position = $22 RETURNING position
+            UPDATE cg_log_head SET position = $17 WHERE id = 1 AND position = $18 RETURNING position
          ), e AS (
             INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
                                    schema_version, recorded_at, data, metadata, hash)
@@ -252,15 +248,9 @@ async fn write_plan(
          ), o AS (
             INSERT INTO cg_outbox (position)
             SELECT * FROM UNNEST($1::int8[]) WHERE EXISTS (SELECT 1 FROM lock)
-         ), s AS (
-            INSERT INTO cg_streams (aggregate_type, aggregate_id, version, last_hash)
-            SELECT * FROM UNNEST($12::text[], $13::text[], $14::int8[], $15::text[])
-            WHERE EXISTS (SELECT 1 FROM lock)
-            ON CONFLICT (aggregate_type, aggregate_id)
-            DO UPDATE SET version = EXCLUDED.version, last_hash = EXCLUDED.last_hash
          ), i AS (
             INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
-            SELECT * FROM UNNEST($16::text[], $17::text[], $18::int4[], $19::jsonb[], $20::int8[])
+            SELECT * FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[], $16::int8[])
             WHERE EXISTS (SELECT 1 FROM lock)
          )
          SELECT position, pg_notify('clustergenie_events', position::text) FROM lock",
@@ -288,20 +278,6 @@ async fn write_plan(
     .bind(ev.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
     .bind(metadata)
     .bind(ev.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>())
-    .bind(stream_types)
-    .bind(stream_ids)
-    .bind(
-        plan.streams
-            .iter()
-            .map(|(_, h)| h.version as i64)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        plan.streams
-            .iter()
-            .map(|(_, h)| h.last_hash.as_str())
-            .collect::<Vec<_>>(),
-    )
     .bind(idem.iter().map(|r| r.key.as_str()).collect::<Vec<_>>())
     .bind(
         idem.iter()
