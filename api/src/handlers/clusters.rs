@@ -5,10 +5,9 @@ use engine::commands::{load, CreateCluster, DeleteCluster, UpdateCluster};
 use engine::domain::Cluster;
 use engine::views::ClusterView;
 use projections::ClusterFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{as_of_position, command_reply, json, not_found, read_your_writes};
+use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -41,10 +40,7 @@ pub async fn list(
     };
     let page = params.page(&["created_at", "name", "region"], false)?;
     let result = state.read.clusters(&filter, &page).await?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(result).unwrap_or_default(),
-    ))
+    Ok(ok(&result))
 }
 
 /// `GET /v1/clusters/{id}` (with `as_of` for time travel).
@@ -54,25 +50,17 @@ pub async fn get(
     meta: RequestMeta,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let view = match params.as_of()? {
-        Some(as_of) => {
-            let position = as_of_position(&state, as_of).await?;
+    let view = match source(&state, &meta, &params).await? {
+        Source::AsOf(position) => {
             let cluster = load::<Cluster>(&*state.store, &id, Some(position)).await?;
             cluster
                 .state
                 .is_live()
                 .then(|| ClusterView::from_loaded(&cluster))
         }
-        None => {
-            read_your_writes(&state, &meta, &params).await?;
-            state.read.cluster(&id).await?
-        }
+        Source::ReadModel => state.read.cluster(&id).await?,
     };
-    let view = view.ok_or_else(|| not_found("cluster", &id))?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(view).unwrap_or_default(),
-    ))
+    found(view, "cluster", &id)
 }
 
 /// `PATCH /v1/clusters/{id}`.

@@ -5,10 +5,9 @@ use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, Droplet
 use engine::domain::{Cluster, Droplet, PowerAction, Size};
 use engine::views::DropletView;
 use projections::DropletFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{as_of_position, command_reply, json, not_found, read_your_writes};
+use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -54,10 +53,7 @@ pub async fn list(
     };
     let page = params.page(&["created_at", "name", "status"], false)?;
     let result = state.read.droplets(&filter, &page).await?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(result).unwrap_or_default(),
-    ))
+    Ok(ok(&result))
 }
 
 /// `GET /v1/droplets/{id}` (with `as_of` for time travel).
@@ -67,9 +63,8 @@ pub async fn get(
     meta: RequestMeta,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let view = match params.as_of()? {
-        Some(as_of) => {
-            let position = as_of_position(&state, as_of).await?;
+    let view = match source(&state, &meta, &params).await? {
+        Source::AsOf(position) => {
             let droplet = load::<Droplet>(&*state.store, &id, Some(position)).await?;
             match droplet
                 .state
@@ -86,16 +81,9 @@ pub async fn get(
                 None => None,
             }
         }
-        None => {
-            read_your_writes(&state, &meta, &params).await?;
-            state.read.droplet(&id).await?
-        }
+        Source::ReadModel => state.read.droplet(&id).await?,
     };
-    let view = view.ok_or_else(|| not_found("droplet", &id))?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(view).unwrap_or_default(),
-    ))
+    found(view, "droplet", &id)
 }
 
 /// `POST /v1/droplets/{id}/resize`.

@@ -5,10 +5,9 @@ use engine::commands::{load, CancelJob, CreateJob};
 use engine::domain::Job;
 use engine::views::JobView;
 use projections::JobFilter;
-use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{as_of_position, command_reply, json, not_found, read_your_writes};
+use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
@@ -65,10 +64,7 @@ pub async fn list(
     };
     let page = params.page(&["created_at", "id"], true)?;
     let result = state.read.jobs(&filter, &page).await?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(result).unwrap_or_default(),
-    ))
+    Ok(ok(&result))
 }
 
 /// `GET /v1/jobs/{id}` (with `as_of` for time travel).
@@ -78,22 +74,14 @@ pub async fn get(
     meta: RequestMeta,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let view = match params.as_of()? {
-        Some(as_of) => {
-            let position = as_of_position(&state, as_of).await?;
+    let view = match source(&state, &meta, &params).await? {
+        Source::AsOf(position) => {
             let job = load::<Job>(&*state.store, &id, Some(position)).await?;
             job.exists().then(|| JobView::from_loaded(&job))
         }
-        None => {
-            read_your_writes(&state, &meta, &params).await?;
-            state.read.job(&id).await?
-        }
+        Source::ReadModel => state.read.job(&id).await?,
     };
-    let view = view.ok_or_else(|| not_found("job", &id))?;
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(view).unwrap_or_default(),
-    ))
+    found(view, "job", &id)
 }
 
 /// `POST /v1/jobs/{id}/cancel`.

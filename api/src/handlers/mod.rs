@@ -77,6 +77,46 @@ pub async fn read_your_writes(
     Ok(())
 }
 
+/// `200` with `value` as JSON.
+pub fn ok<T: Serialize>(value: &T) -> Response {
+    json(
+        StatusCode::OK,
+        &serde_json::to_value(value).unwrap_or_default(),
+    )
+}
+
+/// `200` with the view, or `404` naming `what` and `id`.
+pub fn found<V: Serialize>(
+    view: Option<V>,
+    what: &'static str,
+    id: &str,
+) -> Result<Response, ApiError> {
+    view.map(|v| ok(&v)).ok_or_else(|| not_found(what, id))
+}
+
+/// Where a GET of one resource reads from.
+pub enum Source {
+    /// The log, folded up to this position (`?as_of=`).
+    AsOf(i64),
+    /// The read model, caught up with `min_position` if one was asked for.
+    ReadModel,
+}
+
+/// Resolves `as_of`, or waits for read-your-writes.
+pub async fn source(
+    state: &AppState,
+    meta: &RequestMeta,
+    params: &Params,
+) -> Result<Source, ApiError> {
+    match params.as_of()? {
+        Some(as_of) => Ok(Source::AsOf(as_of_position(state, as_of).await?)),
+        None => {
+            read_your_writes(state, meta, params).await?;
+            Ok(Source::ReadModel)
+        }
+    }
+}
+
 /// Resolves `as_of` to a log position.
 pub async fn as_of_position(state: &AppState, as_of: AsOf) -> Result<i64, ApiError> {
     Ok(match as_of {

@@ -5,7 +5,7 @@ use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Reply;
 
-use super::json;
+use super::{json, ok};
 use crate::errors::ApiError;
 use crate::state::AppState;
 
@@ -65,8 +65,5 @@ pub async fn workers(state: AppState) -> Result<Response, ApiError> {
         .as_ref()
         .map(|e| e.stats())
         .unwrap_or_default();
-    Ok(json(
-        StatusCode::OK,
-        &serde_json::to_value(stats).unwrap_or_default(),
-    ))
+    Ok(ok(&stats))
 }
