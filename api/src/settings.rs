@@ -67,14 +67,20 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// Loads defaults, then `file` (if it exists), then the environment.
+    /// Loads defaults, then the settings file, then the environment. A file named
+    /// explicitly must exist; the default `clustergenie.toml` is read only if present.
     pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
-        let file = file
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| "clustergenie.toml".into());
-        if file.exists() {
-            figment = figment.merge(Toml::file(file));
+        match file {
+            Some(file) if !file.exists() => {
+                let message = format!("settings file {} does not exist", file.display());
+                return Err(Box::new(figment::Error::from(message)));
+            }
+            Some(file) => figment = figment.merge(Toml::file(file)),
+            None if Path::new("clustergenie.toml").exists() => {
+                figment = figment.merge(Toml::file("clustergenie.toml"));
+            }
+            None => {}
         }
         figment
             .merge(
@@ -117,6 +123,12 @@ mod tests {
         let settings = Settings::default();
         assert_eq!(settings.database_url(), "sqlite://data/clustergenie.db");
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_named_settings_file_must_exist() {
+        let error = Settings::load(Some(Path::new("/nonexistent/cg.toml"))).unwrap_err();
+        assert!(error.to_string().contains("does not exist"), "{error}");
     }
 
     #[test]
