@@ -25,6 +25,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Walk the log and check every hash link; exit 1 at the first broken one.
+    Verify(DatabaseArgs),
     /// Measure the engine against baselines (see docs/benchmarks.md).
     Bench(BenchArgs),
 }

@@ -28,6 +28,21 @@ async fn main() -> anyhow::Result<()> {
                 .context("migration failed")?;
             println!("migrations applied ({})", settings.database_backend());
         }
+        Command::Verify(args) => {
+            args.apply(&mut settings);
+            let report = api::admin::verify(&settings)
+                .await
+                .context("could not read the log")?;
+            if let Some(broken) = report.first_broken {
+                eprintln!("the log is broken at {broken}");
+                eprintln!("({} events before it verified)", report.events_checked);
+                std::process::exit(1);
+            }
+            println!(
+                "verified {} events in {} streams up to position {}: the log is intact",
+                report.events_checked, report.streams, report.head
+            );
+        }
         Command::Bench(args) => api::bench::run(args).await.context("benchmark failed")?,
     }
     Ok(())

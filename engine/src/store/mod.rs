@@ -9,6 +9,7 @@ pub mod plan;
 pub mod postgres;
 pub mod sqlite;
 pub mod traits;
+pub mod verify;
 pub mod writer;
 
 pub use cqrs_repository::StoreRepository;
@@ -20,3 +21,4 @@ pub use model::{
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;
 pub use traits::{connect, EventStore};
+pub use verify::{verify, BrokenLink, BrokenReason, VerifyReport};
