@@ -1,6 +1,6 @@
 //! The bounded worker pool and the follower that feeds it from the log.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -175,7 +175,6 @@ impl Follower {
         let mut cursor = 0;
         let mut unfinished = BTreeSet::new();
         let mut caught_up = false;
-        let mut submitted = HashSet::new();
         while !*shutdown.borrow() {
             let batch = match store.read_all(cursor, 1000, &filter).await {
                 Ok(batch) => batch,
@@ -192,8 +191,9 @@ impl Follower {
                 caught_up = true;
             }
             if caught_up {
+                // Each job is created once, so each id is handed over once.
                 for id in std::mem::take(&mut unfinished) {
-                    if submitted.insert(id.clone()) && !self.submit(id, &mut shutdown).await {
+                    if !self.submit(id, &mut shutdown).await {
                         return;
                     }
                 }
