@@ -42,6 +42,19 @@ pub fn execute<A: Decide>(
     Ok(events)
 }
 
+/// cqrs-es's `handle` for every aggregate: decide (pure), then write each event to the sink
+/// (which applies it).
+pub async fn handle_with_decide<A: Decide>(
+    aggregate: &mut A,
+    command: A::Command,
+    sink: &cqrs_es::event_sink::EventSink<A>,
+) -> Result<(), A::Error> {
+    for event in aggregate.decide(command)? {
+        sink.write(event, aggregate).await;
+    }
+    Ok(())
+}
+
 /// Splits an event into its type string and its `data` object.
 ///
 /// Fails when `event` does not serialise to the adjacently tagged `{"type", "data"}` shape.

@@ -12,7 +12,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Classify, Decide, DomainErrorKind};
+use super::aggregate::{handle_with_decide, Classify, DomainErrorKind};
 use super::values::{ClusterId, DropletId, DropletName, Image, JobId, ProviderName, Region, Size};
 
 mod decide;
@@ -248,10 +248,7 @@ impl Aggregate for Droplet {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
+        handle_with_decide(self, command, sink).await
     }
 
     fn apply(&mut self, event: Self::Event) {

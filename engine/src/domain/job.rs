@@ -16,7 +16,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::aggregate::{Classify, Decide, DomainErrorKind};
+use super::aggregate::{handle_with_decide, Classify, DomainErrorKind};
 use super::values::{ClusterId, DropletId, JobId};
 
 mod decide;
@@ -227,10 +227,7 @@ impl Aggregate for Job {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        for event in self.decide(command)? {
-            sink.write(event, self).await;
-        }
-        Ok(())
+        handle_with_decide(self, command, sink).await
     }
 
     fn apply(&mut self, event: Self::Event) {
