@@ -4,7 +4,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::common::{body, meta, query, with_state};
+use super::common::{command, meta, read, with_state};
 use crate::handlers::clusters;
 use crate::state::AppState;
 
@@ -12,36 +12,28 @@ use crate::state::AppState;
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let base = warp::path!("v1" / "clusters").and(warp::path::end());
     let one = warp::path!("v1" / "clusters" / String);
-    let create = base
-        .and(warp::post())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(body())
-        .and_then(
-            |s, m, b| async move { clusters::create(s, m, b).await.map_err(Rejection::from) },
-        );
+    let create =
+        base.and(warp::post())
+            .and(command(state.clone()))
+            .and_then(
+                |s, m, b| async move { clusters::create(s, m, b).await.map_err(Rejection::from) },
+            );
     let list = base
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(|s, m, q| async move { clusters::list(s, m, q).await.map_err(Rejection::from) });
     let get = one
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(|id, s, m, q| async move {
             clusters::get(s, id, m, q).await.map_err(Rejection::from)
         });
-    let update = one
-        .and(warp::patch())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(body())
-        .and_then(|id, s, m, b| async move {
-            clusters::update(s, id, m, b).await.map_err(Rejection::from)
-        });
+    let update =
+        one.and(warp::patch())
+            .and(command(state.clone()))
+            .and_then(|id, s, m, b| async move {
+                clusters::update(s, id, m, b).await.map_err(Rejection::from)
+            });
     let delete = one
         .and(warp::delete())
         .and(with_state(state))

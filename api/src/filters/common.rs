@@ -49,6 +49,20 @@ pub fn body() -> impl Filter<Extract = (Bytes,), Error = Rejection> + Clone {
         .unify()
 }
 
+/// State, request metadata and body: what a command route hands its handler.
+pub fn command(
+    state: AppState,
+) -> impl Filter<Extract = (AppState, RequestMeta, Bytes), Error = Rejection> + Clone {
+    with_state(state).and(meta()).and(body())
+}
+
+/// State, request metadata and query: what a read route hands its handler.
+pub fn read(
+    state: AppState,
+) -> impl Filter<Extract = (AppState, RequestMeta, Params), Error = Rejection> + Clone {
+    with_state(state).and(meta()).and(query())
+}
+
 /// What the headers say about a request.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {

@@ -4,7 +4,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::common::{body, meta, query, with_state};
+use super::common::{command, meta, read, with_state};
 use crate::handlers::droplets;
 use crate::state::AppState;
 
@@ -12,25 +12,19 @@ use crate::state::AppState;
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let base = warp::path!("v1" / "droplets");
     let one = warp::path!("v1" / "droplets" / String);
-    let create = base
-        .and(warp::post())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(body())
-        .and_then(
-            |s, m, b| async move { droplets::create(s, m, b).await.map_err(Rejection::from) },
-        );
+    let create =
+        base.and(warp::post())
+            .and(command(state.clone()))
+            .and_then(
+                |s, m, b| async move { droplets::create(s, m, b).await.map_err(Rejection::from) },
+            );
     let list = base
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(|s, m, q| async move { droplets::list(s, m, q).await.map_err(Rejection::from) });
     let get = one
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(|id, s, m, q| async move {
             droplets::get(s, id, m, q).await.map_err(Rejection::from)
         });
@@ -43,17 +37,13 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         );
     let resize = warp::path!("v1" / "droplets" / String / "resize")
         .and(warp::post())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(body())
+        .and(command(state.clone()))
         .and_then(|id, s, m, b| async move {
             droplets::resize(s, id, m, b).await.map_err(Rejection::from)
         });
     let power = warp::path!("v1" / "droplets" / String / "power")
         .and(warp::post())
-        .and(with_state(state))
-        .and(meta())
-        .and(body())
+        .and(command(state))
         .and_then(|id, s, m, b| async move {
             droplets::power(s, id, m, b).await.map_err(Rejection::from)
         });

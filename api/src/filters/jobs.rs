@@ -4,7 +4,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::common::{body, meta, query, with_state};
+use super::common::{command, read};
 use crate::handlers::jobs;
 use crate::state::AppState;
 
@@ -14,29 +14,21 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let one = warp::path!("v1" / "jobs" / String);
     let create = base
         .and(warp::post())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(body())
+        .and(command(state.clone()))
         .and_then(|s, m, b| async move { jobs::create(s, m, b).await.map_err(Rejection::from) });
     let list = base
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(|s, m, q| async move { jobs::list(s, m, q).await.map_err(Rejection::from) });
     let get = one
         .and(warp::get())
-        .and(with_state(state.clone()))
-        .and(meta())
-        .and(query())
+        .and(read(state.clone()))
         .and_then(
             |id, s, m, q| async move { jobs::get(s, id, m, q).await.map_err(Rejection::from) },
         );
     let cancel = warp::path!("v1" / "jobs" / String / "cancel")
         .and(warp::post())
-        .and(with_state(state))
-        .and(meta())
-        .and(body())
+        .and(command(state))
         .and_then(
             |id, s, m, b| async move { jobs::cancel(s, id, m, b).await.map_err(Rejection::from) },
         );
