@@ -51,6 +51,8 @@ pub enum CommandError {
     Store(#[source] StoreError),
     #[error("event payload could not be (de)serialised")]
     Serde(#[from] serde_json::Error),
+    #[error("a stored event could not be read in its current version")]
+    Upcast(#[from] crate::domain::upcast::UpcastError),
 }
 
 impl From<StoreError> for CommandError {
@@ -85,7 +87,7 @@ impl CommandError {
             Self::Store(StoreError::Database(sqlx::Error::PoolTimedOut)) => {
                 CommandErrorKind::Unavailable
             }
-            Self::Store(_) | Self::Serde(_) => CommandErrorKind::Internal,
+            Self::Store(_) | Self::Serde(_) | Self::Upcast(_) => CommandErrorKind::Internal,
         }
     }
 

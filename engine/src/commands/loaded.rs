@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CommandError;
 use crate::domain::event_from_parts;
+use crate::domain::upcast::Upcasters;
 use crate::store::{EventStore, RecordedEvent};
 
 /// An aggregate folded from its stream, with what the log says about it.
@@ -45,9 +46,24 @@ impl<A: Aggregate> Loaded<A> {
         Ok(loaded)
     }
 
-    /// Applies one recorded event of this stream.
+    /// Applies one recorded event of this stream (read with the standard upcasters).
     pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<(), CommandError> {
-        let event: A::Event = event_from_parts(&recorded.event_type, recorded.data.clone())?;
+        self.apply_recorded_with(Upcasters::standard(), recorded)
+    }
+
+    /// Applies one recorded event, first bringing an older `schema_version` to the current
+    /// one with `upcasters`.
+    pub fn apply_recorded_with(
+        &mut self,
+        upcasters: &Upcasters,
+        recorded: &RecordedEvent,
+    ) -> Result<(), CommandError> {
+        let data = upcasters.upcast(
+            &recorded.event_type,
+            recorded.schema_version,
+            recorded.data.clone(),
+        )?;
+        let event: A::Event = event_from_parts(&recorded.event_type, data)?;
         self.state.apply(event);
         self.version = recorded.sequence as u64;
         self.last_position = recorded.position;
@@ -87,6 +103,20 @@ pub async fn load<A: Aggregate>(
     id: &str,
     up_to_position: Option<i64>,
 ) -> Result<Loaded<A>, CommandError> {
+    load_with(store, id, up_to_position, Upcasters::standard()).await
+}
+
+/// [`load`] reading older event versions with `upcasters`.
+pub async fn load_with<A: Aggregate>(
+    store: &dyn EventStore,
+    id: &str,
+    up_to_position: Option<i64>,
+    upcasters: &Upcasters,
+) -> Result<Loaded<A>, CommandError> {
     let events = store.read_stream(A::TYPE, id, up_to_position).await?;
-    Loaded::fold(&events)
+    let mut loaded = Loaded::fold(&[])?;
+    for recorded in &events {
+        loaded.apply_recorded_with(upcasters, recorded)?;
+    }
+    Ok(loaded)
 }

@@ -16,5 +16,5 @@ pub use droplets::{
 };
 pub use error::{CommandError, CommandErrorKind, Fields};
 pub use jobs::{CancelJob, CreateJob};
-pub use loaded::{load, Loaded};
+pub use loaded::{load, load_with, Loaded};
 pub use service::{now, stream_write, Command, CommandService, Decision, Reply};

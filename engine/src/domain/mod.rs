@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod droplet;
 pub mod job;
+pub mod upcast;
 pub mod values;
 
 pub use aggregate::{
