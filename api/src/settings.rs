@@ -28,6 +28,8 @@ pub struct Settings {
     pub worker_queue: usize,
     /// Simulated time a provider takes for provisioning, resizing, powering and destroying.
     pub sim_delay_ms: u64,
+    /// Snapshot a stream every this many events (0: never).
+    pub snapshot_every: u64,
     /// Log format: `json` or `pretty`.
     pub log_format: String,
     /// How long `min_position` waits for the read models.
@@ -45,6 +47,7 @@ impl Default for Settings {
             worker_count: 4,
             worker_queue: 100,
             sim_delay_ms: 1500,
+            snapshot_every: 100,
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,
         }

@@ -63,7 +63,8 @@ impl Application {
             RuntimeOptions::default(),
         ));
         let mut tasks = runtime.start(shutdown_rx.clone()).await?;
-        let commands = CommandService::new(Arc::clone(&store));
+        let commands =
+            CommandService::new(Arc::clone(&store)).with_snapshot_every(settings.snapshot_every);
         let executor = settings.workers.then(|| {
             let options = ExecutorOptions {
                 workers: settings.worker_count,

@@ -106,17 +106,33 @@ pub async fn load<A: Aggregate>(
     load_with(store, id, up_to_position, Upcasters::standard()).await
 }
 
-/// [`load`] reading older event versions with `upcasters`.
+/// [`load`] reading older event versions with `upcasters`. Starts from the stream's
+/// snapshot when there is one at or before `up_to_position` whose fold still reads (a
+/// snapshot of an older state shape is ignored), then folds only the events after it.
 pub async fn load_with<A: Aggregate>(
     store: &dyn EventStore,
     id: &str,
     up_to_position: Option<i64>,
     upcasters: &Upcasters,
 ) -> Result<Loaded<A>, CommandError> {
-    let events = store.read_stream(A::TYPE, id, up_to_position).await?;
-    let mut loaded = Loaded::fold(&[])?;
-    for recorded in &events {
-        loaded.apply_recorded_with(upcasters, recorded)?;
+    let snapshot = store.load_snapshot(A::TYPE, id).await?;
+    let start = snapshot
+        .filter(|s| up_to_position.is_none_or(|p| s.position <= p))
+        .and_then(|s| {
+            serde_json::from_str::<Loaded<A>>(&s.state)
+                .ok()
+                .filter(|l| l.version as i64 == s.version)
+        });
+    let mut loaded = match start {
+        Some(loaded) => loaded,
+        None => Loaded::fold(&[])?,
+    };
+    let after = loaded.version as i64;
+    for recorded in store
+        .read_stream_after(A::TYPE, id, after, up_to_position)
+        .await?
+    {
+        loaded.apply_recorded_with(upcasters, &recorded)?;
     }
     Ok(loaded)
 }

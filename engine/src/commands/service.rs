@@ -19,13 +19,17 @@ use uuid::Uuid;
 
 use super::{load, CommandContext, CommandError, Loaded};
 use crate::domain::event_parts;
+use crate::domain::{Cluster, Droplet, Job};
 use crate::store::{
     AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, IdempotencyWrite, NewEvent,
-    StoreError, StreamWrite,
+    RecordedEvent, Snapshot, StoreError, StreamWrite,
 };
 
 /// How often a command is re-decided after a concurrency conflict before giving up.
 pub const MAX_ATTEMPTS: usize = 16;
+
+/// Events between two snapshots of a stream, by default.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100;
 
 /// What one attempt of a command decided.
 #[derive(Debug)]
@@ -79,6 +83,7 @@ impl<T> Reply<T> {
 pub struct CommandService {
     store: Arc<dyn EventStore>,
     lanes: Arc<Lanes>,
+    snapshot_every: u64,
 }
 
 impl CommandService {
@@ -87,7 +92,14 @@ impl CommandService {
         Self {
             store,
             lanes: Arc::default(),
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
         }
+    }
+
+    /// Snapshots a stream each time it crosses a multiple of `n` events (0: never).
+    pub fn with_snapshot_every(mut self, n: u64) -> Self {
+        self.snapshot_every = n;
+        self
     }
 
     /// The store commands are appended to.
@@ -140,11 +152,12 @@ impl CommandService {
             };
             match self.store.append(request).await {
                 Ok(AppendOutcome::Committed(committed)) => {
+                    self.snapshot_crossed(&committed.events).await;
                     return Ok(Reply::Fresh {
                         value: decision.value,
                         status: decision.status,
                         position: committed.last_position(),
-                    })
+                    });
                 }
                 Ok(AppendOutcome::Duplicate(record)) => {
                     let fingerprint = ctx
@@ -198,6 +211,46 @@ pub trait Command: Sync {
         &self,
         service: &CommandService,
     ) -> impl Future<Output = Result<Decision<Self::Output>, CommandError>> + Send;
+}
+
+impl CommandService {
+    /// Snapshots every stream whose new events crossed a multiple of the interval. Best
+    /// effort: a failed snapshot is logged and the next crossing tries again.
+    async fn snapshot_crossed(&self, events: &[RecordedEvent]) {
+        let n = self.snapshot_every as i64;
+        if n == 0 {
+            return;
+        }
+        let mut crossed: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|e| e.sequence % n == 0)
+            .map(|e| (e.aggregate_type.as_str(), e.aggregate_id.as_str()))
+            .collect();
+        crossed.dedup();
+        for (aggregate_type, aggregate_id) in crossed {
+            let saved = match aggregate_type {
+                "cluster" => self.snapshot::<Cluster>(aggregate_id).await,
+                "droplet" => self.snapshot::<Droplet>(aggregate_id).await,
+                "job" => self.snapshot::<Job>(aggregate_id).await,
+                _ => Ok(()),
+            };
+            if let Err(error) = saved {
+                tracing::warn!(aggregate_type, aggregate_id, %error, "snapshot failed");
+            }
+        }
+    }
+
+    async fn snapshot<A: Aggregate>(&self, id: &str) -> Result<(), CommandError> {
+        let loaded = self.load::<A>(id).await?;
+        let snapshot = Snapshot {
+            aggregate_type: A::TYPE.to_owned(),
+            aggregate_id: id.to_owned(),
+            version: loaded.version as i64,
+            position: loaded.last_position,
+            state: serde_json::to_string(&loaded)?,
+        };
+        Ok(self.store.save_snapshot(&snapshot).await?)
+    }
 }
 
 /// One async mutex per contended stream; entries nobody holds are dropped as new ones come.

@@ -16,7 +16,7 @@ pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::{
     AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, IdempotencyRecord,
-    IdempotencyWrite, NewEvent, RecordedEvent, StreamWrite,
+    IdempotencyWrite, NewEvent, RecordedEvent, Snapshot, StreamWrite,
 };
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;

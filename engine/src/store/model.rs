@@ -138,3 +138,16 @@ impl EventFilter {
                 .is_none_or(|t| *t == event.event_type)
     }
 }
+
+/// A stream's fold at some version, so that loading need not replay the whole stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// The stream version (last sequence) the fold includes.
+    pub version: i64,
+    /// The global position of that last event.
+    pub position: i64,
+    /// The fold as JSON text (`engine::commands::Loaded<A>`).
+    pub state: String,
+}

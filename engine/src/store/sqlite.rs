@@ -14,7 +14,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
-use super::model::{AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent};
+use super::model::{
+    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent, Snapshot,
+};
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, Writer};
 use super::{EventStore, StoreError};
@@ -262,17 +264,71 @@ impl EventStore for SqliteEventStore {
         aggregate_id: &str,
         up_to_position: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_after(aggregate_type, aggregate_id, 0, up_to_position)
+            .await
+    }
+
+    async fn read_stream_after(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after_sequence: i64,
+        up_to_position: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-             AND position <= $3 ORDER BY sequence"
+             AND sequence > $3 AND position <= $4 ORDER BY sequence"
         );
         let rows = sqlx::query(&sql)
             .bind(aggregate_type)
             .bind(aggregate_id)
+            .bind(after_sequence)
             .bind(up_to_position.unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(event_row).collect()
+    }
+
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cg_snapshots (aggregate_type, aggregate_id, version, position, state) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE \
+             SET version = excluded.version, position = excluded.position, state = excluded.state \
+             WHERE cg_snapshots.version < excluded.version",
+        )
+        .bind(&snapshot.aggregate_type)
+        .bind(&snapshot.aggregate_id)
+        .bind(snapshot.version)
+        .bind(snapshot.position)
+        .bind(&snapshot.state)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn load_snapshot(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        let row = sqlx::query(
+            "SELECT version, position, state FROM cg_snapshots \
+             WHERE aggregate_type = $1 AND aggregate_id = $2",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(Snapshot {
+                aggregate_type: aggregate_type.to_owned(),
+                aggregate_id: aggregate_id.to_owned(),
+                version: r.try_get(0)?,
+                position: r.try_get(1)?,
+                state: r.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     async fn head(&self) -> Result<i64, StoreError> {

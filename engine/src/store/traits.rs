@@ -5,7 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use super::model::{AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent};
+use super::model::{
+    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent, Snapshot,
+};
 use super::{PgEventStore, SqliteEventStore, StoreError};
 
 /// The event store: an append-only, gap-free global log of per-aggregate streams.
@@ -38,6 +40,26 @@ pub trait EventStore: Send + Sync + 'static {
         aggregate_id: &str,
         up_to_position: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// One stream's events with `sequence > after_sequence`, optionally only those at or
+    /// before a position.
+    async fn read_stream_after(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after_sequence: i64,
+        up_to_position: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Stores (replaces) a stream's snapshot.
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+
+    /// A stream's snapshot, if any.
+    async fn load_snapshot(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Snapshot>, StoreError>;
 
     /// The position of the last committed event (0 for an empty log).
     async fn head(&self) -> Result<i64, StoreError>;
