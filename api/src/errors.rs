@@ -42,6 +42,10 @@ impl From<ProjectionError> for ApiError {
     fn from(error: ProjectionError) -> Self {
         match error {
             ProjectionError::Timeout(_, position) => Self::NotCaughtUp(position),
+            ProjectionError::UnknownDeadLetter(id) => Self::NotFound {
+                what: "dead letter",
+                id,
+            },
             other => Self::Projection(other),
         }
     }

@@ -18,6 +18,7 @@ pub struct Metrics {
     active_workers: IntGauge,
     queue_length: IntGauge,
     projection_lag: IntGaugeVec,
+    dead_letters: IntGaugeVec,
 }
 
 impl Metrics {
@@ -63,6 +64,14 @@ impl Metrics {
         registry.register(Box::new(active_workers.clone()))?;
         registry.register(Box::new(queue_length.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
+        let dead_letters = IntGaugeVec::new(
+            Opts::new(
+                "clustergenie_projection_dead_letters",
+                "Events a projection parked after its retries",
+            ),
+            &["projection"],
+        )?;
+        registry.register(Box::new(dead_letters.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -71,6 +80,7 @@ impl Metrics {
             active_workers,
             queue_length,
             projection_lag,
+            dead_letters,
         })
     }
 
@@ -98,6 +108,9 @@ impl Metrics {
             self.projection_lag
                 .with_label_values(&[&status.name])
                 .set(status.lag);
+            self.dead_letters
+                .with_label_values(&[&status.name])
+                .set(status.parked);
         }
     }
 

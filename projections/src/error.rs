@@ -17,4 +17,9 @@ pub enum ProjectionError {
     Timeout(std::time::Duration, i64),
     #[error("unknown projection {0:?}")]
     UnknownProjection(String),
+    #[error("unknown dead letter {0:?}")]
+    UnknownDeadLetter(String),
+    /// A projection refuses an event (it cannot be applied as it is).
+    #[error("event rejected: {0}")]
+    Rejected(String),
 }

@@ -8,10 +8,12 @@
 //!   batches in one transaction, read-your-writes waiting, status).
 //! - [`read_models`]: the clusters, droplets and jobs projections.
 //! - [`queries`]: get and list queries over the read models.
+//! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
 //! - [`error`]: the read side's error type.
 
 pub mod db;
+pub mod dead_letters;
 pub mod error;
 pub mod queries;
 pub mod read_models;
@@ -20,6 +22,7 @@ pub mod runtime;
 use std::sync::Arc;
 
 pub use db::ReadDb;
+pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
 pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RuntimeOptions};

@@ -15,6 +15,7 @@ use sqlx::AnyConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::dead_letters::{self, DeadLetter};
 use crate::{ProjectionError, ReadDb};
 
 /// A read model fed by the log.
@@ -39,6 +40,8 @@ pub struct ProjectionStatus {
     pub status: String,
     pub last_error: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Events parked as dead letters.
+    pub parked: i64,
 }
 
 /// Tuning of the runtime.
@@ -47,6 +50,11 @@ pub struct RuntimeOptions {
     pub batch_size: i64,
     /// How often to look for new events when no notification arrives.
     pub poll_interval: Duration,
+    /// Tries of an event that fails to apply before it is parked.
+    pub max_attempts: u32,
+    /// Pause before the second try; doubles up to `retry_max`.
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
 }
 
 impl Default for RuntimeOptions {
@@ -54,6 +62,9 @@ impl Default for RuntimeOptions {
         Self {
             batch_size: 500,
             poll_interval: Duration::from_millis(500),
+            max_attempts: 5,
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
         }
     }
 }
@@ -148,23 +159,62 @@ impl ProjectionRuntime {
     /// Status of every projection.
     pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
         let head = self.store.head().await?;
-        Ok(self
+        let mut statuses = Vec::with_capacity(self.entries.len());
+        for entry in self.entries.values() {
+            let name = entry.projection.name();
+            let position = *entry.position.borrow();
+            let (status, last_error, updated_at) =
+                entry.status.read().map(|s| s.clone()).unwrap_or_default();
+            statuses.push(ProjectionStatus {
+                name: name.to_owned(),
+                position,
+                lag: (head - position).max(0),
+                status,
+                last_error,
+                updated_at,
+                parked: dead_letters::count(&self.db, name).await?,
+            });
+        }
+        Ok(statuses)
+    }
+
+    /// Parked events, of one projection or all.
+    pub async fn dead_letters(
+        &self,
+        projection: Option<&str>,
+    ) -> Result<Vec<DeadLetter>, ProjectionError> {
+        dead_letters::list(&self.db, projection).await
+    }
+
+    /// Applies a parked event again: on success the dead letter is gone (`Ok(None)`), on
+    /// failure it stays with the new error (`Ok(Some(error))`).
+    pub async fn retry_dead_letter(&self, id: &str) -> Result<Option<String>, ProjectionError> {
+        let letter = dead_letters::get(&self.db, id)
+            .await?
+            .ok_or_else(|| ProjectionError::UnknownDeadLetter(id.to_owned()))?;
+        let entry = self
             .entries
-            .values()
-            .map(|entry| {
-                let position = *entry.position.borrow();
-                let (status, last_error, updated_at) =
-                    entry.status.read().map(|s| s.clone()).unwrap_or_default();
-                ProjectionStatus {
-                    name: entry.projection.name().to_owned(),
-                    position,
-                    lag: (head - position).max(0),
-                    status,
-                    last_error,
-                    updated_at,
-                }
-            })
-            .collect())
+            .get(letter.projection.as_str())
+            .ok_or_else(|| ProjectionError::UnknownProjection(letter.projection.clone()))?;
+        let filter = EventFilter::default();
+        let event = self.store.read_all(letter.position - 1, 1, &filter).await?;
+        let Some(event) = event.into_iter().find(|e| e.position == letter.position) else {
+            return Err(ProjectionError::UnknownDeadLetter(id.to_owned()));
+        };
+        let mut tx = self.db.begin().await?;
+        match entry.projection.apply(&mut tx, &event).await {
+            Ok(()) => {
+                dead_letters::resolve(&mut tx, id).await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+            Err(error) => {
+                drop(tx);
+                let text = error_chain(&error);
+                dead_letters::retry_failed(&self.db, id, &text).await?;
+                Ok(Some(text))
+            }
+        }
     }
 
     /// Names of the projections.
@@ -229,15 +279,66 @@ impl Worker {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(0);
         };
+        match self.apply_batch(&events, last).await {
+            Ok(()) => {}
+            // One event cannot be applied: go event by event, retrying and parking it.
+            Err(error) if is_poison(&error) => self.apply_one_by_one(&events).await?,
+            Err(error) => return Err(error),
+        }
+        self.entry.position.send_replace(last);
+        self.set_status("running", None);
+        Ok(events.len())
+    }
+
+    /// The whole batch and its checkpoint in one transaction.
+    async fn apply_batch(
+        &self,
+        events: &[RecordedEvent],
+        last: i64,
+    ) -> Result<(), ProjectionError> {
         let mut tx = self.db.begin().await?;
-        for event in &events {
+        for event in events {
             self.entry.projection.apply(&mut tx, event).await?;
         }
         save_checkpoint(&mut tx, self.entry.projection.name(), last).await?;
         tx.commit().await?;
-        self.entry.position.send_replace(last);
-        self.set_status("running", None);
-        Ok(events.len())
+        Ok(())
+    }
+
+    /// Each event with its checkpoint in its own transaction; an event that keeps failing
+    /// is retried with backoff, then parked together with the checkpoint past it.
+    async fn apply_one_by_one(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+        let name = self.entry.projection.name();
+        for event in events {
+            let mut pause = self.options.retry_initial;
+            let mut attempt = 1;
+            loop {
+                match self
+                    .apply_batch(std::slice::from_ref(event), event.position)
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(error) if is_poison(&error) && attempt >= self.options.max_attempts => {
+                        let text = error_chain(&error);
+                        tracing::error!(projection = name, position = event.position, event_type = %event.event_type, attempts = attempt, error = %text, "event parked as a dead letter");
+                        let mut tx = self.db.begin().await?;
+                        dead_letters::park(&mut tx, name, event, &text, attempt).await?;
+                        save_checkpoint(&mut tx, name, event.position).await?;
+                        tx.commit().await?;
+                        break;
+                    }
+                    Err(error) if is_poison(&error) => {
+                        self.set_status("retrying", Some(error_chain(&error)));
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(self.options.retry_max);
+                        attempt += 1;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            self.entry.position.send_replace(event.position);
+        }
+        Ok(())
     }
 
     fn set_status(&self, status: &str, error: Option<String>) {
@@ -274,6 +375,15 @@ async fn save_checkpoint(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// An error of applying one particular event (it will fail again the same way), as
+/// opposed to the database being unavailable.
+fn is_poison(error: &ProjectionError) -> bool {
+    matches!(
+        error,
+        ProjectionError::Fold(_) | ProjectionError::Json(_) | ProjectionError::Rejected(_)
+    )
 }
 
 /// The error and all its sources, joined by ": ".

@@ -4,7 +4,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
-use super::common::with_state;
+use super::common::{query, with_state};
 use crate::handlers::system;
 use crate::state::AppState;
 
@@ -25,6 +25,19 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(with_state(state.clone()))
         .and_then(|s| async move { system::projections(s).await.map_err(Rejection::from) });
+    let dead_letters = warp::path!("v1" / "projections" / "dead-letters")
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and(query())
+        .and_then(|s, q| async move { system::dead_letters(s, q).await.map_err(Rejection::from) });
+    let retry = warp::path!("v1" / "projections" / "dead-letters" / String / "retry")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|id, s| async move {
+            system::retry_dead_letter(s, id)
+                .await
+                .map_err(Rejection::from)
+        });
     let workers = warp::path!("v1" / "workers")
         .and(warp::get())
         .and(with_state(state))
@@ -35,6 +48,10 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(metrics)
         .unify()
         .or(projections)
+        .unify()
+        .or(dead_letters)
+        .unify()
+        .or(retry)
         .unify()
         .or(workers)
         .unify()

@@ -7,6 +7,7 @@ use warp::Reply;
 
 use super::{json, ok};
 use crate::errors::ApiError;
+use crate::models::Params;
 use crate::state::AppState;
 
 /// `GET /healthz`.
@@ -56,6 +57,22 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
 pub async fn projections(state: AppState) -> Result<Response, ApiError> {
     let items = state.runtime.statuses().await?;
     Ok(json(StatusCode::OK, &json!({ "items": items })))
+}
+
+/// `GET /v1/projections/dead-letters?projection=`.
+pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, ApiError> {
+    let projection = params.text("projection");
+    let items = state.runtime.dead_letters(projection.as_deref()).await?;
+    Ok(ok(&json!({ "items": items })))
+}
+
+/// `POST /v1/projections/dead-letters/{id}/retry`: `applied` true when the event went
+/// through (the dead letter is gone), else the new error.
+pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, ApiError> {
+    let outcome = state.runtime.retry_dead_letter(&id).await?;
+    Ok(ok(
+        &json!({ "id": id, "applied": outcome.is_none(), "error": outcome }),
+    ))
 }
 
 /// `GET /v1/workers`.

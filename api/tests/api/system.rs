@@ -85,6 +85,7 @@ async fn projections_report_position_and_lag(app: TestApp) {
             "{projection}"
         );
         assert!(projection["lag"].as_i64().unwrap() >= 0, "{projection}");
+        assert_eq!(projection["parked"], 0, "{projection}");
         assert!(projection["status"].is_string(), "{projection}");
         assert!(projection.get("last_error").is_some(), "{projection}");
     }
@@ -139,4 +140,27 @@ async fn wrong_methods_are_405_problems(app: TestApp) {
         assert_eq!(answer.status, 405, "{method} {path}: {}", answer.text);
         answer.problem(405);
     }
+}
+
+api_test!(dead_letters_are_listed_and_retried_by_id);
+async fn dead_letters_are_listed_and_retried_by_id(app: TestApp) {
+    let answer = app.get("/v1/projections/dead-letters").await;
+    assert_eq!(answer.expect(200), &json!({ "items": [] }));
+    let answer = app
+        .get("/v1/projections/dead-letters?projection=clusters")
+        .await;
+    assert_eq!(answer.expect(200), &json!({ "items": [] }));
+    let answer = app
+        .post("/v1/projections/dead-letters/dl_nope/retry", &json!({}))
+        .await;
+    let problem = answer.problem(404);
+    assert!(str_of(&problem["detail"]).contains("dl_nope"), "{problem}");
+    let metrics = app.get("/metrics").await;
+    assert!(
+        metrics
+            .text
+            .contains("clustergenie_projection_dead_letters"),
+        "{}",
+        metrics.text
+    );
 }
