@@ -4,8 +4,9 @@
 //! a row already reflects (its `last_position`), so replays are harmless.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -40,6 +41,10 @@ pub struct ProjectionStatus {
     pub status: String,
     pub last_error: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// Age of the oldest event not yet applied (0 when caught up).
+    pub lag_seconds: f64,
+    /// Events applied per second over the last ten seconds.
+    pub events_per_second: f64,
     /// Events parked as dead letters.
     pub parked: i64,
 }
@@ -73,6 +78,40 @@ struct Entry {
     projection: Arc<dyn Projection>,
     position: watch::Sender<i64>,
     status: RwLock<(String, Option<String>, Option<DateTime<Utc>>)>,
+    /// (when, position) of recent progress, for the events/s rate.
+    progress: Mutex<VecDeque<(Instant, i64)>>,
+}
+
+/// How far back the events/s rate looks.
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+impl Entry {
+    /// Publishes a new position and remembers when it was reached.
+    fn advance(&self, position: i64) {
+        self.position.send_replace(position);
+        if let Ok(mut progress) = self.progress.lock() {
+            let now = Instant::now();
+            progress.push_back((now, position));
+            while progress
+                .front()
+                .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
+            {
+                progress.pop_front();
+            }
+        }
+    }
+
+    /// Events applied per second over the last [`RATE_WINDOW`].
+    fn rate(&self) -> f64 {
+        let Ok(progress) = self.progress.lock() else {
+            return 0.0;
+        };
+        let (Some((first_at, first)), Some((_, last))) = (progress.front(), progress.back()) else {
+            return 0.0;
+        };
+        let window = first_at.elapsed().as_secs_f64().max(1.0);
+        ((last - first) as f64 / window * 10.0).round() / 10.0
+    }
 }
 
 /// Runs projections and answers "have the read models reached position N?".
@@ -98,6 +137,7 @@ impl ProjectionRuntime {
                     projection: Arc::clone(&projection),
                     position: watch::channel(0).0,
                     status: RwLock::new(("starting".into(), None, None)),
+                    progress: Mutex::default(),
                 };
                 (projection.name(), Arc::new(entry))
             })
@@ -165,10 +205,24 @@ impl ProjectionRuntime {
             let position = *entry.position.borrow();
             let (status, last_error, updated_at) =
                 entry.status.read().map(|s| s.clone()).unwrap_or_default();
+            let lag_seconds = if position < head {
+                let next = self
+                    .store
+                    .read_all(position, 1, &EventFilter::default())
+                    .await?;
+                next.first().map_or(0.0, |e| {
+                    let age = Utc::now() - e.recorded_at;
+                    (age.num_milliseconds().max(0) as f64 / 100.0).round() / 10.0
+                })
+            } else {
+                0.0
+            };
             statuses.push(ProjectionStatus {
                 name: name.to_owned(),
                 position,
                 lag: (head - position).max(0),
+                lag_seconds,
+                events_per_second: entry.rate(),
                 status,
                 last_error,
                 updated_at,
@@ -285,7 +339,7 @@ impl Worker {
             Err(error) if is_poison(&error) => self.apply_one_by_one(&events).await?,
             Err(error) => return Err(error),
         }
-        self.entry.position.send_replace(last);
+        self.entry.advance(last);
         self.set_status("running", None);
         Ok(events.len())
     }
@@ -336,7 +390,7 @@ impl Worker {
                     Err(error) => return Err(error),
                 }
             }
-            self.entry.position.send_replace(event.position);
+            self.entry.advance(event.position);
         }
         Ok(())
     }

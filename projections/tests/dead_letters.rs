@@ -117,6 +117,8 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
     );
     let status = runtime.statuses().await.unwrap();
     assert_eq!((status[0].position, status[0].parked), (5, 1));
+    assert_eq!((status[0].lag, status[0].lag_seconds), (0, 0.0));
+    assert!(status[0].events_per_second > 0.0, "{:?}", status[0]);
 
     // A retry while the cause remains keeps the letter, with one more attempt.
     let failed = runtime.retry_dead_letter(&letters[0].id).await.unwrap();

@@ -86,6 +86,14 @@ async fn projections_report_position_and_lag(app: TestApp) {
         );
         assert!(projection["lag"].as_i64().unwrap() >= 0, "{projection}");
         assert_eq!(projection["parked"], 0, "{projection}");
+        assert!(
+            projection["lag_seconds"].as_f64().unwrap() >= 0.0,
+            "{projection}"
+        );
+        assert!(
+            projection["events_per_second"].as_f64().unwrap() >= 0.0,
+            "{projection}"
+        );
         assert!(projection["status"].is_string(), "{projection}");
         assert!(projection.get("last_error").is_some(), "{projection}");
     }
