@@ -29,7 +29,7 @@ const COLUMNS: &str = "id, projection, position, event_type, aggregate_type, agg
                        error, attempts, parked_at, retried_at";
 
 fn now() -> String {
-    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    engine::store::format_time(Utc::now())
 }
 
 fn row(r: &AnyRow) -> Result<DeadLetter, ProjectionError> {

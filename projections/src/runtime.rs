@@ -425,7 +425,7 @@ async fn save_checkpoint(
     )
     .bind(name)
     .bind(position)
-    .bind(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    .bind(engine::store::format_time(Utc::now()))
     .execute(conn)
     .await?;
     Ok(())

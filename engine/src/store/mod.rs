@@ -7,6 +7,7 @@ pub mod error;
 pub mod model;
 pub mod plan;
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 pub mod traits;
 pub mod verify;
@@ -15,8 +16,8 @@ pub mod writer;
 pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::{
-    AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, IdempotencyRecord,
-    IdempotencyWrite, NewEvent, RecordedEvent, Snapshot, StreamWrite,
+    format_time, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata,
+    IdempotencyRecord, IdempotencyWrite, NewEvent, RecordedEvent, Snapshot, StreamWrite,
 };
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;

@@ -151,3 +151,9 @@ pub struct Snapshot {
     /// The fold as JSON text (`engine::commands::Loaded<A>`).
     pub state: String,
 }
+
+/// Times as the log writes them in text: RFC 3339 with microseconds and `Z`, which sorts
+/// chronologically (SQLite columns, read-model columns, the hashed canonical JSON).
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

@@ -163,7 +163,7 @@ pub fn chain_hash(previous: &str, event: &RecordedEvent) -> String {
         "sequence": event.sequence,
         "type": event.event_type,
         "schema_version": event.schema_version,
-        "recorded_at": event.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "recorded_at": super::model::format_time(event.recorded_at),
         "data": event.data,
         "metadata": event.metadata,
     });

@@ -39,7 +39,10 @@ pub trait EventStore: Send + Sync + 'static {
         aggregate_type: &str,
         aggregate_id: &str,
         up_to_position: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError>;
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_after(aggregate_type, aggregate_id, 0, up_to_position)
+            .await
+    }
 
     /// One stream's events with `sequence > after_sequence`, optionally only those at or
     /// before a position.

@@ -41,6 +41,5 @@ where
 
 /// RFC 3339 with microseconds (sorts chronologically as text).
 pub fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .unwrap_or_default()
+    at.map(engine::store::format_time).unwrap_or_default()
 }

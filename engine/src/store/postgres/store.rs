@@ -16,11 +16,10 @@ use crate::store::model::{
     AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent, Snapshot,
 };
 use crate::store::writer::{advance, Writer};
-use crate::store::{EventStore, StoreError};
+use crate::store::{sql, EventStore, StoreError};
 
 const CHANNEL: &str = "clustergenie_events";
-const COLUMNS: &str = "position, id, aggregate_type, aggregate_id, sequence, event_type, \
-                       schema_version, recorded_at, data, metadata, hash";
+const COLUMNS: &str = sql::EVENT_COLUMNS;
 
 /// PostgreSQL-backed [`EventStore`].
 pub struct PgEventStore {
@@ -141,16 +140,6 @@ impl EventStore for PgEventStore {
         rows.iter().map(event_row).collect()
     }
 
-    async fn read_stream(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-        up_to_position: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.read_stream_after(aggregate_type, aggregate_id, 0, up_to_position)
-            .await
-    }
-
     async fn read_stream_after(
         &self,
         aggregate_type: &str,
@@ -158,11 +147,7 @@ impl EventStore for PgEventStore {
         after_sequence: i64,
         up_to_position: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
-             AND sequence > $3 AND position <= $4 ORDER BY sequence"
-        );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(sql::READ_STREAM_AFTER)
             .bind(aggregate_type)
             .bind(aggregate_id)
             .bind(after_sequence)
@@ -173,19 +158,14 @@ impl EventStore for PgEventStore {
     }
 
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO cg_snapshots (aggregate_type, aggregate_id, version, position, state) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE \
-             SET version = excluded.version, position = excluded.position, state = excluded.state \
-             WHERE cg_snapshots.version < excluded.version",
-        )
-        .bind(&snapshot.aggregate_type)
-        .bind(&snapshot.aggregate_id)
-        .bind(snapshot.version)
-        .bind(snapshot.position)
-        .bind(&snapshot.state)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(sql::SAVE_SNAPSHOT)
+            .bind(&snapshot.aggregate_type)
+            .bind(&snapshot.aggregate_id)
+            .bind(snapshot.version)
+            .bind(snapshot.position)
+            .bind(&snapshot.state)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -194,14 +174,11 @@ impl EventStore for PgEventStore {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Option<Snapshot>, StoreError> {
-        let row = sqlx::query(
-            "SELECT version, position, state FROM cg_snapshots \
-             WHERE aggregate_type = $1 AND aggregate_id = $2",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sql::LOAD_SNAPSHOT)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(Snapshot {
                 aggregate_type: aggregate_type.to_owned(),

@@ -1,0 +1,30 @@
+//! SQL both backends run as it is (numbered placeholders work on PostgreSQL and SQLite).
+
+macro_rules! event_columns {
+    () => {
+        "position, id, aggregate_type, aggregate_id, sequence, event_type, schema_version, \
+         recorded_at, data, metadata, hash"
+    };
+}
+
+/// Columns of `cg_events`, in the order the row decoders read them.
+pub const EVENT_COLUMNS: &str = event_columns!();
+
+/// One stream's events after a sequence, up to a position.
+pub const READ_STREAM_AFTER: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM cg_events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+     AND sequence > $3 AND position <= $4 ORDER BY sequence"
+);
+
+/// Stores a snapshot unless a newer one is there.
+pub const SAVE_SNAPSHOT: &str = "INSERT INTO cg_snapshots (aggregate_type, aggregate_id, \
+     version, position, state) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE \
+     SET version = excluded.version, position = excluded.position, state = excluded.state \
+     WHERE cg_snapshots.version < excluded.version";
+
+/// A stream's snapshot.
+pub const LOAD_SNAPSHOT: &str = "SELECT version, position, state FROM cg_snapshots \
+     WHERE aggregate_type = $1 AND aggregate_id = $2";
