@@ -219,8 +219,8 @@ async fn raw_insert(
     .await
 }
 
-/// This engine: `CreateCluster` through the command service (events, outbox row, stream
-/// head and log head in one transaction, batched across clients).
+/// This engine: `CreateCluster` through the command service (one
+/// event on a new stream, ordered in the global log, batched across clients).
 async fn engine_create(
     url: String,
     clients: usize,

@@ -342,15 +342,21 @@ async fn two_writers_share_one_postgres_log(pool: sqlx::PgPool) {
     .unwrap();
 }
 
-/// One outbox row per event, written with it.
-#[sqlx::test(migrations = false)]
-async fn outbox_rows_are_written_with_events(pool: sqlx::PgPool) {
-    let store = common::postgres_store(pool.clone()).await;
+/// The log is the outbox: a relay's backlog is every event after its acknowledged
+/// position, which only moves forward and is kept per relay.
+async fn relay_positions_mark_what_was_published(store: Arc<dyn EventStore>) {
     append_ok(&*store, request("a", 0, 3)).await;
-    let _ = store.append(request("a", 0, 1)).await; // conflict: no outbox row
-    let rows: Vec<i64> = sqlx::query_scalar("SELECT position FROM cg_outbox ORDER BY position")
-        .fetch_all(&pool)
+    assert_eq!(store.relay_position("kafka").await.unwrap(), 0);
+    store.acknowledge("kafka", 2).await.unwrap();
+    store.acknowledge("kafka", 1).await.unwrap(); // a late, older acknowledgement
+    assert_eq!(store.relay_position("kafka").await.unwrap(), 2);
+    assert_eq!(store.relay_position("other").await.unwrap(), 0);
+    let backlog = store
+        .read_all(store.relay_position("kafka").await.unwrap(), 100, &EventFilter::default())
         .await
         .unwrap();
-    assert_eq!(rows, vec![1, 2, 3]);
+    assert_eq!(backlog.iter().map(|e| e.position).collect::<Vec<_>>(), [3]);
+    store.acknowledge("kafka", 3).await.unwrap();
+    assert_eq!(store.relay_position("kafka").await.unwrap(), 3);
 }
+on_both_backends!(relay_positions, super::relay_positions_mark_what_was_published);

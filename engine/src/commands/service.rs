@@ -2,7 +2,7 @@
 //!
 //! Every command goes through [`CommandService::execute`]: an idempotency key seen before
 //! replays the first answer; otherwise the [`Command`] loads what it needs and returns a
-//! [`Decision`]; the decision's events, idempotency record and outbox rows are
+//! [`Decision`]; the decision's events and idempotency record are
 //! appended in one transaction. A concurrency conflict re-runs the attempt against the
 //! new state (bounded), so no concurrent update is ever lost.
 

@@ -1,6 +1,6 @@
 //! cqrs-es's repository trait over our event store, so that a `cqrs_es::CqrsFramework`
 //! (through `cqrs_es::persist::PersistedEventStore`) appends to the same gap-free log, with
-//! event ids, positions, hashes and outbox rows, as the command service does.
+//! event ids, positions and hashes, as the command service does.
 //!
 //! Only the event stream is the source of truth here: snapshots are not stored
 //! (`get_snapshot` answers none, a snapshot update is ignored), so use

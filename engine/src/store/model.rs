@@ -58,8 +58,8 @@ pub struct IdempotencyRecord {
     pub position: i64,
 }
 
-/// Everything one command appends, atomically: events on one or more streams, the
-/// idempotency record and (implicitly) one outbox row per event.
+/// Everything one command appends, atomically: events on one or more streams and the
+/// idempotency record (each event is its own outbox entry: the log is the outbox).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppendRequest {
     pub writes: Vec<StreamWrite>,

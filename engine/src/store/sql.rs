@@ -28,3 +28,13 @@ pub const SAVE_SNAPSHOT: &str = "INSERT INTO cg_snapshots (aggregate_type, aggre
 /// A stream's snapshot.
 pub const LOAD_SNAPSHOT: &str = "SELECT version, position, state FROM cg_snapshots \
      WHERE aggregate_type = $1 AND aggregate_id = $2";
+
+/// A relay's acknowledged position.
+pub const RELAY_POSITION: &str =
+    "SELECT COALESCE(MAX(position), 0) FROM cg_relay_positions WHERE relay = $1";
+
+/// Moves a relay's acknowledged position forward (never back).
+pub const ACKNOWLEDGE: &str = "INSERT INTO cg_relay_positions (relay, position, updated_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (relay) DO UPDATE \
+     SET position = excluded.position, updated_at = excluded.updated_at \
+     WHERE cg_relay_positions.position < excluded.position";

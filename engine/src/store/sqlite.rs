@@ -164,10 +164,6 @@ async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(),
         .bind(&e.hash)
         .execute(&mut *conn)
         .await?;
-        sqlx::query("INSERT INTO cg_outbox (position) VALUES ($1)")
-            .bind(e.position)
-            .execute(&mut *conn)
-            .await?;
     }
     for r in &plan.idempotency {
         sqlx::query(
@@ -333,5 +329,22 @@ impl EventStore for SqliteEventStore {
         .bind(format_time(at))
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::RELAY_POSITION)
+            .bind(relay)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn acknowledge(&self, relay: &str, position: i64) -> Result<(), StoreError> {
+        sqlx::query(sql::ACKNOWLEDGE)
+            .bind(relay)
+            .bind(position)
+            .bind(format_time(Utc::now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

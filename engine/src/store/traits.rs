@@ -22,7 +22,7 @@ pub trait EventStore: Send + Sync + 'static {
     /// Applies the store's migrations.
     async fn migrate(&self) -> Result<(), StoreError>;
 
-    /// Appends the events of one command, its idempotency record and outbox rows atomically.
+    /// Appends the events of one command and its idempotency record atomically.
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
 
     /// Events with `position > after`, in position order, at most `limit`.
@@ -79,6 +79,13 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The last position whose time is at or before `at`, for time travel by time.
     async fn position_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError>;
+
+    /// The last position `relay` marked as acknowledged by its broker (0: nothing yet).
+    /// The log is the outbox: what the relay has yet to publish is every event after it.
+    async fn relay_position(&self, relay: &str) -> Result<i64, StoreError>;
+
+    /// Marks every event up to `position` as acknowledged for `relay`; never moves back.
+    async fn acknowledge(&self, relay: &str, position: i64) -> Result<(), StoreError>;
 }
 
 /// Opens the store named by `url` (`postgres://…`, `postgresql://…` or `sqlite:…`).

@@ -1,19 +1,23 @@
 //! Appending on PostgreSQL.
 //!
-//! Every batch is ordered by the row lock of `cg_log_head`, held until commit, so
-//! positions are assigned and become visible strictly in order.
+//! Positions are gap-free and become visible strictly in order because a batch is only
+//! ever written at `head + 1 ..` by a writer that has *seen* `head` committed, and the
+//! primary key on `cg_events.position` turns every other attempt into a unique violation:
+//! a writer whose idea of the head is stale collides with the event already at (or being
+//! written at) that position, waits for it, and fails whole.
 //!
 //! Two paths:
-//! - **fast**: one autocommitted statement (one round trip, like a plain insert). It is
-//!   taken when this process's cache of stream heads is known exact: the log head still is
-//!   what this process last committed (nobody else appended since), every stream the batch
-//!   expects to exist is cached, and nothing conflicts. The statement's first step takes
-//!   the head row lock *conditionally* (`WHERE position = <cached head>`); if another
-//!   process moved the head, nothing is written and the slow path runs. A stream that is
-//!   new to the cache but exists in the database makes the event insert violate the
-//!   `(aggregate, sequence)` key: the statement fails whole and the slow path runs.
-//! - **slow**: `BEGIN`; lock the head row (`FOR UPDATE`); take in every request queued
-//!   meanwhile; read the stream heads and idempotency keys of the batch; plan; write; commit.
+//! - **fast**: one autocommitted `INSERT` (one round trip, like a plain insert). It is taken
+//!   when this process's cache of stream heads is known exact: the log head still is what
+//!   this process last committed, every stream the batch expects to exist is cached, and
+//!   nothing conflicts. If another process appended meanwhile, the insert collides on a
+//!   position (or on a stream's `(aggregate, sequence)` key), nothing is written, and the
+//!   slow path runs.
+//! - **slow**: `BEGIN`; take the log's advisory lock (so writers that must read the head
+//!   queue instead of colliding); read the head (`MAX(position)`, committed events only);
+//!   take in every request queued meanwhile; read the stream heads and idempotency keys of
+//!   the batch; plan; write; commit. A collision with another process's fast path rolls
+//!   back and starts again (bounded).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -24,13 +28,19 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
 
-use crate::store::model::{AppendOutcome, AppendRequest, IdempotencyRecord};
+use crate::store::model::{AppendOutcome, AppendRequest, IdempotencyRecord, RecordedEvent};
 use crate::store::plan::{self, BatchPlan, BatchState, StreamHead, StreamKey};
 use crate::store::writer::{BatchBackend, BatchSource};
 use crate::store::StoreError;
 
 /// Streams cached at most; beyond, the cache starts afresh.
 const CACHE_LIMIT: usize = 100_000;
+
+/// The key of the advisory lock that queues writers reading the head ("cg-log").
+const LOG_LOCK: i64 = 0x6367_2d6c_6f67;
+
+/// Slow-path attempts before a batch gives up on colliding writers.
+const SLOW_ATTEMPTS: usize = 16;
 
 /// What this process knows of the log's state after its own last commit.
 #[derive(Default)]
@@ -56,7 +66,7 @@ impl PgAppender {
     }
 
     /// The fast path's plan, when it may be tried.
-    fn fast_plan(&self, requests: &[AppendRequest]) -> Option<(BatchPlan, i64)> {
+    fn fast_plan(&self, requests: &[AppendRequest]) -> Option<BatchPlan> {
         if requests.iter().any(|r| r.idempotency.is_some()) {
             return None;
         }
@@ -86,7 +96,7 @@ impl PgAppender {
             .outcomes
             .iter()
             .all(|o| matches!(o, Ok(AppendOutcome::Committed(_))));
-        all_committed.then_some((plan, head))
+        all_committed.then_some(plan)
     }
 
     fn remember(&self, plan: &BatchPlan, read: HashMap<StreamKey, StreamHead>) {
@@ -109,11 +119,28 @@ impl PgAppender {
     }
 
     async fn slow(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.slow_once(source).await {
+                Err(error) if attempt < SLOW_ATTEMPTS && is_collision(&error) => {
+                    tracing::debug!(attempt, "append collided with another writer; again");
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn slow_once(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let head: i64 =
-            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1 FOR UPDATE")
-                .fetch_one(&mut *tx)
-                .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(LOG_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        // A new statement, so a new snapshot: every event committed before the lock was ours.
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM cg_events")
+            .fetch_one(&mut *tx)
+            .await?;
         // Holding the lock, take in every request that queued meanwhile.
         let requests = source.fill();
         let (streams, keys) = plan::touched(requests);
@@ -125,7 +152,10 @@ impl PgAppender {
         };
         let plan = plan::plan(requests, state);
         if plan.new_head > head || !plan.idempotency.is_empty() {
-            write_plan(&mut tx, &plan, head).await?;
+            if let Err(error) = write_plan(&mut tx, &plan).await {
+                self.forget();
+                return Err(error);
+            }
         }
         tx.commit().await?;
         self.remember(&plan, read);
@@ -133,20 +163,22 @@ impl PgAppender {
     }
 }
 
+/// Whether an append failed because another writer took a position or sequence first.
+fn is_collision(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+}
+
 #[async_trait]
 impl BatchBackend for PgAppender {
     async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
-        if let Some((plan, head)) = self.fast_plan(source.fill()) {
+        if let Some(plan) = self.fast_plan(source.fill()) {
             let mut conn = self.pool.acquire().await?;
-            match write_plan(&mut conn, &plan, head).await {
-                Ok(true) => {
+            match write_plan(&mut conn, &plan).await {
+                Ok(()) => {
                     self.remember(&plan, HashMap::new());
                     return Ok(plan);
                 }
-                Ok(false) => self.forget(),
-                Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-                    self.forget();
-                }
+                Err(error) if is_collision(&error) => self.forget(),
                 Err(error) => {
                     self.forget();
                     return Err(error);
@@ -220,40 +252,31 @@ pub fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
     })
 }
 
-/// Writes events, outbox rows, idempotency records and the new log head in
-/// one statement, provided the head still is `expected_head` (its row lock is the
-/// statement's first step; every insert depends on it). Notifies listeners on commit.
-/// Returns false when the head had moved (nothing written).
-async fn write_plan(
-    conn: &mut sqlx::PgConnection,
-    plan: &BatchPlan,
-    expected_head: i64,
-) -> Result<bool, StoreError> {
+/// Writes a batch's events and idempotency records in one statement and notifies
+/// listeners of the new head on commit. A position or sequence another writer took first
+/// is a unique violation: nothing is written.
+async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), StoreError> {
+    if let ([event], []) = (plan.events.as_slice(), plan.idempotency.as_slice()) {
+        return write_one(conn, event).await;
+    }
     let ev = &plan.events;
     let metadata: Vec<serde_json::Value> = ev
         .iter()
         .map(|e| serde_json::to_value(&e.metadata))
         .collect::<Result<_, _>>()?;
     let idem = &plan.idempotency;
-    let row = sqlx::query(
-        "WITH lock AS (
-            UPDATE cg_log_head SET position = $17 WHERE id = 1 AND position = $18 RETURNING position
-         ), e AS (
+    sqlx::query(
+        "WITH e AS (
             INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
                                    schema_version, recorded_at, data, metadata, hash)
             SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
                                  $6::text[], $7::int4[], $8::timestamptz[], $9::jsonb[],
                                  $10::jsonb[], $11::text[])
-            WHERE EXISTS (SELECT 1 FROM lock)
-         ), o AS (
-            INSERT INTO cg_outbox (position)
-            SELECT * FROM UNNEST($1::int8[]) WHERE EXISTS (SELECT 1 FROM lock)
          ), i AS (
             INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
             SELECT * FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[], $16::int8[])
-            WHERE EXISTS (SELECT 1 FROM lock)
          )
-         SELECT position, pg_notify('clustergenie_events', position::text) FROM lock",
+         SELECT pg_notify('clustergenie_events', $17::int8::text)",
     )
     .bind(ev.iter().map(|e| e.position).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.id).collect::<Vec<Uuid>>())
@@ -288,8 +311,34 @@ async fn write_plan(
     .bind(idem.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.position).collect::<Vec<_>>())
     .bind(plan.new_head)
-    .bind(expected_head)
-    .fetch_optional(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(row.is_some())
+    Ok(())
+}
+
+/// [`write_plan`] for the most common batch, one event and no idempotency record: a plain
+/// single-row insert, which PostgreSQL plans and runs faster than the array form.
+async fn write_one(conn: &mut sqlx::PgConnection, e: &RecordedEvent) -> Result<(), StoreError> {
+    sqlx::query(
+        "WITH e AS (
+            INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
+                                   schema_version, recorded_at, data, metadata, hash)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         )
+         SELECT pg_notify('clustergenie_events', $1::int8::text)",
+    )
+    .bind(e.position)
+    .bind(e.id)
+    .bind(&e.aggregate_type)
+    .bind(&e.aggregate_id)
+    .bind(e.sequence)
+    .bind(&e.event_type)
+    .bind(e.schema_version)
+    .bind(e.recorded_at)
+    .bind(&e.data)
+    .bind(serde_json::to_value(&e.metadata)?)
+    .bind(&e.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

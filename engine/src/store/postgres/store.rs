@@ -193,7 +193,7 @@ impl EventStore for PgEventStore {
 
     async fn head(&self) -> Result<i64, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+            sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM cg_events")
                 .fetch_one(&self.pool)
                 .await?,
         )
@@ -225,5 +225,22 @@ impl EventStore for PgEventStore {
         .bind(at)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::RELAY_POSITION)
+            .bind(relay)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn acknowledge(&self, relay: &str, position: i64) -> Result<(), StoreError> {
+        sqlx::query(sql::ACKNOWLEDGE)
+            .bind(relay)
+            .bind(position)
+            .bind(Utc::now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
