@@ -19,6 +19,11 @@ pub enum ProjectionError {
     UnknownProjection(String),
     #[error("unknown dead letter {0:?}")]
     UnknownDeadLetter(String),
+    /// A request the read side cannot take as it is (a bad schema name, …).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a rebuild of {0:?} is already running")]
+    RebuildRunning(String),
     /// A projection refuses an event (it cannot be applied as it is).
     #[error("event rejected: {0}")]
     Rejected(String),

@@ -6,7 +6,9 @@
 //! # Layout
 //! - [`runtime`]: the [`Projection`] trait and the [`ProjectionRuntime`] (checkpoints,
 //!   batches in one transaction, read-your-writes waiting, status).
-//! - [`read_models`]: the clusters, droplets and jobs projections.
+//! - [`read_models`]: the clusters, droplets and jobs projections and their tables.
+//! - [`target`]: where a projection writes: live tables, a rebuild's shadows, a scratch schema.
+//! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
 //! - [`queries`]: get and list queries over the read models.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
@@ -17,7 +19,9 @@ pub mod dead_letters;
 pub mod error;
 pub mod queries;
 pub mod read_models;
+pub mod rebuild;
 pub mod runtime;
+pub mod target;
 
 use std::sync::Arc;
 
@@ -25,7 +29,8 @@ pub use db::ReadDb;
 pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
-pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RuntimeOptions};
+pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RebuildStatus, RuntimeOptions};
+pub use target::{SchemaName, Target};
 
 /// The projections ClusterGenie runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {

@@ -11,7 +11,8 @@ use chrono::Utc;
 use engine::store::{
     AppendRequest, EventMetadata, EventStore, NewEvent, RecordedEvent, StreamWrite,
 };
-use projections::{Projection, ProjectionError, ProjectionRuntime, ReadDb, RuntimeOptions};
+use projections::read_models::TableDef;
+use projections::{Projection, ProjectionError, ProjectionRuntime, ReadDb, RuntimeOptions, Target};
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::watch;
 
@@ -29,21 +30,28 @@ impl Projection for Flaky {
         "flaky"
     }
 
+    fn tables(&self) -> &'static [TableDef] {
+        &[]
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,
-        event: &RecordedEvent,
+        events: &[RecordedEvent],
+        _: &Target,
     ) -> Result<(), ProjectionError> {
         if self.offline.load(Ordering::SeqCst) {
             return Err(ProjectionError::Database(sqlx::Error::PoolTimedOut));
         }
-        if event.position == self.poison && self.refuse.load(Ordering::SeqCst) {
-            return Err(ProjectionError::Rejected("cannot apply this one".into()));
+        for event in events {
+            if event.position == self.poison && self.refuse.load(Ordering::SeqCst) {
+                return Err(ProjectionError::Rejected("cannot apply this one".into()));
+            }
+            sqlx::query("INSERT INTO flaky_seen (position) VALUES ($1)")
+                .bind(event.position)
+                .execute(&mut *conn)
+                .await?;
         }
-        sqlx::query("INSERT INTO flaky_seen (position) VALUES ($1)")
-            .bind(event.position)
-            .execute(conn)
-            .await?;
         Ok(())
     }
 }

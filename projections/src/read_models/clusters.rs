@@ -6,8 +6,9 @@ use engine::store::RecordedEvent;
 use engine::views::ClusterView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_event, time};
-use crate::{Projection, ProjectionError};
+use super::rows::{fold_batch, time, upsert, Value};
+use super::tables::{TableDef, CLUSTERS};
+use crate::{Projection, ProjectionError, Target};
 
 /// Builds `rm_clusters`.
 pub struct ClustersProjection;
@@ -18,36 +19,42 @@ impl Projection for ClustersProjection {
         "clusters"
     }
 
+    fn tables(&self) -> &'static [TableDef] {
+        std::slice::from_ref(&CLUSTERS)
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,
-        event: &RecordedEvent,
+        events: &[RecordedEvent],
+        target: &Target,
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != "cluster" {
+        let mine: Vec<&RecordedEvent> = events
+            .iter()
+            .filter(|e| e.aggregate_type == "cluster")
+            .collect();
+        if mine.is_empty() {
             return Ok(());
         }
-        let Some(loaded) = fold_event::<Cluster>(conn, "rm_clusters", event).await? else {
-            return Ok(());
-        };
-        let view = ClusterView::from_loaded(&loaded);
-        sqlx::query(
-            "INSERT INTO rm_clusters (id, name, region, status, deleted, created_at, view, state, last_position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, region = excluded.region, \
-             status = excluded.status, deleted = excluded.deleted, view = excluded.view, \
-             state = excluded.state, last_position = excluded.last_position",
-        )
-        .bind(&event.aggregate_id)
-        .bind(&view.name)
-        .bind(&view.region)
-        .bind(&view.status)
-        .bind(i64::from(loaded.state.deleted))
-        .bind(time(loaded.created_at))
-        .bind(serde_json::to_string(&view)?)
-        .bind(serde_json::to_string(&loaded)?)
-        .bind(event.position)
-        .execute(conn)
-        .await?;
-        Ok(())
+        let table = target.table(CLUSTERS.name);
+        let folded = fold_batch::<Cluster>(conn, &table, &mine).await?;
+        let rows = folded
+            .iter()
+            .map(|f| {
+                let view = ClusterView::from_loaded(&f.loaded);
+                Ok(vec![
+                    Value::Text(f.id.clone()),
+                    Value::Text(view.name.clone()),
+                    Value::Text(view.region.clone()),
+                    Value::Text(view.status.clone()),
+                    Value::Int(i64::from(f.loaded.state.deleted)),
+                    Value::Text(time(f.loaded.created_at)),
+                    Value::Text(serde_json::to_string(&view)?),
+                    Value::Text(serde_json::to_string(&f.loaded)?),
+                    Value::Int(f.position),
+                ])
+            })
+            .collect::<Result<Vec<_>, ProjectionError>>()?;
+        upsert(conn, &table, &CLUSTERS.column_names(), rows).await
     }
 }

@@ -1,17 +1,22 @@
 //! `rm_droplets`: one row per droplet, plus this projection's own copy of cluster names
 //! (joined in at query time, so a rename shows on every droplet at once).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use engine::domain::Droplet;
 use engine::store::RecordedEvent;
 use engine::views::DropletView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_event, time};
-use crate::{Projection, ProjectionError};
+use super::rows::{fold_batch, time, upsert, Value};
+use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
+use crate::{Projection, ProjectionError, Target};
 
 /// Builds `rm_droplets` and `rm_droplet_cluster_names`.
 pub struct DropletsProjection;
+
+const TABLES: [TableDef; 2] = [DROPLETS, DROPLET_CLUSTER_NAMES];
 
 #[async_trait]
 impl Projection for DropletsProjection {
@@ -19,61 +24,86 @@ impl Projection for DropletsProjection {
         "droplets"
     }
 
+    fn tables(&self) -> &'static [TableDef] {
+        &TABLES
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,
-        event: &RecordedEvent,
+        events: &[RecordedEvent],
+        target: &Target,
     ) -> Result<(), ProjectionError> {
-        match (event.aggregate_type.as_str(), event.event_type.as_str()) {
-            ("cluster", "cluster.created" | "cluster.renamed") => cluster_name(conn, event).await,
-            ("droplet", _) => droplet(conn, event).await,
-            _ => Ok(()),
-        }
+        cluster_names(conn, events, target).await?;
+        droplets(conn, events, target).await
     }
 }
 
-async fn cluster_name(
+/// The last name each cluster got in the batch.
+async fn cluster_names(
     conn: &mut AnyConnection,
-    event: &RecordedEvent,
+    events: &[RecordedEvent],
+    target: &Target,
 ) -> Result<(), ProjectionError> {
-    let Some(name) = event.data.get("name").and_then(|n| n.as_str()) else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO rm_droplet_cluster_names (cluster_id, name, last_position) VALUES ($1, $2, $3) \
-         ON CONFLICT (cluster_id) DO UPDATE SET name = excluded.name, \
-         last_position = excluded.last_position \
-         WHERE rm_droplet_cluster_names.last_position < excluded.last_position",
-    )
-    .bind(&event.aggregate_id)
-    .bind(name)
-    .bind(event.position)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let mut names: HashMap<&str, (&str, i64)> = HashMap::new();
+    for event in events {
+        if !matches!(
+            event.event_type.as_str(),
+            "cluster.created" | "cluster.renamed"
+        ) {
+            continue;
+        }
+        if let Some(name) = event.data.get("name").and_then(|n| n.as_str()) {
+            names.insert(&event.aggregate_id, (name, event.position));
+        }
+    }
+    let mut rows: Vec<Vec<Value>> = names
+        .into_iter()
+        .map(|(id, (name, position))| {
+            vec![
+                Value::Text(id.to_owned()),
+                Value::Text(name.to_owned()),
+                Value::Int(position),
+            ]
+        })
+        .collect();
+    rows.sort_by_key(|row| match row[2] {
+        Value::Int(position) => position,
+        Value::Text(_) => 0,
+    });
+    let table = target.table(DROPLET_CLUSTER_NAMES.name);
+    upsert(conn, &table, &DROPLET_CLUSTER_NAMES.column_names(), rows).await
 }
 
-async fn droplet(conn: &mut AnyConnection, event: &RecordedEvent) -> Result<(), ProjectionError> {
-    let Some(loaded) = fold_event::<Droplet>(conn, "rm_droplets", event).await? else {
+async fn droplets(
+    conn: &mut AnyConnection,
+    events: &[RecordedEvent],
+    target: &Target,
+) -> Result<(), ProjectionError> {
+    let mine: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.aggregate_type == "droplet")
+        .collect();
+    if mine.is_empty() {
         return Ok(());
-    };
-    let view = DropletView::from_loaded(&loaded, None);
-    sqlx::query(
-        "INSERT INTO rm_droplets (id, cluster_id, name, status, created_at, view, state, last_position) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, name = excluded.name, \
-         status = excluded.status, view = excluded.view, state = excluded.state, \
-         last_position = excluded.last_position",
-    )
-    .bind(&event.aggregate_id)
-    .bind(&view.cluster_id)
-    .bind(&view.name)
-    .bind(&view.status)
-    .bind(time(loaded.created_at))
-    .bind(serde_json::to_string(&view)?)
-    .bind(serde_json::to_string(&loaded)?)
-    .bind(event.position)
-    .execute(conn)
-    .await?;
-    Ok(())
+    }
+    let table = target.table(DROPLETS.name);
+    let folded = fold_batch::<Droplet>(conn, &table, &mine).await?;
+    let rows = folded
+        .iter()
+        .map(|f| {
+            let view = DropletView::from_loaded(&f.loaded, None);
+            Ok(vec![
+                Value::Text(f.id.clone()),
+                Value::Text(view.cluster_id.clone()),
+                Value::Text(view.name.clone()),
+                Value::Text(view.status.clone()),
+                Value::Text(time(f.loaded.created_at)),
+                Value::Text(serde_json::to_string(&view)?),
+                Value::Text(serde_json::to_string(&f.loaded)?),
+                Value::Int(f.position),
+            ])
+        })
+        .collect::<Result<Vec<_>, ProjectionError>>()?;
+    upsert(conn, &table, &DROPLETS.column_names(), rows).await
 }

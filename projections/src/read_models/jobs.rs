@@ -6,8 +6,9 @@ use engine::store::RecordedEvent;
 use engine::views::JobView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_event, time};
-use crate::{Projection, ProjectionError};
+use super::rows::{fold_batch, time, upsert, Value};
+use super::tables::{TableDef, JOBS};
+use crate::{Projection, ProjectionError, Target};
 
 /// Builds `rm_jobs`.
 pub struct JobsProjection;
@@ -18,34 +19,41 @@ impl Projection for JobsProjection {
         "jobs"
     }
 
+    fn tables(&self) -> &'static [TableDef] {
+        std::slice::from_ref(&JOBS)
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,
-        event: &RecordedEvent,
+        events: &[RecordedEvent],
+        target: &Target,
     ) -> Result<(), ProjectionError> {
-        if event.aggregate_type != "job" {
+        let mine: Vec<&RecordedEvent> = events
+            .iter()
+            .filter(|e| e.aggregate_type == "job")
+            .collect();
+        if mine.is_empty() {
             return Ok(());
         }
-        let Some(loaded) = fold_event::<Job>(conn, "rm_jobs", event).await? else {
-            return Ok(());
-        };
-        let view = JobView::from_loaded(&loaded);
-        sqlx::query(
-            "INSERT INTO rm_jobs (id, job_type, cluster_id, status, created_at, view, state, last_position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, view = excluded.view, \
-             state = excluded.state, last_position = excluded.last_position",
-        )
-        .bind(&event.aggregate_id)
-        .bind(&view.job_type)
-        .bind(&view.cluster_id)
-        .bind(&view.status)
-        .bind(time(loaded.created_at))
-        .bind(serde_json::to_string(&view)?)
-        .bind(serde_json::to_string(&loaded)?)
-        .bind(event.position)
-        .execute(conn)
-        .await?;
-        Ok(())
+        let table = target.table(JOBS.name);
+        let folded = fold_batch::<Job>(conn, &table, &mine).await?;
+        let rows = folded
+            .iter()
+            .map(|f| {
+                let view = JobView::from_loaded(&f.loaded);
+                Ok(vec![
+                    Value::Text(f.id.clone()),
+                    Value::Text(view.job_type.clone()),
+                    Value::Text(view.cluster_id.clone()),
+                    Value::Text(view.status.clone()),
+                    Value::Text(time(f.loaded.created_at)),
+                    Value::Text(serde_json::to_string(&view)?),
+                    Value::Text(serde_json::to_string(&f.loaded)?),
+                    Value::Int(f.position),
+                ])
+            })
+            .collect::<Result<Vec<_>, ProjectionError>>()?;
+        upsert(conn, &table, &JOBS.column_names(), rows).await
     }
 }

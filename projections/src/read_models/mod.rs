@@ -6,7 +6,9 @@ pub mod clusters;
 pub mod droplets;
 pub mod jobs;
 mod rows;
+pub mod tables;
 
 pub use clusters::ClustersProjection;
 pub use droplets::DropletsProjection;
 pub use jobs::JobsProjection;
+pub use tables::TableDef;

@@ -1,4 +1,9 @@
-//! Loading and storing the folded aggregate kept in a read-model row.
+//! Batch folding and writing of read-model rows. Each row keeps the folded aggregate
+//! (`state`) and the position of the last event it reflects (`last_position`): a batch
+//! loads the rows it touches in one query, folds its events in memory (skipping what a
+//! row already reflects, so replays are harmless), and writes each touched row once.
+
+use std::collections::HashMap;
 
 use cqrs_es::Aggregate;
 use engine::commands::Loaded;
@@ -9,34 +14,140 @@ use sqlx::{AnyConnection, Row};
 
 use crate::ProjectionError;
 
-/// The fold stored in `table` for `id`, or a fresh one; None if the row already reflects
-/// `event` (a replay).
-pub async fn fold_event<A>(
+/// Rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits).
+const CHUNK: usize = 200;
+
+/// A row's folded aggregate after a batch.
+pub struct Folded<A: Aggregate> {
+    pub id: String,
+    pub loaded: Loaded<A>,
+    pub position: i64,
+}
+
+/// A value bound into a row.
+pub enum Value {
+    Text(String),
+    Int(i64),
+}
+
+/// Folds `events` (all of one aggregate type) onto the rows of `table`; returns the rows
+/// that changed, in order of first appearance.
+pub async fn fold_batch<A>(
     conn: &mut AnyConnection,
     table: &str,
-    event: &RecordedEvent,
-) -> Result<Option<Loaded<A>>, ProjectionError>
+    events: &[&RecordedEvent],
+) -> Result<Vec<Folded<A>>, ProjectionError>
 where
     A: Aggregate + Serialize + DeserializeOwned,
 {
-    let sql = format!("SELECT state, last_position FROM {table} WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(&event.aggregate_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let mut loaded = match row {
-        Some(row) => {
-            let last: i64 = row.try_get("last_position")?;
-            if last >= event.position {
-                return Ok(None);
-            }
-            let state: String = row.try_get("state")?;
-            serde_json::from_str::<Loaded<A>>(&state)?
+    let mut order: Vec<&str> = Vec::new();
+    for event in events {
+        if !order.contains(&event.aggregate_id.as_str()) {
+            order.push(&event.aggregate_id);
         }
-        None => Loaded::<A>::fold(&[])?,
-    };
-    loaded.apply_recorded(event)?;
-    Ok(Some(loaded))
+    }
+    let mut rows = load_rows::<A>(conn, table, &order).await?;
+    let mut changed: HashMap<&str, bool> = HashMap::new();
+    for event in events {
+        let id = event.aggregate_id.as_str();
+        let (loaded, last) = match rows.remove(id) {
+            Some(row) => row,
+            None => (Loaded::<A>::fold(&[])?, 0),
+        };
+        let row = if event.position > last {
+            let mut loaded = loaded;
+            loaded.apply_recorded(event)?;
+            changed.insert(id, true);
+            (loaded, event.position)
+        } else {
+            (loaded, last)
+        };
+        rows.insert(id.to_owned(), row);
+    }
+    Ok(order
+        .into_iter()
+        .filter(|id| changed.contains_key(id))
+        .filter_map(|id| {
+            rows.remove(id).map(|(loaded, position)| Folded {
+                id: id.to_owned(),
+                loaded,
+                position,
+            })
+        })
+        .collect())
+}
+
+async fn load_rows<A>(
+    conn: &mut AnyConnection,
+    table: &str,
+    ids: &[&str],
+) -> Result<HashMap<String, (Loaded<A>, i64)>, ProjectionError>
+where
+    A: Aggregate + DeserializeOwned,
+{
+    let mut rows = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let placeholders = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql =
+            format!("SELECT id, state, last_position FROM {table} WHERE id IN ({placeholders})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let state: String = row.try_get("state")?;
+            let loaded: Loaded<A> = serde_json::from_str(&state)?;
+            rows.insert(row.try_get("id")?, (loaded, row.try_get("last_position")?));
+        }
+    }
+    Ok(rows)
+}
+
+/// Inserts or updates `rows` (values in `columns` order, the first column the key, the
+/// last `last_position`); a row already at a later position is left alone.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Result<(), ProjectionError> {
+    let width = columns.len();
+    let updates = columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(CHUNK).collect();
+        let tuples = (0..chunk.len())
+            .map(|r| {
+                let cells = (1..=width)
+                    .map(|c| format!("${}", r * width + c))
+                    .collect::<Vec<_>>();
+                format!("({})", cells.join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO {table} AS cur ({}) VALUES {tuples} ON CONFLICT ({}) DO UPDATE SET \
+             {updates} WHERE cur.last_position < excluded.last_position",
+            columns.join(", "),
+            columns[0],
+        );
+        let mut query = sqlx::query(&sql);
+        for value in chunk.into_iter().flatten() {
+            query = match value {
+                Value::Text(text) => query.bind(text),
+                Value::Int(n) => query.bind(n),
+            };
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// RFC 3339 with microseconds (sorts chronologically as text).

@@ -1,0 +1,227 @@
+//! Rebuilding a projection without downtime.
+//!
+//! 1. [`begin`] records the rebuild in `rm_rebuilds` and creates empty shadow copies of the
+//!    projection's tables (`<table>__shadow`), in one transaction.
+//! 2. [`run`] fills them from position 0 in large batches, each with the shadow checkpoint
+//!    (`<name>#rebuild`) in one transaction, while the live tables keep serving and the live
+//!    worker keeps applying new events to them.
+//! 3. Once caught up, the swap runs in one transaction: it locks the live checkpoint (so no
+//!    live batch runs meanwhile, in this process or another), applies the last events to the
+//!    shadow, drops the live tables, renames the shadows into their place, and sets the live
+//!    checkpoint to the shadow's. Readers see the old tables or the new ones, never a half-built
+//!    model. A live worker that was behind then skips what the new tables already reflect.
+//!
+//! A crash at any point leaves either the old tables with a `running` rebuild (the next
+//! process resumes it from the shadow checkpoint) or the swapped tables: nothing in between.
+
+use std::sync::Arc;
+
+use engine::store::{EventFilter, EventStore};
+use sqlx::{AnyConnection, Row};
+
+use crate::runtime::checkpoint::{delete_checkpoint, lock_checkpoint, now, save_checkpoint};
+use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier, RebuildStatus};
+use crate::{Projection, ProjectionError, ReadDb, Target};
+
+/// Starts a rebuild of `projection`, or finds the one already running (`Ok(true)`).
+pub async fn begin(db: &ReadDb, projection: &dyn Projection) -> Result<bool, ProjectionError> {
+    let name = projection.name();
+    let mut tx = db.begin().await?;
+    let lock = if db.is_sqlite() { "" } else { " FOR UPDATE" };
+    let status: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT status FROM rm_rebuilds WHERE projection = $1{lock}"
+    ))
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if status.as_deref() == Some("running") {
+        return Ok(true);
+    }
+    let generation = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
+    for table in projection.tables() {
+        table.drop(&mut tx, &Target::Shadow).await?;
+        table
+            .create(&mut tx, &Target::Shadow, db.is_sqlite(), &generation)
+            .await?;
+    }
+    let shadow = Target::Shadow.checkpoint(name);
+    delete_checkpoint(&mut tx, &shadow).await?;
+    sqlx::query("DELETE FROM rm_dead_letters WHERE projection = $1")
+        .bind(&shadow)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO rm_rebuilds (projection, status, generation, position, started_at) \
+         VALUES ($1, 'running', $2, 0, $3) ON CONFLICT (projection) DO UPDATE SET \
+         status = 'running', generation = excluded.generation, position = 0, \
+         started_at = excluded.started_at, finished_at = NULL, error = NULL",
+    )
+    .bind(name)
+    .bind(&generation)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(false)
+}
+
+/// Progress of a running rebuild: the shadow's position and the log head.
+pub type Progress = dyn Fn(i64, i64) + Send + Sync;
+
+/// Fills the shadow tables of a begun rebuild and swaps them in; returns the position the
+/// live tables reflect after the swap. On failure the rebuild is marked `failed`.
+pub async fn run(
+    store: Arc<dyn EventStore>,
+    applier: &Applier,
+    progress: &Progress,
+) -> Result<i64, ProjectionError> {
+    let result = fill_and_swap(&*store, applier, progress).await;
+    if let Err(error) = &result {
+        let text = error_chain(error);
+        tracing::error!(projection = applier.projection.name(), error = %text, "rebuild failed");
+        sqlx::query(
+            "UPDATE rm_rebuilds SET status = 'failed', error = $1, finished_at = $2 \
+             WHERE projection = $3 AND status = 'running'",
+        )
+        .bind(&text)
+        .bind(now())
+        .bind(applier.projection.name())
+        .execute(applier.db.pool())
+        .await?;
+    }
+    result
+}
+
+async fn fill_and_swap(
+    store: &dyn EventStore,
+    applier: &Applier,
+    progress: &Progress,
+) -> Result<i64, ProjectionError> {
+    let name = applier.projection.name();
+    let batch = applier.options.rebuild_batch_size;
+    let quiet = |_: String| {};
+    let mut position = load_checkpoint(&applier.db, &Target::Shadow.checkpoint(name)).await?;
+    loop {
+        let (read, next) = applier.step(store, position, batch, &quiet).await?;
+        position = next;
+        progress(position, store.head().await?);
+        if (read as i64) < batch {
+            match swap(store, applier).await {
+                Ok(swapped) => {
+                    progress(swapped, swapped);
+                    tracing::info!(projection = name, position = swapped, "rebuild swapped in");
+                    return Ok(swapped);
+                }
+                // An event the projection refuses arrived meanwhile: let the applier
+                // retry or park it, then try the swap again.
+                Err(error) if is_poison(&error) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+/// Catches the shadow up and swaps it in, in one transaction.
+async fn swap(store: &dyn EventStore, applier: &Applier) -> Result<i64, ProjectionError> {
+    let db = &applier.db;
+    let projection = &*applier.projection;
+    let name = projection.name();
+    let shadow = Target::Shadow.checkpoint(name);
+    let mut tx = db.begin().await?;
+    lock_checkpoint(&mut tx, name, db.is_sqlite()).await?;
+    let mut position = lock_checkpoint(&mut tx, &shadow, db.is_sqlite()).await?;
+    loop {
+        let events = store
+            .read_all(
+                position,
+                applier.options.rebuild_batch_size,
+                &EventFilter::default(),
+            )
+            .await?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            break;
+        };
+        projection.apply(&mut tx, &events, &Target::Shadow).await?;
+        position = last;
+    }
+    for table in projection.tables() {
+        table.drop(&mut tx, &Target::Live).await?;
+        let rename = format!(
+            "ALTER TABLE {} RENAME TO {}",
+            Target::Shadow.table(table.name),
+            table.name
+        );
+        sqlx::query(&rename).execute(&mut *tx).await?;
+    }
+    save_checkpoint(&mut tx, name, position).await?;
+    delete_checkpoint(&mut tx, &shadow).await?;
+    move_dead_letters(&mut tx, name, &shadow).await?;
+    sqlx::query(
+        "UPDATE rm_rebuilds SET status = 'completed', position = $1, finished_at = $2 \
+         WHERE projection = $3",
+    )
+    .bind(position)
+    .bind(now())
+    .bind(name)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(position)
+}
+
+/// The live model's dead letters are replaced by the ones the rebuild parked.
+async fn move_dead_letters(
+    conn: &mut AnyConnection,
+    name: &str,
+    shadow: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query("DELETE FROM rm_dead_letters WHERE projection = $1")
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE rm_dead_letters SET projection = $1 WHERE projection = $2")
+        .bind(name)
+        .bind(shadow)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The rebuild of `projection` as recorded (running ones with the shadow's position).
+pub async fn status(
+    db: &ReadDb,
+    projection: &str,
+) -> Result<Option<RebuildStatus>, ProjectionError> {
+    let row = sqlx::query(
+        "SELECT status, position, started_at, finished_at, error FROM rm_rebuilds \
+         WHERE projection = $1",
+    )
+    .bind(projection)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let status: String = row.try_get("status")?;
+    let position = if status == "running" {
+        load_checkpoint(db, &Target::Shadow.checkpoint(projection)).await?
+    } else {
+        row.try_get("position")?
+    };
+    Ok(Some(RebuildStatus {
+        status,
+        position,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        error: row.try_get("error")?,
+    }))
+}
+
+/// Names of the projections whose rebuild is running (to resume at start).
+pub async fn running(db: &ReadDb) -> Result<Vec<String>, ProjectionError> {
+    Ok(
+        sqlx::query_scalar("SELECT projection FROM rm_rebuilds WHERE status = 'running'")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}

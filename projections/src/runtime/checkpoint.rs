@@ -1,0 +1,101 @@
+//! Checkpoints: one row per projection and target in `rm_checkpoints`. A batch locks its
+//! checkpoint row first, so that every writer of one target (this process's worker,
+//! another process's, a rebuild's swap) is serialised by it, and skips the events the
+//! stored checkpoint already covers.
+
+use chrono::Utc;
+use engine::store::RecordedEvent;
+use sqlx::AnyConnection;
+
+use crate::{Projection, ProjectionError, ReadDb, Target};
+
+/// The stored checkpoint named `name` (0 if none).
+pub async fn load_checkpoint(db: &ReadDb, name: &str) -> Result<i64, ProjectionError> {
+    let position: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM rm_checkpoints WHERE projection = $1")
+            .bind(name)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(position.unwrap_or(0))
+}
+
+/// Locks checkpoint `name` until the end of the transaction and returns it. On SQLite the
+/// transaction's `BEGIN IMMEDIATE` already holds the database's write lock.
+pub async fn lock_checkpoint(
+    conn: &mut AnyConnection,
+    name: &str,
+    sqlite: bool,
+) -> Result<i64, ProjectionError> {
+    sqlx::query(
+        "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, 0, $2) \
+         ON CONFLICT (projection) DO NOTHING",
+    )
+    .bind(name)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
+    let sql = if sqlite {
+        "SELECT position FROM rm_checkpoints WHERE projection = $1"
+    } else {
+        "SELECT position FROM rm_checkpoints WHERE projection = $1 FOR UPDATE"
+    };
+    Ok(sqlx::query_scalar(sql).bind(name).fetch_one(conn).await?)
+}
+
+/// Sets checkpoint `name` (inside the caller's transaction).
+pub async fn save_checkpoint(
+    conn: &mut AnyConnection,
+    name: &str,
+    position: i64,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(name)
+    .bind(position)
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes checkpoint `name` (inside the caller's transaction).
+pub async fn delete_checkpoint(
+    conn: &mut AnyConnection,
+    name: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query("DELETE FROM rm_checkpoints WHERE projection = $1")
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Applies `events` (in position order) to `target` and moves its checkpoint past them, in
+/// one transaction. Events at or below the stored checkpoint are skipped (another writer
+/// got there first). Returns the checkpoint after the batch.
+pub async fn apply_checkpointed(
+    db: &ReadDb,
+    projection: &dyn Projection,
+    target: &Target,
+    events: &[RecordedEvent],
+) -> Result<i64, ProjectionError> {
+    let name = target.checkpoint(projection.name());
+    let mut tx = db.begin().await?;
+    let stored = lock_checkpoint(&mut tx, &name, db.is_sqlite()).await?;
+    let fresh = &events[events.partition_point(|e| e.position <= stored)..];
+    let Some(last) = fresh.last().map(|e| e.position) else {
+        return Ok(stored);
+    };
+    projection.apply(&mut tx, fresh, target).await?;
+    save_checkpoint(&mut tx, &name, last).await?;
+    tx.commit().await?;
+    Ok(last)
+}
+
+/// The current time as the read models store it.
+pub fn now() -> String {
+    engine::store::format_time(Utc::now())
+}

@@ -1,0 +1,91 @@
+//! What a projection is, what the runtime reports about it, and how it is tuned.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use engine::store::RecordedEvent;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::read_models::TableDef;
+use crate::{ProjectionError, Target};
+
+/// A read model fed by the log.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Stable id; names the checkpoint row.
+    fn name(&self) -> &'static str;
+
+    /// The tables it owns (a rebuild or replay creates fresh copies of them).
+    fn tables(&self) -> &'static [TableDef];
+
+    /// Applies a batch of events, in position order, to its tables in `target` (ignore the
+    /// events you do not need). Must be idempotent: events a row already reflects are
+    /// skipped.
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[RecordedEvent],
+        target: &Target,
+    ) -> Result<(), ProjectionError>;
+}
+
+/// What `GET /v1/projections` shows about one projection.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProjectionStatus {
+    pub name: String,
+    pub position: i64,
+    pub lag: i64,
+    pub status: String,
+    pub last_error: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Age of the oldest event not yet applied (0 when caught up).
+    pub lag_seconds: f64,
+    /// Events applied per second over the last ten seconds.
+    pub events_per_second: f64,
+    /// Events parked as dead letters.
+    pub parked: i64,
+    /// The rebuild in progress or the last one, if any.
+    pub rebuild: Option<RebuildStatus>,
+}
+
+/// A projection's rebuild, as `rm_rebuilds` and the shadow checkpoint record it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RebuildStatus {
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    /// How far the shadow copy has got (the swap position once completed).
+    pub position: i64,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Tuning of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    pub batch_size: i64,
+    /// Events per batch while rebuilding (larger: nobody waits on a shadow copy).
+    pub rebuild_batch_size: i64,
+    /// How often to look for new events when no notification arrives.
+    pub poll_interval: Duration,
+    /// Tries of an event that fails to apply before it is parked.
+    pub max_attempts: u32,
+    /// Pause before the second try; doubles up to `retry_max`.
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            rebuild_batch_size: 5_000,
+            poll_interval: Duration::from_millis(500),
+            max_attempts: 5,
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! [`ProjectionRuntime`]: runs the live worker of every projection, answers "have the read
+//! models reached position N?", reports status, retries dead letters and runs rebuilds.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use engine::store::{EventFilter, EventStore};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::worker::Worker;
+use super::{error_chain, load_checkpoint, Applier};
+use super::{Projection, ProjectionStatus, RuntimeOptions};
+use crate::dead_letters::{self, DeadLetter};
+use crate::{rebuild, ProjectionError, ReadDb, Target};
+
+pub struct Entry {
+    pub projection: Arc<dyn Projection>,
+    pub position: watch::Sender<i64>,
+    status: RwLock<(String, Option<String>, Option<DateTime<Utc>>)>,
+    /// (when, position) of recent progress, for the events/s rate.
+    progress: Mutex<VecDeque<(Instant, i64)>>,
+}
+
+/// How far back the events/s rate looks.
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+impl Entry {
+    /// Publishes a new position and remembers when it was reached.
+    pub fn advance(&self, position: i64) {
+        self.position.send_replace(position);
+        if let Ok(mut progress) = self.progress.lock() {
+            let now = Instant::now();
+            progress.push_back((now, position));
+            while progress
+                .front()
+                .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
+            {
+                progress.pop_front();
+            }
+        }
+    }
+
+    /// Records the worker's status (an error is kept until the next success).
+    pub fn set_status(&self, status: &str, error: Option<String>) {
+        if let Ok(mut s) = self.status.write() {
+            let keep_error = error.is_none() && status != "running";
+            let last_error = if keep_error { s.1.clone() } else { error };
+            *s = (status.to_owned(), last_error, Some(Utc::now()));
+        }
+    }
+
+    /// Events applied per second over the last [`RATE_WINDOW`].
+    fn rate(&self) -> f64 {
+        let Ok(progress) = self.progress.lock() else {
+            return 0.0;
+        };
+        let (Some((first_at, first)), Some((_, last))) = (progress.front(), progress.back()) else {
+            return 0.0;
+        };
+        let window = first_at.elapsed().as_secs_f64().max(1.0);
+        ((last - first) as f64 / window * 10.0).round() / 10.0
+    }
+}
+
+/// Runs projections and answers "have the read models reached position N?".
+pub struct ProjectionRuntime {
+    store: Arc<dyn EventStore>,
+    db: ReadDb,
+    entries: BTreeMap<&'static str, Arc<Entry>>,
+    options: RuntimeOptions,
+    /// Rebuilds running in this process.
+    rebuilds: Arc<Mutex<HashMap<&'static str, JoinHandle<()>>>>,
+}
+
+impl ProjectionRuntime {
+    /// A runtime for `projections` over `store`, writing into `db`.
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        db: ReadDb,
+        projections: Vec<Arc<dyn Projection>>,
+        options: RuntimeOptions,
+    ) -> Self {
+        let entries = projections
+            .into_iter()
+            .map(|projection| {
+                let entry = Entry {
+                    projection: Arc::clone(&projection),
+                    position: watch::channel(0).0,
+                    status: RwLock::new(("starting".into(), None, None)),
+                    progress: Mutex::default(),
+                };
+                (projection.name(), Arc::new(entry))
+            })
+            .collect();
+        Self {
+            store,
+            db,
+            entries,
+            options,
+            rebuilds: Arc::default(),
+        }
+    }
+
+    /// Starts one task per projection; once `shutdown` turns true they catch up with the
+    /// head and stop, with their checkpoints persisted.
+    pub async fn start(
+        &self,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Vec<JoinHandle<()>>, ProjectionError> {
+        let mut handles = Vec::new();
+        for entry in self.entries.values() {
+            let checkpoint = load_checkpoint(&self.db, entry.projection.name()).await?;
+            entry.position.send_replace(checkpoint);
+            let worker = Worker {
+                store: Arc::clone(&self.store),
+                applier: self.applier(entry, Target::Live),
+                entry: Arc::clone(entry),
+            };
+            handles.push(tokio::spawn(worker.run(shutdown.clone())));
+        }
+        for name in rebuild::running(&self.db).await? {
+            tracing::info!(projection = %name, "resuming an interrupted rebuild");
+            if let Err(error) = self.rebuild(&name).await {
+                tracing::warn!(projection = %name, error = %error_chain(&error), "could not resume the rebuild");
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Waits until every projection has reached `position`, at most `timeout`.
+    pub async fn wait_for(&self, position: i64, timeout: Duration) -> Result<(), ProjectionError> {
+        let all = async {
+            for entry in self.entries.values() {
+                let mut rx = entry.position.subscribe();
+                // An error means the runtime is gone: nothing will ever catch up.
+                if rx.wait_for(|p| *p >= position).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, all)
+            .await
+            .map_err(|_| ProjectionError::Timeout(timeout, position))
+    }
+
+    /// The lowest position every projection has reached.
+    pub fn position(&self) -> i64 {
+        self.entries
+            .values()
+            .map(|e| *e.position.borrow())
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Status of every projection.
+    pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+        let head = self.store.head().await?;
+        let mut statuses = Vec::with_capacity(self.entries.len());
+        for entry in self.entries.values() {
+            let name = entry.projection.name();
+            let position = *entry.position.borrow();
+            let (status, last_error, updated_at) =
+                entry.status.read().map(|s| s.clone()).unwrap_or_default();
+            let lag_seconds = if position < head {
+                let next = self
+                    .store
+                    .read_all(position, 1, &EventFilter::default())
+                    .await?;
+                next.first().map_or(0.0, |e| {
+                    let age = Utc::now() - e.recorded_at;
+                    (age.num_milliseconds().max(0) as f64 / 100.0).round() / 10.0
+                })
+            } else {
+                0.0
+            };
+            statuses.push(ProjectionStatus {
+                name: name.to_owned(),
+                position,
+                lag: (head - position).max(0),
+                lag_seconds,
+                events_per_second: entry.rate(),
+                status,
+                last_error,
+                updated_at,
+                parked: dead_letters::count(&self.db, name).await?,
+                rebuild: rebuild::status(&self.db, name).await?,
+            });
+        }
+        Ok(statuses)
+    }
+
+    /// Parked events, of one projection or all.
+    pub async fn dead_letters(
+        &self,
+        projection: Option<&str>,
+    ) -> Result<Vec<DeadLetter>, ProjectionError> {
+        dead_letters::list(&self.db, projection).await
+    }
+
+    /// Applies a parked event again: on success the dead letter is gone (`Ok(None)`), on
+    /// failure it stays with the new error (`Ok(Some(error))`).
+    pub async fn retry_dead_letter(&self, id: &str) -> Result<Option<String>, ProjectionError> {
+        let letter = dead_letters::get(&self.db, id)
+            .await?
+            .ok_or_else(|| ProjectionError::UnknownDeadLetter(id.to_owned()))?;
+        let entry = self
+            .entries
+            .get(letter.projection.as_str())
+            .ok_or_else(|| ProjectionError::UnknownProjection(letter.projection.clone()))?;
+        let filter = EventFilter::default();
+        let event = self.store.read_all(letter.position - 1, 1, &filter).await?;
+        let Some(event) = event.into_iter().find(|e| e.position == letter.position) else {
+            return Err(ProjectionError::UnknownDeadLetter(id.to_owned()));
+        };
+        let mut tx = self.db.begin().await?;
+        let events = std::slice::from_ref(&event);
+        match entry.projection.apply(&mut tx, events, &Target::Live).await {
+            Ok(()) => {
+                dead_letters::resolve(&mut tx, id).await?;
+                tx.commit().await?;
+                Ok(None)
+            }
+            Err(error) => {
+                drop(tx);
+                let text = error_chain(&error);
+                dead_letters::retry_failed(&self.db, id, &text).await?;
+                Ok(Some(text))
+            }
+        }
+    }
+
+    /// Names of the projections.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.keys().copied().collect()
+    }
+
+    /// Starts rebuilding `name` in the background (or resumes its interrupted rebuild).
+    /// Fails if a rebuild of it is already running in this process.
+    pub async fn rebuild(&self, name: &str) -> Result<(), ProjectionError> {
+        let entry = self
+            .entries
+            .get(name)
+            .ok_or_else(|| ProjectionError::UnknownProjection(name.to_owned()))?;
+        let key = entry.projection.name();
+        let mut running = self.rebuilds.lock().map_err(|_| poisoned())?;
+        if running.get(key).is_some_and(|task| !task.is_finished()) {
+            return Err(ProjectionError::RebuildRunning(key.to_owned()));
+        }
+        let applier = self.applier(entry, Target::Shadow);
+        let store = Arc::clone(&self.store);
+        let live = Arc::clone(entry);
+        let task = tokio::spawn(async move {
+            if let Err(error) = rebuild::begin(&applier.db, &*applier.projection).await {
+                tracing::error!(projection = key, error = %error_chain(&error), "could not start the rebuild");
+                return;
+            }
+            let progress = |_: i64, _: i64| {};
+            if let Ok(position) = rebuild::run(store, &applier, &progress).await {
+                live.advance(position.max(*live.position.borrow()));
+            }
+        });
+        running.insert(key, task);
+        Ok(())
+    }
+
+    /// Waits for this process's rebuild of `name` to end (tests, CLI).
+    pub async fn rebuild_finished(&self, name: &str) {
+        let task = self
+            .rebuilds
+            .lock()
+            .ok()
+            .and_then(|mut running| running.remove(name));
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+
+    fn applier(&self, entry: &Entry, target: Target) -> Applier {
+        Applier {
+            db: self.db.clone(),
+            projection: Arc::clone(&entry.projection),
+            target,
+            options: self.options.clone(),
+        }
+    }
+}
+
+fn poisoned() -> ProjectionError {
+    ProjectionError::Invalid("rebuild registry poisoned".into())
+}
