@@ -29,6 +29,53 @@ pub enum Command {
     Verify(DatabaseArgs),
     /// Measure the engine against baselines (see docs/benchmarks.md).
     Bench(BenchArgs),
+    /// Operate on the projections.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+    /// Materialise every read model as it was at a past position into a scratch schema.
+    Replay(ReplayArgs),
+    /// Compare a scratch schema with the live read models; exit 1 if they differ.
+    Diff(DiffArgs),
+}
+
+/// `projections` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Rebuild a projection from the log into shadow tables, then swap them in atomically
+    /// (a running server keeps serving; an interrupted rebuild resumes when run again).
+    Rebuild(RebuildArgs),
+}
+
+/// `projections rebuild` flags.
+#[derive(Debug, Clone, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The projection: clusters, droplets or jobs.
+    pub name: String,
+}
+
+/// `replay` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Up to this log position, or the last position at or before this RFC 3339 time.
+    #[arg(long)]
+    pub to: String,
+    /// Scratch schema to (re)create: `[a-z_][a-z0-9_]*` (on SQLite, `<schema>.db` next to
+    /// the main database file).
+    #[arg(long)]
+    pub into: String,
+}
+
+/// `diff` flags.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The scratch schema a `replay` created.
+    pub schema: String,
 }
 
 /// Where the data lives.

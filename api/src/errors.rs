@@ -28,6 +28,8 @@ pub enum ApiError {
     },
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
     #[error("the read models did not reach position {0} in time")]
     NotCaughtUp(i64),
     #[error("read side failure")]
@@ -46,6 +48,11 @@ impl From<ProjectionError> for ApiError {
                 what: "dead letter",
                 id,
             },
+            ProjectionError::UnknownProjection(id) => Self::NotFound {
+                what: "projection",
+                id,
+            },
+            error @ ProjectionError::RebuildRunning(_) => Self::Conflict(error.to_string()),
             other => Self::Projection(other),
         }
     }
@@ -89,6 +96,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotCaughtUp(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Projection(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

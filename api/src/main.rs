@@ -2,7 +2,7 @@
 //! hand over to the library.
 
 use anyhow::Context;
-use api::cli::{Cli, Command};
+use api::cli::{Cli, Command, ProjectionsCommand};
 use api::settings::Settings;
 use api::startup::{shutdown_signal, Application};
 use clap::Parser;
@@ -44,6 +44,36 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Bench(args) => api::bench::run(args).await.context("benchmark failed")?,
+        Command::Projections(ProjectionsCommand::Rebuild(args)) => {
+            args.database.apply(&mut settings);
+            let position = api::admin::rebuild(&settings, &args.name)
+                .await
+                .context("rebuild failed")?;
+            println!(
+                "{} rebuilt and swapped in at position {position}",
+                args.name
+            );
+        }
+        Command::Replay(args) => {
+            args.database.apply(&mut settings);
+            let position = api::admin::replay_to(&settings, &args.to, &args.into)
+                .await
+                .context("replay failed")?;
+            println!(
+                "read models at position {position} are in schema {}",
+                args.into
+            );
+        }
+        Command::Diff(args) => {
+            args.database.apply(&mut settings);
+            let report = api::admin::diff(&settings, &args.schema)
+                .await
+                .context("diff failed")?;
+            print!("{}", api::admin::render_diff(&report));
+            if !report.is_identical() {
+                std::process::exit(1);
+            }
+        }
     }
     Ok(())
 }

@@ -352,11 +352,18 @@ async fn relay_positions_mark_what_was_published(store: Arc<dyn EventStore>) {
     assert_eq!(store.relay_position("kafka").await.unwrap(), 2);
     assert_eq!(store.relay_position("other").await.unwrap(), 0);
     let backlog = store
-        .read_all(store.relay_position("kafka").await.unwrap(), 100, &EventFilter::default())
+        .read_all(
+            store.relay_position("kafka").await.unwrap(),
+            100,
+            &EventFilter::default(),
+        )
         .await
         .unwrap();
     assert_eq!(backlog.iter().map(|e| e.position).collect::<Vec<_>>(), [3]);
     store.acknowledge("kafka", 3).await.unwrap();
     assert_eq!(store.relay_position("kafka").await.unwrap(), 3);
 }
-on_both_backends!(relay_positions, super::relay_positions_mark_what_was_published);
+on_both_backends!(
+    relay_positions,
+    super::relay_positions_mark_what_was_published
+);

@@ -1,17 +1,19 @@
 //! The read-model database: one portable SQL dialect over PostgreSQL and SQLite (sqlx `Any`).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Row, Transaction};
 
-use crate::ProjectionError;
+use crate::{ProjectionError, SchemaName};
 
 /// Read-model pool plus the backend name (SQLite write transactions start `IMMEDIATE`).
 #[derive(Clone, Debug)]
 pub struct ReadDb {
     pool: AnyPool,
     sqlite: bool,
+    url: String,
 }
 
 impl ReadDb {
@@ -26,6 +28,104 @@ impl ReadDb {
         Ok(Self {
             pool,
             sqlite: url.starts_with("sqlite:"),
+            url: url.to_owned(),
+        })
+    }
+
+    /// A scratch schema, emptied (PostgreSQL: a schema, dropped and created again; SQLite:
+    /// a database file next to the main one, deleted and attached anew), and a handle on
+    /// which it is visible.
+    pub async fn fresh_schema(&self, schema: &SchemaName) -> Result<Self, ProjectionError> {
+        if !self.sqlite {
+            let name = schema.as_str();
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                .execute(&self.pool)
+                .await?;
+            sqlx::query(&format!("CREATE SCHEMA {name}"))
+                .execute(&self.pool)
+                .await?;
+            return Ok(self.clone());
+        }
+        let path = self.scratch_path(schema)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| {
+                    ProjectionError::Invalid(format!("cannot remove {}: {e}", file.display()))
+                })?;
+            }
+        }
+        // ATTACH opens with the main connection's flags, which do not create files.
+        let create = format!("sqlite://{}?mode=rwc", path.display());
+        AnyConnection::connect(&create).await?.close().await?;
+        self.attached(schema, &path).await
+    }
+
+    /// An existing scratch schema and a handle on which it is visible.
+    pub async fn existing_schema(&self, schema: &SchemaName) -> Result<Self, ProjectionError> {
+        let missing = || {
+            ProjectionError::Invalid(format!(
+                "there is no scratch schema {:?}; create it with `clustergenie replay --into`",
+                schema.as_str()
+            ))
+        };
+        if !self.sqlite {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM information_schema.schemata WHERE schema_name = $1",
+            )
+            .bind(schema.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+            return found.map(|_| self.clone()).ok_or_else(missing);
+        }
+        let path = self.scratch_path(schema)?;
+        if !path.exists() {
+            return Err(missing());
+        }
+        self.attached(schema, &path).await
+    }
+
+    /// The file of a scratch schema on SQLite: `<schema>.db` next to the main database.
+    fn scratch_path(&self, schema: &SchemaName) -> Result<PathBuf, ProjectionError> {
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))
+            .unwrap_or(&self.url);
+        let main = Path::new(rest.split('?').next().unwrap_or(rest));
+        match main.parent() {
+            Some(dir) if !rest.starts_with(":memory:") => {
+                Ok(dir.join(format!("{}.db", schema.as_str())))
+            }
+            _ => Err(ProjectionError::Invalid(
+                "an in-memory SQLite database has no place for a scratch schema".into(),
+            )),
+        }
+    }
+
+    /// A pool on the same database whose connections attach `path` as `schema`.
+    async fn attached(&self, schema: &SchemaName, path: &Path) -> Result<Self, ProjectionError> {
+        let attach = format!(
+            "ATTACH DATABASE '{}' AS {}",
+            path.display().to_string().replace('\'', "''"),
+            schema.as_str()
+        );
+        let pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                let attach = attach.clone();
+                Box::pin(async move {
+                    sqlx::query(&attach).execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect(&self.url)
+            .await?;
+        Ok(Self {
+            pool,
+            sqlite: true,
+            url: self.url.clone(),
         })
     }
 

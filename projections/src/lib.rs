@@ -9,6 +9,7 @@
 //! - [`read_models`]: the clusters, droplets and jobs projections and their tables.
 //! - [`target`]: where a projection writes: live tables, a rebuild's shadows, a scratch schema.
 //! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
+//! - [`replay`]: the read models at a past position in a scratch schema, and their diff.
 //! - [`queries`]: get and list queries over the read models.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
@@ -20,6 +21,7 @@ pub mod error;
 pub mod queries;
 pub mod read_models;
 pub mod rebuild;
+pub mod replay;
 pub mod runtime;
 pub mod target;
 

@@ -27,14 +27,7 @@ use crate::{Projection, ProjectionError, ReadDb, Target};
 pub async fn begin(db: &ReadDb, projection: &dyn Projection) -> Result<bool, ProjectionError> {
     let name = projection.name();
     let mut tx = db.begin().await?;
-    let lock = if db.is_sqlite() { "" } else { " FOR UPDATE" };
-    let status: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT status FROM rm_rebuilds WHERE projection = $1{lock}"
-    ))
-    .bind(name)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if status.as_deref() == Some("running") {
+    if still_running(&mut tx, name, db.is_sqlite()).await? {
         return Ok(true);
     }
     let generation = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
@@ -102,7 +95,17 @@ async fn fill_and_swap(
     let quiet = |_: String| {};
     let mut position = load_checkpoint(&applier.db, &Target::Shadow.checkpoint(name)).await?;
     loop {
-        let (read, next) = applier.step(store, position, batch, &quiet).await?;
+        let (read, next) = match applier.step(store, position, batch, &quiet).await {
+            Ok(step) => step,
+            Err(error) => {
+                let mut conn = applier.db.pool().acquire().await?;
+                if still_running(&mut conn, name, true).await? {
+                    return Err(error);
+                }
+                // Swapped by another process: its shadow tables are the live ones now.
+                return load_checkpoint(&applier.db, name).await;
+            }
+        };
         position = next;
         progress(position, store.head().await?);
         if (read as i64) < batch {
@@ -128,7 +131,11 @@ async fn swap(store: &dyn EventStore, applier: &Applier) -> Result<i64, Projecti
     let name = projection.name();
     let shadow = Target::Shadow.checkpoint(name);
     let mut tx = db.begin().await?;
-    lock_checkpoint(&mut tx, name, db.is_sqlite()).await?;
+    let live = lock_checkpoint(&mut tx, name, db.is_sqlite()).await?;
+    if !still_running(&mut tx, name, db.is_sqlite()).await? {
+        // Another process finished (or abandoned) this rebuild meanwhile.
+        return Ok(live);
+    }
     let mut position = lock_checkpoint(&mut tx, &shadow, db.is_sqlite()).await?;
     loop {
         let events = store
@@ -167,6 +174,21 @@ async fn swap(store: &dyn EventStore, applier: &Applier) -> Result<i64, Projecti
     .await?;
     tx.commit().await?;
     Ok(position)
+}
+
+async fn still_running(
+    conn: &mut AnyConnection,
+    name: &str,
+    sqlite: bool,
+) -> Result<bool, ProjectionError> {
+    let lock = if sqlite { "" } else { " FOR UPDATE" };
+    let status: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT status FROM rm_rebuilds WHERE projection = $1{lock}"
+    ))
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    Ok(status.as_deref() == Some("running"))
 }
 
 /// The live model's dead letters are replaced by the ones the rebuild parked.

@@ -5,10 +5,10 @@ use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::common::{query, with_state};
-use crate::handlers::system;
+use crate::handlers::{self, system};
 use crate::state::AppState;
 
-/// `/healthz`, `/readyz`, `/metrics`, `/v1/projections`, `/v1/workers`.
+/// `/healthz`, `/readyz`, `/metrics`, `/v1/projections[/…]`, `/v1/workers`.
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let healthz = warp::path!("healthz")
         .and(warp::get())
@@ -38,6 +38,14 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
                 .await
                 .map_err(Rejection::from)
         });
+    let rebuild = warp::path!("v1" / "projections" / String / "rebuild")
+        .and(warp::post())
+        .and(with_state(state.clone()))
+        .and_then(|name, s| async move {
+            handlers::projections::rebuild(s, name)
+                .await
+                .map_err(Rejection::from)
+        });
     let workers = warp::path!("v1" / "workers")
         .and(warp::get())
         .and(with_state(state))
@@ -52,6 +60,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(dead_letters)
         .unify()
         .or(retry)
+        .unify()
+        .or(rebuild)
         .unify()
         .or(workers)
         .unify()

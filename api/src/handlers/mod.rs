@@ -5,6 +5,7 @@ pub mod clusters;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod projections;
 pub mod system;
 
 use std::time::Duration;

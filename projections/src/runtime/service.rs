@@ -258,8 +258,9 @@ impl ProjectionRuntime {
                 return;
             }
             let progress = |_: i64, _: i64| {};
-            if let Ok(position) = rebuild::run(store, &applier, &progress).await {
-                live.advance(position.max(*live.position.borrow()));
+            if let Ok(swapped) = rebuild::run(store, &applier, &progress).await {
+                let current = *live.position.borrow();
+                live.advance(swapped.max(current));
             }
         });
         running.insert(key, task);
