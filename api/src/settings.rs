@@ -34,6 +34,9 @@ pub struct Settings {
     pub log_format: String,
     /// How long `min_position` waits for the read models.
     pub read_your_writes_timeout_ms: u64,
+    /// How long the live tail waits for a client that stopped reading (its buffer full)
+    /// before it ends the stream with a `disconnect` event.
+    pub sse_slow_client_ms: u64,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             snapshot_every: 100,
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,
+            sse_slow_client_ms: 30_000,
         }
     }
 }

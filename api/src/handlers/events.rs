@@ -94,16 +94,22 @@ pub async fn live(
 
 /// Follows the log from `after` in a task of its own, sending matching events into a
 /// small bounded channel: a slow client fills it and the task waits (no unbounded buffer);
-/// a gone client closes it and the task ends.
+/// a client that does not take an event for `sse_slow_client_ms` is let go: once it has
+/// read what is buffered, it gets a `disconnect` event naming the last position it was
+/// sent (resume with `Last-Event-ID`), and the stream ends. A gone client closes the
+/// channel and the task ends.
 fn tail(
     state: AppState,
     after: i64,
     filter: EventFilter,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + Sync {
     let (tx, rx) = tokio::sync::mpsc::channel::<RecordedEvent>(64);
+    let (gave_up, reason) = tokio::sync::oneshot::channel::<i64>();
+    let patience = Duration::from_millis(state.settings.sse_slow_client_ms);
     tokio::spawn(async move {
         let mut head = state.store.watch_head();
         let mut after = after;
+        let mut sent = after;
         loop {
             match state
                 .store
@@ -114,8 +120,18 @@ fn tail(
                     // Advance past every event read; send only those that match.
                     after = batch.last().map_or(after, |e| e.position);
                     for event in batch.into_iter().filter(|e| filter.matches(e)) {
-                        if tx.send(event).await.is_err() {
-                            return;
+                        let position = event.position;
+                        match tokio::time::timeout(patience, tx.send(event)).await {
+                            Ok(Ok(())) => sent = position,
+                            Ok(Err(_)) => return,
+                            Err(_) => {
+                                tracing::info!(
+                                    last_sent = sent,
+                                    "live tail: client too slow, disconnecting"
+                                );
+                                let _ = gave_up.send(sent);
+                                return;
+                            }
                         }
                     }
                 }
@@ -137,7 +153,17 @@ fn tail(
             }
         }
     });
-    tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| Ok(sse_event(&event)))
+    let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| Ok(sse_event(&event)));
+    // After the buffered events: a disconnect notice if the tail gave up on this client.
+    let farewell = futures::stream::once(reason).filter_map(|outcome| async move {
+        outcome.ok().map(|last_sent| {
+            Ok(Event::default().event("disconnect").data(
+                json!({ "reason": "slow client", "last_event_id": last_sent.to_string() })
+                    .to_string(),
+            ))
+        })
+    });
+    events.chain(farewell)
 }
 
 fn sse_event(event: &RecordedEvent) -> Event {

@@ -399,3 +399,106 @@ async fn live_tail_filters(app: TestApp) {
     assert_eq!(done["type"], "job.succeeded");
     droplets.assert_quiet(Duration::from_millis(300)).await;
 }
+
+/// About 12 MB of events through the API: jobs whose parameters carry 500 kB each, more
+/// than socket and server buffers hold for a client that does not read.
+async fn fill_log(app: &TestApp) {
+    let cluster = app.create_cluster("big").await;
+    let blob = "x".repeat(500_000);
+    for _ in 0..24 {
+        let body = json!({
+            "type": "diagnose",
+            "cluster_id": cluster["id"],
+            "parameters": { "blob": blob },
+        });
+        app.post("/v1/jobs", &body).await.expect(202);
+    }
+}
+
+/// Decodes an HTTP/1.1 chunked body (as far as it goes).
+fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
+    let mut body = Vec::new();
+    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&raw[..end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .expect("a chunk size line");
+        if size == 0 {
+            return (body, true);
+        }
+        let start = end + 2;
+        body.extend_from_slice(&raw[start..start + size]);
+        raw = &raw[start + size + 2..];
+    }
+    (body, false)
+}
+
+api_test!(slow_client_is_let_go, |s: &mut api::settings::Settings| {
+    s.sse_slow_client_ms = 300;
+});
+async fn slow_client_is_let_go(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    fill_log(&app).await;
+    // A client with a tiny receive buffer that asks for the whole log and does not read.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut slow = socket
+        .connect(app.address.trim_start_matches("http://").parse().unwrap())
+        .await
+        .unwrap();
+    slow.write_all(
+        b"GET /v1/events/stream?after=0 HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    // The server keeps answering everybody else meanwhile.
+    for i in 0..5 {
+        let started = Instant::now();
+        app.create_cluster(&format!("meanwhile-{i}")).await;
+        app.get("/healthz").await.expect(200);
+        assert!(started.elapsed() < Duration::from_secs(2), "held back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // By now the tail has given up on it: what it reads is a prefix of the log, a
+    // disconnect naming the last event sent, and the end of the stream.
+    let mut raw = Vec::new();
+    tokio::time::timeout(DEADLINE, slow.read_to_end(&mut raw))
+        .await
+        .expect("the server ends the stream")
+        .unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert!(raw.starts_with(b"HTTP/1.1 200"));
+    let (body, complete) = dechunk(&raw[split + 4..]);
+    assert!(complete, "the chunked body ends properly");
+    let text = String::from_utf8(body).unwrap();
+    let messages: Vec<Message> = text.split("\n\n").filter_map(parse).collect();
+    let (farewell, events) = messages.split_last().expect("messages");
+    assert_eq!(
+        farewell.event.as_deref(),
+        Some("disconnect"),
+        "{farewell:?}"
+    );
+    let positions: Vec<i64> = events
+        .iter()
+        .map(|m| check_message(m)["position"].as_i64().unwrap())
+        .collect();
+    let last = *positions.last().expect("some events came first");
+    assert_eq!(
+        positions,
+        (1..=last).collect::<Vec<_>>(),
+        "in order, none lost"
+    );
+    assert_eq!(farewell.json()["last_event_id"], last.to_string());
+    let later = app.get(&format!("/v1/events?after={last}&limit=1")).await;
+    assert!(
+        !later.expect(200)["items"].as_array().unwrap().is_empty(),
+        "the client was let go before the end of the log"
+    );
+    // Resuming from the last event id continues right after it: nothing twice, no gap.
+    let request = app
+        .request(Method::GET, "/v1/events/stream")
+        .header("last-event-id", last.to_string());
+    let mut resumed = SseReader::open(&app, request).await;
+    let next = resumed.next(1).await;
+    assert_eq!(check_message(&next[0])["position"], last + 1);
+}

@@ -172,3 +172,64 @@ async fn dead_letters_are_listed_and_retried_by_id(app: TestApp) {
         metrics.text
     );
 }
+
+api_test!(projections_rebuild_without_downtime);
+async fn projections_rebuild_without_downtime(app: TestApp) {
+    let cluster = app.create_cluster("rebuilt").await;
+    let id = str_of(&cluster["id"]);
+    let droplet = app.create_droplet(id, "web").await;
+    app.wait_for_job(str_of(&droplet["job"]["id"]), "succeeded")
+        .await;
+    let path = format!("/v1/droplets/{}", str_of(&droplet["droplet"]["id"]));
+    let before = app.poll(&path, "active", |d| d["status"] == "active").await;
+    let clusters_before = app.get("/v1/clusters").await.expect(200).clone();
+
+    for name in ["clusters", "droplets", "jobs"] {
+        let answer = app
+            .post(&format!("/v1/projections/{name}/rebuild"), &json!({}))
+            .await;
+        let body = answer.expect(202);
+        assert_eq!(body["projection"], name);
+        assert_eq!(body["status"], "rebuilding");
+        let done = app
+            .poll("/v1/projections", "rebuilt", |b| {
+                b["items"].as_array().is_some_and(|items| {
+                    items
+                        .iter()
+                        .any(|p| p["name"] == name && p["rebuild"]["status"] == "completed")
+                })
+            })
+            .await;
+        let status = done["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone();
+        assert!(
+            status["rebuild"]["position"].as_i64().unwrap() > 0,
+            "{status}"
+        );
+        assert!(status["rebuild"]["finished_at"].is_string(), "{status}");
+    }
+    // The rebuilt models answer exactly as before.
+    assert_eq!(app.get(&path).await.expect(200), &before);
+    assert_eq!(app.get("/v1/clusters").await.expect(200), &clusters_before);
+    // And keep following the log.
+    let renamed = app
+        .patch(&format!("/v1/clusters/{id}"), &json!({ "name": "after" }))
+        .await;
+    let position = renamed.expect(200)["position"].clone();
+    let cluster = app
+        .get(&format!("/v1/clusters/{id}?min_position={position}"))
+        .await;
+    assert_eq!(cluster.expect(200)["name"], "after");
+
+    let unknown = app.post("/v1/projections/nope/rebuild", &json!({})).await;
+    let problem = unknown.problem(404);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("nope"),
+        "{problem}"
+    );
+}
