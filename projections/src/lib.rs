@@ -11,10 +11,12 @@
 //! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
 //! - [`replay`]: the read models at a past position in a scratch schema, and their diff.
 //! - [`queries`]: get and list queries over the read models.
+//! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
 //! - [`error`]: the read side's error type.
 
+pub mod cache;
 pub mod db;
 pub mod dead_letters;
 pub mod error;
@@ -27,6 +29,7 @@ pub mod target;
 
 use std::sync::Arc;
 
+pub use cache::{CacheReads, CacheRunner, ClusterSummary, MemoryCache, ReadCache, RedisCache};
 pub use db::ReadDb;
 pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;

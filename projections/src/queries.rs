@@ -1,10 +1,13 @@
 //! Queries over the read models: get one, and filtered, sorted, paged lists.
 
+use std::collections::BTreeMap;
+
 use engine::views::{ClusterView, DropletView, JobView};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::cache::{ClusterSummary, LastJob};
 use crate::{ProjectionError, ReadDb};
 
 /// One page of a list.
@@ -226,6 +229,71 @@ impl ReadModels {
             page_size: p.page_size,
             total,
         })
+    }
+
+    /// The summary of a cluster that is not deleted, computed from the rows (the SQL
+    /// fallback of the cache's summary; the same answer at the same position).
+    pub async fn cluster_summary(
+        &self,
+        id: &str,
+    ) -> Result<Option<ClusterSummary>, ProjectionError> {
+        let row = sqlx::query(
+            "SELECT c.view, c.last_position, \
+             (SELECT MAX(d.last_position) FROM rm_droplets d WHERE d.cluster_id = c.id) AS droplets_at, \
+             (SELECT MAX(j.last_position) FROM rm_jobs j WHERE j.cluster_id = c.id) AS jobs_at \
+             FROM rm_clusters c WHERE c.id = $1 AND c.deleted = 0",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let cluster: ClusterView = view(&row)?;
+        let position = [
+            Some(row.try_get::<i64, _>("last_position")?),
+            row.try_get::<Option<i64>, _>("droplets_at")?,
+            row.try_get::<Option<i64>, _>("jobs_at")?,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+        let counts = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM rm_droplets WHERE cluster_id = $1 GROUP BY status",
+        )
+        .bind(id)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut droplets_by_status = BTreeMap::new();
+        for count in counts {
+            let n: i64 = count.try_get("n")?;
+            droplets_by_status.insert(count.try_get("status")?, u64::try_from(n).unwrap_or(0));
+        }
+        let last = sqlx::query(
+            "SELECT view FROM rm_jobs WHERE cluster_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let last_job = last
+            .map(|r| view::<JobView>(&r))
+            .transpose()?
+            .map(|j| LastJob {
+                id: j.id,
+                job_type: j.job_type,
+                status: j.status,
+                progress: j.progress,
+            });
+        Ok(Some(ClusterSummary {
+            cluster_id: cluster.id,
+            name: cluster.name,
+            status: cluster.status,
+            droplet_count: cluster.droplet_count,
+            droplets_by_status,
+            last_job,
+            position,
+        }))
     }
 
     /// Ids of jobs that are not finished (oldest first).

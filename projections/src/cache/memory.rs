@@ -1,0 +1,144 @@
+//! [`MemoryCache`]: the embedded default, an in-process map behind the same
+//! [`ReadCache`] trait and with the same rules as Redis (newer-only writes, a guarded
+//! generation), so the runner and the API cannot tell the two apart.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::backend::{
+    Checkpoint, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead, Written,
+};
+use super::CacheError;
+
+#[derive(Default)]
+struct Inner {
+    checkpoint: Option<Checkpoint>,
+    records: HashMap<RecordKey, Record>,
+}
+
+/// The in-process cache.
+#[derive(Default)]
+pub struct MemoryCache {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Drops everything, checkpoint included, as a flushed or restarted Redis would.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.checkpoint = None;
+        inner.records.clear();
+    }
+
+    /// Number of records held.
+    pub fn len(&self) -> usize {
+        self.lock().records.len()
+    }
+
+    /// True when no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-written record (every
+        // change is a single insert), so a poisoned lock is still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl ReadCache for MemoryCache {
+    fn backend(&self) -> &'static str {
+        "in-memory"
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>, CacheError> {
+        Ok(self.lock().checkpoint.clone())
+    }
+
+    async fn begin(&self, fresh_epoch: &str) -> Result<Checkpoint, CacheError> {
+        let mut inner = self.lock();
+        let checkpoint = inner.checkpoint.get_or_insert_with(|| Checkpoint {
+            epoch: fresh_epoch.to_owned(),
+            position: 0,
+        });
+        Ok(checkpoint.clone())
+    }
+
+    async fn reset(&self, fresh_epoch: &str) -> Result<(), CacheError> {
+        self.lock().checkpoint = Some(Checkpoint {
+            epoch: fresh_epoch.to_owned(),
+            position: 0,
+        });
+        Ok(())
+    }
+
+    async fn states(&self, keys: &[RecordKey]) -> Result<Vec<Option<StoredState>>, CacheError> {
+        let inner = self.lock();
+        Ok(keys
+            .iter()
+            .map(|key| {
+                inner.records.get(key).map(|r| StoredState {
+                    position: r.position,
+                    state: r.state.clone(),
+                })
+            })
+            .collect())
+    }
+
+    async fn write(
+        &self,
+        epoch: &str,
+        records: &[(RecordKey, Record)],
+        checkpoint: Option<i64>,
+    ) -> Result<Written, CacheError> {
+        let mut inner = self.lock();
+        if inner.checkpoint.as_ref().map(|c| c.epoch.as_str()) != Some(epoch) {
+            return Ok(Written::Lost);
+        }
+        for (key, record) in records {
+            let newer = inner
+                .records
+                .get(key)
+                .is_none_or(|current| current.position < record.position);
+            if newer {
+                inner.records.insert(key.clone(), record.clone());
+            }
+        }
+        if let (Some(position), Some(current)) = (checkpoint, inner.checkpoint.as_mut()) {
+            current.position = current.position.max(position);
+        }
+        Ok(Written::Applied)
+    }
+
+    async fn views(&self, keys: &[RecordKey]) -> Result<ViewsRead, CacheError> {
+        let inner = self.lock();
+        let views = keys
+            .iter()
+            .map(|key| {
+                inner.records.get(key).map(|r| StoredView {
+                    position: r.position,
+                    view: r.view.clone(),
+                })
+            })
+            .collect();
+        Ok(ViewsRead {
+            checkpoint: inner.checkpoint.clone(),
+            views,
+        })
+    }
+}

@@ -1,0 +1,24 @@
+//! Cache read models: hot views (clusters, droplets, jobs) and per-cluster summaries kept
+//! in Redis when `REDIS_URL` is set, or in process memory by default, behind one
+//! [`ReadCache`] trait. A [`CacheRunner`] tails the event log into the cache and heals it
+//! from the log when it comes back empty; [`CacheReads`] answers from it when it is ready
+//! and far enough, and tells the caller to fall back to SQL otherwise.
+
+mod backend;
+mod error;
+mod fold;
+mod memory;
+mod reads;
+mod redis_cache;
+mod runner;
+mod summary;
+
+pub use backend::{
+    Checkpoint, Kind, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead, Written,
+};
+pub use error::{error_chain, CacheError};
+pub use memory::MemoryCache;
+pub use reads::{Bounds, CacheReads, Fallback, Lookup};
+pub use redis_cache::{redact_url, RedisCache, RedisOptions};
+pub use runner::{CacheHandle, CacheRunner, CacheRunnerOptions, CacheState, CacheStatus};
+pub use summary::{ClusterSummary, LastJob, SummaryState, Touch};
