@@ -103,6 +103,9 @@ pub struct ServeArgs {
     /// Simulated provider time per job, in milliseconds.
     #[arg(long)]
     pub sim_delay_ms: Option<u64>,
+    /// Keep the cache read models in Redis (`redis://…`; default: in process).
+    #[arg(long)]
+    pub redis_url: Option<String>,
 }
 
 /// `bench` flags.
@@ -153,6 +156,9 @@ impl ServeArgs {
         }
         if let Some(ms) = self.sim_delay_ms {
             settings.sim_delay_ms = ms;
+        }
+        if let Some(url) = &self.redis_url {
+            settings.redis_url = Some(url.clone());
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Metrics {
     queue_length: IntGauge,
     projection_lag: IntGaugeVec,
     dead_letters: IntGaugeVec,
+    cache_hits: IntCounterVec,
+    cache_fallbacks: IntCounterVec,
 }
 
 impl Metrics {
@@ -72,6 +74,22 @@ impl Metrics {
             &["projection"],
         )?;
         registry.register(Box::new(dead_letters.clone()))?;
+        let cache_hits = IntCounterVec::new(
+            Opts::new(
+                "clustergenie_cache_hits_total",
+                "GETs answered from the cache read models, by resource",
+            ),
+            &["resource"],
+        )?;
+        registry.register(Box::new(cache_hits.clone()))?;
+        let cache_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "clustergenie_cache_fallbacks_total",
+                "GETs answered from SQL instead of the cache, by resource and reason",
+            ),
+            &["resource", "reason"],
+        )?;
+        registry.register(Box::new(cache_fallbacks.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -81,6 +99,8 @@ impl Metrics {
             queue_length,
             projection_lag,
             dead_letters,
+            cache_hits,
+            cache_fallbacks,
         })
     }
 
@@ -114,6 +134,19 @@ impl Metrics {
         }
     }
 
+    /// Counts a GET of `resource` answered from the cache.
+    pub fn cache_hit(&self, resource: &str) {
+        self.cache_hits.with_label_values(&[resource]).inc();
+    }
+
+    /// Counts a GET of `resource` that fell back to SQL, and why (`not_ready`, `behind`,
+    /// `miss`, `error`).
+    pub fn cache_fallback(&self, resource: &str, reason: &str) {
+        self.cache_fallbacks
+            .with_label_values(&[resource, reason])
+            .inc();
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
@@ -145,6 +178,7 @@ pub fn route_of(path: &str) -> String {
         "cluster",
         "droplet",
         "job",
+        "summary",
     ];
     let segments: Vec<&str> = path
         .split('/')
@@ -168,6 +202,10 @@ mod tests {
         assert_eq!(route_of("/v1/clusters/cl_abc"), "/v1/clusters/{id}");
         assert_eq!(route_of("/v1/streams/job/job_1"), "/v1/streams/job/{id}");
         assert_eq!(route_of("/v1/whatever/../x"), "/v1/{id}/{id}/{id}");
+        assert_eq!(
+            route_of("/v1/clusters/cl_abc/summary"),
+            "/v1/clusters/{id}/summary"
+        );
     }
 
     #[test]
@@ -178,7 +216,15 @@ mod tests {
             worker_count: 4,
             ..Default::default()
         });
+        metrics.cache_hit("cluster");
+        metrics.cache_fallback("cluster", "error");
         let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"clustergenie_cache_fallbacks_total{reason="error",resource="cluster"} 1"#
+            ),
+            "{text}"
+        );
         for name in [
             "clustergenie_http_requests_total",
             "clustergenie_http_request_duration_seconds",

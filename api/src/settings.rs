@@ -1,5 +1,6 @@
 //! Typed, layered settings: defaults, then an optional TOML file, then `CLUSTERGENIE_*`
-//! environment variables (and the conventional `DATABASE_URL`), then command-line flags.
+//! environment variables (and the conventional `DATABASE_URL` and `REDIS_URL`), then
+//! command-line flags.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,10 @@ pub struct Settings {
     /// How long the live tail waits for a client that stopped reading (its buffer full)
     /// before it ends the stream with a `disconnect` event.
     pub sse_slow_client_ms: u64,
+    /// `redis://…` for the cache read models (`REDIS_URL`); empty means in-process.
+    pub redis_url: Option<String>,
+    /// Prefix of every cache key in Redis.
+    pub cache_key_prefix: String,
 }
 
 impl Default for Settings {
@@ -54,18 +59,21 @@ impl Default for Settings {
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,
             sse_slow_client_ms: 30_000,
+            redis_url: None,
+            cache_key_prefix: "cg:".into(),
         }
     }
 }
 
 impl std::fmt::Debug for Settings {
-    // Database URLs may carry passwords: never print them.
+    // Database and Redis URLs may carry passwords: never print them.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("database", &self.database_backend())
             .field("database_max_connections", &self.database_max_connections)
+            .field("cache", &self.cache_backend())
             .field("workers", &self.workers)
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("log_format", &self.log_format)
@@ -92,8 +100,8 @@ impl Settings {
         figment
             .merge(
                 Env::raw()
-                    .only(&["DATABASE_URL"])
-                    .map(|_| "database_url".into()),
+                    .only(&["DATABASE_URL", "REDIS_URL"])
+                    .map(|key| key.as_str().to_ascii_lowercase().into()),
             )
             .merge(Env::prefixed("CLUSTERGENIE_"))
             .extract()
@@ -108,6 +116,23 @@ impl Settings {
                 "sqlite://{}",
                 self.data_dir.join("clustergenie.db").display()
             ),
+        }
+    }
+
+    /// The Redis URL, if one is configured (an empty one is none).
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+    }
+
+    /// `redis` or `in-memory`: where the cache read models live.
+    pub fn cache_backend(&self) -> &'static str {
+        if self.redis_url().is_some() {
+            "redis"
+        } else {
+            "in-memory"
         }
     }
 
@@ -147,6 +172,37 @@ mod tests {
         let printed = format!("{settings:?}");
         assert!(!printed.contains("secret"), "{printed}");
         assert!(printed.contains("postgres"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_redis_url() {
+        let settings = Settings {
+            redis_url: Some("redis://:hunter2@cache:6379".into()),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("redis"), "{printed}");
+        assert_eq!(Settings::default().cache_backend(), "in-memory");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn redis_url_from_either_variable_the_prefixed_one_winning() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("REDIS_URL", "redis://plain:6379");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.redis_url(), Some("redis://plain:6379"));
+            assert_eq!(settings.cache_backend(), "redis");
+            jail.set_env("CLUSTERGENIE_REDIS_URL", "redis://prefixed:6379");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.redis_url(), Some("redis://prefixed:6379"));
+            jail.set_env("REDIS_URL", "");
+            jail.set_env("CLUSTERGENIE_REDIS_URL", " ");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.redis_url(), None);
+            Ok(())
+        });
     }
 
     #[test]

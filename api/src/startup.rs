@@ -9,6 +9,10 @@ use std::time::Duration;
 use engine::commands::CommandService;
 use engine::executor::{Executor, ExecutorOptions};
 use engine::store::{self, EventStore};
+use projections::cache::{
+    redact_url, CacheHandle, CacheReads, CacheRunner, CacheRunnerOptions, CacheState, MemoryCache,
+    ReadCache, RedisCache, RedisOptions,
+};
 use projections::{ProjectionRuntime, ReadDb, ReadModels, RuntimeOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -31,7 +35,13 @@ pub enum StartupError {
     Listen(SocketAddr, #[source] std::io::Error),
     #[error("could not register metrics")]
     Metrics(#[from] prometheus::Error),
+    #[error("could not set up the cache read models")]
+    Cache(#[from] projections::cache::CacheError),
 }
+
+/// How long start-up waits for the cache runner's first attempt (a small log starts with
+/// a warm cache; a large one keeps filling it in the background).
+const CACHE_WARM_UP: Duration = Duration::from_secs(2);
 
 /// A built application, listening but not yet serving.
 pub struct Application {
@@ -63,6 +73,10 @@ impl Application {
             RuntimeOptions::default(),
         ));
         let mut tasks = runtime.start(shutdown_rx.clone()).await?;
+        let (cache, handle) = start_cache(&settings, &store, &shutdown_rx, &mut tasks)?;
+        handle
+            .wait_for(CACHE_WARM_UP, |s| s.state != CacheState::Starting)
+            .await;
         let commands =
             CommandService::new(Arc::clone(&store)).with_snapshot_every(settings.snapshot_every);
         let executor = settings.workers.then(|| {
@@ -84,6 +98,7 @@ impl Application {
             commands,
             store,
             read: ReadModels::new(db),
+            cache: CacheReads::new(cache, handle),
             runtime,
             executor,
             metrics: Arc::new(Metrics::new()?),
@@ -129,6 +144,34 @@ impl Application {
         }
         tracing::info!("stopped");
     }
+}
+
+/// The cache (Redis when configured, else in process) and its runner, on `tasks`.
+fn start_cache(
+    settings: &Settings,
+    store: &Arc<dyn EventStore>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<(Arc<dyn ReadCache>, CacheHandle), StartupError> {
+    let cache: Arc<dyn ReadCache> = match settings.redis_url() {
+        Some(url) => {
+            tracing::info!(redis = %redact_url(url), prefix = %settings.cache_key_prefix, "cache read models in Redis");
+            let options = RedisOptions {
+                prefix: settings.cache_key_prefix.clone(),
+                ..RedisOptions::default()
+            };
+            Arc::new(RedisCache::open(url, options)?)
+        }
+        None => Arc::new(MemoryCache::new()),
+    };
+    let runner = CacheRunner::new(
+        Arc::clone(store),
+        Arc::clone(&cache),
+        CacheRunnerOptions::default(),
+    );
+    let handle = runner.handle();
+    tasks.push(runner.spawn(shutdown.clone()));
+    Ok((cache, handle))
 }
 
 fn hostname() -> String {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use engine::commands::CommandService;
 use engine::executor::Executor;
 use engine::store::EventStore;
+use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
 use projections::{ProjectionRuntime, ReadModels};
 
 use crate::metrics::Metrics;
@@ -16,8 +17,37 @@ pub struct AppState {
     pub commands: CommandService,
     pub store: Arc<dyn EventStore>,
     pub read: ReadModels,
+    /// The cache read models (`Arc<dyn ReadCache>`) and their runner's handle.
+    pub cache: CacheReads,
     pub runtime: Arc<ProjectionRuntime>,
     pub executor: Option<Executor>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// The answer a cache lookup of `resource` gave, or None when the caller must ask
+    /// SQL; counts both, and logs a cache error at debug (a cache error is never the
+    /// client's problem).
+    pub fn cached<T>(
+        &self,
+        resource: &'static str,
+        lookup: Result<Lookup<T>, CacheError>,
+    ) -> Option<T> {
+        match lookup {
+            Ok(Lookup::Hit(value)) => {
+                self.metrics.cache_hit(resource);
+                Some(value)
+            }
+            Ok(Lookup::Fallback(why)) => {
+                self.metrics.cache_fallback(resource, why.as_str());
+                None
+            }
+            Err(error) => {
+                tracing::debug!(resource, error = %error_chain(&error), "cache read failed; answering from SQL");
+                self.metrics.cache_fallback(resource, "error");
+                None
+            }
+        }
+    }
 }

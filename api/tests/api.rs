@@ -24,3 +24,6 @@ mod conventions;
 
 #[path = "api/events.rs"]
 mod events;
+
+#[path = "api/cache.rs"]
+mod cache;

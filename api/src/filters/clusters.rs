@@ -8,7 +8,7 @@ use super::common::{command, meta, read, with_state};
 use crate::handlers::clusters;
 use crate::state::AppState;
 
-/// Create, list, get, update, delete.
+/// Create, list, get, summary, update, delete.
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let base = warp::path!("v1" / "clusters").and(warp::path::end());
     let one = warp::path!("v1" / "clusters" / String);
@@ -28,6 +28,14 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .and_then(|id, s, m, q| async move {
             clusters::get(s, id, m, q).await.map_err(Rejection::from)
         });
+    let summary = warp::path!("v1" / "clusters" / String / "summary")
+        .and(warp::get())
+        .and(read(state.clone()))
+        .and_then(|id, s, m, q| async move {
+            clusters::summary(s, id, m, q)
+                .await
+                .map_err(Rejection::from)
+        });
     let update =
         one.and(warp::patch())
             .and(command(state.clone()))
@@ -45,6 +53,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(list)
         .unify()
         .or(get)
+        .unify()
+        .or(summary)
         .unify()
         .or(update)
         .unify()

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use engine::commands::{load, CreateCluster, DeleteCluster, UpdateCluster};
 use engine::domain::Cluster;
 use engine::views::ClusterView;
+use projections::cache::Bounds;
 use projections::ClusterFilter;
 use warp::reply::Response;
 
@@ -58,9 +59,54 @@ pub async fn get(
                 .is_live()
                 .then(|| ClusterView::from_loaded(&cluster))
         }
-        Source::ReadModel => state.read.cluster(&id).await?,
+        Source::ReadModel => {
+            let bounds = bounds(&state, &meta, &params)?;
+            match state.cached("cluster", state.cache.cluster(&id, bounds).await) {
+                Some(view) => view,
+                None => state.read.cluster(&id).await?,
+            }
+        }
     };
     found(view, "cluster", &id)
+}
+
+/// `GET /v1/clusters/{id}/summary`: health, droplet count, droplets by status and the
+/// last job, from the cache read models when they are ready, else from SQL.
+pub async fn summary(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    if params.text("as_of").is_some() {
+        return Err(ApiError::bad_field(
+            "as_of",
+            "the summary has no time travel; read the cluster with as_of instead",
+        ));
+    }
+    read_your_writes(&state, &meta, &params).await?;
+    let bounds = bounds(&state, &meta, &params)?;
+    let summary = match state.cached("summary", state.cache.summary(&id, bounds).await) {
+        Some(summary) => summary,
+        None => state.read.cluster_summary(&id).await?,
+    };
+    found(summary, "cluster", &id)
+}
+
+/// Where an answer from the cache must stand: at the `min_position` the read asked for
+/// (query or `X-Min-Position`) and at the SQL read models' position.
+pub(crate) fn bounds(
+    state: &AppState,
+    meta: &RequestMeta,
+    params: &Params,
+) -> Result<Bounds, ApiError> {
+    let min_position = params
+        .int("min_position", 0, i64::MAX)?
+        .or(meta.min_position);
+    Ok(Bounds {
+        min_position: min_position.unwrap_or(0),
+        sql_position: state.runtime.position(),
+    })
 }
 
 /// `PATCH /v1/clusters/{id}`.

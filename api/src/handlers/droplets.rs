@@ -7,6 +7,7 @@ use engine::views::DropletView;
 use projections::DropletFilter;
 use warp::reply::Response;
 
+use super::clusters::bounds;
 use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
@@ -81,7 +82,13 @@ pub async fn get(
                 None => None,
             }
         }
-        Source::ReadModel => state.read.droplet(&id).await?,
+        Source::ReadModel => {
+            let bounds = bounds(&state, &meta, &params)?;
+            match state.cached("droplet", state.cache.droplet(&id, bounds).await) {
+                Some(view) => view,
+                None => state.read.droplet(&id).await?,
+            }
+        }
     };
     found(view, "droplet", &id)
 }

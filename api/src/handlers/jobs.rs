@@ -7,6 +7,7 @@ use engine::views::JobView;
 use projections::JobFilter;
 use warp::reply::Response;
 
+use super::clusters::bounds;
 use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
@@ -79,7 +80,13 @@ pub async fn get(
             let job = load::<Job>(&*state.store, &id, Some(position)).await?;
             job.exists().then(|| JobView::from_loaded(&job))
         }
-        Source::ReadModel => state.read.job(&id).await?,
+        Source::ReadModel => {
+            let bounds = bounds(&state, &meta, &params)?;
+            match state.cached("job", state.cache.job(&id, bounds).await) {
+                Some(view) => view,
+                None => state.read.job(&id).await?,
+            }
+        }
     };
     found(view, "job", &id)
 }

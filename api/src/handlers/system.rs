@@ -1,5 +1,8 @@
 //! Health, readiness, metrics, projections and workers.
 
+use std::time::Duration;
+
+use projections::cache::{error_chain, CacheState};
 use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -15,7 +18,12 @@ pub async fn healthz() -> Result<Response, ApiError> {
     Ok(json(StatusCode::OK, &json!({ "status": "ok" })))
 }
 
-/// `GET /readyz`: 200 only when the store answers (bus and cache are in-process here).
+/// How long `/readyz` waits for the cache to answer a ping.
+const CACHE_PING_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// `GET /readyz`: 200 only when the store answers. The cache is reported (`ok`,
+/// `healing` while it fills up to the log head, `down`) but does not decide readiness:
+/// while it is not `ok`, GETs answer from SQL (`degraded` is then true).
 pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     let store = match state.store.ping().await {
         Ok(()) => json!({ "status": "ok", "backend": state.store.backend() }),
@@ -23,13 +31,15 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
             json!({ "status": "down", "backend": state.store.backend(), "error": error.to_string() })
         }
     };
+    let cache = cache_check(&state).await;
     let ready = store["status"] == "ok";
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
+        "degraded": cache["status"] != "ok",
         "checks": {
             "store": store,
             "bus": { "status": "ok", "backend": "in-process" },
-            "cache": { "status": "ok", "backend": "in-memory" },
+            "cache": cache,
             "projections": { "status": "ok", "position": state.runtime.position() },
         }
     });
@@ -39,6 +49,32 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
         StatusCode::SERVICE_UNAVAILABLE
     };
     Ok(json(status, &body))
+}
+
+/// The cache's check: a ping now, and where its runner is.
+async fn cache_check(state: &AppState) -> serde_json::Value {
+    let cache = state.cache.cache();
+    let runner = state.cache.handle().status();
+    let ping = match tokio::time::timeout(CACHE_PING_TIMEOUT, cache.ping()).await {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(error_chain(&error)),
+        Err(_) => Some(format!("no answer within {CACHE_PING_TIMEOUT:?}")),
+    };
+    let status = match (&ping, runner.state) {
+        (Some(_), _) | (None, CacheState::Down | CacheState::Stopped) => "down",
+        (None, CacheState::Starting | CacheState::Healing) => "healing",
+        (None, CacheState::Ok) => "ok",
+    };
+    let mut check = json!({
+        "status": status,
+        "backend": cache.backend(),
+        "position": runner.position,
+        "heals": runner.heals,
+    });
+    if let Some(error) = ping.or(runner.last_error) {
+        check["error"] = error.into();
+    }
+    check
 }
 
 /// `GET /metrics`.

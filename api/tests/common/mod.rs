@@ -85,6 +85,17 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_configured(backend, configure, body).await;
+}
+
+/// [`run`] with settings changed by a closure (which may carry values of the test, such
+/// as the address of a server it started).
+pub async fn run_configured<C, F, Fut>(backend: Backend, configure: C, body: F)
+where
+    C: FnOnce(&mut Settings),
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     init_tracing();
     let _slot = match backend {
         Backend::Postgres => Some(PG_SLOTS.acquire().await.expect("semaphore")),
@@ -109,7 +120,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     app
 }
 
-async fn spawn(backend: Backend, configure: fn(&mut Settings)) -> (TestApp, Teardown) {
+async fn spawn(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (TestApp, Teardown) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, postgres) = match backend {
         Backend::Sqlite => (
