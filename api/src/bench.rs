@@ -25,6 +25,22 @@ use crate::cli::{BenchArgs, BenchKind};
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Append => append(&args).await,
+        BenchKind::Rebuild => {
+            let events = args.events;
+            let url = args.database_url.clone();
+            let name = format!("cg_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&url)
+                .await
+                .context("connect to PostgreSQL")?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await?;
+            let result = crate::bench_rebuild::measure(replace_database(&url, &name), events).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
+            result
+        }
     }
 }
 

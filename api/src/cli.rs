@@ -123,6 +123,9 @@ pub struct BenchArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5)]
     pub seconds: u64,
+    /// Events in the log to rebuild from (`rebuild`).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: i64,
 }
 
 /// Benchmarks.
@@ -130,6 +133,8 @@ pub struct BenchArgs {
 pub enum BenchKind {
     /// Single-event commands: this engine vs cqrs-es + postgres-es vs a raw insert.
     Append,
+    /// Rebuilding the read models from the log: this engine vs COPY vs cqrs-es replay.
+    Rebuild,
 }
 
 impl DatabaseArgs {

@@ -11,10 +11,12 @@
 //! - [`models`]: request bodies and query parameters, validated.
 //! - [`errors`]: the one [`errors::ApiError`] and the `recover` that renders problems.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`]: the command line and its non-serving commands.
+//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`]: the command line and its
+//!   non-serving commands.
 
 pub mod admin;
 pub mod bench;
+pub mod bench_rebuild;
 pub mod cli;
 pub mod errors;
 pub mod filters;

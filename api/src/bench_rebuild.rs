@@ -1,0 +1,213 @@
+//! `clustergenie bench rebuild`: how fast the read models are rebuilt from the log.
+//!
+//! On a scratch PostgreSQL database it writes `--events` events of mixed commands through
+//! the engine (clusters created and renamed, droplets created with their provisioning
+//! jobs), then measures, in one run on the same data:
+//! - **COPY**: `COPY (SELECT … FROM cg_events ORDER BY position) TO STDOUT`, the rate at
+//!   which PostgreSQL can merely hand the log out (the ceiling for any rebuild);
+//! - **ClusterGenie**: one pass building the cluster, droplet and job models from position 0
+//!   into a scratch schema (`clustergenie replay`, the same code a rebuild runs);
+//! - **cqrs-es**: `QueryReplay::replay_all` of the same events (copied into postgres-es's
+//!   `events` table) into postgres-es views that fold the same aggregates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cqrs_es::persist::{GenericQuery, QueryReplay};
+use cqrs_es::{Aggregate, EventEnvelope, View};
+use engine::commands::{CommandContext, CommandService, CreateCluster, CreateDroplet};
+use engine::commands::{DropletInput, UpdateCluster};
+use engine::domain::{Cluster, Droplet, Job};
+use engine::store::{EventStore, PgEventStore};
+use futures::StreamExt;
+use postgres_es::{PostgresEventRepository, PostgresViewRepository};
+use projections::{replay, ReadDb, SchemaName};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+/// Writers filling the log.
+const WRITERS: usize = 32;
+
+/// Runs the whole measurement on the scratch database `url`.
+pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(WRITERS as u32 + 4)
+        .connect(&url)
+        .await?;
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::from_pool(pool.clone()));
+    store.migrate().await?;
+    let started = Instant::now();
+    fill(&store, events).await?;
+    let head = store.head().await?;
+    eprintln!(
+        "wrote {head} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    sqlx::query("VACUUM ANALYZE cg_events")
+        .execute(&pool)
+        .await?;
+
+    let copy = timed(copy_out(&pool)).await?;
+    let db = ReadDb::connect(&url, 8).await?;
+    db.migrate().await?;
+    let schema = SchemaName::parse("bench_rebuild")?;
+    let all = projections::all();
+    let ours = timed(async {
+        replay::replay_into(&*store, &db, &all, head, &schema, &|_| {}).await?;
+        Ok(())
+    })
+    .await?;
+    let cqrs = timed(cqrs_replay(&pool)).await?;
+
+    let rate = |d: Duration| head as f64 / d.as_secs_f64();
+    println!("# bench rebuild: {head} events");
+    println!();
+    println!("| contender | seconds | events/s |");
+    println!("|---|---:|---:|");
+    for (name, took) in [
+        ("COPY … TO STDOUT (read only)", copy),
+        ("ClusterGenie rebuild (clusters, droplets, jobs)", ours),
+        ("cqrs-es QueryReplay (same three aggregates)", cqrs),
+    ] {
+        println!("| {name} | {:.2} | {:.0} |", took.as_secs_f64(), rate(took));
+    }
+    println!();
+    println!(
+        "| ClusterGenie / COPY | ClusterGenie / cqrs-es |\n|---:|---:|\n| {:.2}x | {:.2}x |",
+        rate(ours) / rate(copy),
+        rate(ours) / rate(cqrs)
+    );
+    Ok(())
+}
+
+async fn timed(
+    work: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    work.await?;
+    Ok(started.elapsed())
+}
+
+/// Writers each create clusters, put up to 40 droplets in each, and rename it now and then.
+async fn fill(store: &Arc<dyn EventStore>, events: i64) -> anyhow::Result<()> {
+    let service = CommandService::new(Arc::clone(store));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let service = service.clone();
+            let store = Arc::clone(store);
+            tokio::spawn(async move {
+                let ctx = CommandContext::new("bench");
+                let mut round = 0u64;
+                while store.head().await? < events {
+                    let create = CreateCluster::parse(&format!("c{w}-{round}"), "nyc1", None)?;
+                    let cluster = service.execute(&ctx, &create).await?;
+                    let id = cluster.fresh().map(|c| c.id).unwrap_or_default();
+                    for d in 0..40 {
+                        let input = DropletInput {
+                            cluster_id: &id,
+                            name: "web",
+                            region: "nyc1",
+                            size: "s-1vcpu-1gb",
+                            image: "ubuntu-22-04-x64",
+                            provider: None,
+                        };
+                        service
+                            .execute(&ctx, &CreateDroplet::parse(input, ctx.trace_id())?)
+                            .await?;
+                        if d % 8 == 0 {
+                            let name = format!("c{w}-{round}-{d}");
+                            let rename = UpdateCluster::parse(&id, Some(&name), None, None)?;
+                            service.execute(&ctx, &rename).await?;
+                        }
+                    }
+                    round += 1;
+                }
+                Ok::<_, anyhow::Error>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await??;
+    }
+    Ok(())
+}
+
+async fn copy_out(pool: &PgPool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let mut stream = conn
+        .copy_out_raw(
+            "COPY (SELECT position, id, aggregate_type, aggregate_id, sequence, event_type, \
+             schema_version, recorded_at, data, metadata, hash FROM cg_events \
+             ORDER BY position) TO STDOUT",
+        )
+        .await?;
+    let mut bytes = 0usize;
+    while let Some(chunk) = stream.next().await {
+        bytes += chunk?.len();
+    }
+    anyhow::ensure!(bytes > 0, "COPY returned nothing");
+    Ok(())
+}
+
+/// A postgres-es view folding one aggregate, as our read-model rows do.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Folded<A> {
+    state: A,
+}
+
+impl<A> View<A> for Folded<A>
+where
+    A: Aggregate + std::fmt::Debug,
+{
+    fn update(&mut self, event: &EventEnvelope<A>) {
+        self.state.apply(event.payload.clone());
+    }
+}
+
+/// Copies the log into postgres-es's tables, then replays each aggregate type.
+async fn cqrs_replay(pool: &PgPool) -> anyhow::Result<()> {
+    for statement in [
+        "CREATE TABLE events (aggregate_type text NOT NULL, aggregate_id text NOT NULL, \
+         sequence bigint CHECK (sequence >= 0) NOT NULL, event_type text NOT NULL, \
+         event_version text NOT NULL, payload json NOT NULL, metadata json NOT NULL, \
+         PRIMARY KEY (aggregate_type, aggregate_id, sequence))",
+        "INSERT INTO events SELECT aggregate_type, aggregate_id, sequence, event_type, \
+         schema_version::text, json_build_object('type', event_type, 'data', data), \
+         metadata::json FROM cg_events ORDER BY position",
+        "CREATE TABLE cluster_view (view_id text PRIMARY KEY, version bigint NOT NULL, \
+         payload json NOT NULL)",
+        "CREATE TABLE droplet_view (view_id text PRIMARY KEY, version bigint NOT NULL, \
+         payload json NOT NULL)",
+        "CREATE TABLE job_view (view_id text PRIMARY KEY, version bigint NOT NULL, \
+         payload json NOT NULL)",
+        "VACUUM ANALYZE events",
+    ] {
+        sqlx::query(statement).execute(pool).await?;
+    }
+    // The copy is set-up, not part of the measured replay.
+    let started = Instant::now();
+    replay_one::<Cluster>(pool, "cluster_view").await?;
+    replay_one::<Droplet>(pool, "droplet_view").await?;
+    replay_one::<Job>(pool, "job_view").await?;
+    eprintln!(
+        "cqrs-es replay took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn replay_one<A>(pool: &PgPool, view: &str) -> anyhow::Result<()>
+where
+    A: Aggregate + std::fmt::Debug + 'static,
+{
+    let views = Arc::new(PostgresViewRepository::<Folded<A>, A>::new(
+        view,
+        pool.clone(),
+    ));
+    let query = GenericQuery::new(views);
+    let replay = QueryReplay::new(PostgresEventRepository::new(pool.clone()), query);
+    replay
+        .replay_all()
+        .await
+        .map_err(|e| anyhow::anyhow!("cqrs-es replay of {}: {e}", A::TYPE))
+}
