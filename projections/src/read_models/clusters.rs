@@ -6,7 +6,7 @@ use engine::store::RecordedEvent;
 use engine::views::ClusterView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_batch, time, upsert, Value};
+use super::rows::{project, time, Value};
 use super::tables::{TableDef, CLUSTERS};
 use crate::{Projection, ProjectionError, Target};
 
@@ -29,32 +29,20 @@ impl Projection for ClustersProjection {
         events: &[RecordedEvent],
         target: &Target,
     ) -> Result<(), ProjectionError> {
-        let mine: Vec<&RecordedEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "cluster")
-            .collect();
-        if mine.is_empty() {
-            return Ok(());
-        }
-        let table = target.table(CLUSTERS.name);
-        let folded = fold_batch::<Cluster>(conn, &table, &mine).await?;
-        let rows = folded
-            .iter()
-            .map(|f| {
-                let view = ClusterView::from_loaded(&f.loaded);
-                Ok(vec![
-                    Value::Text(f.id.clone()),
-                    Value::Text(view.name.clone()),
-                    Value::Text(view.region.clone()),
-                    Value::Text(view.status.clone()),
-                    Value::Int(i64::from(f.loaded.state.deleted)),
-                    Value::Text(time(f.loaded.created_at)),
-                    Value::Text(serde_json::to_string(&view)?),
-                    Value::Text(serde_json::to_string(&f.loaded)?),
-                    Value::Int(f.position),
-                ])
-            })
-            .collect::<Result<Vec<_>, ProjectionError>>()?;
-        upsert(conn, &table, &CLUSTERS.column_names(), rows).await
+        project::<Cluster>(conn, &CLUSTERS, target, events, "cluster", |f| {
+            let view = ClusterView::from_loaded(&f.loaded);
+            Ok(vec![
+                Value::Text(f.id.clone()),
+                Value::Text(view.name.clone()),
+                Value::Text(view.region.clone()),
+                Value::Text(view.status.clone()),
+                Value::Int(i64::from(f.loaded.state.deleted)),
+                Value::Text(time(f.loaded.created_at)),
+                Value::Text(serde_json::to_string(&view)?),
+                Value::Text(serde_json::to_string(&f.loaded)?),
+                Value::Int(f.position),
+            ])
+        })
+        .await
     }
 }

@@ -9,7 +9,7 @@ use engine::store::RecordedEvent;
 use engine::views::DropletView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_batch, time, upsert, Value};
+use super::rows::{project, time, upsert, Value};
 use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
 use crate::{Projection, ProjectionError, Target};
 
@@ -80,30 +80,18 @@ async fn droplets(
     events: &[RecordedEvent],
     target: &Target,
 ) -> Result<(), ProjectionError> {
-    let mine: Vec<&RecordedEvent> = events
-        .iter()
-        .filter(|e| e.aggregate_type == "droplet")
-        .collect();
-    if mine.is_empty() {
-        return Ok(());
-    }
-    let table = target.table(DROPLETS.name);
-    let folded = fold_batch::<Droplet>(conn, &table, &mine).await?;
-    let rows = folded
-        .iter()
-        .map(|f| {
-            let view = DropletView::from_loaded(&f.loaded, None);
-            Ok(vec![
-                Value::Text(f.id.clone()),
-                Value::Text(view.cluster_id.clone()),
-                Value::Text(view.name.clone()),
-                Value::Text(view.status.clone()),
-                Value::Text(time(f.loaded.created_at)),
-                Value::Text(serde_json::to_string(&view)?),
-                Value::Text(serde_json::to_string(&f.loaded)?),
-                Value::Int(f.position),
-            ])
-        })
-        .collect::<Result<Vec<_>, ProjectionError>>()?;
-    upsert(conn, &table, &DROPLETS.column_names(), rows).await
+    project::<Droplet>(conn, &DROPLETS, target, events, "droplet", |f| {
+        let view = DropletView::from_loaded(&f.loaded, None);
+        Ok(vec![
+            Value::Text(f.id.clone()),
+            Value::Text(view.cluster_id.clone()),
+            Value::Text(view.name.clone()),
+            Value::Text(view.status.clone()),
+            Value::Text(time(f.loaded.created_at)),
+            Value::Text(serde_json::to_string(&view)?),
+            Value::Text(serde_json::to_string(&f.loaded)?),
+            Value::Int(f.position),
+        ])
+    })
+    .await
 }

@@ -6,7 +6,7 @@ use engine::store::RecordedEvent;
 use engine::views::JobView;
 use sqlx::AnyConnection;
 
-use super::rows::{fold_batch, time, upsert, Value};
+use super::rows::{project, time, Value};
 use super::tables::{TableDef, JOBS};
 use crate::{Projection, ProjectionError, Target};
 
@@ -29,31 +29,19 @@ impl Projection for JobsProjection {
         events: &[RecordedEvent],
         target: &Target,
     ) -> Result<(), ProjectionError> {
-        let mine: Vec<&RecordedEvent> = events
-            .iter()
-            .filter(|e| e.aggregate_type == "job")
-            .collect();
-        if mine.is_empty() {
-            return Ok(());
-        }
-        let table = target.table(JOBS.name);
-        let folded = fold_batch::<Job>(conn, &table, &mine).await?;
-        let rows = folded
-            .iter()
-            .map(|f| {
-                let view = JobView::from_loaded(&f.loaded);
-                Ok(vec![
-                    Value::Text(f.id.clone()),
-                    Value::Text(view.job_type.clone()),
-                    Value::Text(view.cluster_id.clone()),
-                    Value::Text(view.status.clone()),
-                    Value::Text(time(f.loaded.created_at)),
-                    Value::Text(serde_json::to_string(&view)?),
-                    Value::Text(serde_json::to_string(&f.loaded)?),
-                    Value::Int(f.position),
-                ])
-            })
-            .collect::<Result<Vec<_>, ProjectionError>>()?;
-        upsert(conn, &table, &JOBS.column_names(), rows).await
+        project::<Job>(conn, &JOBS, target, events, "job", |f| {
+            let view = JobView::from_loaded(&f.loaded);
+            Ok(vec![
+                Value::Text(f.id.clone()),
+                Value::Text(view.job_type.clone()),
+                Value::Text(view.cluster_id.clone()),
+                Value::Text(view.status.clone()),
+                Value::Text(time(f.loaded.created_at)),
+                Value::Text(serde_json::to_string(&view)?),
+                Value::Text(serde_json::to_string(&f.loaded)?),
+                Value::Int(f.position),
+            ])
+        })
+        .await
     }
 }

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use crate::ProjectionError;
+use super::tables::TableDef;
+use crate::{ProjectionError, Target};
 
 /// Rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 200;
@@ -148,6 +149,32 @@ pub async fn upsert(
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Folds the events of `aggregate_type` onto the rows of `def` in `target` and writes each
+/// changed row once, its values rendered by `row` (in `def`'s column order).
+pub async fn project<A>(
+    conn: &mut AnyConnection,
+    def: &TableDef,
+    target: &Target,
+    events: &[RecordedEvent],
+    aggregate_type: &str,
+    row: impl Fn(&Folded<A>) -> Result<Vec<Value>, ProjectionError>,
+) -> Result<(), ProjectionError>
+where
+    A: Aggregate + Serialize + DeserializeOwned,
+{
+    let mine: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.aggregate_type == aggregate_type)
+        .collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let table = target.table(def.name);
+    let folded = fold_batch::<A>(conn, &table, &mine).await?;
+    let rows = folded.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+    upsert(conn, &table, &def.column_names(), rows).await
 }
 
 /// RFC 3339 with microseconds (sorts chronologically as text).
