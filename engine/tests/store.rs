@@ -367,3 +367,59 @@ on_both_backends!(
     relay_positions,
     super::relay_positions_mark_what_was_published
 );
+
+/// The tailing guarantee across processes: two store instances (two processes' writers,
+/// each with its own fast path and head cache) append to one PostgreSQL log, colliding on
+/// positions, while a reader tails it: it sees every position once, in order.
+#[sqlx::test(migrations = false)]
+async fn tailing_holds_across_two_postgres_writers(pool: sqlx::PgPool) {
+    const TASKS: usize = 12;
+    const PER_TASK: usize = 40;
+    let total = (TASKS * PER_TASK) as i64;
+    let first = common::postgres_store(pool.clone()).await;
+    let second: Arc<dyn EventStore> =
+        Arc::new(engine::store::PgEventStore::from_pool(pool.clone()));
+    let reader = {
+        let store: Arc<dyn EventStore> = Arc::new(engine::store::PgEventStore::from_pool(pool));
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            let mut after = 0;
+            while after < total {
+                let batch = store
+                    .read_all(after, 5, &EventFilter::default())
+                    .await
+                    .unwrap();
+                for e in &batch {
+                    seen.push(e.position);
+                    after = e.position;
+                }
+                if batch.is_empty() {
+                    tokio::task::yield_now().await;
+                }
+            }
+            seen
+        })
+    };
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let store = if t % 2 == 0 {
+                Arc::clone(&first)
+            } else {
+                Arc::clone(&second)
+            };
+            tokio::spawn(async move {
+                for i in 0..PER_TASK {
+                    append_with_retry(&*store, &format!("t{t}-{i}")).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(60), reader)
+        .await
+        .expect("the reader reaches the end")
+        .unwrap();
+    assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+}
