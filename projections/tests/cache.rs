@@ -4,6 +4,7 @@
 //! Redis (`REDIS_URL`, default `redis://127.0.0.1:6379`, a random key prefix per test)
 //! on SQLite and on PostgreSQL.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -361,7 +362,7 @@ async fn assert_rich(fx: &Fixture) {
 }
 
 /// The scenario: fill, compare; flush while commands run, see the heal, compare again.
-async fn scenario(fx: Fixture, cache: Arc<dyn ReadCache>, flush: impl AsyncFnOnce()) {
+async fn scenario(fx: Fixture, cache: Arc<dyn ReadCache>, flush: impl Future<Output = ()>) {
     let handle = fx.runner(Arc::clone(&cache));
     let reads = CacheReads::new(Arc::clone(&cache), handle.clone());
     let service = CommandService::new(Arc::clone(&fx.store));
@@ -392,7 +393,7 @@ async fn scenario(fx: Fixture, cache: Arc<dyn ReadCache>, flush: impl AsyncFnOnc
         .await
         .expect("the second workload logs events")
         .expect("head watch");
-    flush().await;
+    flush.await;
     let healed = handle.wait_for(DEADLINE, |s| s.heals >= 1).await;
     assert!(
         healed,
@@ -473,36 +474,99 @@ async fn memory_cache_equals_sql_and_heals_after_a_clear() {
     let fx = Fixture::new(store, &url).await;
     let cache = Arc::new(MemoryCache::new());
     let clear = Arc::clone(&cache);
-    scenario(fx, cache, async move || {
+    scenario(fx, cache, async move {
         assert!(!clear.is_empty());
         clear.clear();
     })
     .await;
 }
 
+/// A cache left by another event log (a shared Redis and prefix, a recreated database)
+/// is not read as this log's: the runner starts a generation of its own log and heals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cache_of_another_log_is_healed_not_read() {
+    let cache: Arc<dyn ReadCache> = Arc::new(MemoryCache::new());
+    let (store_a, url_a, _dir_a) = sqlite().await;
+    let a = Fixture::new(store_a, &url_a).await;
+    let handle_a = a.runner(Arc::clone(&cache));
+    let reads_a = CacheReads::new(Arc::clone(&cache), handle_a.clone());
+    let service = CommandService::new(Arc::clone(&a.store));
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut known = Known::default();
+    for _ in 0..3 {
+        create_cluster(&service, &mut known, &mut rng).await;
+    }
+    workload(&service, &mut known, &mut rng, 60).await;
+    assert_converged(&a, &reads_a).await;
+    a.stop.send(true).expect("stop");
+    assert!(
+        handle_a
+            .wait_for(DEADLINE, |s| s.state == CacheState::Stopped)
+            .await
+    );
+    let taken = reads_a
+        .cluster(
+            &known.clusters[0],
+            Bounds {
+                min_position: 0,
+                sql_position: i64::MAX,
+            },
+        )
+        .await
+        .expect("cache");
+    assert_eq!(taken, Lookup::Fallback(Fallback::NotReady));
+
+    let (store_b, url_b, _dir_b) = sqlite().await;
+    let b = Fixture::new(store_b, &url_b).await;
+    let service = CommandService::new(Arc::clone(&b.store));
+    let mut known = Known::default();
+    for _ in 0..3 {
+        create_cluster(&service, &mut known, &mut rng).await;
+    }
+    workload(&service, &mut known, &mut rng, 60).await;
+    let before = cache.checkpoint().await.expect("checkpoint").expect("some");
+    let handle_b = b.runner(Arc::clone(&cache));
+    let reads_b = CacheReads::new(Arc::clone(&cache), handle_b.clone());
+    assert_converged(&b, &reads_b).await;
+    let after = cache.checkpoint().await.expect("checkpoint").expect("some");
+    let first = b
+        .store
+        .read_all(0, 1, &engine::store::EventFilter::default())
+        .await
+        .expect("first event");
+    assert_eq!(after.log, first[0].id.to_string());
+    assert_ne!(after.log, before.log);
+    assert_ne!(after.epoch, before.epoch);
+    b.stop.send(true).expect("stop");
+}
+
+/// [`scenario`] on a Redis cache of its own, whose keys are deleted afterwards (also when
+/// the scenario fails).
+async fn on_redis(fx: Fixture) {
+    let cache = redis_cache();
+    let flush = Arc::clone(&cache);
+    let run = tokio::spawn(scenario(fx, cache.clone(), async move {
+        assert!(flush.flush().await.expect("flush") > 0);
+    }));
+    let outcome = run.await;
+    cache.flush().await.expect("delete the test's keys");
+    if let Err(error) = outcome {
+        if error.is_panic() {
+            std::panic::resume_unwind(error.into_panic());
+        }
+        panic!("the scenario did not finish: {error}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cache_equals_sql_and_heals_after_a_flush_on_sqlite() {
     let (store, url, _dir) = sqlite().await;
-    let fx = Fixture::new(store, &url).await;
-    let cache = redis_cache();
-    let flush = Arc::clone(&cache);
-    scenario(fx, cache.clone(), async move || {
-        assert!(flush.flush().await.expect("flush") > 0);
-    })
-    .await;
-    cache.flush().await.expect("delete the test's keys");
+    on_redis(Fixture::new(store, &url).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cache_equals_sql_and_heals_after_a_flush_on_postgres() {
     let (store, url, database) = postgres().await;
-    let fx = Fixture::new(store, &url).await;
-    let cache = redis_cache();
-    let flush = Arc::clone(&cache);
-    scenario(fx, cache.clone(), async move || {
-        assert!(flush.flush().await.expect("flush") > 0);
-    })
-    .await;
-    cache.flush().await.expect("delete the test's keys");
+    on_redis(Fixture::new(store, &url).await).await;
     drop_database(database).await;
 }

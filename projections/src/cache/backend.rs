@@ -5,8 +5,9 @@
 //! A record is only ever replaced by one at a later position, so writes are idempotent
 //! and never go backwards. The cache also holds its own *checkpoint*: a generation id
 //! (`epoch`) and the position up to which every event of the log has been applied in that
-//! generation. A cache that lost its data (flushed, restarted empty) has no checkpoint,
-//! which is how a runner notices that it must heal the cache from the log.
+//! generation, and which event log it follows (the id of the log's first event). A cache
+//! that lost its data (flushed, restarted empty) has no checkpoint, which is how a runner
+//! notices that it must heal the cache from the log.
 
 use std::fmt;
 
@@ -97,6 +98,20 @@ pub struct Checkpoint {
     pub epoch: String,
     /// Every event up to here has been applied in this generation.
     pub position: i64,
+    /// The event log the cache follows: the id of its first event (empty while the log
+    /// is), so that a cache shared by mistake with another deployment is not read.
+    pub log: String,
+}
+
+impl Checkpoint {
+    /// A new generation of the cache of `log`, at position 0.
+    pub fn fresh(log: &str) -> Self {
+        Self {
+            epoch: uuid::Uuid::new_v4().simple().to_string(),
+            position: 0,
+            log: log.to_owned(),
+        }
+    }
 }
 
 /// What a guarded write did.
@@ -129,13 +144,13 @@ pub trait ReadCache: Send + Sync + 'static {
     /// The checkpoint, or None when the cache holds none (empty, flushed, restarted).
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, CacheError>;
 
-    /// Joins the current generation, or opens `fresh_epoch` at position 0 if the cache
-    /// has no checkpoint (atomically: of several callers, one opens and the others join).
-    async fn begin(&self, fresh_epoch: &str) -> Result<Checkpoint, CacheError>;
+    /// Joins the current generation, or opens `fresh` if the cache has no checkpoint
+    /// (atomically: of several callers, one opens and the others join).
+    async fn begin(&self, fresh: &Checkpoint) -> Result<Checkpoint, CacheError>;
 
-    /// Starts generation `fresh_epoch` at position 0 whatever the cache holds (after an
-    /// inconsistency): every runner in another generation gets [`Written::Lost`].
-    async fn reset(&self, fresh_epoch: &str) -> Result<(), CacheError>;
+    /// Starts generation `fresh` whatever the cache holds (after an inconsistency, or for
+    /// another log): every runner in another generation gets [`Written::Lost`].
+    async fn reset(&self, fresh: &Checkpoint) -> Result<(), CacheError>;
 
     /// The folds of `keys` (None where there is no record).
     async fn states(&self, keys: &[RecordKey]) -> Result<Vec<Option<StoredState>>, CacheError>;

@@ -70,20 +70,14 @@ impl ReadCache for MemoryCache {
         Ok(self.lock().checkpoint.clone())
     }
 
-    async fn begin(&self, fresh_epoch: &str) -> Result<Checkpoint, CacheError> {
+    async fn begin(&self, fresh: &Checkpoint) -> Result<Checkpoint, CacheError> {
         let mut inner = self.lock();
-        let checkpoint = inner.checkpoint.get_or_insert_with(|| Checkpoint {
-            epoch: fresh_epoch.to_owned(),
-            position: 0,
-        });
+        let checkpoint = inner.checkpoint.get_or_insert_with(|| fresh.clone());
         Ok(checkpoint.clone())
     }
 
-    async fn reset(&self, fresh_epoch: &str) -> Result<(), CacheError> {
-        self.lock().checkpoint = Some(Checkpoint {
-            epoch: fresh_epoch.to_owned(),
-            position: 0,
-        });
+    async fn reset(&self, fresh: &Checkpoint) -> Result<(), CacheError> {
+        self.lock().checkpoint = Some(fresh.clone());
         Ok(())
     }
 

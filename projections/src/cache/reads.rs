@@ -143,7 +143,12 @@ impl CacheReads {
             .max(bounds.min_position)
             .max(bounds.sql_position);
         let read = self.cache.views(std::slice::from_ref(&key)).await?;
-        let Some(checkpoint) = read.checkpoint else {
+        // A checkpoint of another generation (another log, or a heal that this runner
+        // has not joined yet) says nothing about the records this runner wrote.
+        let Some(checkpoint) = read
+            .checkpoint
+            .filter(|c| Some(&c.epoch) == self.handle.epoch().as_ref())
+        else {
             return Ok(Lookup::Fallback(Fallback::NotReady));
         };
         if checkpoint.position < needed {

@@ -1,7 +1,7 @@
 //! [`RedisCache`]: the cache read models in Redis.
 //!
 //! Keys (`<prefix>` is `cg:` by default):
-//! - `<prefix>cache:checkpoint`: hash `{epoch, position}`, the cache's own checkpoint;
+//! - `<prefix>cache:checkpoint`: hash `{epoch, position, log}`, the cache's own checkpoint;
 //! - `<prefix>cache:<kind>:<id>`: hash `{position, view, state}`, one record.
 //!
 //! Every write is one Lua script that first checks the generation (`epoch`) and then sets
@@ -50,14 +50,13 @@ end
 return written
 ";
 
-/// Joins the current generation or opens ARGV[1] at position 0.
+/// Joins the current generation or opens ARGV[1] (for log ARGV[2]) at position 0.
 const BEGIN: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
-  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'position', '0')
-  return {ARGV[1], '0'}
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'position', '0', 'log', ARGV[2])
 end
-return {epoch, redis.call('HGET', KEYS[1], 'position') or '0'}
+return redis.call('HMGET', KEYS[1], 'epoch', 'position', 'log')
 ";
 
 /// Key prefix, and how long to wait for Redis.
@@ -219,40 +218,41 @@ impl ReadCache for RedisCache {
 
     async fn checkpoint(&self) -> Result<Option<Checkpoint>, CacheError> {
         let mut connection = self.connection.clone();
-        let fields: (Option<String>, Option<String>) = self
+        let fields: CheckpointFields = self
             .timed(
                 redis::cmd("HMGET")
                     .arg(self.checkpoint_key())
-                    .arg("epoch")
-                    .arg("position")
+                    .arg(&CHECKPOINT_FIELDS[..])
                     .query_async(&mut connection),
             )
             .await?;
         parse_checkpoint(fields)
     }
 
-    async fn begin(&self, fresh_epoch: &str) -> Result<Checkpoint, CacheError> {
+    async fn begin(&self, fresh: &Checkpoint) -> Result<Checkpoint, CacheError> {
         let mut connection = self.connection.clone();
         let mut invocation = self.begin.prepare_invoke();
-        invocation.key(self.checkpoint_key()).arg(fresh_epoch);
-        let (epoch, position): (String, String) =
-            self.timed(invocation.invoke_async(&mut connection)).await?;
-        Ok(Checkpoint {
-            epoch,
-            position: parse_position(&position)?,
-        })
+        invocation
+            .key(self.checkpoint_key())
+            .arg(&fresh.epoch)
+            .arg(&fresh.log);
+        let fields: CheckpointFields = self.timed(invocation.invoke_async(&mut connection)).await?;
+        parse_checkpoint(fields)?
+            .ok_or_else(|| CacheError::Protocol("no checkpoint after opening one".into()))
     }
 
-    async fn reset(&self, fresh_epoch: &str) -> Result<(), CacheError> {
+    async fn reset(&self, fresh: &Checkpoint) -> Result<(), CacheError> {
         let mut connection = self.connection.clone();
         let _: i64 = self
             .timed(
                 redis::cmd("HSET")
                     .arg(self.checkpoint_key())
                     .arg("epoch")
-                    .arg(fresh_epoch)
+                    .arg(&fresh.epoch)
                     .arg("position")
-                    .arg(0)
+                    .arg(fresh.position)
+                    .arg("log")
+                    .arg(&fresh.log)
                     .query_async(&mut connection),
             )
             .await?;
@@ -316,19 +316,18 @@ impl ReadCache for RedisCache {
         }
         pipe.cmd("HMGET")
             .arg(self.checkpoint_key())
-            .arg("epoch")
-            .arg("position");
+            .arg(&CHECKPOINT_FIELDS[..]);
         let mut connection = self.connection.clone();
-        let mut rows: Vec<(Option<String>, Option<String>)> =
+        let mut rows: Vec<Vec<Option<String>>> =
             within(self.read_timeout, pipe.query_async(&mut connection)).await?;
         let checkpoint = match rows.pop() {
-            Some(fields) => parse_checkpoint(fields)?,
+            Some(fields) => parse_checkpoint(checkpoint_fields(fields)?)?,
             None => return Err(CacheError::Protocol("no checkpoint in the answer".into())),
         };
         let views = rows
             .into_iter()
-            .map(|row| match row {
-                (Some(position), Some(view)) => Ok(Some(StoredView {
+            .map(|row| match <[Option<String>; 2]>::try_from(row) {
+                Ok([Some(position), Some(view)]) => Ok(Some(StoredView {
                     position: parse_position(&position)?,
                     view,
                 })),
@@ -349,13 +348,29 @@ async fn within<T>(
     }
 }
 
+/// The fields of the checkpoint hash, in the order [`CheckpointFields`] holds them.
+const CHECKPOINT_FIELDS: [&str; 3] = ["epoch", "position", "log"];
+
+type CheckpointFields = (Option<String>, Option<String>, Option<String>);
+
+fn checkpoint_fields(fields: Vec<Option<String>>) -> Result<CheckpointFields, CacheError> {
+    match <[Option<String>; 3]>::try_from(fields) {
+        Ok([epoch, position, log]) => Ok((epoch, position, log)),
+        Err(fields) => Err(CacheError::Protocol(format!(
+            "{} checkpoint fields",
+            fields.len()
+        ))),
+    }
+}
+
 fn parse_checkpoint(
-    (epoch, position): (Option<String>, Option<String>),
+    (epoch, position, log): CheckpointFields,
 ) -> Result<Option<Checkpoint>, CacheError> {
     match epoch {
         Some(epoch) => Ok(Some(Checkpoint {
             epoch,
             position: position.as_deref().map_or(Ok(0), parse_position)?,
+            log: log.unwrap_or_default(),
         })),
         None => Ok(None),
     }

@@ -3,7 +3,9 @@
 //! Each step reads the cache's own checkpoint first. If it is missing (Redis flushed or
 //! restarted empty), the runner opens a new generation at position 0 and heals the cache
 //! from the whole log; if it belongs to another generation or went back, the runner
-//! follows it. It then folds the next batch (see [`super::fold`]) and writes it with the
+//! follows it; if it follows another event log (a Redis and key prefix shared by two
+//! deployments, or a database recreated under a kept Redis), the runner starts a
+//! generation of its own log (and warns). It then folds the next batch (see [`super::fold`]) and writes it with the
 //! new checkpoint, guarded by the generation. It wakes on the store's head watch or
 //! every `poll_interval`, so an idle runner still notices a flush.
 //!
@@ -82,6 +84,9 @@ pub struct CacheStatus {
     pub state: CacheState,
     /// The cache's checkpoint as the runner last saw it.
     pub position: i64,
+    /// The generation the runner works in.
+    #[serde(skip)]
+    pub epoch: Option<String>,
     /// Times the runner started over from position 0 or from another generation.
     pub heals: u64,
     pub last_error: Option<String>,
@@ -102,6 +107,11 @@ impl CacheHandle {
     /// The cache's checkpoint as the runner last saw it.
     pub fn position(&self) -> i64 {
         self.status.borrow().position
+    }
+
+    /// The generation the runner works in.
+    pub fn epoch(&self) -> Option<String> {
+        self.status.borrow().epoch.clone()
     }
 
     /// The current status.
@@ -132,6 +142,8 @@ pub struct CacheRunner {
     /// The generation and position this runner works in.
     cursor: Option<Checkpoint>,
     caught_up: bool,
+    /// The id of the log's first event, once there is one.
+    log: Option<String>,
 }
 
 /// What one step did.
@@ -139,6 +151,7 @@ enum Step {
     CaughtUp,
     Applied,
     StartedOver,
+    Again,
 }
 
 impl CacheRunner {
@@ -151,6 +164,7 @@ impl CacheRunner {
         let (status, _) = watch::channel(CacheStatus {
             state: CacheState::Starting,
             position: 0,
+            epoch: None,
             heals: 0,
             last_error: None,
         });
@@ -161,6 +175,7 @@ impl CacheRunner {
             status,
             cursor: None,
             caught_up: false,
+            log: None,
         }
     }
 
@@ -190,7 +205,7 @@ impl CacheRunner {
                         _ = shutdown.changed() => {}
                     }
                 }
-                Ok(Step::Applied | Step::StartedOver) => failures = 0,
+                Ok(Step::Applied | Step::StartedOver | Step::Again) => failures = 0,
                 Err(error) => {
                     failures += 1;
                     self.failed(&error, failures).await;
@@ -222,7 +237,8 @@ impl CacheRunner {
         if matches!(error, CacheError::Inconsistent(_)) {
             self.cursor = None;
             self.status.send_modify(|s| s.heals += 1);
-            if let Err(error) = self.cache.reset(&new_epoch()).await {
+            let log = self.log.clone().unwrap_or_default();
+            if let Err(error) = self.cache.reset(&Checkpoint::fresh(&log)).await {
                 tracing::warn!(error = %error_chain(&error), "could not reset the cache");
             }
         }
@@ -244,6 +260,11 @@ impl CacheRunner {
             self.publish(checkpoint.position, None);
             return Ok(Step::CaughtUp);
         };
+        if self.log.is_none() {
+            // The log got its first events since the checkpoint was read: claim the
+            // cache for it before writing anything.
+            return Ok(Step::Again);
+        }
         let records = fold_batch(&*self.cache, &events).await?;
         match self
             .cache
@@ -252,8 +273,8 @@ impl CacheRunner {
         {
             Written::Applied => {
                 self.cursor = Some(Checkpoint {
-                    epoch: checkpoint.epoch,
                     position: last,
+                    ..checkpoint
                 });
                 self.publish(last, None);
                 Ok(Step::Applied)
@@ -275,10 +296,14 @@ impl CacheRunner {
     /// still holds them (or is further on), else whatever the cache has now (a new
     /// generation at 0 if it has nothing), which means healing.
     async fn sync_checkpoint(&mut self) -> Result<Checkpoint, CacheError> {
-        let current = match self.cache.checkpoint().await? {
+        let log = self.log_identity().await?;
+        let mut current = match self.cache.checkpoint().await? {
             Some(current) => current,
-            None => self.cache.begin(&new_epoch()).await?,
+            None => self.cache.begin(&Checkpoint::fresh(&log)).await?,
         };
+        if current.log != log {
+            current = self.adopt_log(current, &log).await?;
+        }
         let continues = self
             .cursor
             .as_ref()
@@ -298,16 +323,55 @@ impl CacheRunner {
         Ok(current)
     }
 
+    /// Makes the cache's checkpoint this log's: a generation opened while the log was
+    /// still empty is claimed as it is; a generation of another log (two deployments
+    /// sharing one Redis and key prefix, or a database recreated under a kept Redis) is
+    /// replaced by a new one, healed from this log.
+    async fn adopt_log(
+        &mut self,
+        current: Checkpoint,
+        log: &str,
+    ) -> Result<Checkpoint, CacheError> {
+        let adopted = if current.log.is_empty() && current.position == 0 {
+            Checkpoint {
+                log: log.to_owned(),
+                ..current
+            }
+        } else {
+            tracing::warn!(
+                backend = self.cache.backend(),
+                "the cache follows another event log (two deployments sharing one Redis and \
+                 key prefix, or a recreated database); starting a generation of this log"
+            );
+            Checkpoint::fresh(log)
+        };
+        self.cache.reset(&adopted).await?;
+        Ok(adopted)
+    }
+
+    /// The id of the log's first event ("" while the log is empty).
+    async fn log_identity(&mut self) -> Result<String, CacheError> {
+        if let Some(log) = &self.log {
+            return Ok(log.clone());
+        }
+        let first = self.store.read_all(0, 1, &EventFilter::default()).await?;
+        let log = first.first().map(|e| e.id.to_string());
+        self.log.clone_from(&log);
+        Ok(log.unwrap_or_default())
+    }
+
     fn publish(&self, position: i64, error: Option<String>) {
         let state = if self.caught_up {
             CacheState::Ok
         } else {
             CacheState::Healing
         };
+        let epoch = self.cursor.as_ref().map(|c| c.epoch.clone());
         self.status.send_if_modified(|s| {
             let next = CacheStatus {
                 state,
                 position,
+                epoch,
                 heals: s.heals,
                 last_error: error.clone(),
             };
@@ -316,8 +380,4 @@ impl CacheRunner {
             changed
         });
     }
-}
-
-fn new_epoch() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
 }
