@@ -12,7 +12,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{generate, snapshot, Backend};
+use common::{generate, quiet, snapshot, Backend};
 use engine::commands::load;
 use engine::domain::{Cluster, Droplet, Job};
 use engine::views::{ClusterView, DropletView, JobView};
@@ -52,6 +52,7 @@ fn events_wanted() -> i64 {
 async fn rebuild_equals_incremental(backend: &Backend) {
     let running = backend.runtime().await;
     generate(&backend.store, events_wanted(), 16, 7).await;
+    quiet(&*backend.store).await;
     running.catch_up(&*backend.store).await;
     let incremental = snapshot(&backend.db, &Target::Live).await;
     for table in ["rm_clusters", "rm_droplets", "rm_jobs"] {
@@ -115,21 +116,31 @@ async fn rebuild_under_load(backend: &Backend) {
     load.await.unwrap();
     stop.store(true, Ordering::SeqCst);
     assert!(reader.await.unwrap() > 0);
+    let head = quiet(&*backend.store).await;
     running.catch_up(&*backend.store).await;
     for name in running.runtime.names() {
         let status = rebuild::status(&backend.db, name).await.unwrap().unwrap();
         assert_eq!(status.status, "completed", "{name}: {status:?}");
     }
     // Nothing is missing: the live models equal a fresh replay of the whole log.
-    let head = backend.store.head().await.unwrap();
     let schema = SchemaName::parse("after_load").unwrap();
     let all = projections::all();
     replay_into(&*backend.store, &backend.db, &all, head, &schema, &|_| {})
         .await
         .unwrap();
+    let parked = running.runtime.dead_letters(None).await.unwrap();
+    assert!(parked.is_empty(), "{parked:#?}");
     let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
+    if !diff.is_identical() {
+        explain(backend, &diff, &schema).await;
+    }
     assert!(diff.is_identical(), "{diff:#?}");
     assert_eq!(diff.scratch_position, Some(head));
+    assert_eq!(
+        backend.store.head().await.unwrap(),
+        head,
+        "the log moved meanwhile"
+    );
     running.stop().await;
 }
 on_both_backends!(rebuild_while_writing, super::rebuild_under_load);
@@ -137,6 +148,7 @@ on_both_backends!(rebuild_while_writing, super::rebuild_under_load);
 async fn interrupted_rebuild_resumes(backend: &Backend) {
     let running = backend.runtime().await;
     generate(&backend.store, 2_000, 4, 21).await;
+    quiet(&*backend.store).await;
     running.catch_up(&*backend.store).await;
     let before = snapshot(&backend.db, &Target::Live).await;
     let projection = projections::all()
@@ -188,7 +200,7 @@ on_both_backends!(interrupted_rebuild, super::interrupted_rebuild_resumes);
 
 async fn as_of_equals_replay(backend: &Backend) {
     generate(&backend.store, 2_000, 4, 31).await;
-    let head = backend.store.head().await.unwrap();
+    let head = quiet(&*backend.store).await;
     let all = projections::all();
     for (i, position) in [head / 4, head / 2, 3 * head / 4, head]
         .into_iter()
@@ -253,4 +265,32 @@ async fn folded_view(backend: &Backend, table: &str, id: &str, position: i64) ->
         other => panic!("no view in {other}"),
     };
     view.unwrap()
+}
+
+/// Prints, for every row a diff found changed, both versions and the aggregate's events
+/// (what a failure report needs to tell a stale row from a wrong one).
+async fn explain(backend: &Backend, diff: &replay::DiffReport, schema: &SchemaName) {
+    let scratch = backend.db.existing_schema(schema).await.unwrap();
+    for table in projections::all().iter().flat_map(|p| p.tables()) {
+        let Some(found) = diff.tables.iter().find(|t| t.table == table.name) else {
+            continue;
+        };
+        let live = replay::rows(&backend.db, table, &Target::Live)
+            .await
+            .unwrap();
+        let copy = replay::rows(&scratch, table, &Target::Schema(schema.clone()))
+            .await
+            .unwrap();
+        for (key, _) in &found.changed {
+            eprintln!(
+                "{} {key}\n  live:    {:?}\n  scratch: {:?}",
+                table.name, live[key], copy[key]
+            );
+            let kind = table.name.trim_start_matches("rm_").trim_end_matches('s');
+            let events = backend.store.read_stream(kind, key, None).await.unwrap();
+            for e in events {
+                eprintln!("  event {} seq {} {}", e.position, e.sequence, e.event_type);
+            }
+        }
+    }
 }

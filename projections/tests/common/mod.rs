@@ -129,6 +129,25 @@ impl Running {
     }
 }
 
+/// Waits (bounded) until the log's head has not moved for half a second: jobs started by
+/// a generator may still be finishing after it returns.
+pub async fn quiet(store: &dyn EventStore) -> i64 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut last = store.head().await.unwrap();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = store.head().await.unwrap();
+        if now == last {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never went quiet"
+        );
+        last = now;
+    }
+}
+
 /// Every read-model table, row by row, every column as text.
 pub async fn snapshot(
     db: &ReadDb,
