@@ -24,6 +24,7 @@ fn clustergenie(args: &[&str], data_dir: &Path) -> Output {
         .arg(data_dir)
         .current_dir(data_dir);
     command.env_remove("DATABASE_URL");
+    command.env_remove("REDIS_URL");
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("CLUSTERGENIE_") {
             command.env_remove(key);

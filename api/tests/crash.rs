@@ -140,8 +140,11 @@ impl Server {
             Database::Postgres { url, .. } => command.arg("--database-url").arg(url),
         };
         // Nothing from the test's environment or working directory may configure the
-        // server: no DATABASE_URL, no CLUSTERGENIE_*, no clustergenie.toml.
+        // server: no DATABASE_URL, no REDIS_URL, no CLUSTERGENIE_*, no clustergenie.toml.
         command.env_remove("DATABASE_URL");
+        // Nor the suite's Redis: two crash servers (one per backend, running at once) must
+        // not share one cache key space.
+        command.env_remove("REDIS_URL");
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("CLUSTERGENIE_") {
                 command.env_remove(key);
