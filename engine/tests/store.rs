@@ -191,33 +191,34 @@ async fn idempotency_is_atomic_with_the_events(store: Arc<dyn EventStore>) {
 }
 on_both_backends!(idempotency, super::idempotency_is_atomic_with_the_events);
 
+/// Tails the log from 0 in pages of `page` until position `total`; returns every position
+/// seen, in the order seen.
+async fn tail(store: Arc<dyn EventStore>, total: i64, page: i64) -> Vec<i64> {
+    let mut seen = Vec::new();
+    let mut after = 0;
+    while after < total {
+        let batch = store
+            .read_all(after, page, &EventFilter::default())
+            .await
+            .unwrap();
+        for e in &batch {
+            seen.push(e.position);
+            after = e.position;
+        }
+        if batch.is_empty() {
+            tokio::task::yield_now().await;
+        }
+    }
+    seen
+}
+
 /// 8 writers append while a reader tails from 0: the reader must see every position
 /// exactly once and in order, never skipping one that commits late.
 async fn tail_while_writing(store: Arc<dyn EventStore>) {
     const WRITERS: usize = 8;
     const PER_WRITER: usize = 60;
     let total = (WRITERS * PER_WRITER) as i64;
-    let reader = {
-        let store = Arc::clone(&store);
-        tokio::spawn(async move {
-            let mut seen = Vec::new();
-            let mut after = 0;
-            while after < total {
-                let batch = store
-                    .read_all(after, 7, &EventFilter::default())
-                    .await
-                    .unwrap();
-                for e in &batch {
-                    seen.push(e.position);
-                    after = e.position;
-                }
-                if batch.is_empty() {
-                    tokio::task::yield_now().await;
-                }
-            }
-            seen
-        })
-    };
+    let reader = tokio::spawn(tail(Arc::clone(&store), total, 7));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let store = Arc::clone(&store);
@@ -379,27 +380,8 @@ async fn tailing_holds_across_two_postgres_writers(pool: sqlx::PgPool) {
     let first = common::postgres_store(pool.clone()).await;
     let second: Arc<dyn EventStore> =
         Arc::new(engine::store::PgEventStore::from_pool(pool.clone()));
-    let reader = {
-        let store: Arc<dyn EventStore> = Arc::new(engine::store::PgEventStore::from_pool(pool));
-        tokio::spawn(async move {
-            let mut seen = Vec::new();
-            let mut after = 0;
-            while after < total {
-                let batch = store
-                    .read_all(after, 5, &EventFilter::default())
-                    .await
-                    .unwrap();
-                for e in &batch {
-                    seen.push(e.position);
-                    after = e.position;
-                }
-                if batch.is_empty() {
-                    tokio::task::yield_now().await;
-                }
-            }
-            seen
-        })
-    };
+    let third: Arc<dyn EventStore> = Arc::new(engine::store::PgEventStore::from_pool(pool));
+    let reader = tokio::spawn(tail(third, total, 5));
     let tasks: Vec<_> = (0..TASKS)
         .map(|t| {
             let store = if t % 2 == 0 {

@@ -22,14 +22,5 @@ pub enum CacheError {
     Protocol(String),
 }
 
-/// The error and all its sources, joined by ": ".
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+/// The error and all its sources, joined by ": " (one implementation for the read side).
+pub use crate::runtime::error_chain;
