@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// Keep the cache read models in Redis (`redis://…`; default: in process).
     #[arg(long)]
     pub redis_url: Option<String>,
+    /// Publish the log to Kafka at these brokers (`host:port,…`; default: no Kafka).
+    #[arg(long)]
+    pub kafka_brokers: Option<String>,
 }
 
 /// `bench` flags.
@@ -164,6 +167,9 @@ impl ServeArgs {
         }
         if let Some(url) = &self.redis_url {
             settings.redis_url = Some(url.clone());
+        }
+        if let Some(brokers) = &self.kafka_brokers {
+            settings.kafka.brokers = brokers.clone();
         }
     }
 }

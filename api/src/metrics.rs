@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use engine::executor::pool::WorkerStats;
+use engine::kafka::RelayStats;
 use projections::ProjectionStatus;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 /// The process's metrics.
@@ -21,6 +22,43 @@ pub struct Metrics {
     dead_letters: IntGaugeVec,
     cache_hits: IntCounterVec,
     cache_fallbacks: IntCounterVec,
+    relay: RelayMetrics,
+}
+
+/// The Kafka relay's metrics (registered always; zero while Kafka is off).
+struct RelayMetrics {
+    backlog: IntGauge,
+    leader: IntGauge,
+    published: IntCounter,
+    failures: IntCounter,
+}
+
+impl RelayMetrics {
+    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            backlog: IntGauge::new(
+                "clustergenie_outbox_backlog",
+                "Events in the log the Kafka relay has yet to see acknowledged",
+            )?,
+            leader: IntGauge::new(
+                "clustergenie_kafka_relay_leader",
+                "1 when this process holds the relay lease and publishes",
+            )?,
+            published: IntCounter::new(
+                "clustergenie_kafka_relay_published_total",
+                "Events this process published and the broker acknowledged",
+            )?,
+            failures: IntCounter::new(
+                "clustergenie_kafka_relay_failures_total",
+                "Relay failures (each followed by a restart from the acknowledged position)",
+            )?,
+        };
+        registry.register(Box::new(metrics.backlog.clone()))?;
+        registry.register(Box::new(metrics.leader.clone()))?;
+        registry.register(Box::new(metrics.published.clone()))?;
+        registry.register(Box::new(metrics.failures.clone()))?;
+        Ok(metrics)
+    }
 }
 
 impl Metrics {
@@ -90,6 +128,7 @@ impl Metrics {
             &["resource", "reason"],
         )?;
         registry.register(Box::new(cache_fallbacks.clone()))?;
+        let relay = RelayMetrics::register(&registry)?;
         Ok(Self {
             registry,
             http_requests,
@@ -101,6 +140,7 @@ impl Metrics {
             dead_letters,
             cache_hits,
             cache_fallbacks,
+            relay,
         })
     }
 
@@ -132,6 +172,20 @@ impl Metrics {
                 .with_label_values(&[&status.name])
                 .set(status.parked);
         }
+    }
+
+    /// Updates the relay's metrics: the backlog (from the store, whichever process
+    /// publishes) and this process's own counts.
+    pub fn observe_relay(&self, backlog: i64, stats: &RelayStats) {
+        let relay = &self.relay;
+        relay.backlog.set(backlog);
+        relay.leader.set(i64::from(stats.is_leader()));
+        relay
+            .published
+            .inc_by(stats.published().saturating_sub(relay.published.get()));
+        relay
+            .failures
+            .inc_by(stats.failures().saturating_sub(relay.failures.get()));
     }
 
     /// Counts a GET of `resource` answered from the cache.

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use engine::kafka::KafkaConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Prefix of every cache key in Redis.
     pub cache_key_prefix: String,
+    /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
+    /// environment); off while `brokers` is empty.
+    pub kafka: KafkaConfig,
 }
 
 impl Default for Settings {
@@ -61,6 +65,7 @@ impl Default for Settings {
             sse_slow_client_ms: 30_000,
             redis_url: None,
             cache_key_prefix: "cg:".into(),
+            kafka: KafkaConfig::default(),
         }
     }
 }
@@ -74,6 +79,7 @@ impl std::fmt::Debug for Settings {
             .field("database", &self.database_backend())
             .field("database_max_connections", &self.database_max_connections)
             .field("cache", &self.cache_backend())
+            .field("kafka", &self.kafka().map(|k| k.brokers.as_str()))
             .field("workers", &self.workers)
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("log_format", &self.log_format)
@@ -103,7 +109,16 @@ impl Settings {
                     .only(&["DATABASE_URL", "REDIS_URL"])
                     .map(|key| key.as_str().to_ascii_lowercase().into()),
             )
+            .merge(
+                Env::raw()
+                    .only(&["KAFKA_BROKERS"])
+                    .map(|_| "kafka.brokers".into()),
+            )
             .merge(Env::prefixed("CLUSTERGENIE_"))
+            .merge(
+                Env::prefixed("CLUSTERGENIE_KAFKA_")
+                    .map(|key| format!("kafka.{}", key.as_str().to_ascii_lowercase()).into()),
+            )
             .extract()
             .map_err(Box::new)
     }
@@ -125,6 +140,11 @@ impl Settings {
             .as_deref()
             .map(str::trim)
             .filter(|url| !url.is_empty())
+    }
+
+    /// The Kafka settings, if brokers are configured (empty ones are none).
+    pub fn kafka(&self) -> Option<&KafkaConfig> {
+        Some(&self.kafka).filter(|k| !k.brokers.trim().is_empty())
     }
 
     /// `redis` or `in-memory`: where the cache read models live.
@@ -201,6 +221,32 @@ mod tests {
             jail.set_env("CLUSTERGENIE_REDIS_URL", " ");
             let settings = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(settings.redis_url(), None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn kafka_from_the_environment_and_the_file_its_password_hidden() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Settings::load(None).map_err(|e| *e)?.kafka().is_none());
+            jail.create_file(
+                "cg.toml",
+                "[kafka]\npartitions = 12\nsasl_username = \"cg\"",
+            )?;
+            jail.set_env("KAFKA_BROKERS", "k1:9092,k2:9092");
+            jail.set_env("CLUSTERGENIE_KAFKA_SASL_PASSWORD", "hunter2");
+            jail.set_env("CLUSTERGENIE_KAFKA_REPLICATION_FACTOR", "3");
+            let settings = Settings::load(Some(Path::new("cg.toml"))).map_err(|e| *e)?;
+            let kafka = settings.kafka().expect("kafka on");
+            assert_eq!(kafka.brokers, "k1:9092,k2:9092");
+            assert_eq!(kafka.partitions, 12);
+            assert_eq!(kafka.replication_factor, 3);
+            assert_eq!(kafka.sasl_username.as_deref(), Some("cg"));
+            assert_eq!(kafka.sasl_password.as_deref(), Some("hunter2"));
+            let printed = format!("{settings:?}");
+            assert!(!printed.contains("hunter2"), "{printed}");
+            assert!(printed.contains("k1:9092"), "{printed}");
             Ok(())
         });
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use engine::commands::CommandService;
 use engine::executor::{Executor, ExecutorOptions};
+use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
 use engine::store::{self, EventStore};
 use projections::cache::{
     redact_url, CacheHandle, CacheReads, CacheRunner, CacheRunnerOptions, CacheState, MemoryCache,
@@ -91,6 +92,7 @@ impl Application {
             tasks.extend(handles);
             executor
         });
+        let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -101,6 +103,7 @@ impl Application {
             cache: CacheReads::new(cache, handle),
             runtime,
             executor,
+            relay,
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
         };
@@ -172,6 +175,32 @@ fn start_cache(
     let handle = runner.handle();
     tasks.push(runner.spawn(shutdown.clone()));
     Ok((cache, handle))
+}
+
+/// The Kafka relay, when brokers are configured: every process runs one, the holder of
+/// the lease publishes.
+fn start_relay(
+    settings: &Settings,
+    store: &Arc<dyn EventStore>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Option<Arc<RelayStats>> {
+    let kafka = settings.kafka()?;
+    tracing::info!(brokers = %kafka.brokers, "publishing the log to Kafka");
+    let options = RelayOptions {
+        name: RELAY_NAME.into(),
+        holder: format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            uuid::Uuid::new_v4()
+        ),
+        ..RelayOptions::default()
+    };
+    let relay = Relay::new(Arc::clone(store), kafka.clone(), options);
+    let stats = relay.stats();
+    tasks.push(relay.spawn(shutdown.clone()));
+    Some(stats)
 }
 
 fn hostname() -> String {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use engine::commands::CommandService;
 use engine::executor::Executor;
+use engine::kafka::RelayStats;
 use engine::store::EventStore;
 use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
 use projections::{ProjectionRuntime, ReadModels};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub cache: CacheReads,
     pub runtime: Arc<ProjectionRuntime>,
     pub executor: Option<Executor>,
+    /// The Kafka relay's statistics, when Kafka is on.
+    pub relay: Option<Arc<RelayStats>>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }

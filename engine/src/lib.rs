@@ -14,9 +14,11 @@
 //!   idempotency) and the commands callers issue.
 //! - [`views`]: the resource views built from folded aggregates.
 //! - [`executor`]: the in-process job executor that carries jobs through their events.
+//! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
 
 pub mod commands;
 pub mod domain;
 pub mod executor;
+pub mod kafka;
 pub mod store;
 pub mod views;

@@ -4,6 +4,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use engine::store::{
@@ -405,3 +406,40 @@ async fn tailing_holds_across_two_postgres_writers(pool: sqlx::PgPool) {
         .unwrap();
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
 }
+
+async fn leases_have_one_holder(store: Arc<dyn EventStore>) {
+    let ttl = Duration::from_millis(400);
+    assert!(store.acquire_lease("relay", "a", ttl).await.unwrap());
+    assert!(
+        !store.acquire_lease("relay", "b", ttl).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        store.acquire_lease("other", "b", ttl).await.unwrap(),
+        "leases are per name"
+    );
+    assert!(
+        store.acquire_lease("relay", "a", ttl).await.unwrap(),
+        "a renews"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        store.acquire_lease("relay", "b", ttl).await.unwrap(),
+        "expired: b takes it"
+    );
+    assert!(
+        !store.acquire_lease("relay", "a", ttl).await.unwrap(),
+        "a lost it"
+    );
+    store.release_lease("relay", "a").await.unwrap();
+    assert!(
+        !store.acquire_lease("relay", "a", ttl).await.unwrap(),
+        "only the holder releases"
+    );
+    store.release_lease("relay", "b").await.unwrap();
+    assert!(
+        store.acquire_lease("relay", "a", ttl).await.unwrap(),
+        "released: free at once"
+    );
+}
+on_both_backends!(leases, super::leases_have_one_holder);

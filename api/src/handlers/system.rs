@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use engine::kafka::RELAY_NAME;
 use projections::cache::{error_chain, CacheState};
 use serde_json::json;
 use warp::http::StatusCode;
@@ -84,6 +85,13 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     }
     if let Ok(statuses) = state.runtime.statuses().await {
         state.metrics.observe_projections(&statuses);
+    }
+    if let Some(relay) = &state.relay {
+        let (head, acknowledged) = (
+            state.store.head().await?,
+            state.store.relay_position(RELAY_NAME).await?,
+        );
+        state.metrics.observe_relay(head - acknowledged, relay);
     }
     let text = state.metrics.render();
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())

@@ -38,3 +38,6 @@ pub const ACKNOWLEDGE: &str = "INSERT INTO cg_relay_positions (relay, position, 
      VALUES ($1, $2, $3) ON CONFLICT (relay) DO UPDATE \
      SET position = excluded.position, updated_at = excluded.updated_at \
      WHERE cg_relay_positions.position < excluded.position";
+
+/// Gives a lease up (its holder only).
+pub const RELEASE_LEASE: &str = "DELETE FROM cg_leases WHERE name = $1 AND holder = $2";

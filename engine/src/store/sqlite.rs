@@ -347,4 +347,42 @@ impl EventStore for SqliteEventStore {
             .await?;
         Ok(())
     }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Utc::now().timestamp_millis();
+        let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let held: Option<String> = sqlx::query_scalar(ACQUIRE_LEASE)
+            .bind(name)
+            .bind(holder)
+            .bind(now.saturating_add(ttl))
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(held.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query(sql::RELEASE_LEASE)
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
+
+/// Takes or renews a lease (times in Unix milliseconds: `$3` expiry, `$4` now); returns a
+/// row only when `$2` holds it.
+const ACQUIRE_LEASE: &str = "INSERT INTO cg_leases (name, holder, expires_at, acquired_at) \
+     VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+     expires_at = excluded.expires_at, acquired_at = CASE \
+     WHEN cg_leases.holder = excluded.holder THEN cg_leases.acquired_at \
+     ELSE excluded.acquired_at END \
+     WHERE cg_leases.holder = excluded.holder OR cg_leases.expires_at < $4 \
+     RETURNING holder";

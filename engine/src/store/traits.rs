@@ -86,6 +86,19 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Marks every event up to `position` as acknowledged for `relay`; never moves back.
     async fn acknowledge(&self, relay: &str, position: i64) -> Result<(), StoreError>;
+
+    /// Takes the lease `name` for `holder` until `ttl` from now, or renews it if `holder`
+    /// already holds it; `false` while another holder's lease has not expired. Expiry is
+    /// measured by the database's clock.
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives the lease `name` up if `holder` holds it, so another may take it at once.
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
 
 /// Opens the store named by `url` (`postgres://…`, `postgresql://…` or `sqlite:…`).

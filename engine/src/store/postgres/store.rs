@@ -243,4 +243,38 @@ impl EventStore for PgEventStore {
             .await?;
         Ok(())
     }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<bool, StoreError> {
+        let held: Option<String> = sqlx::query_scalar(ACQUIRE_LEASE)
+            .bind(name)
+            .bind(holder)
+            .bind(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(held.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        sqlx::query(sql::RELEASE_LEASE)
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
+
+/// Takes or renews a lease by the database's clock; returns a row only when `$2` holds it.
+const ACQUIRE_LEASE: &str = "INSERT INTO cg_leases (name, holder, expires_at, acquired_at) \
+     VALUES ($1, $2, now() + $3::bigint * interval '1 millisecond', now()) \
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+     expires_at = excluded.expires_at, acquired_at = CASE \
+     WHEN cg_leases.holder = excluded.holder THEN cg_leases.acquired_at \
+     ELSE excluded.acquired_at END \
+     WHERE cg_leases.holder = excluded.holder OR cg_leases.expires_at < now() \
+     RETURNING holder";

@@ -1,0 +1,38 @@
+//! What can go wrong talking to Kafka.
+
+use crate::store::StoreError;
+
+/// An error of the Kafka layer.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaError {
+    /// The client or broker refused something.
+    #[error("kafka: {0}")]
+    Client(#[from] rdkafka::error::KafkaError),
+    /// Creating a topic failed (other than it already existing).
+    #[error("could not create topic {topic}: {code}")]
+    CreateTopic {
+        topic: String,
+        code: rdkafka::types::RDKafkaErrorCode,
+    },
+    /// The log could not be read or the acknowledged position written.
+    #[error("event store")]
+    Store(#[from] StoreError),
+    /// An event could not be turned into a message.
+    #[error("could not encode event at position {position}")]
+    Encode {
+        position: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The broker did not take a message; the relay starts again from its acknowledged
+    /// position.
+    #[error("delivery of position {position} failed")]
+    Delivery {
+        position: i64,
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The producer dropped a delivery report (it was shut down).
+    #[error("delivery report of position {0} lost")]
+    DeliveryLost(i64),
+}
