@@ -10,6 +10,8 @@
 //! - [`handlers`]: request -> command or query -> response, one file per resource.
 //! - [`models`]: request bodies and query parameters, validated.
 //! - [`errors`]: the one [`errors::ApiError`] and the `recover` that renders problems.
+//! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
+//!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
 //! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`]: the command line and its
 //!   non-serving commands.
@@ -18,6 +20,7 @@ pub mod admin;
 pub mod bench;
 pub mod bench_rebuild;
 pub mod cli;
+pub mod command_topic;
 pub mod errors;
 pub mod filters;
 pub mod handlers;

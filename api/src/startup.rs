@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::command_topic::CommandConsumer;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -107,6 +108,11 @@ impl Application {
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
         };
+        if let Some(kafka) = state.settings.kafka() {
+            let routes = crate::filters::routes(state.clone());
+            let consumer = CommandConsumer::new(kafka.clone(), routes, Default::default());
+            tasks.push(consumer.spawn(shutdown_rx.clone()));
+        }
         Ok(Self {
             listener,
             state,

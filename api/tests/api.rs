@@ -27,3 +27,6 @@ mod events;
 
 #[path = "api/cache.rs"]
 mod cache;
+
+#[path = "api/kafka.rs"]
+mod kafka;

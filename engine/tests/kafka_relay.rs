@@ -34,6 +34,7 @@ fn mock(brokers: i32) -> (Mock, KafkaConfig) {
     }
     let config = KafkaConfig {
         partitions: 3,
+        create_topics: false,
         ..KafkaConfig::new(mock.bootstrap_servers())
     };
     (mock, config)
@@ -45,7 +46,6 @@ fn options(holder: &str) -> RelayOptions {
         lease_ttl: Duration::from_millis(1500),
         idle_poll: Duration::from_millis(50),
         retry_backoff: Duration::from_millis(200),
-        create_topics: false,
         ..RelayOptions::default()
     }
 }

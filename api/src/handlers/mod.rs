@@ -37,6 +37,7 @@ pub fn json(status: StatusCode, body: &Value) -> Response {
 
 /// A command's answer: the value (or the replayed first answer) plus `position`.
 pub fn command_reply<T: Serialize>(reply: Reply<T>) -> Result<Response, ApiError> {
+    let replayed = matches!(reply, Reply::Replayed { .. });
     let (status, mut body, position) = match reply {
         Reply::Fresh {
             value,
@@ -60,6 +61,12 @@ pub fn command_reply<T: Serialize>(reply: Reply<T>) -> Result<Response, ApiError
     let mut response = json(status, &body);
     if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
         response.headers_mut().insert("x-position", value);
+    }
+    if replayed {
+        // The answer of the first request with this Idempotency-Key, replayed.
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
 }

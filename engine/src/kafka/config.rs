@@ -27,6 +27,9 @@ pub struct KafkaConfig {
     pub partitions: i32,
     /// Replication factor of a topic ClusterGenie creates.
     pub replication_factor: i32,
+    /// Create missing topics through the admin API at start (off where the client may not,
+    /// or where the broker creates topics on first use, like librdkafka's mock cluster).
+    pub create_topics: bool,
     /// Any further librdkafka properties, passed as they are.
     pub properties: BTreeMap<String, String>,
 }
@@ -43,6 +46,7 @@ impl Default for KafkaConfig {
             ssl_ca_location: None,
             partitions: 6,
             replication_factor: 1,
+            create_topics: true,
             properties: BTreeMap::new(),
         }
     }

@@ -54,9 +54,6 @@ pub struct RelayOptions {
     pub ack_interval: Duration,
     /// How long a stopping relay waits for its in-flight messages.
     pub drain_timeout: Duration,
-    /// Create missing topics through the admin API before publishing (off for brokers
-    /// without it, such as librdkafka's mock cluster, which creates topics on first use).
-    pub create_topics: bool,
 }
 
 impl Default for RelayOptions {
@@ -71,7 +68,6 @@ impl Default for RelayOptions {
             retry_backoff: Duration::from_secs(1),
             ack_interval: Duration::from_millis(100),
             drain_timeout: Duration::from_secs(5),
-            create_topics: true,
         }
     }
 }
@@ -206,7 +202,7 @@ impl Relay {
         renewed_at: Instant,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Stop, KafkaError> {
-        if self.options.create_topics {
+        if self.config.create_topics {
             self.create_topics(&all_topics()).await;
         }
         let producer: FutureProducer = self.config.producer_config().create()?;
@@ -339,7 +335,7 @@ impl<'r> Publisher<'r> {
     /// Creates the topic of an aggregate type met for the first time.
     async fn ensure_topic(&mut self, topic: &str) {
         if !self.topics.contains(topic) {
-            if self.relay.options.create_topics {
+            if self.relay.config.create_topics {
                 self.relay.create_topics(&[topic.to_owned()]).await;
             }
             self.topics.insert(topic.to_owned());

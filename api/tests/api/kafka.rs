@@ -1,0 +1,300 @@
+//! Kafka through the real server, on librdkafka's mock cluster: the relay publishes what
+//! the API records, and the command topic runs commands like HTTP does.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use engine::kafka::{KafkaConfig, COMMANDS_TOPIC, COMMAND_RESULTS_TOPIC};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
+use serde_json::{json, Value};
+
+use crate::common::{run_configured, Backend, TestApp};
+
+type Mock = MockCluster<'static, DefaultProducerContext>;
+
+fn mock_kafka() -> (Mock, KafkaConfig) {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    for topic in engine::kafka::topics::all_topics() {
+        mock.create_topic(&topic, 3, 1).expect("topic");
+    }
+    let config = KafkaConfig {
+        partitions: 3,
+        create_topics: false,
+        ..KafkaConfig::new(mock.bootstrap_servers())
+    };
+    (mock, config)
+}
+
+fn consumer(config: &KafkaConfig, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = config
+        .client_config()
+        .set("group.id", format!("test-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    consumer
+}
+
+/// Sends one message on the command topic; `None` headers are left out.
+async fn send(
+    producer: &FutureProducer,
+    key: &str,
+    headers: &[(&str, Option<&str>)],
+    value: &[u8],
+) {
+    let headers = headers.iter().filter_map(|(k, v)| v.map(|v| (*k, v))).fold(
+        OwnedHeaders::new(),
+        |h, (key, value)| {
+            h.insert(Header {
+                key,
+                value: Some(value),
+            })
+        },
+    );
+    let record = FutureRecord::to(COMMANDS_TOPIC)
+        .key(key)
+        .payload(value)
+        .headers(headers);
+    producer
+        .send(record, Duration::from_secs(10))
+        .await
+        .expect("send a command");
+}
+
+async fn command(producer: &FutureProducer, ce_id: &str, ce_type: &str, value: Value) {
+    let headers = [
+        ("ce_specversion", Some("1.0")),
+        ("ce_id", Some(ce_id)),
+        ("ce_source", Some("billing")),
+        ("ce_type", Some(ce_type)),
+    ];
+    send(producer, ce_id, &headers, value.to_string().as_bytes()).await;
+}
+
+/// Reads results until each of `ids` was answered as often as it was sent (at most 60 s);
+/// by command id, every answer in arrival order.
+async fn results(consumer: &StreamConsumer, ids: &[&str]) -> HashMap<String, Vec<Value>> {
+    let wanted = |id: &str| ids.iter().filter(|i| **i == id).count();
+    results_until(consumer, |seen| {
+        ids.iter()
+            .all(|id| seen.get(*id).map_or(0, Vec::len) >= wanted(id))
+    })
+    .await
+}
+
+/// Reads results until `done` says so (at most 60 s).
+async fn results_until(
+    consumer: &StreamConsumer,
+    done: impl Fn(&HashMap<String, Vec<Value>>) -> bool,
+) -> HashMap<String, Vec<Value>> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen: HashMap<String, Vec<Value>> = HashMap::new();
+    while !done(&seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let message = tokio::time::timeout(left, consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("results missing; got {seen:?}"))
+            .expect("consume");
+        let ce_type = message
+            .headers()
+            .and_then(|h| h.iter().find(|h| h.key == "ce_type"))
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        assert_eq!(
+            ce_type.as_deref(),
+            Some("io.clustergenie.command.result.v1")
+        );
+        let outcome: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+        let key = String::from_utf8_lossy(message.key().unwrap()).into_owned();
+        assert_eq!(
+            outcome["command_id"],
+            key.as_str(),
+            "results are keyed by command id"
+        );
+        seen.entry(key).or_default().push(outcome);
+    }
+    seen
+}
+
+async fn commands_on_kafka(backend: Backend) {
+    let (_mock, config) = mock_kafka();
+    let kafka = config.clone();
+    run_configured(
+        backend,
+        move |s| s.kafka = kafka,
+        move |app| commands_body(app, config),
+    )
+    .await;
+}
+
+async fn commands_body(app: TestApp, config: KafkaConfig) {
+    let producer: FutureProducer = config.client_config().create().expect("producer");
+    let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
+    let create = "io.clustergenie.cluster.create.v1";
+    command(
+        &producer,
+        "c-1",
+        create,
+        json!({"name": "kafka-web", "region": "nyc1"}),
+    )
+    .await;
+    command(
+        &producer,
+        "c-1",
+        create,
+        json!({"name": "kafka-web", "region": "nyc1"}),
+    )
+    .await;
+    send(&producer, "junk", &[("ce_type", Some(create))], b"{}").await;
+    command(&producer, "c-2", create, json!({"name": "x"})).await;
+    send(
+        &producer,
+        "c-3",
+        &[("ce_id", Some("c-3")), ("ce_type", Some(create))],
+        b"\xff{",
+    )
+    .await;
+    command(
+        &producer,
+        "c-4",
+        "io.clustergenie.cluster.explode.v1",
+        json!({}),
+    )
+    .await;
+    command(
+        &producer,
+        "c-5",
+        create,
+        json!({"name": "kafka-api", "region": "fra1"}),
+    )
+    .await;
+    let ids = ["c-1", "c-1", "c-2", "c-3", "c-4", "c-5"];
+    let without_id = |k: &String| k.starts_with("clustergenie.commands.v1/");
+    let seen = results_until(&answers, |seen| {
+        seen.keys().any(without_id)
+            && ids.iter().all(|id| {
+                seen.get(*id).map_or(0, Vec::len) >= ids.iter().filter(|i| *i == id).count()
+            })
+    })
+    .await;
+    let (_, junk) = seen.iter().find(|(k, _)| without_id(k)).unwrap();
+    assert_eq!(junk[0]["status"], 400, "a command without ce_id: {junk:?}");
+    assert!(junk[0]["problem"]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("ce_id"));
+
+    let first = &seen["c-1"][0];
+    assert_eq!(first["accepted"], true, "{first}");
+    assert_eq!(first["status"], 201);
+    assert_eq!(first["replayed"], false);
+    assert!(first["position"].as_i64().unwrap() > 0);
+    let cluster_id = first["body"]["id"].as_str().unwrap().to_owned();
+    for rejected in ["c-2", "c-3", "c-4"] {
+        let outcome = &seen[rejected][0];
+        assert_eq!(outcome["accepted"], false, "{outcome}");
+        assert!(outcome["status"].as_u64().unwrap() / 100 == 4, "{outcome}");
+        assert!(outcome["problem"]["detail"].is_string(), "{outcome}");
+    }
+    assert_eq!(
+        seen["c-5"][0]["accepted"], true,
+        "the consumer kept going: {:?}",
+        seen["c-5"]
+    );
+
+    // The duplicate was answered with the first answer, and nothing was done twice.
+    let again = &seen["c-1"][1];
+    assert_eq!(again["replayed"], true, "{again}");
+    assert_eq!(again["position"], first["position"]);
+    assert_eq!(again["body"]["id"], cluster_id.as_str());
+    let listed = app
+        .get("/v1/clusters?search=kafka-web&min_position=2")
+        .await
+        .body;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Commands on a resource carry its id (and the version, as If-Match).
+    let update = "io.clustergenie.cluster.update.v1";
+    let rename = json!({"id": cluster_id, "name": "kafka-web-2", "expected_version": 99});
+    command(&producer, "c-6", update, rename).await;
+    let rename = json!({"id": cluster_id, "name": "kafka-web-2", "expected_version": 1});
+    command(&producer, "c-7", update, rename).await;
+    let seen = results(&answers, &["c-6", "c-7"]).await;
+    assert_eq!(seen["c-6"][0]["status"], 412, "{:?}", seen["c-6"]);
+    assert_eq!(seen["c-7"][0]["accepted"], true, "{:?}", seen["c-7"]);
+    assert_eq!(seen["c-7"][0]["body"]["name"], "kafka-web-2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_kafka_sqlite() {
+    commands_on_kafka(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_on_kafka_postgres() {
+    commands_on_kafka(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_publishes_what_it_records() {
+    let (_mock, config) = mock_kafka();
+    let kafka = config.clone();
+    run_configured(
+        Backend::Sqlite,
+        move |s| s.kafka = kafka,
+        move |app| async move {
+            let events = consumer(&config, "clustergenie.events.cluster.v1");
+            let created = app
+                .post(
+                    "/v1/clusters",
+                    &json!({"name": "published", "region": "nyc1"}),
+                )
+                .await
+                .body;
+            let id = created["id"].as_str().unwrap().to_owned();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let message = tokio::time::timeout(left, events.recv())
+                    .await
+                    .expect("cluster.created on Kafka")
+                    .expect("consume");
+                let header = |name: &str| {
+                    message
+                        .headers()
+                        .and_then(|h| h.iter().find(|h| h.key == name))
+                        .and_then(|h| h.value)
+                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                };
+                if header("ce_subject").as_deref() == Some(id.as_str()) {
+                    assert_eq!(
+                        header("ce_type").unwrap(),
+                        "io.clustergenie.cluster.created.v1"
+                    );
+                    let data: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+                    assert_eq!(data["name"], "published");
+                    break;
+                }
+            }
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let metrics = app.get("/metrics").await.text;
+                if metrics.contains("clustergenie_outbox_backlog 0")
+                    && metrics.contains("clustergenie_kafka_relay_leader 1")
+                {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "backlog never drained:\n{metrics}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        },
+    )
+    .await;
+}
