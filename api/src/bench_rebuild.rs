@@ -89,7 +89,7 @@ async fn timed(
 }
 
 /// Writers each create clusters, put up to 40 droplets in each, and rename it now and then.
-async fn fill(store: &Arc<dyn EventStore>, events: i64) -> anyhow::Result<()> {
+pub(crate) async fn fill(store: &Arc<dyn EventStore>, events: i64) -> anyhow::Result<()> {
     let service = CommandService::new(Arc::clone(store));
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {

@@ -126,7 +126,7 @@ pub struct BenchArgs {
     /// Seconds per measurement.
     #[arg(long, default_value_t = 5)]
     pub seconds: u64,
-    /// Events in the log to rebuild from (`rebuild`).
+    /// Events in the log to rebuild from (`rebuild`) or to drain (`relay`).
     #[arg(long, default_value_t = 1_000_000)]
     pub events: i64,
 }
@@ -138,6 +138,8 @@ pub enum BenchKind {
     Append,
     /// Rebuilding the read models from the log: this engine vs COPY vs cqrs-es replay.
     Rebuild,
+    /// The Kafka relay: draining a backlog vs raw rdkafka, and commit-to-consumer latency.
+    Relay,
 }
 
 impl DatabaseArgs {

@@ -13,12 +13,13 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`]: the command line and its
+//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`], [`bench_relay`]: the command line and its
 //!   non-serving commands.
 
 pub mod admin;
 pub mod bench;
 pub mod bench_rebuild;
+pub mod bench_relay;
 pub mod cli;
 pub mod command_topic;
 pub mod errors;
