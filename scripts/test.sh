@@ -5,7 +5,9 @@
 # Redis when they do not answer, then checks the deploy files, formatting and lints, and
 # runs the whole test suite:
 #
-#   1. tools:    cc/pkg-config, PostgreSQL, Redis, python3 (+ PyYAML), Rust (rustup)
+#   1. tools:    cc/pkg-config/OpenSSL and zlib headers (librdkafka), PostgreSQL, Redis,
+#                python3 (+ PyYAML; kafka-python and jsonschema in target/pyenv), Rust
+#                (rustup), tansu (a Kafka-protocol broker, `cargo install`, only when missing)
 #   2. services: PostgreSQL at $DATABASE_URL, Redis at $REDIS_URL (both local by default)
 #   3. checks:   scripts/check-deploy.sh, cargo fmt --check, cargo clippy -D warnings
 #   4. tests:    cargo nextest run (+ doc tests) when cargo-nextest is installed,
@@ -150,6 +152,10 @@ need() { APT_PACKAGES+=("$@"); }
 
 if ! command -v cc >/dev/null 2>&1; then need build-essential; fi
 if ! command -v pkg-config >/dev/null 2>&1; then need pkg-config; fi
+if ! command -v make >/dev/null 2>&1; then need make; fi
+# librdkafka, built from source by rdkafka-sys, links OpenSSL and zlib.
+if ! pkg-config --exists openssl 2>/dev/null; then need libssl-dev; fi
+if ! pkg-config --exists zlib 2>/dev/null; then need zlib1g-dev; fi
 if ! command -v timeout >/dev/null 2>&1; then need coreutils; fi
 
 if [[ $PG_LOCAL -eq 1 ]] && ! pg_answering; then
@@ -167,7 +173,7 @@ fi
 if ! command -v redis-cli >/dev/null 2>&1; then need redis-tools; fi
 
 if ! command -v python3 >/dev/null 2>&1; then
-    need python3 python3-yaml
+    need python3 python3-yaml python3-venv
 elif ! python3 -c 'import yaml' >/dev/null 2>&1 && ! python3 -m pip --version >/dev/null 2>&1; then
     # System Python without pip: take PyYAML from Debian rather than pip.
     need python3-yaml
@@ -209,6 +215,35 @@ for component in rustfmt clippy; do
     fi
 done
 info "$(cargo --version)"
+
+# The external Kafka consumer of the end-to-end test (scripts/kafka_contract_check.py) runs
+# in its own virtual environment, pinned by scripts/requirements-test.txt.
+PYENV="$ROOT/target/pyenv"
+if ! "$PYENV/bin/python" -c 'import kafka, jsonschema' >/dev/null 2>&1; then
+    info "creating $PYENV (kafka-python, jsonschema)"
+    if ! python3 -m venv "$PYENV" >/dev/null 2>&1; then
+        command -v apt-get >/dev/null 2>&1 || die "python3 -m venv failed and apt-get is not available"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
+        python3 -m venv "$PYENV"
+    fi
+    "$PYENV/bin/python" -m pip install -q -r scripts/requirements-test.txt
+fi
+export CG_PYTHON="$PYENV/bin/python"
+info "python for the Kafka contract check: $("$CG_PYTHON" --version)"
+
+# tansu: a Kafka-protocol broker for the end-to-end test (no JVM, no Docker). A long build,
+# so only when it is missing.
+TANSU="$(command -v tansu || true)"
+if [[ -z $TANSU && -x ${CARGO_HOME:-$HOME/.cargo}/bin/tansu ]]; then
+    TANSU="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
+fi
+if [[ -z $TANSU ]]; then
+    info "installing tansu (cargo install tansu --locked --features postgres,dynostore; takes a while)"
+    cargo install tansu --locked --features postgres,dynostore
+    TANSU="${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
+fi
+export TANSU
+info "tansu: $("$TANSU" --version 2>/dev/null || echo "$TANSU")"
 
 # --- 2. services ------------------------------------------------------------------------
 

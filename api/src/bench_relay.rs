@@ -32,6 +32,8 @@ type Mock = MockCluster<'static, DefaultProducerContext>;
 const PARTITIONS: i32 = 6;
 /// The fixed rate of the latency measurement.
 const RATE: u64 = 2_000;
+/// How long the consumer (and the relay) may settle before a latency measurement sends.
+const WARM_UP: Duration = Duration::from_secs(2);
 /// How long each latency measurement sends.
 const LATENCY_SECONDS: u64 = 10;
 
@@ -256,6 +258,7 @@ async fn raw_latency() -> anyhow::Result<Histogram<u64>> {
     let total = RATE * LATENCY_SECONDS;
     let receiver = spawn_receiver(&config, total as usize)?;
     let producer: FutureProducer = config.producer_config().create()?;
+    tokio::time::sleep(WARM_UP).await;
     let mut sent = HashMap::new();
     let mut deliveries = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -311,6 +314,8 @@ async fn relay_latency(store: &Arc<dyn EventStore>) -> anyhow::Result<Histogram<
     let mut offsets = Vec::new();
     let mut tasks = Vec::new();
     let before = store.head().await?;
+    let receiver = spawn_receiver(&config, total as usize)?;
+    tokio::time::sleep(WARM_UP).await;
     for a in 0..APPENDERS {
         let (store, sent) = (Arc::clone(store), Arc::clone(&sent));
         tasks.push(tokio::spawn(async move {
@@ -326,7 +331,6 @@ async fn relay_latency(store: &Arc<dyn EventStore>) -> anyhow::Result<Histogram<
             Ok::<_, anyhow::Error>(())
         }));
     }
-    let receiver = spawn_receiver(&config, total as usize)?;
     for task in tasks {
         offsets.push(task.await?);
     }

@@ -232,7 +232,8 @@ async fn an_external_consumer_validates_every_published_event() {
     let head = quiet_and_published(&client, &base, &server).await;
     assert!(head >= 4 * (1 + 3 * 3), "a real stream of events ({head})");
 
-    let output = Command::new("python3")
+    let python = std::env::var("CG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let output = Command::new(python)
         .arg(Path::new(ROOT).join("scripts/kafka_contract_check.py"))
         .args(["--brokers", &brokers, "--expect", &head.to_string()])
         .arg("--schemas")

@@ -23,12 +23,12 @@ use std::time::{Duration, Instant};
 use futures::FutureExt;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::topics::all_topics;
 use super::{encode, ensure_topics, KafkaConfig, KafkaError, OutgoingMessage};
-use crate::store::{EventFilter, EventStore};
+use crate::store::{EventFilter, EventStore, RecordedEvent, StoreError};
 
 /// The name the server's relay keeps its position and lease under.
 pub const RELAY_NAME: &str = "kafka";
@@ -264,7 +264,19 @@ impl<'r> Publisher<'r> {
         let start = relay.store.relay_position(&relay.options.name).await?;
         (self.next, self.acknowledged, self.written) = (start, start, start);
         relay.stats.acknowledged.store(start, Ordering::Relaxed);
-        let mut head = relay.store.watch_head();
+        let (pages, reader) = spawn_reader(Arc::clone(&relay.store), start, relay.options.clone());
+        let result = self.pump(pages, shutdown).await;
+        reader.abort();
+        result
+    }
+
+    /// Hands pages to the producer and settles deliveries until shutdown or lease loss.
+    async fn pump(
+        &mut self,
+        mut pages: mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Stop, KafkaError> {
+        let relay = self.relay;
         loop {
             if self.renewed_at.elapsed() >= relay.options.lease_ttl / 3 {
                 if !relay.renew().await? {
@@ -272,9 +284,14 @@ impl<'r> Publisher<'r> {
                 }
                 self.renewed_at = Instant::now();
             }
-            self.fill().await?;
+            while self.in_flight.len() < relay.options.window {
+                match pages.try_recv() {
+                    Ok(page) => self.hand_over(&page?).await?,
+                    Err(_) => break,
+                }
+            }
             let stopping = if self.in_flight.is_empty() {
-                self.idle(&mut head, shutdown).await
+                self.idle(&mut pages, shutdown).await?
             } else {
                 self.settle(shutdown).await?
             };
@@ -287,20 +304,9 @@ impl<'r> Publisher<'r> {
         }
     }
 
-    /// Hands events after `next` to the producer while the window has room.
-    async fn fill(&mut self) -> Result<(), KafkaError> {
-        let options = &self.relay.options;
-        let room = options.window.saturating_sub(self.in_flight.len());
-        if room == 0 {
-            return Ok(());
-        }
-        let limit = options.page.min(i64::try_from(room).unwrap_or(i64::MAX));
-        let events = self
-            .relay
-            .store
-            .read_all(self.next, limit, &EventFilter::default())
-            .await?;
-        for event in &events {
+    /// Hands a page of events to the producer.
+    async fn hand_over(&mut self, events: &[RecordedEvent]) -> Result<(), KafkaError> {
+        for event in events {
             let message = encode(event).map_err(|source| KafkaError::Encode {
                 position: event.position,
                 source,
@@ -342,17 +348,20 @@ impl<'r> Publisher<'r> {
         }
     }
 
-    /// Nothing in flight: waits for a new head, the poll interval, or shutdown (`true`).
+    /// Nothing in flight: waits for the next page (handing it over) or shutdown (`true`).
     async fn idle(
         &mut self,
-        head: &mut watch::Receiver<i64>,
+        pages: &mut mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
         shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
-        let poll = self.relay.options.idle_poll;
+    ) -> Result<bool, KafkaError> {
+        let tick = self.relay.options.lease_ttl / 6;
         tokio::select! {
-            _ = head.changed() => false,
-            _ = tokio::time::sleep(poll) => false,
-            _ = shutdown.changed() => true,
+            page = pages.recv() => match page {
+                Some(page) => self.hand_over(&page?).await.map(|()| false),
+                None => Ok(false),
+            },
+            _ = tokio::time::sleep(tick) => Ok(false),
+            _ = shutdown.changed() => Ok(true),
         }
     }
 
@@ -433,6 +442,49 @@ impl<'r> Publisher<'r> {
         }
         Ok(())
     }
+}
+
+/// Pages read ahead of the producer, at most.
+const PAGES_AHEAD: usize = 4;
+
+/// Reads the log after `after` page by page into a bounded channel, so reading overlaps
+/// publishing; waits for new events when caught up. Ends on the first error (sent on).
+fn spawn_reader(
+    store: Arc<dyn EventStore>,
+    mut after: i64,
+    options: RelayOptions,
+) -> (
+    mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+    JoinHandle<()>,
+) {
+    let (tx, rx) = mpsc::channel(PAGES_AHEAD);
+    let task = tokio::spawn(async move {
+        let mut head = store.watch_head();
+        loop {
+            let page = store
+                .read_all(after, options.page, &EventFilter::default())
+                .await;
+            match page {
+                Ok(page) if page.is_empty() => {
+                    tokio::select! {
+                        _ = head.changed() => {}
+                        _ = tokio::time::sleep(options.idle_poll) => {}
+                    }
+                }
+                Ok(page) => {
+                    after = page.last().map_or(after, |e| e.position);
+                    if tx.send(Ok(page)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    let _ = tx.send(Err(error)).await;
+                    return;
+                }
+            }
+        }
+    });
+    (rx, task)
 }
 
 /// Sleeps, or returns `true` early when shutdown is signalled.
