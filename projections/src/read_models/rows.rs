@@ -42,8 +42,9 @@ where
     A: Aggregate + Serialize + DeserializeOwned,
 {
     let mut order: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for event in events {
-        if !order.contains(&event.aggregate_id.as_str()) {
+        if seen.insert(event.aggregate_id.as_str()) {
             order.push(&event.aggregate_id);
         }
     }
