@@ -33,13 +33,14 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
         }
     };
     let cache = cache_check(&state).await;
+    let bus = bus_check(&state).await;
     let ready = store["status"] == "ok";
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "degraded": cache["status"] != "ok",
         "checks": {
             "store": store,
-            "bus": { "status": "ok", "backend": "in-process" },
+            "bus": bus,
             "cache": cache,
             "projections": { "status": "ok", "position": state.runtime.position() },
         }
@@ -50,6 +51,29 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
         StatusCode::SERVICE_UNAVAILABLE
     };
     Ok(json(status, &body))
+}
+
+/// The bus: in process, or Kafka with the relay's backlog (Kafka being down delays
+/// publication, it never refuses commands, so it does not decide readiness).
+async fn bus_check(state: &AppState) -> serde_json::Value {
+    let Some(relay) = &state.relay else {
+        return json!({ "status": "ok", "backend": "in-process" });
+    };
+    let acknowledged = state.store.relay_position(RELAY_NAME).await.ok();
+    let head = state.store.head().await.ok();
+    let backlog = head.zip(acknowledged).map(|(h, a)| h - a);
+    let mut check = json!({
+        "status": "ok",
+        "backend": "kafka",
+        "publishing_here": relay.is_leader(),
+        "acknowledged_position": acknowledged,
+        "backlog": backlog,
+        "failures": relay.failures(),
+    });
+    if let Some(error) = relay.last_error() {
+        check["last_error"] = error.into();
+    }
+    check
 }
 
 /// The cache's check: a ping now, and where its runner is.
