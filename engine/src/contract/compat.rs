@@ -231,7 +231,7 @@ impl<'a> Walk<'a> {
     }
 
     fn compare_enums(&mut self, old: &Schema<'a>, new: &Schema<'a>, path: &str) {
-        match (old.array("enum"), new.array("enum")) {
+        match (old.enum_values(), new.enum_values()) {
             (Some(old_values), Some(new_values)) => {
                 for value in old_values.iter().filter(|v| !new_values.contains(v)) {
                     self.push(
@@ -336,8 +336,7 @@ impl<'a> Walk<'a> {
         keyword: &str,
         path: &str,
     ) {
-        let before = old.array(keyword).map_or(&[][..], Vec::as_slice);
-        let after = new.array(keyword).map_or(&[][..], Vec::as_slice);
+        let (before, after) = (old.alternatives(keyword), new.alternatives(keyword));
         if before.len() != after.len() {
             let detail = format!(
                 "{keyword} with {} -> {} alternatives",
@@ -395,11 +394,46 @@ impl<'a> Schema<'a> {
         self.get(keyword).and_then(Value::as_array)
     }
 
+    /// The allowed values: `enum`, or a `oneOf`/`anyOf` of `const`s (how schemars writes
+    /// an enum whose variants have doc comments).
+    fn enum_values(&self) -> Option<Vec<&'a Value>> {
+        if let Some(values) = self.array("enum") {
+            return Some(values.iter().collect());
+        }
+        ["oneOf", "anyOf"]
+            .into_iter()
+            .find_map(|k| self.const_list(k))
+    }
+
+    /// The `const` of every alternative of `keyword`, when each has one.
+    fn const_list(&self, keyword: &str) -> Option<Vec<&'a Value>> {
+        let consts: Option<Vec<&Value>> = self
+            .array(keyword)?
+            .iter()
+            .map(|a| a.get("const"))
+            .collect();
+        consts.filter(|c| !c.is_empty())
+    }
+
+    /// The alternatives of `keyword`, none when they are an enum in disguise (compared by
+    /// [`Schema::enum_values`]).
+    fn alternatives(&self, keyword: &str) -> &'a [Value] {
+        if self.const_list(keyword).is_some() {
+            return &[];
+        }
+        self.array(keyword).map_or(&[], Vec::as_slice)
+    }
+
+    /// The allowed JSON types: `type`, or else the types of the enum values.
     fn types(&self) -> Option<BTreeSet<&'a str>> {
-        match self.get("type")? {
-            Value::String(one) => Some(BTreeSet::from([one.as_str()])),
-            Value::Array(many) => Some(many.iter().filter_map(Value::as_str).collect()),
-            _ => None,
+        match self.get("type") {
+            Some(Value::String(one)) => Some(BTreeSet::from([one.as_str()])),
+            Some(Value::Array(many)) => Some(many.iter().filter_map(Value::as_str).collect()),
+            Some(_) => None,
+            None => {
+                let values = self.enum_values()?;
+                Some(values.into_iter().map(json_type).collect())
+            }
         }
     }
 
@@ -423,6 +457,19 @@ fn as_schema(value: &Value) -> Option<Schema<'_>> {
         Value::Object(map) => Some(Schema { map }),
         Value::Bool(true) => Some(Schema { map: &EMPTY }),
         _ => None,
+    }
+}
+
+/// The JSON Schema type of a value.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_f64() => "number",
+        Value::Number(_) => "integer",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 

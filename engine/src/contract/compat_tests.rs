@@ -131,6 +131,33 @@ fn a_removed_enum_value_is_incompatible_and_an_added_one_is_not() {
 }
 
 #[test]
+fn an_enum_written_as_consts_is_an_enum() {
+    let consts = |values: &[&str]| {
+        let alternatives: Vec<Value> = values
+            .iter()
+            .map(|v| json!({ "const": v, "type": "string", "description": "doc" }))
+            .collect();
+        changed(|s| s["properties"]["status"] = json!({ "oneOf": alternatives }))
+    };
+    let two = consts(&["healthy", "warning"]);
+    assert_eq!(
+        rules(&two, &consts(&["healthy", "warning", "critical"])),
+        vec![]
+    );
+    assert_eq!(rules(&two, &consts(&["warning", "healthy"])), vec![]);
+    assert_eq!(
+        rules(&two, &consts(&["healthy"])),
+        vec![Rule::EnumValueRemoved]
+    );
+    assert_eq!(
+        rules(&two, &base()),
+        vec![],
+        "the same values as a plain enum"
+    );
+    assert_eq!(rules(&base(), &two), vec![]);
+}
+
+#[test]
 fn tightened_constraints_are_incompatible() {
     let smaller = changed(|s| s["definitions"]["Name"]["maxLength"] = json!(40));
     assert_eq!(rules(&base(), &smaller), vec![Rule::ConstraintTightened]);

@@ -95,8 +95,10 @@ pub fn parse_file_name(name: &str) -> Option<(&str, i32)> {
 pub struct AggregateContract {
     /// The aggregate type, e.g. `cluster`.
     pub aggregate_type: &'static str,
-    /// What the aggregate is.
+    /// What the aggregate is (lowercase, no final stop: it follows a colon).
     pub description: &'static str,
+    /// The name of its id type, e.g. `ClusterId`.
+    pub id_name: String,
     /// The JSON Schema of its id, the message key.
     pub id_schema: Value,
     /// Its event types, in the order of its event enum.
@@ -119,6 +121,7 @@ impl AggregateContract {
         Self {
             aggregate_type: A::TYPE,
             description,
+            id_name: Id::schema_name().into_owned(),
             id_schema,
             events,
         }
@@ -134,16 +137,16 @@ impl AggregateContract {
 pub fn aggregates() -> Vec<AggregateContract> {
     vec![
         AggregateContract::of::<Cluster, ClusterId>(
-            "A named group of droplets in a region, with a health status.",
+            "a named group of droplets in a region, with a health status",
             cluster_events(),
         ),
         AggregateContract::of::<Droplet, DropletId>(
-            "A simulated virtual machine of a cluster.",
+            "a simulated virtual machine of a cluster",
             droplet_events(),
         ),
         AggregateContract::of::<Job, JobId>(
-            "A unit of asynchronous work (provision, resize, power, destroy, ...) with \
-             attempts and retries.",
+            "a unit of asynchronous work (provision, resize, power, destroy, ...) with \
+             attempts and retries",
             job_events(),
         ),
     ]
