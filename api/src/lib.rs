@@ -11,8 +11,8 @@
 //! - [`models`]: request bodies and query parameters, validated.
 //! - [`errors`]: the one [`errors::ApiError`] and the `recover` that renders problems.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`]: the command line and its
-//!   non-serving commands.
+//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`], [`schemas`]: the command line and
+//!   its non-serving commands.
 
 pub mod admin;
 pub mod bench;
@@ -23,6 +23,7 @@ pub mod filters;
 pub mod handlers;
 pub mod metrics;
 pub mod models;
+pub mod schemas;
 pub mod settings;
 pub mod startup;
 pub mod state;
