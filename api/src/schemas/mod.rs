@@ -15,7 +15,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use engine::contract::compat::{backward_incompatibilities, Incompatibility};
-use engine::contract::{self, EventContract};
+use engine::contract::{self, file_name, parse_file_name, EventContract};
 use serde_json::Value;
 
 use crate::cli::SchemasCommand;
@@ -179,26 +179,26 @@ impl fmt::Display for CheckReport {
 /// Compares `dir` with the generated contract.
 pub fn check(dir: &Path) -> Result<CheckReport, SchemasError> {
     let generated = generate()?;
+    let existing = read_existing(dir, &generated)?;
     let mut report = CheckReport::default();
     for (name, contents) in &generated {
-        match read_optional(&dir.join(name))? {
+        match existing.get(name) {
             None => report.missing.push(name.clone()),
-            Some(existing) if existing != *contents => report.stale.push(name.clone()),
+            Some(text) if text != contents => report.stale.push(name.clone()),
             Some(_) => {}
         }
     }
-    report.incompatible = incompatibilities(dir, &generated)?;
+    report.incompatible = incompatibilities(dir, &generated, &existing)?;
+    let older = released_older_versions(&generated);
     let on_disk = list_event_files(dir)?;
     report.extra = on_disk
         .iter()
-        .filter(|name| !generated.contains_key(*name) && !is_released_older_version(name))
+        .filter(|name| !generated.contains_key(*name) && !older.contains(name))
         .cloned()
         .collect();
-    report.missing.extend(
-        released_older_versions()
-            .into_iter()
-            .filter(|name| !on_disk.contains(name)),
-    );
+    report
+        .missing
+        .extend(older.into_iter().filter(|name| !on_disk.contains(name)));
     Ok(report)
 }
 
@@ -206,16 +206,17 @@ pub fn check(dir: &Path) -> Result<CheckReport, SchemasError> {
 /// writing nothing, when a changed event schema is not backward compatible.
 pub fn export(dir: &Path) -> Result<Vec<String>, SchemasError> {
     let generated = generate()?;
-    let incompatible = incompatibilities(dir, &generated)?;
+    let existing = read_existing(dir, &generated)?;
+    let incompatible = incompatibilities(dir, &generated, &existing)?;
     if !incompatible.is_empty() {
         return Err(SchemasError::Incompatible(incompatible));
     }
     let mut written = Vec::new();
     for (name, contents) in &generated {
-        let path = dir.join(name);
-        if read_optional(&path)?.as_deref() == Some(contents.as_str()) {
+        if existing.get(name) == Some(contents) {
             continue;
         }
+        let path = dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io_error("create", parent))?;
         }
@@ -225,21 +226,32 @@ pub fn export(dir: &Path) -> Result<Vec<String>, SchemasError> {
     Ok(written)
 }
 
-/// For every generated event schema whose file exists in `dir`: the incompatibilities of
-/// the generated schema with the checked-in one (only the files that have some).
+/// The files of `generated` as they are in `dir` now (those not there are left out).
+fn read_existing(dir: &Path, generated: &Files) -> Result<Files, SchemasError> {
+    let mut existing = Files::new();
+    for name in generated.keys() {
+        if let Some(text) = read_optional(&dir.join(name))? {
+            existing.insert(name.clone(), text);
+        }
+    }
+    Ok(existing)
+}
+
+/// For every generated event schema that `existing` has: the incompatibilities of the
+/// generated schema with the existing one (only the files that have some).
 fn incompatibilities(
     dir: &Path,
     generated: &Files,
+    existing: &Files,
 ) -> Result<BTreeMap<String, Vec<Incompatibility>>, SchemasError> {
     let mut found = BTreeMap::new();
     for (name, contents) in generated.iter().filter(|(n, _)| n.starts_with(EVENTS_DIR)) {
-        let path = dir.join(name);
-        let Some(existing) = read_optional(&path)? else {
+        let Some(text) = existing.get(name) else {
             continue;
         };
-        let old = parse_json(&path, &existing)?;
-        let new = parse_json(&path, contents)?;
-        let changes = backward_incompatibilities(&old, &new);
+        let path = dir.join(name);
+        let changes =
+            backward_incompatibilities(&parse_json(&path, text)?, &parse_json(&path, contents)?);
         if !changes.is_empty() {
             found.insert(name.clone(), changes);
         }
@@ -247,18 +259,18 @@ fn incompatibilities(
     Ok(found)
 }
 
-/// `events/<type>.v<n>.json` for every version below the current one of every event type.
-fn released_older_versions() -> Vec<String> {
-    contract::events()
-        .iter()
-        .flat_map(|e| {
-            (1..e.version).map(|v| format!("{EVENTS_DIR}/{}", contract::file_name(e.event_type, v)))
+/// `events/<type>.v<n>.json` for every version below the generated (current) one of every
+/// event type: released versions, kept as they are.
+fn released_older_versions(generated: &Files) -> Vec<String> {
+    let current = generated
+        .keys()
+        .filter_map(|name| name.strip_prefix(&format!("{EVENTS_DIR}/")))
+        .filter_map(parse_file_name);
+    current
+        .flat_map(|(event_type, version)| {
+            (1..version).map(move |v| format!("{EVENTS_DIR}/{}", file_name(event_type, v)))
         })
         .collect()
-}
-
-fn is_released_older_version(name: &str) -> bool {
-    released_older_versions().iter().any(|n| n == name)
 }
 
 /// The files of `dir/events` as `events/<name>` (none when the directory does not exist).
@@ -317,4 +329,37 @@ fn render_incompatible(found: &BTreeMap<String, Vec<Incompatibility>>) -> String
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_versions_of_a_bumped_event_type_are_released_files() {
+        let generated = Files::from([
+            ("asyncapi.yaml".to_owned(), String::new()),
+            ("events/cluster.created.v3.json".to_owned(), String::new()),
+            ("events/cluster.moved.v1.json".to_owned(), String::new()),
+        ]);
+        assert_eq!(
+            released_older_versions(&generated),
+            [
+                "events/cluster.created.v1.json",
+                "events/cluster.created.v2.json"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_is_rendered_with_sorted_keys_and_a_final_newline() {
+        let value = serde_json::json!({ "b": 1, "a": { "d": [ { "z": 0, "y": 1 } ], "c": null } });
+        assert_eq!(
+            render_json(&value),
+            "{\n  \"a\": {\n    \"c\": null,\n    \"d\": [\n      {\n        \"y\": 1,\n        \
+             \"z\": 0\n      }\n    ]\n  },\n  \"b\": 1\n}\n"
+        );
+        let yaml = render_yaml(&value).expect("yaml");
+        assert_eq!(yaml, "a:\n  c: null\n  d:\n  - y: 1\n    z: 0\nb: 1\n");
+    }
 }
