@@ -157,7 +157,7 @@ impl<'a> Walk<'a> {
     }
 
     fn compare(&mut self, old: &'a Value, new: &'a Value, path: &str) {
-        if let (Some(old_ref), Some(new_ref)) = (reference(old), reference(new)) {
+        if let (Some(old_ref), Some(new_ref)) = (first_reference(old), first_reference(new)) {
             if !self
                 .seen_refs
                 .insert((old_ref.to_owned(), new_ref.to_owned()))
@@ -475,6 +475,11 @@ fn json_type(value: &Value) -> &'static str {
 
 fn reference(schema: &Value) -> Option<&str> {
     schema.get("$ref").and_then(Value::as_str)
+}
+
+/// The reference a schema starts with, directly or in a lone `allOf`.
+fn first_reference(schema: &Value) -> Option<&str> {
+    reference(schema).or_else(|| lone_all_of(schema).and_then(reference))
 }
 
 /// The only schema of a lone `allOf` whose siblings are all annotations.

@@ -260,6 +260,10 @@ fn dangling_and_recursive_references_do_not_hang_or_pass_silently() {
     let mut changed_tree = tree.clone();
     changed_tree["definitions"]["Node"]["required"] = json!(["children"]);
     assert_eq!(rules(&tree, &changed_tree), vec![Rule::RequiredAdded]);
+    let mut documented = tree.clone();
+    documented["definitions"]["Node"]["properties"]["children"]["items"] =
+        json!({ "allOf": [{ "$ref": "#/definitions/Node" }], "description": "A child." });
+    assert_eq!(rules(&documented, &documented), vec![]);
 }
 
 #[test]
