@@ -13,8 +13,8 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`], [`bench_relay`]: the command line and its
-//!   non-serving commands.
+//! - [`cli`], [`admin`], [`bench`], [`bench_rebuild`], [`bench_relay`], [`schemas`]: the
+//!   command line and its non-serving commands.
 
 pub mod admin;
 pub mod bench;
@@ -27,6 +27,7 @@ pub mod filters;
 pub mod handlers;
 pub mod metrics;
 pub mod models;
+pub mod schemas;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -74,6 +74,13 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
         }
+        Command::Schemas(command) => {
+            let outcome = api::schemas::run(&command).context("schemas failed")?;
+            print!("{}", outcome.message);
+            if !outcome.success {
+                std::process::exit(1);
+            }
+        }
     }
     Ok(())
 }

@@ -15,8 +15,11 @@
 //! - [`views`]: the resource views built from folded aggregates.
 //! - [`executor`]: the in-process job executor that carries jobs through their events.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
+//! - [`contract`]: the published event contract: every event type, its version and the
+//!   JSON Schema of its data, and the backward-compatibility check between two schemas.
 
 pub mod commands;
+pub mod contract;
 pub mod domain;
 pub mod executor;
 pub mod kafka;

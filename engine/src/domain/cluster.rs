@@ -10,6 +10,7 @@ use std::fmt;
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
@@ -24,7 +25,7 @@ mod tests;
 pub use events::*;
 
 /// A cluster's health status, derived from health checks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClusterStatus {
     /// All checks pass.

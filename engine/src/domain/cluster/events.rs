@@ -4,13 +4,14 @@
 //! [`crate::domain::aggregate::event_parts`].
 
 use cqrs_es::DomainEvent;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ClusterStatus;
 use crate::domain::values::{ClusterId, ClusterName, DropletId, ProviderName, Region};
 
 /// Payload of `cluster.created`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterCreated {
     /// The cluster id.
     pub id: ClusterId,
@@ -23,21 +24,21 @@ pub struct ClusterCreated {
 }
 
 /// Payload of `cluster.renamed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterRenamed {
     /// The new name.
     pub name: ClusterName,
 }
 
 /// Payload of `cluster.moved`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterMoved {
     /// The new region.
     pub region: Region,
 }
 
 /// Payload of `cluster.status_changed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterStatusChanged {
     /// The previous status.
     pub from: ClusterStatus,
@@ -48,25 +49,25 @@ pub struct ClusterStatusChanged {
 }
 
 /// Payload of `cluster.droplet_attached`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterDropletAttached {
     /// The droplet.
     pub droplet_id: DropletId,
 }
 
 /// Payload of `cluster.droplet_detached`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterDropletDetached {
     /// The droplet.
     pub droplet_id: DropletId,
 }
 
 /// Payload of `cluster.deleted` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterDeleted {}
 
 /// Events of a cluster; serialised as `{"type": "cluster.<name>", "data": {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum ClusterEvent {
     /// `cluster.created`

@@ -4,6 +4,7 @@
 //! [`crate::domain::aggregate::event_parts`].
 
 use cqrs_es::DomainEvent;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::PowerAction;
@@ -12,7 +13,7 @@ use crate::domain::values::{
 };
 
 /// Payload of `droplet.requested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletRequested {
     /// The droplet id.
     pub id: DropletId,
@@ -33,7 +34,7 @@ pub struct DropletRequested {
 }
 
 /// Payload of `droplet.provisioned`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletProvisioned {
     /// The assigned IP address.
     pub ip_address: String,
@@ -42,14 +43,14 @@ pub struct DropletProvisioned {
 }
 
 /// Payload of `droplet.provisioning_failed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletProvisioningFailed {
     /// Why.
     pub reason: String,
 }
 
 /// Payload of `droplet.resize_requested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletResizeRequested {
     /// The current size.
     pub from_size: Size,
@@ -60,21 +61,21 @@ pub struct DropletResizeRequested {
 }
 
 /// Payload of `droplet.resized`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletResized {
     /// The new size.
     pub size: Size,
 }
 
 /// Payload of `droplet.resize_failed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletResizeFailed {
     /// Why.
     pub reason: String,
 }
 
 /// Payload of `droplet.power_requested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletPowerRequested {
     /// The action.
     pub action: PowerAction,
@@ -83,19 +84,19 @@ pub struct DropletPowerRequested {
 }
 
 /// Payload of `droplet.powered_off` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletPoweredOff {}
 
 /// Payload of `droplet.powered_on` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletPoweredOn {}
 
 /// Payload of `droplet.restarted` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletRestarted {}
 
 /// Payload of `droplet.power_failed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletPowerFailed {
     /// The action that failed.
     pub action: PowerAction,
@@ -104,25 +105,25 @@ pub struct DropletPowerFailed {
 }
 
 /// Payload of `droplet.destroy_requested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletDestroyRequested {
     /// The destroy job.
     pub job_id: JobId,
 }
 
 /// Payload of `droplet.destroy_failed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletDestroyFailed {
     /// Why (e.g. `cancelled`).
     pub reason: String,
 }
 
 /// Payload of `droplet.destroyed` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletDestroyed {}
 
 /// Events of a droplet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum DropletEvent {
     /// `droplet.requested`

@@ -4,6 +4,7 @@
 //! [`crate::domain::aggregate::event_parts`].
 
 use cqrs_es::DomainEvent;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -11,7 +12,7 @@ use super::JobType;
 use crate::domain::values::{ClusterId, DropletId, JobId};
 
 /// Payload of `job.created`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobCreated {
     /// The job id.
     pub id: JobId,
@@ -30,11 +31,11 @@ pub struct JobCreated {
 }
 
 /// Payload of `job.queued` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobQueued {}
 
 /// Payload of `job.started`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobStarted {
     /// The attempt, from 1.
     pub attempt: u32,
@@ -43,7 +44,7 @@ pub struct JobStarted {
 }
 
 /// Payload of `job.progressed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobProgressed {
     /// Percent, 0..=100.
     pub progress: u8,
@@ -52,14 +53,14 @@ pub struct JobProgressed {
 }
 
 /// Payload of `job.heartbeat`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobHeartbeat {
     /// The attempt that is alive.
     pub attempt: u32,
 }
 
 /// Payload of `job.retry_scheduled`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobRetryScheduled {
     /// The attempt that failed.
     pub attempt: u32,
@@ -70,39 +71,39 @@ pub struct JobRetryScheduled {
 }
 
 /// Payload of `job.succeeded`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobSucceeded {
     /// The result.
     pub result: Value,
 }
 
 /// Payload of `job.failed`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobFailed {
     /// Why.
     pub error: String,
 }
 
 /// Payload of `job.timed_out`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobTimedOut {
     /// The attempt that timed out.
     pub attempt: u32,
 }
 
 /// Payload of `job.cancel_requested`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobCancelRequested {
     /// Why.
     pub reason: Option<String>,
 }
 
 /// Payload of `job.cancelled` (empty).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct JobCancelled {}
 
 /// Events of a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum JobEvent {
     /// `job.created`

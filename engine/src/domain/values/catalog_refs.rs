@@ -1,9 +1,11 @@
 //! References into the static catalog: regions, sizes, images and providers.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
@@ -24,10 +26,10 @@ fn echo(value: &str) -> String {
 
 macro_rules! catalog_ref {
     (
-        $(#[$doc:meta])* $name:ident($info:ty), key = $key:ident, field = $field:literal,
+        $doc:literal, $name:ident($info:ty), key = $key:ident, field = $field:literal,
         what = $what:literal, lookup = $lookup:path, all = $all:path
     ) => {
-        $(#[$doc])*
+        #[doc = $doc]
         #[derive(Clone, Copy, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(&'static $info);
@@ -123,28 +125,60 @@ macro_rules! catalog_ref {
                 self.as_str()
             }
         }
+
+        /// What [`Self::parse`] accepts: one of the catalog's ids.
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let known: Vec<&str> = $all().iter().map(|entry| entry.$key).collect();
+                json_schema!({
+                    "description": $doc,
+                    "type": "string",
+                    "enum": known,
+                })
+            }
+        }
     };
 }
 
 catalog_ref!(
-    /// A catalog region id, e.g. `nyc1`.
-    Region(RegionInfo), key = id, field = "region", what = "region",
-    lookup = catalog::region, all = catalog::regions
+    "A catalog region id, e.g. `nyc1`.",
+    Region(RegionInfo),
+    key = id,
+    field = "region",
+    what = "region",
+    lookup = catalog::region,
+    all = catalog::regions
 );
 catalog_ref!(
-    /// A catalog size slug, e.g. `s-1vcpu-1gb`.
-    Size(SizeInfo), key = slug, field = "size", what = "size",
-    lookup = catalog::size, all = catalog::sizes
+    "A catalog size slug, e.g. `s-1vcpu-1gb`.",
+    Size(SizeInfo),
+    key = slug,
+    field = "size",
+    what = "size",
+    lookup = catalog::size,
+    all = catalog::sizes
 );
 catalog_ref!(
-    /// A catalog image slug, e.g. `ubuntu-22-04-x64`.
-    Image(ImageInfo), key = slug, field = "image", what = "image",
-    lookup = catalog::image, all = catalog::images
+    "A catalog image slug, e.g. `ubuntu-22-04-x64`.",
+    Image(ImageInfo),
+    key = slug,
+    field = "image",
+    what = "image",
+    lookup = catalog::image,
+    all = catalog::images
 );
 catalog_ref!(
-    /// A simulated provider name, e.g. `simcloud`.
-    ProviderName(Provider), key = name, field = "provider", what = "provider",
-    lookup = catalog::provider, all = catalog::providers
+    "A simulated provider name, e.g. `simcloud`.",
+    ProviderName(Provider),
+    key = name,
+    field = "provider",
+    what = "provider",
+    lookup = catalog::provider,
+    all = catalog::providers
 );
 
 impl ProviderName {

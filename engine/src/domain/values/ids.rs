@@ -3,6 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,8 +39,8 @@ fn parse_prefixed(
 }
 
 macro_rules! prefixed_id {
-    ($(#[$doc:meta])* $name:ident, $prefix:literal, $field:literal) => {
-        $(#[$doc])*
+    ($doc:literal, $name:ident, $prefix:literal, $field:literal) => {
+        #[doc = $doc]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
@@ -100,23 +103,41 @@ macro_rules! prefixed_id {
                 &self.0
             }
         }
+
+        /// What [`Self::parse`] accepts: the prefix and 32 lowercase hex digits.
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let len = $prefix.len() + UUID_HEX_LEN;
+                json_schema!({
+                    "description": $doc,
+                    "type": "string",
+                    "pattern": concat!("^", $prefix, "[0-9a-f]{32}$"),
+                    "minLength": len,
+                    "maxLength": len,
+                })
+            }
+        }
     };
 }
 
 prefixed_id!(
-    /// A cluster id: `cl_` and a UUID v7 in simple hex.
+    "A cluster id: `cl_` and a UUID v7 in simple hex (32 lowercase hex digits).",
     ClusterId,
     "cl_",
     "cluster_id"
 );
 prefixed_id!(
-    /// A droplet id: `dr_` and a UUID v7 in simple hex.
+    "A droplet id: `dr_` and a UUID v7 in simple hex (32 lowercase hex digits).",
     DropletId,
     "dr_",
     "droplet_id"
 );
 prefixed_id!(
-    /// A job id: `job_` and a UUID v7 in simple hex.
+    "A job id: `job_` and a UUID v7 in simple hex (32 lowercase hex digits).",
     JobId,
     "job_",
     "job_id"

@@ -3,12 +3,18 @@
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
 
 /// Longest allowed resource name.
 pub const MAX_NAME_LEN: usize = 63;
+
+/// The rules of [`parse_name`] as an ECMA-262 regular expression (for JSON Schema).
+const NAME_PATTERN: &str = "^[a-z]([a-z0-9-]*[a-z0-9])?$";
 
 fn parse_name(value: &str, field: &'static str) -> Result<String, ValidationError> {
     if value.is_empty() {
@@ -49,8 +55,8 @@ fn parse_name(value: &str, field: &'static str) -> Result<String, ValidationErro
 }
 
 macro_rules! resource_name {
-    ($(#[$doc:meta])* $name:ident, $field:literal) => {
-        $(#[$doc])*
+    ($doc:literal, $name:ident, $field:literal) => {
+        #[doc = $doc]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
@@ -100,16 +106,35 @@ macro_rules! resource_name {
                 &self.0
             }
         }
+
+        /// What [`Self::parse`] accepts.
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "description": $doc,
+                    "type": "string",
+                    "pattern": NAME_PATTERN,
+                    "minLength": 1,
+                    "maxLength": MAX_NAME_LEN,
+                })
+            }
+        }
     };
 }
 
 resource_name!(
-    /// A cluster name.
+    "A cluster name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter \
+     and not ending with a hyphen.",
     ClusterName,
     "name"
 );
 resource_name!(
-    /// A droplet name.
+    "A droplet name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter \
+     and not ending with a hyphen.",
     DropletName,
     "name"
 );

@@ -1,0 +1,358 @@
+//! The contract covers every event variant, and every event validates against its schema.
+
+use std::collections::BTreeSet;
+
+use cqrs_es::DomainEvent;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::domain::cluster::*;
+use crate::domain::droplet::*;
+use crate::domain::job::*;
+use crate::domain::values::{ClusterName, DropletName, Image, ProviderName, Region, Size};
+use crate::domain::{event_parts, ClusterStatus, JobType, PowerAction};
+
+fn cluster_id() -> ClusterId {
+    ClusterId::parse("cl_0190f3a1b2c37d4e8f9a0b1c2d3e4f50").unwrap()
+}
+
+fn droplet_id() -> DropletId {
+    DropletId::parse("dr_0190f3a1b2c37d4e8f9a0b1c2d3e4f51").unwrap()
+}
+
+fn job_id() -> JobId {
+    JobId::parse("job_0190f3a1b2c37d4e8f9a0b1c2d3e4f52").unwrap()
+}
+
+fn region() -> Region {
+    Region::parse("nyc1").unwrap()
+}
+
+fn size(slug: &str) -> Size {
+    Size::parse(slug).unwrap()
+}
+
+fn provider() -> ProviderName {
+    ProviderName::parse("simcloud").unwrap()
+}
+
+/// One sample of every cluster event variant.
+fn cluster_samples() -> Vec<ClusterEvent> {
+    let name = ClusterName::parse("web-prod").unwrap();
+    vec![
+        ClusterEvent::Created(ClusterCreated {
+            id: cluster_id(),
+            name: name.clone(),
+            region: region(),
+            provider: None,
+        }),
+        ClusterEvent::Renamed(ClusterRenamed { name }),
+        ClusterEvent::Moved(ClusterMoved { region: region() }),
+        ClusterEvent::StatusChanged(ClusterStatusChanged {
+            from: ClusterStatus::Healthy,
+            to: ClusterStatus::Critical,
+            reason: "cpu above 95%".to_owned(),
+        }),
+        ClusterEvent::DropletAttached(ClusterDropletAttached {
+            droplet_id: droplet_id(),
+        }),
+        ClusterEvent::DropletDetached(ClusterDropletDetached {
+            droplet_id: droplet_id(),
+        }),
+        ClusterEvent::Deleted(ClusterDeleted {}),
+    ]
+}
+
+/// One sample of every droplet event variant.
+fn droplet_samples() -> Vec<DropletEvent> {
+    let reason = || "provider said no".to_owned();
+    vec![
+        DropletEvent::Requested(DropletRequested {
+            id: droplet_id(),
+            cluster_id: cluster_id(),
+            name: DropletName::parse("web-1").unwrap(),
+            region: region(),
+            size: size("s-1vcpu-1gb"),
+            image: Image::parse("ubuntu-22-04-x64").unwrap(),
+            provider: Some(provider()),
+            job_id: job_id(),
+        }),
+        DropletEvent::Provisioned(DropletProvisioned {
+            ip_address: "10.0.0.7".to_owned(),
+            provider: provider(),
+        }),
+        DropletEvent::ProvisioningFailed(DropletProvisioningFailed { reason: reason() }),
+        DropletEvent::ResizeRequested(DropletResizeRequested {
+            from_size: size("s-1vcpu-1gb"),
+            to_size: size("s-2vcpu-4gb"),
+            job_id: job_id(),
+        }),
+        DropletEvent::Resized(DropletResized {
+            size: size("s-2vcpu-4gb"),
+        }),
+        DropletEvent::ResizeFailed(DropletResizeFailed { reason: reason() }),
+        DropletEvent::PowerRequested(DropletPowerRequested {
+            action: PowerAction::Restart,
+            job_id: job_id(),
+        }),
+        DropletEvent::PoweredOff(DropletPoweredOff {}),
+        DropletEvent::PoweredOn(DropletPoweredOn {}),
+        DropletEvent::Restarted(DropletRestarted {}),
+        DropletEvent::PowerFailed(DropletPowerFailed {
+            action: PowerAction::Off,
+            reason: reason(),
+        }),
+        DropletEvent::DestroyRequested(DropletDestroyRequested { job_id: job_id() }),
+        DropletEvent::Destroyed(DropletDestroyed {}),
+        DropletEvent::DestroyFailed(DropletDestroyFailed { reason: reason() }),
+    ]
+}
+
+/// One sample of every job event variant.
+fn job_samples() -> Vec<JobEvent> {
+    vec![
+        JobEvent::Created(JobCreated {
+            id: job_id(),
+            job_type: JobType::ScaleUp,
+            cluster_id: cluster_id(),
+            droplet_id: Some(droplet_id()),
+            parameters: json!({ "count": 2, "size": "s-1vcpu-1gb" }),
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+            max_attempts: 3,
+        }),
+        JobEvent::Queued(JobQueued {}),
+        JobEvent::Started(JobStarted {
+            attempt: 1,
+            worker: "worker-1".to_owned(),
+        }),
+        JobEvent::Progressed(JobProgressed {
+            progress: 40,
+            message: None,
+        }),
+        JobEvent::Heartbeat(JobHeartbeat { attempt: 1 }),
+        JobEvent::RetryScheduled(JobRetryScheduled {
+            attempt: 1,
+            error: "timeout".to_owned(),
+            delay_ms: 1_500,
+        }),
+        JobEvent::Succeeded(JobSucceeded {
+            result: json!({ "ip_address": "10.0.0.7" }),
+        }),
+        JobEvent::Failed(JobFailed {
+            error: "gave up".to_owned(),
+        }),
+        JobEvent::TimedOut(JobTimedOut { attempt: 3 }),
+        JobEvent::CancelRequested(JobCancelRequested {
+            reason: Some("no longer needed".to_owned()),
+        }),
+        JobEvent::Cancelled(JobCancelled {}),
+    ]
+}
+
+/// The `type` of every variant of an adjacently tagged event enum, read from its derived
+/// schema (so it follows the serde renames, independently of the `TYPES` lists).
+fn variant_types<E: JsonSchema>() -> BTreeSet<String> {
+    let schema = schemars::schema_for!(E).to_value();
+    let variants = schema["oneOf"]
+        .as_array()
+        .expect("an enum schema has oneOf");
+    variants
+        .iter()
+        .map(|v| {
+            let tag = &v["properties"]["type"];
+            let name = tag["const"].as_str().or_else(|| tag["enum"][0].as_str());
+            name.expect("a variant names its type").to_owned()
+        })
+        .collect()
+}
+
+fn contract_of(aggregate_type: &str) -> AggregateContract {
+    aggregates()
+        .into_iter()
+        .find(|a| a.aggregate_type == aggregate_type)
+        .expect("the aggregate is published")
+}
+
+/// The coverage and validation checks for one aggregate's event enum.
+fn check_aggregate<E: JsonSchema + Serialize + DomainEvent>(
+    aggregate_type: &str,
+    declared_types: &[&str],
+    samples: &[E],
+) {
+    let contract = contract_of(aggregate_type);
+    let published: BTreeSet<String> = contract
+        .events
+        .iter()
+        .map(|e| e.event_type.to_owned())
+        .collect();
+    let declared: BTreeSet<String> = declared_types.iter().map(|t| (*t).to_owned()).collect();
+    let sampled: BTreeSet<String> = samples.iter().map(DomainEvent::event_type).collect();
+    assert_eq!(
+        variant_types::<E>(),
+        published,
+        "{aggregate_type}: every variant has a contract"
+    );
+    assert_eq!(
+        declared, published,
+        "{aggregate_type}: TYPES and the contract agree"
+    );
+    assert_eq!(
+        sampled, published,
+        "{aggregate_type}: one sample per variant"
+    );
+    for sample in samples {
+        let (event_type, data) = event_parts(sample).expect("parts");
+        let event = contract
+            .events
+            .iter()
+            .find(|e| e.event_type == event_type)
+            .unwrap();
+        assert_eq!(
+            sample.event_version(),
+            event.version.to_string(),
+            "{event_type}"
+        );
+        assert_valid(&event.document(), &data, &event_type);
+    }
+}
+
+fn assert_valid(document: &Value, data: &Value, what: &str) {
+    let validator = jsonschema::validator_for(document).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(data).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{what}: {data} is invalid: {errors:?}");
+}
+
+fn is_valid(event_type: &str, data: &Value) -> bool {
+    let event = events()
+        .into_iter()
+        .find(|e| e.event_type == event_type)
+        .unwrap();
+    jsonschema::validator_for(&event.document())
+        .unwrap()
+        .is_valid(data)
+}
+
+#[test]
+fn every_cluster_event_is_published_and_valid() {
+    check_aggregate("cluster", &ClusterEvent::TYPES, &cluster_samples());
+}
+
+#[test]
+fn every_droplet_event_is_published_and_valid() {
+    check_aggregate("droplet", &DropletEvent::TYPES, &droplet_samples());
+}
+
+#[test]
+fn every_job_event_is_published_and_valid() {
+    check_aggregate("job", &JobEvent::TYPES, &job_samples());
+}
+
+#[test]
+fn only_the_known_aggregates_are_published_each_once() {
+    let types: Vec<&str> = aggregates().iter().map(|a| a.aggregate_type).collect();
+    assert_eq!(types, ["cluster", "droplet", "job"]);
+    let all = events();
+    let unique: BTreeSet<&str> = all.iter().map(|e| e.event_type).collect();
+    assert_eq!(unique.len(), all.len(), "an event type is listed twice");
+    for event in &all {
+        assert_eq!(
+            event.version,
+            Upcasters::standard().current(event.event_type)
+        );
+    }
+}
+
+#[test]
+fn documents_carry_id_title_and_draft_07() {
+    let event = events()
+        .into_iter()
+        .find(|e| e.event_type == "cluster.created")
+        .unwrap();
+    let document = event.document();
+    assert_eq!(
+        document["$id"],
+        "https://clustergenie.dev/schemas/events/cluster.created.v1.json"
+    );
+    assert_eq!(
+        document["$schema"],
+        "http://json-schema.org/draft-07/schema#"
+    );
+    assert_eq!(document["title"], "cluster.created v1");
+    assert_eq!(document["description"], "Payload of `cluster.created`.");
+    assert_eq!(event.file_name(), "cluster.created.v1.json");
+    assert_eq!(
+        event.cloudevents_type(),
+        "io.clustergenie.cluster.created.v1"
+    );
+    assert_eq!(contract_of("job").topic(), "clustergenie.events.job.v1");
+}
+
+#[test]
+fn file_names_parse_back() {
+    assert_eq!(
+        parse_file_name("cluster.created.v1.json"),
+        Some(("cluster.created", 1))
+    );
+    assert_eq!(
+        parse_file_name("job.retry_scheduled.v12.json"),
+        Some(("job.retry_scheduled", 12))
+    );
+    for bad in [
+        "cluster.created.json",
+        "cluster.created.v0.json",
+        ".v1.json",
+        "x.vone.json",
+        "README.md",
+    ] {
+        assert_eq!(parse_file_name(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn value_schemas_reject_what_parsing_rejects() {
+    let created = |id: &str, name: &str, region: &str| json!({ "id": id, "name": name, "region": region, "provider": null });
+    let id = "cl_0190f3a1b2c37d4e8f9a0b1c2d3e4f50";
+    assert!(is_valid("cluster.created", &created(id, "web", "nyc1")));
+    assert!(!is_valid(
+        "cluster.created",
+        &created("dr_0190f3a1b2c37d4e8f9a0b1c2d3e4f50", "web", "nyc1")
+    ));
+    assert!(!is_valid(
+        "cluster.created",
+        &created("cl_0190F3A1B2C37D4E8F9A0B1C2D3E4F50", "web", "nyc1")
+    ));
+    assert!(!is_valid("cluster.created", &created(id, "web", "mars1")));
+    assert!(!is_valid(
+        "cluster.created",
+        &json!({ "id": id, "name": "web" })
+    ));
+    assert!(is_valid(
+        "cluster.created",
+        &json!({ "id": id, "name": "web", "region": "nyc1" })
+    ));
+    assert!(!is_valid(
+        "job.started",
+        &json!({ "attempt": -1, "worker": "w" })
+    ));
+    assert!(!is_valid(
+        "droplet.power_requested",
+        &json!({ "action": "reboot", "job_id": job_id() })
+    ));
+}
+
+#[test]
+fn the_name_pattern_accepts_exactly_what_parsing_accepts() {
+    let long = "a".repeat(63);
+    let too_long = "a".repeat(64);
+    let names = [
+        "a", "web", "web-1", "a1-b2", "x0", &long, &too_long, "", "1web", "-web", "Web", "web-",
+        "web_1", "web 1", " web", "wébb", "web\n", "a--b",
+    ];
+    for name in names {
+        let data = json!({ "name": name });
+        let parses = ClusterName::parse(name).is_ok();
+        assert_eq!(is_valid("cluster.renamed", &data), parses, "{name:?}");
+    }
+}
