@@ -7,7 +7,7 @@ use warp::http::StatusCode;
 use crate::errors::Problem;
 
 /// The outcome of one command, keyed by its `ce_id` on the results topic.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Outcome {
     /// The command's `ce_id` (or `topic/partition/offset` when it had none).
     pub command_id: String,

@@ -7,6 +7,8 @@
 //! level of detail the contract fixes today.
 
 use engine::contract::{AggregateContract, EventContract};
+
+use crate::command_topic::{Outcome, COMMAND_TYPES};
 use serde_json::{json, Map, Value};
 
 /// The version of this document (the topics themselves are all `v1`).
@@ -187,7 +189,7 @@ fn command_headers() -> Value {
     json!({
         "type": "object",
         "description": "CloudEvents binary content mode headers of a command.",
-        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "content-type"],
+        "required": ["ce_id", "ce_type"],
         "properties": {
             "ce_specversion": { "const": "1.0" },
             "ce_id": {
@@ -197,34 +199,31 @@ fn command_headers() -> Value {
                     same id is applied once.",
             },
             "ce_source": { "type": "string", "description": "Who sends the command." },
-            "ce_type": { "type": "string", "description": "Names the command." },
+            "ce_type": {
+                "type": "string",
+                "enum": COMMAND_TYPES.iter().map(|(t, _, _)| *t).collect::<Vec<_>>(),
+                "description": "Names the command (see docs/kafka.md for each one's value).",
+            },
+            "cg_actor": {
+                "type": "string",
+                "description": "Who asks (recorded as the events' actor); default                     `kafka:<ce_source>`.",
+            },
             "content-type": { "const": "application/json" },
             "traceparent": { "type": "string", "description": "W3C trace context." },
         },
     })
 }
 
+/// The schema of [`Outcome`], from the type itself.
 fn command_result() -> Value {
-    json!({
-        "type": "object",
-        "description": "The outcome of a command: accepted with the log positions of the \
-            events it appended, or rejected with a problem document (RFC 9457, as the HTTP \
-            API answers).",
-        "required": ["outcome"],
-        "properties": {
-            "outcome": { "type": "string", "enum": ["accepted", "rejected"] },
-            "positions": {
-                "type": "array",
-                "items": { "type": "integer", "minimum": 1 },
-                "description": "When accepted: the positions of the events appended.",
-            },
-            "problem": {
-                "type": "object",
-                "description": "When rejected: `type`, `title`, `status`, `detail` and, for \
-                    validation errors, `errors` (field -> message).",
-            },
-        },
-    })
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Outcome>();
+    let mut value = serde_json::to_value(schema).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("$schema");
+    }
+    value
 }
 
 fn add_command_channels(
@@ -278,8 +277,9 @@ fn add_command_channels(
             "headers": { "$ref": "#/components/schemas/CommandHeaders" },
             "payload": {
                 "type": "object",
-                "description": "The command's arguments, as the body of the HTTP request for \
-                    the same command.",
+                "description": "The command's arguments: the body of the HTTP request for \
+                    the same command; commands on an existing resource add its `id` and may \
+                    add `expected_version` (the HTTP `If-Match`).",
             },
         }),
     );
