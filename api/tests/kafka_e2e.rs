@@ -248,6 +248,7 @@ async fn an_external_consumer_validates_every_published_event() {
         server.log_tail(),
         broker.log_tail()
     );
+    eprintln!("external consumer:\n{stdout}");
     let summary: Value = serde_json::from_str(&stdout).expect("a JSON summary");
     assert_eq!(summary["events"], head, "{summary}");
 }
