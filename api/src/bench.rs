@@ -27,39 +27,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchKind::Append => append(&args).await,
         BenchKind::Rebuild => {
             let events = args.events;
-            on_scratch_database(&args.database_url, |url| {
+            with_scratch(&args.database_url, |url| {
                 crate::bench_rebuild::measure(url, events)
             })
             .await
         }
         BenchKind::Relay => {
             let events = args.events;
-            on_scratch_database(&args.database_url, |url| {
+            with_scratch(&args.database_url, |url| {
                 crate::bench_relay::measure(url, events)
             })
             .await
         }
     }
-}
-
-/// Runs `work` on a scratch database created next to `url`'s, dropped afterwards.
-async fn on_scratch_database<F, Fut>(url: &str, work: F) -> anyhow::Result<()>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let name = format!("cg_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(url)
-        .await
-        .context("connect to PostgreSQL")?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await?;
-    let result = work(replace_database(url, &name)).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    result
 }
 
 /// Throughput and latency of one contender at one client count.
@@ -117,10 +97,10 @@ async fn append(args: &BenchArgs) -> anyhow::Result<()> {
 }
 
 /// Creates a scratch database next to the one `url` names, runs `body` on it, drops it.
-async fn with_scratch<F, Fut>(url: &str, body: F) -> anyhow::Result<Measurement>
+async fn with_scratch<T, F, Fut>(url: &str, body: F) -> anyhow::Result<T>
 where
     F: FnOnce(String) -> Fut,
-    Fut: Future<Output = anyhow::Result<Measurement>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     let name = format!("cg_bench_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(url)

@@ -25,3 +25,15 @@ pub mod executor;
 pub mod kafka;
 pub mod store;
 pub mod views;
+
+/// An error and all its sources, joined by ": " (for logs and status fields).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

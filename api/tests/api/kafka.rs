@@ -39,6 +39,15 @@ fn consumer(config: &KafkaConfig, topic: &str) -> StreamConsumer {
     consumer
 }
 
+/// A header of a message, as text.
+fn header(message: &impl Message, name: &str) -> Option<String> {
+    message
+        .headers()
+        .and_then(|h| h.iter().find(|h| h.key == name))
+        .and_then(|h| h.value)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+}
+
 /// Sends one message on the command topic; `None` headers are left out.
 async fn send(
     producer: &FutureProducer,
@@ -99,11 +108,7 @@ async fn results_until(
             .await
             .unwrap_or_else(|_| panic!("results missing; got {seen:?}"))
             .expect("consume");
-        let ce_type = message
-            .headers()
-            .and_then(|h| h.iter().find(|h| h.key == "ce_type"))
-            .and_then(|h| h.value)
-            .map(|v| String::from_utf8_lossy(v).into_owned());
+        let ce_type = header(&message, "ce_type");
         assert_eq!(
             ce_type.as_deref(),
             Some("io.clustergenie.command.result.v1")
@@ -135,20 +140,10 @@ async fn commands_body(app: TestApp, config: KafkaConfig) {
     let producer: FutureProducer = config.client_config().create().expect("producer");
     let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
     let create = "io.clustergenie.cluster.create.v1";
-    command(
-        &producer,
-        "c-1",
-        create,
-        json!({"name": "kafka-web", "region": "nyc1"}),
-    )
-    .await;
-    command(
-        &producer,
-        "c-1",
-        create,
-        json!({"name": "kafka-web", "region": "nyc1"}),
-    )
-    .await;
+    for _sent_twice in 0..2 {
+        let web = json!({"name": "kafka-web", "region": "nyc1"});
+        command(&producer, "c-1", create, web).await;
+    }
     send(&producer, "junk", &[("ce_type", Some(create))], b"{}").await;
     command(&producer, "c-2", create, json!({"name": "x"})).await;
     send(
@@ -263,13 +258,7 @@ async fn the_server_publishes_what_it_records() {
                     .await
                     .expect("cluster.created on Kafka")
                     .expect("consume");
-                let header = |name: &str| {
-                    message
-                        .headers()
-                        .and_then(|h| h.iter().find(|h| h.key == name))
-                        .and_then(|h| h.value)
-                        .map(|v| String::from_utf8_lossy(v).into_owned())
-                };
+                let header = |name: &str| header(&message, name);
                 if header("ce_subject").as_deref() == Some(id.as_str()) {
                     assert_eq!(
                         header("ce_type").unwrap(),

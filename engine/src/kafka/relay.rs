@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 
 use super::topics::all_topics;
 use super::{encode, ensure_topics, KafkaConfig, KafkaError, OutgoingMessage};
+use crate::error_chain;
 use crate::store::{EventFilter, EventStore, RecordedEvent, StoreError};
 
 /// The name the server's relay keeps its position and lease under.
@@ -293,7 +294,7 @@ impl<'r> Publisher<'r> {
             let stopping = if self.in_flight.is_empty() {
                 self.idle(&mut pages, shutdown).await?
             } else {
-                self.settle(shutdown).await?
+                self.settle(&mut pages, shutdown).await?
             };
             if stopping {
                 self.drain().await;
@@ -367,13 +368,26 @@ impl<'r> Publisher<'r> {
 
     /// Waits for the oldest message in flight (bounded, so the lease is renewed in time)
     /// and takes every acknowledgement that is ready; `true` on shutdown.
-    async fn settle(&mut self, shutdown: &mut watch::Receiver<bool>) -> Result<bool, KafkaError> {
+    async fn settle(
+        &mut self,
+        pages: &mut mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<bool, KafkaError> {
         let tick = self.relay.options.lease_ttl / 6;
+        let room = self.in_flight.len() < self.relay.options.window;
         let Some((_, front)) = self.in_flight.front_mut() else {
             return Ok(false);
         };
+        // A page that arrives meanwhile goes to the producer at once: new events never
+        // wait for the delivery of older ones. Deliveries that are ready come first, so
+        // they are settled in bulk below.
         let report = tokio::select! {
+            biased;
             report = front => report,
+            Some(page) = pages.recv(), if room => {
+                self.hand_over(&page?).await?;
+                return Ok(false);
+            }
             _ = tokio::time::sleep(tick) => return Ok(false),
             _ = shutdown.changed() => return Ok(true),
         };
@@ -496,16 +510,4 @@ async fn sleep_or_shutdown(duration: Duration, shutdown: &mut watch::Receiver<bo
         _ = tokio::time::sleep(duration) => false,
         _ = shutdown.changed() => true,
     }
-}
-
-/// An error and all its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

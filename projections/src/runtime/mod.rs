@@ -13,14 +13,4 @@ pub use checkpoint::{apply_checkpointed, load_checkpoint};
 pub use projection::{Projection, ProjectionStatus, RebuildStatus, RuntimeOptions};
 pub use service::ProjectionRuntime;
 
-/// The error and all its sources, joined by ": ".
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+pub use engine::error_chain;
