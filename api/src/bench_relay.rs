@@ -20,9 +20,9 @@ use engine::store::{
 };
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{DefaultProducerContext, DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{DefaultProducerContext, DeliveryFuture, FutureProducer};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::watch;
 
@@ -134,22 +134,6 @@ async fn pre_serialise(store: &dyn EventStore, head: i64) -> anyhow::Result<Vec<
     Ok(messages)
 }
 
-fn record<'m>(message: &'m OutgoingMessage) -> FutureRecord<'m, String, Vec<u8>> {
-    let headers = message
-        .headers
-        .iter()
-        .fold(OwnedHeaders::new(), |h, (key, value)| {
-            h.insert(Header {
-                key,
-                value: Some(value.as_str()),
-            })
-        });
-    FutureRecord::to(&message.topic)
-        .key(&message.key)
-        .payload(&message.payload)
-        .headers(headers)
-}
-
 /// Raw rdkafka: every message handed to the producer as fast as it takes them, then every
 /// delivery awaited.
 async fn raw_drain(messages: &[OutgoingMessage]) -> anyhow::Result<Duration> {
@@ -158,7 +142,7 @@ async fn raw_drain(messages: &[OutgoingMessage]) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
     for message in messages {
-        let mut record = record(message);
+        let mut record = message.record();
         loop {
             match producer.send_result(record) {
                 Ok(delivery) => {
@@ -268,7 +252,7 @@ async fn raw_latency() -> anyhow::Result<Histogram<u64>> {
         }
         let message = encode(&sample_event(position))?;
         sent.insert(position, Instant::now());
-        deliveries.push(producer.send_result(record(&message)).map_err(|(e, _)| e)?);
+        deliveries.push(producer.send_result(message.record()).map_err(|(e, _)| e)?);
     }
     for delivery in deliveries {
         delivery.await?.map_err(|(e, _)| e)?;
@@ -311,7 +295,6 @@ async fn relay_latency(store: &Arc<dyn EventStore>) -> anyhow::Result<Histogram<
     let total = RATE * LATENCY_SECONDS;
     let sent = Arc::new(Mutex::new(HashMap::new()));
     const APPENDERS: u64 = 8;
-    let mut offsets = Vec::new();
     let mut tasks = Vec::new();
     let before = store.head().await?;
     let receiver = spawn_receiver(&config, total as usize)?;
@@ -332,9 +315,8 @@ async fn relay_latency(store: &Arc<dyn EventStore>) -> anyhow::Result<Histogram<
         }));
     }
     for task in tasks {
-        offsets.push(task.await?);
+        task.await??;
     }
-    offsets.into_iter().collect::<Result<Vec<_>, _>>()?;
     let arrived = tokio::task::spawn_blocking(move || receiver.join()).await?;
     let _ = stop.send(true);
     relay.await?;

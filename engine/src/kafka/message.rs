@@ -3,6 +3,9 @@
 //! The value is the event's `data` as JSON; the key is the aggregate id, so one aggregate's
 //! events stay in order on one partition; the headers carry the envelope.
 
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+
 use crate::store::{format_time, RecordedEvent};
 
 /// The topic of an aggregate type's events: `clustergenie.events.<aggregate_type>.v1`.
@@ -26,6 +29,25 @@ pub struct OutgoingMessage {
     pub payload: Vec<u8>,
     /// Header names and values, in the order they are sent.
     pub headers: Vec<(&'static str, String)>,
+}
+
+impl OutgoingMessage {
+    /// The producer record: topic, key, payload and headers, borrowed from the message.
+    pub fn record(&self) -> FutureRecord<'_, String, Vec<u8>> {
+        let headers = self.headers.iter().fold(
+            OwnedHeaders::new_with_capacity(self.headers.len()),
+            |headers, (key, value)| {
+                headers.insert(Header {
+                    key,
+                    value: Some(value.as_str()),
+                })
+            },
+        );
+        FutureRecord::to(&self.topic)
+            .key(&self.key)
+            .payload(&self.payload)
+            .headers(headers)
+    }
 }
 
 /// Encodes a recorded event.

@@ -21,8 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -321,21 +320,8 @@ impl<'r> Publisher<'r> {
     }
 
     fn send(&self, message: &OutgoingMessage) -> Result<DeliveryFuture, KafkaError> {
-        let headers = message.headers.iter().fold(
-            OwnedHeaders::new_with_capacity(10),
-            |headers, (key, value)| {
-                headers.insert(Header {
-                    key,
-                    value: Some(value.as_str()),
-                })
-            },
-        );
-        let record = FutureRecord::to(&message.topic)
-            .key(&message.key)
-            .payload(&message.payload)
-            .headers(headers);
         self.producer
-            .send_result(record)
+            .send_result(message.record())
             .map_err(|(error, _)| KafkaError::Client(error))
     }
 
