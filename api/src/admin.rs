@@ -135,7 +135,7 @@ pub async fn replay_to(settings: &Settings, to: &str, into: &str) -> Result<i64,
     let shown = bar.clone();
     let progress = move |position: i64| shown.set_position(position.max(0) as u64);
     let all = projections::all();
-    let result = replay::replay_into(&*store, &db, &all, to, &schema, &progress).await;
+    let result = replay::replay_into(Arc::clone(&store), &db, &all, to, &schema, &progress).await;
     bar.finish();
     Ok(result?)
 }

@@ -53,7 +53,7 @@ pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
     let schema = SchemaName::parse("bench_rebuild")?;
     let all = projections::all();
     let ours = timed(async {
-        replay::replay_into(&*store, &db, &all, head, &schema, &|_| {}).await?;
+        replay::replay_into(Arc::clone(&store), &db, &all, head, &schema, &|_| {}).await?;
         Ok(())
     })
     .await?;

@@ -152,6 +152,11 @@ impl ReadDb {
         Ok(self.pool.begin_with(statement).await?)
     }
 
+    /// The database's URL (a secret may be in it: never log it).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// True on SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.sqlite

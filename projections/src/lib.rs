@@ -10,12 +10,15 @@
 //! - [`target`]: where a projection writes: live tables, a rebuild's shadows, a scratch schema.
 //! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
 //! - [`replay`]: the read models at a past position in a scratch schema, and their diff.
+//! - [`bulk`]: filling a rebuild's shadow or a replay's scratch schema in bulk (rows folded
+//!   in memory and written once, with `COPY` on PostgreSQL).
 //! - [`queries`]: get and list queries over the read models.
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
 //! - [`error`]: the read side's error type.
 
+pub mod bulk;
 pub mod cache;
 pub mod db;
 pub mod dead_letters;

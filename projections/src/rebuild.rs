@@ -2,9 +2,10 @@
 //!
 //! 1. [`begin`] records the rebuild in `rm_rebuilds` and creates empty shadow copies of the
 //!    projection's tables (`<table>__shadow`), in one transaction.
-//! 2. [`run`] fills them from position 0 in large batches, each with the shadow checkpoint
-//!    (`<name>#rebuild`) in one transaction, while the live tables keep serving and the live
-//!    worker keeps applying new events to them.
+//! 2. [`run`] fills them from position 0 in bulk ([`crate::bulk`]: every row folded in
+//!    memory and written once, with the shadow checkpoint `<name>#rebuild` in the same
+//!    transaction), then batch by batch up to the head, while the live tables keep serving
+//!    and the live worker keeps applying new events to them.
 //! 3. Once caught up, the swap runs in one transaction: it locks the live checkpoint (so no
 //!    live batch runs meanwhile, in this process or another), applies the last events to the
 //!    shadow, drops the live tables, renames the shadows into their place, and sets the live
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use engine::store::{EventFilter, EventStore};
 use sqlx::{AnyConnection, Row};
 
+use crate::bulk::{self, FillPlan, Filled};
 use crate::runtime::checkpoint::{delete_checkpoint, lock_checkpoint, now, save_checkpoint};
 use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier, RebuildStatus};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -68,7 +70,7 @@ pub async fn run(
     applier: &Applier,
     progress: &Progress,
 ) -> Result<i64, ProjectionError> {
-    let result = fill_and_swap(&*store, applier, progress).await;
+    let result = fill_and_swap(store, applier, progress).await;
     if let Err(error) = &result {
         let text = error_chain(error);
         tracing::error!(projection = applier.projection.name(), error = %text, "rebuild failed");
@@ -86,25 +88,22 @@ pub async fn run(
 }
 
 async fn fill_and_swap(
-    store: &dyn EventStore,
+    store: Arc<dyn EventStore>,
     applier: &Applier,
     progress: &Progress,
 ) -> Result<i64, ProjectionError> {
     let name = applier.projection.name();
     let batch = applier.options.rebuild_batch_size;
     let quiet = |_: String| {};
-    let mut position = load_checkpoint(&applier.db, &Target::Shadow.checkpoint(name)).await?;
+    let mut position = match bulk_fill(Arc::clone(&store), applier, progress).await {
+        Ok(position) => position,
+        Err(error) => return settle_failure(applier, error).await,
+    };
+    let store = &*store;
     loop {
         let (read, next) = match applier.step(store, position, batch, &quiet).await {
             Ok(step) => step,
-            Err(error) => {
-                let mut conn = applier.db.pool().acquire().await?;
-                if still_running(&mut conn, name, true).await? {
-                    return Err(error);
-                }
-                // Swapped by another process: its shadow tables are the live ones now.
-                return load_checkpoint(&applier.db, name).await;
-            }
+            Err(error) => return settle_failure(applier, error).await,
         };
         position = next;
         progress(position, store.head().await?);
@@ -122,6 +121,55 @@ async fn fill_and_swap(
             }
         }
     }
+}
+
+/// Fills the shadow in bulk from its checkpoint (see [`crate::bulk`]); returns the
+/// checkpoint the batch path goes on from. An event the projection cannot fold, or another
+/// process filling the same shadow, hands over to the batch path, which retries and parks
+/// such an event and serialises with other writers on the checkpoint.
+async fn bulk_fill(
+    store: Arc<dyn EventStore>,
+    applier: &Applier,
+    progress: &Progress,
+) -> Result<i64, ProjectionError> {
+    let name = applier.projection.name();
+    let checkpoint = Target::Shadow.checkpoint(name);
+    let plan = FillPlan {
+        target: Target::Shadow,
+        from: load_checkpoint(&applier.db, &checkpoint).await?,
+        to: None,
+        checkpoints: true,
+        hold: bulk::HOLD,
+    };
+    let head = store.head().await?;
+    let report = |position: i64| progress(position, head.max(position));
+    let projections = [Arc::clone(&applier.projection)];
+    match bulk::fill(store, &applier.db, &projections, &plan, &report).await {
+        Ok(Filled::Done(position)) => Ok(position),
+        Ok(Filled::Contended) => {
+            tracing::info!(
+                projection = name,
+                "another process fills this shadow too; going on batch by batch"
+            );
+            load_checkpoint(&applier.db, &checkpoint).await
+        }
+        Err(error) if is_poison(&error) => {
+            tracing::warn!(projection = name, error = %error_chain(&error), "an event does not fold; going on batch by batch");
+            load_checkpoint(&applier.db, &checkpoint).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// A fill that failed: the error, unless another process swapped the rebuild in meanwhile
+/// (its shadow tables are the live ones now: their position).
+async fn settle_failure(applier: &Applier, error: ProjectionError) -> Result<i64, ProjectionError> {
+    let name = applier.projection.name();
+    let mut conn = applier.db.pool().acquire().await?;
+    if still_running(&mut conn, name, true).await? {
+        return Err(error);
+    }
+    load_checkpoint(&applier.db, name).await
 }
 
 /// Catches the shadow up and swaps it in, in one transaction.

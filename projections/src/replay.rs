@@ -10,21 +10,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use engine::store::{EventFilter, EventStore};
+use engine::store::EventStore;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::bulk::{self, FillPlan, Filled};
 use crate::read_models::TableDef;
 use crate::{Projection, ProjectionError, ReadDb, SchemaName, Target};
-
-/// Events read per batch while replaying.
-const BATCH: i64 = 5_000;
 
 /// Builds every projection's tables in `schema` from the log up to position `to`
 /// (replacing whatever the schema held). `progress` hears the position reached.
 /// Returns the last position applied.
 pub async fn replay_into(
-    store: &dyn EventStore,
+    store: Arc<dyn EventStore>,
     db: &ReadDb,
     projections: &[Arc<dyn Projection>],
     to: i64,
@@ -48,23 +46,23 @@ pub async fn replay_into(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let mut position = 0;
-    while position < to {
-        let limit = BATCH.min(to - position);
-        let events = store
-            .read_all(position, limit, &EventFilter::default())
-            .await?;
-        let Some(last) = events.last().map(|e| e.position) else {
-            break;
-        };
-        let mut tx = scratch.begin().await?;
-        for projection in projections {
-            projection.apply(&mut tx, &events, &target).await?;
+    let plan = FillPlan {
+        target,
+        from: 0,
+        to: Some(to),
+        checkpoints: false,
+        hold: bulk::HOLD,
+    };
+    let position = match bulk::fill(store, &scratch, projections, &plan, progress).await? {
+        Filled::Done(position) => position,
+        // Only a fill that keeps checkpoints can be contended.
+        Filled::Contended => {
+            return Err(ProjectionError::Invalid(format!(
+                "another writer filled the scratch schema {:?} meanwhile",
+                schema.as_str()
+            )))
         }
-        tx.commit().await?;
-        position = last;
-        progress(position);
-    }
+    };
     sqlx::query(&format!(
         "INSERT INTO {info} (position, replayed_at) VALUES ($1, $2)"
     ))

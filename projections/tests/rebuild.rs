@@ -125,9 +125,16 @@ async fn rebuild_under_load(backend: &Backend) {
     // Nothing is missing: the live models equal a fresh replay of the whole log.
     let schema = SchemaName::parse("after_load").unwrap();
     let all = projections::all();
-    replay_into(&*backend.store, &backend.db, &all, head, &schema, &|_| {})
-        .await
-        .unwrap();
+    replay_into(
+        Arc::clone(&backend.store),
+        &backend.db,
+        &all,
+        head,
+        &schema,
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let parked = running.runtime.dead_letters(None).await.unwrap();
     assert!(parked.is_empty(), "{parked:#?}");
     let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
@@ -208,7 +215,7 @@ async fn as_of_equals_replay(backend: &Backend) {
     {
         let schema = SchemaName::parse(&format!("at_{i}")).unwrap();
         replay_into(
-            &*backend.store,
+            Arc::clone(&backend.store),
             &backend.db,
             &all,
             position,

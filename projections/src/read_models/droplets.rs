@@ -9,8 +9,10 @@ use engine::store::RecordedEvent;
 use engine::views::DropletView;
 use sqlx::AnyConnection;
 
-use super::rows::{project, time, upsert, Value};
+use super::bulk_rows::{BulkLatest, BulkRows};
+use super::rows::{project, time, upsert, Folded, Value};
 use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
+use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, Target};
 
 /// Builds `rm_droplets` and `rm_droplet_cluster_names`.
@@ -37,6 +39,24 @@ impl Projection for DropletsProjection {
         cluster_names(conn, events, target).await?;
         droplets(conn, events, target).await
     }
+
+    fn bulk(&self, existing: bool) -> Option<Box<dyn BulkFill>> {
+        Some(Box::new(DropletsBulk {
+            names: BulkLatest::new(&DROPLET_CLUSTER_NAMES),
+            droplets: BulkRows::new(&DROPLETS, "droplet", render, existing),
+        }))
+    }
+}
+
+/// The name a cluster event gives its cluster, if any.
+fn cluster_name(event: &RecordedEvent) -> Option<&str> {
+    if !matches!(
+        event.event_type.as_str(),
+        "cluster.created" | "cluster.renamed"
+    ) {
+        return None;
+    }
+    event.data.get("name").and_then(|n| n.as_str())
 }
 
 /// The last name each cluster got in the batch.
@@ -47,13 +67,7 @@ async fn cluster_names(
 ) -> Result<(), ProjectionError> {
     let mut names: HashMap<&str, (&str, i64)> = HashMap::new();
     for event in events {
-        if !matches!(
-            event.event_type.as_str(),
-            "cluster.created" | "cluster.renamed"
-        ) {
-            continue;
-        }
-        if let Some(name) = event.data.get("name").and_then(|n| n.as_str()) {
+        if let Some(name) = cluster_name(event) {
             names.insert(&event.aggregate_id, (name, event.position));
         }
     }
@@ -80,18 +94,50 @@ async fn droplets(
     events: &[RecordedEvent],
     target: &Target,
 ) -> Result<(), ProjectionError> {
-    project::<Droplet>(conn, &DROPLETS, target, events, "droplet", |f| {
-        let view = DropletView::from_loaded(&f.loaded, None);
-        Ok(vec![
-            Value::Text(f.id.clone()),
-            Value::Text(view.cluster_id.clone()),
-            Value::Text(view.name.clone()),
-            Value::Text(view.status.clone()),
-            Value::Text(time(f.loaded.created_at)),
-            Value::Text(serde_json::to_string(&view)?),
-            Value::Text(serde_json::to_string(&f.loaded)?),
-            Value::Int(f.position),
-        ])
-    })
-    .await
+    project::<Droplet>(conn, &DROPLETS, target, events, "droplet", render).await
+}
+
+fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
+    let view = DropletView::from_loaded(&f.loaded, None);
+    Ok(vec![
+        Value::Text(f.id.clone()),
+        Value::Text(view.cluster_id.clone()),
+        Value::Text(view.name.clone()),
+        Value::Text(view.status.clone()),
+        Value::Text(time(f.loaded.created_at)),
+        Value::Text(serde_json::to_string(&view)?),
+        Value::Text(serde_json::to_string(&f.loaded)?),
+        Value::Int(f.position),
+    ])
+}
+
+/// The droplets projection's bulk fill: both of its tables folded in memory.
+struct DropletsBulk {
+    names: BulkLatest,
+    droplets: BulkRows<Droplet>,
+}
+
+#[async_trait]
+impl BulkFill for DropletsBulk {
+    async fn fold(
+        &mut self,
+        conn: &mut AnyConnection,
+        target: &Target,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError> {
+        for event in events {
+            if let Some(name) = cluster_name(event) {
+                self.names.set(&event.aggregate_id, name, event.position);
+            }
+        }
+        self.droplets.fold(conn, target, events).await
+    }
+
+    fn held(&self) -> usize {
+        self.names.held() + self.droplets.held()
+    }
+
+    fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
+        Ok(vec![self.names.take(), self.droplets.take()?])
+    }
 }

@@ -6,8 +6,10 @@ use engine::store::RecordedEvent;
 use engine::views::JobView;
 use sqlx::AnyConnection;
 
-use super::rows::{project, time, Value};
+use super::bulk_rows::BulkRows;
+use super::rows::{project, time, Folded, Value};
 use super::tables::{TableDef, JOBS};
+use crate::bulk::BulkFill;
 use crate::{Projection, ProjectionError, Target};
 
 /// Builds `rm_jobs`.
@@ -29,19 +31,26 @@ impl Projection for JobsProjection {
         events: &[RecordedEvent],
         target: &Target,
     ) -> Result<(), ProjectionError> {
-        project::<Job>(conn, &JOBS, target, events, "job", |f| {
-            let view = JobView::from_loaded(&f.loaded);
-            Ok(vec![
-                Value::Text(f.id.clone()),
-                Value::Text(view.job_type.clone()),
-                Value::Text(view.cluster_id.clone()),
-                Value::Text(view.status.clone()),
-                Value::Text(time(f.loaded.created_at)),
-                Value::Text(serde_json::to_string(&view)?),
-                Value::Text(serde_json::to_string(&f.loaded)?),
-                Value::Int(f.position),
-            ])
-        })
-        .await
+        project::<Job>(conn, &JOBS, target, events, "job", render).await
     }
+
+    fn bulk(&self, existing: bool) -> Option<Box<dyn BulkFill>> {
+        Some(Box::new(BulkRows::<Job>::new(
+            &JOBS, "job", render, existing,
+        )))
+    }
+}
+
+fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {
+    let view = JobView::from_loaded(&f.loaded);
+    Ok(vec![
+        Value::Text(f.id.clone()),
+        Value::Text(view.job_type.clone()),
+        Value::Text(view.cluster_id.clone()),
+        Value::Text(view.status.clone()),
+        Value::Text(time(f.loaded.created_at)),
+        Value::Text(serde_json::to_string(&view)?),
+        Value::Text(serde_json::to_string(&f.loaded)?),
+        Value::Int(f.position),
+    ])
 }

@@ -2,13 +2,15 @@
 //! (`state`), the rendered view (`view`) and the position of the last event it reflects,
 //! so a replayed event is skipped and a row equals what a fresh fold gives.
 
+mod bulk_rows;
 pub mod clusters;
 pub mod droplets;
 pub mod jobs;
-mod rows;
+pub(crate) mod rows;
 pub mod tables;
 
 pub use clusters::ClustersProjection;
 pub use droplets::DropletsProjection;
 pub use jobs::JobsProjection;
+pub use rows::Value;
 pub use tables::TableDef;

@@ -25,7 +25,11 @@ pub struct Folded<A: Aggregate> {
     pub position: i64,
 }
 
+/// Renders a folded aggregate as its row (values in the table's column order).
+pub type Render<A> = fn(&Folded<A>) -> Result<Vec<Value>, ProjectionError>;
+
 /// A value bound into a row.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Text(String),
     Int(i64),
@@ -79,7 +83,7 @@ where
         .collect())
 }
 
-async fn load_rows<A>(
+pub(crate) async fn load_rows<A>(
     conn: &mut AnyConnection,
     table: &str,
     ids: &[&str],
@@ -160,7 +164,7 @@ pub async fn project<A>(
     target: &Target,
     events: &[RecordedEvent],
     aggregate_type: &str,
-    row: impl Fn(&Folded<A>) -> Result<Vec<Value>, ProjectionError>,
+    row: Render<A>,
 ) -> Result<(), ProjectionError>
 where
     A: Aggregate + Serialize + DeserializeOwned,

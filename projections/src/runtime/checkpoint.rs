@@ -9,6 +9,21 @@ use sqlx::AnyConnection;
 
 use crate::{Projection, ProjectionError, ReadDb, Target};
 
+/// Creates checkpoint `$1` at 0 (updated at `$2`) unless it exists.
+pub(crate) const ENSURE_CHECKPOINT: &str =
+    "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, 0, $2) \
+     ON CONFLICT (projection) DO NOTHING";
+
+/// Reads checkpoint `$1`, locking its row until the end of the transaction (PostgreSQL).
+pub(crate) const LOCK_CHECKPOINT: &str =
+    "SELECT position FROM rm_checkpoints WHERE projection = $1 FOR UPDATE";
+
+/// Sets checkpoint `$1` to `$2` (updated at `$3`).
+pub(crate) const SAVE_CHECKPOINT: &str =
+    "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (projection) DO UPDATE SET position = excluded.position, \
+     updated_at = excluded.updated_at";
+
 /// The stored checkpoint named `name` (0 if none).
 pub async fn load_checkpoint(db: &ReadDb, name: &str) -> Result<i64, ProjectionError> {
     let position: Option<i64> =
@@ -26,18 +41,15 @@ pub async fn lock_checkpoint(
     name: &str,
     sqlite: bool,
 ) -> Result<i64, ProjectionError> {
-    sqlx::query(
-        "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, 0, $2) \
-         ON CONFLICT (projection) DO NOTHING",
-    )
-    .bind(name)
-    .bind(now())
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(ENSURE_CHECKPOINT)
+        .bind(name)
+        .bind(now())
+        .execute(&mut *conn)
+        .await?;
     let sql = if sqlite {
         "SELECT position FROM rm_checkpoints WHERE projection = $1"
     } else {
-        "SELECT position FROM rm_checkpoints WHERE projection = $1 FOR UPDATE"
+        LOCK_CHECKPOINT
     };
     Ok(sqlx::query_scalar(sql).bind(name).fetch_one(conn).await?)
 }
@@ -48,16 +60,12 @@ pub async fn save_checkpoint(
     name: &str,
     position: i64,
 ) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (projection) DO UPDATE SET position = excluded.position, \
-         updated_at = excluded.updated_at",
-    )
-    .bind(name)
-    .bind(position)
-    .bind(now())
-    .execute(conn)
-    .await?;
+    sqlx::query(SAVE_CHECKPOINT)
+        .bind(name)
+        .bind(position)
+        .bind(now())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

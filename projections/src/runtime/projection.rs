@@ -8,6 +8,7 @@ use engine::store::RecordedEvent;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
+use crate::bulk::BulkFill;
 use crate::read_models::TableDef;
 use crate::{ProjectionError, Target};
 
@@ -29,6 +30,14 @@ pub trait Projection: Send + Sync + 'static {
         events: &[RecordedEvent],
         target: &Target,
     ) -> Result<(), ProjectionError>;
+
+    /// A session that fills fresh copies of the tables (a rebuild's shadow, a replay's
+    /// scratch schema) by folding every aggregate in memory and writing each row once
+    /// (see [`crate::bulk`]); `existing` when the copy already holds rows. `None`: the
+    /// fill applies this projection batch by batch instead.
+    fn bulk(&self, _existing: bool) -> Option<Box<dyn BulkFill>> {
+        None
+    }
 }
 
 /// What `GET /v1/projections` shows about one projection.

@@ -1,0 +1,431 @@
+//! Filling fresh copies of the read models from the log in bulk: a rebuild's shadow tables
+//! and a replay's scratch schema.
+//!
+//! The live path applies a batch at a time: it loads the rows the batch touches, folds,
+//! and writes them back, because readers are waiting on every batch. Nobody reads a copy
+//! being filled, so a fill does less work per event:
+//!
+//! - a reader task fetches the next page of the log while the current one is folded;
+//! - each projection's [`BulkFill`] session folds every aggregate in memory across pages,
+//!   so a row is neither loaded nor written once per page;
+//! - rows are written once, at the end (or when the sessions hold more than [`HOLD`]
+//!   rows, to bound memory: later pages then fetch a row written out before folding onto
+//!   it), on PostgreSQL with `COPY`, with each projection's checkpoint in the same
+//!   transaction, so an interrupted rebuild resumes from the last write.
+//!
+//! A projection without a bulk session is applied page by page. An event a projection
+//! cannot fold ends the fill with its error (the caller falls back to the batch path,
+//! which retries and parks it); another process moving a checkpoint the fill keeps ends
+//! it with [`Filled::Contended`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use engine::store::{EventFilter, EventStore, RecordedEvent};
+use sqlx::postgres::PgConnection;
+use sqlx::{AnyConnection, Connection};
+use tokio::sync::mpsc;
+
+use crate::read_models::rows::upsert;
+use crate::read_models::{TableDef, Value};
+use crate::runtime::checkpoint::{
+    apply_checkpointed, lock_checkpoint, now, save_checkpoint, ENSURE_CHECKPOINT, LOCK_CHECKPOINT,
+    SAVE_CHECKPOINT,
+};
+use crate::{Projection, ProjectionError, ReadDb, Target};
+
+/// Events read per page.
+const PAGE: i64 = 10_000;
+
+/// Rows the sessions may hold in memory together before they are written out (a few
+/// hundred megabytes at most).
+pub const HOLD: usize = 400_000;
+
+/// Bytes of `COPY` data sent at a time.
+const COPY_CHUNK: usize = 1 << 20;
+
+/// Rows of one table, rendered in its column order.
+pub struct TableRows {
+    pub def: &'static TableDef,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A projection's part of a fill.
+#[async_trait]
+pub trait BulkFill: Send {
+    /// Folds a page of events (in position order) onto the rows held; a row not held is
+    /// fetched from `target` first when the table may already hold it.
+    async fn fold(
+        &mut self,
+        conn: &mut AnyConnection,
+        target: &Target,
+        events: &[RecordedEvent],
+    ) -> Result<(), ProjectionError>;
+
+    /// Rows held in memory.
+    fn held(&self) -> usize;
+
+    /// Renders every row held, per table, and lets go of them.
+    fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError>;
+}
+
+/// What to fill.
+#[derive(Debug, Clone)]
+pub struct FillPlan {
+    pub target: Target,
+    /// Continue after this position; 0 when the tables are empty.
+    pub from: i64,
+    /// Stop after this position; `None`: at the first short page (the caller catches up).
+    pub to: Option<i64>,
+    /// Keep each projection's checkpoint in `target` with every write (a rebuild, which
+    /// resumes from it); a replay keeps none.
+    pub checkpoints: bool,
+    /// Rows the sessions may hold in memory together before they are written out
+    /// ([`HOLD`] unless testing the write-outs).
+    pub hold: usize,
+}
+
+/// How a fill ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filled {
+    /// Every event up to this position is in the copy.
+    Done(i64),
+    /// Another writer moved a checkpoint of the copy (another process fills it too); the
+    /// copy holds what that writer's checkpoint says, nothing of this fill's last part.
+    Contended,
+}
+
+/// One projection in a fill.
+enum Session {
+    Bulk(&'static str, Box<dyn BulkFill>),
+    Batch(Arc<dyn Projection>),
+}
+
+/// Fills `projections`' tables in `plan.target` from the log.
+pub async fn fill(
+    store: Arc<dyn EventStore>,
+    db: &ReadDb,
+    projections: &[Arc<dyn Projection>],
+    plan: &FillPlan,
+    progress: &(dyn Fn(i64) + Send + Sync),
+) -> Result<Filled, ProjectionError> {
+    let mut sessions: Vec<Session> = projections
+        .iter()
+        .map(|p| match p.bulk(plan.from > 0) {
+            Some(session) => Session::Bulk(p.name(), session),
+            None => Session::Batch(Arc::clone(p)),
+        })
+        .collect();
+    let mut pages = read_ahead(store, plan.from, plan.to);
+    let mut writes = Writes {
+        db,
+        plan,
+        written: plan.from,
+        fresh: plan.from == 0,
+    };
+    let mut position = plan.from;
+    while let Some(page) = pages.recv().await {
+        let events = page?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            break;
+        };
+        fold_page(db, plan, &mut sessions, &events).await?;
+        position = last;
+        if held(&sessions) > plan.hold && !writes.write_out(&mut sessions, position).await? {
+            return Ok(Filled::Contended);
+        }
+        progress(position);
+    }
+    if !writes.write_out(&mut sessions, position).await? {
+        return Ok(Filled::Contended);
+    }
+    Ok(Filled::Done(position))
+}
+
+/// Reads the log after `from` (up to `to`) a page at a time, one page ahead of the fold.
+fn read_ahead(
+    store: Arc<dyn EventStore>,
+    from: i64,
+    to: Option<i64>,
+) -> mpsc::Receiver<Result<Vec<RecordedEvent>, ProjectionError>> {
+    let (tx, rx) = mpsc::channel(2);
+    tokio::spawn(async move {
+        let mut after = from;
+        loop {
+            let limit = to.map_or(PAGE, |to| PAGE.min(to - after));
+            if limit <= 0 {
+                return;
+            }
+            let page = store
+                .read_all(after, limit, &EventFilter::default())
+                .await
+                .map_err(ProjectionError::from);
+            let last = page
+                .as_ref()
+                .ok()
+                .and_then(|e| e.last())
+                .map(|e| e.position);
+            let short = matches!(&page, Ok(events) if (events.len() as i64) < limit);
+            if tx.send(page).await.is_err() {
+                return;
+            }
+            match last {
+                Some(last) if !(short && to.is_none()) => after = last,
+                // Empty, failed, or short with no end given: the caller catches up.
+                _ => return,
+            }
+        }
+    });
+    rx
+}
+
+async fn fold_page(
+    db: &ReadDb,
+    plan: &FillPlan,
+    sessions: &mut [Session],
+    events: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    let mut conn = db.pool().acquire().await?;
+    for session in sessions {
+        match session {
+            Session::Bulk(_, bulk) => bulk.fold(&mut conn, &plan.target, events).await?,
+            Session::Batch(projection) if plan.checkpoints => {
+                apply_checkpointed(db, &**projection, &plan.target, events).await?;
+            }
+            Session::Batch(projection) => {
+                let mut tx = db.begin().await?;
+                projection.apply(&mut tx, events, &plan.target).await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn held(sessions: &[Session]) -> usize {
+    sessions
+        .iter()
+        .map(|s| match s {
+            Session::Bulk(_, bulk) => bulk.held(),
+            Session::Batch(_) => 0,
+        })
+        .sum()
+}
+
+/// Writing the rows held, with the checkpoints.
+struct Writes<'a> {
+    db: &'a ReadDb,
+    plan: &'a FillPlan,
+    /// What the checkpoints say since the last write.
+    written: i64,
+    /// Nothing is in the tables yet: rows go in with plain `COPY`.
+    fresh: bool,
+}
+
+impl Writes<'_> {
+    /// Writes every row held and moves the checkpoints to `position`; false when another
+    /// writer moved a checkpoint meanwhile (nothing is written then).
+    async fn write_out(
+        &mut self,
+        sessions: &mut [Session],
+        position: i64,
+    ) -> Result<bool, ProjectionError> {
+        let mut tables = Vec::new();
+        let mut names = Vec::new();
+        for session in sessions.iter_mut() {
+            if let Session::Bulk(name, bulk) = session {
+                tables.extend(bulk.take()?);
+                names.push(self.plan.target.checkpoint(name));
+            }
+        }
+        if !self.plan.checkpoints {
+            names.clear();
+        }
+        let written = if self.db.is_sqlite() {
+            self.write_sqlite(&tables, &names, position).await?
+        } else {
+            self.write_postgres(&tables, &names, position).await?
+        };
+        if written {
+            self.written = position;
+            self.fresh = false;
+        }
+        Ok(written)
+    }
+
+    async fn write_sqlite(
+        &self,
+        tables: &[TableRows],
+        checkpoints: &[String],
+        position: i64,
+    ) -> Result<bool, ProjectionError> {
+        let mut tx = self.db.begin().await?;
+        for name in checkpoints {
+            if lock_checkpoint(&mut tx, name, true).await? != self.written {
+                return Ok(false);
+            }
+        }
+        for table in tables {
+            let name = self.plan.target.table(table.def.name);
+            upsert(
+                &mut tx,
+                &name,
+                &table.def.column_names(),
+                table.rows.clone(),
+            )
+            .await?;
+        }
+        for name in checkpoints {
+            save_checkpoint(&mut tx, name, position).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn write_postgres(
+        &self,
+        tables: &[TableRows],
+        checkpoints: &[String],
+        position: i64,
+    ) -> Result<bool, ProjectionError> {
+        let mut conn = PgConnection::connect(self.db.url()).await?;
+        let mut tx = conn.begin().await?;
+        for name in checkpoints {
+            sqlx::query(ENSURE_CHECKPOINT)
+                .bind(name)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            let stored: i64 = sqlx::query_scalar(LOCK_CHECKPOINT)
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?;
+            if stored != self.written {
+                return Ok(false);
+            }
+        }
+        for table in tables {
+            let name = self.plan.target.table(table.def.name);
+            if self.fresh {
+                copy_in(&mut tx, &name, table).await?;
+            } else {
+                copy_upsert(&mut tx, &name, table).await?;
+            }
+        }
+        for name in checkpoints {
+            sqlx::query(SAVE_CHECKPOINT)
+                .bind(name)
+                .bind(position)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// `COPY`s `rows` into `table`.
+async fn copy_in(
+    conn: &mut PgConnection,
+    table: &str,
+    rows: &TableRows,
+) -> Result<(), ProjectionError> {
+    let columns = rows.def.column_names().join(", ");
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
+        .await?;
+    let mut buffer = Vec::with_capacity(COPY_CHUNK + 4096);
+    for row in &rows.rows {
+        copy_row(&mut buffer, row);
+        if buffer.len() >= COPY_CHUNK {
+            copy.send(std::mem::take(&mut buffer)).await?;
+        }
+    }
+    if !buffer.is_empty() {
+        copy.send(buffer).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+/// `COPY`s `rows` into a temporary table, then inserts or updates `table` from it (a row
+/// already at a later position is left alone, as in the batch path).
+async fn copy_upsert(
+    conn: &mut PgConnection,
+    table: &str,
+    rows: &TableRows,
+) -> Result<(), ProjectionError> {
+    let staging = format!("cg_bulk_{}", rows.def.name);
+    sqlx::query(&format!(
+        "CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP"
+    ))
+    .execute(&mut *conn)
+    .await?;
+    copy_in(conn, &staging, rows).await?;
+    let columns = rows.def.column_names();
+    let updates = columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!(
+        "INSERT INTO {table} AS cur SELECT * FROM {staging} ON CONFLICT ({}) DO UPDATE SET \
+         {updates} WHERE cur.last_position < excluded.last_position",
+        columns[0]
+    ))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends one row in `COPY`'s text format.
+fn copy_row(buffer: &mut Vec<u8>, row: &[Value]) {
+    for (i, value) in row.iter().enumerate() {
+        if i > 0 {
+            buffer.push(b'\t');
+        }
+        match value {
+            Value::Int(n) => buffer.extend_from_slice(n.to_string().as_bytes()),
+            Value::Text(text) => copy_text(buffer, text),
+        }
+    }
+    buffer.push(b'\n');
+}
+
+/// A text field of `COPY`'s text format: backslash, tab, newline and carriage return are
+/// escaped; everything else goes as it is.
+fn copy_text(buffer: &mut Vec<u8>, text: &str) {
+    for byte in text.bytes() {
+        match byte {
+            b'\\' => buffer.extend_from_slice(b"\\\\"),
+            b'\t' => buffer.extend_from_slice(b"\\t"),
+            b'\n' => buffer.extend_from_slice(b"\\n"),
+            b'\r' => buffer.extend_from_slice(b"\\r"),
+            _ => buffer.push(byte),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_rows_escape_what_the_text_format_reserves() {
+        let mut buffer = Vec::new();
+        copy_row(
+            &mut buffer,
+            &[
+                Value::Text("a\tb\\c\nd\re".into()),
+                Value::Int(-42),
+                Value::Text(String::new()),
+                Value::Text("{\"name\":\"ü\"}".into()),
+            ],
+        );
+        assert_eq!(
+            String::from_utf8(buffer).unwrap(),
+            "a\\tb\\\\c\\nd\\re\t-42\t\t{\"name\":\"ü\"}\n"
+        );
+    }
+}
