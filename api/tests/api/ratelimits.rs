@@ -289,11 +289,9 @@ async fn a_cluster_rule_keys_on_the_cluster_of_the_request(app: TestApp, clock: 
         .await;
     assert_eq!(status.expect(200)["remaining"], 0);
     clock.advance(Duration::from_secs(1));
-    app.patch(&path_a, &json!({ "name": "alpha-3" }))
-        .await
-        .expect(200);
-    let stored = app.get(&path_a).await;
-    assert_eq!(stored.expect(200)["name"], "alpha-3");
+    let patched = app.patch(&path_a, &json!({ "name": "alpha-3" })).await;
+    let position = patched.expect(200)["position"].clone();
+    assert_eq!(app.get_at(&path_a, &position).await["name"], "alpha-3");
 }
 
 ratelimit_test!(rules_are_managed_and_validated);
