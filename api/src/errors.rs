@@ -30,12 +30,22 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("the read models did not reach position {0} in time")]
     NotCaughtUp(i64),
     #[error("read side failure")]
     Projection(#[source] ProjectionError),
     #[error("event store failure")]
     Store(#[from] engine::store::StoreError),
+    #[error("rate limit {rule} ({scope} scope) exceeded; retry in {retry_after} s")]
+    RateLimited {
+        rule: String,
+        scope: &'static str,
+        /// `Retry-After` and the `RateLimit-*` headers of the answer.
+        headers: Vec<(&'static str, String)>,
+        retry_after: u64,
+    },
 }
 
 impl warp::reject::Reject for ApiError {}
@@ -97,7 +107,9 @@ impl ApiError {
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotCaughtUp(_) => StatusCode::GATEWAY_TIMEOUT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Projection(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,6 +125,14 @@ impl ApiError {
                     .then(|| fields.into_iter().map(|(f, m)| (f.to_owned(), m)).collect())
             }
             _ => None,
+        }
+    }
+
+    /// Headers the answer carries besides the problem's own.
+    fn headers(&self) -> &[(&'static str, String)] {
+        match self {
+            Self::RateLimited { headers, .. } => headers.as_slice(),
+            _ => &[],
         }
     }
 
@@ -179,7 +199,9 @@ impl Problem {
 
 /// The one place rejections become responses.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    let mut extra: &[(&'static str, String)] = &[];
     let problem = if let Some(error) = rejection.find::<ApiError>() {
+        extra = error.headers();
         let chain = projections::runtime::error_chain(error);
         if error.status().is_server_error() {
             tracing::error!(error = %chain, status = error.status().as_u16(), "request failed");
@@ -211,5 +233,11 @@ pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
             None,
         )
     };
-    Ok(problem.into_response())
+    let mut response = problem.into_response();
+    for (name, value) in extra {
+        if let Ok(value) = warp::http::HeaderValue::from_str(value) {
+            response.headers_mut().insert(*name, value);
+        }
+    }
+    Ok(response)
 }

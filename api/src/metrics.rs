@@ -6,8 +6,8 @@ use engine::executor::pool::WorkerStats;
 use engine::kafka::RelayStats;
 use projections::ProjectionStatus;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// The process's metrics.
@@ -23,6 +23,43 @@ pub struct Metrics {
     cache_hits: IntCounterVec,
     cache_fallbacks: IntCounterVec,
     relay: RelayMetrics,
+    rate_limit: RateLimitMetrics,
+}
+
+/// The rate limiter's metrics (the seed's names, plus the store fallbacks).
+struct RateLimitMetrics {
+    exceeded: IntCounterVec,
+    available: GaugeVec,
+    fallbacks: IntCounter,
+}
+
+impl RateLimitMetrics {
+    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            exceeded: IntCounterVec::new(
+                Opts::new(
+                    "clustergenie_rate_limit_exceeded_total",
+                    "Requests refused with 429, by rule and scope",
+                ),
+                &["rule", "scope"],
+            )?,
+            available: GaugeVec::new(
+                Opts::new(
+                    "clustergenie_rate_limit_available_tokens",
+                    "Tokens left in the bucket a request of the rule last took from",
+                ),
+                &["rule", "scope"],
+            )?,
+            fallbacks: IntCounter::new(
+                "clustergenie_rate_limit_store_fallbacks_total",
+                "Rate-limit checks answered by this process's own buckets because Redis failed",
+            )?,
+        };
+        registry.register(Box::new(metrics.exceeded.clone()))?;
+        registry.register(Box::new(metrics.available.clone()))?;
+        registry.register(Box::new(metrics.fallbacks.clone()))?;
+        Ok(metrics)
+    }
 }
 
 /// The Kafka relay's metrics (registered always; zero while Kafka is off).
@@ -129,6 +166,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(cache_fallbacks.clone()))?;
         let relay = RelayMetrics::register(&registry)?;
+        let rate_limit = RateLimitMetrics::register(&registry)?;
         Ok(Self {
             registry,
             http_requests,
@@ -141,7 +179,27 @@ impl Metrics {
             cache_hits,
             cache_fallbacks,
             relay,
+            rate_limit,
         })
+    }
+
+    /// Records a rate-limit check of `rule` (`scope`): the tokens left, and whether the
+    /// request was refused.
+    pub fn observe_rate_limit(&self, rule: &str, scope: &str, available: f64, refused: bool) {
+        let labels = [rule, scope];
+        self.rate_limit
+            .available
+            .with_label_values(&labels)
+            .set(available);
+        if refused {
+            self.rate_limit.exceeded.with_label_values(&labels).inc();
+        }
+    }
+
+    /// Brings the fallback counter up to the store's count since start.
+    pub fn observe_rate_limit_fallbacks(&self, total: u64) {
+        let counter = &self.rate_limit.fallbacks;
+        counter.inc_by(total.saturating_sub(counter.get()));
     }
 
     /// Counts one HTTP request.
@@ -233,6 +291,10 @@ pub fn route_of(path: &str) -> String {
         "droplet",
         "job",
         "summary",
+        "diagnose",
+        "ratelimits",
+        "rules",
+        "status",
     ];
     let segments: Vec<&str> = path
         .split('/')
@@ -272,7 +334,21 @@ mod tests {
         });
         metrics.cache_hit("cluster");
         metrics.cache_fallback("cluster", "error");
+        metrics.observe_rate_limit("jobs_create", "user", 0.0, true);
+        metrics.observe_rate_limit("jobs_create", "user", 2.5, false);
         let text = metrics.render();
+        assert!(
+            text.contains(
+                r#"clustergenie_rate_limit_exceeded_total{rule="jobs_create",scope="user"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"clustergenie_rate_limit_available_tokens{rule="jobs_create",scope="user"} 2.5"#
+            ),
+            "{text}"
+        );
         assert!(
             text.contains(
                 r#"clustergenie_cache_fallbacks_total{reason="error",resource="cluster"} 1"#

@@ -43,6 +43,15 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Prefix of every cache key in Redis.
     pub cache_key_prefix: String,
+    /// Enforce rate limits (`CLUSTERGENIE_RATELIMIT_ENABLED`); off, rules can still be
+    /// managed but no request is limited.
+    pub ratelimit_enabled: bool,
+    /// Prefix of every rate-limit bucket key in Redis (buckets are shared through Redis
+    /// when `redis_url` is set, else kept in process).
+    pub ratelimit_key_prefix: String,
+    /// How long a take from the Redis buckets may take before this process falls back
+    /// to its own buckets.
+    pub ratelimit_redis_timeout_ms: u64,
     /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
     /// environment); off while `brokers` is empty.
     pub kafka: KafkaConfig,
@@ -65,6 +74,9 @@ impl Default for Settings {
             sse_slow_client_ms: 30_000,
             redis_url: None,
             cache_key_prefix: "cg:".into(),
+            ratelimit_enabled: true,
+            ratelimit_key_prefix: "cg:ratelimit:".into(),
+            ratelimit_redis_timeout_ms: 250,
             kafka: KafkaConfig::default(),
         }
     }
@@ -80,6 +92,7 @@ impl std::fmt::Debug for Settings {
             .field("database_max_connections", &self.database_max_connections)
             .field("cache", &self.cache_backend())
             .field("kafka", &self.kafka().map(|k| k.brokers.as_str()))
+            .field("ratelimit_enabled", &self.ratelimit_enabled)
             .field("workers", &self.workers)
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("log_format", &self.log_format)

@@ -9,6 +9,9 @@ use std::time::Duration;
 use engine::commands::CommandService;
 use engine::executor::{Executor, ExecutorOptions};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
+use engine::ratelimit::{
+    BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
+};
 use engine::store::{self, EventStore};
 use projections::cache::{
     redact_url, CacheHandle, CacheReads, CacheRunner, CacheRunnerOptions, CacheState, MemoryCache,
@@ -39,6 +42,8 @@ pub enum StartupError {
     Metrics(#[from] prometheus::Error),
     #[error("could not set up the cache read models")]
     Cache(#[from] projections::cache::CacheError),
+    #[error("could not set up the rate-limit buckets")]
+    RateLimit(#[from] engine::ratelimit::BucketError),
 }
 
 /// How long start-up waits for the cache runner's first attempt (a small log starts with
@@ -57,6 +62,15 @@ impl Application {
     /// Opens and migrates the store and read models, starts projections and (unless
     /// disabled) the job executor, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the rate limiter telling time by `clock` (tests move
+    /// a manual clock instead of sleeping).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
         let url = settings.database_url();
         if url.starts_with("sqlite:") {
             std::fs::create_dir_all(&settings.data_dir)
@@ -94,6 +108,7 @@ impl Application {
             executor
         });
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
+        let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -105,6 +120,8 @@ impl Application {
             runtime,
             executor,
             relay,
+            limiter,
+            limiter_fallback,
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
         };
@@ -181,6 +198,29 @@ fn start_cache(
     let handle = runner.handle();
     tasks.push(runner.spawn(shutdown.clone()));
     Ok((cache, handle))
+}
+
+/// The rate limiter: buckets in Redis (shared by every process, with this process's own
+/// buckets as the fallback while Redis fails) when Redis is configured, else in process.
+fn rate_limiter(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> Result<(RateLimiter, Option<Arc<FallbackBuckets>>), StartupError> {
+    let Some(url) = settings.redis_url() else {
+        return Ok((
+            RateLimiter::new(Arc::new(MemoryBuckets::new()), clock),
+            None,
+        ));
+    };
+    tracing::info!(redis = %redact_url(url), prefix = %settings.ratelimit_key_prefix, "rate-limit buckets in Redis");
+    let redis = RedisBuckets::open(
+        url,
+        &settings.ratelimit_key_prefix,
+        Duration::from_millis(settings.ratelimit_redis_timeout_ms),
+    )?;
+    let fallback = Arc::new(FallbackBuckets::new(Arc::new(redis)));
+    let store: Arc<dyn BucketStore> = fallback.clone();
+    Ok((RateLimiter::new(store, clock), Some(fallback)))
 }
 
 /// The Kafka relay, when brokers are configured: every process runs one, the holder of

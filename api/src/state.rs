@@ -5,6 +5,7 @@ use std::sync::Arc;
 use engine::commands::CommandService;
 use engine::executor::Executor;
 use engine::kafka::RelayStats;
+use engine::ratelimit::{FallbackBuckets, RateLimiter};
 use engine::store::EventStore;
 use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
 use projections::{ProjectionRuntime, ReadModels};
@@ -24,6 +25,10 @@ pub struct AppState {
     pub executor: Option<Executor>,
     /// The Kafka relay's statistics, when Kafka is on.
     pub relay: Option<Arc<RelayStats>>,
+    /// The rate limiter (buckets in Redis when configured, else in process).
+    pub limiter: RateLimiter,
+    /// The Redis buckets' local fallback, when Redis is configured (for its metric).
+    pub limiter_fallback: Option<Arc<FallbackBuckets>>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }

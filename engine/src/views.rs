@@ -178,3 +178,64 @@ impl JobView {
         }
     }
 }
+
+/// A rate-limit rule as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitRuleView {
+    pub name: String,
+    /// `global`, `user` or `cluster`.
+    pub scope: String,
+    pub rate_per_sec: f64,
+    pub capacity: u32,
+    /// The route names it guards, e.g. `jobs.create`.
+    pub endpoints: Vec<String>,
+    /// A built-in rule name (its default applies when it is not configured).
+    pub builtin: bool,
+    /// Set through the API (`false`: a built-in default, with no event).
+    pub configured: bool,
+    /// Events of the rule's stream (0 for a default).
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl RateLimitRuleView {
+    /// The view of a rule in force.
+    pub fn of(rule: &crate::domain::Rule, builtin: bool, configured: bool) -> Self {
+        Self {
+            name: rule.name.to_string(),
+            scope: rule.spec.scope.as_str().to_owned(),
+            rate_per_sec: rule.spec.rate_per_sec.get(),
+            capacity: rule.spec.capacity.get(),
+            endpoints: rule
+                .spec
+                .endpoints
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            builtin,
+            configured,
+            version: 0,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// The view of a folded rule stream: the configured rule while it is set, else the
+    /// built-in default of its name (if any). `None` for a deleted rule without default.
+    pub fn from_loaded(r: &Loaded<crate::domain::RateLimitRule>) -> Option<Self> {
+        let name = r.state.name.as_ref()?;
+        let builtin = crate::domain::ratelimit_rule::builtin_rule(name.as_str());
+        let (rule, configured) = match (r.state.rule(), builtin.clone()) {
+            (Some(rule), _) => (rule, true),
+            (None, Some(default)) => (default, false),
+            (None, None) => return None,
+        };
+        Some(Self {
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            ..Self::of(&rule, builtin.is_some(), configured)
+        })
+    }
+}

@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`runtime`]: the [`Projection`] trait and the [`ProjectionRuntime`] (checkpoints,
 //!   batches in one transaction, read-your-writes waiting, status).
-//! - [`read_models`]: the clusters, droplets and jobs projections and their tables.
+//! - [`read_models`]: the clusters, droplets, jobs and rate-limit rules projections and
+//!   their tables.
 //! - [`target`]: where a projection writes: live tables, a rebuild's shadows, a scratch schema.
 //! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
 //! - [`replay`]: the read models at a past position in a scratch schema, and their diff.
@@ -46,5 +47,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::ClustersProjection),
         Arc::new(read_models::DropletsProjection),
         Arc::new(read_models::JobsProjection),
+        Arc::new(read_models::RateLimitRulesProjection),
     ]
 }

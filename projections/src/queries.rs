@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use engine::commands::Loaded;
+use engine::domain::RateLimitRule;
 use engine::views::{ClusterView, DropletView, JobView};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -296,6 +298,27 @@ impl ReadModels {
         }))
     }
 
+    /// The rate-limit rules set through the API (not deleted), by name.
+    pub async fn ratelimit_rules(&self) -> Result<Vec<Loaded<RateLimitRule>>, ProjectionError> {
+        let rows =
+            sqlx::query("SELECT state FROM rm_ratelimit_rules WHERE configured = 1 ORDER BY id")
+                .fetch_all(self.db.pool())
+                .await?;
+        rows.iter().map(state).collect()
+    }
+
+    /// The stream of rule `name` as folded (set or deleted), if it has events.
+    pub async fn ratelimit_rule(
+        &self,
+        name: &str,
+    ) -> Result<Option<Loaded<RateLimitRule>>, ProjectionError> {
+        let row = sqlx::query("SELECT state FROM rm_ratelimit_rules WHERE id = $1")
+            .bind(name)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| state(&r)).transpose()
+    }
+
     /// Ids of jobs that are not finished (oldest first).
     pub async fn unfinished_jobs(&self) -> Result<Vec<String>, ProjectionError> {
         Ok(sqlx::query_scalar(
@@ -319,6 +342,11 @@ fn qualified(column: &'static str) -> &'static str {
 
 fn view<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionError> {
     let text: String = row.try_get("view")?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn state<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionError> {
+    let text: String = row.try_get("state")?;
     Ok(serde_json::from_str(&text)?)
 }
 

@@ -2,12 +2,14 @@
 
 use bytes::Bytes;
 use engine::commands::{load, CreateCluster, DeleteCluster, UpdateCluster};
+use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Cluster;
 use engine::views::ClusterView;
 use projections::cache::Bounds;
 use projections::ClusterFilter;
 use warp::reply::Response;
 
+use super::limiting::{guard, with_rate_headers};
 use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
@@ -19,11 +21,12 @@ use crate::state::AppState;
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateClusterBody = parse(&body)?;
     let command = CreateCluster::parse(&input.name, &input.region, input.provider.as_deref())?;
+    let verdict = guard(&state, &meta, Endpoint::ClustersCreate, None).await?;
     let reply = state
         .commands
         .execute(&meta.context(&body), &command)
         .await?;
-    command_reply(reply)
+    Ok(with_rate_headers(command_reply(reply)?, &verdict))
 }
 
 /// `GET /v1/clusters`.
@@ -123,19 +126,21 @@ pub async fn update(
         input.region.as_deref(),
         meta.if_match,
     )?;
-    command_reply(
-        state
-            .commands
-            .execute(&meta.context(&body), &command)
-            .await?,
-    )
+    let verdict = guard(&state, &meta, Endpoint::ClustersUpdate, Some(id.as_str())).await?;
+    let reply = state
+        .commands
+        .execute(&meta.context(&body), &command)
+        .await?;
+    Ok(with_rate_headers(command_reply(reply)?, &verdict))
 }
 
 /// `DELETE /v1/clusters/{id}`.
 pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
+    let verdict = guard(&state, &meta, Endpoint::ClustersDelete, Some(id.as_str())).await?;
     let command = DeleteCluster {
         id,
         if_match: meta.if_match,
     };
-    command_reply(state.commands.execute(&meta.context(b""), &command).await?)
+    let reply = state.commands.execute(&meta.context(b""), &command).await?;
+    Ok(with_rate_headers(command_reply(reply)?, &verdict))
 }

@@ -2,12 +2,14 @@
 
 use bytes::Bytes;
 use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, DropletInput};
+use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::{Cluster, Droplet, PowerAction, Size};
 use engine::views::DropletView;
 use projections::DropletFilter;
 use warp::reply::Response;
 
 use super::clusters::bounds;
+use super::limiting::{guard, with_rate_headers};
 use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
@@ -37,7 +39,10 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         provider: input.provider.as_deref(),
     };
     let command = CreateDroplet::parse(raw, ctx.trace_id())?;
-    command_reply(state.commands.execute(&ctx, &command).await?)
+    let cluster = Some(input.cluster_id.as_str());
+    let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
+    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
+    Ok(with_rate_headers(response, &verdict))
 }
 
 /// `GET /v1/droplets`.
@@ -102,7 +107,8 @@ pub async fn resize(
 ) -> Result<Response, ApiError> {
     let input: ResizeBody = parse(&body)?;
     let size = Size::parse(&input.size).map_err(engine::commands::CommandError::from)?;
-    act(state, id, meta, &body, DropletAction::Resize(size)).await
+    let action = DropletAction::Resize(size);
+    act(state, id, meta, &body, action, Endpoint::DropletsResize).await
 }
 
 /// `POST /v1/droplets/{id}/power`.
@@ -114,12 +120,14 @@ pub async fn power(
 ) -> Result<Response, ApiError> {
     let input: PowerBody = parse(&body)?;
     let action = PowerAction::parse(&input.action).map_err(engine::commands::CommandError::from)?;
-    act(state, id, meta, &body, DropletAction::Power(action)).await
+    let action = DropletAction::Power(action);
+    act(state, id, meta, &body, action, Endpoint::DropletsPower).await
 }
 
 /// `DELETE /v1/droplets/{id}`.
 pub async fn destroy(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
-    act(state, id, meta, b"", DropletAction::Destroy).await
+    let action = DropletAction::Destroy;
+    act(state, id, meta, b"", action, Endpoint::DropletsDelete).await
 }
 
 async fn act(
@@ -128,8 +136,11 @@ async fn act(
     meta: RequestMeta,
     body: &[u8],
     action: DropletAction,
+    endpoint: Endpoint,
 ) -> Result<Response, ApiError> {
     let ctx = meta.context(body);
     let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
-    command_reply(state.commands.execute(&ctx, &command).await?)
+    let verdict = guard(&state, &meta, endpoint, None).await?;
+    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
+    Ok(with_rate_headers(response, &verdict))
 }

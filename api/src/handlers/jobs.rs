@@ -2,12 +2,14 @@
 
 use bytes::Bytes;
 use engine::commands::{load, CancelJob, CreateJob};
+use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Job;
 use engine::views::JobView;
 use projections::JobFilter;
 use warp::reply::Response;
 
 use super::clusters::bounds;
+use super::limiting::{guard, with_rate_headers};
 use super::{command_reply, found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
@@ -48,7 +50,10 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         input.parameters,
         ctx.trace_id(),
     )?;
-    command_reply(state.commands.execute(&ctx, &command).await?)
+    let cluster = Some(input.cluster_id.as_str());
+    let verdict = guard(&state, &meta, Endpoint::JobsCreate, cluster).await?;
+    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
+    Ok(with_rate_headers(response, &verdict))
 }
 
 /// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
@@ -103,10 +108,10 @@ pub async fn cancel(
         id,
         reason: input.reason,
     };
-    command_reply(
-        state
-            .commands
-            .execute(&meta.context(&body), &command)
-            .await?,
-    )
+    let verdict = guard(&state, &meta, Endpoint::JobsCancel, None).await?;
+    let reply = state
+        .commands
+        .execute(&meta.context(&body), &command)
+        .await?;
+    Ok(with_rate_headers(command_reply(reply)?, &verdict))
 }

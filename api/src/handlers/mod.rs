@@ -5,7 +5,9 @@ pub mod clusters;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod limiting;
 pub mod projections;
+pub mod ratelimits;
 pub mod system;
 
 use std::time::Duration;

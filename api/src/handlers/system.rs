@@ -117,6 +117,11 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
         );
         state.metrics.observe_relay(head - acknowledged, relay);
     }
+    if let Some(fallback) = &state.limiter_fallback {
+        state
+            .metrics
+            .observe_rate_limit_fallbacks(fallback.fallbacks());
+    }
     let text = state.metrics.render();
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())
 }

@@ -71,6 +71,20 @@ pub struct CancelJobBody {
     pub reason: Option<String>,
 }
 
+/// `PUT /v1/ratelimits/rules[/{name}]`. `name` may be left out when the path names the
+/// rule; `endpoints` may be left out for a built-in rule (its own endpoints).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitRuleBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub scope: String,
+    pub rate_per_sec: f64,
+    pub capacity: u64,
+    #[serde(default)]
+    pub endpoints: Option<Vec<String>>,
+}
+
 /// Parses a JSON body: broken JSON is a 400, a missing or mistyped field a 422 naming it.
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first: malformed JSON is a 400 even when its start already breaks a rule.

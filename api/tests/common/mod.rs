@@ -5,10 +5,12 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use api::settings::Settings;
 use api::startup::Application;
+use engine::ratelimit::{Clock, SystemClock};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -42,7 +44,7 @@ pub struct TestApp {
 }
 
 /// What is left to clean up once the test body is done.
-struct Teardown {
+pub struct Teardown {
     server: JoinHandle<()>,
     postgres: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
@@ -96,12 +98,26 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_with_clock(backend, Arc::new(SystemClock), configure, body).await;
+}
+
+/// [`run_configured`] with the rate limiter telling time by `clock`.
+pub async fn run_with_clock<C, F, Fut>(
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+    configure: C,
+    body: F,
+) where
+    C: FnOnce(&mut Settings),
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     init_tracing();
     let _slot = match backend {
         Backend::Postgres => Some(PG_SLOTS.acquire().await.expect("semaphore")),
         Backend::Sqlite => None,
     };
-    let (app, teardown) = spawn(backend, configure).await;
+    let (app, teardown) = spawn_with(backend, configure, clock).await;
     let outcome = tokio::time::timeout(TEST_DEADLINE, tokio::spawn(body(app))).await;
     teardown.finish().await;
     match outcome {
@@ -114,13 +130,19 @@ where
 
 /// Builds and starts the application with test settings (see [`run`]).
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let (app, teardown) = spawn(backend, |_| {}).await;
+    let (app, teardown) = spawn_with(backend, |_| {}, Arc::new(SystemClock)).await;
     // Without the harness, the server task and database live until the process ends.
     std::mem::forget(teardown);
     app
 }
 
-async fn spawn(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (TestApp, Teardown) {
+/// Builds and starts an application whose rate limiter tells time by `clock`; the caller
+/// finishes the [`Teardown`] (see [`Teardown::finish`]).
+pub async fn spawn_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Settings),
+    clock: Arc<dyn Clock>,
+) -> (TestApp, Teardown) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, postgres) = match backend {
         Backend::Sqlite => (
@@ -149,10 +171,12 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (Test
         worker_count: 2,
         worker_queue: 100,
         sim_delay_ms: 50,
+        // Tests send many commands as one user; the rate-limit tests turn this on.
+        ratelimit_enabled: false,
         ..Settings::default()
     };
     configure(&mut settings);
-    let application = Application::build(settings)
+    let application = Application::build_with_clock(settings, clock)
         .await
         .expect("build the application");
     let address = format!("http://{}", application.address());
@@ -179,7 +203,8 @@ async fn spawn(backend: Backend, configure: impl FnOnce(&mut Settings)) -> (Test
 }
 
 impl Teardown {
-    async fn finish(self) {
+    /// Stops the server and drops its PostgreSQL database.
+    pub async fn finish(self) {
         let _ = tokio::time::timeout(DEADLINE, self.server).await;
         if let Some((admin, name)) = self.postgres {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {

@@ -1,7 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DomainErrorKind, DropletError, JobError, ValidationError,
+    Classify, ClusterError, DomainErrorKind, DropletError, JobError, RateLimitRuleError,
+    ValidationError,
 };
 use crate::store::StoreError;
 
@@ -35,6 +36,8 @@ pub enum CommandError {
     Droplet(#[from] DropletError),
     #[error(transparent)]
     Job(#[from] JobError),
+    #[error(transparent)]
+    RateLimitRule(#[from] RateLimitRuleError),
     #[error(transparent)]
     Validation(#[from] ValidationError),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
@@ -77,6 +80,7 @@ impl CommandError {
             Self::Cluster(e) => domain(e.kind()),
             Self::Droplet(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
+            Self::RateLimitRule(e) => domain(e.kind()),
             Self::Validation(_) | Self::Invalid(_) => CommandErrorKind::Invalid,
             Self::NotFound { .. } => CommandErrorKind::NotFound,
             Self::PreconditionFailed { .. } => CommandErrorKind::PreconditionFailed,

@@ -7,6 +7,7 @@ pub mod droplets;
 pub mod error;
 pub mod jobs;
 pub mod loaded;
+pub mod ratelimits;
 pub mod service;
 
 pub use clusters::{CreateCluster, DeleteCluster, UpdateCluster};
@@ -17,4 +18,5 @@ pub use droplets::{
 pub use error::{CommandError, CommandErrorKind, Fields};
 pub use jobs::{CancelJob, CreateJob};
 pub use loaded::{load, load_with, Loaded};
+pub use ratelimits::{DeleteRateLimitRule, RuleInput, SetRateLimitRule};
 pub use service::{now, stream_write, Command, CommandService, Decision, Reply};

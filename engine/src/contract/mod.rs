@@ -16,9 +16,10 @@ use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value;
 
+use crate::domain::ratelimit_rule::{self, RuleName};
 use crate::domain::upcast::Upcasters;
 use crate::domain::values::{ClusterId, DropletId, JobId};
-use crate::domain::{cluster, droplet, job, Cluster, Droplet, Job};
+use crate::domain::{cluster, droplet, job, Cluster, Droplet, Job, RateLimitRule};
 
 pub mod compat;
 #[cfg(test)]
@@ -149,6 +150,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              attempts and retries",
             job_events(),
         ),
+        AggregateContract::of::<RateLimitRule, RuleName>(
+            "a rate-limit rule (configuration): scope, rate, capacity and the endpoints it \
+             guards; built-in rules exist without events",
+            ratelimit_rule_events(),
+        ),
     ]
 }
 
@@ -201,5 +207,12 @@ fn job_events() -> Vec<EventContract> {
         EventContract::of::<job::JobTimedOut>("job.timed_out"),
         EventContract::of::<job::JobCancelRequested>("job.cancel_requested"),
         EventContract::of::<job::JobCancelled>("job.cancelled"),
+    ]
+}
+
+fn ratelimit_rule_events() -> Vec<EventContract> {
+    vec![
+        EventContract::of::<ratelimit_rule::RateLimitRuleSet>("ratelimit_rule.set"),
+        EventContract::of::<ratelimit_rule::RateLimitRuleDeleted>("ratelimit_rule.deleted"),
     ]
 }

@@ -11,6 +11,7 @@ use super::*;
 use crate::domain::cluster::*;
 use crate::domain::droplet::*;
 use crate::domain::job::*;
+use crate::domain::ratelimit_rule::*;
 use crate::domain::values::{ClusterName, DropletName, Image, ProviderName, Region, Size};
 use crate::domain::{event_parts, ClusterStatus, JobType, PowerAction};
 
@@ -249,10 +250,37 @@ fn every_job_event_is_published_and_valid() {
     check_aggregate("job", &JobEvent::TYPES, &job_samples());
 }
 
+/// One sample of every rate-limit rule event variant.
+fn ratelimit_rule_samples() -> Vec<RateLimitRuleEvent> {
+    let name = RuleName::parse("jobs_create").unwrap();
+    vec![
+        RateLimitRuleEvent::Set(RateLimitRuleSet {
+            name: name.clone(),
+            scope: RuleScope::User,
+            rate_per_sec: RatePerSec::parse(0.1).unwrap(),
+            capacity: Capacity::parse(3).unwrap(),
+            endpoints: vec![Endpoint::JobsCreate],
+        }),
+        RateLimitRuleEvent::Deleted(RateLimitRuleDeleted { name }),
+    ]
+}
+
+#[test]
+fn every_ratelimit_rule_event_is_published_and_valid() {
+    check_aggregate(
+        "ratelimit_rule",
+        &RateLimitRuleEvent::TYPES,
+        &ratelimit_rule_samples(),
+    );
+    let bad = json!({"name": "x", "scope": "user", "rate_per_sec": 0, "capacity": 1,
+                     "endpoints": ["jobs.create"]});
+    assert!(!is_valid("ratelimit_rule.set", &bad));
+}
+
 #[test]
 fn only_the_known_aggregates_are_published_each_once() {
     let types: Vec<&str> = aggregates().iter().map(|a| a.aggregate_type).collect();
-    assert_eq!(types, ["cluster", "droplet", "job"]);
+    assert_eq!(types, ["cluster", "droplet", "job", "ratelimit_rule"]);
     let all = events();
     let unique: BTreeSet<&str> = all.iter().map(|e| e.event_type).collect();
     assert_eq!(unique.len(), all.len(), "an event type is listed twice");

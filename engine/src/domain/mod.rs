@@ -1,11 +1,12 @@
-//! The domain: validated values, the static catalog and the `cluster`, `droplet` and `job`
-//! aggregates, each with a pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
+//! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job` and
+//! `ratelimit_rule` aggregates, each with a pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
 
 pub mod aggregate;
 pub mod catalog;
 pub mod cluster;
 pub mod droplet;
 pub mod job;
+pub mod ratelimit_rule;
 pub mod upcast;
 pub mod values;
 
@@ -18,6 +19,10 @@ pub use droplet::{
     Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,
 };
 pub use job::{Job, JobCommand, JobError, JobEvent, JobStatus, JobType};
+pub use ratelimit_rule::{
+    RateLimitRule, RateLimitRuleCommand, RateLimitRuleError, RateLimitRuleEvent, Rule, RuleName,
+    RuleScope, RuleSpec,
+};
 pub use values::{
     ClusterId, ClusterName, DropletId, DropletName, Image, JobId, ProviderName, Region, Size,
     ValidationError,

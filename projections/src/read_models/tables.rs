@@ -126,3 +126,16 @@ pub const JOBS: TableDef = TableDef {
     ],
     indexes: &[("cluster", "cluster_id"), ("created", "created_at")],
 };
+
+/// `rm_ratelimit_rules`.
+pub const RATELIMIT_RULES: TableDef = TableDef {
+    name: "rm_ratelimit_rules",
+    columns: &[
+        "id TEXT PRIMARY KEY",
+        "configured BIGINT NOT NULL",
+        "view TEXT NOT NULL",
+        "state TEXT NOT NULL",
+        "last_position BIGINT NOT NULL",
+    ],
+    indexes: &[],
+};

@@ -1,0 +1,70 @@
+//! `/v1/ratelimits` routes.
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::common::{command, meta, query, read, with_state};
+use crate::handlers::ratelimits;
+use crate::state::AppState;
+
+/// Rules (list, get, set, delete) and bucket status.
+pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("v1" / "ratelimits" / "rules");
+    let one = warp::path!("v1" / "ratelimits" / "rules" / String);
+    let list = base
+        .and(warp::get())
+        .and(read(state.clone()))
+        .and_then(
+            |s, m, q| async move { ratelimits::list(s, m, q).await.map_err(Rejection::from) },
+        );
+    let put_base =
+        base.and(warp::put())
+            .and(command(state.clone()))
+            .and_then(|s, m, b| async move {
+                ratelimits::put(s, None, m, b)
+                    .await
+                    .map_err(Rejection::from)
+            });
+    let get = one
+        .and(warp::get())
+        .and(read(state.clone()))
+        .and_then(|name, s, m, q| async move {
+            ratelimits::get(s, name, m, q)
+                .await
+                .map_err(Rejection::from)
+        });
+    let put =
+        one.and(warp::put())
+            .and(command(state.clone()))
+            .and_then(|name, s, m, b| async move {
+                ratelimits::put(s, Some(name), m, b)
+                    .await
+                    .map_err(Rejection::from)
+            });
+    let delete = one
+        .and(warp::delete())
+        .and(with_state(state.clone()))
+        .and(meta())
+        .and_then(|name, s, m| async move {
+            ratelimits::delete(s, name, m)
+                .await
+                .map_err(Rejection::from)
+        });
+    let status = warp::path!("v1" / "ratelimits" / "status")
+        .and(warp::get())
+        .and(with_state(state))
+        .and(query())
+        .and_then(|s, q| async move { ratelimits::status(s, q).await.map_err(Rejection::from) });
+    list.or(put_base)
+        .unify()
+        .or(get)
+        .unify()
+        .or(put)
+        .unify()
+        .or(delete)
+        .unify()
+        .or(status)
+        .unify()
+        .boxed()
+}

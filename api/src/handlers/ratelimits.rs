@@ -1,0 +1,185 @@
+//! `/v1/ratelimits`: the rules (list, get, set, delete) and the state of a bucket.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use engine::commands::{DeleteRateLimitRule, Reply, RuleInput, SetRateLimitRule};
+use engine::domain::ratelimit_rule::RuleScope;
+use engine::ratelimit::{EffectiveRule, GLOBAL_SCOPE_ID};
+use engine::views::RateLimitRuleView;
+use projections::runtime::error_chain;
+use serde_json::json;
+use warp::reply::Response;
+
+use super::limiting::rules_in_force;
+use super::{command_reply, ok, read_your_writes};
+use crate::errors::ApiError;
+use crate::filters::common::RequestMeta;
+use crate::models::bodies::parse;
+use crate::models::{Params, RateLimitRuleBody};
+use crate::state::AppState;
+
+/// `GET /v1/ratelimits/rules`: every rule in force (built-in defaults included), by name.
+pub async fn list(
+    state: AppState,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let configured = state.read.ratelimit_rules().await?;
+    let mut items: Vec<RateLimitRuleView> = configured
+        .iter()
+        .filter_map(RateLimitRuleView::from_loaded)
+        .collect();
+    for default in rules_in_force(&state)
+        .await
+        .iter()
+        .filter(|r| !r.configured)
+    {
+        items.push(RateLimitRuleView::of(&default.rule, true, false));
+    }
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    let total = items.len();
+    Ok(ok(&json!({ "items": items, "total": total })))
+}
+
+/// `GET /v1/ratelimits/rules/{name}`.
+pub async fn get(
+    state: AppState,
+    name: String,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let stored = state.read.ratelimit_rule(&name).await?;
+    let view = match stored {
+        Some(loaded) => RateLimitRuleView::from_loaded(&loaded),
+        None => engine::domain::ratelimit_rule::builtin_rule(&name)
+            .map(|default| RateLimitRuleView::of(&default, true, false)),
+    };
+    view.map(|v| ok(&v))
+        .ok_or_else(|| super::not_found("rate-limit rule", &name))
+}
+
+/// `PUT /v1/ratelimits/rules/{name}` (and `PUT /v1/ratelimits/rules` with the name in
+/// the body): create or replace a rule. Answers once the read models have it, so the
+/// next request anywhere is limited by it.
+pub async fn put(
+    state: AppState,
+    path_name: Option<String>,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: RateLimitRuleBody = parse(&body)?;
+    let name = match (&path_name, &input.name) {
+        (Some(path), Some(body)) if path != body => {
+            return Err(ApiError::invalid_field(
+                "name",
+                format!("the body names {body:?} but the path names {path:?}"),
+            ));
+        }
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => return Err(ApiError::invalid_field("name", "missing field `name`")),
+    };
+    let endpoints: Option<Vec<&str>> = input
+        .endpoints
+        .as_ref()
+        .map(|list| list.iter().map(String::as_str).collect());
+    let command = SetRateLimitRule::parse(
+        &RuleInput {
+            name: &name,
+            scope: &input.scope,
+            rate_per_sec: input.rate_per_sec,
+            capacity: input.capacity,
+            endpoints,
+        },
+        meta.if_match,
+    )?;
+    let reply = state
+        .commands
+        .execute(&meta.context(&body), &command)
+        .await?;
+    settle(&state, &reply).await;
+    command_reply(reply)
+}
+
+/// `DELETE /v1/ratelimits/rules/{name}`: a built-in rule goes back to its default.
+pub async fn delete(
+    state: AppState,
+    name: String,
+    meta: RequestMeta,
+) -> Result<Response, ApiError> {
+    let command = DeleteRateLimitRule {
+        name,
+        if_match: meta.if_match,
+    };
+    let reply = state.commands.execute(&meta.context(b""), &command).await?;
+    settle(&state, &reply).await;
+    command_reply(reply)
+}
+
+/// Waits (bounded) for the read models to reach a rule command's position: the limiter
+/// reads the rules from them. The command is done either way; a timeout is only logged.
+async fn settle<T>(state: &AppState, reply: &Reply<T>) {
+    let timeout = Duration::from_millis(state.settings.read_your_writes_timeout_ms);
+    if let Err(error) = state.runtime.wait_for(reply.position(), timeout).await {
+        tracing::warn!(error = %error_chain(&error), "rate-limit rule change not yet visible to the limiter");
+    }
+}
+
+/// `GET /v1/ratelimits/status?name&scope&scope_id`: the bucket of rule `name` for
+/// `scope_id` now, taking nothing.
+pub async fn status(state: AppState, params: Params) -> Result<Response, ApiError> {
+    let name = params
+        .text("name")
+        .ok_or_else(|| ApiError::bad_field("name", "name is required"))?;
+    let rules = rules_in_force(&state).await;
+    let Some(EffectiveRule { rule, .. }) = rules.into_iter().find(|r| r.rule.name.as_str() == name)
+    else {
+        return Err(super::not_found("rate-limit rule", &name));
+    };
+    let scope = match params.one_of("scope", &["global", "user", "cluster"])? {
+        None => rule.spec.scope,
+        Some(raw) => RuleScope::parse(raw).map_err(|e| ApiError::bad_field("scope", e.message))?,
+    };
+    if scope != rule.spec.scope {
+        return Err(ApiError::invalid_field(
+            "scope",
+            format!("rule {name} has the {} scope", rule.spec.scope),
+        ));
+    }
+    let scope_id = match (scope, params.text("scope_id")) {
+        (RuleScope::Global, _) => GLOBAL_SCOPE_ID.to_owned(),
+        (_, Some(id)) if id.len() <= 200 => id,
+        (_, Some(_)) => return Err(ApiError::bad_field("scope_id", "at most 200 characters")),
+        (_, None) => {
+            return Err(ApiError::bad_field(
+                "scope_id",
+                format!("scope_id is required for the {scope} scope"),
+            ))
+        }
+    };
+    let outcome = match state.limiter.status(&rule, scope, &scope_id).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            tracing::warn!(error = %error_chain(&error), "rate-limit status unavailable");
+            return Err(ApiError::Unavailable(
+                "the rate-limit buckets did not answer; try again".into(),
+            ));
+        }
+    };
+    Ok(ok(&json!({
+        "name": rule.name,
+        "scope": scope,
+        "scope_id": scope_id,
+        "available": outcome.available,
+        "remaining": outcome.remaining(),
+        "capacity": outcome.limits.capacity,
+        "rate_per_sec": outcome.limits.rate_per_sec,
+        "reset_after_secs": outcome.reset_secs(),
+        "retry_after_secs": outcome.retry_after_secs(),
+        "endpoints": rule.spec.endpoints,
+        "enforced": state.settings.ratelimit_enabled,
+        "store": state.limiter.backend(),
+    })))
+}
