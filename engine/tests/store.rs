@@ -63,6 +63,24 @@ async fn append_with_retry(store: &dyn EventStore, stream: &str) -> i64 {
     }
 }
 
+/// Every stream's sequences in `all` are 1, 2, 3…
+fn assert_streams_contiguous(all: &[engine::store::RecordedEvent]) {
+    let mut per_stream: HashMap<&str, Vec<i64>> = HashMap::new();
+    for e in all {
+        per_stream
+            .entry(&e.aggregate_id)
+            .or_default()
+            .push(e.sequence);
+    }
+    for (stream, seqs) in per_stream {
+        assert_eq!(
+            seqs,
+            (1..=seqs.len() as i64).collect::<Vec<_>>(),
+            "stream {stream}"
+        );
+    }
+}
+
 async fn round_trip(store: Arc<dyn EventStore>) {
     assert_eq!(store.head().await.unwrap(), 0);
     let req = request("a", 0, 3);
@@ -285,20 +303,7 @@ async fn concurrent_writers(store: Arc<dyn EventStore>) {
         (1..=n).collect::<Vec<_>>(),
         "every acknowledged position is distinct"
     );
-    let mut per_stream: HashMap<&str, Vec<i64>> = HashMap::new();
-    for e in &all {
-        per_stream
-            .entry(&e.aggregate_id)
-            .or_default()
-            .push(e.sequence);
-    }
-    for (stream, seqs) in per_stream {
-        assert_eq!(
-            seqs,
-            (1..=seqs.len() as i64).collect::<Vec<_>>(),
-            "stream {stream}"
-        );
-    }
+    assert_streams_contiguous(&all);
 }
 on_both_backends!(concurrency, super::concurrent_writers);
 
@@ -473,20 +478,7 @@ async fn abandoned_appends_leave_a_consistent_log(store: Arc<dyn EventStore>) {
         (1..=n).collect::<Vec<_>>()
     );
     assert!(acked.iter().all(|p| all.iter().any(|e| e.position == *p)));
-    let mut per_stream: HashMap<&str, Vec<i64>> = HashMap::new();
-    for e in &all {
-        per_stream
-            .entry(&e.aggregate_id)
-            .or_default()
-            .push(e.sequence);
-    }
-    for (stream, seqs) in per_stream {
-        assert_eq!(
-            seqs,
-            (1..=seqs.len() as i64).collect::<Vec<_>>(),
-            "stream {stream}"
-        );
-    }
+    assert_streams_contiguous(&all);
     let report = engine::store::verify(&*store, |_| {}).await.unwrap();
     assert_eq!(report.first_broken, None, "every stream's hash chain holds");
 }

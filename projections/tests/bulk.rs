@@ -15,26 +15,6 @@ use projections::bulk::{self, FillPlan, Filled};
 use projections::runtime::Applier;
 use projections::{rebuild, replay, Projection, RuntimeOptions, Target};
 
-macro_rules! on_both_backends {
-    ($name:ident, $body:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let backend = super::Backend::postgres().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let backend = super::Backend::sqlite().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-        }
-    };
-}
-
 fn projection(name: &str) -> Arc<dyn Projection> {
     projections::all()
         .into_iter()

@@ -22,26 +22,6 @@ use projections::runtime::Applier;
 use projections::{rebuild, RuntimeOptions, SchemaName, Target};
 use serde_json::Value;
 
-macro_rules! on_both_backends {
-    ($name:ident, $body:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let backend = super::Backend::postgres().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let backend = super::Backend::sqlite().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-        }
-    };
-}
-
 fn events_wanted() -> i64 {
     std::env::var("CG_REBUILD_EVENTS")
         .ok()

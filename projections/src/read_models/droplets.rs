@@ -1,8 +1,6 @@
 //! `rm_droplets`: one row per droplet, plus this projection's own copy of cluster names
 //! (joined in at query time, so a rename shows on every droplet at once).
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use engine::domain::Droplet;
 use engine::store::RecordedEvent;
@@ -65,27 +63,14 @@ async fn cluster_names(
     events: &[RecordedEvent],
     target: &Target,
 ) -> Result<(), ProjectionError> {
-    let mut names: HashMap<&str, (&str, i64)> = HashMap::new();
+    let mut names = BulkLatest::new(&DROPLET_CLUSTER_NAMES);
     for event in events {
         if let Some(name) = cluster_name(event) {
-            names.insert(&event.aggregate_id, (name, event.position));
+            names.set(&event.aggregate_id, name, event.position);
         }
     }
-    let mut rows: Vec<Vec<Value>> = names
-        .into_iter()
-        .map(|(id, (name, position))| {
-            vec![
-                Value::Text(id.to_owned()),
-                Value::Text(name.to_owned()),
-                Value::Int(position),
-            ]
-        })
-        .collect();
-    rows.sort_by_key(|row| match row[2] {
-        Value::Int(position) => position,
-        Value::Text(_) => 0,
-    });
     let table = target.table(DROPLET_CLUSTER_NAMES.name);
+    let rows = names.take().rows;
     upsert(conn, &table, &DROPLET_CLUSTER_NAMES.column_names(), rows).await
 }
 

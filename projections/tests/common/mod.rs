@@ -22,6 +22,29 @@ use rand::{Rng, SeedableRng};
 use sqlx::Connection;
 use tokio::sync::watch;
 
+/// Generates `<name>::postgres` and `<name>::sqlite` tests running `$body(&backend)` on a
+/// fresh [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let backend = $crate::common::Backend::postgres().await;
+                $body(&backend).await;
+                backend.close().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let backend = $crate::common::Backend::sqlite().await;
+                $body(&backend).await;
+                backend.close().await;
+            }
+        }
+    };
+}
+
 /// A fresh event store and read-model database.
 pub struct Backend {
     pub store: Arc<dyn EventStore>,
