@@ -17,8 +17,8 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::domain::upcast::Upcasters;
-use crate::domain::values::{ClusterId, DropletId, JobId};
-use crate::domain::{cluster, droplet, job, Cluster, Droplet, Job};
+use crate::domain::values::{ClusterId, DropletId, JobId, ProviderId};
+use crate::domain::{cluster, droplet, job, Cluster, Droplet, Job, ProviderConfig, ProviderSpec};
 
 pub mod compat;
 #[cfg(test)]
@@ -149,6 +149,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              attempts and retries",
             job_events(),
         ),
+        AggregateContract::of::<ProviderConfig, ProviderId>(
+            "the configuration of a simulated cloud provider (regions, sizes, prices, \
+             capacity, latencies); injected faults are not recorded",
+            provider_events(),
+        ),
     ]
 }
 
@@ -201,5 +206,12 @@ fn job_events() -> Vec<EventContract> {
         EventContract::of::<job::JobTimedOut>("job.timed_out"),
         EventContract::of::<job::JobCancelRequested>("job.cancel_requested"),
         EventContract::of::<job::JobCancelled>("job.cancelled"),
+    ]
+}
+
+fn provider_events() -> Vec<EventContract> {
+    vec![
+        EventContract::of::<ProviderSpec>("provider.registered"),
+        EventContract::of::<ProviderSpec>("provider.updated"),
     ]
 }
