@@ -14,6 +14,8 @@
 //!   idempotency) and the commands callers issue.
 //! - [`views`]: the resource views built from folded aggregates.
 //! - [`executor`]: the in-process job executor that carries jobs through their events.
+//! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
+//!   placement, latencies scaled by a sim speed, injected faults, billing.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
 //! - [`contract`]: the published event contract: every event type, its version and the
 //!   JSON Schema of its data, and the backward-compatibility check between two schemas.
@@ -23,6 +25,7 @@ pub mod contract;
 pub mod domain;
 pub mod executor;
 pub mod kafka;
+pub mod provider;
 pub mod store;
 pub mod views;
 
