@@ -1,14 +1,16 @@
-//! The SQL read models: clusters, droplets, jobs. Each row keeps the folded aggregate
+//! The SQL read models: clusters, droplets, jobs, providers. Each row keeps the folded aggregate
 //! (`state`), the rendered view (`view`) and the position of the last event it reflects,
 //! so a replayed event is skipped and a row equals what a fresh fold gives.
 
 pub mod clusters;
 pub mod droplets;
 pub mod jobs;
+pub mod providers;
 mod rows;
 pub mod tables;
 
 pub use clusters::ClustersProjection;
 pub use droplets::DropletsProjection;
 pub use jobs::JobsProjection;
+pub use providers::ProvidersProjection;
 pub use tables::TableDef;

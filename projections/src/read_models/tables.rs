@@ -126,3 +126,16 @@ pub const JOBS: TableDef = TableDef {
     ],
     indexes: &[("cluster", "cluster_id"), ("created", "created_at")],
 };
+
+/// `rm_providers`: registered provider configurations.
+pub const PROVIDERS: TableDef = TableDef {
+    name: "rm_providers",
+    columns: &[
+        "name TEXT PRIMARY KEY",
+        "created_at TEXT NOT NULL",
+        "view TEXT NOT NULL",
+        "state TEXT NOT NULL",
+        "last_position BIGINT NOT NULL",
+    ],
+    indexes: &[],
+};
