@@ -233,6 +233,11 @@ pub fn route_of(path: &str) -> String {
         "droplet",
         "job",
         "summary",
+        "providers",
+        "admin",
+        "faults",
+        "billing",
+        "provider",
     ];
     let segments: Vec<&str> = path
         .split('/')

@@ -9,6 +9,7 @@ use std::time::Duration;
 use engine::commands::CommandService;
 use engine::executor::{Executor, ExecutorOptions};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
+use engine::provider::{self, Providers};
 use engine::store::{self, EventStore};
 use projections::cache::{
     redact_url, CacheHandle, CacheReads, CacheRunner, CacheRunnerOptions, CacheState, MemoryCache,
@@ -37,6 +38,8 @@ pub enum StartupError {
     Listen(SocketAddr, #[source] std::io::Error),
     #[error("could not register metrics")]
     Metrics(#[from] prometheus::Error),
+    #[error("invalid simulated provider settings")]
+    Providers(#[from] engine::provider::ProviderError),
     #[error("could not set up the cache read models")]
     Cache(#[from] projections::cache::CacheError),
 }
@@ -93,6 +96,14 @@ impl Application {
             tasks.extend(handles);
             executor
         });
+        let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
+        let synced = provider::sync::catch_up(&*store, &providers, 0).await?;
+        tasks.push(provider::sync::follow(
+            Arc::clone(&store),
+            Arc::clone(&providers),
+            synced,
+            shutdown_rx.clone(),
+        ));
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -104,6 +115,7 @@ impl Application {
             cache: CacheReads::new(cache, handle),
             runtime,
             executor,
+            providers,
             relay,
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use engine::commands::CommandService;
 use engine::executor::Executor;
 use engine::kafka::RelayStats;
+use engine::provider::Providers;
 use engine::store::EventStore;
 use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
 use projections::{ProjectionRuntime, ReadModels};
@@ -22,6 +23,8 @@ pub struct AppState {
     pub cache: CacheReads,
     pub runtime: Arc<ProjectionRuntime>,
     pub executor: Option<Executor>,
+    /// The simulated providers of this process (defaults plus registered ones).
+    pub providers: Arc<Providers>,
     /// The Kafka relay's statistics, when Kafka is on.
     pub relay: Option<Arc<RelayStats>>,
     pub metrics: Arc<Metrics>,

@@ -5,6 +5,7 @@ pub mod common;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod providers;
 pub mod system;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(droplets::routes(state.clone()))
         .unify()
         .or(jobs::routes(state.clone()))
+        .unify()
+        .or(providers::routes(state.clone()))
         .unify()
         .or(events::routes(state))
         .unify()

@@ -16,7 +16,7 @@ use crate::errors::ApiError;
 use crate::models::Params;
 use crate::state::AppState;
 
-const AGGREGATE_TYPES: [&str; 3] = ["cluster", "droplet", "job"];
+const AGGREGATE_TYPES: [&str; 4] = ["cluster", "droplet", "job", "provider"];
 
 fn filter(params: &Params) -> Result<EventFilter, ApiError> {
     Ok(EventFilter {

@@ -6,6 +6,7 @@ pub mod droplets;
 pub mod events;
 pub mod jobs;
 pub mod projections;
+pub mod providers;
 pub mod system;
 
 use std::time::Duration;

@@ -4,7 +4,7 @@ pub mod bodies;
 pub mod params;
 
 pub use bodies::{
-    CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, PowerBody, ResizeBody,
-    UpdateClusterBody,
+    CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, LatencyBody, PowerBody,
+    RegisterProviderBody, ResizeBody, UpdateClusterBody,
 };
 pub use params::{AsOf, Params};
