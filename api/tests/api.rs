@@ -30,3 +30,6 @@ mod cache;
 
 #[path = "api/kafka.rs"]
 mod kafka;
+
+#[path = "api/providers.rs"]
+mod providers;
