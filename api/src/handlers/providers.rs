@@ -52,9 +52,8 @@ pub async fn list(
     for view in state.read.providers().await? {
         views.insert(view.name.clone(), view);
     }
-    let usage = usage(&state.read.billable_droplets(None).await?);
+    let mut usage = usage(&state.read.billable_droplets(None).await?);
     let speed = state.providers.speed().factor();
-    let mut usage = usage;
     let items: Vec<ProviderListItem> = views
         .into_values()
         .map(|view| ProviderListItem {

@@ -97,7 +97,7 @@ async fn the_same_seed_gives_the_same_failures_latencies_and_addresses() {
 async fn the_observed_failure_rate_matches_the_configured_one() {
     let provider = SimulatedProvider::new(spec("sim", 100_000), SimSpeed::INSTANT, 42);
     provider.set_faults(faults(0.25, 0.0, 0)).expect("faults");
-    let mut failed = 0;
+    let mut failed: u32 = 0;
     for i in 0..4_000 {
         match provider.provision(&request(i)).await {
             Ok(_) => {}
@@ -300,7 +300,7 @@ async fn spikes_add_their_delay_scaled_by_the_sim_speed() {
 
 #[tokio::test(start_paused = true)]
 async fn addresses_and_ids_are_unique_and_state_follows_the_calls() {
-    let provider = SimulatedProvider::new(spec("sim", 100), SimSpeed::INSTANT, 5);
+    let provider = SimulatedProvider::new(spec("sim", 200), SimSpeed::INSTANT, 5);
     let mut ips = std::collections::BTreeSet::new();
     let mut ids = std::collections::BTreeSet::new();
     for i in 0..300 {
