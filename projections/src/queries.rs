@@ -298,7 +298,7 @@ impl ReadModels {
 
     /// Registered provider configurations, by name.
     pub async fn providers(&self) -> Result<Vec<ProviderView>, ProjectionError> {
-        let rows = sqlx::query("SELECT view FROM rm_providers ORDER BY name")
+        let rows = sqlx::query("SELECT view FROM rm_providers ORDER BY id")
             .fetch_all(self.db.pool())
             .await?;
         rows.iter().map(view).collect()

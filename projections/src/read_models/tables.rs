@@ -131,7 +131,7 @@ pub const JOBS: TableDef = TableDef {
 pub const PROVIDERS: TableDef = TableDef {
     name: "rm_providers",
     columns: &[
-        "name TEXT PRIMARY KEY",
+        "id TEXT PRIMARY KEY",
         "created_at TEXT NOT NULL",
         "view TEXT NOT NULL",
         "state TEXT NOT NULL",
