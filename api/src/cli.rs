@@ -126,6 +126,12 @@ pub struct ServeArgs {
     /// Simulated provider time per job, in milliseconds.
     #[arg(long)]
     pub sim_delay_ms: Option<u64>,
+    /// Simulated providers' speed factor: latencies are divided by it (0: no latency).
+    #[arg(long)]
+    pub sim_speed: Option<f64>,
+    /// Seed of the simulated providers' randomness (failures, spikes).
+    #[arg(long)]
+    pub sim_seed: Option<u64>,
     /// Keep the cache read models in Redis (`redis://…`; default: in process).
     #[arg(long)]
     pub redis_url: Option<String>,
@@ -190,11 +196,51 @@ impl ServeArgs {
         if let Some(ms) = self.sim_delay_ms {
             settings.sim_delay_ms = ms;
         }
+        if let Some(speed) = self.sim_speed {
+            settings.sim_speed = speed;
+        }
+        if let Some(seed) = self.sim_seed {
+            settings.sim_seed = seed;
+        }
         if let Some(url) = &self.redis_url {
             settings.redis_url = Some(url.clone());
         }
         if let Some(brokers) = &self.kafka_brokers {
             settings.kafka.brokers = brokers.clone();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_speed_and_seed_flags_override_the_settings() {
+        let cli = Cli::try_parse_from([
+            "clustergenie",
+            "serve",
+            "--sim-speed",
+            "0",
+            "--sim-seed",
+            "9",
+        ])
+        .expect("valid flags");
+        let Command::Serve(args) = cli.command else {
+            panic!("serve expected");
+        };
+        let mut settings = Settings::default();
+        args.apply(&mut settings);
+        assert_eq!((settings.sim_speed, settings.sim_seed), (0.0, 9));
+        let mut untouched = Settings::default();
+        let Command::Serve(none) = Cli::try_parse_from(["clustergenie", "serve"])
+            .expect("valid")
+            .command
+        else {
+            panic!("serve expected");
+        };
+        none.apply(&mut untouched);
+        assert_eq!((untouched.sim_speed, untouched.sim_seed), (1.0, 42));
+        assert!(Cli::try_parse_from(["clustergenie", "serve", "--sim-speed", "fast"]).is_err());
     }
 }

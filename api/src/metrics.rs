@@ -295,6 +295,11 @@ pub fn route_of(path: &str) -> String {
         "ratelimits",
         "rules",
         "status",
+        "providers",
+        "admin",
+        "faults",
+        "billing",
+        "provider",
     ];
     let segments: Vec<&str> = path
         .split('/')

@@ -5,7 +5,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use engine::kafka::KafkaConfig;
+use engine::provider::{Faults, SimOptions};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,14 @@ pub struct Settings {
     pub worker_queue: usize,
     /// Simulated time a provider takes for provisioning, resizing, powering and destroying.
     pub sim_delay_ms: u64,
+    /// The simulated providers' speed: their latencies are divided by it (`--sim-speed`;
+    /// 0: no latency at all).
+    pub sim_speed: f64,
+    /// The seed of the simulated providers' randomness (`--sim-seed`).
+    pub sim_seed: u64,
+    /// Faults injected into simulated providers from the start, by provider name
+    /// (`[provider_faults.<name>]` in the file; operational state, never events).
+    pub provider_faults: BTreeMap<String, Faults>,
     /// Snapshot a stream every this many events (0: never).
     pub snapshot_every: u64,
     /// Log format: `json` or `pretty`.
@@ -68,6 +79,9 @@ impl Default for Settings {
             worker_count: 4,
             worker_queue: 100,
             sim_delay_ms: 1500,
+            sim_speed: 1.0,
+            sim_seed: 42,
+            provider_faults: BTreeMap::new(),
             snapshot_every: 100,
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,
@@ -95,6 +109,8 @@ impl std::fmt::Debug for Settings {
             .field("ratelimit_enabled", &self.ratelimit_enabled)
             .field("workers", &self.workers)
             .field("sim_delay_ms", &self.sim_delay_ms)
+            .field("sim_speed", &self.sim_speed)
+            .field("sim_seed", &self.sim_seed)
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -134,6 +150,15 @@ impl Settings {
             )
             .extract()
             .map_err(Box::new)
+    }
+
+    /// What the simulated providers are built from.
+    pub fn sim_options(&self) -> SimOptions {
+        SimOptions {
+            speed: self.sim_speed,
+            seed: self.sim_seed,
+            faults: self.provider_faults.clone(),
+        }
     }
 
     /// The database URL to use: the configured one, or the embedded SQLite file.
@@ -217,6 +242,42 @@ mod tests {
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("redis"), "{printed}");
         assert_eq!(Settings::default().cache_backend(), "in-memory");
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn sim_speed_seed_and_provider_faults_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let defaults = Settings::load(None).map_err(|e| *e)?.sim_options();
+            assert_eq!((defaults.speed, defaults.seed), (1.0, 42));
+            assert!(defaults.faults.is_empty());
+            jail.create_file(
+                "cg.toml",
+                "sim_speed = 10\nsim_seed = 7\n[provider_faults.stratus]\nfailure_rate = 0.2\n\
+                 spike_ms = 5000\n[provider_faults.nimbus]\noutage = true",
+            )?;
+            let options = Settings::load(Some(Path::new("cg.toml")))
+                .map_err(|e| *e)?
+                .sim_options();
+            assert_eq!((options.speed, options.seed), (10.0, 7));
+            assert_eq!(options.faults["stratus"].failure_rate, 0.2);
+            assert_eq!(options.faults["stratus"].spike_ms, 5000);
+            assert!(options.faults["nimbus"].outage);
+            jail.set_env("CLUSTERGENIE_SIM_SPEED", "0");
+            jail.set_env(
+                "CLUSTERGENIE_PROVIDER_FAULTS",
+                "{simcloud={spike_rate=0.5}}",
+            );
+            let options = Settings::load(None).map_err(|e| *e)?.sim_options();
+            assert_eq!(options.speed, 0.0);
+            assert_eq!(options.faults["simcloud"].spike_rate, 0.5);
+            jail.set_env("CLUSTERGENIE_PROVIDER_FAULTS", "{simcloud={colour=1}}");
+            assert!(
+                Settings::load(None).is_err(),
+                "unknown fault fields are refused"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use engine::commands::CommandService;
 use engine::executor::{Executor, ExecutorOptions};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
+use engine::provider::{self, Providers};
 use engine::ratelimit::{
     BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
 };
@@ -40,6 +41,8 @@ pub enum StartupError {
     Listen(SocketAddr, #[source] std::io::Error),
     #[error("could not register metrics")]
     Metrics(#[from] prometheus::Error),
+    #[error("invalid simulated provider settings")]
+    Providers(#[from] engine::provider::ProviderError),
     #[error("could not set up the cache read models")]
     Cache(#[from] projections::cache::CacheError),
     #[error("could not set up the rate-limit buckets")]
@@ -107,6 +110,14 @@ impl Application {
             tasks.extend(handles);
             executor
         });
+        let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
+        let synced = provider::sync::catch_up(&*store, &providers, 0).await?;
+        tasks.push(provider::sync::follow(
+            Arc::clone(&store),
+            Arc::clone(&providers),
+            synced,
+            shutdown_rx.clone(),
+        ));
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let listener = TcpListener::bind(settings.listen)
@@ -119,6 +130,7 @@ impl Application {
             cache: CacheReads::new(cache, handle),
             runtime,
             executor,
+            providers,
             relay,
             limiter,
             limiter_fallback,

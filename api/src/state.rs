@@ -5,6 +5,7 @@ use std::sync::Arc;
 use engine::commands::CommandService;
 use engine::executor::Executor;
 use engine::kafka::RelayStats;
+use engine::provider::Providers;
 use engine::ratelimit::{FallbackBuckets, RateLimiter};
 use engine::store::EventStore;
 use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
@@ -23,6 +24,8 @@ pub struct AppState {
     pub cache: CacheReads,
     pub runtime: Arc<ProjectionRuntime>,
     pub executor: Option<Executor>,
+    /// The simulated providers of this process (defaults plus registered ones).
+    pub providers: Arc<Providers>,
     /// The Kafka relay's statistics, when Kafka is on.
     pub relay: Option<Arc<RelayStats>>,
     /// The rate limiter (buckets in Redis when configured, else in process).

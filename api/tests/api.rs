@@ -31,5 +31,7 @@ mod cache;
 #[path = "api/kafka.rs"]
 mod kafka;
 
+#[path = "api/providers.rs"]
+mod providers;
 #[path = "api/ratelimits.rs"]
 mod ratelimits;

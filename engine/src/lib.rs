@@ -14,6 +14,8 @@
 //!   idempotency) and the commands callers issue.
 //! - [`views`]: the resource views built from folded aggregates.
 //! - [`executor`]: the in-process job executor that carries jobs through their events.
+//! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
+//!   placement, latencies scaled by a sim speed, injected faults, billing.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket
 //!   stores, the limiter); the rules are the `ratelimit_rule` aggregate.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
@@ -25,6 +27,7 @@ pub mod contract;
 pub mod domain;
 pub mod executor;
 pub mod kafka;
+pub mod provider;
 pub mod ratelimit;
 pub mod store;
 pub mod views;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::commands::Loaded;
-use crate::domain::{Cluster, Droplet, Job};
+use crate::domain::{Cluster, Droplet, Job, Latency, ProviderConfig, ProviderSpec};
 
 /// A cluster as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,5 +237,71 @@ impl RateLimitRuleView {
             updated_at: r.updated_at,
             ..Self::of(&rule, builtin.is_some(), configured)
         })
+    }
+}
+
+/// A provider configuration as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderView {
+    pub name: String,
+    pub display_name: String,
+    pub regions: Vec<String>,
+    pub sizes: Vec<String>,
+    pub price_multiplier: f64,
+    pub capacity_per_region: u32,
+    pub latency: Latency,
+    /// `default` (built in, no events) or `registered` (through `POST /v1/providers`).
+    pub source: String,
+    /// The aggregate version (0 for a default never registered).
+    pub version: u64,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl ProviderView {
+    /// The view of a configuration (`version` 0: a built-in default).
+    pub fn from_spec(spec: &ProviderSpec, version: u64) -> Self {
+        Self {
+            name: spec.name.to_string(),
+            display_name: spec.display_name.clone(),
+            regions: spec.regions.iter().map(ToString::to_string).collect(),
+            sizes: spec.sizes.iter().map(ToString::to_string).collect(),
+            price_multiplier: spec.price_multiplier,
+            capacity_per_region: spec.capacity_per_region,
+            latency: spec.latency,
+            source: if version == 0 {
+                "default"
+            } else {
+                "registered"
+            }
+            .to_owned(),
+            version,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    /// The view of a folded provider configuration.
+    pub fn from_loaded(p: &Loaded<ProviderConfig>) -> Self {
+        match &p.state.spec {
+            Some(spec) => Self {
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+                ..Self::from_spec(spec, p.version)
+            },
+            None => Self {
+                name: String::new(),
+                display_name: String::new(),
+                regions: Vec::new(),
+                sizes: Vec::new(),
+                price_multiplier: 1.0,
+                capacity_per_region: 0,
+                latency: Latency::default(),
+                source: "registered".to_owned(),
+                version: p.version,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            },
+        }
     }
 }

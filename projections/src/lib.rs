@@ -47,6 +47,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::ClustersProjection),
         Arc::new(read_models::DropletsProjection),
         Arc::new(read_models::JobsProjection),
+        Arc::new(read_models::ProvidersProjection),
         Arc::new(read_models::RateLimitRulesProjection),
     ]
 }

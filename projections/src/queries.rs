@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use engine::commands::Loaded;
 use engine::domain::RateLimitRule;
-use engine::views::{ClusterView, DropletView, JobView};
+use engine::views::{ClusterView, DropletView, JobView, ProviderView};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -296,6 +296,34 @@ impl ReadModels {
             last_job,
             position,
         }))
+    }
+
+    /// Registered provider configurations, by name.
+    pub async fn providers(&self) -> Result<Vec<ProviderView>, ProjectionError> {
+        let rows = sqlx::query("SELECT view FROM rm_providers ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await?;
+        rows.iter().map(view).collect()
+    }
+
+    /// Droplets that are neither destroyed nor failed, of one cluster or (None) of all:
+    /// what billing and provider usage count.
+    pub async fn billable_droplets(
+        &self,
+        cluster_id: Option<&str>,
+    ) -> Result<Vec<DropletView>, ProjectionError> {
+        let mut sql =
+            "SELECT view FROM rm_droplets WHERE status NOT IN ('destroyed', 'failed')".to_owned();
+        if cluster_id.is_some() {
+            sql.push_str(" AND cluster_id = $1");
+        }
+        sql.push_str(" ORDER BY created_at, id");
+        let mut query = sqlx::query(&sql);
+        if let Some(id) = cluster_id {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(self.db.pool()).await?;
+        rows.iter().map(view).collect()
     }
 
     /// The rate-limit rules set through the API (not deleted), by name.

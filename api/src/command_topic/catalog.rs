@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use warp::http::Method;
 
 /// Every command type the topic takes, with its method and path (`{id}` from the value).
-pub const COMMAND_TYPES: [(&str, &str, &str); 9] = [
+pub const COMMAND_TYPES: [(&str, &str, &str); 10] = [
     ("io.clustergenie.cluster.create.v1", "POST", "/v1/clusters"),
     (
         "io.clustergenie.cluster.update.v1",
@@ -41,6 +41,11 @@ pub const COMMAND_TYPES: [(&str, &str, &str); 9] = [
         "io.clustergenie.job.cancel.v1",
         "POST",
         "/v1/jobs/{id}/cancel",
+    ),
+    (
+        "io.clustergenie.provider.register.v1",
+        "POST",
+        "/v1/providers",
     ),
 ];
 

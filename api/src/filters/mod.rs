@@ -5,6 +5,7 @@ pub mod common;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod providers;
 pub mod ratelimits;
 pub mod system;
 
@@ -40,6 +41,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(jobs::routes(state.clone()))
         .unify()
         .or(ratelimits::routes(state.clone()))
+        .unify()
+        .or(providers::routes(state.clone()))
         .unify()
         .or(events::routes(state))
         .unify()

@@ -16,7 +16,7 @@ use crate::errors::ApiError;
 use crate::models::Params;
 use crate::state::AppState;
 
-const AGGREGATE_TYPES: [&str; 4] = ["cluster", "droplet", "job", "ratelimit_rule"];
+const AGGREGATE_TYPES: [&str; 5] = ["cluster", "droplet", "job", "provider", "ratelimit_rule"];
 
 fn filter(params: &Params) -> Result<EventFilter, ApiError> {
     Ok(EventFilter {

@@ -7,6 +7,7 @@ pub mod events;
 pub mod jobs;
 pub mod limiting;
 pub mod projections;
+pub mod providers;
 pub mod ratelimits;
 pub mod system;
 

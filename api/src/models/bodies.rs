@@ -85,6 +85,55 @@ pub struct RateLimitRuleBody {
     pub endpoints: Option<Vec<String>>,
 }
 
+/// `POST /v1/providers`: a whole provider configuration (omitted fields take defaults),
+/// plus optional faults for this process.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterProviderBody {
+    pub name: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub sizes: Option<Vec<String>>,
+    #[serde(default)]
+    pub price_multiplier: Option<f64>,
+    #[serde(default)]
+    pub capacity_per_region: Option<u32>,
+    #[serde(default)]
+    pub latency: Option<LatencyBody>,
+    /// Injected into this process's simulation only; not recorded.
+    #[serde(default)]
+    pub faults: Option<engine::provider::Faults>,
+}
+
+/// Base latencies in `POST /v1/providers` (omitted ones take the defaults).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyBody {
+    #[serde(default)]
+    pub provision_ms: Option<u64>,
+    #[serde(default)]
+    pub resize_ms: Option<u64>,
+    #[serde(default)]
+    pub power_ms: Option<u64>,
+    #[serde(default)]
+    pub destroy_ms: Option<u64>,
+}
+
+impl LatencyBody {
+    /// The latencies, defaults filled in.
+    pub fn latency(&self) -> engine::domain::Latency {
+        let d = engine::domain::Latency::default();
+        engine::domain::Latency {
+            provision_ms: self.provision_ms.unwrap_or(d.provision_ms),
+            resize_ms: self.resize_ms.unwrap_or(d.resize_ms),
+            power_ms: self.power_ms.unwrap_or(d.power_ms),
+            destroy_ms: self.destroy_ms.unwrap_or(d.destroy_ms),
+        }
+    }
+}
+
 /// Parses a JSON body: broken JSON is a 400, a missing or mistyped field a 422 naming it.
 pub fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first: malformed JSON is a 400 even when its start already breaks a rule.

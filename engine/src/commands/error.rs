@@ -1,8 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DomainErrorKind, DropletError, JobError, RateLimitRuleError,
-    ValidationError,
+    Classify, ClusterError, DomainErrorKind, DropletError, JobError, ProviderConfigError,
+    RateLimitRuleError, ValidationError,
 };
 use crate::store::StoreError;
 
@@ -36,6 +36,8 @@ pub enum CommandError {
     Droplet(#[from] DropletError),
     #[error(transparent)]
     Job(#[from] JobError),
+    #[error(transparent)]
+    Provider(#[from] ProviderConfigError),
     #[error(transparent)]
     RateLimitRule(#[from] RateLimitRuleError),
     #[error(transparent)]
@@ -80,6 +82,7 @@ impl CommandError {
             Self::Cluster(e) => domain(e.kind()),
             Self::Droplet(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
+            Self::Provider(e) => domain(e.kind()),
             Self::RateLimitRule(e) => domain(e.kind()),
             Self::Validation(_) | Self::Invalid(_) => CommandErrorKind::Invalid,
             Self::NotFound { .. } => CommandErrorKind::NotFound,
@@ -99,7 +102,7 @@ impl CommandError {
     pub fn fields(&self) -> Vec<(&'static str, String)> {
         match self {
             Self::Validation(e) => vec![(e.field, e.message.clone())],
-            Self::Invalid(errors) => errors
+            Self::Invalid(errors) | Self::Provider(ProviderConfigError::Invalid(errors)) => errors
                 .iter()
                 .map(|e| (e.field, e.message.clone()))
                 .collect(),
@@ -118,6 +121,11 @@ impl Fields {
     /// Keeps the value, or records the error.
     pub fn check<T>(&mut self, parsed: Result<T, ValidationError>) -> Option<T> {
         parsed.map_err(|e| self.errors.push(e)).ok()
+    }
+
+    /// The fields that failed so far.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.errors.iter().map(|e| e.field)
     }
 
     /// Records an error.

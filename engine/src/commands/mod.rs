@@ -1,5 +1,5 @@
 //! The command side: contexts, the command service with its retry loop, and one file of
-//! commands per resource.
+//! commands per resource (clusters, droplets, jobs, providers).
 
 pub mod clusters;
 pub mod context;
@@ -7,6 +7,7 @@ pub mod droplets;
 pub mod error;
 pub mod jobs;
 pub mod loaded;
+pub mod providers;
 pub mod ratelimits;
 pub mod service;
 
@@ -18,5 +19,6 @@ pub use droplets::{
 pub use error::{CommandError, CommandErrorKind, Fields};
 pub use jobs::{CancelJob, CreateJob};
 pub use loaded::{load, load_with, Loaded};
+pub use providers::{ProviderInput, RegisterProvider};
 pub use ratelimits::{DeleteRateLimitRule, RuleInput, SetRateLimitRule};
 pub use service::{now, stream_write, Command, CommandService, Decision, Reply};

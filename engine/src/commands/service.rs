@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{load, CommandContext, CommandError, Loaded};
 use crate::domain::event_parts;
-use crate::domain::{Cluster, Droplet, Job, RateLimitRule};
+use crate::domain::{Cluster, Droplet, Job, ProviderConfig, RateLimitRule};
 use crate::store::{
     AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, IdempotencyWrite, NewEvent,
     RecordedEvent, Snapshot, StoreError, StreamWrite,
@@ -232,6 +232,7 @@ impl CommandService {
                 "cluster" => self.snapshot::<Cluster>(aggregate_id).await,
                 "droplet" => self.snapshot::<Droplet>(aggregate_id).await,
                 "job" => self.snapshot::<Job>(aggregate_id).await,
+                "provider" => self.snapshot::<ProviderConfig>(aggregate_id).await,
                 "ratelimit_rule" => self.snapshot::<RateLimitRule>(aggregate_id).await,
                 _ => Ok(()),
             };

@@ -18,8 +18,10 @@ use serde_json::Value;
 
 use crate::domain::ratelimit_rule::{self, RuleName};
 use crate::domain::upcast::Upcasters;
-use crate::domain::values::{ClusterId, DropletId, JobId};
-use crate::domain::{cluster, droplet, job, Cluster, Droplet, Job, RateLimitRule};
+use crate::domain::values::{ClusterId, DropletId, JobId, ProviderId};
+use crate::domain::{
+    cluster, droplet, job, Cluster, Droplet, Job, ProviderConfig, ProviderSpec, RateLimitRule,
+};
 
 pub mod compat;
 #[cfg(test)]
@@ -150,6 +152,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              attempts and retries",
             job_events(),
         ),
+        AggregateContract::of::<ProviderConfig, ProviderId>(
+            "the configuration of a simulated cloud provider (regions, sizes, prices, \
+             capacity, latencies); injected faults are not recorded",
+            provider_events(),
+        ),
         AggregateContract::of::<RateLimitRule, RuleName>(
             "a rate-limit rule (configuration): scope, rate, capacity and the endpoints it \
              guards; built-in rules exist without events",
@@ -207,6 +214,13 @@ fn job_events() -> Vec<EventContract> {
         EventContract::of::<job::JobTimedOut>("job.timed_out"),
         EventContract::of::<job::JobCancelRequested>("job.cancel_requested"),
         EventContract::of::<job::JobCancelled>("job.cancelled"),
+    ]
+}
+
+fn provider_events() -> Vec<EventContract> {
+    vec![
+        EventContract::of::<ProviderSpec>("provider.registered"),
+        EventContract::of::<ProviderSpec>("provider.updated"),
     ]
 }
 

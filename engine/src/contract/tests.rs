@@ -12,8 +12,9 @@ use crate::domain::cluster::*;
 use crate::domain::droplet::*;
 use crate::domain::job::*;
 use crate::domain::ratelimit_rule::*;
+use crate::domain::values::ProviderId;
 use crate::domain::values::{ClusterName, DropletName, Image, ProviderName, Region, Size};
-use crate::domain::{event_parts, ClusterStatus, JobType, PowerAction};
+use crate::domain::{event_parts, ClusterStatus, JobType, Latency, PowerAction, ProviderEvent};
 
 fn cluster_id() -> ClusterId {
     ClusterId::parse("cl_0190f3a1b2c37d4e8f9a0b1c2d3e4f50").unwrap()
@@ -265,6 +266,22 @@ fn ratelimit_rule_samples() -> Vec<RateLimitRuleEvent> {
     ]
 }
 
+fn provider_samples() -> Vec<ProviderEvent> {
+    let spec = ProviderSpec {
+        name: ProviderId::parse("edge").unwrap(),
+        display_name: "Edge".into(),
+        regions: vec![region()],
+        sizes: vec![size("s-1vcpu-1gb"), size("c-2")],
+        price_multiplier: 1.25,
+        capacity_per_region: 5,
+        latency: Latency::default(),
+    };
+    vec![
+        ProviderEvent::Registered(spec.clone()),
+        ProviderEvent::Updated(spec),
+    ]
+}
+
 #[test]
 fn every_ratelimit_rule_event_is_published_and_valid() {
     check_aggregate(
@@ -278,9 +295,17 @@ fn every_ratelimit_rule_event_is_published_and_valid() {
 }
 
 #[test]
+fn every_provider_event_is_published_and_valid() {
+    check_aggregate("provider", &ProviderEvent::TYPES, &provider_samples());
+}
+
+#[test]
 fn only_the_known_aggregates_are_published_each_once() {
     let types: Vec<&str> = aggregates().iter().map(|a| a.aggregate_type).collect();
-    assert_eq!(types, ["cluster", "droplet", "job", "ratelimit_rule"]);
+    assert_eq!(
+        types,
+        ["cluster", "droplet", "job", "provider", "ratelimit_rule"]
+    );
     let all = events();
     let unique: BTreeSet<&str> = all.iter().map(|e| e.event_type).collect();
     assert_eq!(unique.len(), all.len(), "an event type is listed twice");

@@ -1,11 +1,13 @@
-//! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job` and
-//! `ratelimit_rule` aggregates, each with a pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
+//! The domain: validated values, the static catalog and the `cluster`, `droplet` and `job`
+//! aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
+//! pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
 
 pub mod aggregate;
 pub mod catalog;
 pub mod cluster;
 pub mod droplet;
 pub mod job;
+pub mod provider_config;
 pub mod ratelimit_rule;
 pub mod upcast;
 pub mod values;
@@ -19,11 +21,14 @@ pub use droplet::{
     Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,
 };
 pub use job::{Job, JobCommand, JobError, JobEvent, JobStatus, JobType};
+pub use provider_config::{
+    Latency, ProviderCommand, ProviderConfig, ProviderConfigError, ProviderEvent, ProviderSpec,
+};
 pub use ratelimit_rule::{
     RateLimitRule, RateLimitRuleCommand, RateLimitRuleError, RateLimitRuleEvent, Rule, RuleName,
     RuleScope, RuleSpec,
 };
 pub use values::{
-    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, ProviderName, Region, Size,
-    ValidationError,
+    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, ProviderId, ProviderName, Region,
+    Size, ValidationError,
 };

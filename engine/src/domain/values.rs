@@ -12,7 +12,7 @@ mod names;
 
 pub use catalog_refs::{Image, ProviderName, Region, Size};
 pub use ids::{ClusterId, DropletId, JobId};
-pub use names::{ClusterName, DropletName, MAX_NAME_LEN};
+pub use names::{ClusterName, DropletName, ProviderId, MAX_NAME_LEN};
 
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,11 +1,13 @@
-//! The SQL read models: clusters, droplets, jobs, rate-limit rules. Each row keeps the
-//! folded aggregate (`state`), the rendered view (`view`) and the position of the last event
-//! it reflects, so a replayed event is skipped and a row equals what a fresh fold gives.
+//! The SQL read models: clusters, droplets, jobs, providers, rate-limit rules. Each row
+//! keeps the folded aggregate (`state`), the rendered view (`view`) and the position of the
+//! last event it reflects, so a replayed event is skipped and a row equals what a fresh fold
+//! gives.
 
 mod bulk_rows;
 pub mod clusters;
 pub mod droplets;
 pub mod jobs;
+pub mod providers;
 pub mod ratelimit_rules;
 pub(crate) mod rows;
 pub mod tables;
@@ -13,6 +15,7 @@ pub mod tables;
 pub use clusters::ClustersProjection;
 pub use droplets::DropletsProjection;
 pub use jobs::JobsProjection;
+pub use providers::ProvidersProjection;
 pub use ratelimit_rules::RateLimitRulesProjection;
 pub use rows::Value;
 pub use tables::TableDef;

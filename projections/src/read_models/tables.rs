@@ -127,6 +127,19 @@ pub const JOBS: TableDef = TableDef {
     indexes: &[("cluster", "cluster_id"), ("created", "created_at")],
 };
 
+/// `rm_providers`: registered provider configurations.
+pub const PROVIDERS: TableDef = TableDef {
+    name: "rm_providers",
+    columns: &[
+        "id TEXT PRIMARY KEY",
+        "created_at TEXT NOT NULL",
+        "view TEXT NOT NULL",
+        "state TEXT NOT NULL",
+        "last_position BIGINT NOT NULL",
+    ],
+    indexes: &[],
+};
+
 /// `rm_ratelimit_rules`.
 pub const RATELIMIT_RULES: TableDef = TableDef {
     name: "rm_ratelimit_rules",

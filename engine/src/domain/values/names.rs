@@ -138,6 +138,12 @@ resource_name!(
     DropletName,
     "name"
 );
+resource_name!(
+    "A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase \
+     letters, digits and hyphens, starting with a letter and not ending with a hyphen.",
+    ProviderId,
+    "name"
+);
 
 #[cfg(test)]
 mod tests {

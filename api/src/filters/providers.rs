@@ -1,0 +1,60 @@
+//! `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`
+//! routes.
+
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection};
+
+use super::common::{body, command, read, with_state};
+use crate::handlers::providers;
+use crate::state::AppState;
+
+/// List, register, faults get/put, billing.
+pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    let base = warp::path!("v1" / "providers").and(warp::path::end());
+    let faults = warp::path!("v1" / "admin" / "providers" / String / "faults");
+    let list = base
+        .and(warp::get())
+        .and(read(state.clone()))
+        .and_then(|s, m, q| async move { providers::list(s, m, q).await.map_err(Rejection::from) });
+    let register =
+        base.and(warp::post())
+            .and(command(state.clone()))
+            .and_then(|s, m, b| async move {
+                providers::register(s, m, b).await.map_err(Rejection::from)
+            });
+    let get_faults = faults
+        .and(warp::get())
+        .and(with_state(state.clone()))
+        .and_then(|name, s| async move {
+            providers::get_faults(s, name)
+                .await
+                .map_err(Rejection::from)
+        });
+    let put_faults = faults
+        .and(warp::put())
+        .and(with_state(state.clone()))
+        .and(body())
+        .and_then(|name, s, b| async move {
+            providers::put_faults(s, name, b)
+                .await
+                .map_err(Rejection::from)
+        });
+    let billing = warp::path!("v1" / "clusters" / String / "billing")
+        .and(warp::get())
+        .and(read(state))
+        .and_then(|id, s, m, q| async move {
+            providers::billing(s, id, m, q)
+                .await
+                .map_err(Rejection::from)
+        });
+    list.or(register)
+        .unify()
+        .or(get_faults)
+        .unify()
+        .or(put_faults)
+        .unify()
+        .or(billing)
+        .unify()
+        .boxed()
+}

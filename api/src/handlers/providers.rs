@@ -1,0 +1,179 @@
+//! `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use engine::commands::{ProviderInput, RegisterProvider, Reply};
+use engine::provider::{bill, default_specs, Faults, ProviderError, SimulatedProvider};
+use engine::views::{DropletView, ProviderView};
+use serde::Serialize;
+use warp::reply::Response;
+
+use super::{command_reply, not_found, ok, read_your_writes};
+use crate::errors::ApiError;
+use crate::filters::common::RequestMeta;
+use crate::models::bodies::parse;
+use crate::models::{Params, RegisterProviderBody};
+use crate::state::AppState;
+
+/// One provider in `GET /v1/providers`: its configuration, this process's faults and
+/// sim speed, and what it runs.
+#[derive(Debug, Serialize)]
+struct ProviderListItem {
+    #[serde(flatten)]
+    view: ProviderView,
+    /// Injected faults in this process (`null` if this process does not know it yet).
+    faults: Option<Faults>,
+    sim_speed: f64,
+    usage: Usage,
+}
+
+/// Live droplets of a provider.
+#[derive(Debug, Default, Serialize)]
+struct Usage {
+    /// Droplets of the read model that are neither destroyed nor failed and run on (or
+    /// asked for) this provider.
+    live_droplets: usize,
+    /// The same, per region.
+    by_region: BTreeMap<String, usize>,
+}
+
+/// `GET /v1/providers`: the built-in defaults, replaced or joined by registered ones.
+pub async fn list(
+    state: AppState,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let mut views: BTreeMap<String, ProviderView> = default_specs()
+        .iter()
+        .map(|spec| (spec.name.to_string(), ProviderView::from_spec(spec, 0)))
+        .collect();
+    for view in state.read.providers().await? {
+        views.insert(view.name.clone(), view);
+    }
+    let mut usage = usage(&state.read.billable_droplets(None).await?);
+    let speed = state.providers.speed().factor();
+    let items: Vec<ProviderListItem> = views
+        .into_values()
+        .map(|view| ProviderListItem {
+            faults: state.providers.get(&view.name).ok().map(|p| p.faults()),
+            sim_speed: speed,
+            usage: usage.remove(&view.name).unwrap_or_default(),
+            view,
+        })
+        .collect();
+    let total = items.len();
+    Ok(ok(&serde_json::json!({ "items": items, "total": total })))
+}
+
+fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {
+    let mut usage: BTreeMap<String, Usage> = BTreeMap::new();
+    for droplet in droplets {
+        let Some(provider) = &droplet.provider else {
+            continue;
+        };
+        let entry = usage.entry(provider.clone()).or_default();
+        entry.live_droplets += 1;
+        *entry.by_region.entry(droplet.region.clone()).or_default() += 1;
+    }
+    usage
+}
+
+/// `POST /v1/providers`: registers a provider or replaces its configuration (`201` when
+/// new, `200` otherwise); `faults`, if given, are injected into this process only.
+pub async fn register(
+    state: AppState,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: RegisterProviderBody = parse(&body)?;
+    if let Some(faults) = &input.faults {
+        faults.validate().map_err(provider_error)?;
+    }
+    let command = RegisterProvider::parse(ProviderInput {
+        name: input.name,
+        display_name: input.display_name,
+        regions: input.regions,
+        sizes: input.sizes,
+        price_multiplier: input.price_multiplier,
+        capacity_per_region: input.capacity_per_region,
+        latency: input.latency.as_ref().map(|l| l.latency()),
+    })?;
+    let reply = state
+        .commands
+        .execute(&meta.context(&body), &command)
+        .await?;
+    // The follower applies the event too; applying now makes the provider usable by
+    // this process as soon as the answer is out.
+    if let Reply::Fresh { .. } = &reply {
+        state.providers.apply(command.spec.clone());
+    }
+    if let Some(faults) = input.faults {
+        state
+            .providers
+            .set_faults(command.spec.name.as_str(), faults)
+            .map_err(provider_error)?;
+    }
+    command_reply(reply)
+}
+
+/// The faults answer: the provider, its faults and the sim speed.
+fn faults_reply(provider: &SimulatedProvider) -> Response {
+    let faults = provider.faults();
+    ok(&serde_json::json!({
+        "provider": provider_name(provider),
+        "failure_rate": faults.failure_rate,
+        "spike_rate": faults.spike_rate,
+        "spike_ms": faults.spike_ms,
+        "outage": faults.outage,
+        "sim_speed": provider.speed().factor(),
+    }))
+}
+
+fn provider_name(provider: &SimulatedProvider) -> String {
+    use engine::provider::Provider as _;
+    provider.name().to_string()
+}
+
+/// `GET /v1/admin/providers/{name}/faults`.
+pub async fn get_faults(state: AppState, name: String) -> Result<Response, ApiError> {
+    let provider = state.providers.get(&name).map_err(provider_error)?;
+    Ok(faults_reply(&provider))
+}
+
+/// `PUT /v1/admin/providers/{name}/faults`: replaces this process's injected faults
+/// (omitted fields are 0 / false).
+pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Response, ApiError> {
+    let faults: Faults = parse(&body)?;
+    let provider = state.providers.get(&name).map_err(provider_error)?;
+    provider.set_faults(faults).map_err(provider_error)?;
+    tracing::info!(provider = %name, ?faults, "provider faults set");
+    Ok(faults_reply(&provider))
+}
+
+/// `GET /v1/clusters/{id}/billing`.
+pub async fn billing(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    if state.read.cluster(&id).await?.is_none() {
+        return Err(not_found("cluster", &id));
+    }
+    let droplets = state.read.billable_droplets(Some(&id)).await?;
+    Ok(ok(&bill(&id, &droplets, &state.providers)))
+}
+
+/// A provider error as a problem: unknown provider 404, a bad fault setting 422.
+fn provider_error(error: ProviderError) -> ApiError {
+    match error {
+        ProviderError::UnknownProvider { name } => not_found("provider", &name),
+        ProviderError::InvalidFaults { field, message } => {
+            ApiError::invalid_field(format!("faults.{field}"), message)
+        }
+        other => ApiError::Conflict(other.to_string()),
+    }
+}

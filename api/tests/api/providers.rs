@@ -1,0 +1,244 @@
+//! `/v1/providers` (defaults, registration, validation), the fault admin endpoint and
+//! `/v1/clusters/{id}/billing`, against the real server.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn names(list: &Value) -> Vec<String> {
+    field_of_items(list, "name")
+}
+
+fn find<'a>(list: &'a Value, name: &str) -> &'a Value {
+    items(list)
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{name} listed: {list}"))
+}
+
+async fn put(app: &TestApp, path: &str, body: &Value) -> Answer {
+    app.send(app.request(Method::PUT, path).json(body)).await
+}
+
+api_test!(the_defaults_are_listed_without_any_event);
+async fn the_defaults_are_listed_without_any_event(app: TestApp) {
+    let list = app.get("/v1/providers").await.expect(200).clone();
+    assert_eq!(names(&list), ["nimbus", "simcloud", "stratus"]);
+    assert_eq!(list["total"], 3);
+    let simcloud = find(&list, "simcloud");
+    assert_eq!(simcloud["source"], "default");
+    assert_eq!(simcloud["version"], 0);
+    assert_eq!(simcloud["regions"].as_array().map(Vec::len), Some(11));
+    assert_eq!(simcloud["price_multiplier"], 1.0);
+    assert_eq!(simcloud["faults"]["outage"], false);
+    assert_eq!(simcloud["usage"]["live_droplets"], 0);
+    let stratus = find(&list, "stratus");
+    assert_eq!(stratus["price_multiplier"], 0.9);
+    assert_eq!(stratus["sizes"].as_array().map(Vec::len), Some(5));
+    assert!(app.all_events().await.is_empty(), "defaults need no events");
+}
+
+api_test!(a_registered_provider_is_listed_usable_and_updated_by_events);
+async fn a_registered_provider_is_listed_usable_and_updated_by_events(app: TestApp) {
+    let body = json!({
+        "name": "edge",
+        "display_name": "Edge Cloud",
+        "regions": ["fra1", "lon1"],
+        "sizes": ["s-1vcpu-1gb", "c-2"],
+        "price_multiplier": 0.8,
+        "capacity_per_region": 4,
+        "latency": { "provision_ms": 2000 },
+    });
+    let created = app.post("/v1/providers", &body).await.expect(201).clone();
+    assert_eq!(created["name"], "edge");
+    assert_eq!(created["source"], "registered");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["latency"]["provision_ms"], 2000);
+    assert_eq!(created["latency"]["destroy_ms"], 2000, "default filled in");
+    assert!(created["position"].as_i64().is_some_and(|p| p >= 1));
+
+    let list = app.get_at("/v1/providers", &created["position"]).await;
+    assert_eq!(names(&list), ["edge", "nimbus", "simcloud", "stratus"]);
+    assert_eq!(find(&list, "edge")["capacity_per_region"], 4);
+    // Usable at once: the engine's registry knows it.
+    app.get("/v1/admin/providers/edge/faults").await.expect(200);
+
+    // The same configuration again changes nothing; a new one is an update.
+    let again = app.post("/v1/providers", &body).await.expect(200).clone();
+    assert_eq!(again["version"], 1);
+    let mut changed = body.clone();
+    changed["capacity_per_region"] = json!(9);
+    let updated = app
+        .post("/v1/providers", &changed)
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(updated["version"], 2);
+    let events = app.stream("provider", "edge").await;
+    let types: Vec<&str> = events.iter().map(|e| str_of(&e["type"])).collect();
+    assert_eq!(types, ["provider.registered", "provider.updated"]);
+    assert_eq!(events[1]["data"]["capacity_per_region"], 9);
+    let list = app.get_at("/v1/providers", &updated["position"]).await;
+    assert_eq!(find(&list, "edge")["capacity_per_region"], 9);
+
+    // Registering a default's name replaces its defaults.
+    let cheap = json!({ "name": "nimbus", "regions": ["sgp1"], "price_multiplier": 0.5 });
+    let nimbus = app.post("/v1/providers", &cheap).await.expect(201).clone();
+    let list = app.get_at("/v1/providers", &nimbus["position"]).await;
+    assert_eq!(find(&list, "nimbus")["source"], "registered");
+    assert_eq!(find(&list, "nimbus")["regions"], json!(["sgp1"]));
+}
+
+api_test!(invalid_registrations_are_problems_naming_the_field);
+async fn invalid_registrations_are_problems_naming_the_field(app: TestApp) {
+    let cases = [
+        (json!({ "name": "Bad Name", "regions": ["fra1"] }), "name"),
+        (json!({ "name": "edge", "regions": [] }), "regions"),
+        (json!({ "name": "edge", "regions": ["mars1"] }), "regions"),
+        (
+            json!({ "name": "edge", "regions": ["fra1", "fra1"] }),
+            "regions",
+        ),
+        (
+            json!({ "name": "edge", "regions": ["fra1"], "sizes": ["huge"] }),
+            "sizes",
+        ),
+        (
+            json!({ "name": "edge", "regions": ["fra1"], "price_multiplier": 0 }),
+            "price_multiplier",
+        ),
+        (
+            json!({ "name": "edge", "regions": ["fra1"], "capacity_per_region": 0 }),
+            "capacity_per_region",
+        ),
+        (
+            json!({ "name": "edge", "regions": ["fra1"], "latency": { "resize_ms": 700000 } }),
+            "latency.resize_ms",
+        ),
+        (
+            json!({ "name": "edge", "regions": ["fra1"], "faults": { "failure_rate": 2 } }),
+            "faults.failure_rate",
+        ),
+    ];
+    for (body, field) in cases {
+        app.post("/v1/providers", &body)
+            .await
+            .field_problem(422, field);
+    }
+    app.post("/v1/providers", &json!({ "regions": ["fra1"] }))
+        .await
+        .field_problem(422, "name");
+    app.post(
+        "/v1/providers",
+        &json!({ "name": "edge", "regions": ["fra1"], "colour": "red" }),
+    )
+    .await
+    .problem(422);
+    app.send_raw(Method::POST, "/v1/providers", "{not json")
+        .await
+        .problem(400);
+    assert!(app.all_events().await.is_empty(), "nothing was recorded");
+}
+
+api_test!(faults_round_trip_through_the_admin_endpoint);
+async fn faults_round_trip_through_the_admin_endpoint(app: TestApp) {
+    let path = "/v1/admin/providers/stratus/faults";
+    let initial = app.get(path).await.expect(200).clone();
+    assert_eq!(initial["failure_rate"], 0.0);
+    assert_eq!(initial["outage"], false);
+    let set = json!({ "failure_rate": 0.25, "spike_rate": 0.5, "spike_ms": 3000, "outage": true });
+    let answer = put(&app, path, &set).await.expect(200).clone();
+    assert_eq!(answer["provider"], "stratus");
+    for field in ["failure_rate", "spike_rate", "spike_ms", "outage"] {
+        assert_eq!(answer[field], set[field], "{field}");
+    }
+    let got = app.get(path).await.expect(200).clone();
+    assert_eq!(got, answer);
+    let list = app.get("/v1/providers").await.expect(200).clone();
+    assert_eq!(find(&list, "stratus")["faults"]["outage"], true);
+    // Omitted fields are cleared: faults are replaced, not merged.
+    let cleared = put(&app, path, &json!({ "spike_ms": 10 }))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(cleared["outage"], false);
+    assert_eq!(cleared["failure_rate"], 0.0);
+
+    put(&app, path, &json!({ "failure_rate": 1.5 }))
+        .await
+        .field_problem(422, "faults.failure_rate");
+    put(&app, path, &json!({ "outage": "yes" }))
+        .await
+        .problem(422);
+    put(&app, "/v1/admin/providers/nowhere/faults", &json!({}))
+        .await
+        .problem(404);
+    app.get("/v1/admin/providers/nowhere/faults")
+        .await
+        .problem(404);
+    assert!(app.all_events().await.is_empty(), "faults are not events");
+}
+
+api_test!(billing_sums_a_clusters_live_droplets_by_provider);
+async fn billing_sums_a_clusters_live_droplets_by_provider(app: TestApp) {
+    let cluster = app.create_cluster("billed").await;
+    let cluster_id = str_of(&cluster["id"]).to_owned();
+    let empty = app
+        .get_at(
+            &format!("/v1/clusters/{cluster_id}/billing"),
+            &cluster["position"],
+        )
+        .await;
+    assert_eq!(empty["droplet_count"], 0);
+    assert_eq!(empty["monthly_cost"], 0.0);
+
+    app.create_droplet(&cluster_id, "plain").await; // simcloud by default, $6
+    let body = json!({
+        "cluster_id": cluster_id,
+        "name": "big",
+        "region": "nyc1",
+        "size": "s-4vcpu-8gb",
+        "image": "ubuntu-22-04-x64",
+        "provider": "nimbus",
+    });
+    let big = app.post("/v1/droplets", &body).await.expect(202).clone(); // 48 x 1.15
+    let billing = app
+        .get_at(
+            &format!("/v1/clusters/{cluster_id}/billing"),
+            &big["position"],
+        )
+        .await;
+    assert_eq!(billing["droplet_count"], 2, "{billing}");
+    let monthly = 6.0 + 48.0 * 1.15;
+    let got = billing["monthly_cost"].as_f64().expect("monthly");
+    assert!((got - monthly).abs() < 0.005, "{billing}");
+    let hourly = billing["hourly_cost"].as_f64().expect("hourly");
+    assert!((hourly - monthly / 720.0).abs() < 1e-5, "{billing}");
+    assert_eq!(billing["by_provider"]["simcloud"]["droplet_count"], 1);
+    assert_eq!(billing["by_provider"]["nimbus"]["droplet_count"], 1);
+    assert!(
+        (billing["by_provider"]["nimbus"]["monthly_cost"]
+            .as_f64()
+            .unwrap()
+            - 55.2)
+            .abs()
+            < 0.005
+    );
+
+    // Another cluster's droplets are not billed here.
+    let other = app.create_cluster("other").await;
+    let other_id = str_of(&other["id"]).to_owned();
+    let third = app.create_droplet(&other_id, "x").await;
+    let billing = app
+        .get_at(
+            &format!("/v1/clusters/{cluster_id}/billing"),
+            &third["position"],
+        )
+        .await;
+    assert_eq!(billing["droplet_count"], 2);
+
+    app.get(&format!("/v1/clusters/{}/billing", unknown_id("cl_")))
+        .await
+        .problem(404);
+}

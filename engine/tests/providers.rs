@@ -1,0 +1,125 @@
+//! The provider configuration through the command service, and the registry following the
+//! log: a provider registered by any process becomes usable by a registry that catches up
+//! or follows. On PostgreSQL and SQLite.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::commands::{
+    CommandContext, CommandErrorKind, CommandService, ProviderInput, RegisterProvider, Reply,
+};
+use engine::domain::Latency;
+use engine::provider::{sync, Provider, Providers, SimSpeed};
+use engine::store::{EventFilter, EventStore};
+use tokio::sync::watch;
+
+fn input(capacity: u32) -> ProviderInput {
+    ProviderInput {
+        name: "edge".into(),
+        display_name: Some("Edge".into()),
+        regions: vec!["fra1".into(), "lon1".into()],
+        sizes: Some(vec!["s-1vcpu-1gb".into()]),
+        price_multiplier: Some(0.8),
+        capacity_per_region: Some(capacity),
+        latency: Some(Latency::default()),
+    }
+}
+
+async fn register(service: &CommandService, capacity: u32) -> (u16, i64) {
+    let command = RegisterProvider::parse(input(capacity)).expect("valid");
+    match service
+        .execute(&CommandContext::new("tester"), &command)
+        .await
+        .expect("registered")
+    {
+        Reply::Fresh {
+            status, position, ..
+        } => (status, position),
+        Reply::Replayed { .. } => panic!("no idempotency key was sent"),
+    }
+}
+
+async fn provider_event_types(store: &dyn EventStore) -> Vec<String> {
+    let filter = EventFilter {
+        aggregate_type: Some("provider".into()),
+        ..Default::default()
+    };
+    let events = store.read_all(0, 100, &filter).await.expect("read");
+    events.into_iter().map(|e| e.event_type).collect()
+}
+
+async fn registration_is_recorded_once_per_change(store: Arc<dyn EventStore>) {
+    let service = CommandService::new(Arc::clone(&store));
+    let (status, first) = register(&service, 4).await;
+    assert_eq!(status, 201);
+    let (status, same) = register(&service, 4).await;
+    assert_eq!(
+        (status, same),
+        (200, first),
+        "the same configuration is a no-op"
+    );
+    let (status, _) = register(&service, 9).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        provider_event_types(&*store).await,
+        ["provider.registered", "provider.updated"]
+    );
+    let invalid = RegisterProvider::parse(ProviderInput {
+        regions: vec![],
+        price_multiplier: Some(-1.0),
+        ..input(4)
+    })
+    .expect_err("invalid");
+    assert_eq!(invalid.kind(), CommandErrorKind::Invalid);
+    let fields: Vec<&str> = invalid.fields().into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, ["regions", "price_multiplier"]);
+}
+on_both_backends!(
+    registration_is_recorded,
+    super::registration_is_recorded_once_per_change
+);
+
+async fn registries_catch_up_and_follow_the_log(store: Arc<dyn EventStore>) {
+    let service = CommandService::new(Arc::clone(&store));
+    let (_, position) = register(&service, 4).await;
+    // A process starting now folds the log.
+    let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 1));
+    assert!(providers.get("edge").is_err());
+    let seen = sync::catch_up(&*store, &providers, 0)
+        .await
+        .expect("catch up");
+    assert_eq!(seen, position);
+    let edge = providers.get("edge").expect("registered through the log");
+    assert_eq!(edge.spec().capacity_per_region, 4);
+    assert_eq!(
+        edge.quote(&"fra1".parse().unwrap(), &"s-1vcpu-1gb".parse().unwrap())
+            .expect("quote")
+            .available,
+        4
+    );
+
+    // A running process follows later registrations.
+    let (stop, shutdown) = watch::channel(false);
+    let follower = sync::follow(Arc::clone(&store), Arc::clone(&providers), seen, shutdown);
+    register(&service, 9).await;
+    let mut waited = 0;
+    while providers
+        .get("edge")
+        .expect("edge")
+        .spec()
+        .capacity_per_region
+        != 9
+    {
+        assert!(waited < 500, "the follower never applied provider.updated");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    stop.send(true).expect("stop");
+    follower.await.expect("follower ends");
+}
+on_both_backends!(
+    registries_follow_the_log,
+    super::registries_catch_up_and_follow_the_log
+);

@@ -1,0 +1,44 @@
+//! `rm_providers`: one row per registered provider configuration.
+
+use async_trait::async_trait;
+use engine::domain::ProviderConfig;
+use engine::store::RecordedEvent;
+use engine::views::ProviderView;
+use sqlx::AnyConnection;
+
+use super::rows::{project, time, Value};
+use super::tables::{TableDef, PROVIDERS};
+use crate::{Projection, ProjectionError, Target};
+
+/// Builds `rm_providers`.
+pub struct ProvidersProjection;
+
+#[async_trait]
+impl Projection for ProvidersProjection {
+    fn name(&self) -> &'static str {
+        "providers"
+    }
+
+    fn tables(&self) -> &'static [TableDef] {
+        std::slice::from_ref(&PROVIDERS)
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[RecordedEvent],
+        target: &Target,
+    ) -> Result<(), ProjectionError> {
+        project::<ProviderConfig>(conn, &PROVIDERS, target, events, "provider", |f| {
+            let view = ProviderView::from_loaded(&f.loaded);
+            Ok(vec![
+                Value::Text(f.id.clone()),
+                Value::Text(time(f.loaded.created_at)),
+                Value::Text(serde_json::to_string(&view)?),
+                Value::Text(serde_json::to_string(&f.loaded)?),
+                Value::Int(f.position),
+            ])
+        })
+        .await
+    }
+}
