@@ -10,7 +10,7 @@ use warp::reply::Response;
 
 use super::clusters::bounds;
 use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, source, Source};
+use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -40,6 +40,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     };
     let command = CreateDroplet::parse(raw, ctx.trace_id())?;
     let cluster = Some(input.cluster_id.as_str());
+    room_for_a_job(&state)?;
     let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))
@@ -140,6 +141,7 @@ async fn act(
 ) -> Result<Response, ApiError> {
     let ctx = meta.context(body);
     let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
+    room_for_a_job(&state)?;
     let verdict = guard(&state, &meta, endpoint, None).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))

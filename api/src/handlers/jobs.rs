@@ -10,7 +10,7 @@ use warp::reply::Response;
 
 use super::clusters::bounds;
 use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, source, Source};
+use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
@@ -51,6 +51,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         ctx.trace_id(),
     )?;
     let cluster = Some(input.cluster_id.as_str());
+    room_for_a_job(&state)?;
     let verdict = guard(&state, &meta, Endpoint::JobsCreate, cluster).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))

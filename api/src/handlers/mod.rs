@@ -143,3 +143,19 @@ pub fn not_found(what: &'static str, id: &str) -> ApiError {
         id: id.to_owned(),
     }
 }
+
+/// Refuses a command that would start a job while this process's job queue is full: a
+/// `503` with `Retry-After`, checked before the command runs, so nothing is created. (With
+/// `--no-workers` there is no local queue; the log holds the jobs until a worker runs them.)
+pub fn room_for_a_job(state: &AppState) -> Result<(), ApiError> {
+    match &state.executor {
+        Some(executor) if executor.is_full() => {
+            let stats = executor.stats();
+            Err(ApiError::Unavailable(format!(
+                "the job queue is full ({} of {} waiting); retry later",
+                stats.queue_length, stats.queue_capacity
+            )))
+        }
+        _ => Ok(()),
+    }
+}

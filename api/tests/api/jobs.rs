@@ -448,3 +448,59 @@ async fn job_details_and_time_travel(app: TestApp) {
         .await;
     assert_eq!(answer.expect(200)["status"], "succeeded");
 }
+
+api_test!(
+    a_full_queue_refuses_new_jobs_with_503,
+    |s: &mut Settings| {
+        s.worker_count = 1;
+        s.worker_queue = 2;
+        s.sim_delay_ms = 60_000;
+    }
+);
+async fn a_full_queue_refuses_new_jobs_with_503(app: TestApp) {
+    let cluster = app.create_cluster("busy").await;
+    let id = str_of(&cluster["id"]);
+    let body = json!({ "type": "diagnose", "cluster_id": id });
+    let mut accepted = 0u64;
+    let refused = loop {
+        let answer = app.post("/v1/jobs", &body).await;
+        if answer.status == 503 {
+            break answer;
+        }
+        answer.expect(202);
+        accepted += 1;
+        assert!(
+            accepted <= 3,
+            "one worker and a queue of two: the fourth is refused"
+        );
+        // Let the pool take the job in before the next request.
+        let want = accepted;
+        app.poll("/v1/workers", "holding every accepted job", move |w| {
+            w["active_workers"].as_u64().unwrap_or(0) + w["queue_length"].as_u64().unwrap_or(0)
+                >= want
+        })
+        .await;
+    };
+    assert_eq!(accepted, 3);
+    let problem = refused.problem(503);
+    assert!(
+        str_of(&problem["detail"]).contains("queue is full"),
+        "{problem}"
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    // A droplet (which needs a provision job) is refused the same way, before anything
+    // is recorded.
+    let droplet = json!({ "cluster_id": id, "name": "late", "region": "nyc1",
+                          "size": "s-1vcpu-1gb", "image": "ubuntu-22-04-x64" });
+    app.post("/v1/droplets", &droplet).await.problem(503);
+    let head = app.get("/v1/events?limit=1000").await.expect(200).clone();
+    let types: Vec<&str> = head["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    let created = types.iter().filter(|t| **t == "job.created").count();
+    assert_eq!(created, 3, "only the accepted jobs exist: {types:?}");
+    assert!(!types.contains(&"droplet.requested"), "{types:?}");
+}

@@ -96,6 +96,12 @@ impl Executor {
         (executor, handles)
     }
 
+    /// Whether the queue holds as many jobs as it may (new ones would wait in the log).
+    pub fn is_full(&self) -> bool {
+        let stats = self.stats();
+        stats.queue_length >= stats.queue_capacity
+    }
+
     /// The pool's current numbers.
     pub fn stats(&self) -> WorkerStats {
         let shared = self
