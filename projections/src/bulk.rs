@@ -19,6 +19,7 @@
 //! it with [`Filled::Contended`].
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use engine::store::{EventFilter, EventStore, RecordedEvent};
@@ -95,6 +96,14 @@ pub enum Filled {
     Contended,
 }
 
+/// Where a fill's time went (logged at debug level).
+#[derive(Default)]
+struct Spent {
+    reading: Duration,
+    folding: Duration,
+    writing: Duration,
+}
+
 /// One projection in a fill.
 enum Session {
     Bulk(&'static str, Box<dyn BulkFill>),
@@ -124,21 +133,42 @@ pub async fn fill(
         fresh: plan.from == 0,
     };
     let mut position = plan.from;
-    while let Some(page) = pages.recv().await {
+    let mut spent = Spent::default();
+    loop {
+        let waited = Instant::now();
+        let Some(page) = pages.recv().await else {
+            break;
+        };
+        spent.reading += waited.elapsed();
         let events = page?;
         let Some(last) = events.last().map(|e| e.position) else {
             break;
         };
+        let folding = Instant::now();
         fold_page(db, plan, &mut sessions, &events).await?;
+        spent.folding += folding.elapsed();
         position = last;
-        if held(&sessions) > plan.hold && !writes.write_out(&mut sessions, position).await? {
-            return Ok(Filled::Contended);
+        if held(&sessions) > plan.hold {
+            let writing = Instant::now();
+            if !writes.write_out(&mut sessions, position).await? {
+                return Ok(Filled::Contended);
+            }
+            spent.writing += writing.elapsed();
         }
         progress(position);
     }
+    let writing = Instant::now();
     if !writes.write_out(&mut sessions, position).await? {
         return Ok(Filled::Contended);
     }
+    spent.writing += writing.elapsed();
+    tracing::debug!(
+        position,
+        waiting_for_pages_ms = spent.reading.as_millis() as u64,
+        folding_ms = spent.folding.as_millis() as u64,
+        writing_ms = spent.writing.as_millis() as u64,
+        "bulk fill done"
+    );
     Ok(Filled::Done(position))
 }
 
@@ -241,11 +271,23 @@ impl Writes<'_> {
         if !self.plan.checkpoints {
             names.clear();
         }
+        let rendered = Instant::now();
         let written = if self.db.is_sqlite() {
             self.write_sqlite(&tables, &names, position).await?
         } else {
             self.write_postgres(&tables, &names, position).await?
         };
+        tracing::debug!(
+            rows = tables.iter().map(|t| t.rows.len()).sum::<usize>(),
+            bytes = tables
+                .iter()
+                .flat_map(|t| &t.rows)
+                .flatten()
+                .map(|v| v.size())
+                .sum::<usize>(),
+            storing_ms = rendered.elapsed().as_millis() as u64,
+            "bulk rows written"
+        );
         if written {
             self.written = position;
             self.fresh = false;

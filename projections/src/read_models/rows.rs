@@ -35,6 +35,16 @@ pub enum Value {
     Int(i64),
 }
 
+impl Value {
+    /// Bytes of text (8 for an integer).
+    pub fn size(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Int(_) => 8,
+        }
+    }
+}
+
 /// Folds `events` (all of one aggregate type) onto the rows of `table`; returns the rows
 /// that changed, in order of first appearance.
 pub async fn fold_batch<A>(

@@ -26,11 +26,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::store::model::{AppendOutcome, AppendRequest, IdempotencyRecord, RecordedEvent};
 use crate::store::plan::{self, BatchPlan, BatchState, StreamHead, StreamKey};
-use crate::store::writer::{BatchBackend, BatchSource};
+use crate::store::writer::{advance, BatchBackend, BatchSource};
 use crate::store::StoreError;
 
 /// Streams cached at most; beyond, the cache starts afresh.
@@ -54,14 +55,18 @@ struct Cache {
 pub struct PgAppender {
     pool: PgPool,
     cache: Mutex<Cache>,
+    /// The head after this process's last commit, for the notifier (see
+    /// [`super::store::notify`]).
+    committed: watch::Sender<i64>,
 }
 
 impl PgAppender {
-    /// An appender over `pool`.
-    pub fn new(pool: PgPool) -> Self {
+    /// An appender over `pool`; `committed` hears the head after each of its commits.
+    pub fn new(pool: PgPool, committed: watch::Sender<i64>) -> Self {
         Self {
             pool,
             cache: Mutex::default(),
+            committed,
         }
     }
 
@@ -110,6 +115,7 @@ impl PgAppender {
             }
             cache.head = Some(plan.new_head);
         }
+        advance(&self.committed, plan.new_head);
     }
 
     fn forget(&self) {
@@ -252,9 +258,8 @@ pub fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
     })
 }
 
-/// Writes a batch's events and idempotency records in one statement and notifies
-/// listeners of the new head on commit. A position or sequence another writer took first
-/// is a unique violation: nothing is written.
+/// Writes a batch's events and idempotency records in one statement. A position or
+/// sequence another writer took first is a unique violation: nothing is written.
 async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), StoreError> {
     if let ([event], []) = (plan.events.as_slice(), plan.idempotency.as_slice()) {
         return write_one(conn, event).await;
@@ -272,11 +277,9 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
             SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
                                  $6::text[], $7::int4[], $8::timestamptz[], $9::jsonb[],
                                  $10::jsonb[], $11::text[])
-         ), i AS (
-            INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
-            SELECT * FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[], $16::int8[])
          )
-         SELECT pg_notify('clustergenie_events', $17::int8::text)",
+         INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
+         SELECT * FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[], $16::int8[])",
     )
     .bind(ev.iter().map(|e| e.position).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.id).collect::<Vec<Uuid>>())
@@ -310,7 +313,6 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
     .bind(idem.iter().map(|r| i32::from(r.status)).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.position).collect::<Vec<_>>())
-    .bind(plan.new_head)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -320,12 +322,9 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
 /// single-row insert, which PostgreSQL plans and runs faster than the array form.
 async fn write_one(conn: &mut sqlx::PgConnection, e: &RecordedEvent) -> Result<(), StoreError> {
     sqlx::query(
-        "WITH e AS (
-            INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
-                                   schema_version, recorded_at, data, metadata, hash)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         )
-         SELECT pg_notify('clustergenie_events', $1::int8::text)",
+        "INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
+                                schema_version, recorded_at, data, metadata, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(e.position)
     .bind(e.id)

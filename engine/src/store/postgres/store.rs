@@ -1,6 +1,9 @@
 //! The PostgreSQL event store: reads, and appends through the batching [`Writer`] and
 //! [`PgAppender`] (see there for how positions stay gap-free and safe to tail). Other
-//! processes learn of new events through `LISTEN clustergenie_events`.
+//! processes learn of new events through `LISTEN clustergenie_events`: after its commits,
+//! a process's notifier sends the new head on that channel, off the commit path and
+//! coalesced (one notification for all the commits made while the previous one was sent).
+//! A notification is only a wake-up; readers also poll, so a lost one delays, never loses.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +22,10 @@ use crate::store::writer::{advance, Writer};
 use crate::store::{sql, EventStore, StoreError};
 
 const CHANNEL: &str = "clustergenie_events";
+
+/// The shortest time between two notifications of this process's commits: the most a
+/// reader in another process waits for a commit beyond the notification's own delivery.
+pub const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
 const COLUMNS: &str = sql::EVENT_COLUMNS;
 
 /// PostgreSQL-backed [`EventStore`].
@@ -42,9 +49,11 @@ impl PgEventStore {
     /// Wraps an existing pool (tests use the pools `#[sqlx::test]` hands them).
     pub fn from_pool(pool: PgPool) -> Self {
         let head = Arc::new(watch::channel(0).0);
-        let backend = Arc::new(PgAppender::new(pool.clone()));
+        let (committed, commits) = watch::channel(0);
+        let backend = Arc::new(PgAppender::new(pool.clone(), committed));
         let writer = Writer::spawn(backend, Arc::clone(&head), 512);
         tokio::spawn(listen(pool.clone(), Arc::clone(&head)));
+        tokio::spawn(notify(pool.clone(), commits));
         Self { pool, writer, head }
     }
 
@@ -69,6 +78,29 @@ fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
         metadata: serde_json::from_value(metadata)?,
         hash: r.try_get(10)?,
     })
+}
+
+/// Tells other processes of this one's commits: the last committed head, at once after a
+/// quiet spell, then at most once per [`NOTIFY_INTERVAL`] (the commits of that interval are
+/// coalesced into the next notification). Each notification wakes every listening
+/// session, this process's own included, so one per commit would cost more than the
+/// commit itself when commands come one at a time.
+pub(super) async fn notify(pool: PgPool, mut commits: watch::Receiver<i64>) {
+    while commits.changed().await.is_ok() {
+        let head = *commits.borrow_and_update();
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(head.to_string())
+            .execute(&pool)
+            .await;
+        if let Err(error) = sent {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::debug!(%error, head, "could not notify other processes; they poll");
+        }
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
+    }
 }
 
 /// Follows commits of other processes; reconnects with a pause when the connection drops.
