@@ -6,21 +6,11 @@
 //! commits or while the lock is being taken all ride in the same transaction. One commit
 //! (one fsync) thus serves many commands, which is what lets a serialised, gap-free log
 //! keep up with concurrent writers.
-//!
-//! When commands come one at a time (the last batch carried one request, nothing is queued
-//! and no batch is being written), a command writes its request itself instead of handing
-//! it to the task: there is nothing to batch, and the hand-over to another thread and back
-//! would cost more than the rest of the Rust side of an append. The writer's turn (a lock
-//! the task also takes for each batch) keeps writes one at a time either way. A caller that
-//! gives up while writing loses only its own request's answer; the backend's caches
-//! correct themselves on the next write (a stale head or stream head collides and falls
-//! back to reading the log).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::model::{AppendOutcome, AppendRequest};
 use super::plan::BatchPlan;
@@ -43,21 +33,10 @@ pub trait BatchBackend: Send + Sync + 'static {
 type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 type Queue = mpsc::Receiver<(AppendRequest, Reply)>;
 
-/// What the callers and the writer task share.
-struct Shared {
-    backend: Arc<dyn BatchBackend>,
-    head: Arc<watch::Sender<i64>>,
-    /// Held while a batch is written (by the task or by a caller writing alone).
-    turn: Mutex<()>,
-    /// The last batch carried a single request: commands come one at a time.
-    single: AtomicBool,
-}
-
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<(AppendRequest, Reply)>,
-    shared: Arc<Shared>,
 }
 
 impl Writer {
@@ -68,51 +47,18 @@ impl Writer {
         max_batch: usize,
     ) -> Self {
         let (queue, rx) = mpsc::channel(max_batch * 4);
-        let shared = Arc::new(Shared {
-            backend,
-            head,
-            turn: Mutex::new(()),
-            single: AtomicBool::new(true),
-        });
-        tokio::spawn(run(Arc::clone(&shared), rx, max_batch));
-        Self { queue, shared }
+        tokio::spawn(run(backend, rx, head, max_batch));
+        Self { queue }
     }
 
     /// Appends one request, waiting for its commit.
     pub async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        if self.shared.single.load(Ordering::Acquire)
-            && self.queue.capacity() == self.queue.max_capacity()
-        {
-            if let Ok(turn) = self.shared.turn.try_lock() {
-                return self.write_alone(request, turn).await;
-            }
-        }
         let (reply, answer) = oneshot::channel();
         self.queue
             .send((request, reply))
             .await
             .map_err(|_| StoreError::WriterStopped)?;
         answer.await.map_err(|_| StoreError::WriterStopped)?
-    }
-
-    /// Writes a request as a batch of its own, in the caller's task.
-    async fn write_alone(
-        &self,
-        request: AppendRequest,
-        _turn: tokio::sync::MutexGuard<'_, ()>,
-    ) -> Result<AppendOutcome, StoreError> {
-        let mut batch = Batch {
-            queue: None,
-            requests: vec![request],
-            replies: Vec::new(),
-            max: 1,
-        };
-        let plan = self.shared.backend.write_batch(&mut batch).await?;
-        advance(&self.shared.head, plan.new_head);
-        plan.outcomes
-            .into_iter()
-            .next()
-            .unwrap_or(Err(StoreError::WriterStopped))
     }
 }
 
@@ -141,25 +87,28 @@ impl BatchSource for Batch<'_> {
     }
 }
 
-async fn run(shared: Arc<Shared>, mut rx: Queue, max_batch: usize) {
+async fn run(
+    backend: Arc<dyn BatchBackend>,
+    mut rx: Queue,
+    head: Arc<watch::Sender<i64>>,
+    max_batch: usize,
+) {
     let mut last_size = 1;
     while let Some((request, reply)) = rx.recv().await {
         gather(&rx, last_size).await;
-        let turn = shared.turn.lock().await;
         let mut batch = Batch {
             queue: Some(&mut rx),
             requests: vec![request],
             replies: vec![reply],
             max: max_batch,
         };
-        let result = shared.backend.write_batch(&mut batch).await;
+        let result = backend.write_batch(&mut batch).await;
         let Batch {
             requests, replies, ..
         } = batch;
         last_size = requests.len();
-        shared.single.store(last_size == 1, Ordering::Release);
         match result {
-            Ok(plan) => deliver(plan, replies, &shared.head),
+            Ok(plan) => deliver(plan, replies, &head),
             Err(error) if requests.len() == 1 => {
                 let _ = replies.into_iter().next().map(|r| r.send(Err(error)));
             }
@@ -173,9 +122,9 @@ async fn run(shared: Arc<Shared>, mut rx: Queue, max_batch: usize) {
                         replies: vec![reply],
                         max: 1,
                     };
-                    let result = shared.backend.write_batch(&mut single).await;
+                    let result = backend.write_batch(&mut single).await;
                     match result {
-                        Ok(plan) => deliver(plan, single.replies, &shared.head),
+                        Ok(plan) => deliver(plan, single.replies, &head),
                         Err(error) => {
                             let _ = single.replies.pop().map(|r| r.send(Err(error)));
                         }
@@ -183,7 +132,6 @@ async fn run(shared: Arc<Shared>, mut rx: Queue, max_batch: usize) {
                 }
             }
         }
-        drop(turn);
     }
 }
 
