@@ -44,10 +44,10 @@ pub use target::{SchemaName, Target};
 /// The projections ClusterGenie runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
-        Arc::new(read_models::ClustersProjection),
+        Arc::new(read_models::clusters::projection()),
         Arc::new(read_models::DropletsProjection),
-        Arc::new(read_models::JobsProjection),
-        Arc::new(read_models::ProvidersProjection),
-        Arc::new(read_models::RateLimitRulesProjection),
+        Arc::new(read_models::jobs::projection()),
+        Arc::new(read_models::providers::projection()),
+        Arc::new(read_models::ratelimit_rules::projection()),
     ]
 }

@@ -1,44 +1,16 @@
 //! `rm_jobs`: one row per job.
 
-use async_trait::async_trait;
 use engine::domain::Job;
-use engine::store::RecordedEvent;
 use engine::views::JobView;
-use sqlx::AnyConnection;
 
-use super::bulk_rows::BulkRows;
-use super::rows::{project, time, Folded, Value};
-use super::tables::{TableDef, JOBS};
-use crate::bulk::BulkFill;
-use crate::{Projection, ProjectionError, Target};
+use super::row_model::RowModel;
+use super::rows::{time, Folded, Value};
+use super::tables::JOBS;
+use crate::ProjectionError;
 
 /// Builds `rm_jobs`.
-pub struct JobsProjection;
-
-#[async_trait]
-impl Projection for JobsProjection {
-    fn name(&self) -> &'static str {
-        "jobs"
-    }
-
-    fn tables(&self) -> &'static [TableDef] {
-        std::slice::from_ref(&JOBS)
-    }
-
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        events: &[RecordedEvent],
-        target: &Target,
-    ) -> Result<(), ProjectionError> {
-        project::<Job>(conn, &JOBS, target, events, "job", render).await
-    }
-
-    fn bulk(&self, existing: bool) -> Option<Box<dyn BulkFill>> {
-        Some(Box::new(BulkRows::<Job>::new(
-            &JOBS, "job", render, existing,
-        )))
-    }
+pub fn projection() -> RowModel<Job> {
+    RowModel::new("jobs", &JOBS, "job", render)
 }
 
 fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {

@@ -9,13 +9,11 @@ pub mod droplets;
 pub mod jobs;
 pub mod providers;
 pub mod ratelimit_rules;
+pub mod row_model;
 pub(crate) mod rows;
 pub mod tables;
 
-pub use clusters::ClustersProjection;
 pub use droplets::DropletsProjection;
-pub use jobs::JobsProjection;
-pub use providers::ProvidersProjection;
-pub use ratelimit_rules::RateLimitRulesProjection;
+pub use row_model::RowModel;
 pub use rows::Value;
 pub use tables::TableDef;

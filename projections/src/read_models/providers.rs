@@ -1,44 +1,16 @@
 //! `rm_providers`: one row per registered provider configuration.
 
-use async_trait::async_trait;
 use engine::domain::ProviderConfig;
-use engine::store::RecordedEvent;
 use engine::views::ProviderView;
-use sqlx::AnyConnection;
 
-use super::bulk_rows::BulkRows;
-use super::rows::{project, time, Folded, Value};
-use super::tables::{TableDef, PROVIDERS};
-use crate::bulk::BulkFill;
-use crate::{Projection, ProjectionError, Target};
+use super::row_model::RowModel;
+use super::rows::{time, Folded, Value};
+use super::tables::PROVIDERS;
+use crate::ProjectionError;
 
 /// Builds `rm_providers`.
-pub struct ProvidersProjection;
-
-#[async_trait]
-impl Projection for ProvidersProjection {
-    fn name(&self) -> &'static str {
-        "providers"
-    }
-
-    fn tables(&self) -> &'static [TableDef] {
-        std::slice::from_ref(&PROVIDERS)
-    }
-
-    async fn apply(
-        &self,
-        conn: &mut AnyConnection,
-        events: &[RecordedEvent],
-        target: &Target,
-    ) -> Result<(), ProjectionError> {
-        project::<ProviderConfig>(conn, &PROVIDERS, target, events, "provider", render).await
-    }
-
-    fn bulk(&self, existing: bool) -> Option<Box<dyn BulkFill>> {
-        Some(Box::new(BulkRows::<ProviderConfig>::new(
-            &PROVIDERS, "provider", render, existing,
-        )))
-    }
+pub fn projection() -> RowModel<ProviderConfig> {
+    RowModel::new("providers", &PROVIDERS, "provider", render)
 }
 
 fn render(f: &Folded<ProviderConfig>) -> Result<Vec<Value>, ProjectionError> {
