@@ -416,6 +416,15 @@ async fn client_loop(
                     position,
                 });
             }
+            // Back-pressure: the job queue is full and nothing was recorded; a client
+            // retries later.
+            Sent::Answered(503, body)
+                if body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("queue is full")) =>
+            {
+                log.rejected += 1;
+            }
             Sent::Answered(status, body) => {
                 assert!(
                     status < 500,
@@ -480,7 +489,7 @@ async fn load(
 async fn retry_unknown(client: &Client, base: &str, unknown: &[Request]) -> Vec<Acked> {
     let mut acked = Vec::new();
     for request in unknown {
-        match send(client, base, request).await {
+        match send_when_queue_has_room(client, base, request).await {
             Sent::Answered(status, body) if (200..300).contains(&status) => {
                 let position = body["position"].as_i64().expect("position");
                 acked.push(Acked {
@@ -499,6 +508,24 @@ async fn retry_unknown(client: &Client, base: &str, unknown: &[Request]) -> Vec<
         }
     }
     acked
+}
+
+/// [`send`], again after a pause while the server answers that its job queue is full (a
+/// `503` that recorded nothing), as a client honouring `Retry-After` does (at most a minute).
+async fn send_when_queue_has_room(client: &Client, base: &str, request: &Request) -> Sent {
+    for _ in 0..600 {
+        match send(client, base, request).await {
+            Sent::Answered(503, body)
+                if body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("queue is full")) =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+    panic!("retry of {request:?}: the job queue stayed full for a minute")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1093,7 +1120,11 @@ async fn sigterm_stops_gracefully() {
             .fetch_all(&mut conn)
             .await
             .expect("read checkpoints");
-    assert_eq!(checkpoints.len(), 4, "{checkpoints:?}");
+    assert_eq!(
+        checkpoints.len(),
+        projections::all().len(),
+        "{checkpoints:?}"
+    );
     for (projection, position) in checkpoints {
         assert_eq!(
             position, head,
