@@ -113,7 +113,9 @@ impl ProjectionRuntime {
         let mut handles = Vec::new();
         for entry in self.entries.values() {
             let checkpoint = load_checkpoint(&self.db, entry.projection.name()).await?;
-            entry.position.send_replace(checkpoint);
+            // The starting point is the rate's first sample, so that the events of the
+            // first batch count in it.
+            entry.advance(checkpoint);
             let worker = Worker {
                 store: Arc::clone(&self.store),
                 applier: self.applier(entry, Target::Live),
