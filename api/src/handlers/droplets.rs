@@ -40,7 +40,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     };
     let command = CreateDroplet::parse(raw, ctx.trace_id())?;
     let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state)?;
+    room_for_a_job(&state, &meta).await?;
     let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))
@@ -141,7 +141,7 @@ async fn act(
 ) -> Result<Response, ApiError> {
     let ctx = meta.context(body);
     let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
-    room_for_a_job(&state)?;
+    room_for_a_job(&state, &meta).await?;
     let verdict = guard(&state, &meta, endpoint, None).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))

@@ -51,7 +51,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         ctx.trace_id(),
     )?;
     let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state)?;
+    room_for_a_job(&state, &meta).await?;
     let verdict = guard(&state, &meta, Endpoint::JobsCreate, cluster).await?;
     let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
     Ok(with_rate_headers(response, &verdict))

@@ -32,14 +32,15 @@ pub async fn rules_in_force(state: &AppState) -> Vec<EffectiveRule> {
 }
 
 /// Checks the rules guarding `endpoint` for this request (its caller and, if the route
-/// names one, `cluster`). `Err` is the `429` to answer.
+/// names one, `cluster`). `Err` is the `429` to answer. A repeat of a recorded request
+/// (same `Idempotency-Key`) takes no token: it only replays its answer.
 pub async fn guard(
     state: &AppState,
     meta: &RequestMeta,
     endpoint: Endpoint,
     cluster: Option<&str>,
 ) -> Result<Verdict, ApiError> {
-    if !state.settings.ratelimit_enabled {
+    if !state.settings.ratelimit_enabled || super::recorded_before(state, meta).await {
         return Ok(Verdict::default());
     }
     let rules = rules_in_force(state).await;

@@ -144,12 +144,24 @@ pub fn not_found(what: &'static str, id: &str) -> ApiError {
     }
 }
 
+/// True when the request repeats one recorded under its `Idempotency-Key`: the command
+/// service answers it from the record (or with `409` for another body) without running
+/// anything, so neither back-pressure nor rate limits apply to it. A store that cannot be
+/// read counts as "not recorded": the checks then apply as usual.
+pub async fn recorded_before(state: &AppState, meta: &RequestMeta) -> bool {
+    match &meta.idempotency_key {
+        Some(key) => matches!(state.store.idempotency(key).await, Ok(Some(_))),
+        None => false,
+    }
+}
+
 /// Refuses a command that would start a job while this process's job queue is full: a
-/// `503` with `Retry-After`, checked before the command runs, so nothing is created. (With
-/// `--no-workers` there is no local queue; the log holds the jobs until a worker runs them.)
-pub fn room_for_a_job(state: &AppState) -> Result<(), ApiError> {
+/// `503` with `Retry-After`, checked before the command runs, so nothing is created (a
+/// repeat of a recorded request is let through: it only replays its answer). With
+/// `--no-workers` there is no local queue; the log holds the jobs until a worker runs them.
+pub async fn room_for_a_job(state: &AppState, meta: &RequestMeta) -> Result<(), ApiError> {
     match &state.executor {
-        Some(executor) if executor.is_full() => {
+        Some(executor) if executor.is_full() && !recorded_before(state, meta).await => {
             let stats = executor.stats();
             Err(ApiError::Unavailable(format!(
                 "the job queue is full ({} of {} waiting); retry later",

@@ -461,9 +461,18 @@ async fn a_full_queue_refuses_new_jobs_with_503(app: TestApp) {
     let cluster = app.create_cluster("busy").await;
     let id = str_of(&cluster["id"]);
     let body = json!({ "type": "diagnose", "cluster_id": id });
+    let keyed = || {
+        app.request(reqwest::Method::POST, "/v1/jobs")
+            .header("idempotency-key", "the-first-job")
+            .json(&body)
+    };
     let mut accepted = 0u64;
     let refused = loop {
-        let answer = app.post("/v1/jobs", &body).await;
+        let answer = if accepted == 0 {
+            app.send(keyed()).await
+        } else {
+            app.post("/v1/jobs", &body).await
+        };
         if answer.status == 503 {
             break answer;
         }
@@ -488,6 +497,11 @@ async fn a_full_queue_refuses_new_jobs_with_503(app: TestApp) {
         "{problem}"
     );
     assert_eq!(refused.header("retry-after"), Some("1"));
+    // A repeat of a recorded request only replays its answer: the full queue does not stop
+    // it (and nothing new is created).
+    let repeat = app.send(keyed()).await;
+    repeat.expect(202);
+    assert_eq!(repeat.header("idempotent-replayed"), Some("true"));
     // A droplet (which needs a provision job) is refused the same way, before anything
     // is recorded.
     let droplet = json!({ "cluster_id": id, "name": "late", "region": "nyc1",
