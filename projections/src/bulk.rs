@@ -271,23 +271,21 @@ impl Writes<'_> {
         if !self.plan.checkpoints {
             names.clear();
         }
-        let rendered = Instant::now();
+        let (rows, bytes) = if tracing::enabled!(tracing::Level::DEBUG) {
+            let rows = tables.iter().map(|t| t.rows.len()).sum::<usize>();
+            let cells = tables.iter().flat_map(|t| &t.rows).flatten();
+            (rows, cells.map(Value::size).sum::<usize>())
+        } else {
+            (0, 0)
+        };
+        let storing = Instant::now();
         let written = if self.db.is_sqlite() {
-            self.write_sqlite(&tables, &names, position).await?
+            self.write_sqlite(tables, &names, position).await?
         } else {
             self.write_postgres(&tables, &names, position).await?
         };
-        tracing::debug!(
-            rows = tables.iter().map(|t| t.rows.len()).sum::<usize>(),
-            bytes = tables
-                .iter()
-                .flat_map(|t| &t.rows)
-                .flatten()
-                .map(|v| v.size())
-                .sum::<usize>(),
-            storing_ms = rendered.elapsed().as_millis() as u64,
-            "bulk rows written"
-        );
+        let storing_ms = storing.elapsed().as_millis() as u64;
+        tracing::debug!(rows, bytes, storing_ms, "bulk rows written");
         if written {
             self.written = position;
             self.fresh = false;
@@ -297,7 +295,7 @@ impl Writes<'_> {
 
     async fn write_sqlite(
         &self,
-        tables: &[TableRows],
+        tables: Vec<TableRows>,
         checkpoints: &[String],
         position: i64,
     ) -> Result<bool, ProjectionError> {
@@ -309,13 +307,7 @@ impl Writes<'_> {
         }
         for table in tables {
             let name = self.plan.target.table(table.def.name);
-            upsert(
-                &mut tx,
-                &name,
-                &table.def.column_names(),
-                table.rows.clone(),
-            )
-            .await?;
+            upsert(&mut tx, &name, &table.def.column_names(), table.rows).await?;
         }
         for name in checkpoints {
             save_checkpoint(&mut tx, name, position).await?;
