@@ -27,7 +27,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::mpsc;
 
-use crate::read_models::rows::upsert;
+use crate::read_models::rows::{newer_wins, upsert};
 use crate::read_models::{TableDef, Value};
 use crate::runtime::checkpoint::{
     apply_checkpointed, lock_checkpoint, now, save_checkpoint, ENSURE_CHECKPOINT, LOCK_CHECKPOINT,
@@ -130,7 +130,6 @@ pub async fn fill(
         db,
         plan,
         written: plan.from,
-        fresh: plan.from == 0,
     };
     let mut position = plan.from;
     let mut spent = Spent::default();
@@ -246,10 +245,9 @@ fn held(sessions: &[Session]) -> usize {
 struct Writes<'a> {
     db: &'a ReadDb,
     plan: &'a FillPlan,
-    /// What the checkpoints say since the last write.
+    /// What the checkpoints say since the last write (0: nothing is in the tables yet, so
+    /// rows go in with plain `COPY`).
     written: i64,
-    /// Nothing is in the tables yet: rows go in with plain `COPY`.
-    fresh: bool,
 }
 
 impl Writes<'_> {
@@ -288,7 +286,6 @@ impl Writes<'_> {
         tracing::debug!(rows, bytes, storing_ms, "bulk rows written");
         if written {
             self.written = position;
-            self.fresh = false;
         }
         Ok(written)
     }
@@ -340,7 +337,7 @@ impl Writes<'_> {
         }
         for table in tables {
             let name = self.plan.target.table(table.def.name);
-            if self.fresh {
+            if self.written == 0 {
                 copy_in(&mut tx, &name, table).await?;
             } else {
                 copy_upsert(&mut tx, &name, table).await?;
@@ -397,16 +394,9 @@ async fn copy_upsert(
     .execute(&mut *conn)
     .await?;
     copy_in(conn, &staging, rows).await?;
-    let columns = rows.def.column_names();
-    let updates = columns[1..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let on_conflict = newer_wins(&rows.def.column_names());
     sqlx::query(&format!(
-        "INSERT INTO {table} AS cur SELECT * FROM {staging} ON CONFLICT ({}) DO UPDATE SET \
-         {updates} WHERE cur.last_position < excluded.last_position",
-        columns[0]
+        "INSERT INTO {table} AS cur SELECT * FROM {staging} {on_conflict}"
     ))
     .execute(&mut *conn)
     .await?;

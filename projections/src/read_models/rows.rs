@@ -122,6 +122,20 @@ where
     Ok(rows)
 }
 
+/// The conflict clause of an insert into `cur` whose first column is the key: a row is
+/// replaced only by one reflecting a later position (`last_position`).
+pub(crate) fn newer_wins(columns: &[&str]) -> String {
+    let updates = columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "ON CONFLICT ({}) DO UPDATE SET {updates} WHERE cur.last_position < excluded.last_position",
+        columns[0]
+    )
+}
+
 /// Inserts or updates `rows` (values in `columns` order, the first column the key, the
 /// last `last_position`); a row already at a later position is left alone.
 pub async fn upsert(
@@ -131,11 +145,7 @@ pub async fn upsert(
     rows: Vec<Vec<Value>>,
 ) -> Result<(), ProjectionError> {
     let width = columns.len();
-    let updates = columns[1..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let on_conflict = newer_wins(columns);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(CHUNK).collect();
@@ -149,10 +159,8 @@ pub async fn upsert(
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "INSERT INTO {table} AS cur ({}) VALUES {tuples} ON CONFLICT ({}) DO UPDATE SET \
-             {updates} WHERE cur.last_position < excluded.last_position",
+            "INSERT INTO {table} AS cur ({}) VALUES {tuples} {on_conflict}",
             columns.join(", "),
-            columns[0],
         );
         let mut query = sqlx::query(&sql);
         for value in chunk.into_iter().flatten() {
