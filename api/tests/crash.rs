@@ -418,11 +418,7 @@ async fn client_loop(
             }
             // Back-pressure: the job queue is full and nothing was recorded; a client
             // retries later.
-            Sent::Answered(503, body)
-                if body["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("queue is full")) =>
-            {
+            Sent::Answered(503, body) if queue_full(&body) => {
                 log.rejected += 1;
             }
             Sent::Answered(status, body) => {
@@ -510,16 +506,19 @@ async fn retry_unknown(client: &Client, base: &str, unknown: &[Request]) -> Vec<
     acked
 }
 
+/// Whether a `503` is the job queue's back-pressure (nothing was recorded).
+fn queue_full(body: &Value) -> bool {
+    body["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("queue is full"))
+}
+
 /// [`send`], again after a pause while the server answers that its job queue is full (a
 /// `503` that recorded nothing), as a client honouring `Retry-After` does (at most a minute).
 async fn send_when_queue_has_room(client: &Client, base: &str, request: &Request) -> Sent {
     for _ in 0..600 {
         match send(client, base, request).await {
-            Sent::Answered(503, body)
-                if body["detail"]
-                    .as_str()
-                    .is_some_and(|d| d.contains("queue is full")) =>
-            {
+            Sent::Answered(503, body) if queue_full(&body) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             other => return other,
