@@ -1,11 +1,13 @@
 //! The log: `/v1/events`, `/v1/events/stream` (SSE) and `/v1/streams/{type}/{id}`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use engine::store::{EventFilter, RecordedEvent};
 use futures::{Stream, StreamExt};
 use serde_json::json;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::sse::Event;
@@ -92,20 +94,26 @@ pub async fn live(
     Ok(sse.into_response())
 }
 
-/// Follows the log from `after` in a task of its own, sending matching events into a
-/// small bounded channel: a slow client fills it and the task waits (no unbounded buffer);
-/// a client that does not take an event for `sse_slow_client_ms` is let go: once it has
-/// read what is buffered, it gets a `disconnect` event naming the last position it was
-/// sent (resume with `Last-Event-ID`), and the stream ends. A gone client closes the
-/// channel and the task ends.
+/// What a live tail may hold for one client, in bytes of serialised events (at least one
+/// event, however large): a slow client costs the server this much, not a count of events
+/// of any size.
+const TAIL_BUFFER_BYTES: usize = 1 << 20;
+
+/// Follows the log from `after` in a task of its own, handing matching events to the
+/// response through a buffer bounded in bytes ([`TAIL_BUFFER_BYTES`]): a slow client fills
+/// it and the task waits (no unbounded buffer); a client that does not take its buffered
+/// bytes for `sse_slow_client_ms` is let go: once it has read what is buffered, it gets a
+/// `disconnect` event naming the last position it was sent (resume with `Last-Event-ID`),
+/// and the stream ends. A gone client closes the channel and the task ends.
 fn tail(
     state: AppState,
     after: i64,
     filter: EventFilter,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + Sync {
-    let (tx, rx) = tokio::sync::mpsc::channel::<RecordedEvent>(64);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(Event, OwnedSemaphorePermit)>();
     let (gave_up, reason) = tokio::sync::oneshot::channel::<i64>();
     let patience = Duration::from_millis(state.settings.sse_slow_client_ms);
+    let budget = Arc::new(Semaphore::new(TAIL_BUFFER_BYTES));
     tokio::spawn(async move {
         let mut head = state.store.watch_head();
         let mut after = after;
@@ -120,9 +128,16 @@ fn tail(
                     // Advance past every event read; send only those that match.
                     after = batch.last().map_or(after, |e| e.position);
                     for event in batch.into_iter().filter(|e| filter.matches(e)) {
-                        let position = event.position;
-                        match tokio::time::timeout(patience, tx.send(event)).await {
-                            Ok(Ok(())) => sent = position,
+                        let (message, size) = sse_event(&event);
+                        let cost = u32::try_from(size.clamp(1, TAIL_BUFFER_BYTES)).unwrap_or(1);
+                        let room = budget.clone().acquire_many_owned(cost);
+                        match tokio::time::timeout(patience, room).await {
+                            Ok(Ok(permit)) => {
+                                if tx.send((message, permit)).is_err() {
+                                    return;
+                                }
+                                sent = event.position;
+                            }
                             Ok(Err(_)) => return,
                             Err(_) => {
                                 tracing::info!(
@@ -153,7 +168,9 @@ fn tail(
             }
         }
     });
-    let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(|event| Ok(sse_event(&event)));
+    // The permit goes back to the budget as the response takes the event.
+    let events = tokio_stream::wrappers::UnboundedReceiverStream::new(rx)
+        .map(|(message, _permit)| Ok(message));
     // After the buffered events: a disconnect notice if the tail gave up on this client.
     let farewell = futures::stream::once(reason).filter_map(|outcome| async move {
         outcome.ok().map(|last_sent| {
@@ -166,9 +183,13 @@ fn tail(
     events.chain(farewell)
 }
 
-fn sse_event(event: &RecordedEvent) -> Event {
-    Event::default()
+/// The SSE message for one event, and the size of its data.
+fn sse_event(event: &RecordedEvent) -> (Event, usize) {
+    let data = serde_json::to_string(event).unwrap_or_default();
+    let size = data.len();
+    let message = Event::default()
         .id(event.position.to_string())
         .event(event.event_type.clone())
-        .data(serde_json::to_string(event).unwrap_or_default())
+        .data(data);
+    (message, size)
 }
