@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use engine::executor::pool::WorkerStats;
+use engine::executor::pool::{Finished, WorkerStats};
 use engine::kafka::RelayStats;
 use projections::ProjectionStatus;
 use prometheus::{
@@ -17,6 +17,8 @@ pub struct Metrics {
     http_duration: HistogramVec,
     worker_count: IntGauge,
     active_workers: IntGauge,
+    jobs_processed: IntCounterVec,
+    job_seconds: HistogramVec,
     queue_length: IntGauge,
     projection_lag: IntGaugeVec,
     dead_letters: IntGaugeVec,
@@ -141,6 +143,26 @@ impl Metrics {
         registry.register(Box::new(active_workers.clone()))?;
         registry.register(Box::new(queue_length.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
+        let jobs_processed = IntCounterVec::new(
+            Opts::new(
+                "clustergenie_jobs_processed_total",
+                "Job attempts ended in this process, by job type and the job's status after \
+                 it (queued: a retry was scheduled)",
+            ),
+            &["job_type", "status"],
+        )?;
+        registry.register(Box::new(jobs_processed.clone()))?;
+        let job_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "clustergenie_job_processing_seconds",
+                "Duration of job attempts in this process, by job type",
+            )
+            .buckets(vec![
+                0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+            ]),
+            &["job_type"],
+        )?;
+        registry.register(Box::new(job_seconds.clone()))?;
         let dead_letters = IntGaugeVec::new(
             Opts::new(
                 "clustergenie_projection_dead_letters",
@@ -173,6 +195,8 @@ impl Metrics {
             http_duration,
             worker_count,
             active_workers,
+            jobs_processed,
+            job_seconds,
             queue_length,
             projection_lag,
             dead_letters,
@@ -211,6 +235,19 @@ impl Metrics {
         self.http_duration
             .with_label_values(&[method, &path])
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts job attempts that ended (drained from the executor at each scrape).
+    pub fn observe_jobs(&self, finished: &[Finished]) {
+        for attempt in finished {
+            let job_type = attempt.job_type.as_str();
+            self.jobs_processed
+                .with_label_values(&[job_type, attempt.status.as_str()])
+                .inc();
+            self.job_seconds
+                .with_label_values(&[job_type])
+                .observe(attempt.took.as_secs_f64());
+        }
     }
 
     /// Updates the worker-pool gauges.

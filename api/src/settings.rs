@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
+use engine::executor::PolicyPatch;
 use engine::kafka::KafkaConfig;
 use engine::provider::{Faults, SimOptions};
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -41,6 +42,8 @@ pub struct Settings {
     /// Faults injected into simulated providers from the start, by provider name
     /// (`[provider_faults.<name>]` in the file; operational state, never events).
     pub provider_faults: BTreeMap<String, Faults>,
+    /// Changes to the job types' retry policies (`[job_policies.provision]` ...).
+    pub job_policies: BTreeMap<String, PolicyPatch>,
     /// Snapshot a stream every this many events (0: never).
     pub snapshot_every: u64,
     /// Log format: `json` or `pretty`.
@@ -82,6 +85,7 @@ impl Default for Settings {
             sim_speed: 1.0,
             sim_seed: 42,
             provider_faults: BTreeMap::new(),
+            job_policies: BTreeMap::new(),
             snapshot_every: 100,
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,

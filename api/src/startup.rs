@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::CommandService;
-use engine::executor::{Executor, ExecutorOptions};
+use engine::executor::{Executor, ExecutorOptions, Policies};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
 use engine::provider::{self, Providers};
 use engine::ratelimit::{
@@ -47,6 +47,8 @@ pub enum StartupError {
     Cache(#[from] projections::cache::CacheError),
     #[error("could not set up the rate-limit buckets")]
     RateLimit(#[from] engine::ratelimit::BucketError),
+    #[error("invalid job policy settings")]
+    JobPolicies(#[from] engine::executor::policy::PolicyError),
 }
 
 /// How long start-up waits for the cache runner's first attempt (a small log starts with
@@ -96,20 +98,10 @@ impl Application {
         handle
             .wait_for(CACHE_WARM_UP, |s| s.state != CacheState::Starting)
             .await;
-        let commands =
-            CommandService::new(Arc::clone(&store)).with_snapshot_every(settings.snapshot_every);
-        let executor = settings.workers.then(|| {
-            let options = ExecutorOptions {
-                workers: settings.worker_count,
-                queue: settings.worker_queue,
-                sim_delay: Duration::from_millis(settings.sim_delay_ms),
-                name: format!("{}-{}", hostname(), std::process::id()),
-            };
-            let (executor, handles) =
-                Executor::start(commands.clone(), options, shutdown_rx.clone());
-            tasks.extend(handles);
-            executor
-        });
+        let policies = Policies::patched(&settings.job_policies)?;
+        let commands = CommandService::new(Arc::clone(&store))
+            .with_snapshot_every(settings.snapshot_every)
+            .with_policies(policies.clone());
         let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
         let synced = provider::sync::catch_up(&*store, &providers, 0).await?;
         tasks.push(provider::sync::follow(
@@ -118,6 +110,23 @@ impl Application {
             synced,
             shutdown_rx.clone(),
         ));
+        let executor = settings.workers.then(|| {
+            let options = ExecutorOptions {
+                workers: settings.worker_count,
+                queue: settings.worker_queue,
+                sim_delay: Duration::from_millis(settings.sim_delay_ms),
+                name: format!("{}-{}", hostname(), std::process::id()),
+                policies,
+            };
+            let (executor, handles) = Executor::start(
+                commands.clone(),
+                Arc::clone(&providers),
+                options,
+                shutdown_rx.clone(),
+            );
+            tasks.extend(handles);
+            executor
+        });
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let listener = TcpListener::bind(settings.listen)

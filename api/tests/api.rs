@@ -16,6 +16,9 @@ mod droplets;
 #[path = "api/jobs.rs"]
 mod jobs;
 
+#[path = "api/runtime.rs"]
+mod runtime;
+
 #[path = "api/bad_input.rs"]
 mod bad_input;
 

@@ -16,7 +16,9 @@ use engine::commands::{
 use engine::domain::{Cluster, ClusterId, Droplet, DropletId, Job, JobCommand, JobId, PowerAction};
 use engine::domain::{Size, ValidationError};
 use engine::executor::steps::JobStep;
-use engine::executor::work::{run_job, WorkContext};
+use engine::executor::work::{run_to_end as run_job, WorkContext};
+use engine::executor::Policies;
+use engine::provider::{Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore, RecordedEvent};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -789,6 +791,8 @@ async fn run_case(ops: Vec<Op>, stats: &Stats) -> Result<(), String> {
     let work = WorkContext {
         worker: "prop-worker".into(),
         sim_delay: Duration::ZERO,
+        providers: Arc::new(Providers::new(SimSpeed::INSTANT, 7)),
+        policies: Arc::new(Policies::default()),
     };
     let mut known = Known::default();
     for (step, op) in ops.iter().enumerate() {

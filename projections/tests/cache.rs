@@ -13,7 +13,9 @@ use engine::commands::{
     CreateDroplet, CreateJob, DeleteCluster, DropletAction, DropletInput, Loaded, UpdateCluster,
 };
 use engine::domain::{Cluster, Droplet, Job, PowerAction, Size};
-use engine::executor::work::{run_job, WorkContext};
+use engine::executor::work::{run_to_end as run_job, WorkContext};
+use engine::executor::Policies;
+use engine::provider::{Providers, SimSpeed};
 use engine::store::EventStore;
 use engine::views::{ClusterView, DropletView, JobView};
 use projections::cache::{
@@ -73,6 +75,8 @@ async fn workload(service: &CommandService, known: &mut Known, rng: &mut Rng, co
     let work = WorkContext {
         worker: "cache-test".into(),
         sim_delay: Duration::ZERO,
+        providers: Arc::new(Providers::new(SimSpeed::INSTANT, 3)),
+        policies: Arc::new(Policies::default()),
     };
     for _ in 0..count {
         let trace = ctx.trace_id();

@@ -106,6 +106,7 @@ async fn cache_check(state: &AppState) -> serde_json::Value {
 pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     if let Some(executor) = &state.executor {
         state.metrics.observe_workers(&executor.stats());
+        state.metrics.observe_jobs(&executor.take_finished());
     }
     if let Ok(statuses) = state.runtime.statuses().await {
         state.metrics.observe_projections(&statuses);
@@ -150,10 +151,12 @@ pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, 
 
 /// `GET /v1/workers`.
 pub async fn workers(state: AppState) -> Result<Response, ApiError> {
-    let stats = state
-        .executor
-        .as_ref()
-        .map(|e| e.stats())
-        .unwrap_or_default();
-    Ok(ok(&stats))
+    let executor = state.executor.as_ref();
+    let stats = executor.map(|e| e.stats()).unwrap_or_default();
+    let mut body = serde_json::to_value(stats).unwrap_or_default();
+    body["running"] = executor.is_some().into();
+    if let Some(executor) = executor {
+        body["policies"] = json!(executor.policies().all());
+    }
+    Ok(ok(&body))
 }

@@ -139,7 +139,11 @@ async fn diagnose_and_monitor_report_health(app: TestApp) {
 
 api_test!(
     cancel_running_jobs_and_refuse_finished_ones,
-    |s: &mut Settings| s.sim_delay_ms = 4000
+    |s: &mut Settings| {
+        s.sim_delay_ms = 4000;
+        // Provisions take their full simulated seconds.
+        s.sim_speed = 1.0;
+    }
 );
 async fn cancel_running_jobs_and_refuse_finished_ones(app: TestApp) {
     let cluster = app.create_cluster("cancels").await;

@@ -40,6 +40,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// The settings it was built with (to start another application on its database).
+    pub settings: Settings,
     _guard: oneshot::Sender<()>,
 }
 
@@ -171,12 +173,29 @@ pub async fn spawn_with(
         worker_count: 2,
         worker_queue: 100,
         sim_delay_ms: 50,
+        // Provider latencies of seconds become tens of milliseconds.
+        sim_speed: 100.0,
         // Tests send many commands as one user; the rate-limit tests turn this on.
         ratelimit_enabled: false,
         ..Settings::default()
     };
     configure(&mut settings);
-    let application = Application::build_with_clock(settings, clock)
+    let (app, server) = start(settings, backend, clock).await;
+    let teardown = Teardown {
+        server,
+        postgres,
+        _dir: Some(dir),
+    };
+    (app, teardown)
+}
+
+/// Builds and serves an application with `settings`.
+async fn start(
+    settings: Settings,
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+) -> (TestApp, JoinHandle<()>) {
+    let application = Application::build_with_clock(settings.clone(), clock)
         .await
         .expect("build the application");
     let address = format!("http://{}", application.address());
@@ -192,14 +211,32 @@ pub async fn spawn_with(
         address,
         client,
         backend,
+        settings,
         _guard: guard,
     };
-    let teardown = Teardown {
-        server,
-        postgres,
-        _dir: Some(dir),
-    };
-    (app, teardown)
+    (app, server)
+}
+
+impl TestApp {
+    /// Stops this application (its workers leave running attempts behind, as a crash
+    /// would) and starts another on the same database with the settings changed by
+    /// `configure`; the new one stops when dropped.
+    pub async fn restart(self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        let (backend, client) = (self.backend, self.client.clone());
+        let health = format!("{}/healthz", self.address);
+        drop(self);
+        // Stopped when it no longer answers.
+        let started = Instant::now();
+        while client.get(&health).send().await.is_ok() {
+            assert!(started.elapsed() < DEADLINE, "the application did not stop");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        settings.listen = "127.0.0.1:0".parse().expect("address");
+        configure(&mut settings);
+        let (app, _server) = start(settings, backend, Arc::new(SystemClock)).await;
+        app
+    }
 }
 
 impl Teardown {

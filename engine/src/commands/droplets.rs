@@ -15,9 +15,6 @@ use crate::domain::{
 };
 use crate::views::{DropletView, JobView};
 
-/// How many attempts a job gets by default.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
-
 /// The answer to creating a droplet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DropletCreated {
@@ -118,7 +115,12 @@ impl Command for CreateDroplet {
         let parameters = json!({
             "region": self.region, "size": self.size, "image": self.image, "provider": self.provider,
         });
-        let (job, job_events) = new_job(self, JobType::Provision, parameters)?;
+        let (job, job_events) = new_job(
+            self,
+            JobType::Provision,
+            parameters,
+            service.max_attempts(JobType::Provision),
+        )?;
         let at = now();
         let writes = vec![
             stream_write::<Cluster>(self.cluster_id.as_str(), cluster.version, &attached, at)?,
@@ -146,6 +148,7 @@ fn new_job(
     c: &CreateDroplet,
     job_type: JobType,
     parameters: serde_json::Value,
+    max_attempts: u32,
 ) -> Result<(Loaded<Job>, Vec<crate::domain::JobEvent>), CommandError> {
     let job = Loaded::<Job>::default();
     let events = job.state.decide(JobCommand::CreateJob {
@@ -155,7 +158,7 @@ fn new_job(
         droplet_id: Some(c.id.clone()),
         parameters,
         trace_id: c.trace_id.clone(),
-        max_attempts: DEFAULT_MAX_ATTEMPTS,
+        max_attempts,
     })?;
     Ok((job, events))
 }
@@ -242,7 +245,7 @@ impl Command for ActOnDroplet {
             droplet_id: droplet.state.id.clone(),
             parameters,
             trace_id: self.trace_id.clone(),
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            max_attempts: service.max_attempts(self.job_type()),
         })?;
         let at = now();
         let writes = vec![

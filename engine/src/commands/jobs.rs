@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::droplets::{JobStarted, DEFAULT_MAX_ATTEMPTS};
+use super::droplets::JobStarted;
 use super::error::Fields;
 use super::service::{now, stream_write, Command, CommandService, Decision};
 use super::{CommandError, Loaded};
@@ -92,7 +92,7 @@ impl Command for CreateJob {
             droplet_id: None,
             parameters: self.parameters.clone(),
             trace_id: self.trace_id.clone(),
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            max_attempts: service.max_attempts(self.job_type),
         })?;
         let at = now();
         let write = stream_write::<Job>(self.id.as_str(), 0, &events, at)?;

@@ -84,6 +84,7 @@ pub struct CommandService {
     store: Arc<dyn EventStore>,
     lanes: Arc<Lanes>,
     snapshot_every: u64,
+    policies: Arc<crate::executor::Policies>,
 }
 
 impl CommandService {
@@ -93,6 +94,7 @@ impl CommandService {
             store,
             lanes: Arc::default(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            policies: Arc::default(),
         }
     }
 
@@ -100,6 +102,18 @@ impl CommandService {
     pub fn with_snapshot_every(mut self, n: u64) -> Self {
         self.snapshot_every = n;
         self
+    }
+
+    /// New jobs get their type's `max_attempts` from `policies` (default: the types'
+    /// default policies).
+    pub fn with_policies(mut self, policies: crate::executor::Policies) -> Self {
+        self.policies = Arc::new(policies);
+        self
+    }
+
+    /// The attempts a new job of `job_type` may make.
+    pub fn max_attempts(&self, job_type: crate::domain::JobType) -> u32 {
+        self.policies.get(job_type).max_attempts
     }
 
     /// The store commands are appended to.

@@ -126,18 +126,27 @@ pub enum JobCommand {
     },
     /// The running attempt succeeded.
     SucceedJob {
+        /// The attempt that succeeded (a late answer of an older attempt is refused).
+        attempt: u32,
         /// The result.
         result: Value,
     },
     /// The job failed for good.
     FailJob {
+        /// The running attempt that failed, or None for a job that never ran (pending
+        /// or queued).
+        attempt: Option<u32>,
         /// Why.
         error: String,
     },
-    /// The running attempt timed out; final.
+    /// The running attempt overran its time (or its worker stopped sending heartbeats):
+    /// retried after `retry_delay_ms` while attempts are left, else final `timed_out`;
+    /// cancelled instead when cancellation was requested.
     TimeOutJob {
         /// The attempt.
         attempt: u32,
+        /// Backoff before another attempt; None: do not retry.
+        retry_delay_ms: Option<u64>,
     },
     /// Ask for cancellation: immediate before the job runs, cooperative while it runs.
     RequestCancel {
@@ -145,7 +154,10 @@ pub enum JobCommand {
         reason: Option<String>,
     },
     /// The running attempt stopped after a cancellation request.
-    ConfirmCancel,
+    ConfirmCancel {
+        /// The attempt that stopped.
+        attempt: u32,
+    },
 }
 
 /// Why a job command was rejected.

@@ -1,10 +1,21 @@
-//! The in-process job executor (v1): follows job events in the log, and carries every
-//! unfinished job through queue -> start -> progress -> outcome with a bounded pool of
-//! workers, each step a command with its events. The durable job runtime with retry
-//! policies, timers and Kafka consumer groups replaces it later.
+//! The durable job runtime: a bounded pool of workers runs job attempts; a follower
+//! folds job events into a [`book::JobBook`] whose durable timers (retry backoffs,
+//! silent attempts) are recomputed from the log after a restart.
+//!
+//! - [`policy`]: retry policy per job type (backoff, attempts, non-retryable errors,
+//!   attempt timeout, heartbeat timeout), and attempt errors.
+//! - [`book`]: unfinished jobs and their timers, folded from events.
+//! - [`pool`]: the worker pool and the follower.
+//! - [`work`]: one attempt: start, heartbeats, time limit, cancellation, outcome.
+//! - [`operations`]: what each job type does (droplet jobs through the provider).
+//! - [`steps`]: the commands that move a job (and its droplet) one step.
 
+pub mod book;
+pub mod operations;
+pub mod policy;
 pub mod pool;
 pub mod steps;
 pub mod work;
 
-pub use pool::{Executor, ExecutorOptions};
+pub use policy::{AttemptError, Policies, PolicyPatch, RetryPolicy};
+pub use pool::{Executor, ExecutorOptions, Finished, WorkerStats};

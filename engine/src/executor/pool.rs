@@ -1,28 +1,37 @@
-//! The bounded worker pool and the follower that feeds it from the log.
+//! The bounded worker pool, and the follower that feeds it from the log and keeps the
+//! durable timers (retries due, lost attempts).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::Utc;
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
-use super::work::{run_job, WorkContext};
-use crate::commands::CommandService;
-use crate::store::{EventFilter, RecordedEvent, StoreError};
+use super::book::{JobBook, Signal};
+use super::policy::Policies;
+use super::steps::{FinishJob, Outcome};
+use super::work::{run_attempt, Ran, WorkContext};
+use crate::commands::{CommandContext, CommandService};
+use crate::domain::{JobStatus, JobType};
+use crate::provider::{Providers, SimSpeed};
+use crate::store::{EventFilter, StoreError};
 
-/// Pool size and pacing.
+/// Pool size, pacing and policies.
 #[derive(Debug, Clone)]
 pub struct ExecutorOptions {
     /// Concurrent jobs (`CLUSTERGENIE_WORKER_COUNT`, default 4).
     pub workers: usize,
     /// Jobs waiting for a worker (`CLUSTERGENIE_WORKER_QUEUE`, default 100).
     pub queue: usize,
-    /// Simulated provider time per job.
+    /// Simulated time of cluster-wide jobs (diagnose, monitor).
     pub sim_delay: Duration,
-    /// This process's worker name (recorded in `job.started`).
+    /// This process's worker name (recorded in `job.started`, with the worker's number).
     pub name: String,
+    /// Retry policies per job type.
+    pub policies: Policies,
 }
 
 impl Default for ExecutorOptions {
@@ -32,6 +41,7 @@ impl Default for ExecutorOptions {
             queue: 100,
             sim_delay: Duration::from_millis(1500),
             name: "worker".into(),
+            policies: Policies::default(),
         }
     }
 }
@@ -44,12 +54,37 @@ pub struct WorkerStats {
     pub queue_length: usize,
     pub queue_capacity: usize,
     pub queued_ids: Vec<String>,
+    /// Jobs running here now.
+    pub active_ids: Vec<String>,
+    /// Unfinished jobs in the log (waiting, backing off, or running anywhere).
+    pub unfinished: usize,
 }
+
+/// An attempt that ended here, for the job metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub job_type: JobType,
+    /// The job's status after the attempt (`queued` when a retry was scheduled).
+    pub status: JobStatus,
+    pub took: Duration,
+}
+
+/// Most finished attempts kept for the metrics between two scrapes.
+const FINISHED_KEPT: usize = 10_000;
 
 #[derive(Default)]
 struct Shared {
     queued: VecDeque<String>,
-    active: usize,
+    /// Jobs running here, with the switch that cancels their attempt.
+    active: BTreeMap<String, watch::Sender<bool>>,
+    unfinished: usize,
+    finished: VecDeque<Finished>,
+}
+
+impl Shared {
+    fn holds(&self, id: &str) -> bool {
+        self.active.contains_key(id) || self.queued.iter().any(|q| q == id)
+    }
 }
 
 /// The running executor.
@@ -61,9 +96,10 @@ pub struct Executor {
 
 impl Executor {
     /// Starts the follower and `options.workers` workers; they stop when `shutdown`
-    /// turns true (a job cut short is resumed as a new attempt after restart).
+    /// turns true (an attempt cut short is timed out as lost and retried).
     pub fn start(
         service: CommandService,
+        providers: Arc<Providers>,
         options: ExecutorOptions,
         shutdown: watch::Receiver<bool>,
     ) -> (Self, Vec<JoinHandle<()>>) {
@@ -73,16 +109,21 @@ impl Executor {
             shared: Arc::default(),
             options: options.clone(),
         };
+        let freed = Arc::new(Notify::new());
+        let policies = Arc::new(options.policies.clone());
         let mut handles = Vec::new();
         for n in 0..options.workers.max(1) {
             let work = WorkContext {
                 worker: format!("{}-{n}", options.name),
                 sim_delay: options.sim_delay,
+                providers: Arc::clone(&providers),
+                policies: Arc::clone(&policies),
             };
             let worker = Worker {
                 service: service.clone(),
                 rx: Arc::clone(&rx),
                 shared: Arc::clone(&executor.shared),
+                freed: Arc::clone(&freed),
                 work,
             };
             handles.push(tokio::spawn(worker.run(shutdown.clone())));
@@ -91,9 +132,22 @@ impl Executor {
             service,
             tx,
             shared: Arc::clone(&executor.shared),
+            freed,
+            policies,
         };
         handles.push(tokio::spawn(follower.run(shutdown)));
         (executor, handles)
+    }
+
+    /// A pool for tests and tools: providers without latency and the default options
+    /// changed by `options`.
+    pub fn start_instant(
+        service: CommandService,
+        options: ExecutorOptions,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Self, Vec<JoinHandle<()>>) {
+        let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 42));
+        Self::start(service, providers, options, shutdown)
     }
 
     /// Whether the queue holds as many jobs as it may (new ones would wait in the log).
@@ -104,18 +158,36 @@ impl Executor {
 
     /// The pool's current numbers.
     pub fn stats(&self) -> WorkerStats {
-        let shared = self
+        let (queued, active, unfinished) = self
             .shared
             .lock()
-            .map(|s| (s.queued.clone(), s.active))
+            .map(|s| {
+                let active: Vec<String> = s.active.keys().cloned().collect();
+                (s.queued.clone(), active, s.unfinished)
+            })
             .unwrap_or_default();
         WorkerStats {
             worker_count: self.options.workers.max(1),
-            active_workers: shared.1,
-            queue_length: shared.0.len(),
+            active_workers: active.len(),
+            queue_length: queued.len(),
             queue_capacity: self.options.queue.max(1),
-            queued_ids: shared.0.into_iter().collect(),
+            queued_ids: queued.into_iter().collect(),
+            active_ids: active,
+            unfinished,
         }
+    }
+
+    /// The retry policies in force.
+    pub fn policies(&self) -> &Policies {
+        &self.options.policies
+    }
+
+    /// The attempts that ended here since the last call (at most the last 10 000).
+    pub fn take_finished(&self) -> Vec<Finished> {
+        self.shared
+            .lock()
+            .map(|mut s| s.finished.drain(..).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -123,6 +195,7 @@ struct Worker {
     service: CommandService,
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<String>>>,
     shared: Arc<Mutex<Shared>>,
+    freed: Arc<Notify>,
     work: WorkContext,
 }
 
@@ -134,55 +207,72 @@ impl Worker {
                 _ = shutdown.wait_for(|s| *s) => None,
             };
             let Some(job_id) = next else { return };
-            self.track(&job_id, true);
-            tokio::select! {
-                result = run_job(&self.service, &job_id, &self.work) => {
-                    if let Err(error) = result {
-                        tracing::warn!(job_id, %error, "job step failed; it will be picked up again after a restart");
+            let (cancel_tx, cancel) = watch::channel(false);
+            if let Ok(mut shared) = self.shared.lock() {
+                shared.queued.retain(|id| *id != job_id);
+                shared.active.insert(job_id.clone(), cancel_tx);
+            }
+            self.freed.notify_one();
+            let ran = tokio::select! {
+                ran = run_attempt(&self.service, &job_id, &self.work, cancel) => Some(ran),
+                _ = shutdown.wait_for(|s| *s) => None,
+            };
+            if let Ok(mut shared) = self.shared.lock() {
+                shared.active.remove(&job_id);
+                if let Some(Ok(Ran::Ended {
+                    job_type: Some(job_type),
+                    status,
+                    took,
+                })) = &ran
+                {
+                    if shared.finished.len() >= FINISHED_KEPT {
+                        shared.finished.pop_front();
                     }
-                }
-                _ = shutdown.wait_for(|s| *s) => {
-                    self.track(&job_id, false);
-                    return;
+                    shared.finished.push_back(Finished {
+                        job_type: *job_type,
+                        status: *status,
+                        took: *took,
+                    });
                 }
             }
-            self.track(&job_id, false);
-        }
-    }
-
-    fn track(&self, job_id: &str, starting: bool) {
-        if let Ok(mut shared) = self.shared.lock() {
-            if starting {
-                shared.queued.retain(|id| id != job_id);
-                shared.active += 1;
-            } else {
-                shared.active = shared.active.saturating_sub(1);
+            self.freed.notify_one();
+            match ran {
+                None => return,
+                Some(Err(error)) => {
+                    tracing::warn!(job_id, %error, "job attempt could not be recorded; the runtime will pick the job up again");
+                }
+                Some(Ok(_)) => {}
             }
         }
     }
 }
 
-/// Follows job events: at start it finds every unfinished job in the log, then hands each
-/// newly created job to the pool.
+/// Follows job events into the [`JobBook`], hands the pool every job that may start
+/// (pending, or queued with its backoff over), times out attempts whose worker went
+/// silent, and passes cancel requests to the attempts running here.
 struct Follower {
     service: CommandService,
     tx: mpsc::Sender<String>,
     shared: Arc<Mutex<Shared>>,
+    freed: Arc<Notify>,
+    policies: Arc<Policies>,
 }
+
+/// Events read per batch.
+const BATCH: i64 = 1000;
 
 impl Follower {
     async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let store = std::sync::Arc::clone(self.service.store());
+        let store = Arc::clone(self.service.store());
         let mut head = store.watch_head();
         let filter = EventFilter {
             aggregate_type: Some("job".into()),
             ..Default::default()
         };
         let mut cursor = 0;
-        let mut unfinished = BTreeSet::new();
-        let mut caught_up = false;
+        let mut book = JobBook::default();
         while !*shutdown.borrow() {
-            let batch = match store.read_all(cursor, 1000, &filter).await {
+            let batch = match store.read_all(cursor, BATCH, &filter).await {
                 Ok(batch) => batch,
                 Err(error) => {
                     self.pause(&error, &mut shutdown).await;
@@ -191,36 +281,89 @@ impl Follower {
             };
             for event in &batch {
                 cursor = event.position;
-                track_unfinished(&mut unfinished, event);
-            }
-            if batch.is_empty() {
-                caught_up = true;
-            }
-            if caught_up {
-                // Each job is created once, so each id is handed over once.
-                for id in std::mem::take(&mut unfinished) {
-                    if !self.submit(id, &mut shutdown).await {
-                        return;
-                    }
+                if let Some(Signal::Cancel(id)) = book.apply(event) {
+                    self.cancel(&id);
                 }
             }
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = head.changed() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = shutdown.changed() => {}
-                }
+            if batch.len() as i64 == BATCH {
+                continue; // catching up
+            }
+            if let Ok(mut shared) = self.shared.lock() {
+                shared.unfinished = book.len();
+            }
+            let now = Utc::now();
+            self.time_out_lost(&book, now).await;
+            self.submit_ready(&book, now);
+            let wait = book
+                .next_timer(now, &self.policies)
+                .and_then(|at| (at - now).to_std().ok())
+                .map_or(Duration::from_secs(1), |d| d.min(Duration::from_secs(1)));
+            tokio::select! {
+                _ = head.changed() => {}
+                () = self.freed.notified() => {}
+                _ = tokio::time::sleep(wait + Duration::from_millis(1)) => {}
+                _ = shutdown.changed() => {}
             }
         }
     }
 
-    async fn submit(&self, job_id: String, shutdown: &mut watch::Receiver<bool>) -> bool {
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.queued.push_back(job_id.clone());
+    /// Hands the pool the jobs that may start, oldest first, while the queue has room.
+    fn submit_ready(&self, book: &JobBook, now: chrono::DateTime<Utc>) {
+        let Ok(mut shared) = self.shared.lock() else {
+            return;
+        };
+        for id in book.ready(now) {
+            if shared.holds(id) {
+                continue;
+            }
+            match self.tx.try_send(id.to_owned()) {
+                Ok(()) => shared.queued.push_back(id.to_owned()),
+                Err(_) => return, // full: the rest waits in the log
+            }
         }
-        tokio::select! {
-            sent = self.tx.send(job_id) => sent.is_ok(),
-            _ = shutdown.wait_for(|s| *s) => false,
+    }
+
+    /// Times out running attempts nothing was heard of for their heartbeat timeout
+    /// (their worker died or lost the store), unless they run here.
+    async fn time_out_lost(&self, book: &JobBook, now: chrono::DateTime<Utc>) {
+        for (job_id, attempt) in book.lost(now, &self.policies) {
+            let here = self
+                .shared
+                .lock()
+                .map(|s| s.active.contains_key(&job_id))
+                .unwrap_or(false);
+            if here {
+                continue;
+            }
+            let policy = self.policies.get(
+                book.get(&job_id)
+                    .and_then(|t| t.job_type)
+                    .unwrap_or(JobType::Diagnose),
+            );
+            let timed_out = FinishJob {
+                job_id: job_id.clone(),
+                attempt,
+                outcome: Outcome::TimedOut {
+                    retry_delay_ms: policy.retries_timeouts().then(|| policy.delay_ms(attempt)),
+                },
+            };
+            tracing::info!(
+                job_id,
+                attempt,
+                "attempt lost (no heartbeat); timing it out"
+            );
+            let ctx = CommandContext::system();
+            if let Err(error) = self.service.execute(&ctx, &timed_out).await {
+                tracing::warn!(job_id, attempt, %error, "could not time out a lost attempt");
+            }
+        }
+    }
+
+    fn cancel(&self, job_id: &str) {
+        if let Ok(shared) = self.shared.lock() {
+            if let Some(switch) = shared.active.get(job_id) {
+                let _ = switch.send(true);
+            }
         }
     }
 
@@ -230,17 +373,5 @@ impl Follower {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.changed() => {}
         }
-    }
-}
-
-fn track_unfinished(unfinished: &mut BTreeSet<String>, event: &RecordedEvent) {
-    match event.event_type.as_str() {
-        "job.created" => {
-            unfinished.insert(event.aggregate_id.clone());
-        }
-        "job.succeeded" | "job.failed" | "job.cancelled" | "job.timed_out" => {
-            unfinished.remove(&event.aggregate_id);
-        }
-        _ => {}
     }
 }

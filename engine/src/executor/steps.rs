@@ -40,18 +40,68 @@ impl Command for JobStep {
 pub enum Outcome {
     /// Success with a result; the droplet/cluster side effects are recorded with it.
     Succeeded(Value),
-    /// Failure (no retry left, or not retryable).
+    /// Failure for good (not retryable, or no attempt left).
     Failed(String),
+    /// Failure worth another attempt after `delay_ms`.
+    Retry {
+        /// What went wrong.
+        error: String,
+        /// The backoff.
+        delay_ms: u64,
+    },
+    /// The attempt overran its time or its worker went silent; retried after
+    /// `retry_delay_ms` while attempts are left (None: never).
+    TimedOut {
+        /// The backoff, if the policy retries time-outs.
+        retry_delay_ms: Option<u64>,
+    },
     /// The running attempt honoured a cancel request.
     Cancelled,
 }
 
-/// Ends a running job and records what its work did to the droplet and cluster, all in
-/// one append.
+/// Ends attempt `attempt` of a running job (or schedules its retry) and, when the job
+/// ends, records what its work did to the droplet and cluster, all in one append. A
+/// cancel request wins over a failure or retry. Refused (attempt mismatch, illegal
+/// transition) when the attempt is no longer the job's current one.
 #[derive(Debug, Clone)]
 pub struct FinishJob {
     pub job_id: String,
+    pub attempt: u32,
     pub outcome: Outcome,
+}
+
+impl FinishJob {
+    fn job_command(&self, job: &Job) -> JobCommand {
+        let attempt = self.attempt;
+        match &self.outcome {
+            Outcome::Succeeded(result) => JobCommand::SucceedJob {
+                attempt,
+                result: result.clone(),
+            },
+            Outcome::Failed(_) | Outcome::Retry { .. } | Outcome::Cancelled
+                if job.cancel_requested =>
+            {
+                JobCommand::ConfirmCancel { attempt }
+            }
+            Outcome::Failed(error) => JobCommand::FailJob {
+                attempt: Some(attempt),
+                error: error.clone(),
+            },
+            Outcome::Retry { error, delay_ms } => JobCommand::ScheduleRetry {
+                attempt,
+                error: error.clone(),
+                delay_ms: *delay_ms,
+            },
+            Outcome::TimedOut { retry_delay_ms } => JobCommand::TimeOutJob {
+                attempt,
+                retry_delay_ms: *retry_delay_ms,
+            },
+            Outcome::Cancelled => JobCommand::FailJob {
+                attempt: Some(attempt),
+                error: "stopped without a cancel request".into(),
+            },
+        }
+    }
 }
 
 impl Command for FinishJob {
@@ -60,45 +110,13 @@ impl Command for FinishJob {
     async fn decide(&self, service: &CommandService) -> Result<Decision<JobStatus>, CommandError> {
         let mut job = service.load::<Job>(&self.job_id).await?;
         let expected = job.version;
-        let job_type = job.state.job_type;
         let at = now();
-        let mut writes = Vec::new();
-        if let Some(droplet_id) = job
-            .state
-            .droplet_id
-            .clone()
-            .filter(|_| is_droplet_job(job_type))
-        {
-            let mut droplet = service.load::<Droplet>(droplet_id.as_str()).await?;
-            let command = droplet_command(&droplet, job_type, &self.outcome);
-            if let Some(command) = command {
-                let events = droplet.state.decide(command)?;
-                writes.push(stream_write::<Droplet>(
-                    droplet_id.as_str(),
-                    droplet.version,
-                    &events,
-                    at,
-                )?);
-                droplet.apply_new(&events, at);
-                if job_type == Some(JobType::Destroy)
-                    && droplet.state.status.as_str() == "destroyed"
-                {
-                    writes.push(detach(service, &droplet, at).await?);
-                }
-            }
-        }
-        let command = match &self.outcome {
-            Outcome::Succeeded(result) => JobCommand::SucceedJob {
-                result: result.clone(),
-            },
-            Outcome::Failed(error) => JobCommand::FailJob {
-                error: error.clone(),
-            },
-            Outcome::Cancelled => JobCommand::ConfirmCancel,
-        };
-        let events = job.state.decide(command)?;
-        writes.push(stream_write::<Job>(&self.job_id, expected, &events, at)?);
+        let events = job.state.decide(self.job_command(&job.state))?;
+        let mut writes = vec![stream_write::<Job>(&self.job_id, expected, &events, at)?];
         job.apply_new(&events, at);
+        if job.state.status.is_terminal() {
+            writes.extend(droplet_writes(service, &job.state, at).await?);
+        }
         Ok(Decision {
             writes,
             value: job.state.status,
@@ -106,6 +124,46 @@ impl Command for FinishJob {
             unchanged_position: 0,
         })
     }
+}
+
+/// What a job that just ended did to its droplet (and, for a destroy, to the cluster).
+async fn droplet_writes(
+    service: &CommandService,
+    job: &Job,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<crate::store::StreamWrite>, CommandError> {
+    let Some(droplet_id) = job
+        .droplet_id
+        .clone()
+        .filter(|_| is_droplet_job(job.job_type))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut droplet = service.load::<Droplet>(droplet_id.as_str()).await?;
+    if droplet.state.pending_job.is_none() || droplet.state.pending_job != job.id {
+        // The droplet no longer waits on this job.
+        return Ok(Vec::new());
+    }
+    let ending = match job.status {
+        JobStatus::Succeeded => Ending::Succeeded(job.result.as_ref().unwrap_or(&Value::Null)),
+        JobStatus::Cancelled => Ending::Failed("cancelled".into()),
+        _ => Ending::Failed(job.error.clone().unwrap_or_else(|| job.status.to_string())),
+    };
+    let Some(command) = droplet_command(&droplet, job.job_type, ending) else {
+        return Ok(Vec::new());
+    };
+    let events = droplet.state.decide(command)?;
+    let mut writes = vec![stream_write::<Droplet>(
+        droplet_id.as_str(),
+        droplet.version,
+        &events,
+        at,
+    )?];
+    droplet.apply_new(&events, at);
+    if job.job_type == Some(JobType::Destroy) && droplet.state.status.as_str() == "destroyed" {
+        writes.push(detach(service, &droplet, at).await?);
+    }
+    Ok(writes)
 }
 
 /// The droplet write that records the end of `job`'s request when the job is cancelled
@@ -127,7 +185,8 @@ pub(crate) async fn cancelled_before_start(
     if droplet.state.pending_job.is_none() || droplet.state.pending_job != job.id {
         return Ok(None);
     }
-    let Some(command) = droplet_command(&droplet, job.job_type, &Outcome::Cancelled) else {
+    let Some(command) = droplet_command(&droplet, job.job_type, Ending::Failed("cancelled".into()))
+    else {
         return Ok(None);
     };
     let events = droplet.state.decide(command)?;
@@ -139,7 +198,7 @@ pub(crate) async fn cancelled_before_start(
     )?))
 }
 
-fn is_droplet_job(job_type: Option<JobType>) -> bool {
+pub(crate) fn is_droplet_job(job_type: Option<JobType>) -> bool {
     matches!(
         job_type,
         Some(
@@ -153,25 +212,43 @@ fn is_droplet_job(job_type: Option<JobType>) -> bool {
     )
 }
 
-/// The droplet command that records a job's outcome (None: nothing to record).
+/// How a droplet job ended, for the droplet.
+enum Ending<'a> {
+    /// With the job's result.
+    Succeeded(&'a Value),
+    /// With a reason.
+    Failed(String),
+}
+
+/// The droplet command that records a job's end (None: nothing to record).
 fn droplet_command(
     droplet: &Loaded<Droplet>,
     job_type: Option<JobType>,
-    outcome: &Outcome,
+    ending: Ending<'_>,
 ) -> Option<DropletCommand> {
-    let reason = match outcome {
-        Outcome::Succeeded(_) => None,
-        Outcome::Failed(error) => Some(error.clone()),
-        Outcome::Cancelled => Some("cancelled".to_owned()),
-    };
     let state = &droplet.state;
     state.pending_job.as_ref()?;
+    let (result, reason) = match ending {
+        Ending::Succeeded(result) => (Some(result), None),
+        Ending::Failed(reason) => (None, Some(reason)),
+    };
     Some(match (job_type?, reason) {
         (JobType::Provision, None) => {
-            let provider = state
-                .provider
+            // The provider and address the provision job got (its result).
+            let result = result?;
+            let provider = result
+                .get("provider")
+                .and_then(Value::as_str)
+                .and_then(|name| ProviderName::parse(name).ok())
+                .or(state.provider)
                 .or_else(|| state.region.as_ref().map(ProviderName::default_for))?;
-            let ip_address = simulated_ip(state.id.as_ref()?.as_str());
+            let ip_address = result
+                .get("ip_address")
+                .and_then(Value::as_str)
+                .map_or_else(
+                    || simulated_ip(state.id.as_ref().map_or("", |id| id.as_str())),
+                    str::to_owned,
+                );
             DropletCommand::MarkProvisioned {
                 ip_address,
                 provider,

@@ -1,68 +1,274 @@
-//! Carrying one job from wherever it stands to a terminal state.
+//! One attempt of a job: from `job.started`, through its work under the type's
+//! [`RetryPolicy`](super::policy::RetryPolicy) (time limit, heartbeats, cancellation), to
+//! the event that ends it or schedules the next one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use tokio::sync::watch;
 
-use super::steps::{inspect, FinishJob, JobStep, Outcome};
-use crate::commands::{
-    ActOnDroplet, CommandContext, CommandError, CommandService, CreateDroplet, DropletAction, Reply,
-};
-use crate::domain::{
-    Cluster, ClusterId, DropletId, DropletName, Image, Job, JobCommand, JobId, JobStatus, JobType,
-    Region, Size,
-};
+use super::operations::Operations;
+use super::policy::{AttemptError, Policies, RetryPolicy};
+use super::steps::{FinishJob, JobStep, Outcome};
+use crate::commands::{CommandContext, CommandError, CommandService};
+use crate::domain::{Job, JobCommand, JobError, JobStatus, JobType};
+use crate::provider::Providers;
 
-/// What a worker needs to run jobs.
-#[derive(Debug, Clone)]
+/// What a worker needs to run attempts.
+#[derive(Clone)]
 pub struct WorkContext {
+    /// This worker's name (recorded in `job.started`).
     pub worker: String,
-    /// Simulated provider time for one job.
+    /// Simulated time of cluster-wide jobs (diagnose, monitor).
     pub sim_delay: Duration,
+    /// The providers droplet jobs call.
+    pub providers: Arc<Providers>,
+    /// Retry policies per job type.
+    pub policies: Arc<Policies>,
 }
 
-/// Runs job `job_id` to a terminal state (or until it is no longer ours to run).
-pub async fn run_job(
+/// How an attempt run here ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ran {
+    /// Nothing to run: the job is finished, unknown, or another worker runs it.
+    Nothing,
+    /// The attempt ended; the job is now in this status.
+    Ended {
+        /// The job type.
+        job_type: Option<JobType>,
+        /// The job's status after the attempt.
+        status: JobStatus,
+        /// How long the attempt took.
+        took: Duration,
+    },
+    /// The attempt stopped being the job's current one while it ran (it was timed out
+    /// as lost): its outcome was dropped.
+    Superseded,
+}
+
+/// Runs the next attempt of `job_id` if it waits for one (queueing a pending job
+/// first): its work runs under the policy's time limit, sends heartbeats, and stops when
+/// `cancel` turns true; the outcome is recorded against this attempt only.
+pub async fn run_attempt(
+    service: &CommandService,
+    job_id: &str,
+    work: &WorkContext,
+    cancel: watch::Receiver<bool>,
+) -> Result<Ran, CommandError> {
+    let Some((ctx, job)) = start(service, job_id, work).await? else {
+        return Ok(Ran::Nothing);
+    };
+    let started = tokio::time::Instant::now();
+    let attempt = job.attempts;
+    let policy = work.policies.get(job.job_type.unwrap_or(JobType::Diagnose));
+    let Some(outcome) = attempt_outcome(service, &ctx, &job, work, &policy, cancel).await else {
+        return Ok(Ran::Superseded);
+    };
+    tracing::debug!(job_id, attempt, ?outcome, "job attempt finished");
+    let status = finish(service, &ctx, job_id, attempt, outcome).await?;
+    Ok(status.map_or(Ran::Superseded, |status| Ran::Ended {
+        job_type: job.job_type,
+        status,
+        took: started.elapsed(),
+    }))
+}
+
+/// Carries a job to its end in the calling task, as the runtime would but without
+/// waiting: attempt after attempt (backoffs skipped), an attempt left running by another
+/// worker taken as lost at once. For tools and tests that need a job done now; never run
+/// it beside a runtime that works on the same jobs.
+pub async fn run_to_end(
     service: &CommandService,
     job_id: &str,
     work: &WorkContext,
 ) -> Result<(), CommandError> {
-    let Some((ctx, attempt)) = start(service, job_id, work).await? else {
-        return Ok(());
+    loop {
+        let job = service.load::<Job>(job_id).await?.state;
+        if !job.exists() || job.status.is_terminal() {
+            return Ok(());
+        }
+        if job.status == JobStatus::Running {
+            let lost = FinishJob {
+                job_id: job_id.to_owned(),
+                attempt: job.attempts,
+                outcome: Outcome::TimedOut {
+                    retry_delay_ms: Some(0),
+                },
+            };
+            match service.execute(&job_context(&job), &lost).await {
+                Err(error) if !superseded(&error) => return Err(error),
+                _ => continue,
+            }
+        }
+        let (_switch, cancel) = watch::channel(false);
+        run_attempt(service, job_id, work, cancel).await?;
+    }
+}
+
+/// Does the attempt's work and says how it went (None: the attempt was superseded).
+async fn attempt_outcome(
+    service: &CommandService,
+    ctx: &CommandContext,
+    job: &Job,
+    work: &WorkContext,
+    policy: &RetryPolicy,
+    mut cancel: watch::Receiver<bool>,
+) -> Option<Outcome> {
+    let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
+    let attempt = job.attempts;
+    if job.cancel_requested {
+        return Some(Outcome::Cancelled);
+    }
+    let operations = Operations {
+        service,
+        providers: &work.providers,
+        ctx,
+        sim_delay: work.sim_delay,
     };
-    let outcome = match perform(service, &ctx, job_id, work).await {
-        Ok(outcome) => outcome,
-        Err(error) => Outcome::Failed(error.to_string()),
+    let working = async {
+        report(service, ctx, &job_id, 10, doing(job.job_type)).await;
+        operations.perform(job).await
     };
-    tracing::debug!(job_id, attempt, ?outcome, "job attempt finished");
+    tokio::select! {
+        result = tokio::time::timeout(policy.attempt_timeout(), working) => Some(match result {
+            Ok(Ok(value)) => Outcome::Succeeded(value),
+            Ok(Err(error)) => after_error(policy, job, error),
+            Err(_) => Outcome::TimedOut {
+                retry_delay_ms: policy.retries_timeouts().then(|| policy.delay_ms(attempt)),
+            },
+        }),
+        _ = cancel.wait_for(|c| *c) => Some(Outcome::Cancelled),
+        () = heartbeats(service, ctx, &job_id, attempt, policy.heartbeat_every()) => None,
+    }
+}
+
+/// Another attempt after the policy's backoff, or a failure for good.
+fn after_error(policy: &RetryPolicy, job: &Job, error: AttemptError) -> Outcome {
+    if policy.retries(&error) && job.attempts < job.max_attempts {
+        Outcome::Retry {
+            delay_ms: policy.delay_ms(job.attempts),
+            error: error.message,
+        }
+    } else {
+        Outcome::Failed(error.message)
+    }
+}
+
+/// Records a heartbeat every `every` until the attempt is no longer the current one
+/// (then returns); store failures are logged and the beat tried again.
+async fn heartbeats(
+    service: &CommandService,
+    ctx: &CommandContext,
+    job_id: &str,
+    attempt: u32,
+    every: Duration,
+) {
+    loop {
+        tokio::time::sleep(every).await;
+        let beat = JobStep {
+            job_id: job_id.to_owned(),
+            command: JobCommand::RecordHeartbeat { attempt },
+        };
+        match service.execute(ctx, &beat).await {
+            Ok(_) => {}
+            Err(CommandError::Job(_)) => return,
+            Err(error) => tracing::warn!(job_id, attempt, %error, "could not record a heartbeat"),
+        }
+    }
+}
+
+/// Records `outcome` for `attempt`; None when the attempt was no longer the current one.
+async fn finish(
+    service: &CommandService,
+    ctx: &CommandContext,
+    job_id: &str,
+    attempt: u32,
+    outcome: Outcome,
+) -> Result<Option<JobStatus>, CommandError> {
     let finish = FinishJob {
         job_id: job_id.to_owned(),
+        attempt,
         outcome: outcome.clone(),
     };
-    match service.execute(&ctx, &finish).await {
-        Ok(_) => Ok(()),
+    match service.execute(ctx, &finish).await {
+        Ok(reply) => Ok(reply.fresh()),
+        Err(error) if superseded(&error) => Ok(None),
         // Recording the side effects failed (e.g. the droplet moved on): fail the job
         // alone, so it never stays running.
         Err(error) if !matches!(outcome, Outcome::Failed(_)) => {
+            tracing::warn!(job_id, attempt, %error, "recording the outcome failed; failing the job");
             let fail = FinishJob {
                 job_id: job_id.to_owned(),
+                attempt,
                 outcome: Outcome::Failed(error.to_string()),
             };
-            service.execute(&ctx, &fail).await.map(|_| ())
+            match service.execute(ctx, &fail).await {
+                Ok(reply) => Ok(reply.fresh()),
+                Err(error) if superseded(&error) => Ok(None),
+                Err(error) => Err(error),
+            }
         }
         Err(error) => Err(error),
     }
 }
 
-/// Moves the job to `running` under this worker; None when there is nothing to run.
+/// The attempt is no longer the job's current one (timed out, or the job ended).
+fn superseded(error: &CommandError) -> bool {
+    matches!(
+        error,
+        CommandError::Job(
+            JobError::AttemptMismatch { .. }
+                | JobError::IllegalTransition { .. }
+                | JobError::AlreadyFinished { .. }
+        )
+    )
+}
+
+async fn report(
+    service: &CommandService,
+    ctx: &CommandContext,
+    job_id: &str,
+    progress: u8,
+    message: &str,
+) {
+    let step = JobStep {
+        job_id: job_id.to_owned(),
+        command: JobCommand::ReportProgress {
+            progress,
+            message: Some(message.to_owned()),
+        },
+    };
+    if let Err(error) = service.execute(ctx, &step).await {
+        tracing::debug!(job_id, %error, "could not report progress");
+    }
+}
+
+/// What an attempt of this type is doing (its progress message).
+fn doing(job_type: Option<JobType>) -> &'static str {
+    match job_type {
+        Some(JobType::Provision) => "placing the droplet and creating it at the provider",
+        Some(JobType::Resize) => "resizing the droplet at its provider",
+        Some(JobType::Destroy) => "destroying the droplet at its provider",
+        Some(JobType::Restart | JobType::PowerOn | JobType::PowerOff) => {
+            "changing the droplet's power at its provider"
+        }
+        Some(JobType::ScaleUp) => "adding droplets to the cluster",
+        Some(JobType::ScaleDown) => "removing a droplet from the cluster",
+        Some(JobType::Diagnose | JobType::Monitor) => "inspecting the cluster",
+        Some(JobType::Migrate) | None => "working",
+    }
+}
+
+/// Moves the job to `running` under this worker: the loaded state of the started
+/// attempt, or None when there is nothing to run here.
 async fn start(
     service: &CommandService,
     job_id: &str,
     work: &WorkContext,
-) -> Result<Option<(CommandContext, u32)>, CommandError> {
+) -> Result<Option<(CommandContext, Job)>, CommandError> {
     loop {
         let job = service.load::<Job>(job_id).await?;
-        if !job.exists() || job.state.status.is_terminal() {
+        if !job.state.exists() {
             return Ok(None);
         }
         let ctx = job_context(&job.state);
@@ -74,208 +280,32 @@ async fn start(
             JobStatus::Pending => {
                 service.execute(&ctx, &step(JobCommand::QueueJob)).await?;
             }
+            JobStatus::Queued if job.state.attempts >= job.state.max_attempts => {
+                // Never left waiting for an attempt it may not make.
+                let fail = JobCommand::FailJob {
+                    attempt: None,
+                    error: "no attempt left".into(),
+                };
+                service.execute(&ctx, &step(fail)).await?;
+                return Ok(None);
+            }
             JobStatus::Queued => {
-                let attempt = job.state.attempts + 1;
                 let command = JobCommand::StartJob {
-                    attempt,
+                    attempt: job.state.attempts + 1,
                     worker: work.worker.clone(),
                 };
-                service.execute(&ctx, &step(command)).await?;
-                return Ok(Some((ctx, attempt)));
+                match service.execute(&ctx, &step(command)).await {
+                    Ok(_) => {}
+                    // Another worker started it first.
+                    Err(error) if superseded(&error) => return Ok(None),
+                    Err(error) => return Err(error),
+                }
+                let job = service.load::<Job>(job_id).await?;
+                return Ok(Some((ctx, job.state)));
             }
-            JobStatus::Running => recover_lost_attempt(service, &ctx, &job.state).await?,
+            // Running elsewhere (a lost attempt is timed out by the runtime), or ended.
             _ => return Ok(None),
         }
-    }
-}
-
-/// A job found running when a worker picks it up lost its worker (a crash or restart).
-async fn recover_lost_attempt(
-    service: &CommandService,
-    ctx: &CommandContext,
-    job: &Job,
-) -> Result<(), CommandError> {
-    let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-    let outcome = if job.cancel_requested {
-        Some(Outcome::Cancelled)
-    } else if job.attempts >= job.max_attempts {
-        Some(Outcome::Failed(
-            "the worker running the last attempt was lost".into(),
-        ))
-    } else {
-        None
-    };
-    if let Some(outcome) = outcome {
-        return service
-            .execute(ctx, &FinishJob { job_id, outcome })
-            .await
-            .map(|_| ());
-    }
-    let command = JobCommand::ScheduleRetry {
-        attempt: job.attempts,
-        error: "the worker running this attempt was lost".into(),
-        delay_ms: 0,
-    };
-    service
-        .execute(ctx, &JobStep { job_id, command })
-        .await
-        .map(|_| ())
-}
-
-/// Does the job's work, reporting progress and honouring cancellation between steps.
-async fn perform(
-    service: &CommandService,
-    ctx: &CommandContext,
-    job_id: &str,
-    work: &WorkContext,
-) -> Result<Outcome, CommandError> {
-    for (progress, message) in [(10u8, "contacting provider"), (60, "waiting for provider")] {
-        let report = JobCommand::ReportProgress {
-            progress,
-            message: Some(message.into()),
-        };
-        service
-            .execute(
-                ctx,
-                &JobStep {
-                    job_id: job_id.to_owned(),
-                    command: report,
-                },
-            )
-            .await?;
-        tokio::time::sleep(work.sim_delay / 2).await;
-        if service.load::<Job>(job_id).await?.state.cancel_requested {
-            return Ok(Outcome::Cancelled);
-        }
-    }
-    let job = service.load::<Job>(job_id).await?.state;
-    let result = match job.job_type {
-        Some(JobType::ScaleUp) => scale_up(service, ctx, &job).await?,
-        Some(JobType::ScaleDown) => scale_down(service, ctx, &job).await?,
-        Some(JobType::Diagnose | JobType::Monitor) => {
-            let cluster_id = job
-                .cluster_id
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            inspect(&service.load::<Cluster>(&cluster_id).await?)
-        }
-        Some(JobType::Migrate) => {
-            return Ok(Outcome::Failed(
-                "migration needs the provider runtime".into(),
-            ))
-        }
-        _ => json!({ "droplet_id": job.droplet_id }),
-    };
-    Ok(Outcome::Succeeded(result))
-}
-
-/// Adds `parameters.count` (default 1) droplets to the job's own cluster. Child ids are
-/// derived from the job id, so a retried attempt does not add them twice.
-async fn scale_up(
-    service: &CommandService,
-    ctx: &CommandContext,
-    job: &Job,
-) -> Result<Value, CommandError> {
-    let cluster_id = job.cluster_id.clone().ok_or(CommandError::NotFound {
-        what: "cluster",
-        id: String::new(),
-    })?;
-    let cluster = service.load::<Cluster>(cluster_id.as_str()).await?;
-    let count = job
-        .parameters
-        .get("count")
-        .and_then(Value::as_u64)
-        .unwrap_or(1)
-        .clamp(1, 20);
-    let param = |key: &str, default: &str| {
-        job.parameters
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or(default)
-            .to_owned()
-    };
-    let region = cluster
-        .state
-        .region
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-    let mut created = Vec::new();
-    for index in 0..count {
-        let seed = format!("{job_id}/{index}");
-        let name = format!(
-            "{}-{}",
-            cluster.state.name.as_ref().map_or("node", |n| n.as_str()),
-            &derived_hex(&seed, "n")[..6]
-        );
-        let command = CreateDroplet {
-            id: DropletId::parse(&format!("dr_{}", derived_hex(&seed, "d")))?,
-            job_id: JobId::parse(&format!("job_{}", derived_hex(&seed, "j")))?,
-            cluster_id: ClusterId::parse(cluster_id.as_str())?,
-            name: DropletName::parse(&name)?,
-            region: Region::parse(&param("region", &region))?,
-            size: Size::parse(&param("size", "s-1vcpu-1gb"))?,
-            image: Image::parse(&param("image", "ubuntu-22-04-x64"))?,
-            provider: None,
-            trace_id: job.trace_id.clone(),
-        };
-        match service.execute(ctx, &command).await {
-            Ok(reply) => {
-                if let Reply::Fresh { value, .. } = reply {
-                    created.push(json!({ "droplet_id": value.droplet.id, "job_id": value.job.id }));
-                }
-            }
-            Err(CommandError::Droplet(crate::domain::DropletError::AlreadyExists)) => {
-                created.push(json!({ "droplet_id": command.id, "job_id": command.job_id }));
-            }
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(json!({ "added": created }))
-}
-
-/// Destroys the newest live droplet of the job's own cluster (never another cluster's).
-async fn scale_down(
-    service: &CommandService,
-    ctx: &CommandContext,
-    job: &Job,
-) -> Result<Value, CommandError> {
-    let cluster_id = job
-        .cluster_id
-        .as_ref()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let cluster = service.load::<Cluster>(&cluster_id).await?;
-    // Droplet ids are UUIDv7-based, so the greatest id is the newest droplet.
-    let Some(newest) = cluster.state.droplets.iter().next_back() else {
-        return Ok(json!({ "removed": null, "reason": "the cluster has no droplets" }));
-    };
-    let act = ActOnDroplet::new(
-        newest.as_str(),
-        DropletAction::Destroy,
-        job.trace_id.clone(),
-        None,
-    );
-    let reply = service.execute(ctx, &act).await?;
-    let child = reply.fresh().map(|started| started.job.id);
-    Ok(json!({ "removed": newest, "job_id": child }))
-}
-
-/// 32 hex digits derived from `seed` and a salt, starting with the 12 timestamp digits of
-/// the job's own (UUIDv7-based) id: stable across retries, and ordered like ids made by
-/// `new()` (so "the greatest id is the newest droplet" holds for these too).
-fn derived_hex(seed: &str, salt: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = hex::encode(&Sha256::digest(format!("{salt}:{seed}").as_bytes())[..16]);
-    let job_hex = seed.strip_prefix("job_").unwrap_or(seed);
-    match job_hex
-        .get(..12)
-        .filter(|t| t.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        Some(timestamp) => format!("{timestamp}{}", &digest[12..]),
-        None => digest,
     }
 }
 

@@ -42,6 +42,8 @@ pub struct SimUsage {
     pub operations: u64,
     /// Of those, how many failed (faults, outage, capacity, unsupported).
     pub failures: u64,
+    /// Droplets created (a repeated provision of the same droplet is not counted).
+    pub provisioned: u64,
 }
 
 struct Inner {
@@ -49,6 +51,7 @@ struct Inner {
     faults: Faults,
     rng: StdRng,
     issued: u64,
+    provisioned: u64,
     live: BTreeMap<String, Instance>,
     in_flight: BTreeMap<Region, u32>,
     operations: u64,
@@ -59,6 +62,36 @@ struct Inner {
 struct Roll {
     delay: Duration,
     fails: bool,
+}
+
+/// A region slot held by a provision in flight; given back on release or drop.
+struct InFlight<'a> {
+    provider: &'a SimulatedProvider,
+    /// None once released.
+    region: Option<Region>,
+}
+
+impl<'a> InFlight<'a> {
+    /// Gives the slot back and keeps the lock for what follows.
+    fn release(&mut self) -> MutexGuard<'a, Inner> {
+        let mut inner = self.provider.lock();
+        if let Some(n) = self
+            .region
+            .take()
+            .and_then(|region| inner.in_flight.get_mut(&region))
+        {
+            *n = n.saturating_sub(1);
+        }
+        inner
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.region.is_some() {
+            drop(self.release());
+        }
+    }
 }
 
 /// A simulated provider (see the [module docs](super)).
@@ -81,6 +114,7 @@ impl SimulatedProvider {
                 faults: Faults::NONE,
                 rng: StdRng::seed_from_u64(seed),
                 issued: 0,
+                provisioned: 0,
                 live: BTreeMap::new(),
                 in_flight: BTreeMap::new(),
                 operations: 0,
@@ -137,12 +171,32 @@ impl SimulatedProvider {
             by_region,
             operations: inner.operations,
             failures: inner.failures,
+            provisioned: inner.provisioned,
         }
     }
 
     /// A live droplet by its provider-side id.
     pub fn instance(&self, resource_id: &str) -> Option<Instance> {
         self.lock().live.get(resource_id).cloned()
+    }
+
+    /// The provider-side id of our droplet `droplet_id`: the simulation names resources
+    /// after our ids, so a repeated provision finds the droplet it made before.
+    pub fn resource_id_for(&self, droplet_id: &str) -> String {
+        format!("{}-{droplet_id}", self.name)
+    }
+
+    /// Takes back a droplet our log says this provider runs, if the simulation does not
+    /// know it (its memory is the process's: after a restart the log is the record).
+    /// Answers whether it was unknown.
+    pub fn adopt(&self, instance: Instance) -> bool {
+        let resource_id = self.resource_id_for(&instance.droplet_id);
+        let mut inner = self.lock();
+        if inner.live.contains_key(&resource_id) {
+            return false;
+        }
+        inner.live.insert(resource_id, instance);
+        true
     }
 
     /// Whether placement may pick it for `size` in `region` now: offered, not in an
@@ -219,6 +273,22 @@ impl SimulatedProvider {
         };
         inner.failures += 1;
         Err(error)
+    }
+
+    /// The answer to a provision of a droplet that is already live here.
+    fn already_provisioned(&self, resource_id: &str) -> Option<Provisioned> {
+        let inner = self.lock();
+        let instance = inner.live.get(resource_id)?;
+        Some(self.provisioned(&inner, resource_id, instance))
+    }
+
+    fn provisioned(&self, inner: &Inner, resource_id: &str, instance: &Instance) -> Provisioned {
+        Provisioned {
+            provider: self.name.clone(),
+            resource_id: resource_id.to_owned(),
+            ip_address: instance.ip_address.clone(),
+            price_hourly: inner.spec.price_hourly(&instance.size),
+        }
     }
 
     fn unknown(&self, resource_id: &str) -> ProviderError {
@@ -314,6 +384,10 @@ impl Provider for SimulatedProvider {
 
     async fn provision(&self, request: &ProvisionRequest) -> Result<Provisioned, ProviderError> {
         let region = request.region;
+        let resource_id = self.resource_id_for(&request.droplet_id);
+        if let Some(done) = self.already_provisioned(&resource_id) {
+            return Ok(done);
+        }
         let roll = self.begin(Operation::Provision, |inner| {
             inner.check_offer(&self.name, &region, &request.size)?;
             if inner.used(&region) >= inner.spec.capacity_per_region {
@@ -326,14 +400,20 @@ impl Provider for SimulatedProvider {
             *inner.in_flight.entry(region).or_default() += 1;
             Ok(())
         })?;
+        // The slot is given back however the wait ends, also when the caller gives up
+        // (a cancelled or timed-out job drops this future).
+        let mut slot = InFlight {
+            provider: self,
+            region: Some(region),
+        };
         tokio::time::sleep(roll.delay).await;
-        let mut inner = self.lock();
-        if let Some(n) = inner.in_flight.get_mut(&region) {
-            *n = n.saturating_sub(1);
-        }
+        let mut inner = slot.release();
         self.finish(&mut inner, Operation::Provision, &roll)?;
+        if let Some(instance) = inner.live.get(&resource_id) {
+            // Another call for the same droplet finished first.
+            return Ok(self.provisioned(&inner, &resource_id, instance));
+        }
         inner.issued += 1;
-        let resource_id = format!("{}-{:06}", self.name, inner.issued);
         let ip_address = nth_address(inner.issued);
         let instance = Instance {
             droplet_id: request.droplet_id.clone(),
@@ -343,6 +423,7 @@ impl Provider for SimulatedProvider {
             ip_address: ip_address.clone(),
         };
         inner.live.insert(resource_id.clone(), instance);
+        inner.provisioned += 1;
         Ok(Provisioned {
             provider: self.name.clone(),
             resource_id,

@@ -196,8 +196,9 @@ pub async fn generate(store: &Arc<dyn EventStore>, events: i64, tasks: usize, se
         queue: 1_000,
         sim_delay: Duration::ZERO,
         name: "test".into(),
+        ..ExecutorOptions::default()
     };
-    let (_executor, handles) = Executor::start(service.clone(), options, shutdown);
+    let (_executor, handles) = Executor::start_instant(service.clone(), options, shutdown);
     let clients: Vec<_> = (0..tasks)
         .map(|task| {
             let service = service.clone();

@@ -127,18 +127,43 @@ impl Decide for Job {
                     delay_ms,
                 })]
             }
-            C::SucceedJob { result } => {
+            C::SucceedJob { attempt, result } => {
                 self.require(&[Running], "succeed")?;
+                self.require_current(attempt)?;
                 vec![E::Succeeded(JobSucceeded { result })]
             }
-            C::FailJob { error } => {
-                self.require(&[Pending, Queued, Running], "fail")?;
+            C::FailJob {
+                attempt: Some(attempt),
+                error,
+            } => {
+                self.require(&[Running], "fail")?;
+                self.require_current(attempt)?;
                 vec![E::Failed(JobFailed { error })]
             }
-            C::TimeOutJob { attempt } => {
+            C::FailJob {
+                attempt: None,
+                error,
+            } => {
+                self.require(&[Pending, Queued], "fail")?;
+                vec![E::Failed(JobFailed { error })]
+            }
+            C::TimeOutJob {
+                attempt,
+                retry_delay_ms,
+            } => {
                 self.require(&[Running], "time out")?;
                 self.require_current(attempt)?;
-                vec![E::TimedOut(JobTimedOut { attempt })]
+                match retry_delay_ms {
+                    _ if self.cancel_requested => vec![E::Cancelled(JobCancelled {})],
+                    Some(delay_ms) if self.attempts < self.max_attempts => {
+                        vec![E::RetryScheduled(JobRetryScheduled {
+                            attempt,
+                            error: format!("attempt {attempt} timed out"),
+                            delay_ms,
+                        })]
+                    }
+                    _ => vec![E::TimedOut(JobTimedOut { attempt })],
+                }
             }
             C::RequestCancel { reason } => {
                 if !self.exists() {
@@ -158,8 +183,9 @@ impl Decide for Job {
                     ],
                 }
             }
-            C::ConfirmCancel => {
+            C::ConfirmCancel { attempt } => {
                 self.require(&[Running], "confirm cancellation of")?;
+                self.require_current(attempt)?;
                 if !self.cancel_requested {
                     return Err(JobError::IllegalTransition {
                         from: self.status,

@@ -37,12 +37,19 @@ fn command(selector: u8, param: u8) -> JobCommand {
             delay_ms: 10,
         },
         23 => JobCommand::SucceedJob {
+            attempt,
             result: json!(param),
         },
-        24 => JobCommand::FailJob { error: "e".into() },
-        25 => JobCommand::TimeOutJob { attempt },
+        24 => JobCommand::FailJob {
+            attempt: param.is_multiple_of(2).then_some(attempt),
+            error: "e".into(),
+        },
+        25 => JobCommand::TimeOutJob {
+            attempt,
+            retry_delay_ms: param.is_multiple_of(3).then_some(10),
+        },
         26 | 27 if param.is_multiple_of(4) => JobCommand::RequestCancel { reason: None },
-        26 | 27 => JobCommand::ConfirmCancel,
+        26 | 27 => JobCommand::ConfirmCancel { attempt },
         _ => JobCommand::StartJob {
             attempt: attempt + 1,
             worker: format!("w{param}"),

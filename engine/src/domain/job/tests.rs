@@ -135,12 +135,23 @@ fn later_commands() -> Vec<JobCommand> {
             delay_ms: 1,
         },
         JobCommand::SucceedJob {
+            attempt: 1,
             result: json!(null),
         },
-        JobCommand::FailJob { error: "e".into() },
-        JobCommand::TimeOutJob { attempt: 1 },
+        JobCommand::FailJob {
+            attempt: None,
+            error: "e".into(),
+        },
+        JobCommand::FailJob {
+            attempt: Some(1),
+            error: "e".into(),
+        },
+        JobCommand::TimeOutJob {
+            attempt: 1,
+            retry_delay_ms: None,
+        },
         JobCommand::RequestCancel { reason: None },
-        JobCommand::ConfirmCancel,
+        JobCommand::ConfirmCancel { attempt: 1 },
     ]
 }
 
@@ -481,6 +492,7 @@ fn succeed_while_running_emits_succeeded_and_completes_progress() {
     Framework::with(())
         .given(running())
         .when(JobCommand::SucceedJob {
+            attempt: 1,
             result: json!({"ok": true}),
         })
         .then_expect_events(vec![succeeded.clone()]);
@@ -495,17 +507,46 @@ fn succeed_when_not_running_is_illegal() {
     Framework::with(())
         .given(in_queue())
         .when(JobCommand::SucceedJob {
+            attempt: 1,
             result: json!(null),
         })
         .then_expect_error(illegal(JobStatus::Queued, "succeed"));
 }
 
 #[test]
+fn a_late_answer_of_an_older_attempt_is_refused() {
+    // Attempt 1 was given up on (timed out, retried) and attempt 2 runs: what attempt 1
+    // reports now must not end the job.
+    let second = then(then(running(), retry(1)), started(2));
+    let mismatch = JobError::AttemptMismatch {
+        expected: 2,
+        got: 1,
+    };
+    for command in [
+        JobCommand::SucceedJob {
+            attempt: 1,
+            result: json!(null),
+        },
+        JobCommand::FailJob {
+            attempt: Some(1),
+            error: "late".into(),
+        },
+        JobCommand::ConfirmCancel { attempt: 1 },
+    ] {
+        Framework::with(())
+            .given(second.clone())
+            .when(command)
+            .then_expect_error(mismatch.clone());
+    }
+}
+
+#[test]
 fn fail_from_pending_queued_or_running_emits_failed() {
-    for given in [pending(), in_queue(), running()] {
+    for (given, attempt) in [(pending(), None), (in_queue(), None), (running(), Some(1))] {
         Framework::with(())
             .given(given)
             .when(JobCommand::FailJob {
+                attempt,
                 error: "broken".into(),
             })
             .then_expect_events(vec![JobEvent::Failed(JobFailed {
@@ -515,10 +556,31 @@ fn fail_from_pending_queued_or_running_emits_failed() {
 }
 
 #[test]
+fn fail_must_name_the_running_attempt_and_only_it() {
+    Framework::with(())
+        .given(running())
+        .when(JobCommand::FailJob {
+            attempt: None,
+            error: "broken".into(),
+        })
+        .then_expect_error(illegal(JobStatus::Running, "fail"));
+    Framework::with(())
+        .given(in_queue())
+        .when(JobCommand::FailJob {
+            attempt: Some(1),
+            error: "broken".into(),
+        })
+        .then_expect_error(illegal(JobStatus::Queued, "fail"));
+}
+
+#[test]
 fn time_out_of_the_running_attempt_emits_timed_out() {
     Framework::with(())
         .given(running())
-        .when(JobCommand::TimeOutJob { attempt: 1 })
+        .when(JobCommand::TimeOutJob {
+            attempt: 1,
+            retry_delay_ms: None,
+        })
         .then_expect_events(vec![JobEvent::TimedOut(JobTimedOut { attempt: 1 })]);
     let job: Job = fold(then(
         running(),
@@ -532,15 +594,56 @@ fn time_out_of_the_running_attempt_emits_timed_out() {
 fn time_out_of_another_attempt_or_status_is_refused() {
     Framework::with(())
         .given(running())
-        .when(JobCommand::TimeOutJob { attempt: 2 })
+        .when(JobCommand::TimeOutJob {
+            attempt: 2,
+            retry_delay_ms: None,
+        })
         .then_expect_error(JobError::AttemptMismatch {
             expected: 1,
             got: 2,
         });
     Framework::with(())
         .given(in_queue())
-        .when(JobCommand::TimeOutJob { attempt: 0 })
+        .when(JobCommand::TimeOutJob {
+            attempt: 0,
+            retry_delay_ms: None,
+        })
         .then_expect_error(illegal(JobStatus::Queued, "time out"));
+}
+
+#[test]
+fn a_timed_out_attempt_is_retried_while_attempts_are_left() {
+    // running() has made 1 of 3 attempts.
+    Framework::with(())
+        .given(running())
+        .when(JobCommand::TimeOutJob {
+            attempt: 1,
+            retry_delay_ms: Some(500),
+        })
+        .then_expect_events(vec![JobEvent::RetryScheduled(JobRetryScheduled {
+            attempt: 1,
+            error: "attempt 1 timed out".into(),
+            delay_ms: 500,
+        })]);
+}
+
+#[test]
+fn a_timed_out_last_attempt_is_final_and_a_cancel_request_wins() {
+    let last = vec![created(1), queued(), started(1)];
+    Framework::with(())
+        .given(last)
+        .when(JobCommand::TimeOutJob {
+            attempt: 1,
+            retry_delay_ms: Some(500),
+        })
+        .then_expect_events(vec![JobEvent::TimedOut(JobTimedOut { attempt: 1 })]);
+    Framework::with(())
+        .given(then(running(), cancel_requested(None)))
+        .when(JobCommand::TimeOutJob {
+            attempt: 1,
+            retry_delay_ms: Some(500),
+        })
+        .then_expect_events(vec![cancelled()]);
 }
 
 // --- cancel ---
@@ -602,7 +705,7 @@ fn cancel_of_a_finished_job_is_a_conflict() {
 fn confirm_cancel_after_a_request_emits_cancelled() {
     Framework::with(())
         .given(then(running(), cancel_requested(None)))
-        .when(JobCommand::ConfirmCancel)
+        .when(JobCommand::ConfirmCancel { attempt: 1 })
         .then_expect_events(vec![cancelled()]);
 }
 
@@ -610,11 +713,11 @@ fn confirm_cancel_after_a_request_emits_cancelled() {
 fn confirm_cancel_without_a_request_is_illegal() {
     Framework::with(())
         .given(running())
-        .when(JobCommand::ConfirmCancel)
+        .when(JobCommand::ConfirmCancel { attempt: 1 })
         .then_expect_error(illegal(JobStatus::Running, "confirm cancellation of"));
     Framework::with(())
         .given(in_queue())
-        .when(JobCommand::ConfirmCancel)
+        .when(JobCommand::ConfirmCancel { attempt: 0 })
         .then_expect_error(illegal(JobStatus::Queued, "confirm cancellation of"));
 }
 
