@@ -343,4 +343,26 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn job_policies_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "cg.toml",
+                "[job_policies.provision]\nmax_attempts = 8\nnon_retryable = [\"no_capacity\"]",
+            )?;
+            let settings = Settings::load(Some(Path::new("cg.toml"))).map_err(|e| *e)?;
+            let provision = &settings.job_policies["provision"];
+            assert_eq!(provision.max_attempts, Some(8));
+            assert_eq!(provision.non_retryable, Some(vec!["no_capacity".to_owned()]));
+            jail.set_env("CLUSTERGENIE_JOB_POLICIES", "{diagnose={attempt_timeout_ms=500}}");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                settings.job_policies["diagnose"].attempt_timeout_ms,
+                Some(500)
+            );
+            Ok(())
+        });
+    }
 }

@@ -13,7 +13,8 @@
 //! - [`commands`]: the command service (load, decide, append, retry on conflict,
 //!   idempotency) and the commands callers issue.
 //! - [`views`]: the resource views built from folded aggregates.
-//! - [`executor`]: the in-process job executor that carries jobs through their events.
+//! - [`executor`]: the durable job runtime: retry policies, durable timers, a bounded worker
+//!   pool, and what each job type does.
 //! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
 //!   placement, latencies scaled by a sim speed, injected faults, billing.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket

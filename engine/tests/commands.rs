@@ -15,6 +15,7 @@ use engine::commands::{
 };
 use engine::domain::{Cluster, ClusterId, Droplet, DropletId, Job, JobCommand, JobId, PowerAction};
 use engine::domain::{Size, ValidationError};
+use engine::executor::operations::Operations;
 use engine::executor::steps::JobStep;
 use engine::executor::work::{run_to_end as run_job, WorkContext};
 use engine::executor::Policies;
@@ -613,6 +614,59 @@ async fn cancel_before_start_releases_the_droplet(store: Arc<dyn EventStore>) {
 on_both_backends!(
     cancel_before_start,
     super::cancel_before_start_releases_the_droplet
+);
+
+/// A scale-down attempt repeated (its worker was lost after it started the destroy) finds
+/// the destroy it started instead of destroying another droplet of the cluster.
+async fn a_repeated_scale_down_removes_one_droplet(store: Arc<dyn EventStore>) {
+    let service = CommandService::new(Arc::clone(&store));
+    let (cluster, _) = create_cluster(&service, "shrinking").await;
+    let work = WorkContext {
+        worker: "scale-test".into(),
+        sim_delay: Duration::ZERO,
+        providers: Arc::new(Providers::new(SimSpeed::INSTANT, 1)),
+        policies: Arc::new(Policies::default()),
+    };
+    for name in ["a", "b"] {
+        let create = CreateDroplet::parse(
+            DropletInput {
+                cluster_id: &cluster,
+                name,
+                region: "nyc1",
+                size: "s-1vcpu-1gb",
+                image: "ubuntu-22-04-x64",
+                provider: None,
+            },
+            ctx().trace_id(),
+        )
+        .unwrap();
+        let job_id = create.job_id.to_string();
+        service.execute(&ctx(), &create).await.unwrap();
+        run_job(&service, &job_id, &work).await.unwrap();
+    }
+    let scale_down = CreateJob::parse("scale_down", &cluster, None, ctx().trace_id()).unwrap();
+    let job_id = scale_down.id.to_string();
+    service.execute(&ctx(), &scale_down).await.unwrap();
+    let job = service.load::<Job>(&job_id).await.unwrap().state;
+    let operations = Operations {
+        service: &service,
+        providers: &work.providers,
+        ctx: &ctx(),
+        sim_delay: Duration::ZERO,
+    };
+    let first = operations.perform(&job).await.unwrap();
+    let second = operations.perform(&job).await.unwrap();
+    assert_eq!(first, second);
+    let destroys = read_log(&*store)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == "droplet.destroy_requested")
+        .count();
+    assert_eq!(destroys, 1);
+}
+on_both_backends!(
+    repeated_scale_down,
+    super::a_repeated_scale_down_removes_one_droplet
 );
 
 /// Runs `n` futures at once (released together by a barrier) and collects their results.

@@ -242,23 +242,32 @@ impl Operations<'_> {
     }
 
     /// Destroys the newest live droplet of the job's own cluster (never another cluster's).
+    /// The destroy job's id is derived from this job's, so a retried attempt finds the
+    /// destroy an earlier attempt started instead of destroying another droplet.
     async fn scale_down(&self, job: &Job) -> Result<Value, CommandError> {
         let cluster_id = job
             .cluster_id
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
+        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let child_id = JobId::parse(&format!("job_{}", derived_hex(&job_id, "destroy")))?;
+        let earlier = self.service.load::<Job>(child_id.as_str()).await?;
+        if earlier.state.exists() {
+            return Ok(json!({ "removed": earlier.state.droplet_id, "job_id": child_id }));
+        }
         let cluster = self.service.load::<Cluster>(&cluster_id).await?;
         // Droplet ids are UUIDv7-based, so the greatest id is the newest droplet.
         let Some(newest) = cluster.state.droplets.iter().next_back() else {
             return Ok(json!({ "removed": null, "reason": "the cluster has no droplets" }));
         };
-        let act = ActOnDroplet::new(
+        let mut act = ActOnDroplet::new(
             newest.as_str(),
             DropletAction::Destroy,
             job.trace_id.clone(),
             None,
         );
+        act.job_id = child_id;
         let reply = self.service.execute(self.ctx, &act).await?;
         let child = reply.fresh().map(|started| started.job.id);
         Ok(json!({ "removed": newest, "job_id": child }))

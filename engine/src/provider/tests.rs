@@ -542,3 +542,47 @@ fn billing_sums_live_droplets_by_provider_at_their_prices() {
     assert!((billing.by_provider["nimbus"].monthly_cost - 55.2).abs() < 0.005);
     assert_eq!(bill("cl_y", &[], &providers).monthly_cost, 0.0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_repeated_provision_of_one_droplet_makes_it_once() {
+    let provider = SimulatedProvider::new(spec("sim", 5), SimSpeed::new(1.0).expect("speed"), 1);
+    let first = provider.provision(&request(7)).await.expect("provision");
+    let again = provider.provision(&request(7)).await.expect("repeat");
+    assert_eq!(again, first);
+    assert_eq!(first.resource_id, provider.resource_id_for("dr_7"));
+    let usage = provider.usage();
+    assert_eq!((usage.live_instances, usage.provisioned), (1, 1));
+    // A droplet the log knows but this process's simulation does not is taken back once.
+    let known = Instance {
+        droplet_id: "dr_8".into(),
+        region: region("lon1"),
+        size: size("s-1vcpu-1gb"),
+        powered_on: true,
+        ip_address: "10.0.0.9".into(),
+    };
+    assert!(provider.adopt(known.clone()));
+    assert!(!provider.adopt(known));
+    provider
+        .power(&provider.resource_id_for("dr_8"), PowerAction::Off)
+        .await
+        .expect("power off the adopted droplet");
+    assert_eq!(provider.usage().provisioned, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_provision_given_up_on_gives_its_slot_back() {
+    let provider = SimulatedProvider::new(spec("sim", 1), SimSpeed::new(1.0).expect("speed"), 1);
+    // The caller stops waiting half-way (a cancelled or timed-out job drops the future).
+    let abandoned = tokio::time::timeout(
+        Duration::from_millis(2_000),
+        provider.provision(&request(1)),
+    )
+    .await;
+    assert!(abandoned.is_err());
+    assert_eq!(
+        provider.usage().by_region.get("fra1").copied().unwrap_or(0),
+        0
+    );
+    // The one slot of the region is free again.
+    provider.provision(&request(2)).await.expect("room again");
+}
