@@ -39,6 +39,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             })
             .await
         }
+        BenchKind::Jobs => {
+            let (jobs, workers) = (args.jobs, args.clients.first().copied().unwrap_or(4));
+            with_scratch(&args.database_url, |url| {
+                crate::bench_jobs::measure(url, jobs, workers)
+            })
+            .await
+        }
     }
 }
 

@@ -158,6 +158,9 @@ pub struct BenchArgs {
     /// Events in the log to rebuild from (`rebuild`) or to drain (`relay`).
     #[arg(long, default_value_t = 1_000_000)]
     pub events: i64,
+    /// Jobs to run (`jobs`; the workers are the first `--clients` value).
+    #[arg(long, default_value_t = 2_000)]
+    pub jobs: usize,
 }
 
 /// Benchmarks.
@@ -169,6 +172,8 @@ pub enum BenchKind {
     Rebuild,
     /// The Kafka relay: draining a backlog vs raw rdkafka, and commit-to-consumer latency.
     Relay,
+    /// The job runtime: jobs/s through the worker pool vs no-op tasks through a tokio pool.
+    Jobs,
 }
 
 impl DatabaseArgs {

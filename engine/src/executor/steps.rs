@@ -35,6 +35,57 @@ impl Command for JobStep {
     }
 }
 
+/// Starts the next attempt of a waiting job in one append: `job.queued` (if it was still
+/// pending), `job.started` and a first `job.progressed` saying what it does. Answers the
+/// job as started.
+#[derive(Debug, Clone)]
+pub struct BeginAttempt {
+    pub job_id: String,
+    pub worker: String,
+    pub doing: String,
+}
+
+impl Command for BeginAttempt {
+    type Output = Job;
+
+    async fn decide(&self, service: &CommandService) -> Result<Decision<Job>, CommandError> {
+        let mut job = service.load::<Job>(&self.job_id).await?;
+        let expected = job.version;
+        let at = now();
+        let mut events = Vec::new();
+        let mut step = |job: &mut crate::commands::Loaded<Job>, command| {
+            let new = job.state.decide(command)?;
+            job.apply_new(&new, at);
+            events.extend(new);
+            Ok::<_, CommandError>(())
+        };
+        if job.state.status == JobStatus::Pending {
+            step(&mut job, JobCommand::QueueJob)?;
+        }
+        let attempt = job.state.attempts + 1;
+        step(
+            &mut job,
+            JobCommand::StartJob {
+                attempt,
+                worker: self.worker.clone(),
+            },
+        )?;
+        step(
+            &mut job,
+            JobCommand::ReportProgress {
+                progress: 10,
+                message: Some(self.doing.clone()),
+            },
+        )?;
+        Ok(Decision {
+            writes: vec![stream_write::<Job>(&self.job_id, expected, &events, at)?],
+            value: job.state,
+            status: 200,
+            unchanged_position: 0,
+        })
+    }
+}
+
 /// How a job attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

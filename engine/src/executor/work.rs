@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::operations::Operations;
 use super::policy::{AttemptError, Policies, RetryPolicy};
-use super::steps::{FinishJob, JobStep, Outcome};
+use super::steps::{BeginAttempt, FinishJob, JobStep, Outcome};
 use crate::commands::{CommandContext, CommandError, CommandService};
 use crate::domain::{Job, JobCommand, JobError, JobStatus, JobType};
 use crate::provider::Providers;
@@ -125,10 +125,7 @@ async fn attempt_outcome(
         ctx,
         sim_delay: work.sim_delay,
     };
-    let working = async {
-        report(service, ctx, &job_id, 10, doing(job.job_type)).await;
-        operations.perform(job).await
-    };
+    let working = operations.perform(job);
     tokio::select! {
         result = tokio::time::timeout(policy.attempt_timeout(), working) => Some(match result {
             Ok(Ok(value)) => Outcome::Succeeded(value),
@@ -224,25 +221,6 @@ fn superseded(error: &CommandError) -> bool {
     )
 }
 
-async fn report(
-    service: &CommandService,
-    ctx: &CommandContext,
-    job_id: &str,
-    progress: u8,
-    message: &str,
-) {
-    let step = JobStep {
-        job_id: job_id.to_owned(),
-        command: JobCommand::ReportProgress {
-            progress,
-            message: Some(message.to_owned()),
-        },
-    };
-    if let Err(error) = service.execute(ctx, &step).await {
-        tracing::debug!(job_id, %error, "could not report progress");
-    }
-}
-
 /// What an attempt of this type is doing (its progress message).
 fn doing(job_type: Option<JobType>) -> &'static str {
     match job_type {
@@ -266,46 +244,38 @@ async fn start(
     job_id: &str,
     work: &WorkContext,
 ) -> Result<Option<(CommandContext, Job)>, CommandError> {
-    loop {
-        let job = service.load::<Job>(job_id).await?;
-        if !job.state.exists() {
+    let job = service.load::<Job>(job_id).await?.state;
+    if !job.exists() {
+        return Ok(None);
+    }
+    let ctx = job_context(&job);
+    let command = match job.status {
+        JobStatus::Queued if job.attempts >= job.max_attempts => {
+            // Never left waiting for an attempt it may not make.
+            let fail = JobCommand::FailJob {
+                attempt: None,
+                error: "no attempt left".into(),
+            };
+            let step = JobStep {
+                job_id: job_id.to_owned(),
+                command: fail,
+            };
+            service.execute(&ctx, &step).await?;
             return Ok(None);
         }
-        let ctx = job_context(&job.state);
-        let step = |command| JobStep {
+        JobStatus::Pending | JobStatus::Queued => BeginAttempt {
             job_id: job_id.to_owned(),
-            command,
-        };
-        match job.state.status {
-            JobStatus::Pending => {
-                service.execute(&ctx, &step(JobCommand::QueueJob)).await?;
-            }
-            JobStatus::Queued if job.state.attempts >= job.state.max_attempts => {
-                // Never left waiting for an attempt it may not make.
-                let fail = JobCommand::FailJob {
-                    attempt: None,
-                    error: "no attempt left".into(),
-                };
-                service.execute(&ctx, &step(fail)).await?;
-                return Ok(None);
-            }
-            JobStatus::Queued => {
-                let command = JobCommand::StartJob {
-                    attempt: job.state.attempts + 1,
-                    worker: work.worker.clone(),
-                };
-                match service.execute(&ctx, &step(command)).await {
-                    Ok(_) => {}
-                    // Another worker started it first.
-                    Err(error) if superseded(&error) => return Ok(None),
-                    Err(error) => return Err(error),
-                }
-                let job = service.load::<Job>(job_id).await?;
-                return Ok(Some((ctx, job.state)));
-            }
-            // Running elsewhere (a lost attempt is timed out by the runtime), or ended.
-            _ => return Ok(None),
-        }
+            worker: work.worker.clone(),
+            doing: doing(job.job_type).to_owned(),
+        },
+        // Running elsewhere (a lost attempt is timed out by the runtime), or ended.
+        _ => return Ok(None),
+    };
+    match service.execute(&ctx, &command).await {
+        Ok(reply) => Ok(reply.fresh().map(|job| (ctx, job))),
+        // Another worker started it first.
+        Err(error) if superseded(&error) => Ok(None),
+        Err(error) => Err(error),
     }
 }
 
