@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use engine::commands::{CommandContext, CommandService, CreateCluster, CreateDroplet, DropletInput};
+use engine::commands::{
+    CommandContext, CommandService, CreateCluster, CreateDroplet, DropletInput,
+};
 use engine::executor::{Executor, ExecutorOptions};
 use engine::provider::{Providers, SimSpeed};
 use engine::store::{self, EventStore};

@@ -355,8 +355,14 @@ mod tests {
             let settings = Settings::load(Some(Path::new("cg.toml"))).map_err(|e| *e)?;
             let provision = &settings.job_policies["provision"];
             assert_eq!(provision.max_attempts, Some(8));
-            assert_eq!(provision.non_retryable, Some(vec!["no_capacity".to_owned()]));
-            jail.set_env("CLUSTERGENIE_JOB_POLICIES", "{diagnose={attempt_timeout_ms=500}}");
+            assert_eq!(
+                provision.non_retryable,
+                Some(vec!["no_capacity".to_owned()])
+            );
+            jail.set_env(
+                "CLUSTERGENIE_JOB_POLICIES",
+                "{diagnose={attempt_timeout_ms=500}}",
+            );
             let settings = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(
                 settings.job_policies["diagnose"].attempt_timeout_ms,

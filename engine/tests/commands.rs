@@ -482,18 +482,7 @@ async fn if_match_through_the_service(store: Arc<dyn EventStore>) {
     );
 
     // On a droplet action, too.
-    let droplet = CreateDroplet::parse(
-        DropletInput {
-            cluster_id: &cluster,
-            name: "db",
-            region: "nyc1",
-            size: "s-1vcpu-1gb",
-            image: "ubuntu-22-04-x64",
-            provider: None,
-        },
-        ctx().trace_id(),
-    )
-    .unwrap();
+    let droplet = droplet_in(&cluster, "db");
     let droplet_id = droplet.id.to_string();
     service.execute(&ctx(), &droplet).await.unwrap();
     let head_after_droplet = store.head().await.unwrap();
@@ -554,18 +543,7 @@ on_both_backends!(if_match, super::if_match_through_the_service);
 async fn cancel_before_start_releases_the_droplet(store: Arc<dyn EventStore>) {
     let service = CommandService::new(Arc::clone(&store));
     let (cluster, _) = create_cluster(&service, "cancels").await;
-    let create = CreateDroplet::parse(
-        DropletInput {
-            cluster_id: &cluster,
-            name: "web",
-            region: "nyc1",
-            size: "s-1vcpu-1gb",
-            image: "ubuntu-22-04-x64",
-            provider: None,
-        },
-        ctx().trace_id(),
-    )
-    .unwrap();
+    let create = droplet_in(&cluster, "web");
     let droplet_id = create.id.to_string();
     let job_id = create.job_id.to_string();
     service.execute(&ctx(), &create).await.unwrap();
@@ -628,18 +606,7 @@ async fn a_repeated_scale_down_removes_one_droplet(store: Arc<dyn EventStore>) {
         policies: Arc::new(Policies::default()),
     };
     for name in ["a", "b"] {
-        let create = CreateDroplet::parse(
-            DropletInput {
-                cluster_id: &cluster,
-                name,
-                region: "nyc1",
-                size: "s-1vcpu-1gb",
-                image: "ubuntu-22-04-x64",
-                provider: None,
-            },
-            ctx().trace_id(),
-        )
-        .unwrap();
+        let create = droplet_in(&cluster, name);
         let job_id = create.job_id.to_string();
         service.execute(&ctx(), &create).await.unwrap();
         run_job(&service, &job_id, &work).await.unwrap();
@@ -668,6 +635,19 @@ on_both_backends!(
     repeated_scale_down,
     super::a_repeated_scale_down_removes_one_droplet
 );
+
+/// A droplet request in `cluster` (nyc1, the smallest size).
+fn droplet_in(cluster: &str, name: &str) -> CreateDroplet {
+    let input = DropletInput {
+        cluster_id: cluster,
+        name,
+        region: "nyc1",
+        size: "s-1vcpu-1gb",
+        image: "ubuntu-22-04-x64",
+        provider: None,
+    };
+    CreateDroplet::parse(input, ctx().trace_id()).unwrap()
+}
 
 /// Runs `n` futures at once (released together by a barrier) and collects their results.
 async fn concurrently<F, Fut, T>(n: usize, make: F) -> Vec<T>

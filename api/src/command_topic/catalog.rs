@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use warp::http::Method;
 
 /// Every command type the topic takes, with its method and path (`{id}` from the value).
-pub const COMMAND_TYPES: [(&str, &str, &str); 10] = [
+pub const COMMAND_TYPES: [(&str, &str, &str); 11] = [
     ("io.clustergenie.cluster.create.v1", "POST", "/v1/clusters"),
     (
         "io.clustergenie.cluster.update.v1",
@@ -30,6 +30,11 @@ pub const COMMAND_TYPES: [(&str, &str, &str); 10] = [
         "io.clustergenie.droplet.power.v1",
         "POST",
         "/v1/droplets/{id}/power",
+    ),
+    (
+        "io.clustergenie.droplet.migrate.v1",
+        "POST",
+        "/v1/droplets/{id}/migrate",
     ),
     (
         "io.clustergenie.droplet.delete.v1",

@@ -8,7 +8,7 @@ use super::common::{command, meta, read, with_state};
 use crate::handlers::droplets;
 use crate::state::AppState;
 
-/// Create, list, get, resize, power, destroy.
+/// Create, list, get, resize, power, migrate, destroy.
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
     let base = warp::path!("v1" / "droplets");
     let one = warp::path!("v1" / "droplets" / String);
@@ -43,9 +43,17 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         });
     let power = warp::path!("v1" / "droplets" / String / "power")
         .and(warp::post())
-        .and(command(state))
+        .and(command(state.clone()))
         .and_then(|id, s, m, b| async move {
             droplets::power(s, id, m, b).await.map_err(Rejection::from)
+        });
+    let migrate = warp::path!("v1" / "droplets" / String / "migrate")
+        .and(warp::post())
+        .and(command(state))
+        .and_then(|id, s, m, b| async move {
+            droplets::migrate(s, id, m, b)
+                .await
+                .map_err(Rejection::from)
         });
     create
         .or(list)
@@ -57,6 +65,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
         .or(resize)
         .unify()
         .or(power)
+        .unify()
+        .or(migrate)
         .unify()
         .boxed()
 }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, DropletInput};
 use engine::domain::ratelimit_rule::Endpoint;
-use engine::domain::{Cluster, Droplet, PowerAction, Size};
+use engine::domain::{Cluster, Droplet, PowerAction, ProviderName, Size, ValidationError};
 use engine::views::DropletView;
 use projections::DropletFilter;
 use warp::reply::Response;
@@ -14,7 +14,7 @@ use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, 
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
-use crate::models::{CreateDropletBody, Params, PowerBody, ResizeBody};
+use crate::models::{CreateDropletBody, MigrateBody, Params, PowerBody, ResizeBody};
 use crate::state::AppState;
 
 const STATUSES: [&str; 6] = [
@@ -38,7 +38,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         image: &input.image,
         provider: input.provider.as_deref(),
     };
-    let command = CreateDroplet::parse(raw, ctx.trace_id())?;
+    let command = CreateDroplet::parse(raw, ctx.trace_id())?.avoiding(&input.avoid_providers)?;
     let cluster = Some(input.cluster_id.as_str());
     room_for_a_job(&state, &meta).await?;
     let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
@@ -123,6 +123,21 @@ pub async fn power(
     let action = PowerAction::parse(&input.action).map_err(engine::commands::CommandError::from)?;
     let action = DropletAction::Power(action);
     act(state, id, meta, &body, action, Endpoint::DropletsPower).await
+}
+
+/// `POST /v1/droplets/{id}/migrate`.
+pub async fn migrate(
+    state: AppState,
+    id: String,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let input: MigrateBody = parse(&body)?;
+    let target = ProviderName::parse(&input.target_provider)
+        .map_err(|e| ValidationError::new("target_provider", e.message))
+        .map_err(engine::commands::CommandError::from)?;
+    let action = DropletAction::Migrate(target);
+    act(state, id, meta, &body, action, Endpoint::DropletsMigrate).await
 }
 
 /// `DELETE /v1/droplets/{id}`.

@@ -36,6 +36,9 @@ pub struct CreateDropletBody {
     pub image: String,
     #[serde(default)]
     pub provider: Option<String>,
+    /// Providers placement must not choose.
+    #[serde(default)]
+    pub avoid_providers: Vec<String>,
 }
 
 /// `POST /v1/droplets/{id}/resize`.
@@ -50,6 +53,13 @@ pub struct ResizeBody {
 #[serde(deny_unknown_fields)]
 pub struct PowerBody {
     pub action: String,
+}
+
+/// `POST /v1/droplets/{id}/migrate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateBody {
+    pub target_provider: String,
 }
 
 /// `POST /v1/jobs`.

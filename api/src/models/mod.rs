@@ -4,7 +4,7 @@ pub mod bodies;
 pub mod params;
 
 pub use bodies::{
-    CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, LatencyBody, PowerBody,
-    RateLimitRuleBody, RegisterProviderBody, ResizeBody, UpdateClusterBody,
+    CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, LatencyBody, MigrateBody,
+    PowerBody, RateLimitRuleBody, RegisterProviderBody, ResizeBody, UpdateClusterBody,
 };
 pub use params::{AsOf, Params};

@@ -44,6 +44,16 @@ async fn set_faults(app: &TestApp, provider: &str, faults: Value) {
     .expect(200);
 }
 
+/// Makes every operation at `provider` take 10 minutes longer (at sim speed 1).
+async fn hang(app: &TestApp, provider: &str) {
+    set_faults(
+        app,
+        provider,
+        json!({ "spike_rate": 1.0, "spike_ms": 600_000 }),
+    )
+    .await;
+}
+
 /// The job's events as (type, data, recorded_at).
 async fn job_events(app: &TestApp, job_id: &str) -> Vec<(String, Value, DateTime<Utc>)> {
     app.stream("job", job_id)
@@ -194,12 +204,7 @@ api_test!(
 );
 async fn a_hung_attempt_times_out_and_the_last_one_is_final(app: TestApp) {
     // Every provision at simcloud takes 10 minutes / sim speed 100 = 6 s.
-    set_faults(
-        &app,
-        "simcloud",
-        json!({ "spike_rate": 1.0, "spike_ms": 600_000 }),
-    )
-    .await;
+    hang(&app, "simcloud").await;
     let created = droplet_at(&app, "simcloud", "hung").await;
     let job_id = str_of(&created["job"]["id"]);
     let job = app.wait_for_job(job_id, "timed_out").await;
@@ -234,12 +239,7 @@ api_test!(cancel_reaches_a_running_attempt, |s: &mut Settings| s
     1.0);
 async fn cancel_reaches_a_running_attempt(app: TestApp) {
     // The provision would take more than 10 minutes: only cancellation ends it in time.
-    set_faults(
-        &app,
-        "simcloud",
-        json!({ "spike_rate": 1.0, "spike_ms": 600_000 }),
-    )
-    .await;
+    hang(&app, "simcloud").await;
     let created = droplet_at(&app, "simcloud", "abandoned").await;
     let job_id = str_of(&created["job"]["id"]);
     // Progress is visible while it runs.
@@ -310,12 +310,7 @@ api_test!(
     }
 );
 async fn an_attempt_lost_with_its_worker_is_timed_out_and_retried(app: TestApp) {
-    set_faults(
-        &app,
-        "simcloud",
-        json!({ "spike_rate": 1.0, "spike_ms": 600_000 }),
-    )
-    .await;
+    hang(&app, "simcloud").await;
     let created = droplet_at(&app, "simcloud", "orphan").await;
     let job_id = str_of(&created["job"]["id"]).to_owned();
     // The attempt is alive: its worker beats.
@@ -371,4 +366,106 @@ async fn workers_show_the_pool_and_the_policies(app: TestApp) {
     assert!(metrics
         .text
         .contains("clustergenie_job_processing_seconds_count{job_type=\"monitor\"} 1"));
+}
+
+api_test!(a_droplet_migrates_between_providers);
+async fn a_droplet_migrates_between_providers(app: TestApp) {
+    let created = droplet_at(&app, "simcloud", "mover").await;
+    let droplet_id = str_of(&created["droplet"]["id"]).to_owned();
+    app.wait_for_droplet(&droplet_id, "active").await;
+    let path = format!("/v1/droplets/{droplet_id}/migrate");
+    // Bad requests record nothing.
+    app.post(&path, &json!({ "target_provider": "aws" }))
+        .await
+        .field_problem(422, "target_provider");
+    app.post(&path, &json!({}))
+        .await
+        .field_problem(422, "target_provider");
+    let same = app
+        .post(&path, &json!({ "target_provider": "simcloud" }))
+        .await;
+    assert!(str_of(&same.problem(422)["detail"]).contains("already runs at"));
+    // stratus does not offer nyc1.
+    let lacking = app
+        .post(&path, &json!({ "target_provider": "stratus" }))
+        .await;
+    assert!(str_of(&lacking.problem(422)["detail"]).contains("does not offer region"));
+    app.post(
+        &format!("/v1/droplets/{}/migrate", unknown_id("dr")),
+        &json!({ "target_provider": "nimbus" }),
+    )
+    .await
+    .problem(404);
+
+    let started = app
+        .post(&path, &json!({ "target_provider": "nimbus" }))
+        .await
+        .expect(202)
+        .clone();
+    assert_eq!(started["job"]["type"], "migrate");
+    let job = app
+        .wait_for_job(str_of(&started["job"]["id"]), "succeeded")
+        .await;
+    assert_eq!(job["result"]["from_provider"], "simcloud", "{job}");
+    assert_eq!(job["result"]["provider"], "nimbus", "{job}");
+    let droplet = app
+        .poll(&format!("/v1/droplets/{droplet_id}"), "migrated", |d| {
+            d["provider"] == "nimbus"
+        })
+        .await;
+    assert_eq!(droplet["status"], "active");
+    assert_eq!(droplet["ip_address"], job["result"]["ip_address"]);
+    let types: Vec<String> = app
+        .stream("droplet", &droplet_id)
+        .await
+        .iter()
+        .map(|e| str_of(&e["type"]).to_owned())
+        .collect();
+    assert_eq!(
+        &types[types.len() - 2..],
+        ["droplet.migration_requested", "droplet.migrated"]
+    );
+}
+
+api_test!(placement_avoids_the_providers_a_droplet_names);
+async fn placement_avoids_the_providers_a_droplet_names(app: TestApp) {
+    let cluster = app.create_cluster("picky").await;
+    let body = |avoid: Value| {
+        json!({
+            "cluster_id": cluster["id"],
+            "name": "picky",
+            "region": "fra1",
+            "size": "s-1vcpu-1gb",
+            "image": "ubuntu-22-04-x64",
+            "provider": "stratus",
+            "avoid_providers": avoid,
+        })
+    };
+    app.post("/v1/droplets", &body(json!(["aws"])))
+        .await
+        .field_problem(422, "avoid_providers");
+    // stratus is preferred and the cheapest in fra1, but avoided; simcloud too.
+    let created = app
+        .post("/v1/droplets", &body(json!(["stratus", "simcloud"])))
+        .await
+        .expect(202)
+        .clone();
+    assert_eq!(
+        created["job"]["parameters"]["avoid_providers"],
+        json!(["stratus", "simcloud"])
+    );
+    let droplet = app
+        .wait_for_droplet(str_of(&created["droplet"]["id"]), "active")
+        .await;
+    assert_eq!(droplet["provider"], "nimbus", "{droplet}");
+    // Without the avoid list the preferred provider wins.
+    let created = app
+        .post("/v1/droplets", &body(json!([])))
+        .await
+        .expect(202)
+        .clone();
+    let droplet = app
+        .wait_for_droplet(str_of(&created["droplet"]["id"]), "active")
+        .await;
+    assert_eq!(droplet["provider"], "stratus", "{droplet}");
 }

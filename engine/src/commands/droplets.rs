@@ -39,6 +39,8 @@ pub struct CreateDroplet {
     pub size: Size,
     pub image: Image,
     pub provider: Option<ProviderName>,
+    /// Providers placement must not choose (recorded in the provision job's parameters).
+    pub avoid_providers: Vec<ProviderName>,
     pub trace_id: String,
 }
 
@@ -74,10 +76,23 @@ impl CreateDroplet {
                 size,
                 image,
                 provider,
+                avoid_providers: Vec::new(),
                 trace_id,
             }),
             _ => Err(CommandError::Invalid(Vec::new())),
         }
+    }
+
+    /// The same request, never placed on one of `names` (field `avoid_providers`).
+    pub fn avoiding(mut self, names: &[String]) -> Result<Self, CommandError> {
+        self.avoid_providers = names
+            .iter()
+            .map(|name| {
+                ProviderName::parse(name)
+                    .map_err(|e| ValidationError::new("avoid_providers", e.message))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 }
 
@@ -112,9 +127,12 @@ impl Command for CreateDroplet {
             provider: self.provider,
             job_id: self.job_id.clone(),
         })?;
-        let parameters = json!({
+        let mut parameters = json!({
             "region": self.region, "size": self.size, "image": self.image, "provider": self.provider,
         });
+        if !self.avoid_providers.is_empty() {
+            parameters["avoid_providers"] = json!(self.avoid_providers);
+        }
         let (job, job_events) = new_job(
             self,
             JobType::Provision,
@@ -169,6 +187,8 @@ pub enum DropletAction {
     Resize(Size),
     Power(PowerAction),
     Destroy,
+    /// Move to another provider.
+    Migrate(ProviderName),
 }
 
 /// Start a job acting on an existing droplet (resize, power, destroy).
@@ -200,6 +220,7 @@ impl ActOnDroplet {
             DropletAction::Power(PowerAction::Off) => JobType::PowerOff,
             DropletAction::Power(PowerAction::Restart) => JobType::Restart,
             DropletAction::Destroy => JobType::Destroy,
+            DropletAction::Migrate(_) => JobType::Migrate,
         }
     }
 
@@ -215,6 +236,10 @@ impl ActOnDroplet {
                 job_id,
             },
             DropletAction::Destroy => DropletCommand::RequestDestroy { job_id },
+            DropletAction::Migrate(to_provider) => DropletCommand::RequestMigration {
+                to_provider: *to_provider,
+                job_id,
+            },
         }
     }
 }
@@ -236,6 +261,7 @@ impl Command for ActOnDroplet {
             DropletAction::Resize(size) => json!({ "size": size }),
             DropletAction::Power(action) => json!({ "action": action.as_str() }),
             DropletAction::Destroy => json!({}),
+            DropletAction::Migrate(to_provider) => json!({ "target_provider": to_provider }),
         };
         let mut job = Loaded::<Job>::default();
         let job_events = job.state.decide(JobCommand::CreateJob {

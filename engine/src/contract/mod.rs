@@ -198,6 +198,9 @@ fn droplet_events() -> Vec<EventContract> {
         EventContract::of::<droplet::DropletDestroyRequested>("droplet.destroy_requested"),
         EventContract::of::<droplet::DropletDestroyed>("droplet.destroyed"),
         EventContract::of::<droplet::DropletDestroyFailed>("droplet.destroy_failed"),
+        EventContract::of::<droplet::DropletMigrationRequested>("droplet.migration_requested"),
+        EventContract::of::<droplet::DropletMigrated>("droplet.migrated"),
+        EventContract::of::<droplet::DropletMigrationFailed>("droplet.migration_failed"),
     ]
 }
 

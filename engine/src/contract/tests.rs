@@ -109,6 +109,17 @@ fn droplet_samples() -> Vec<DropletEvent> {
         DropletEvent::DestroyRequested(DropletDestroyRequested { job_id: job_id() }),
         DropletEvent::Destroyed(DropletDestroyed {}),
         DropletEvent::DestroyFailed(DropletDestroyFailed { reason: reason() }),
+        DropletEvent::MigrationRequested(DropletMigrationRequested {
+            from_provider: ProviderName::parse("simcloud").expect("provider"),
+            to_provider: ProviderName::parse("nimbus").expect("provider"),
+            job_id: job_id(),
+        }),
+        DropletEvent::Migrated(DropletMigrated {
+            from_provider: ProviderName::parse("simcloud").expect("provider"),
+            provider: ProviderName::parse("nimbus").expect("provider"),
+            ip_address: "10.0.0.9".into(),
+        }),
+        DropletEvent::MigrationFailed(DropletMigrationFailed { reason: reason() }),
     ]
 }
 

@@ -162,6 +162,23 @@ pub enum DropletCommand {
         /// Why.
         reason: String,
     },
+    /// Request a move to another provider; `job_id` carries it out.
+    RequestMigration {
+        /// The target provider; must offer the droplet's region.
+        to_provider: ProviderName,
+        /// The migrate job.
+        job_id: JobId,
+    },
+    /// The migrate job succeeded: the droplet runs at the target with a new address.
+    CompleteMigration {
+        /// Its address at the target.
+        ip_address: String,
+    },
+    /// The migrate job failed or was cancelled: the droplet stays at its provider.
+    FailMigration {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why a droplet command was rejected.
@@ -202,6 +219,12 @@ pub enum DropletError {
         /// The size.
         size: Size,
     },
+    /// Migration to the provider it runs at.
+    #[error("droplet already runs at provider {provider}")]
+    SameProvider {
+        /// The provider.
+        provider: ProviderName,
+    },
     /// The action is not allowed in the current status.
     #[error("cannot {action} a droplet that is {status}")]
     InvalidTransition {
@@ -227,9 +250,9 @@ impl Classify for DropletError {
             | Self::Busy { .. }
             | Self::NoPendingAction { .. }
             | Self::InvalidTransition { .. } => DomainErrorKind::Conflict,
-            Self::ProviderLacksRegion { .. } | Self::SameSize { .. } => {
-                DomainErrorKind::Unprocessable
-            }
+            Self::ProviderLacksRegion { .. }
+            | Self::SameSize { .. }
+            | Self::SameProvider { .. } => DomainErrorKind::Unprocessable,
             Self::InvalidIpAddress { .. } => DomainErrorKind::Invalid,
         }
     }
@@ -309,6 +332,22 @@ impl Aggregate for Droplet {
                 self.pending_action = Some(PendingAction::Destroy);
             }
             DropletEvent::DestroyFailed(e) => {
+                self.last_error = Some(e.reason);
+                self.clear_pending();
+            }
+            DropletEvent::MigrationRequested(e) => {
+                self.pending_job = Some(e.job_id);
+                self.pending_action = Some(PendingAction::Migrate {
+                    to_provider: e.to_provider,
+                });
+            }
+            DropletEvent::Migrated(e) => {
+                self.provider = Some(e.provider);
+                self.ip_address = Some(e.ip_address);
+                self.last_error = None;
+                self.clear_pending();
+            }
+            DropletEvent::MigrationFailed(e) => {
                 self.last_error = Some(e.reason);
                 self.clear_pending();
             }

@@ -14,7 +14,7 @@ use crate::commands::{
 use crate::domain::values::ProviderId;
 use crate::domain::{
     Cluster, ClusterId, Droplet, DropletId, DropletName, DropletStatus, Image, Job, JobId, JobType,
-    PendingAction, ProviderName, Region, Size,
+    PendingAction, PowerAction, ProviderName, Region, Size,
 };
 use crate::provider::{
     Instance, PlacementRequest, Provider, ProviderError, Providers, ProvisionRequest,
@@ -40,7 +40,8 @@ impl Operations<'_> {
                 | JobType::Destroy
                 | JobType::Restart
                 | JobType::PowerOn
-                | JobType::PowerOff,
+                | JobType::PowerOff
+                | JobType::Migrate,
             ) => self.on_droplet(job).await,
             Some(JobType::ScaleUp) => Ok(self.scale_up(job).await?),
             Some(JobType::ScaleDown) => Ok(self.scale_down(job).await?),
@@ -49,9 +50,9 @@ impl Operations<'_> {
                 let cluster_id = job.cluster_id.as_ref().map_or("", |id| id.as_str());
                 Ok(inspect(&self.service.load::<Cluster>(cluster_id).await?))
             }
-            Some(JobType::Migrate) | None => Err(AttemptError::permanent(
+            None => Err(AttemptError::permanent(
                 "unsupported_job",
-                "migration between providers is not available yet",
+                "the job's type could not be read",
             )),
         }
     }
@@ -72,8 +73,12 @@ impl Operations<'_> {
                 "the droplet has no pending action",
             ));
         };
-        if action == PendingAction::Provision {
-            return self.provision(job, &droplet).await;
+        match action {
+            PendingAction::Provision => return self.provision(job, &droplet).await,
+            PendingAction::Migrate { to_provider } => {
+                return self.migrate(&droplet, to_provider).await
+            }
+            _ => {}
         }
         let (provider, resource_id) = self.instance(&droplet)?;
         let done = match action {
@@ -84,7 +89,7 @@ impl Operations<'_> {
                 Err(ProviderError::UnknownResource { .. }) => Ok(()),
                 other => other,
             },
-            PendingAction::Provision => Ok(()),
+            PendingAction::Provision | PendingAction::Migrate { .. } => Ok(()),
         };
         done?;
         Ok(json!({
@@ -125,6 +130,42 @@ impl Operations<'_> {
             "resource_id": done.resource_id,
             "ip_address": done.ip_address,
             "price_hourly": done.price_hourly,
+        }))
+    }
+
+    /// Creates the droplet at `to_provider` (powered as it is now), then destroys it at
+    /// its provider. Both steps are safe to repeat: a retry finds the droplet made at the
+    /// target, and a source already gone counts as destroyed.
+    async fn migrate(&self, droplet: &Droplet, to: ProviderName) -> Result<Value, AttemptError> {
+        let (Some(region), Some(size), Some(id)) = (droplet.region, droplet.size, &droplet.id)
+        else {
+            return Err(AttemptError::permanent(
+                "invalid",
+                "the droplet lacks a region or size",
+            ));
+        };
+        let target = self.providers.get(to.as_str())?;
+        let request = ProvisionRequest {
+            droplet_id: id.to_string(),
+            region,
+            size,
+        };
+        let created = target.provision(&request).await?;
+        if droplet.status == DropletStatus::Off {
+            target.power(&created.resource_id, PowerAction::Off).await?;
+        }
+        let (source, resource_id) = self.instance(droplet)?;
+        match source.destroy(&resource_id).await {
+            Ok(()) | Err(ProviderError::UnknownResource { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+        Ok(json!({
+            "droplet_id": id,
+            "from_provider": source.name(),
+            "provider": created.provider,
+            "resource_id": created.resource_id,
+            "ip_address": created.ip_address,
+            "price_hourly": created.price_hourly,
         }))
     }
 
@@ -222,6 +263,7 @@ impl Operations<'_> {
                 size: Size::parse(&param("size", "s-1vcpu-1gb"))?,
                 image: Image::parse(&param("image", "ubuntu-22-04-x64"))?,
                 provider: None,
+                avoid_providers: Vec::new(),
                 trace_id: job.trace_id.clone(),
             };
             match self.service.execute(self.ctx, &command).await {

@@ -259,6 +259,7 @@ pub(crate) fn is_droplet_job(job_type: Option<JobType>) -> bool {
                 | JobType::PowerOn
                 | JobType::PowerOff
                 | JobType::Restart
+                | JobType::Migrate
         )
     )
 }
@@ -314,6 +315,10 @@ fn droplet_command(
         (JobType::PowerOn | JobType::PowerOff | JobType::Restart, Some(reason)) => {
             DropletCommand::FailPower { reason }
         }
+        (JobType::Migrate, None) => DropletCommand::CompleteMigration {
+            ip_address: result?.get("ip_address")?.as_str()?.to_owned(),
+        },
+        (JobType::Migrate, Some(reason)) => DropletCommand::FailMigration { reason },
         (JobType::Destroy, None) => DropletCommand::CompleteDestroy,
         (JobType::Destroy, Some(reason)) => DropletCommand::FailDestroy { reason },
         _ => return None,

@@ -4,10 +4,11 @@ use std::net::IpAddr;
 
 use super::{
     Droplet, DropletCommand, DropletDestroyFailed, DropletDestroyRequested, DropletDestroyed,
-    DropletError, DropletEvent, DropletPowerFailed, DropletPowerRequested, DropletPoweredOff,
-    DropletPoweredOn, DropletProvisioned, DropletProvisioningFailed, DropletRequested,
-    DropletResizeFailed, DropletResizeRequested, DropletResized, DropletRestarted, DropletStatus,
-    PendingAction, PowerAction,
+    DropletError, DropletEvent, DropletMigrated, DropletMigrationFailed, DropletMigrationRequested,
+    DropletPowerFailed, DropletPowerRequested, DropletPoweredOff, DropletPoweredOn,
+    DropletProvisioned, DropletProvisioningFailed, DropletRequested, DropletResizeFailed,
+    DropletResizeRequested, DropletResized, DropletRestarted, DropletStatus, PendingAction,
+    PowerAction,
 };
 use crate::domain::aggregate::Decide;
 use crate::domain::values::{ProviderName, Region};
@@ -212,6 +213,57 @@ impl Decide for Droplet {
                 self.expect(PendingAction::Destroy, "FailDestroy")?;
                 E::DestroyFailed(DropletDestroyFailed { reason })
             }
+            C::RequestMigration {
+                to_provider,
+                job_id,
+            } => {
+                self.ensure_idle()?;
+                self.ensure_status(&[DropletStatus::Active, DropletStatus::Off], "migrate")?;
+                let (Some(from_provider), Some(region)) = (self.provider, self.region) else {
+                    return Err(DropletError::NotFound);
+                };
+                if from_provider == to_provider {
+                    return Err(DropletError::SameProvider {
+                        provider: to_provider,
+                    });
+                }
+                check_provider(&to_provider, &region)?;
+                E::MigrationRequested(DropletMigrationRequested {
+                    from_provider,
+                    to_provider,
+                    job_id,
+                })
+            }
+            C::CompleteMigration { ip_address } => match self.pending("CompleteMigration")? {
+                PendingAction::Migrate { to_provider } => {
+                    if ip_address.parse::<IpAddr>().is_err() {
+                        return Err(DropletError::InvalidIpAddress { value: ip_address });
+                    }
+                    let Some(from_provider) = self.provider else {
+                        return Err(DropletError::NotFound);
+                    };
+                    E::Migrated(DropletMigrated {
+                        from_provider,
+                        provider: to_provider,
+                        ip_address,
+                    })
+                }
+                _ => {
+                    return Err(DropletError::NoPendingAction {
+                        command: "CompleteMigration",
+                    })
+                }
+            },
+            C::FailMigration { reason } => match self.pending("FailMigration")? {
+                PendingAction::Migrate { .. } => {
+                    E::MigrationFailed(DropletMigrationFailed { reason })
+                }
+                _ => {
+                    return Err(DropletError::NoPendingAction {
+                        command: "FailMigration",
+                    })
+                }
+            },
         };
         Ok(vec![event])
     }

@@ -118,6 +118,35 @@ pub struct DropletDestroyFailed {
     pub reason: String,
 }
 
+/// Payload of `droplet.migration_requested`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropletMigrationRequested {
+    /// The provider it runs at now.
+    pub from_provider: ProviderName,
+    /// The provider it moves to.
+    pub to_provider: ProviderName,
+    /// The migrate job.
+    pub job_id: JobId,
+}
+
+/// Payload of `droplet.migrated`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropletMigrated {
+    /// The provider it ran at.
+    pub from_provider: ProviderName,
+    /// The provider it runs at now.
+    pub provider: ProviderName,
+    /// Its address at the new provider.
+    pub ip_address: String,
+}
+
+/// Payload of `droplet.migration_failed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropletMigrationFailed {
+    /// Why (the droplet stays at its provider).
+    pub reason: String,
+}
+
 /// Payload of `droplet.destroyed` (empty).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DropletDestroyed {}
@@ -168,11 +197,20 @@ pub enum DropletEvent {
     /// `droplet.destroy_failed`
     #[serde(rename = "droplet.destroy_failed")]
     DestroyFailed(DropletDestroyFailed),
+    /// `droplet.migration_requested`
+    #[serde(rename = "droplet.migration_requested")]
+    MigrationRequested(DropletMigrationRequested),
+    /// `droplet.migrated`
+    #[serde(rename = "droplet.migrated")]
+    Migrated(DropletMigrated),
+    /// `droplet.migration_failed`
+    #[serde(rename = "droplet.migration_failed")]
+    MigrationFailed(DropletMigrationFailed),
 }
 
 impl DropletEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 14] = [
+    pub const TYPES: [&'static str; 17] = [
         "droplet.requested",
         "droplet.provisioned",
         "droplet.provisioning_failed",
@@ -187,6 +225,9 @@ impl DropletEvent {
         "droplet.destroy_requested",
         "droplet.destroyed",
         "droplet.destroy_failed",
+        "droplet.migration_requested",
+        "droplet.migrated",
+        "droplet.migration_failed",
     ];
 
     /// The event type string, e.g. `droplet.requested`.
@@ -206,6 +247,9 @@ impl DropletEvent {
             Self::DestroyRequested(_) => 11,
             Self::Destroyed(_) => 12,
             Self::DestroyFailed(_) => 13,
+            Self::MigrationRequested(_) => 14,
+            Self::Migrated(_) => 15,
+            Self::MigrationFailed(_) => 16,
         };
         Self::TYPES[index]
     }

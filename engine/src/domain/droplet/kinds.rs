@@ -5,7 +5,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::values::{Size, ValidationError};
+use crate::domain::values::{ProviderName, Size, ValidationError};
 
 /// A droplet's lifecycle status.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,4 +144,9 @@ pub enum PendingAction {
     },
     /// Destroying.
     Destroy,
+    /// Moving to `to_provider`.
+    Migrate {
+        /// The target provider.
+        to_provider: ProviderName,
+    },
 }

@@ -19,7 +19,7 @@ fn provider(n: u8) -> ProviderName {
 fn command(selector: u8, param: u8) -> DropletCommand {
     let sizes = ["s-1vcpu-1gb", "s-2vcpu-4gb", "c-2"];
     let regions = ["nyc1", "tor1"];
-    match selector % 17 {
+    match selector % 20 {
         0 => DropletCommand::RequestDroplet {
             id: DropletId::parse(&format!("dr_{:032x}", 1)).expect("valid droplet id"),
             cluster_id: ClusterId::parse(&format!("cl_{:032x}", 1)).expect("valid cluster id"),
@@ -60,6 +60,16 @@ fn command(selector: u8, param: u8) -> DropletCommand {
         14 => DropletCommand::RequestDestroy { job_id: job(param) },
         15 => DropletCommand::FailDestroy {
             reason: "cancelled".into(),
+        },
+        17 => DropletCommand::RequestMigration {
+            to_provider: provider(param),
+            job_id: job(param),
+        },
+        18 if param.is_multiple_of(2) => DropletCommand::CompleteMigration {
+            ip_address: format!("10.1.0.{param}"),
+        },
+        18 => DropletCommand::FailMigration {
+            reason: "failed".into(),
         },
         _ => DropletCommand::CompleteDestroy,
     }

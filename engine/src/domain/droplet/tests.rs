@@ -756,6 +756,13 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
         destroy_requested(),
         DropletEvent::Destroyed(DropletDestroyed {}),
         DropletEvent::DestroyFailed(DropletDestroyFailed { reason: "r".into() }),
+        migration_requested("nimbus"),
+        DropletEvent::Migrated(DropletMigrated {
+            from_provider: provider("simcloud"),
+            provider: provider("nimbus"),
+            ip_address: "10.0.0.9".into(),
+        }),
+        DropletEvent::MigrationFailed(DropletMigrationFailed { reason: "r".into() }),
     ];
     let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
     assert_eq!(types, DropletEvent::TYPES);
@@ -800,4 +807,111 @@ fn state_round_trips_through_json() {
     );
     let back: Droplet = serde_json::from_value(json).expect("deserialise");
     assert_eq!(back, droplet);
+}
+
+// --- migrate ---
+
+fn migration_requested(to: &str) -> DropletEvent {
+    DropletEvent::MigrationRequested(DropletMigrationRequested {
+        from_provider: provider("simcloud"),
+        to_provider: provider(to),
+        job_id: job(5),
+    })
+}
+
+#[test]
+fn migrate_an_active_or_off_droplet_requests_the_move() {
+    for given in [active(), off()] {
+        Framework::with(())
+            .given(given)
+            .when(DropletCommand::RequestMigration {
+                to_provider: provider("nimbus"),
+                job_id: job(5),
+            })
+            .then_expect_events(vec![migration_requested("nimbus")]);
+    }
+}
+
+#[test]
+fn migrate_to_the_same_provider_or_one_without_the_region_is_refused() {
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::RequestMigration {
+            to_provider: provider("simcloud"),
+            job_id: job(5),
+        })
+        .then_expect_error(DropletError::SameProvider {
+            provider: provider("simcloud"),
+        });
+    // stratus does not offer nyc1.
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::RequestMigration {
+            to_provider: provider("stratus"),
+            job_id: job(5),
+        })
+        .then_expect_error(DropletError::ProviderLacksRegion {
+            provider: provider("stratus"),
+            region: region("nyc1"),
+        });
+    let mut busy = active();
+    busy.push(migration_requested("nimbus"));
+    Framework::with(())
+        .given(busy)
+        .when(DropletCommand::RequestMigration {
+            to_provider: provider("nimbus"),
+            job_id: job(6),
+        })
+        .then_expect_error(DropletError::Busy { job_id: job(5) });
+}
+
+#[test]
+fn a_completed_migration_moves_provider_and_address() {
+    let mut given = active();
+    given.push(migration_requested("nimbus"));
+    let migrated = DropletEvent::Migrated(DropletMigrated {
+        from_provider: provider("simcloud"),
+        provider: provider("nimbus"),
+        ip_address: "10.0.0.42".into(),
+    });
+    Framework::with(())
+        .given(given.clone())
+        .when(DropletCommand::CompleteMigration {
+            ip_address: "10.0.0.42".into(),
+        })
+        .then_expect_events(vec![migrated.clone()]);
+    given.push(migrated);
+    let droplet: Droplet = fold(given);
+    assert_eq!(droplet.provider, Some(provider("nimbus")));
+    assert_eq!(droplet.ip_address.as_deref(), Some("10.0.0.42"));
+    assert_eq!(droplet.status, DropletStatus::Active);
+    assert_eq!((droplet.pending_job, droplet.pending_action), (None, None));
+}
+
+#[test]
+fn a_failed_migration_keeps_the_droplet_where_it_was() {
+    let mut given = active();
+    given.push(migration_requested("nimbus"));
+    let failed = DropletEvent::MigrationFailed(DropletMigrationFailed {
+        reason: "no capacity".into(),
+    });
+    Framework::with(())
+        .given(given.clone())
+        .when(DropletCommand::FailMigration {
+            reason: "no capacity".into(),
+        })
+        .then_expect_events(vec![failed.clone()]);
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::CompleteMigration {
+            ip_address: "10.0.0.42".into(),
+        })
+        .then_expect_error(DropletError::NoPendingAction {
+            command: "CompleteMigration",
+        });
+    given.push(failed);
+    let droplet: Droplet = fold(given);
+    assert_eq!(droplet.provider, Some(provider("simcloud")));
+    assert_eq!(droplet.last_error.as_deref(), Some("no capacity"));
+    assert_eq!(droplet.pending_job, None);
 }

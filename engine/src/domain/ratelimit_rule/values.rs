@@ -257,6 +257,7 @@ pub enum Endpoint {
     DropletsCreate,
     DropletsResize,
     DropletsPower,
+    DropletsMigrate,
     DropletsDelete,
     JobsCreate,
     JobsCancel,
@@ -264,7 +265,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every limitable route.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::ClustersCreate,
         Self::ClustersUpdate,
         Self::ClustersDelete,
@@ -272,6 +273,7 @@ impl Endpoint {
         Self::DropletsCreate,
         Self::DropletsResize,
         Self::DropletsPower,
+        Self::DropletsMigrate,
         Self::DropletsDelete,
         Self::JobsCreate,
         Self::JobsCancel,
@@ -304,6 +306,7 @@ impl Endpoint {
             Self::DropletsCreate => ("droplets.create", "POST /v1/droplets", true),
             Self::DropletsResize => ("droplets.resize", "POST /v1/droplets/{id}/resize", false),
             Self::DropletsPower => ("droplets.power", "POST /v1/droplets/{id}/power", false),
+            Self::DropletsMigrate => ("droplets.migrate", "POST /v1/droplets/{id}/migrate", false),
             Self::DropletsDelete => ("droplets.delete", "DELETE /v1/droplets/{id}", false),
             Self::JobsCreate => ("jobs.create", "POST /v1/jobs", true),
             Self::JobsCancel => ("jobs.cancel", "POST /v1/jobs/{id}/cancel", false),
