@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP API, projections and (unless --no-workers) the job executor.
     Serve(ServeArgs),
+    /// Run the job runtime alone, as a member of the Kafka worker group (needs Kafka).
+    Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Walk the log and check every hash link; exit 1 at the first broken one.
@@ -138,6 +140,32 @@ pub struct ServeArgs {
     /// Publish the log to Kafka at these brokers (`host:port,…`; default: no Kafka).
     #[arg(long)]
     pub kafka_brokers: Option<String>,
+}
+
+/// `worker` flags.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Kafka brokers (`host:port,…`; default `KAFKA_BROKERS`).
+    #[arg(long)]
+    pub kafka_brokers: Option<String>,
+    /// Simulated providers' speed factor: latencies are divided by it (0: no latency).
+    #[arg(long)]
+    pub sim_speed: Option<f64>,
+}
+
+impl WorkerArgs {
+    /// Applies the flags over loaded settings.
+    pub fn apply(&self, settings: &mut Settings) {
+        self.database.apply(settings);
+        if let Some(brokers) = &self.kafka_brokers {
+            settings.kafka.brokers = brokers.clone();
+        }
+        if let Some(speed) = self.sim_speed {
+            settings.sim_speed = speed;
+        }
+    }
 }
 
 /// `bench` flags.

@@ -6,6 +6,8 @@
 //! # Layout
 //! - [`startup`]: [`startup::Application`] builds everything from [`settings::Settings`]
 //!   and serves on a listener until a shutdown future completes.
+//! - [`runtime`]: the job runtime as `serve` and [`worker`] (`clustergenie worker`, the
+//!   runtime alone in the Kafka worker group) start it.
 //! - [`filters`]: routes (path + method -> handler), one file per resource.
 //! - [`handlers`]: request -> command or query -> response, one file per resource.
 //! - [`models`]: request bodies and query parameters, validated.
@@ -28,8 +30,10 @@ pub mod filters;
 pub mod handlers;
 pub mod metrics;
 pub mod models;
+pub mod runtime;
 pub mod schemas;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod worker;

@@ -21,6 +21,13 @@ async fn main() -> anyhow::Result<()> {
                 .context("could not start")?;
             app.run_until(shutdown_signal()).await;
         }
+        Command::Worker(args) => {
+            args.apply(&mut settings);
+            tracing::info!(?settings, "starting a job worker");
+            api::worker::run(settings, shutdown_signal())
+                .await
+                .context("the job worker failed")?;
+        }
         Command::Migrate(args) => {
             args.apply(&mut settings);
             api::admin::migrate(&settings)

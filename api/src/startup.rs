@@ -6,10 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::commands::CommandService;
-use engine::executor::{Executor, ExecutorOptions, Policies};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
-use engine::provider::{self, Providers};
 use engine::ratelimit::{
     BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
 };
@@ -25,6 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::command_topic::CommandConsumer;
 use crate::metrics::Metrics;
+use crate::runtime;
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -49,6 +47,10 @@ pub enum StartupError {
     RateLimit(#[from] engine::ratelimit::BucketError),
     #[error("invalid job policy settings")]
     JobPolicies(#[from] engine::executor::policy::PolicyError),
+    #[error("could not join the Kafka worker group")]
+    WorkerGroup(#[from] engine::kafka::KafkaError),
+    #[error("`clustergenie worker` needs Kafka: set KAFKA_BROKERS (or [kafka] brokers)")]
+    NoKafka,
 }
 
 /// How long start-up waits for the cache runner's first attempt (a small log starts with
@@ -98,35 +100,15 @@ impl Application {
         handle
             .wait_for(CACHE_WARM_UP, |s| s.state != CacheState::Starting)
             .await;
-        let policies = Policies::patched(&settings.job_policies)?;
-        let commands = CommandService::new(Arc::clone(&store))
-            .with_snapshot_every(settings.snapshot_every)
-            .with_policies(policies.clone());
-        let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
-        let synced = provider::sync::catch_up(&*store, &providers, 0).await?;
-        tasks.push(provider::sync::follow(
-            Arc::clone(&store),
-            Arc::clone(&providers),
-            synced,
-            shutdown_rx.clone(),
-        ));
-        let executor = settings.workers.then(|| {
-            let options = ExecutorOptions {
-                workers: settings.worker_count,
-                queue: settings.worker_queue,
-                sim_delay: Duration::from_millis(settings.sim_delay_ms),
-                name: format!("{}-{}", hostname(), std::process::id()),
-                policies,
-            };
-            let (executor, handles) = Executor::start(
-                commands.clone(),
-                Arc::clone(&providers),
-                options,
-                shutdown_rx.clone(),
-            );
-            tasks.extend(handles);
-            executor
-        });
+        let commands = runtime::commands(&settings, &store)?;
+        let providers = runtime::providers(&settings, &store, &shutdown_rx, &mut tasks).await?;
+        let executor = match settings.workers {
+            true => Some(
+                runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks)
+                    .await?,
+            ),
+            false => None,
+        };
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let listener = TcpListener::bind(settings.listen)
@@ -258,7 +240,7 @@ fn start_relay(
         name: RELAY_NAME.into(),
         holder: format!(
             "{}-{}-{}",
-            hostname(),
+            runtime::hostname(),
             std::process::id(),
             uuid::Uuid::new_v4()
         ),
@@ -268,13 +250,6 @@ fn start_relay(
     let stats = relay.stats();
     tasks.push(relay.spawn(shutdown.clone()));
     Some(stats)
-}
-
-fn hostname() -> String {
-    std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "local".into())
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -25,6 +25,7 @@ fn clustergenie(args: &[&str], data_dir: &Path) -> Output {
         .current_dir(data_dir);
     command.env_remove("DATABASE_URL");
     command.env_remove("REDIS_URL");
+    command.env_remove("KAFKA_BROKERS");
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("CLUSTERGENIE_") {
             command.env_remove(key);
@@ -184,4 +185,11 @@ async fn rebuild_replay_and_diff_through_the_binary() {
     assert!(out.contains("there is no scratch schema"), "{out}");
     let out = fails(&["projections", "rebuild", "nope"], dir.path(), 1);
     assert!(out.contains("one of clusters, droplets, jobs"), "{out}");
+}
+
+#[test]
+fn a_worker_without_kafka_says_what_it_needs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = fails(&["worker"], dir.path(), 1);
+    assert!(text.contains("needs Kafka"), "{text}");
 }

@@ -165,11 +165,19 @@ async fn cancel_running_jobs_and_refuse_finished_ones(app: TestApp) {
     );
     assert_eq!(cancelled["cancel_requested"], true);
     assert!(cancelled["position"].is_i64(), "{cancelled}");
-    // Asking again is accepted and changes nothing.
+    // Asking again changes nothing: accepted while the attempt is still stopping (the
+    // answer names the first request's position), a conflict once it has stopped.
     let again = app
         .post(&format!("/v1/jobs/{job_id}/cancel"), &json!({}))
         .await;
-    assert_eq!(again.expect(200)["position"], cancelled["position"]);
+    match again.status {
+        200 => assert_eq!(again.body["position"], cancelled["position"]),
+        _ => assert!(
+            str_of(&again.problem(409)["detail"]).contains("already finished (cancelled)"),
+            "{}",
+            again.text
+        ),
+    }
     app.wait_for_job(job_id, "cancelled").await;
     let answer = app
         .post(&format!("/v1/jobs/{job_id}/cancel"), &json!({}))

@@ -8,14 +8,17 @@
 //! - [`pool`]: the worker pool and the follower.
 //! - [`work`]: one attempt: start, heartbeats, time limit, cancellation, outcome.
 //! - [`operations`]: what each job type does (droplet jobs through the provider).
+//! - [`ownership`]: which jobs this process starts (all, or a consumer group's share).
 //! - [`steps`]: the commands that move a job (and its droplet) one step.
 
 pub mod book;
 pub mod operations;
+pub mod ownership;
 pub mod policy;
 pub mod pool;
 pub mod steps;
 pub mod work;
 
+pub use ownership::{AllJobs, Ownership};
 pub use policy::{AttemptError, Policies, PolicyPatch, RetryPolicy};
 pub use pool::{Executor, ExecutorOptions, Finished, WorkerStats};

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::book::{JobBook, Signal};
+use super::ownership::{AllJobs, Ownership};
 use super::policy::Policies;
 use super::steps::{FinishJob, Outcome};
 use super::work::{run_attempt, Ran, WorkContext};
@@ -103,6 +104,18 @@ impl Executor {
         options: ExecutorOptions,
         shutdown: watch::Receiver<bool>,
     ) -> (Self, Vec<JoinHandle<()>>) {
+        Self::start_owning(service, providers, options, Arc::new(AllJobs), shutdown)
+    }
+
+    /// [`Executor::start`], starting and timing out only the jobs `ownership` gives this
+    /// process (see [`crate::kafka::group`]).
+    pub fn start_owning(
+        service: CommandService,
+        providers: Arc<Providers>,
+        options: ExecutorOptions,
+        ownership: Arc<dyn Ownership>,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Self, Vec<JoinHandle<()>>) {
         let (tx, rx) = mpsc::channel::<String>(options.queue.max(1));
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let executor = Self {
@@ -134,6 +147,7 @@ impl Executor {
             shared: Arc::clone(&executor.shared),
             freed,
             policies,
+            ownership,
         };
         handles.push(tokio::spawn(follower.run(shutdown)));
         (executor, handles)
@@ -256,6 +270,7 @@ struct Follower {
     shared: Arc<Mutex<Shared>>,
     freed: Arc<Notify>,
     policies: Arc<Policies>,
+    ownership: Arc<dyn Ownership>,
 }
 
 /// Events read per batch.
@@ -313,7 +328,7 @@ impl Follower {
             return;
         };
         for id in book.ready(now) {
-            if shared.holds(id) {
+            if shared.holds(id) || !self.ownership.owns(id) {
                 continue;
             }
             match self.tx.try_send(id.to_owned()) {
@@ -332,7 +347,7 @@ impl Follower {
                 .lock()
                 .map(|s| s.active.contains_key(&job_id))
                 .unwrap_or(false);
-            if here {
+            if here || !self.ownership.owns(&job_id) {
                 continue;
             }
             let policy = self.policies.get(

@@ -102,15 +102,17 @@ impl KafkaConfig {
     }
 
     /// Properties of the relay's producer: idempotent (no duplicates or reordering from
-    /// its own retries), every replica acknowledging, and no message timeout, so a broker
-    /// that is down makes the relay wait, never skip.
+    /// its own retries), every replica acknowledging, no message timeout, so a broker
+    /// that is down makes the relay wait, never skip, and keys placed by CRC-32 (the
+    /// worker group relies on it, see [`super::group::partition_of`]).
     pub fn producer_config(&self) -> ClientConfig {
         let mut config = self.client_config();
         config
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("message.timeout.ms", "0")
-            .set("linger.ms", "5");
+            .set("linger.ms", "5")
+            .set("partitioner", "consistent_random");
         config
     }
 }

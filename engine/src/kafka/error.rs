@@ -35,4 +35,7 @@ pub enum KafkaError {
     /// The producer dropped a delivery report (it was shut down).
     #[error("delivery report of position {0} lost")]
     DeliveryLost(i64),
+    /// The worker group could not be joined.
+    #[error("worker group: {0}")]
+    Worker(String),
 }

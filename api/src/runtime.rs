@@ -1,0 +1,91 @@
+//! The job runtime as `serve` and `worker` start it: providers (folded from the log and
+//! followed), retry policies from the settings, and the executor, in the Kafka worker group
+//! when Kafka is configured (the group divides the jobs among the processes; without it,
+//! the processes race for each attempt and one wins).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::commands::CommandService;
+use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership, Policies};
+use engine::kafka::group;
+use engine::provider::{self, Providers};
+use engine::store::EventStore;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::settings::Settings;
+use crate::startup::StartupError;
+
+/// The simulated providers of this process, kept in step with registrations in the log.
+pub async fn providers(
+    settings: &Settings,
+    store: &Arc<dyn EventStore>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<Arc<Providers>, StartupError> {
+    let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
+    let synced = provider::sync::catch_up(&**store, &providers, 0).await?;
+    tasks.push(provider::sync::follow(
+        Arc::clone(store),
+        Arc::clone(&providers),
+        synced,
+        shutdown.clone(),
+    ));
+    Ok(providers)
+}
+
+/// The command service, with the job policies of the settings.
+pub fn commands(
+    settings: &Settings,
+    store: &Arc<dyn EventStore>,
+) -> Result<CommandService, StartupError> {
+    let policies = Policies::patched(&settings.job_policies)?;
+    Ok(CommandService::new(Arc::clone(store))
+        .with_snapshot_every(settings.snapshot_every)
+        .with_policies(policies))
+}
+
+/// Starts the executor (joining the worker group first when Kafka is configured).
+pub async fn executor(
+    settings: &Settings,
+    commands: &CommandService,
+    providers: &Arc<Providers>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<Executor, StartupError> {
+    let ownership: Arc<dyn Ownership> = match settings.kafka() {
+        Some(kafka) => {
+            let group_id = format!("{}.workers", kafka.client_id);
+            let (group, membership) = group::join(kafka, &group_id, shutdown.clone()).await?;
+            tracing::info!(group = %group_id, "job runtime: in the Kafka worker group");
+            tasks.push(membership);
+            group
+        }
+        None => Arc::new(AllJobs),
+    };
+    let options = ExecutorOptions {
+        workers: settings.worker_count,
+        queue: settings.worker_queue,
+        sim_delay: Duration::from_millis(settings.sim_delay_ms),
+        name: format!("{}-{}", hostname(), std::process::id()),
+        policies: Policies::patched(&settings.job_policies)?,
+    };
+    let (executor, handles) = Executor::start_owning(
+        commands.clone(),
+        Arc::clone(providers),
+        options,
+        ownership,
+        shutdown.clone(),
+    );
+    tasks.extend(handles);
+    Ok(executor)
+}
+
+/// The machine's name (`HOSTNAME`, else `local`), for worker names.
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".into())
+}

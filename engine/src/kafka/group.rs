@@ -1,0 +1,193 @@
+//! Workers scaled out by a Kafka consumer group.
+//!
+//! Every worker process joins the consumer group `<client id>.workers` on the job events
+//! topic (`clustergenie.events.job.v1`). The group's partition assignment says which jobs a
+//! process takes care of: job `id`'s events go to partition `crc32(id) % partitions` (the
+//! relay's producer places keyed messages with librdkafka's `consistent_random`
+//! partitioner, pinned in [`KafkaConfig::producer_config`]), and a process starts and times
+//! out only the jobs of its partitions. The work itself still comes from the log (the
+//! runtime's book), so nothing is lost between a message and its processing, and there are
+//! no offsets to get wrong: the group only divides the jobs. When a worker leaves or dies
+//! (after the session timeout), its partitions go to the others, which time out its lost
+//! attempts once their heartbeats stop and retry them.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::ClientContext;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{events_topic, KafkaConfig, KafkaError};
+use crate::executor::ownership::Ownership;
+
+/// The partition of a keyed message, as librdkafka's `consistent` and
+/// `consistent_random` partitioners place it: CRC-32 of the key modulo the partitions.
+pub fn partition_of(key: &str, partitions: i32) -> i32 {
+    let partitions = u32::try_from(partitions.max(1)).unwrap_or(1);
+    (crc32fast::hash(key.as_bytes()) % partitions) as i32
+}
+
+/// The jobs topic's partitions this process holds, and how many the topic has.
+#[derive(Debug, Default)]
+pub struct WorkerGroup {
+    assigned: RwLock<BTreeSet<i32>>,
+    partitions: AtomicI32,
+}
+
+impl WorkerGroup {
+    /// The partitions assigned to this process now.
+    pub fn assigned(&self) -> BTreeSet<i32> {
+        self.assigned.read().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    fn set(&self, partitions: BTreeSet<i32>) {
+        if let Ok(mut assigned) = self.assigned.write() {
+            *assigned = partitions;
+        }
+    }
+}
+
+impl Ownership for WorkerGroup {
+    fn owns(&self, job_id: &str) -> bool {
+        let partitions = self.partitions.load(Ordering::Relaxed);
+        partitions > 0
+            && self
+                .assigned
+                .read()
+                .is_ok_and(|a| a.contains(&partition_of(job_id, partitions)))
+    }
+}
+
+/// Follows the group's rebalances into the [`WorkerGroup`].
+struct GroupContext {
+    group: Arc<WorkerGroup>,
+    topic: String,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                let mine: BTreeSet<i32> = list
+                    .elements_for_topic(&self.topic)
+                    .iter()
+                    .map(|e| e.partition())
+                    .collect();
+                tracing::info!(partitions = ?mine, "worker group: partitions assigned");
+                self.group.set(mine);
+            }
+            Rebalance::Revoke(_) => {
+                tracing::info!("worker group: partitions revoked");
+                self.group.set(BTreeSet::new());
+            }
+            Rebalance::Error(error) => tracing::warn!(%error, "worker group: rebalance failed"),
+        }
+    }
+}
+
+/// Joins the worker group (`group_id`) and keeps the assignment current on a task until
+/// `shutdown`, then leaves the group (its partitions go to the others at once).
+pub async fn join(
+    config: &KafkaConfig,
+    group_id: &str,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(Arc<WorkerGroup>, JoinHandle<()>), KafkaError> {
+    let topic = events_topic("job");
+    if config.create_topics {
+        super::ensure_topics(config, std::slice::from_ref(&topic)).await?;
+    }
+    let group = Arc::new(WorkerGroup::default());
+    let context = GroupContext {
+        group: Arc::clone(&group),
+        topic: topic.clone(),
+    };
+    let consumer: StreamConsumer<GroupContext> = config
+        .client_config()
+        .set("group.id", group_id)
+        .set("enable.auto.commit", "true")
+        .set("auto.offset.reset", "latest")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "1000")
+        .create_with_context(context)?;
+    consumer.subscribe(&[&topic])?;
+    let consumer = Arc::new(consumer);
+    let partitions = topic_partitions(&consumer, &topic).await?;
+    group.partitions.store(partitions, Ordering::Relaxed);
+    let task = tokio::spawn(async move {
+        // The messages are not needed (the log is the source of work): polling keeps the
+        // membership alive and runs the rebalance callbacks.
+        loop {
+            tokio::select! {
+                received = consumer.recv() => {
+                    if let Err(error) = received {
+                        tracing::warn!(%error, "worker group: consumer error");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+        consumer.unsubscribe();
+    });
+    Ok((group, task))
+}
+
+/// The topic's partition count, from the brokers' metadata (retried while the topic is
+/// being created).
+async fn topic_partitions(
+    consumer: &Arc<StreamConsumer<GroupContext>>,
+    topic: &str,
+) -> Result<i32, KafkaError> {
+    let mut last = None;
+    for _ in 0..30 {
+        let client = Arc::clone(consumer);
+        let name = topic.to_owned();
+        let metadata = tokio::task::spawn_blocking(move || {
+            client
+                .fetch_metadata(Some(&name), Duration::from_secs(5))
+                .map(|m| {
+                    m.topics()
+                        .iter()
+                        .find(|t| t.name() == name)
+                        .map_or(0, |t| t.partitions().len() as i32)
+                })
+        })
+        .await
+        .map_err(|e| KafkaError::Worker(e.to_string()))?;
+        match metadata {
+            Ok(count) if count > 0 => return Ok(count),
+            Ok(_) => last = None,
+            Err(error) => last = Some(error),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(match last {
+        Some(error) => error.into(),
+        None => KafkaError::Worker(format!("topic {topic} has no partitions")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_spread_and_stable() {
+        assert_eq!(partition_of("job_1", 6), partition_of("job_1", 6));
+        let used: BTreeSet<i32> = (0..200)
+            .map(|i| partition_of(&format!("job_{i:032x}"), 6))
+            .collect();
+        assert_eq!(used, (0..6).collect());
+        // CRC-32 (IEEE) of "123456789" is 0xCBF43926.
+        assert_eq!(
+            partition_of("123456789", i32::MAX),
+            (0xCBF4_3926_u32 % i32::MAX as u32) as i32
+        );
+    }
+}
