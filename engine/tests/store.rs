@@ -138,6 +138,50 @@ async fn round_trip(store: Arc<dyn EventStore>) {
 }
 on_both_backends!(appends_and_reads_back, super::round_trip);
 
+/// What the relay reads is the log as `read_all` gives it: same events, same order, the
+/// same `data` (as text) and trace context.
+async fn read_for_publishing_matches_read_all(store: Arc<dyn EventStore>) {
+    append_ok(&*store, request("a", 0, 3)).await;
+    let mut plain = request("b", 0, 2);
+    plain.metadata.traceparent = String::new();
+    append_ok(&*store, plain).await;
+    let all = store
+        .read_all(1, 100, &EventFilter::default())
+        .await
+        .unwrap();
+    let published = store.read_for_publishing(1, 3).await.unwrap();
+    assert_eq!(published.len(), 3);
+    for (event, out) in all.iter().zip(&published) {
+        assert_eq!(
+            (out.id, out.position, out.sequence, out.schema_version),
+            (
+                event.id,
+                event.position,
+                event.sequence,
+                event.schema_version
+            )
+        );
+        assert_eq!(
+            (&out.aggregate_type, &out.aggregate_id, &out.event_type),
+            (
+                &event.aggregate_type,
+                &event.aggregate_id,
+                &event.event_type
+            )
+        );
+        assert_eq!(out.recorded_at, event.recorded_at);
+        let data: serde_json::Value = serde_json::from_str(&out.data).unwrap();
+        assert_eq!(data, event.data);
+        assert_eq!(out.traceparent, event.metadata.traceparent);
+    }
+    assert_eq!(published[2].traceparent, "", "no trace context: empty");
+    assert_eq!(store.read_for_publishing(4, 10).await.unwrap().len(), 1);
+}
+on_both_backends!(
+    publishing_reads,
+    super::read_for_publishing_matches_read_all
+);
+
 async fn stale_version_is_a_conflict(store: Arc<dyn EventStore>) {
     append_ok(&*store, request("a", 0, 2)).await;
     let err = store.append(request("a", 1, 1)).await.unwrap_err();

@@ -6,7 +6,7 @@
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
-use crate::store::{format_time, RecordedEvent};
+use crate::store::{format_time, PublishedEvent, RecordedEvent};
 
 /// The topic of an aggregate type's events: `clustergenie.events.<aggregate_type>.v1`.
 pub fn events_topic(aggregate_type: &str) -> String {
@@ -52,7 +52,11 @@ impl OutgoingMessage {
 
 /// Encodes a recorded event.
 pub fn encode(event: &RecordedEvent) -> Result<OutgoingMessage, serde_json::Error> {
-    let payload = serde_json::to_vec(&event.data)?;
+    Ok(encode_published(PublishedEvent::from(event)))
+}
+
+/// Encodes an event read for publishing (its `data` text becomes the value as it is).
+pub fn encode_published(event: PublishedEvent) -> OutgoingMessage {
     let mut headers = vec![
         ("ce_specversion", "1.0".to_owned()),
         ("ce_id", event.id.to_string()),
@@ -64,16 +68,16 @@ pub fn encode(event: &RecordedEvent) -> Result<OutgoingMessage, serde_json::Erro
         ("cg_position", event.position.to_string()),
         ("cg_sequence", event.sequence.to_string()),
     ];
-    if !event.metadata.traceparent.is_empty() {
-        headers.push(("traceparent", event.metadata.traceparent.clone()));
+    if !event.traceparent.is_empty() {
+        headers.push(("traceparent", event.traceparent));
     }
-    Ok(OutgoingMessage {
+    OutgoingMessage {
         position: event.position,
         topic: events_topic(&event.aggregate_type),
-        key: event.aggregate_id.clone(),
-        payload,
+        key: event.aggregate_id,
+        payload: event.data.into_bytes(),
         headers,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -25,10 +25,11 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::message::encode_published;
 use super::topics::all_topics;
-use super::{encode, ensure_topics, KafkaConfig, KafkaError, OutgoingMessage};
+use super::{ensure_topics, KafkaConfig, KafkaError, OutgoingMessage};
 use crate::error_chain;
-use crate::store::{EventFilter, EventStore, RecordedEvent, StoreError};
+use crate::store::{EventStore, PublishedEvent, StoreError};
 
 /// The name the server's relay keeps its position and lease under.
 pub const RELAY_NAME: &str = "kafka";
@@ -273,7 +274,7 @@ impl<'r> Publisher<'r> {
     /// Hands pages to the producer and settles deliveries until shutdown or lease loss.
     async fn pump(
         &mut self,
-        mut pages: mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+        mut pages: mpsc::Receiver<Result<Vec<PublishedEvent>, StoreError>>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Stop, KafkaError> {
         let relay = self.relay;
@@ -286,7 +287,7 @@ impl<'r> Publisher<'r> {
             }
             while self.in_flight.len() < relay.options.window {
                 match pages.try_recv() {
-                    Ok(page) => self.hand_over(&page?).await?,
+                    Ok(page) => self.hand_over(page?).await?,
                     Err(_) => break,
                 }
             }
@@ -305,12 +306,9 @@ impl<'r> Publisher<'r> {
     }
 
     /// Hands a page of events to the producer.
-    async fn hand_over(&mut self, events: &[RecordedEvent]) -> Result<(), KafkaError> {
+    async fn hand_over(&mut self, events: Vec<PublishedEvent>) -> Result<(), KafkaError> {
         for event in events {
-            let message = encode(event).map_err(|source| KafkaError::Encode {
-                position: event.position,
-                source,
-            })?;
+            let message = encode_published(event);
             self.ensure_topic(&message.topic).await;
             let delivery = self.send(&message)?;
             self.in_flight.push_back((message.position, delivery));
@@ -338,13 +336,13 @@ impl<'r> Publisher<'r> {
     /// Nothing in flight: waits for the next page (handing it over) or shutdown (`true`).
     async fn idle(
         &mut self,
-        pages: &mut mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+        pages: &mut mpsc::Receiver<Result<Vec<PublishedEvent>, StoreError>>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<bool, KafkaError> {
         let tick = self.relay.options.lease_ttl / 6;
         tokio::select! {
             page = pages.recv() => match page {
-                Some(page) => self.hand_over(&page?).await.map(|()| false),
+                Some(page) => self.hand_over(page?).await.map(|()| false),
                 None => Ok(false),
             },
             _ = tokio::time::sleep(tick) => Ok(false),
@@ -356,7 +354,7 @@ impl<'r> Publisher<'r> {
     /// and takes every acknowledgement that is ready; `true` on shutdown.
     async fn settle(
         &mut self,
-        pages: &mut mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+        pages: &mut mpsc::Receiver<Result<Vec<PublishedEvent>, StoreError>>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<bool, KafkaError> {
         let tick = self.relay.options.lease_ttl / 6;
@@ -371,7 +369,7 @@ impl<'r> Publisher<'r> {
             biased;
             report = front => report,
             Some(page) = pages.recv(), if room => {
-                self.hand_over(&page?).await?;
+                self.hand_over(page?).await?;
                 return Ok(false);
             }
             _ = tokio::time::sleep(tick) => return Ok(false),
@@ -454,16 +452,14 @@ fn spawn_reader(
     mut after: i64,
     options: RelayOptions,
 ) -> (
-    mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+    mpsc::Receiver<Result<Vec<PublishedEvent>, StoreError>>,
     JoinHandle<()>,
 ) {
     let (tx, rx) = mpsc::channel(PAGES_AHEAD);
     let task = tokio::spawn(async move {
         let mut head = store.watch_head();
         loop {
-            let page = store
-                .read_all(after, options.page, &EventFilter::default())
-                .await;
+            let page = store.read_for_publishing(after, options.page).await;
             match page {
                 Ok(page) if page.is_empty() => {
                     tokio::select! {

@@ -17,7 +17,8 @@ pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::{
     format_time, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata,
-    IdempotencyRecord, IdempotencyWrite, NewEvent, RecordedEvent, Snapshot, StreamWrite,
+    IdempotencyRecord, IdempotencyWrite, NewEvent, PublishedEvent, RecordedEvent, Snapshot,
+    StreamWrite,
 };
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;

@@ -157,3 +157,38 @@ pub struct Snapshot {
 pub fn format_time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
+
+/// An event as the Kafka relay publishes it: `data` as JSON text, not parsed, and of the
+/// metadata only the trace context (what the message headers carry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedEvent {
+    pub id: Uuid,
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub recorded_at: DateTime<Utc>,
+    /// The payload, as JSON text.
+    pub data: String,
+    /// `metadata.traceparent` (empty when none).
+    pub traceparent: String,
+}
+
+impl From<&RecordedEvent> for PublishedEvent {
+    fn from(event: &RecordedEvent) -> Self {
+        Self {
+            id: event.id,
+            position: event.position,
+            aggregate_type: event.aggregate_type.clone(),
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: event.sequence,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            recorded_at: event.recorded_at,
+            data: event.data.to_string(),
+            traceparent: event.metadata.traceparent.clone(),
+        }
+    }
+}

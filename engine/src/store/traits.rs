@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
 use super::{PgEventStore, SqliteEventStore, StoreError};
 
@@ -32,6 +33,18 @@ pub trait EventStore: Send + Sync + 'static {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Events with `position > after`, in position order, at most `limit`, shaped for the
+    /// Kafka relay. The default reads them whole and writes `data` back to text; a backend
+    /// may hand over the stored text directly.
+    async fn read_for_publishing(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PublishedEvent>, StoreError> {
+        let events = self.read_all(after, limit, &EventFilter::default()).await?;
+        Ok(events.iter().map(PublishedEvent::from).collect())
+    }
 
     /// One stream's events in sequence order, optionally only those at or before a position.
     async fn read_stream(

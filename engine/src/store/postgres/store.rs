@@ -16,7 +16,8 @@ use tokio::sync::watch;
 
 use super::append::{idempotency_row, PgAppender};
 use crate::store::model::{
-    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
 use crate::store::writer::{advance, Writer};
 use crate::store::{sql, EventStore, StoreError};
@@ -170,6 +171,41 @@ impl EventStore for PgEventStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(event_row).collect()
+    }
+
+    async fn read_for_publishing(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<PublishedEvent>, StoreError> {
+        // `data` as text and one metadata field: no JSON decoded here, none re-encoded by
+        // the relay.
+        let rows = sqlx::query(
+            "SELECT position, id, aggregate_type, aggregate_id, sequence, event_type, \
+             schema_version, recorded_at, data::text, \
+             COALESCE(metadata->>'traceparent', '') \
+             FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublishedEvent {
+                    position: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    aggregate_type: r.try_get(2)?,
+                    aggregate_id: r.try_get(3)?,
+                    sequence: r.try_get(4)?,
+                    event_type: r.try_get(5)?,
+                    schema_version: r.try_get(6)?,
+                    recorded_at: r.try_get(7)?,
+                    data: r.try_get(8)?,
+                    traceparent: r.try_get(9)?,
+                })
+            })
+            .collect()
     }
 
     async fn read_stream_after(
