@@ -70,7 +70,7 @@ impl Process {
         self.log()
             .lines()
             .filter(|l| l.contains("partitions assigned"))
-            .last()
+            .next_back()
             .map(str::to_owned)
     }
 }
