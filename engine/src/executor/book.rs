@@ -5,7 +5,7 @@
 //! heartbeat timeout. After a restart the book is folded again from the log, so pending
 //! retries and time-outs carry on where they were.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -37,10 +37,16 @@ pub enum Signal {
     Cancel(String),
 }
 
-/// Unfinished jobs by id (ids are time-ordered, so iteration is oldest first).
+/// Unfinished jobs by id, with two indexes so that no question walks every job (a backlog
+/// of many thousands is asked on every change of the log): jobs waiting for an attempt by
+/// the moment they may start, and the jobs running.
 #[derive(Debug, Default)]
 pub struct JobBook {
     jobs: BTreeMap<String, Tracked>,
+    /// Pending and queued jobs by (may start at, id): creation order for new ones.
+    waiting: BTreeSet<(DateTime<Utc>, String)>,
+    /// Running jobs.
+    running: BTreeSet<String>,
 }
 
 impl JobBook {
@@ -65,28 +71,35 @@ impl JobBook {
                     cancel_requested: false,
                 },
             );
+            self.waiting.insert((at, id.clone()));
             return None;
         }
         let tracked = self.jobs.get_mut(id)?;
         match event.event_type.as_str() {
             "job.queued" => tracked.status = JobStatus::Queued,
             "job.started" => {
+                self.waiting.remove(&(tracked.due_at, id.clone()));
+                self.running.insert(id.clone());
                 tracked.status = JobStatus::Running;
                 tracked.attempt = number(data, "attempt").map_or(tracked.attempt + 1, |a| a as u32);
                 tracked.heard_at = at;
             }
             "job.heartbeat" | "job.progressed" => tracked.heard_at = at,
             "job.retry_scheduled" => {
+                self.running.remove(id);
                 tracked.status = JobStatus::Queued;
                 let delay = number(data, "delay_ms").unwrap_or(0);
                 tracked.due_at =
                     at + TimeDelta::milliseconds(i64::try_from(delay).unwrap_or(i64::MAX / 2));
+                self.waiting.insert((tracked.due_at, id.clone()));
             }
             "job.cancel_requested" => {
                 tracked.cancel_requested = true;
                 return Some(Signal::Cancel(id.clone()));
             }
             "job.succeeded" | "job.failed" | "job.timed_out" | "job.cancelled" => {
+                self.waiting.remove(&(tracked.due_at, id.clone()));
+                self.running.remove(id);
                 self.jobs.remove(id);
             }
             _ => {}
@@ -94,23 +107,20 @@ impl JobBook {
         None
     }
 
-    /// Jobs a worker may take now: pending, or queued and due, oldest first.
+    /// Jobs a worker may take now (pending, or queued and due), in the order they became
+    /// startable.
     pub fn ready(&self, now: DateTime<Utc>) -> impl Iterator<Item = &str> {
-        self.jobs
+        self.waiting
             .iter()
-            .filter(move |(_, t)| match t.status {
-                JobStatus::Pending => true,
-                JobStatus::Queued => t.due_at <= now,
-                _ => false,
-            })
-            .map(|(id, _)| id.as_str())
+            .take_while(move |(at, _)| *at <= now)
+            .map(|(_, id)| id.as_str())
     }
 
     /// Running attempts not heard of for their heartbeat timeout: (job id, attempt).
     pub fn lost(&self, now: DateTime<Utc>, policies: &Policies) -> Vec<(String, u32)> {
-        self.jobs
+        self.running
             .iter()
-            .filter(|(_, t)| t.status == JobStatus::Running)
+            .filter_map(|id| self.jobs.get(id).map(|t| (id, t)))
             .filter(|(_, t)| lost_at(t, policies) <= now)
             .map(|(id, t)| (id.clone(), t.attempt))
             .collect()
@@ -118,15 +128,16 @@ impl JobBook {
 
     /// The earliest future moment a timer fires (a retry becomes due, an attempt is lost).
     pub fn next_timer(&self, now: DateTime<Utc>, policies: &Policies) -> Option<DateTime<Utc>> {
-        self.jobs
-            .values()
-            .filter_map(|t| match t.status {
-                JobStatus::Queued => Some(t.due_at),
-                JobStatus::Running => Some(lost_at(t, policies)),
-                _ => None,
-            })
+        let after_now = (now + TimeDelta::nanoseconds(1), String::new());
+        let due = self.waiting.range(after_now..).next().map(|(at, _)| *at);
+        let lost = self
+            .running
+            .iter()
+            .filter_map(|id| self.jobs.get(id))
+            .map(|t| lost_at(t, policies))
             .filter(|at| *at > now)
-            .min()
+            .min();
+        due.into_iter().chain(lost).min()
     }
 
     /// The job, if unfinished.
@@ -148,7 +159,8 @@ impl JobBook {
 fn lost_at(tracked: &Tracked, policies: &Policies) -> DateTime<Utc> {
     let timeout = tracked
         .job_type
-        .map_or(30_000, |t| policies.get(t).heartbeat_timeout_ms);
+        .and_then(|t| policies.all().get(t.as_str()))
+        .map_or(30_000, |p| p.heartbeat_timeout_ms);
     tracked.heard_at + TimeDelta::milliseconds(i64::try_from(timeout).unwrap_or(i64::MAX / 2))
 }
 
@@ -214,7 +226,8 @@ mod tests {
         }
         assert_eq!(book.ready(at(500)).collect::<Vec<_>>(), ["b"]);
         assert_eq!(book.next_timer(at(500), &policies), Some(at(1010)));
-        assert_eq!(book.ready(at(1010)).collect::<Vec<_>>(), ["a", "b"]);
+        // In the order they became startable.
+        assert_eq!(book.ready(at(1010)).collect::<Vec<_>>(), ["b", "a"]);
 
         book.apply(&event("b", "job.queued", json!({}), 20));
         book.apply(&event("b", "job.started", json!({"attempt": 1}), 30));

@@ -1,7 +1,7 @@
 //! The bounded worker pool, and the follower that feeds it from the log and keeps the
 //! durable timers (retries due, lost attempts).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,6 +76,8 @@ const FINISHED_KEPT: usize = 10_000;
 #[derive(Default)]
 struct Shared {
     queued: VecDeque<String>,
+    /// The same ids, to answer "is it here" without a walk.
+    queued_set: HashSet<String>,
     /// Jobs running here, with the switch that cancels their attempt.
     active: BTreeMap<String, watch::Sender<bool>>,
     unfinished: usize,
@@ -84,7 +86,7 @@ struct Shared {
 
 impl Shared {
     fn holds(&self, id: &str) -> bool {
-        self.active.contains_key(id) || self.queued.iter().any(|q| q == id)
+        self.active.contains_key(id) || self.queued_set.contains(id)
     }
 }
 
@@ -224,6 +226,7 @@ impl Worker {
             let (cancel_tx, cancel) = watch::channel(false);
             if let Ok(mut shared) = self.shared.lock() {
                 shared.queued.retain(|id| *id != job_id);
+                shared.queued_set.remove(&job_id);
                 shared.active.insert(job_id.clone(), cancel_tx);
             }
             self.freed.notify_one();
@@ -332,7 +335,10 @@ impl Follower {
                 continue;
             }
             match self.tx.try_send(id.to_owned()) {
-                Ok(()) => shared.queued.push_back(id.to_owned()),
+                Ok(()) => {
+                    shared.queued.push_back(id.to_owned());
+                    shared.queued_set.insert(id.to_owned());
+                }
                 Err(_) => return, // full: the rest waits in the log
             }
         }
