@@ -22,8 +22,8 @@ use sqlx::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 const DROPLETS: usize = 40;
-/// Provisions take 0.3-0.6 s (sim speed 10); a silent attempt is lost after 1 s.
-const SETTINGS: &str = "sim_speed = 10.0\nworker_count = 2\nworker_queue = 200\n\
+/// Provisions take 0.6-1.2 s (sim speed 5); a silent attempt is lost after 1 s.
+const SETTINGS: &str = "sim_speed = 5.0\nworker_count = 2\nworker_queue = 200\n\
     ratelimit_enabled = false\n\
     [kafka]\ncreate_topics = false\n\
     [job_policies.provision]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n";
@@ -69,8 +69,7 @@ impl Process {
     fn assignment(&self) -> Option<String> {
         self.log()
             .lines()
-            .filter(|l| l.contains("partitions assigned"))
-            .next_back()
+            .rfind(|l| l.contains("partitions assigned"))
             .map(str::to_owned)
     }
 }
@@ -215,11 +214,32 @@ async fn scenario(url: String) {
             .expect("create a droplet");
         assert_eq!(answer.status().as_u16(), 202);
     }
-    // Worker a dies while its attempts run.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Worker a dies while one of its attempts runs.
+    let store = engine::store::connect(&url, 2).await.expect("store");
+    let a_pid = format!("-{}-", a.child.id());
+    let started = Instant::now();
+    loop {
+        let log = read_log(&*store).await;
+        let ends = ended(&log);
+        let running_at_a = log.iter().any(|e| {
+            e.event_type == "job.started"
+                && e.data["worker"]
+                    .as_str()
+                    .is_some_and(|w| w.contains(&a_pid))
+                && !ends.contains_key(&e.aggregate_id)
+        });
+        if running_at_a {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "worker a never ran an attempt:\n{}",
+            a.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     drop(a);
 
-    let store = engine::store::connect(&url, 2).await.expect("store");
     let started = Instant::now();
     let log = loop {
         let log = read_log(&*store).await;
