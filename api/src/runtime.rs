@@ -46,7 +46,8 @@ pub fn commands(
         .with_policies(policies))
 }
 
-/// Starts the executor (joining the worker group first when Kafka is configured).
+/// Starts the executor (joining the worker group first when Kafka is configured), with the
+/// job policies of `commands`.
 pub async fn executor(
     settings: &Settings,
     commands: &CommandService,
@@ -69,7 +70,7 @@ pub async fn executor(
         queue: settings.worker_queue,
         sim_delay: Duration::from_millis(settings.sim_delay_ms),
         name: format!("{}-{}", hostname(), std::process::id()),
-        policies: Policies::patched(&settings.job_policies)?,
+        policies: commands.policies().clone(),
     };
     let (executor, handles) = Executor::start_owning(
         commands.clone(),

@@ -116,6 +116,11 @@ impl CommandService {
         self.policies.get(job_type).max_attempts
     }
 
+    /// The job policies new jobs are created under (the runtime runs them by the same).
+    pub fn policies(&self) -> &crate::executor::Policies {
+        &self.policies
+    }
+
     /// The store commands are appended to.
     pub fn store(&self) -> &Arc<dyn EventStore> {
         &self.store

@@ -157,10 +157,7 @@ impl JobBook {
 }
 
 fn lost_at(tracked: &Tracked, policies: &Policies) -> DateTime<Utc> {
-    let timeout = tracked
-        .job_type
-        .and_then(|t| policies.all().get(t.as_str()))
-        .map_or(30_000, |p| p.heartbeat_timeout_ms);
+    let timeout = policies.of(tracked.job_type).heartbeat_timeout_ms;
     tracked.heard_at + TimeDelta::milliseconds(i64::try_from(timeout).unwrap_or(i64::MAX / 2))
 }
 

@@ -95,6 +95,11 @@ impl RetryPolicy {
         !self.non_retryable.iter().any(|k| k == "timeout")
     }
 
+    /// The backoff after attempt `attempt` timed out, or None when time-outs are final.
+    pub fn timeout_retry_delay_ms(&self, attempt: u32) -> Option<u64> {
+        self.retries_timeouts().then(|| self.delay_ms(attempt))
+    }
+
     /// The time one attempt may take.
     pub fn attempt_timeout(&self) -> Duration {
         Duration::from_millis(self.attempt_timeout_ms)
@@ -165,11 +170,15 @@ impl Policies {
     }
 
     /// The policy of `job_type`.
-    pub fn get(&self, job_type: JobType) -> RetryPolicy {
-        self.0
-            .get(job_type.as_str())
-            .cloned()
-            .unwrap_or_else(|| RetryPolicy::default_for(job_type))
+    pub fn get(&self, job_type: JobType) -> &RetryPolicy {
+        // Every type has an entry: the map is built from `JobType::ALL` and only patched.
+        &self.0[job_type.as_str()]
+    }
+
+    /// The policy of a job of `job_type`; one whose type could not be read is run and
+    /// watched under the mildest type's (`diagnose`).
+    pub fn of(&self, job_type: Option<JobType>) -> &RetryPolicy {
+        self.get(job_type.unwrap_or(JobType::Diagnose))
     }
 
     /// Every job type's policy, by name (for `GET /v1/workers`).
@@ -314,7 +323,7 @@ mod tests {
         assert_eq!(resize.attempt_timeout_ms, 60_000);
         assert_eq!(
             policies.get(JobType::Provision),
-            RetryPolicy::default_for(JobType::Provision)
+            &RetryPolicy::default_for(JobType::Provision)
         );
         let transient = AttemptError {
             kind: "provider_transient",

@@ -356,16 +356,12 @@ impl Follower {
             if here || !self.ownership.owns(&job_id) {
                 continue;
             }
-            let policy = self.policies.get(
-                book.get(&job_id)
-                    .and_then(|t| t.job_type)
-                    .unwrap_or(JobType::Diagnose),
-            );
+            let policy = self.policies.of(book.get(&job_id).and_then(|t| t.job_type));
             let timed_out = FinishJob {
                 job_id: job_id.clone(),
                 attempt,
                 outcome: Outcome::TimedOut {
-                    retry_delay_ms: policy.retries_timeouts().then(|| policy.delay_ms(attempt)),
+                    retry_delay_ms: policy.timeout_retry_delay_ms(attempt),
                 },
             };
             tracing::info!(

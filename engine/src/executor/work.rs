@@ -60,8 +60,8 @@ pub async fn run_attempt(
     };
     let started = tokio::time::Instant::now();
     let attempt = job.attempts;
-    let policy = work.policies.get(job.job_type.unwrap_or(JobType::Diagnose));
-    let Some(outcome) = attempt_outcome(service, &ctx, &job, work, &policy, cancel).await else {
+    let policy = work.policies.of(job.job_type);
+    let Some(outcome) = attempt_outcome(service, &ctx, &job, work, policy, cancel).await else {
         return Ok(Ran::Superseded);
     };
     tracing::debug!(job_id, attempt, ?outcome, "job attempt finished");
@@ -131,7 +131,7 @@ async fn attempt_outcome(
             Ok(Ok(value)) => Outcome::Succeeded(value),
             Ok(Err(error)) => after_error(policy, job, error),
             Err(_) => Outcome::TimedOut {
-                retry_delay_ms: policy.retries_timeouts().then(|| policy.delay_ms(attempt)),
+                retry_delay_ms: policy.timeout_retry_delay_ms(attempt),
             },
         }),
         _ = cancel.wait_for(|c| *c) => Some(Outcome::Cancelled),
