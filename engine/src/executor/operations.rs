@@ -103,29 +103,18 @@ impl Operations<'_> {
     /// that can; never an avoided one) and creates it there. Repeating it for the same
     /// droplet finds the droplet made before instead of making another.
     async fn provision(&self, job: &Job, droplet: &Droplet) -> Result<Value, AttemptError> {
-        let (Some(region), Some(size), Some(id)) = (droplet.region, droplet.size, &droplet.id)
-        else {
-            return Err(AttemptError::permanent(
-                "invalid",
-                "the droplet lacks a region or size",
-            ));
-        };
+        let request = provision_request(droplet)?;
         let placement = self.providers.place(&PlacementRequest {
-            region,
-            size,
+            region: request.region,
+            size: request.size,
             preferred: droplet
                 .provider
                 .and_then(|p| ProviderId::parse(p.as_str()).ok()),
             avoided: self.avoided(job),
         })?;
-        let request = ProvisionRequest {
-            droplet_id: id.to_string(),
-            region,
-            size,
-        };
         let done = placement.provider.provision(&request).await?;
         Ok(json!({
-            "droplet_id": id,
+            "droplet_id": request.droplet_id,
             "provider": done.provider,
             "resource_id": done.resource_id,
             "ip_address": done.ip_address,
@@ -137,19 +126,8 @@ impl Operations<'_> {
     /// its provider. Both steps are safe to repeat: a retry finds the droplet made at the
     /// target, and a source already gone counts as destroyed.
     async fn migrate(&self, droplet: &Droplet, to: ProviderName) -> Result<Value, AttemptError> {
-        let (Some(region), Some(size), Some(id)) = (droplet.region, droplet.size, &droplet.id)
-        else {
-            return Err(AttemptError::permanent(
-                "invalid",
-                "the droplet lacks a region or size",
-            ));
-        };
+        let request = provision_request(droplet)?;
         let target = self.providers.get(to.as_str())?;
-        let request = ProvisionRequest {
-            droplet_id: id.to_string(),
-            region,
-            size,
-        };
         let created = target.provision(&request).await?;
         if droplet.status == DropletStatus::Off {
             target.power(&created.resource_id, PowerAction::Off).await?;
@@ -160,7 +138,7 @@ impl Operations<'_> {
             Err(error) => return Err(error.into()),
         }
         Ok(json!({
-            "droplet_id": id,
+            "droplet_id": request.droplet_id,
             "from_provider": source.name(),
             "provider": created.provider,
             "resource_id": created.resource_id,
@@ -195,26 +173,24 @@ impl Operations<'_> {
         &self,
         droplet: &Droplet,
     ) -> Result<(std::sync::Arc<SimulatedProvider>, String), AttemptError> {
-        let (Some(id), Some(region), Some(size)) = (&droplet.id, droplet.region, droplet.size)
-        else {
-            return Err(AttemptError::permanent(
-                "invalid",
-                "the droplet lacks a region or size",
-            ));
-        };
+        let ProvisionRequest {
+            droplet_id,
+            region,
+            size,
+        } = provision_request(droplet)?;
         let name = droplet
             .provider
             .unwrap_or_else(|| ProviderName::default_for(&region));
         let provider = self.providers.get(name.as_str())?;
+        let resource_id = provider.resource_id_for(&droplet_id);
         // While resizing the log still holds the old size.
         provider.adopt(Instance {
-            droplet_id: id.to_string(),
+            droplet_id,
             region,
             size,
             powered_on: droplet.status != DropletStatus::Off,
             ip_address: droplet.ip_address.clone().unwrap_or_default(),
         });
-        let resource_id = provider.resource_id_for(id.as_str());
         Ok((provider, resource_id))
     }
 
@@ -313,6 +289,21 @@ impl Operations<'_> {
         let reply = self.service.execute(self.ctx, &act).await?;
         let child = reply.fresh().map(|started| started.job.id);
         Ok(json!({ "removed": newest, "job_id": child }))
+    }
+}
+
+/// What creating `droplet` asks of a provider: its id, region and size.
+fn provision_request(droplet: &Droplet) -> Result<ProvisionRequest, AttemptError> {
+    match (&droplet.id, droplet.region, droplet.size) {
+        (Some(id), Some(region), Some(size)) => Ok(ProvisionRequest {
+            droplet_id: id.to_string(),
+            region,
+            size,
+        }),
+        _ => Err(AttemptError::permanent(
+            "invalid",
+            "the droplet lacks a region or size",
+        )),
     }
 }
 

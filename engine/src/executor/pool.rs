@@ -168,8 +168,9 @@ impl Executor {
 
     /// Whether the queue holds as many jobs as it may (new ones would wait in the log).
     pub fn is_full(&self) -> bool {
-        let stats = self.stats();
-        stats.queue_length >= stats.queue_capacity
+        // Asked by every command that starts a job: no copy of the queue's ids.
+        let queued = self.shared.lock().map_or(0, |s| s.queued.len());
+        queued >= self.options.queue.max(1)
     }
 
     /// The pool's current numbers.
