@@ -128,7 +128,7 @@ async fn pre_serialise(store: &dyn EventStore, head: i64) -> anyhow::Result<Vec<
         let Some(last) = page.last() else { break };
         after = last.position;
         for event in &page {
-            messages.push(encode(event)?);
+            messages.push(encode(event));
         }
     }
     Ok(messages)
@@ -250,7 +250,7 @@ async fn raw_latency() -> anyhow::Result<Histogram<u64>> {
         if position % (RATE as i64 / 1000) == 0 {
             tick.tick().await;
         }
-        let message = encode(&sample_event(position))?;
+        let message = encode(&sample_event(position));
         sent.insert(position, Instant::now());
         deliveries.push(producer.send_result(message.record()).map_err(|(e, _)| e)?);
     }

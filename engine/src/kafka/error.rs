@@ -17,13 +17,6 @@ pub enum KafkaError {
     /// The log could not be read or the acknowledged position written.
     #[error("event store")]
     Store(#[from] StoreError),
-    /// An event could not be turned into a message.
-    #[error("could not encode event at position {position}")]
-    Encode {
-        position: i64,
-        #[source]
-        source: serde_json::Error,
-    },
     /// The broker did not take a message; the relay starts again from its acknowledged
     /// position.
     #[error("delivery of position {position} failed")]
