@@ -6,8 +6,8 @@ use super::droplets::JobStarted;
 use super::error::Fields;
 use super::service::{now, stream_write, Command, CommandService, Decision};
 use super::{CommandError, Loaded};
-use crate::domain::{Cluster, ClusterId, Decide, Job, JobCommand, JobEvent, JobId, JobType};
-use crate::executor::steps::cancelled_before_start;
+use crate::domain::{Cluster, ClusterId, Decide, Job, JobCommand, JobId, JobStatus, JobType};
+use crate::executor::steps::droplet_writes;
 use crate::views::JobView;
 
 /// Job types a caller may start through `POST /v1/jobs` (droplet jobs are started through
@@ -131,14 +131,14 @@ impl Command for CancelJob {
             reason: self.reason.clone(),
         })?;
         let at = now();
+        job.apply_new(&events, at);
         let mut writes = Vec::new();
         // A job cancelled before it ran ends here, not in a worker: record the end of the
         // droplet request it carried (as a worker would), so that the droplet is not left
         // waiting on a finished job forever.
-        if events.iter().any(|e| matches!(e, JobEvent::Cancelled(_))) {
-            writes.extend(cancelled_before_start(service, &job.state, at).await?);
+        if job.state.status == JobStatus::Cancelled {
+            writes.extend(droplet_writes(service, &job.state, at).await?);
         }
-        job.apply_new(&events, at);
         writes.push(stream_write::<Job>(&self.id, expected, &events, at)?);
         Ok(Decision {
             writes,

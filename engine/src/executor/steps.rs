@@ -177,8 +177,10 @@ impl Command for FinishJob {
     }
 }
 
-/// What a job that just ended did to its droplet (and, for a destroy, to the cluster).
-async fn droplet_writes(
+/// What a job that just ended did to its droplet (and, for a destroy, to the cluster):
+/// nothing when it carries no droplet request or the droplet no longer waits on it. Also
+/// used for a job cancelled before a worker ran it.
+pub(crate) async fn droplet_writes(
     service: &CommandService,
     job: &Job,
     at: chrono::DateTime<chrono::Utc>,
@@ -215,38 +217,6 @@ async fn droplet_writes(
         writes.push(detach(service, &droplet, at).await?);
     }
     Ok(writes)
-}
-
-/// The droplet write that records the end of `job`'s request when the job is cancelled
-/// before a worker ran it (None: the job carries no droplet request, the droplet no longer
-/// waits on it, or there is nothing to record, as for a destroy).
-pub(crate) async fn cancelled_before_start(
-    service: &CommandService,
-    job: &Job,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<crate::store::StreamWrite>, CommandError> {
-    let Some(droplet_id) = job
-        .droplet_id
-        .clone()
-        .filter(|_| is_droplet_job(job.job_type))
-    else {
-        return Ok(None);
-    };
-    let droplet = service.load::<Droplet>(droplet_id.as_str()).await?;
-    if droplet.state.pending_job.is_none() || droplet.state.pending_job != job.id {
-        return Ok(None);
-    }
-    let Some(command) = droplet_command(&droplet, job.job_type, Ending::Failed("cancelled".into()))
-    else {
-        return Ok(None);
-    };
-    let events = droplet.state.decide(command)?;
-    Ok(Some(stream_write::<Droplet>(
-        droplet_id.as_str(),
-        droplet.version,
-        &events,
-        at,
-    )?))
 }
 
 pub(crate) fn is_droplet_job(job_type: Option<JobType>) -> bool {
