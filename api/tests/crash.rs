@@ -34,18 +34,16 @@ const TERMINAL: [&str; 4] = ["succeeded", "failed", "cancelled", "timed_out"];
 const BURST: usize = 200;
 /// The server's settings file: provider latencies of seconds become tens of
 /// milliseconds, a queue that holds the burst, and attempts lost with a killed worker
-/// are timed out after a second of silence instead of thirty.
-const SETTINGS: &str = "sim_speed = 50.0\nworker_queue = 400\n\
-    [job_policies.provision]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.resize]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.destroy]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.restart]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.power_on]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.power_off]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.scale_up]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.scale_down]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.diagnose]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n\
-    [job_policies.monitor]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n";
+/// are timed out after a second of silence instead of thirty (every job type).
+fn settings() -> String {
+    let mut text = String::from("sim_speed = 50.0\nworker_queue = 400\n");
+    for job_type in engine::domain::JobType::ALL {
+        text.push_str(&format!(
+            "[job_policies.{job_type}]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n"
+        ));
+    }
+    text
+}
 
 // ---------------------------------------------------------------------------------------
 // The database and the child process
@@ -145,12 +143,12 @@ impl Server {
         let log = work_dir.join(format!("server-{round}.log"));
         let out = File::create(&log).expect("create the server log");
         let err = out.try_clone().expect("clone the log handle");
-        let settings = work_dir.join("crash.toml");
-        std::fs::write(&settings, SETTINGS).expect("write the settings file");
+        let settings_file = work_dir.join("crash.toml");
+        std::fs::write(&settings_file, settings()).expect("write the settings file");
         let mut command = Command::new(BIN);
         command
             .arg("--config")
-            .arg(&settings)
+            .arg(&settings_file)
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
