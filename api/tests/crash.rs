@@ -32,11 +32,12 @@ const TERMINAL: [&str; 4] = ["succeeded", "failed", "cancelled", "timed_out"];
 /// Droplets created at once at the start of each round: their provision jobs are still
 /// running or waiting when the kill comes.
 const BURST: usize = 200;
-/// The server's settings file: provider latencies of seconds become tens of
-/// milliseconds, a queue that holds the burst, and attempts lost with a killed worker
-/// are timed out after a second of silence instead of thirty (every job type).
+/// The server's settings file: provisions take 150-300 ms (sim speed 20), so the burst
+/// keeps the four workers busy for about ten seconds and a kill catches most of it
+/// unfinished; a queue that holds the burst; and attempts lost with a killed worker are
+/// timed out after a second of silence instead of thirty (every job type).
 fn settings() -> String {
-    let mut text = String::from("sim_speed = 50.0\nworker_queue = 400\n");
+    let mut text = String::from("sim_speed = 20.0\nworker_queue = 400\n");
     for job_type in engine::domain::JobType::ALL {
         text.push_str(&format!(
             "[job_policies.{job_type}]\nheartbeat_timeout_ms = 1000\ninitial_interval_ms = 50\n"
@@ -536,7 +537,8 @@ async fn burst(client: &Client, base: &str, round: usize) -> Vec<Acked> {
                 })),
             };
             async move {
-                let sent = send(client, base, &request).await;
+                // A full job queue is back-pressure: wait for room, as the clients do.
+                let sent = send_when_queue_has_room(client, base, &request).await;
                 answered(request, sent)
             }
         })
