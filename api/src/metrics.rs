@@ -26,6 +26,31 @@ pub struct Metrics {
     cache_fallbacks: IntCounterVec,
     relay: RelayMetrics,
     rate_limit: RateLimitMetrics,
+    live_tails: LiveTailMetrics,
+}
+
+/// The live tails' (`/v1/events/stream`) metrics.
+struct LiveTailMetrics {
+    open: IntGauge,
+    slow_clients: IntCounter,
+}
+
+impl LiveTailMetrics {
+    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            open: IntGauge::new(
+                "clustergenie_live_tails_open",
+                "Live event streams being served",
+            )?,
+            slow_clients: IntCounter::new(
+                "clustergenie_live_tail_slow_clients_total",
+                "Live event streams ended because the client did not take its buffered events",
+            )?,
+        };
+        registry.register(Box::new(metrics.open.clone()))?;
+        registry.register(Box::new(metrics.slow_clients.clone()))?;
+        Ok(metrics)
+    }
 }
 
 /// The rate limiter's metrics (the seed's names, plus the store fallbacks).
@@ -189,6 +214,7 @@ impl Metrics {
         registry.register(Box::new(cache_fallbacks.clone()))?;
         let relay = RelayMetrics::register(&registry)?;
         let rate_limit = RateLimitMetrics::register(&registry)?;
+        let live_tails = LiveTailMetrics::register(&registry)?;
         Ok(Self {
             registry,
             http_requests,
@@ -204,6 +230,7 @@ impl Metrics {
             cache_fallbacks,
             relay,
             rate_limit,
+            live_tails,
         })
     }
 
@@ -294,6 +321,20 @@ impl Metrics {
         self.cache_fallbacks
             .with_label_values(&[resource, reason])
             .inc();
+    }
+
+    /// Counts a live tail opened (`true`) or ended (`false`).
+    pub fn live_tail(&self, opened: bool) {
+        if opened {
+            self.live_tails.open.inc();
+        } else {
+            self.live_tails.open.dec();
+        }
+    }
+
+    /// Counts a live tail ended because its client was too slow.
+    pub fn live_tail_slow_client(&self) {
+        self.live_tails.slow_clients.inc();
     }
 
     /// The text exposition format.

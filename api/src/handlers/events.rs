@@ -15,6 +15,7 @@ use warp::Reply;
 
 use super::{json, not_found};
 use crate::errors::ApiError;
+use crate::metrics::Metrics;
 use crate::models::Params;
 use crate::state::AppState;
 
@@ -115,6 +116,7 @@ fn tail(
     let patience = Duration::from_millis(state.settings.sse_slow_client_ms);
     let budget = Arc::new(Semaphore::new(TAIL_BUFFER_BYTES));
     tokio::spawn(async move {
+        let _open = OpenTail::new(&state);
         let mut head = state.store.watch_head();
         let mut after = after;
         let mut sent = after;
@@ -144,6 +146,7 @@ fn tail(
                                     last_sent = sent,
                                     "live tail: client too slow, disconnecting"
                                 );
+                                state.metrics.live_tail_slow_client();
                                 let _ = gave_up.send(sent);
                                 return;
                             }
@@ -181,6 +184,22 @@ fn tail(
         })
     });
     events.chain(farewell)
+}
+
+/// Counts a live tail in `clustergenie_live_tails_open` while it lives.
+struct OpenTail(Arc<Metrics>);
+
+impl OpenTail {
+    fn new(state: &AppState) -> Self {
+        state.metrics.live_tail(true);
+        Self(state.metrics.clone())
+    }
+}
+
+impl Drop for OpenTail {
+    fn drop(&mut self) {
+        self.0.live_tail(false);
+    }
 }
 
 /// The SSE message for one event, and the size of its data.

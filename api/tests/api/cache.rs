@@ -62,14 +62,6 @@ impl PrivateRedis {
     }
 }
 
-/// The value of a counter in `/metrics` (0 when it has not been counted yet).
-async fn counter(app: &TestApp, series: &str) -> u64 {
-    let text = app.get("/metrics").await.text;
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn hits(resource: &str) -> String {
     format!("clustergenie_cache_hits_total{{resource=\"{resource}\"}} ")
 }
@@ -116,12 +108,12 @@ async fn reads(app: &TestApp, ids: &[&str; 3], position: &Value) -> [Value; 4] {
 }
 
 /// Hit counters of cluster, summary, droplet and job.
-async fn all_hits(app: &TestApp) -> [u64; 4] {
+async fn all_hits(app: &TestApp) -> [f64; 4] {
     [
-        counter(app, &hits("cluster")).await,
-        counter(app, &hits("summary")).await,
-        counter(app, &hits("droplet")).await,
-        counter(app, &hits("job")).await,
+        app.metric(&hits("cluster")).await,
+        app.metric(&hits("summary")).await,
+        app.metric(&hits("droplet")).await,
+        app.metric(&hits("job")).await,
     ]
 }
 
@@ -160,7 +152,7 @@ async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     for (i, (b, a)) in before.iter().zip(after).enumerate() {
         assert_eq!(
             a,
-            b + 1,
+            b + 1.0,
             "read {i} should be a cache hit: {before:?} -> {after:?}"
         );
     }
@@ -223,7 +215,7 @@ async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     let healed = reads(&app, &ids, &position).await;
     let after = all_hits(&app).await;
     for (i, (b, a)) in before.iter().zip(after).enumerate() {
-        assert_eq!(a, b + 1, "read {i} should be a cache hit after the heal");
+        assert_eq!(a, b + 1.0, "read {i} should be a cache hit after the heal");
     }
     assert_eq!(
         healed, from_sql,
@@ -286,11 +278,11 @@ async fn summary_of_a_cluster_from_the_in_memory_cache(app: TestApp) {
     let position = head(&app).await;
     let body = wait_for_cache(&app, "ok", |c| c["status"] == "ok").await;
     assert_eq!(body["checks"]["cache"]["backend"], "in-memory", "{body}");
-    let before = counter(&app, &hits("summary")).await;
+    let before = app.metric(&hits("summary")).await;
     let summary = app
         .get_at(&format!("/v1/clusters/{id}/summary"), &position)
         .await;
-    assert_eq!(counter(&app, &hits("summary")).await, before + 1);
+    assert_eq!(app.metric(&hits("summary")).await, before + 1.0);
     assert_eq!(
         summary,
         json!({

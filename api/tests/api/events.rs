@@ -459,11 +459,21 @@ async fn slow_client_is_let_go(app: TestApp) {
         assert!(started.elapsed() < Duration::from_secs(5), "held back");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // By now the tail has given up on it: what it reads is a prefix of the log, a
-    // disconnect naming the last event sent, and the end of the stream.
+    // The tail gives up on it once the buffers are full (a loaded machine may take a while
+    // to serialise ~12 MB in a debug build); reading before that would let it catch up.
+    let slow_clients = "clustergenie_live_tail_slow_clients_total ";
+    let waited = Instant::now();
+    while app.metric(slow_clients).await < 1.0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(90),
+            "the server never gave up on the slow client"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What it reads is a prefix of the log, a disconnect naming the last event sent, and
+    // the end of the stream.
     let mut raw = Vec::new();
-    // Generous: under a loaded machine a debug build serialises ~12 MB slowly.
-    tokio::time::timeout(Duration::from_secs(90), slow.read_to_end(&mut raw))
+    tokio::time::timeout(Duration::from_secs(30), slow.read_to_end(&mut raw))
         .await
         .expect("the server ends the stream")
         .unwrap();
@@ -502,4 +512,9 @@ async fn slow_client_is_let_go(app: TestApp) {
     let mut resumed = SseReader::open(&app, request).await;
     let next = resumed.next(1).await;
     assert_eq!(check_message(&next[0])["position"], last + 1);
+    assert_eq!(
+        app.metric("clustergenie_live_tails_open ").await,
+        1.0,
+        "the slow client's tail ended, the resumed one is served"
+    );
 }

@@ -97,14 +97,6 @@ fn rate_headers(answer: &Answer) -> (u64, u64, u64) {
     )
 }
 
-/// The value of a series in `/metrics` (0 when absent).
-async fn series(app: &TestApp, prefix: &str) -> f64 {
-    let text = app.get("/metrics").await.text;
-    text.lines()
-        .find_map(|line| line.strip_prefix(prefix)?.trim().parse().ok())
-        .unwrap_or(0.0)
-}
-
 /// `job.created` events whose actor is `user`.
 async fn jobs_created_by(app: &TestApp, user: &str) -> usize {
     app.all_events()
@@ -164,9 +156,9 @@ async fn the_fourth_job_of_a_user_is_refused_until_a_token_is_back(
     assert_eq!(jobs_created_by(&app, "alice").await, 4);
 
     let exceeded = r#"clustergenie_rate_limit_exceeded_total{rule="jobs_create",scope="user"} "#;
-    assert_eq!(series(&app, exceeded).await, 2.0);
+    assert_eq!(app.metric(exceeded).await, 2.0);
     let available = r#"clustergenie_rate_limit_available_tokens{rule="jobs_create",scope="user"} "#;
-    assert_eq!(series(&app, available).await, 0.0);
+    assert_eq!(app.metric(available).await, 0.0);
 }
 
 ratelimit_test!(endpoints_without_a_rule_are_not_limited);
@@ -526,6 +518,8 @@ async fn a_redis_that_is_down_falls_back_to_local_buckets(app: TestApp, _clock: 
     let refused = job_as(&app, Some("erin"), id).await;
     refused.problem(429);
     assert_eq!(refused.header("retry-after"), Some("10"));
-    let fallbacks = series(&app, "clustergenie_rate_limit_store_fallbacks_total ").await;
+    let fallbacks = app
+        .metric("clustergenie_rate_limit_store_fallbacks_total ")
+        .await;
     assert!(fallbacks >= 4.0, "fallbacks counted: {fallbacks}");
 }

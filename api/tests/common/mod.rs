@@ -557,6 +557,15 @@ impl TestApp {
         }
     }
 
+    /// The value of a series in `/metrics`, named with its labels and the space after
+    /// them (0 when it has not been counted yet).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self.get("/metrics").await.text;
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
     /// The events of one aggregate, in order.
     pub async fn stream(&self, aggregate_type: &str, id: &str) -> Vec<Value> {
         self.get(&format!("/v1/streams/{aggregate_type}/{id}"))
