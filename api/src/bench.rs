@@ -26,9 +26,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Append => append(&args).await,
         BenchKind::Rebuild => {
-            let events = args.events;
+            let (events, cqrs) = (args.events, !args.without_cqrs);
             with_scratch(&args.database_url, |url| {
-                crate::bench_rebuild::measure(url, events)
+                crate::bench_rebuild::measure(url, events, cqrs)
             })
             .await
         }

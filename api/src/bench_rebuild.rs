@@ -28,8 +28,9 @@ use sqlx::PgPool;
 /// Writers filling the log.
 const WRITERS: usize = 32;
 
-/// Runs the whole measurement on the scratch database `url`.
-pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
+/// Runs the whole measurement on the scratch database `url` (the cqrs-es replay only when
+/// `with_cqrs`).
+pub async fn measure(url: String, events: i64, with_cqrs: bool) -> anyhow::Result<()> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(WRITERS as u32 + 4)
         .connect(&url)
@@ -57,26 +58,87 @@ pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
         Ok(())
     })
     .await?;
-    let cqrs = timed(cqrs_replay(&pool)).await?;
+    let cqrs = if with_cqrs {
+        Some(timed(cqrs_replay(&pool)).await?)
+    } else {
+        None
+    };
 
     let rate = |d: Duration| head as f64 / d.as_secs_f64();
     println!("# bench rebuild: {head} events");
     println!();
     println!("| contender | seconds | events/s |");
     println!("|---|---:|---:|");
-    for (name, took) in [
+    let mut contenders = vec![
         ("COPY … TO STDOUT (read only)", copy),
         ("ClusterGenie rebuild (clusters, droplets, jobs)", ours),
-        ("cqrs-es QueryReplay (same three aggregates)", cqrs),
-    ] {
+    ];
+    contenders.extend(cqrs.map(|c| ("cqrs-es QueryReplay (same three aggregates)", c)));
+    for (name, took) in contenders {
         println!("| {name} | {:.2} | {:.0} |", took.as_secs_f64(), rate(took));
     }
     println!();
+    let vs_cqrs = cqrs.map_or("not run".to_owned(), |c| {
+        format!("{:.2}x", rate(ours) / rate(c))
+    });
     println!(
-        "| ClusterGenie / COPY | ClusterGenie / cqrs-es |\n|---:|---:|\n| {:.2}x | {:.2}x |",
+        "| ClusterGenie / COPY | ClusterGenie / cqrs-es |\n|---:|---:|\n| {:.2}x | {vs_cqrs} |",
         rate(ours) / rate(copy),
-        rate(ours) / rate(cqrs)
     );
+    println!();
+    print_sizes(&pool).await
+}
+
+/// What was read and what was written: the log's bytes as text, and each rebuilt table's
+/// rows and bytes (with its JSON columns apart).
+async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
+    let mb = |bytes: i64| format!("{:.1}", bytes as f64 / 1e6);
+    let log: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(SUM(octet_length(t::text)), 0)::BIGINT FROM cg_events t",
+    )
+    .fetch_one(pool)
+    .await?;
+    println!("| data | rows | MB as text | of which `view` | of which `state` |");
+    println!("|---|---:|---:|---:|---:|");
+    println!("| the log (`cg_events`) | | {} | | |", mb(log));
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::TEXT FROM information_schema.tables \
+         WHERE table_schema = 'bench_rebuild' ORDER BY table_name",
+    )
+    .fetch_all(pool)
+    .await?;
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::TEXT FROM information_schema.columns \
+             WHERE table_schema = 'bench_rebuild' AND table_name = $1",
+        )
+        .bind(&table)
+        .fetch_all(pool)
+        .await?;
+        let sum = |column: &str| {
+            if columns.iter().any(|c| c == column) {
+                format!("COALESCE(SUM(octet_length({column})), 0)::BIGINT")
+            } else {
+                "0::BIGINT".to_owned()
+            }
+        };
+        let (rows, bytes, view, state): (i64, i64, i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(octet_length(t::text)), 0)::BIGINT, {}, {} \
+             FROM bench_rebuild.{table} t",
+            sum("view"),
+            sum("state"),
+        ))
+        .fetch_one(pool)
+        .await?;
+        if rows > 0 {
+            println!(
+                "| `{table}` | {rows} | {} | {} | {} |",
+                mb(bytes),
+                mb(view),
+                mb(state)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -189,6 +189,10 @@ pub struct BenchArgs {
     /// Jobs to run (`jobs`; the workers are the first `--clients` value).
     #[arg(long, default_value_t = 2_000)]
     pub jobs: usize,
+    /// `rebuild`: leave out the cqrs-es replay (minutes at 1M events), to iterate on the
+    /// engine against COPY alone; recorded runs include it.
+    #[arg(long)]
+    pub without_cqrs: bool,
 }
 
 /// Benchmarks.

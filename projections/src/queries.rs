@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use engine::commands::Loaded;
-use engine::domain::RateLimitRule;
+use engine::domain::{Cluster, Droplet, Job, RateLimitRule};
 use engine::views::{ClusterView, DropletView, JobView, ProviderView};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -112,11 +112,11 @@ impl ReadModels {
 
     /// A cluster that is not deleted.
     pub async fn cluster(&self, id: &str) -> Result<Option<ClusterView>, ProjectionError> {
-        let row = sqlx::query("SELECT view FROM rm_clusters WHERE id = $1 AND deleted = 0")
+        let row = sqlx::query("SELECT state FROM rm_clusters WHERE id = $1 AND deleted = 0")
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;
-        row.map(|r| view(&r)).transpose()
+        row.map(|r| cluster_view(&r)).transpose()
     }
 
     /// Clusters that are not deleted.
@@ -129,13 +129,13 @@ impl ReadModels {
         w.raw("deleted = 0");
         w.eq("status", &f.status);
         w.search("name", &f.search);
-        self.page("rm_clusters", "view", &w, p, view).await
+        self.page("rm_clusters", "state", &w, p, cluster_view).await
     }
 
     /// A droplet (destroyed ones too), with its cluster's current name.
     pub async fn droplet(&self, id: &str) -> Result<Option<DropletView>, ProjectionError> {
         let row = sqlx::query(
-            "SELECT d.view, n.name AS cluster_name FROM rm_droplets d \
+            "SELECT d.state, n.name AS cluster_name FROM rm_droplets d \
              LEFT JOIN rm_droplet_cluster_names n ON n.cluster_id = d.cluster_id WHERE d.id = $1",
         )
         .bind(id)
@@ -164,17 +164,23 @@ impl ReadModels {
             sort_by: qualified(p.sort_by),
             ..p.clone()
         };
-        self.page(from, "d.view, n.name AS cluster_name", &w, &p, droplet_view)
-            .await
+        self.page(
+            from,
+            "d.state, n.name AS cluster_name",
+            &w,
+            &p,
+            droplet_view,
+        )
+        .await
     }
 
     /// A job.
     pub async fn job(&self, id: &str) -> Result<Option<JobView>, ProjectionError> {
-        let row = sqlx::query("SELECT view FROM rm_jobs WHERE id = $1")
+        let row = sqlx::query("SELECT state FROM rm_jobs WHERE id = $1")
             .bind(id)
             .fetch_optional(self.db.pool())
             .await?;
-        row.map(|r| view(&r)).transpose()
+        row.map(|r| job_view(&r)).transpose()
     }
 
     /// Jobs.
@@ -187,7 +193,7 @@ impl ReadModels {
         w.eq("cluster_id", &f.cluster_id);
         w.eq("status", &f.status);
         w.eq("job_type", &f.job_type);
-        self.page("rm_jobs", "view", &w, p, view).await
+        self.page("rm_jobs", "state", &w, p, job_view).await
     }
 
     async fn page<T>(
@@ -240,7 +246,7 @@ impl ReadModels {
         id: &str,
     ) -> Result<Option<ClusterSummary>, ProjectionError> {
         let row = sqlx::query(
-            "SELECT c.view, c.last_position, \
+            "SELECT c.state, c.last_position, \
              (SELECT MAX(d.last_position) FROM rm_droplets d WHERE d.cluster_id = c.id) AS droplets_at, \
              (SELECT MAX(j.last_position) FROM rm_jobs j WHERE j.cluster_id = c.id) AS jobs_at \
              FROM rm_clusters c WHERE c.id = $1 AND c.deleted = 0",
@@ -251,7 +257,7 @@ impl ReadModels {
         let Some(row) = row else {
             return Ok(None);
         };
-        let cluster: ClusterView = view(&row)?;
+        let cluster = cluster_view(&row)?;
         let position = [
             Some(row.try_get::<i64, _>("last_position")?),
             row.try_get::<Option<i64>, _>("droplets_at")?,
@@ -273,20 +279,17 @@ impl ReadModels {
             droplets_by_status.insert(count.try_get("status")?, u64::try_from(n).unwrap_or(0));
         }
         let last = sqlx::query(
-            "SELECT view FROM rm_jobs WHERE cluster_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+            "SELECT state FROM rm_jobs WHERE cluster_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(id)
         .fetch_optional(self.db.pool())
         .await?;
-        let last_job = last
-            .map(|r| view::<JobView>(&r))
-            .transpose()?
-            .map(|j| LastJob {
-                id: j.id,
-                job_type: j.job_type,
-                status: j.status,
-                progress: j.progress,
-            });
+        let last_job = last.map(|r| job_view(&r)).transpose()?.map(|j| LastJob {
+            id: j.id,
+            job_type: j.job_type,
+            status: j.status,
+            progress: j.progress,
+        });
         Ok(Some(ClusterSummary {
             cluster_id: cluster.id,
             name: cluster.name,
@@ -313,7 +316,7 @@ impl ReadModels {
         cluster_id: Option<&str>,
     ) -> Result<Vec<DropletView>, ProjectionError> {
         let mut sql =
-            "SELECT view FROM rm_droplets WHERE status NOT IN ('destroyed', 'failed')".to_owned();
+            "SELECT state FROM rm_droplets WHERE status NOT IN ('destroyed', 'failed')".to_owned();
         if cluster_id.is_some() {
             sql.push_str(" AND cluster_id = $1");
         }
@@ -323,7 +326,7 @@ impl ReadModels {
             query = query.bind(id);
         }
         let rows = query.fetch_all(self.db.pool()).await?;
-        rows.iter().map(view).collect()
+        rows.iter().map(droplet_view).collect()
     }
 
     /// The rate-limit rules set through the API (not deleted), by name.
@@ -378,8 +381,24 @@ fn state<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionEr
     Ok(serde_json::from_str(&text)?)
 }
 
+/// A cluster row's view, rendered from its folded state.
+fn cluster_view(row: &AnyRow) -> Result<ClusterView, ProjectionError> {
+    Ok(ClusterView::from_loaded(&state::<Loaded<Cluster>>(row)?))
+}
+
+/// A droplet row's view, with the cluster name when the query joined it in.
 fn droplet_view(row: &AnyRow) -> Result<DropletView, ProjectionError> {
-    let mut droplet: DropletView = view(row)?;
-    droplet.cluster_name = row.try_get::<Option<String>, _>("cluster_name")?;
-    Ok(droplet)
+    let cluster_name = match row.try_column("cluster_name") {
+        Ok(_) => row.try_get::<Option<String>, _>("cluster_name")?,
+        Err(_) => None,
+    };
+    Ok(DropletView::from_loaded(
+        &state::<Loaded<Droplet>>(row)?,
+        cluster_name,
+    ))
+}
+
+/// A job row's view.
+fn job_view(row: &AnyRow) -> Result<JobView, ProjectionError> {
+    Ok(JobView::from_loaded(&state::<Loaded<Job>>(row)?))
 }

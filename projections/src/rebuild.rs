@@ -4,7 +4,7 @@
 //!    projection's tables (`<table>__shadow`), in one transaction.
 //! 2. [`run`] fills them from position 0 in bulk ([`crate::bulk`]: every row folded in
 //!    memory and written once, with the shadow checkpoint `<name>#rebuild` in the same
-//!    transaction), then batch by batch up to the head, while the live tables keep serving
+//!    transaction), creates their secondary indexes, then goes batch by batch up to the head, while the live tables keep serving
 //!    and the live worker keeps applying new events to them.
 //! 3. Once caught up, the swap runs in one transaction: it locks the live checkpoint (so no
 //!    live batch runs meanwhile, in this process or another), applies the last events to the
@@ -35,9 +35,7 @@ pub async fn begin(db: &ReadDb, projection: &dyn Projection) -> Result<bool, Pro
     let generation = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
     for table in projection.tables() {
         table.drop(&mut tx, &Target::Shadow).await?;
-        table
-            .create(&mut tx, &Target::Shadow, db.is_sqlite(), &generation)
-            .await?;
+        table.create_table(&mut tx, &Target::Shadow).await?;
     }
     let shadow = Target::Shadow.checkpoint(name);
     delete_checkpoint(&mut tx, &shadow).await?;
@@ -144,7 +142,11 @@ async fn bulk_fill(
     let head = store.head().await?;
     let report = |position: i64| progress(position, head.max(position));
     let projections = [Arc::clone(&applier.projection)];
-    match bulk::fill(store, &applier.db, &projections, &plan, &report).await {
+    let filled = bulk::fill(store, &applier.db, &projections, &plan, &report).await;
+    if !matches!(&filled, Err(error) if !is_poison(error)) {
+        index_shadow(applier).await?;
+    }
+    match filled {
         Ok(Filled::Done(position)) => Ok(position),
         Ok(Filled::Contended) => {
             tracing::info!(
@@ -159,6 +161,26 @@ async fn bulk_fill(
         }
         Err(error) => Err(error),
     }
+}
+
+/// Creates the shadow tables' secondary indexes (left out while the bulk fill loads them)
+/// unless they exist, named with the rebuild's generation.
+async fn index_shadow(applier: &Applier) -> Result<(), ProjectionError> {
+    let db = &applier.db;
+    let projection = &*applier.projection;
+    let mut tx = db.begin().await?;
+    let generation: String =
+        sqlx::query_scalar("SELECT generation FROM rm_rebuilds WHERE projection = $1")
+            .bind(projection.name())
+            .fetch_one(&mut *tx)
+            .await?;
+    for table in projection.tables() {
+        table
+            .create_indexes(&mut tx, &Target::Shadow, db.is_sqlite(), &generation)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A fill that failed: the error, unless another process swapped the rebuild in meanwhile

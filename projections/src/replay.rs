@@ -34,9 +34,7 @@ pub async fn replay_into(
     let mut tx = scratch.begin().await?;
     for projection in projections {
         for table in projection.tables() {
-            table
-                .create(&mut tx, &target, scratch.is_sqlite(), "r")
-                .await?;
+            table.create_table(&mut tx, &target).await?;
         }
     }
     let info = target.table("replay_info");
@@ -63,6 +61,14 @@ pub async fn replay_into(
             )))
         }
     };
+    // Indexed once the rows are in (faster than keeping the indexes up while filling).
+    let mut tx = scratch.begin().await?;
+    for table in projections.iter().flat_map(|p| p.tables()) {
+        table
+            .create_indexes(&mut tx, &plan.target, scratch.is_sqlite(), "r")
+            .await?;
+    }
+    tx.commit().await?;
     sqlx::query(&format!(
         "INSERT INTO {info} (position, replayed_at) VALUES ($1, $2)"
     ))

@@ -10,7 +10,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::CommandError;
-use crate::domain::event_from_parts;
+use crate::domain::event_from_ref;
 use crate::domain::upcast::Upcasters;
 use crate::store::{EventStore, RecordedEvent};
 
@@ -58,12 +58,12 @@ impl<A: Aggregate> Loaded<A> {
         upcasters: &Upcasters,
         recorded: &RecordedEvent,
     ) -> Result<(), CommandError> {
-        let data = upcasters.upcast(
+        let data = upcasters.upcast_ref(
             &recorded.event_type,
             recorded.schema_version,
-            recorded.data.clone(),
+            &recorded.data,
         )?;
-        let event: A::Event = event_from_parts(&recorded.event_type, data)?;
+        let event: A::Event = event_from_ref(&recorded.event_type, &data)?;
         self.state.apply(event);
         self.version = recorded.sequence as u64;
         self.last_position = recorded.position;

@@ -8,7 +8,8 @@
 //! and the data in separate columns.
 
 use cqrs_es::Aggregate;
-use serde::de::DeserializeOwned;
+use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer};
+use serde::de::{DeserializeOwned, DeserializeSeed, MapAccess};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -77,10 +78,57 @@ pub fn event_from_parts<E: DeserializeOwned>(
     event_type: &str,
     data: Value,
 ) -> Result<E, serde_json::Error> {
-    let mut map = Map::with_capacity(2);
-    map.insert("type".to_owned(), Value::String(event_type.to_owned()));
-    map.insert("data".to_owned(), data);
-    serde_json::from_value(Value::Object(map))
+    event_from_ref(event_type, &data)
+}
+
+/// [`event_from_parts`] without taking `data`: the event is read straight from the borrowed
+/// parts (no copy of `data`, no `{"type", "data"}` object built for it), which is what folds
+/// over many events want.
+pub fn event_from_ref<E: DeserializeOwned>(
+    event_type: &str,
+    data: &Value,
+) -> Result<E, serde_json::Error> {
+    E::deserialize(MapAccessDeserializer::new(Parts {
+        event_type,
+        data,
+        next: 0,
+    }))
+}
+
+/// The two entries `type` and `data` of an event, offered to the event enum's adjacently
+/// tagged deserialiser in that order (tag first, so it reads the payload without buffering).
+struct Parts<'a> {
+    event_type: &'a str,
+    data: &'a Value,
+    next: u8,
+}
+
+impl<'a> MapAccess<'a> for Parts<'a> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let key = match self.next {
+            0 => "type",
+            1 => "data",
+            _ => return Ok(None),
+        };
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'a>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.next += 1;
+        match self.next {
+            1 => seed.deserialize(BorrowedStrDeserializer::new(self.event_type)),
+            _ => seed.deserialize(self.data),
+        }
+    }
 }
 
 fn shape_error(message: &str) -> serde_json::Error {
@@ -134,6 +182,23 @@ mod tests {
         assert_eq!(data, json!({"value": 7}));
         let back: Sample = event_from_parts(&event_type, data).expect("from parts");
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn borrowed_parts_read_like_the_joined_object() {
+        let event = Sample::Happened(Payload { value: 7 });
+        let (event_type, data) = event_parts(&event).expect("parts");
+        let joined: Sample =
+            serde_json::from_value(json!({ "type": event_type, "data": data })).expect("joined");
+        let borrowed: Sample = event_from_ref(&event_type, &data).expect("borrowed");
+        assert_eq!(borrowed, joined);
+        assert_eq!(borrowed, event);
+        let wrong = event_from_ref::<Sample>("sample.happened", &json!({ "value": "x" }));
+        let message = wrong.expect_err("a mistyped field").to_string();
+        assert!(message.contains("invalid type"), "{message}");
+        let unknown = event_from_ref::<Sample>("sample.unknown", &json!({}));
+        let message = unknown.expect_err("an unknown type").to_string();
+        assert!(message.contains("sample.unknown"), "{message}");
     }
 
     #[test]

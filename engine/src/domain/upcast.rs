@@ -6,6 +6,7 @@
 //! `commands::Loaded::apply_recorded_with`). Every event type is at version 1 today, so
 //! the standard registry holds no step yet.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -61,6 +62,20 @@ impl Upcasters {
         self.current.get(event_type).copied().unwrap_or(1)
     }
 
+    /// [`Upcasters::upcast`] of borrowed `data`: copied only when a step has to change it.
+    pub fn upcast_ref<'a>(
+        &self,
+        event_type: &str,
+        version: i32,
+        data: &'a Value,
+    ) -> Result<Cow<'a, Value>, UpcastError> {
+        if version == self.current(event_type) {
+            return Ok(Cow::Borrowed(data));
+        }
+        self.upcast(event_type, version, data.clone())
+            .map(Cow::Owned)
+    }
+
     /// Brings `data`, stored as `version` of `event_type`, to the current version.
     pub fn upcast(
         &self,
@@ -95,6 +110,22 @@ impl Upcasters {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn borrowed_data_is_copied_only_when_a_step_changes_it() {
+        let upcasters = Upcasters::default().with_step("cluster.created", 1, rename_title);
+        let current = json!({ "name": "b" });
+        let read = upcasters
+            .upcast_ref("cluster.created", 2, &current)
+            .unwrap();
+        assert!(matches!(read, Cow::Borrowed(_)));
+        let old = json!({ "title": "a" });
+        let read = upcasters.upcast_ref("cluster.created", 1, &old).unwrap();
+        assert!(matches!(&read, Cow::Owned(v) if v == &json!({ "name": "a" })));
+        assert!(upcasters
+            .upcast_ref("cluster.created", 3, &current)
+            .is_err());
+    }
 
     fn rename_title(mut data: Value) -> Value {
         if let Some(title) = data.as_object_mut().and_then(|m| m.remove("title")) {

@@ -22,7 +22,6 @@ fn render(f: &Folded<Cluster>) -> Result<Vec<Value>, ProjectionError> {
         Value::Text(view.status.clone()),
         Value::Int(i64::from(f.loaded.state.deleted)),
         Value::Text(time(f.loaded.created_at)),
-        Value::Text(serde_json::to_string(&view)?),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),
     ])

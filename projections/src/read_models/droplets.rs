@@ -86,11 +86,10 @@ fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
     let view = DropletView::from_loaded(&f.loaded, None);
     Ok(vec![
         Value::Text(f.id.clone()),
-        Value::Text(view.cluster_id.clone()),
-        Value::Text(view.name.clone()),
-        Value::Text(view.status.clone()),
+        Value::Text(view.cluster_id),
+        Value::Text(view.name),
+        Value::Text(view.status),
         Value::Text(time(f.loaded.created_at)),
-        Value::Text(serde_json::to_string(&view)?),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),
     ])

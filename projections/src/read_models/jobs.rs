@@ -21,7 +21,6 @@ fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {
         Value::Text(view.cluster_id.clone()),
         Value::Text(view.status.clone()),
         Value::Text(time(f.loaded.created_at)),
-        Value::Text(serde_json::to_string(&view)?),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),
     ])
