@@ -182,6 +182,29 @@ on_both_backends!(
     super::read_for_publishing_matches_read_all
 );
 
+async fn read_for_folding_matches_read_all(store: Arc<dyn EventStore>) {
+    append_ok(&*store, request("a", 0, 3)).await;
+    append_ok(&*store, request("b", 0, 2)).await;
+    let all = store
+        .read_all(1, 100, &EventFilter::default())
+        .await
+        .unwrap();
+    let folding = store.read_for_folding(1, 3).await.unwrap();
+    assert_eq!(folding.len(), 3);
+    for (event, out) in all.iter().zip(&folding) {
+        // What a fold reads is the same; the rest is left empty.
+        let mut expected = event.clone();
+        expected.id = uuid::Uuid::nil();
+        expected.metadata = Default::default();
+        expected.hash = String::new();
+        assert_eq!(out, &expected);
+    }
+    assert_eq!(folding[0].position, 2);
+    assert_eq!(store.read_for_folding(4, 10).await.unwrap().len(), 1);
+    assert!(store.read_for_folding(5, 10).await.unwrap().is_empty());
+}
+on_both_backends!(folding_reads, super::read_for_folding_matches_read_all);
+
 async fn stale_version_is_a_conflict(store: Arc<dyn EventStore>) {
     append_ok(&*store, request("a", 0, 2)).await;
     let err = store.append(request("a", 1, 1)).await.unwrap_err();

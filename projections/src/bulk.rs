@@ -5,7 +5,8 @@
 //! and writes them back, because readers are waiting on every batch. Nobody reads a copy
 //! being filled, so a fill does less work per event:
 //!
-//! - a reader task fetches the next page of the log while the current one is folded;
+//! - reader tasks fetch the next pages of the log (two at a time, with only the columns a
+//!   fold reads) while the current one is folded;
 //! - each projection's [`BulkFill`] session folds every aggregate in memory across pages,
 //!   so a row is neither loaded nor written once per page;
 //! - rows are written once, at the end (or when the sessions hold more than [`HOLD`]
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use engine::store::{EventFilter, EventStore, RecordedEvent};
+use futures::StreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::mpsc;
@@ -45,10 +47,33 @@ pub const HOLD: usize = 400_000;
 /// Bytes of `COPY` data sent at a time.
 const COPY_CHUNK: usize = 1 << 20;
 
-/// Rows of one table, rendered in its column order.
+/// Rows of one table in its column order, rendered as they are taken, so that rendering
+/// the next rows overlaps writing the previous ones.
 pub struct TableRows {
     pub def: &'static TableDef,
-    pub rows: Vec<Vec<Value>>,
+    pub rows: Box<dyn Iterator<Item = Result<Vec<Value>, ProjectionError>> + Send>,
+}
+
+impl TableRows {
+    /// Rows already rendered.
+    pub fn rendered(def: &'static TableDef, rows: Vec<Vec<Value>>) -> Self {
+        Self {
+            def,
+            rows: Box::new(rows.into_iter().map(Ok)),
+        }
+    }
+
+    /// Renders every row.
+    pub fn collect(self) -> Result<Vec<Vec<Value>>, ProjectionError> {
+        self.rows.collect()
+    }
+}
+
+/// Rows and bytes written (for the debug log).
+#[derive(Default, Clone, Copy)]
+struct Written {
+    rows: usize,
+    bytes: usize,
 }
 
 /// A projection's part of a fill.
@@ -125,7 +150,8 @@ pub async fn fill(
             None => Session::Batch(Arc::clone(p)),
         })
         .collect();
-    let mut pages = read_ahead(store, plan.from, plan.to);
+    let light = sessions.iter().all(|s| matches!(s, Session::Bulk(..)));
+    let mut pages = read_ahead(store, plan.from, plan.to, light);
     let mut writes = Writes {
         db,
         plan,
@@ -171,37 +197,56 @@ pub async fn fill(
     Ok(Filled::Done(position))
 }
 
-/// Reads the log after `from` (up to `to`) a page at a time, one page ahead of the fold.
+/// Pages of the log read at the same time, each on its own task and connection.
+const READERS: usize = 2;
+
+/// Reads the log after `from` up to `to` (`None`: the head when the fill starts; the caller
+/// catches up after), [`READERS`] pages at a time, ahead of the fold. Positions are
+/// gap-free, so page `k` is exactly `(from + k·PAGE, from + (k+1)·PAGE]` and pages can be
+/// fetched side by side, then handed over in order. `light`: only what folds read
+/// ([`EventStore::read_for_folding`]).
 fn read_ahead(
     store: Arc<dyn EventStore>,
     from: i64,
     to: Option<i64>,
+    light: bool,
 ) -> mpsc::Receiver<Result<Vec<RecordedEvent>, ProjectionError>> {
-    let (tx, rx) = mpsc::channel(2);
+    let (tx, rx) = mpsc::channel(READERS);
     tokio::spawn(async move {
-        let mut after = from;
-        loop {
-            let limit = to.map_or(PAGE, |to| PAGE.min(to - after));
-            if limit <= 0 {
+        let end = match to {
+            Some(to) => to,
+            None => match store.head().await {
+                Ok(head) => head,
+                Err(error) => {
+                    let _ = tx.send(Err(error.into())).await;
+                    return;
+                }
+            },
+        };
+        let starts = (from..end).step_by(PAGE as usize);
+        let mut pages = futures::stream::iter(starts)
+            .map(|after| {
+                let store = Arc::clone(&store);
+                let limit = PAGE.min(end - after);
+                tokio::spawn(async move {
+                    let page = if light {
+                        store.read_for_folding(after, limit).await
+                    } else {
+                        store.read_all(after, limit, &EventFilter::default()).await
+                    };
+                    page.map_err(ProjectionError::from)
+                })
+            })
+            .buffered(READERS);
+        while let Some(page) = pages.next().await {
+            let page = page.unwrap_or_else(|e| {
+                Err(ProjectionError::Invalid(format!(
+                    "a log reader stopped: {e}"
+                )))
+            });
+            let last = matches!(&page, Ok(events) if events.is_empty()) || page.is_err();
+            if tx.send(page).await.is_err() || last {
                 return;
-            }
-            let page = store
-                .read_all(after, limit, &EventFilter::default())
-                .await
-                .map_err(ProjectionError::from);
-            let last = page
-                .as_ref()
-                .ok()
-                .and_then(|e| e.last())
-                .map(|e| e.position);
-            let short = matches!(&page, Ok(events) if (events.len() as i64) < limit);
-            if tx.send(page).await.is_err() {
-                return;
-            }
-            match last {
-                Some(last) if !(short && to.is_none()) => after = last,
-                // Empty, failed, or short with no end given: the caller catches up.
-                _ => return,
             }
         }
     });
@@ -269,56 +314,58 @@ impl Writes<'_> {
         if !self.plan.checkpoints {
             names.clear();
         }
-        let (rows, bytes) = if tracing::enabled!(tracing::Level::DEBUG) {
-            let rows = tables.iter().map(|t| t.rows.len()).sum::<usize>();
-            let cells = tables.iter().flat_map(|t| &t.rows).flatten();
-            (rows, cells.map(Value::size).sum::<usize>())
-        } else {
-            (0, 0)
-        };
         let storing = Instant::now();
         let written = if self.db.is_sqlite() {
             self.write_sqlite(tables, &names, position).await?
         } else {
-            self.write_postgres(&tables, &names, position).await?
+            self.write_postgres(tables, &names, position).await?
         };
         let storing_ms = storing.elapsed().as_millis() as u64;
-        tracing::debug!(rows, bytes, storing_ms, "bulk rows written");
-        if written {
-            self.written = position;
-        }
-        Ok(written)
+        let Some(count) = written else {
+            return Ok(false);
+        };
+        let (rows, bytes) = (count.rows, count.bytes);
+        tracing::debug!(rows, bytes, storing_ms, "bulk rows rendered and written");
+        self.written = position;
+        Ok(true)
     }
 
+    /// Writes `tables` with the checkpoints; `None` when another writer moved a checkpoint.
     async fn write_sqlite(
         &self,
         tables: Vec<TableRows>,
         checkpoints: &[String],
         position: i64,
-    ) -> Result<bool, ProjectionError> {
+    ) -> Result<Option<Written>, ProjectionError> {
         let mut tx = self.db.begin().await?;
         for name in checkpoints {
             if lock_checkpoint(&mut tx, name, true).await? != self.written {
-                return Ok(false);
+                return Ok(None);
             }
         }
+        let mut written = Written::default();
         for table in tables {
             let name = self.plan.target.table(table.def.name);
-            upsert(&mut tx, &name, &table.def.column_names(), table.rows).await?;
+            let columns = table.def.column_names();
+            let rows = table.collect()?;
+            written.rows += rows.len();
+            written.bytes += rows.iter().flatten().map(Value::size).sum::<usize>();
+            upsert(&mut tx, &name, &columns, rows).await?;
         }
         for name in checkpoints {
             save_checkpoint(&mut tx, name, position).await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(written))
     }
 
+    /// [`Writes::write_sqlite`] on PostgreSQL, with `COPY`.
     async fn write_postgres(
         &self,
-        tables: &[TableRows],
+        tables: Vec<TableRows>,
         checkpoints: &[String],
         position: i64,
-    ) -> Result<bool, ProjectionError> {
+    ) -> Result<Option<Written>, ProjectionError> {
         let mut conn = PgConnection::connect(self.db.url()).await?;
         let mut tx = conn.begin().await?;
         for name in checkpoints {
@@ -332,17 +379,21 @@ impl Writes<'_> {
                 .fetch_one(&mut *tx)
                 .await?;
             if stored != self.written {
-                return Ok(false);
+                return Ok(None);
             }
         }
-        for table in tables {
-            let name = self.plan.target.table(table.def.name);
-            if self.written == 0 {
-                copy_in(&mut tx, &name, table).await?;
-            } else {
-                copy_upsert(&mut tx, &name, table).await?;
+        let written = if self.written == 0 {
+            self.load_fresh(tables).await?
+        } else {
+            let mut written = Written::default();
+            for table in tables {
+                let name = self.plan.target.table(table.def.name);
+                let count = copy_upsert(&mut tx, &name, table).await?;
+                written.rows += count.rows;
+                written.bytes += count.bytes;
             }
-        }
+            written
+        };
         for name in checkpoints {
             sqlx::query(SAVE_CHECKPOINT)
                 .bind(name)
@@ -352,32 +403,104 @@ impl Writes<'_> {
                 .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(written))
     }
 }
 
-/// `COPY`s `rows` into `table`.
+impl Writes<'_> {
+    /// Loads the first rows of a fill: every table at the same time, each on its own
+    /// connection and in its own transaction, emptied first. The caller holds the
+    /// checkpoints' row locks meanwhile and moves them only after every table committed:
+    /// another filler waits on those locks, and a crash in between leaves the checkpoints
+    /// at 0, so the next fill empties the tables again.
+    async fn load_fresh(&self, tables: Vec<TableRows>) -> Result<Written, ProjectionError> {
+        let loads: Vec<_> = tables
+            .into_iter()
+            .map(|table| {
+                let name = self.plan.target.table(table.def.name);
+                let url = self.db.url().to_owned();
+                tokio::spawn(async move {
+                    let mut conn = PgConnection::connect(&url).await?;
+                    let mut tx = conn.begin().await?;
+                    sqlx::query(&format!("TRUNCATE {name}"))
+                        .execute(&mut *tx)
+                        .await?;
+                    let written = copy_in(&mut tx, &name, table).await?;
+                    tx.commit().await?;
+                    Ok::<_, ProjectionError>(written)
+                })
+            })
+            .collect();
+        let mut written = Written::default();
+        for load in futures::future::join_all(loads).await {
+            let count = load
+                .map_err(|e| ProjectionError::Invalid(format!("loading a table stopped: {e}")))??;
+            written.rows += count.rows;
+            written.bytes += count.bytes;
+        }
+        Ok(written)
+    }
+}
+
+/// `COPY`s `rows` into `table`. The rows are rendered into `COPY` text on a blocking
+/// thread while the connection sends what is ready, so rendering and PostgreSQL's loading
+/// run at the same time.
 async fn copy_in(
     conn: &mut PgConnection,
     table: &str,
-    rows: &TableRows,
-) -> Result<(), ProjectionError> {
+    rows: TableRows,
+) -> Result<Written, ProjectionError> {
     let columns = rows.def.column_names().join(", ");
     let mut copy = conn
         .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
         .await?;
+    let (chunks, mut ready) = mpsc::channel::<Result<Vec<u8>, ProjectionError>>(4);
+    let render = tokio::task::spawn_blocking(move || render_copy_text(rows, &chunks));
+    while let Some(chunk) = ready.recv().await {
+        copy.send(chunk?).await?;
+    }
+    let written = render
+        .await
+        .map_err(|e| ProjectionError::Invalid(format!("rendering rows for COPY stopped: {e}")))?;
+    copy.finish().await?;
+    Ok(written)
+}
+
+/// Renders `rows` into `COPY` text chunks of about [`COPY_CHUNK`] bytes, handed to
+/// `chunks` (an error ends the rendering; a closed channel too).
+fn render_copy_text(
+    rows: TableRows,
+    chunks: &mpsc::Sender<Result<Vec<u8>, ProjectionError>>,
+) -> Written {
+    let mut written = Written::default();
     let mut buffer = Vec::with_capacity(COPY_CHUNK + 4096);
-    for row in &rows.rows {
-        copy_row(&mut buffer, row);
-        if buffer.len() >= COPY_CHUNK {
-            copy.send(std::mem::take(&mut buffer)).await?;
+    for row in rows.rows {
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => {
+                let _ = chunks.blocking_send(Err(error));
+                return written;
+            }
+        };
+        let before = buffer.len();
+        copy_row(&mut buffer, &row);
+        written.rows += 1;
+        written.bytes += buffer.len() - before;
+        if buffer.len() >= COPY_CHUNK
+            && chunks
+                .blocking_send(Ok(std::mem::replace(
+                    &mut buffer,
+                    Vec::with_capacity(COPY_CHUNK + 4096),
+                )))
+                .is_err()
+        {
+            return written;
         }
     }
     if !buffer.is_empty() {
-        copy.send(buffer).await?;
+        let _ = chunks.blocking_send(Ok(buffer));
     }
-    copy.finish().await?;
-    Ok(())
+    written
 }
 
 /// `COPY`s `rows` into a temporary table, then inserts or updates `table` from it (a row
@@ -385,22 +508,22 @@ async fn copy_in(
 async fn copy_upsert(
     conn: &mut PgConnection,
     table: &str,
-    rows: &TableRows,
-) -> Result<(), ProjectionError> {
+    rows: TableRows,
+) -> Result<Written, ProjectionError> {
     let staging = format!("cg_bulk_{}", rows.def.name);
     sqlx::query(&format!(
         "CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP"
     ))
     .execute(&mut *conn)
     .await?;
-    copy_in(conn, &staging, rows).await?;
     let on_conflict = newer_wins(&rows.def.column_names());
+    let written = copy_in(conn, &staging, rows).await?;
     sqlx::query(&format!(
         "INSERT INTO {table} AS cur SELECT * FROM {staging} {on_conflict}"
     ))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(written)
 }
 
 /// Appends one row in `COPY`'s text format.

@@ -29,6 +29,7 @@ pub async fn replay_into(
     schema: &SchemaName,
     progress: &(dyn Fn(i64) + Send + Sync),
 ) -> Result<i64, ProjectionError> {
+    let started = std::time::Instant::now();
     let scratch = db.fresh_schema(schema).await?;
     let target = Target::Schema(schema.clone());
     let mut tx = scratch.begin().await?;
@@ -44,6 +45,7 @@ pub async fn replay_into(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    let prepared_ms = started.elapsed().as_millis() as u64;
     let plan = FillPlan {
         target,
         from: 0,
@@ -61,6 +63,7 @@ pub async fn replay_into(
             )))
         }
     };
+    let filled_ms = started.elapsed().as_millis() as u64;
     // Indexed once the rows are in (faster than keeping the indexes up while filling).
     let mut tx = scratch.begin().await?;
     for table in projections.iter().flat_map(|p| p.tables()) {
@@ -76,6 +79,13 @@ pub async fn replay_into(
     .bind(engine::store::format_time(chrono::Utc::now()))
     .execute(scratch.pool())
     .await?;
+    let done_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(
+        prepared_ms,
+        filled_ms,
+        done_ms,
+        "replayed into a scratch schema"
+    );
     Ok(position)
 }
 

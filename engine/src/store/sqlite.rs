@@ -15,8 +15,8 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
 use super::model::{
-    format_time, AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, RecordedEvent,
-    Snapshot,
+    format_time, AppendOutcome, AppendRequest, EventFilter, EventMetadata, IdempotencyRecord,
+    RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, Writer};
@@ -207,6 +207,27 @@ fn event_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     })
 }
 
+/// An event as [`EventStore::read_for_folding`] reads it (no id, metadata or hash).
+fn folding_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let recorded_at: String = r.try_get(6)?;
+    let data: String = r.try_get(7)?;
+    Ok(RecordedEvent {
+        position: r.try_get(0)?,
+        id: uuid::Uuid::nil(),
+        aggregate_type: r.try_get(1)?,
+        aggregate_id: r.try_get(2)?,
+        sequence: r.try_get(3)?,
+        event_type: r.try_get(4)?,
+        schema_version: r.try_get(5)?,
+        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+            .with_timezone(&Utc),
+        data: serde_json::from_str(&data)?,
+        metadata: EventMetadata::default(),
+        hash: String::new(),
+    })
+}
+
 #[async_trait]
 impl EventStore for SqliteEventStore {
     fn backend(&self) -> &'static str {
@@ -247,6 +268,23 @@ impl EventStore for SqliteEventStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(event_row).collect()
+    }
+
+    async fn read_for_folding(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
+             schema_version, recorded_at, data \
+             FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(folding_row).collect()
     }
 
     async fn read_stream_after(

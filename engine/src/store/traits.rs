@@ -46,6 +46,18 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(events.iter().map(PublishedEvent::from).collect())
     }
 
+    /// Events with `position > after`, in position order, at most `limit`, with only what
+    /// a fold reads: position, stream, sequence, type, schema version, time and data. The
+    /// event id, metadata and hash are left empty (nil, default, ""), which spares reading
+    /// and decoding them in bulk (rebuilds, replays). The default reads the events whole.
+    async fn read_for_folding(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_all(after, limit, &EventFilter::default()).await
+    }
+
     /// One stream's events in sequence order, optionally only those at or before a position.
     async fn read_stream(
         &self,

@@ -30,7 +30,7 @@ pub struct BulkRows<A: Aggregate> {
 
 impl<A> BulkRows<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: Aggregate + Serialize + DeserializeOwned + 'static,
 {
     /// A session over `def`, fed the events of `aggregate_type`; `existing` when the
     /// table already holds rows.
@@ -102,21 +102,21 @@ where
         self.rows.len()
     }
 
-    /// Renders every row held and lets go of them.
-    pub fn take(&mut self) -> Result<TableRows, ProjectionError> {
-        let mut rows = Vec::with_capacity(self.rows.len());
-        for (id, (loaded, position)) in self.rows.drain() {
-            rows.push((self.render)(&Folded {
-                id,
-                loaded,
-                position,
-            })?);
-        }
-        self.spilled |= !rows.is_empty();
-        Ok(TableRows {
+    /// Lets go of every row held, to be rendered as they are written.
+    pub fn take(&mut self) -> TableRows {
+        let render = self.render;
+        let held: Vec<_> = self.rows.drain().collect();
+        self.spilled |= !held.is_empty();
+        TableRows {
             def: self.def,
-            rows,
-        })
+            rows: Box::new(held.into_iter().map(move |(id, (loaded, position))| {
+                render(&Folded {
+                    id,
+                    loaded,
+                    position,
+                })
+            })),
+        }
     }
 }
 
@@ -162,17 +162,14 @@ impl BulkLatest {
                 vec![Value::Text(key), Value::Text(value), Value::Int(position)]
             })
             .collect();
-        TableRows {
-            def: self.def,
-            rows,
-        }
+        TableRows::rendered(self.def, rows)
     }
 }
 
 #[async_trait]
 impl<A> BulkFill for BulkRows<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: Aggregate + Serialize + DeserializeOwned + 'static,
 {
     async fn fold(
         &mut self,
@@ -188,6 +185,6 @@ where
     }
 
     fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
-        Ok(vec![BulkRows::take(self)?])
+        Ok(vec![BulkRows::take(self)])
     }
 }

@@ -1,10 +1,9 @@
 //! `rm_clusters`: one row per cluster.
 
 use engine::domain::Cluster;
-use engine::views::ClusterView;
 
 use super::row_model::RowModel;
-use super::rows::{time, Folded, Value};
+use super::rows::{text, time, Folded, Value};
 use super::tables::CLUSTERS;
 use crate::ProjectionError;
 
@@ -14,13 +13,13 @@ pub fn projection() -> RowModel<Cluster> {
 }
 
 fn render(f: &Folded<Cluster>) -> Result<Vec<Value>, ProjectionError> {
-    let view = ClusterView::from_loaded(&f.loaded);
+    let cluster = &f.loaded.state;
     Ok(vec![
         Value::Text(f.id.clone()),
-        Value::Text(view.name.clone()),
-        Value::Text(view.region.clone()),
-        Value::Text(view.status.clone()),
-        Value::Int(i64::from(f.loaded.state.deleted)),
+        Value::Text(text(cluster.name.as_ref())),
+        Value::Text(text(cluster.region.as_ref())),
+        Value::Text(cluster.status.as_str().to_owned()),
+        Value::Int(i64::from(cluster.deleted)),
         Value::Text(time(f.loaded.created_at)),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),

@@ -4,11 +4,10 @@
 use async_trait::async_trait;
 use engine::domain::Droplet;
 use engine::store::RecordedEvent;
-use engine::views::DropletView;
 use sqlx::AnyConnection;
 
 use super::bulk_rows::{BulkLatest, BulkRows};
-use super::rows::{project, time, upsert, Folded, Value};
+use super::rows::{project, text, time, upsert, Folded, Value};
 use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, Target};
@@ -70,7 +69,7 @@ async fn cluster_names(
         }
     }
     let table = target.table(DROPLET_CLUSTER_NAMES.name);
-    let rows = names.take().rows;
+    let rows = names.take().collect()?;
     upsert(conn, &table, &DROPLET_CLUSTER_NAMES.column_names(), rows).await
 }
 
@@ -83,12 +82,12 @@ async fn droplets(
 }
 
 fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
-    let view = DropletView::from_loaded(&f.loaded, None);
+    let droplet = &f.loaded.state;
     Ok(vec![
         Value::Text(f.id.clone()),
-        Value::Text(view.cluster_id),
-        Value::Text(view.name),
-        Value::Text(view.status),
+        Value::Text(text(droplet.cluster_id.as_ref())),
+        Value::Text(text(droplet.name.as_ref())),
+        Value::Text(droplet.status.as_str().to_owned()),
         Value::Text(time(f.loaded.created_at)),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),
@@ -122,6 +121,6 @@ impl BulkFill for DropletsBulk {
     }
 
     fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
-        Ok(vec![self.names.take(), self.droplets.take()?])
+        Ok(vec![self.names.take(), self.droplets.take()])
     }
 }

@@ -1,10 +1,9 @@
 //! `rm_jobs`: one row per job.
 
 use engine::domain::Job;
-use engine::views::JobView;
 
 use super::row_model::RowModel;
-use super::rows::{time, Folded, Value};
+use super::rows::{text, time, Folded, Value};
 use super::tables::JOBS;
 use crate::ProjectionError;
 
@@ -14,12 +13,16 @@ pub fn projection() -> RowModel<Job> {
 }
 
 fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {
-    let view = JobView::from_loaded(&f.loaded);
+    let job = &f.loaded.state;
     Ok(vec![
         Value::Text(f.id.clone()),
-        Value::Text(view.job_type.clone()),
-        Value::Text(view.cluster_id.clone()),
-        Value::Text(view.status.clone()),
+        Value::Text(
+            job.job_type
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        Value::Text(text(job.cluster_id.as_ref())),
+        Value::Text(job.status.as_str().to_owned()),
         Value::Text(time(f.loaded.created_at)),
         Value::Text(serde_json::to_string(&f.loaded)?),
         Value::Int(f.position),

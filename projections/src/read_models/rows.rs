@@ -200,6 +200,11 @@ where
     upsert(conn, &table, &def.column_names(), rows).await
 }
 
+/// A value's text, or empty.
+pub fn text(value: Option<&impl ToString>) -> String {
+    value.map(ToString::to_string).unwrap_or_default()
+}
+
 /// RFC 3339 with microseconds (sorts chronologically as text).
 pub fn time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
     at.map(engine::store::format_time).unwrap_or_default()

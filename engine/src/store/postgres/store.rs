@@ -11,13 +11,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
+use uuid::Uuid;
 
 use super::append::{idempotency_row, PgAppender};
 use crate::store::model::{
-    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, PublishedEvent, RecordedEvent,
-    Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, EventMetadata, IdempotencyRecord, PublishedEvent,
+    RecordedEvent, Snapshot,
 };
 use crate::store::writer::{advance, Writer};
 use crate::store::{sql, EventStore, StoreError};
@@ -65,7 +67,7 @@ impl PgEventStore {
 }
 
 fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
-    let metadata: serde_json::Value = r.try_get(9)?;
+    let metadata: Json<EventMetadata> = r.try_get(9)?;
     Ok(RecordedEvent {
         position: r.try_get(0)?,
         id: r.try_get(1)?,
@@ -76,8 +78,25 @@ fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
         schema_version: r.try_get(6)?,
         recorded_at: r.try_get(7)?,
         data: r.try_get(8)?,
-        metadata: serde_json::from_value(metadata)?,
+        metadata: metadata.0,
         hash: r.try_get(10)?,
+    })
+}
+
+/// An event as [`EventStore::read_for_folding`] reads it (no id, metadata or hash).
+fn folding_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
+    Ok(RecordedEvent {
+        position: r.try_get(0)?,
+        id: Uuid::nil(),
+        aggregate_type: r.try_get(1)?,
+        aggregate_id: r.try_get(2)?,
+        sequence: r.try_get(3)?,
+        event_type: r.try_get(4)?,
+        schema_version: r.try_get(5)?,
+        recorded_at: r.try_get(6)?,
+        data: r.try_get(7)?,
+        metadata: EventMetadata::default(),
+        hash: String::new(),
     })
 }
 
@@ -171,6 +190,23 @@ impl EventStore for PgEventStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(event_row).collect()
+    }
+
+    async fn read_for_folding(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
+             schema_version, recorded_at, data \
+             FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(folding_row).collect()
     }
 
     async fn read_for_publishing(
