@@ -197,15 +197,11 @@ impl EventStore for PgEventStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, aggregate_type, aggregate_id, sequence, event_type, \
-             schema_version, recorded_at, data \
-             FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(sql::READ_FOR_FOLDING)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(folding_row).collect()
     }
 
