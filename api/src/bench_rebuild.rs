@@ -90,7 +90,7 @@ pub async fn measure(url: String, events: i64, with_cqrs: bool) -> anyhow::Resul
 }
 
 /// What was read and what was written: the log's bytes as text, and each rebuilt table's
-/// rows and bytes (with its JSON columns apart).
+/// rows and bytes (with its `state` column apart).
 async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
     let mb = |bytes: i64| format!("{:.1}", bytes as f64 / 1e6);
     let log: i64 = sqlx::query_scalar(
@@ -98,45 +98,32 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
     )
     .fetch_one(pool)
     .await?;
-    println!("| data | rows | MB as text | of which `view` | of which `state` |");
-    println!("|---|---:|---:|---:|---:|");
-    println!("| the log (`cg_events`) | | {} | | |", mb(log));
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::TEXT FROM information_schema.tables \
-         WHERE table_schema = 'bench_rebuild' ORDER BY table_name",
+    println!("| data | rows | MB as text | of which `state` |");
+    println!("|---|---:|---:|---:|");
+    println!("| the log (`cg_events`) | | {} | |", mb(log));
+    let tables: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT t.table_name::TEXT, EXISTS (SELECT 1 FROM information_schema.columns c \
+         WHERE c.table_schema = t.table_schema AND c.table_name = t.table_name \
+         AND c.column_name = 'state') \
+         FROM information_schema.tables t WHERE t.table_schema = 'bench_rebuild' \
+         ORDER BY t.table_name",
     )
     .fetch_all(pool)
     .await?;
-    for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT column_name::TEXT FROM information_schema.columns \
-             WHERE table_schema = 'bench_rebuild' AND table_name = $1",
-        )
-        .bind(&table)
-        .fetch_all(pool)
-        .await?;
-        let sum = |column: &str| {
-            if columns.iter().any(|c| c == column) {
-                format!("COALESCE(SUM(octet_length({column})), 0)::BIGINT")
-            } else {
-                "0::BIGINT".to_owned()
-            }
+    for (table, has_state) in tables {
+        let state = if has_state {
+            "COALESCE(SUM(octet_length(state)), 0)::BIGINT"
+        } else {
+            "0::BIGINT"
         };
-        let (rows, bytes, view, state): (i64, i64, i64, i64) = sqlx::query_as(&format!(
-            "SELECT COUNT(*), COALESCE(SUM(octet_length(t::text)), 0)::BIGINT, {}, {} \
-             FROM bench_rebuild.{table} t",
-            sum("view"),
-            sum("state"),
+        let (rows, bytes, state): (i64, i64, i64) = sqlx::query_as(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(octet_length(t::text)), 0)::BIGINT, {state} \
+             FROM bench_rebuild.{table} t"
         ))
         .fetch_one(pool)
         .await?;
         if rows > 0 {
-            println!(
-                "| `{table}` | {rows} | {} | {} | {} |",
-                mb(bytes),
-                mb(view),
-                mb(state)
-            );
+            println!("| `{table}` | {rows} | {} | {} |", mb(bytes), mb(state));
         }
     }
     Ok(())

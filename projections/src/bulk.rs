@@ -11,8 +11,10 @@
 //!   so a row is neither loaded nor written once per page;
 //! - rows are written once, at the end (or when the sessions hold more than [`HOLD`]
 //!   rows, to bound memory: later pages then fetch a row written out before folding onto
-//!   it), on PostgreSQL with `COPY`, with each projection's checkpoint in the same
-//!   transaction, so an interrupted rebuild resumes from the last write.
+//!   it), on PostgreSQL with `COPY`. Each projection's checkpoint moves with the write
+//!   (the first write loads the tables side by side, each in its own transaction, while
+//!   the checkpoints stay locked, and moves them once all are in), so an interrupted
+//!   rebuild resumes from the last write.
 //!
 //! A projection without a bulk session is applied page by page. An event a projection
 //! cannot fold ends the fill with its error (the caller falls back to the batch path,
@@ -74,6 +76,13 @@ impl TableRows {
 struct Written {
     rows: usize,
     bytes: usize,
+}
+
+impl Written {
+    fn add(&mut self, other: Written) {
+        self.rows += other.rows;
+        self.bytes += other.bytes;
+    }
 }
 
 /// A projection's part of a fill.
@@ -388,9 +397,7 @@ impl Writes<'_> {
             let mut written = Written::default();
             for table in tables {
                 let name = self.plan.target.table(table.def.name);
-                let count = copy_upsert(&mut tx, &name, table).await?;
-                written.rows += count.rows;
-                written.bytes += count.bytes;
+                written.add(copy_upsert(&mut tx, &name, table).await?);
             }
             written
         };
@@ -405,9 +412,7 @@ impl Writes<'_> {
         tx.commit().await?;
         Ok(Some(written))
     }
-}
 
-impl Writes<'_> {
     /// Loads the first rows of a fill: every table at the same time, each on its own
     /// connection and in its own transaction, emptied first. The caller holds the
     /// checkpoints' row locks meanwhile and moves them only after every table committed:
@@ -433,10 +438,9 @@ impl Writes<'_> {
             .collect();
         let mut written = Written::default();
         for load in futures::future::join_all(loads).await {
-            let count = load
-                .map_err(|e| ProjectionError::Invalid(format!("loading a table stopped: {e}")))??;
-            written.rows += count.rows;
-            written.bytes += count.bytes;
+            written.add(load.map_err(|e| {
+                ProjectionError::Invalid(format!("loading a table stopped: {e}"))
+            })??);
         }
         Ok(written)
     }

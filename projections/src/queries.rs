@@ -326,7 +326,9 @@ impl ReadModels {
             query = query.bind(id);
         }
         let rows = query.fetch_all(self.db.pool()).await?;
-        rows.iter().map(droplet_view).collect()
+        rows.iter()
+            .map(|row| Ok(DropletView::from_loaded(&state(row)?, None)))
+            .collect()
     }
 
     /// The rate-limit rules set through the API (not deleted), by name.
@@ -386,15 +388,11 @@ fn cluster_view(row: &AnyRow) -> Result<ClusterView, ProjectionError> {
     Ok(ClusterView::from_loaded(&state::<Loaded<Cluster>>(row)?))
 }
 
-/// A droplet row's view, with the cluster name when the query joined it in.
+/// A droplet row's view, with the cluster name the query joined in.
 fn droplet_view(row: &AnyRow) -> Result<DropletView, ProjectionError> {
-    let cluster_name = match row.try_column("cluster_name") {
-        Ok(_) => row.try_get::<Option<String>, _>("cluster_name")?,
-        Err(_) => None,
-    };
     Ok(DropletView::from_loaded(
         &state::<Loaded<Droplet>>(row)?,
-        cluster_name,
+        row.try_get("cluster_name")?,
     ))
 }
 

@@ -3,9 +3,10 @@
 //! 1. [`begin`] records the rebuild in `rm_rebuilds` and creates empty shadow copies of the
 //!    projection's tables (`<table>__shadow`), in one transaction.
 //! 2. [`run`] fills them from position 0 in bulk ([`crate::bulk`]: every row folded in
-//!    memory and written once, with the shadow checkpoint `<name>#rebuild` in the same
-//!    transaction), creates their secondary indexes, then goes batch by batch up to the head, while the live tables keep serving
-//!    and the live worker keeps applying new events to them.
+//!    memory and written once, the shadow checkpoint `<name>#rebuild` moved with the
+//!    write), creates their secondary indexes, then goes batch by batch up to the
+//!    head, while the live tables keep serving and the live worker keeps applying new
+//!    events to them.
 //! 3. Once caught up, the swap runs in one transaction: it locks the live checkpoint (so no
 //!    live batch runs meanwhile, in this process or another), applies the last events to the
 //!    shadow, drops the live tables, renames the shadows into their place, and sets the live

@@ -198,13 +198,18 @@ fn event_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         sequence: r.try_get(4)?,
         event_type: r.try_get(5)?,
         schema_version: r.try_get(6)?,
-        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
-            .with_timezone(&Utc),
+        recorded_at: stored_time(&recorded_at)?,
         data: serde_json::from_str(&data)?,
         metadata: serde_json::from_str(&metadata)?,
         hash: r.try_get(10)?,
     })
+}
+
+/// A `recorded_at` as stored (RFC 3339 text).
+fn stored_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// An event as [`EventStore::read_for_folding`] reads it (no id, metadata or hash).
@@ -219,9 +224,7 @@ fn folding_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         sequence: r.try_get(3)?,
         event_type: r.try_get(4)?,
         schema_version: r.try_get(5)?,
-        recorded_at: DateTime::parse_from_rfc3339(&recorded_at)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
-            .with_timezone(&Utc),
+        recorded_at: stored_time(&recorded_at)?,
         data: serde_json::from_str(&data)?,
         metadata: EventMetadata::default(),
         hash: String::new(),
