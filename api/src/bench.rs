@@ -26,9 +26,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Append => append(&args).await,
         BenchKind::Rebuild => {
-            let (events, cqrs) = (args.events, !args.without_cqrs);
+            let (events, cqrs, rounds) = (args.events, !args.without_cqrs, args.rounds);
             with_scratch(&args.database_url, |url| {
-                crate::bench_rebuild::measure(url, events, cqrs)
+                crate::bench_rebuild::measure(url, events, cqrs, rounds)
             })
             .await
         }

@@ -30,7 +30,12 @@ const WRITERS: usize = 32;
 
 /// Runs the whole measurement on the scratch database `url` (the cqrs-es replay only when
 /// `with_cqrs`).
-pub async fn measure(url: String, events: i64, with_cqrs: bool) -> anyhow::Result<()> {
+pub async fn measure(
+    url: String,
+    events: i64,
+    with_cqrs: bool,
+    rounds: usize,
+) -> anyhow::Result<()> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(WRITERS as u32 + 4)
         .connect(&url)
@@ -48,16 +53,22 @@ pub async fn measure(url: String, events: i64, with_cqrs: bool) -> anyhow::Resul
         .execute(&pool)
         .await?;
 
-    let copy = timed(copy_out(&pool)).await?;
     let db = ReadDb::connect(&url, 8).await?;
     db.migrate().await?;
     let schema = SchemaName::parse("bench_rebuild")?;
     let all = projections::all();
-    let ours = timed(async {
-        replay::replay_into(Arc::clone(&store), &db, &all, head, &schema, &|_| {}).await?;
-        Ok(())
-    })
-    .await?;
+    // COPY and the rebuild take turns, so that both see the machine in the same state;
+    // the median round is reported.
+    let mut rounds_taken = Vec::new();
+    for _ in 0..rounds.max(1) {
+        let copy = timed(copy_out(&pool)).await?;
+        let ours = timed(async {
+            replay::replay_into(Arc::clone(&store), &db, &all, head, &schema, &|_| {}).await?;
+            Ok(())
+        })
+        .await?;
+        rounds_taken.push((copy, ours));
+    }
     let cqrs = if with_cqrs {
         Some(timed(cqrs_replay(&pool)).await?)
     } else {
@@ -67,6 +78,9 @@ pub async fn measure(url: String, events: i64, with_cqrs: bool) -> anyhow::Resul
     let rate = |d: Duration| head as f64 / d.as_secs_f64();
     println!("# bench rebuild: {head} events");
     println!();
+    print_rounds(&rounds_taken, head);
+    rounds_taken.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
+    let (copy, ours) = rounds_taken[rounds_taken.len() / 2];
     println!("| contender | seconds | events/s |");
     println!("|---|---:|---:|");
     let mut contenders = vec![
@@ -127,6 +141,29 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The rebuild's rate over COPY's in one round.
+fn ratio((copy, ours): &(Duration, Duration)) -> f64 {
+    copy.as_secs_f64() / ours.as_secs_f64()
+}
+
+/// Each round's seconds and ratio; the tables after it show the median round.
+fn print_rounds(rounds: &[(Duration, Duration)], head: i64) {
+    println!("| round | COPY s | ClusterGenie s | ClusterGenie / COPY |");
+    println!("|---:|---:|---:|---:|");
+    for (i, round) in rounds.iter().enumerate() {
+        println!(
+            "| {} | {:.2} | {:.2} | {:.2}x |",
+            i + 1,
+            round.0.as_secs_f64(),
+            round.1.as_secs_f64(),
+            ratio(round)
+        );
+    }
+    println!();
+    println!("median round of {} ({head} events):", rounds.len());
+    println!();
 }
 
 async fn timed(

@@ -193,6 +193,9 @@ pub struct BenchArgs {
     /// engine against COPY alone; recorded runs include it.
     #[arg(long)]
     pub without_cqrs: bool,
+    /// `rebuild`: rounds of COPY then rebuild, taking turns (the median round is reported).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
 }
 
 /// Benchmarks.

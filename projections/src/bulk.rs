@@ -28,10 +28,11 @@ use async_trait::async_trait;
 use engine::store::{EventFilter, EventStore, RecordedEvent};
 use futures::StreamExt;
 use sqlx::postgres::PgConnection;
-use sqlx::{AnyConnection, Connection};
+use sqlx::Connection;
 use tokio::sync::mpsc;
 
-use crate::read_models::rows::{newer_wins, upsert};
+use crate::pg_copy::{copy_upsert, load_table, Written};
+use crate::read_models::rows::upsert;
 use crate::read_models::{TableDef, Value};
 use crate::runtime::checkpoint::{
     apply_checkpointed, lock_checkpoint, now, save_checkpoint, ENSURE_CHECKPOINT, LOCK_CHECKPOINT,
@@ -45,9 +46,6 @@ const PAGE: i64 = 10_000;
 /// Rows the sessions may hold in memory together before they are written out (a few
 /// hundred megabytes at most).
 pub const HOLD: usize = 400_000;
-
-/// Bytes of `COPY` data sent at a time.
-const COPY_CHUNK: usize = 1 << 20;
 
 /// Rows of one table in its column order, rendered as they are taken, so that rendering
 /// the next rows overlaps writing the previous ones.
@@ -71,28 +69,14 @@ impl TableRows {
     }
 }
 
-/// Rows and bytes written (for the debug log).
-#[derive(Default, Clone, Copy)]
-struct Written {
-    rows: usize,
-    bytes: usize,
-}
-
-impl Written {
-    fn add(&mut self, other: Written) {
-        self.rows += other.rows;
-        self.bytes += other.bytes;
-    }
-}
-
 /// A projection's part of a fill.
 #[async_trait]
 pub trait BulkFill: Send {
     /// Folds a page of events (in position order) onto the rows held; a row not held is
-    /// fetched from `target` first when the table may already hold it.
+    /// fetched from `target` first (through `db`) when the table may already hold it.
     async fn fold(
         &mut self,
-        conn: &mut AnyConnection,
+        db: &ReadDb,
         target: &Target,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError>;
@@ -174,7 +158,7 @@ pub async fn fill(
             break;
         };
         spent.reading += waited.elapsed();
-        let events = page?;
+        let events = Arc::new(page?);
         let Some(last) = events.last().map(|e| e.position) else {
             break;
         };
@@ -262,26 +246,59 @@ fn read_ahead(
     rx
 }
 
+/// Folds a page into every session: the bulk sessions each on their own task, side by
+/// side (they share nothing but the page), the batch ones meanwhile, in turn.
 async fn fold_page(
     db: &ReadDb,
     plan: &FillPlan,
-    sessions: &mut [Session],
-    events: &[RecordedEvent],
+    sessions: &mut Vec<Session>,
+    events: &Arc<Vec<RecordedEvent>>,
 ) -> Result<(), ProjectionError> {
-    let mut conn = db.pool().acquire().await?;
-    for session in sessions {
+    let mut folding = Vec::new();
+    let mut done = Vec::new();
+    for (i, session) in std::mem::take(sessions).into_iter().enumerate() {
         match session {
-            Session::Bulk(_, bulk) => bulk.fold(&mut conn, &plan.target, events).await?,
-            Session::Batch(projection) if plan.checkpoints => {
-                apply_checkpointed(db, &**projection, &plan.target, events).await?;
+            Session::Bulk(name, mut bulk) => {
+                let (db, target, events) = (db.clone(), plan.target.clone(), Arc::clone(events));
+                let fold = tokio::spawn(async move {
+                    let folded = bulk.fold(&db, &target, &events).await;
+                    (bulk, folded)
+                });
+                folding.push((i, name, fold));
             }
             Session::Batch(projection) => {
-                let mut tx = db.begin().await?;
-                projection.apply(&mut tx, events, &plan.target).await?;
-                tx.commit().await?;
+                apply_batch(db, plan, &*projection, events).await?;
+                done.push((i, Session::Batch(projection)));
             }
         }
     }
+    for (i, name, fold) in folding {
+        let (bulk, folded) = fold
+            .await
+            .map_err(|e| ProjectionError::Invalid(format!("folding {name} stopped: {e}")))?;
+        folded?;
+        done.push((i, Session::Bulk(name, bulk)));
+    }
+    done.sort_unstable_by_key(|(i, _)| *i);
+    sessions.extend(done.into_iter().map(|(_, session)| session));
+    Ok(())
+}
+
+/// Applies a page through a projection's batch path (with its checkpoint when the fill
+/// keeps checkpoints).
+async fn apply_batch(
+    db: &ReadDb,
+    plan: &FillPlan,
+    projection: &dyn Projection,
+    events: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    if plan.checkpoints {
+        apply_checkpointed(db, projection, &plan.target, events).await?;
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    projection.apply(&mut tx, events, &plan.target).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -427,10 +444,7 @@ impl Writes<'_> {
                 tokio::spawn(async move {
                     let mut conn = PgConnection::connect(&url).await?;
                     let mut tx = conn.begin().await?;
-                    sqlx::query(&format!("TRUNCATE {name}"))
-                        .execute(&mut *tx)
-                        .await?;
-                    let written = copy_in(&mut tx, &name, table).await?;
+                    let written = load_table(&mut tx, &name, table).await?;
                     tx.commit().await?;
                     Ok::<_, ProjectionError>(written)
                 })
@@ -443,140 +457,5 @@ impl Writes<'_> {
             })??);
         }
         Ok(written)
-    }
-}
-
-/// `COPY`s `rows` into `table`. The rows are rendered into `COPY` text on a blocking
-/// thread while the connection sends what is ready, so rendering and PostgreSQL's loading
-/// run at the same time.
-async fn copy_in(
-    conn: &mut PgConnection,
-    table: &str,
-    rows: TableRows,
-) -> Result<Written, ProjectionError> {
-    let columns = rows.def.column_names().join(", ");
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY {table} ({columns}) FROM STDIN"))
-        .await?;
-    let (chunks, mut ready) = mpsc::channel::<Result<Vec<u8>, ProjectionError>>(4);
-    let render = tokio::task::spawn_blocking(move || render_copy_text(rows, &chunks));
-    while let Some(chunk) = ready.recv().await {
-        copy.send(chunk?).await?;
-    }
-    let written = render
-        .await
-        .map_err(|e| ProjectionError::Invalid(format!("rendering rows for COPY stopped: {e}")))?;
-    copy.finish().await?;
-    Ok(written)
-}
-
-/// Renders `rows` into `COPY` text chunks of about [`COPY_CHUNK`] bytes, handed to
-/// `chunks` (an error ends the rendering; a closed channel too).
-fn render_copy_text(
-    rows: TableRows,
-    chunks: &mpsc::Sender<Result<Vec<u8>, ProjectionError>>,
-) -> Written {
-    let mut written = Written::default();
-    let mut buffer = Vec::with_capacity(COPY_CHUNK + 4096);
-    for row in rows.rows {
-        let row = match row {
-            Ok(row) => row,
-            Err(error) => {
-                let _ = chunks.blocking_send(Err(error));
-                return written;
-            }
-        };
-        let before = buffer.len();
-        copy_row(&mut buffer, &row);
-        written.rows += 1;
-        written.bytes += buffer.len() - before;
-        if buffer.len() >= COPY_CHUNK
-            && chunks
-                .blocking_send(Ok(std::mem::replace(
-                    &mut buffer,
-                    Vec::with_capacity(COPY_CHUNK + 4096),
-                )))
-                .is_err()
-        {
-            return written;
-        }
-    }
-    if !buffer.is_empty() {
-        let _ = chunks.blocking_send(Ok(buffer));
-    }
-    written
-}
-
-/// `COPY`s `rows` into a temporary table, then inserts or updates `table` from it (a row
-/// already at a later position is left alone, as in the batch path).
-async fn copy_upsert(
-    conn: &mut PgConnection,
-    table: &str,
-    rows: TableRows,
-) -> Result<Written, ProjectionError> {
-    let staging = format!("cg_bulk_{}", rows.def.name);
-    sqlx::query(&format!(
-        "CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    let on_conflict = newer_wins(&rows.def.column_names());
-    let written = copy_in(conn, &staging, rows).await?;
-    sqlx::query(&format!(
-        "INSERT INTO {table} AS cur SELECT * FROM {staging} {on_conflict}"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    Ok(written)
-}
-
-/// Appends one row in `COPY`'s text format.
-fn copy_row(buffer: &mut Vec<u8>, row: &[Value]) {
-    for (i, value) in row.iter().enumerate() {
-        if i > 0 {
-            buffer.push(b'\t');
-        }
-        match value {
-            Value::Int(n) => buffer.extend_from_slice(n.to_string().as_bytes()),
-            Value::Text(text) => copy_text(buffer, text),
-        }
-    }
-    buffer.push(b'\n');
-}
-
-/// A text field of `COPY`'s text format: backslash, tab, newline and carriage return are
-/// escaped; everything else goes as it is.
-fn copy_text(buffer: &mut Vec<u8>, text: &str) {
-    for byte in text.bytes() {
-        match byte {
-            b'\\' => buffer.extend_from_slice(b"\\\\"),
-            b'\t' => buffer.extend_from_slice(b"\\t"),
-            b'\n' => buffer.extend_from_slice(b"\\n"),
-            b'\r' => buffer.extend_from_slice(b"\\r"),
-            _ => buffer.push(byte),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_rows_escape_what_the_text_format_reserves() {
-        let mut buffer = Vec::new();
-        copy_row(
-            &mut buffer,
-            &[
-                Value::Text("a\tb\\c\nd\re".into()),
-                Value::Int(-42),
-                Value::Text(String::new()),
-                Value::Text("{\"name\":\"ü\"}".into()),
-            ],
-        );
-        assert_eq!(
-            String::from_utf8(buffer).unwrap(),
-            "a\\tb\\\\c\\nd\\re\t-42\t\t{\"name\":\"ü\"}\n"
-        );
     }
 }

@@ -13,6 +13,7 @@
 //! - [`replay`]: the read models at a past position in a scratch schema, and their diff.
 //! - [`bulk`]: filling a rebuild's shadow or a replay's scratch schema in bulk (rows folded
 //!   in memory and written once, with `COPY` on PostgreSQL).
+//! - [`pg_copy`]: loading rows into PostgreSQL with binary `COPY`.
 //! - [`queries`]: get and list queries over the read models.
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
@@ -24,6 +25,7 @@ pub mod cache;
 pub mod db;
 pub mod dead_letters;
 pub mod error;
+pub mod pg_copy;
 pub mod queries;
 pub mod read_models;
 pub mod rebuild;

@@ -22,6 +22,7 @@ use engine::store::{EventFilter, EventStore};
 use sqlx::{AnyConnection, Row};
 
 use crate::bulk::{self, FillPlan, Filled};
+use crate::read_models::index_all;
 use crate::runtime::checkpoint::{delete_checkpoint, lock_checkpoint, now, save_checkpoint};
 use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier, RebuildStatus};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -169,19 +170,13 @@ async fn bulk_fill(
 async fn index_shadow(applier: &Applier) -> Result<(), ProjectionError> {
     let db = &applier.db;
     let projection = &*applier.projection;
-    let mut tx = db.begin().await?;
     let generation: String =
         sqlx::query_scalar("SELECT generation FROM rm_rebuilds WHERE projection = $1")
             .bind(projection.name())
-            .fetch_one(&mut *tx)
+            .fetch_one(db.pool())
             .await?;
-    for table in projection.tables() {
-        table
-            .create_indexes(&mut tx, &Target::Shadow, db.is_sqlite(), &generation)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let tables: Vec<_> = projection.tables().iter().collect();
+    index_all(db, &tables, &Target::Shadow, &generation).await
 }
 
 /// A fill that failed: the error, unless another process swapped the rebuild in meanwhile

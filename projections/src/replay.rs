@@ -15,7 +15,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::bulk::{self, FillPlan, Filled};
-use crate::read_models::TableDef;
+use crate::read_models::{index_all, TableDef};
 use crate::{Projection, ProjectionError, ReadDb, SchemaName, Target};
 
 /// Builds every projection's tables in `schema` from the log up to position `to`
@@ -65,13 +65,8 @@ pub async fn replay_into(
     };
     let filled_ms = started.elapsed().as_millis() as u64;
     // Indexed once the rows are in (faster than keeping the indexes up while filling).
-    let mut tx = scratch.begin().await?;
-    for table in projections.iter().flat_map(|p| p.tables()) {
-        table
-            .create_indexes(&mut tx, &plan.target, scratch.is_sqlite(), "r")
-            .await?;
-    }
-    tx.commit().await?;
+    let tables: Vec<_> = projections.iter().flat_map(|p| p.tables()).collect();
+    index_all(&scratch, &tables, &plan.target, "r").await?;
     sqlx::query(&format!(
         "INSERT INTO {info} (position, replayed_at) VALUES ($1, $2)"
     ))

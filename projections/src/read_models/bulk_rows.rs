@@ -2,7 +2,7 @@
 //! memory across pages, each row rendered and written once at the end (or whenever the
 //! fill writes out to bound its memory).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
@@ -10,12 +10,11 @@ use engine::commands::Loaded;
 use engine::store::RecordedEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 use super::rows::{load_rows, Folded, Render, Value};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
-use crate::{ProjectionError, Target};
+use crate::{ProjectionError, ReadDb, Target};
 
 /// One aggregate type's rows, folded in memory.
 pub struct BulkRows<A: Aggregate> {
@@ -23,9 +22,19 @@ pub struct BulkRows<A: Aggregate> {
     aggregate_type: &'static str,
     render: Render<A>,
     rows: HashMap<String, (Loaded<A>, i64)>,
-    /// The table may hold rows this session does not (written out earlier, or by the
-    /// fill this one resumes): fetch a row before folding onto it.
-    spilled: bool,
+    /// Which rows the table may hold that this session does not: a row among them is
+    /// fetched before folding onto it.
+    stored: Stored,
+}
+
+/// What a fill's table holds besides the rows in memory.
+enum Stored {
+    /// Nothing: a fresh fill that has not written out yet.
+    Nothing,
+    /// The rows of these ids, written out earlier by this session.
+    These(HashSet<String>),
+    /// Rows of a fill this one resumes: any id may be there.
+    Unknown,
 }
 
 impl<A> BulkRows<A>
@@ -45,21 +54,25 @@ where
             aggregate_type,
             render,
             rows: HashMap::new(),
-            spilled: existing,
+            stored: if existing {
+                Stored::Unknown
+            } else {
+                Stored::Nothing
+            },
         }
     }
 
     /// Folds this type's events (in position order) onto the rows held.
     pub async fn fold(
         &mut self,
-        conn: &mut AnyConnection,
+        db: &ReadDb,
         target: &Target,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
         let aggregate_type = self.aggregate_type;
         let mine = events.iter().filter(|e| e.aggregate_type == aggregate_type);
-        if self.spilled {
-            self.fetch_missing(conn, target, mine.clone()).await?;
+        if !matches!(self.stored, Stored::Nothing) {
+            self.fetch_missing(db, target, mine.clone()).await?;
         }
         for event in mine {
             let id = event.aggregate_id.as_str();
@@ -77,21 +90,29 @@ where
         Ok(())
     }
 
+    /// Fetches the rows `events` fold onto that the table may hold and this session does
+    /// not.
     async fn fetch_missing<'e>(
         &mut self,
-        conn: &mut AnyConnection,
+        db: &ReadDb,
         target: &Target,
         events: impl Iterator<Item = &'e RecordedEvent>,
     ) -> Result<(), ProjectionError> {
         let mut missing: Vec<&str> = events
             .map(|e| e.aggregate_id.as_str())
             .filter(|id| !self.rows.contains_key(*id))
+            .filter(|id| match &self.stored {
+                Stored::Nothing => false,
+                Stored::These(ids) => ids.contains(*id),
+                Stored::Unknown => true,
+            })
             .collect();
         missing.sort_unstable();
         missing.dedup();
         if !missing.is_empty() {
             let table = target.table(self.def.name);
-            let found = load_rows::<A>(conn, &table, &missing).await?;
+            let mut conn = db.pool().acquire().await?;
+            let found = load_rows::<A>(&mut conn, &table, &missing).await?;
             self.rows.extend(found);
         }
         Ok(())
@@ -106,7 +127,13 @@ where
     pub fn take(&mut self) -> TableRows {
         let render = self.render;
         let held: Vec<_> = self.rows.drain().collect();
-        self.spilled |= !held.is_empty();
+        let ids = held.iter().map(|(id, _)| id.clone());
+        match &mut self.stored {
+            Stored::Nothing if held.is_empty() => {}
+            Stored::Nothing => self.stored = Stored::These(ids.collect()),
+            Stored::These(stored) => stored.extend(ids),
+            Stored::Unknown => {}
+        }
         TableRows {
             def: self.def,
             rows: Box::new(held.into_iter().map(move |(id, (loaded, position))| {
@@ -173,11 +200,11 @@ where
 {
     async fn fold(
         &mut self,
-        conn: &mut AnyConnection,
+        db: &ReadDb,
         target: &Target,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
-        BulkRows::fold(self, conn, target, events).await
+        BulkRows::fold(self, db, target, events).await
     }
 
     fn held(&self) -> usize {

@@ -10,7 +10,7 @@ use super::bulk_rows::{BulkLatest, BulkRows};
 use super::rows::{project, text, time, upsert, Folded, Value};
 use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
 use crate::bulk::{BulkFill, TableRows};
-use crate::{Projection, ProjectionError, Target};
+use crate::{Projection, ProjectionError, ReadDb, Target};
 
 /// Builds `rm_droplets` and `rm_droplet_cluster_names`.
 pub struct DropletsProjection;
@@ -104,7 +104,7 @@ struct DropletsBulk {
 impl BulkFill for DropletsBulk {
     async fn fold(
         &mut self,
-        conn: &mut AnyConnection,
+        db: &ReadDb,
         target: &Target,
         events: &[RecordedEvent],
     ) -> Result<(), ProjectionError> {
@@ -113,7 +113,7 @@ impl BulkFill for DropletsBulk {
                 self.names.set(&event.aggregate_id, name, event.position);
             }
         }
-        self.droplets.fold(conn, target, events).await
+        self.droplets.fold(db, target, events).await
     }
 
     fn held(&self) -> usize {

@@ -16,4 +16,4 @@ pub mod tables;
 pub use droplets::DropletsProjection;
 pub use row_model::RowModel;
 pub use rows::Value;
-pub use tables::TableDef;
+pub use tables::{index_all, TableDef};

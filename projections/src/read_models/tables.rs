@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::{ProjectionError, Target};
+use crate::{ProjectionError, ReadDb, Target};
 
 /// One read-model table.
 #[derive(Debug)]
@@ -27,9 +27,18 @@ impl TableDef {
             .collect()
     }
 
+    /// The column that is the primary key.
+    pub fn primary_key(&self) -> &'static str {
+        self.columns
+            .iter()
+            .find(|c| c.contains("PRIMARY KEY"))
+            .and_then(|c| c.split_whitespace().next())
+            .unwrap_or("id")
+    }
+
     /// Creates the table (with its primary key) in `target`, without its secondary
-    /// indexes: a fill loads a fresh table faster without them, then calls
-    /// [`TableDef::create_indexes`].
+    /// indexes: a fill loads a fresh table faster without them, then calls [`index_all`].
+
     pub async fn create_table(
         &self,
         conn: &mut AnyConnection,
@@ -41,34 +50,27 @@ impl TableDef {
         Ok(())
     }
 
-    /// Creates the table's secondary indexes in `target` unless they exist; index names
-    /// carry `generation` so that a copy never collides with the indexes of the table it
-    /// will replace.
-    pub async fn create_indexes(
-        &self,
-        conn: &mut AnyConnection,
-        target: &Target,
-        sqlite: bool,
-        generation: &str,
-    ) -> Result<(), ProjectionError> {
+    /// The statements creating the table's secondary indexes in `target` unless they
+    /// exist; index names carry `generation` so that a copy never collides with the
+    /// indexes of the table it will replace.
+    pub fn index_statements(&self, target: &Target, sqlite: bool, generation: &str) -> Vec<String> {
         let table = target.table(self.name);
-        for (short, columns) in self.indexes {
-            let index = format!("{}_{short}_{generation}", self.name);
-            let sql = match (target, sqlite) {
-                // SQLite names the schema on the index, PostgreSQL on the table.
-                (Target::Schema(schema), true) => format!(
-                    "CREATE INDEX IF NOT EXISTS {}.{index} ON {} ({columns})",
-                    schema.as_str(),
-                    target.bare_table(self.name)
-                ),
-                _ => format!("CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})"),
-            };
-            sqlx::query(&sql).execute(&mut *conn).await?;
-        }
-        Ok(())
+        self.indexes
+            .iter()
+            .map(|(short, columns)| {
+                let index = format!("{}_{short}_{generation}", self.name);
+                match (target, sqlite) {
+                    (Target::Schema(schema), true) => format!(
+                        "CREATE INDEX IF NOT EXISTS {}.{index} ON {} ({columns})",
+                        schema.as_str(),
+                        target.bare_table(self.name)
+                    ),
+                    _ => format!("CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})"),
+                }
+            })
+            .collect()
     }
 
-    /// Drops the table in `target` if it exists.
     pub async fn drop(
         &self,
         conn: &mut AnyConnection,
@@ -162,3 +164,32 @@ pub const RATELIMIT_RULES: TableDef = TableDef {
     ],
     indexes: &[],
 };
+
+/// Creates the secondary indexes of `tables` in `target` (see
+/// [`TableDef::index_statements`]): on PostgreSQL every index at the same time, each on a
+/// connection of its own (a fill's copies are indexed once loaded, and the builds share
+/// nothing); on SQLite one after another in one transaction.
+pub async fn index_all(
+    db: &ReadDb,
+    tables: &[&TableDef],
+    target: &Target,
+    generation: &str,
+) -> Result<(), ProjectionError> {
+    let statements = tables
+        .iter()
+        .flat_map(|t| t.index_statements(target, db.is_sqlite(), generation));
+    if db.is_sqlite() {
+        let mut tx = db.begin().await?;
+        for sql in statements {
+            sqlx::query(&sql).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        return Ok(());
+    }
+    let builds = statements.map(|sql| async move {
+        sqlx::query(&sql).execute(db.pool()).await?;
+        Ok::<_, ProjectionError>(())
+    });
+    futures::future::try_join_all(builds).await?;
+    Ok(())
+}
