@@ -31,7 +31,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::Connection;
 use tokio::sync::mpsc;
 
-use crate::pg_copy::{copy_upsert, load_table, Written};
+use crate::pg_copy::{copy_in, copy_upsert, load_table, Written};
 use crate::read_models::rows::upsert;
 use crate::read_models::{TableDef, Value};
 use crate::runtime::checkpoint::{
@@ -51,14 +51,18 @@ pub const HOLD: usize = 400_000;
 /// the next rows overlaps writing the previous ones.
 pub struct TableRows {
     pub def: &'static TableDef,
+    /// None of these rows can be in the table yet (they may go in with a plain `COPY`);
+    /// otherwise they are upserted.
+    pub fresh: bool,
     pub rows: Box<dyn Iterator<Item = Result<Vec<Value>, ProjectionError>> + Send>,
 }
 
 impl TableRows {
-    /// Rows already rendered.
+    /// Rows already rendered, upserted when written.
     pub fn rendered(def: &'static TableDef, rows: Vec<Vec<Value>>) -> Self {
         Self {
             def,
+            fresh: false,
             rows: Box::new(rows.into_iter().map(Ok)),
         }
     }
@@ -414,7 +418,11 @@ impl Writes<'_> {
             let mut written = Written::default();
             for table in tables {
                 let name = self.plan.target.table(table.def.name);
-                written.add(copy_upsert(&mut tx, &name, table).await?);
+                written.add(if table.fresh {
+                    copy_in(&mut tx, &name, table, "").await?
+                } else {
+                    copy_upsert(&mut tx, &name, table).await?
+                });
             }
             written
         };
@@ -436,6 +444,14 @@ impl Writes<'_> {
     /// another filler waits on those locks, and a crash in between leaves the checkpoints
     /// at 0, so the next fill empties the tables again.
     async fn load_fresh(&self, tables: Vec<TableRows>) -> Result<Written, ProjectionError> {
+        let mut names: Vec<_> = tables.iter().map(|t| t.def.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        if names.len() != tables.len() {
+            return Err(ProjectionError::Invalid(
+                "a first bulk write got one table's rows in two parts".into(),
+            ));
+        }
         let loads: Vec<_> = tables
             .into_iter()
             .map(|table| {

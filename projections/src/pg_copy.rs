@@ -100,7 +100,7 @@ pub async fn copy_upsert(
 }
 
 /// `COPY`s `rows` into `table`, with `options` besides the binary format (e.g. `FREEZE`).
-async fn copy_in(
+pub async fn copy_in(
     conn: &mut PgConnection,
     table: &str,
     rows: TableRows,

@@ -123,20 +123,35 @@ where
         self.rows.len()
     }
 
-    /// Lets go of every row held, to be rendered as they are written.
-    pub fn take(&mut self) -> TableRows {
-        let render = self.render;
+    /// Lets go of every row held, to be rendered as they are written: the rows the table
+    /// cannot hold yet apart from those it may (which need an upsert).
+    pub fn take(&mut self) -> Vec<TableRows> {
         let held: Vec<_> = self.rows.drain().collect();
-        let ids = held.iter().map(|(id, _)| id.clone());
+        let (again, new): (Vec<_>, Vec<_>) = match &self.stored {
+            Stored::Nothing => (Vec::new(), held),
+            Stored::These(stored) => held.into_iter().partition(|(id, _)| stored.contains(id)),
+            Stored::Unknown => (held, Vec::new()),
+        };
+        let ids = new.iter().map(|(id, _)| id.clone());
         match &mut self.stored {
-            Stored::Nothing if held.is_empty() => {}
+            Stored::Nothing if new.is_empty() => {}
             Stored::Nothing => self.stored = Stored::These(ids.collect()),
             Stored::These(stored) => stored.extend(ids),
             Stored::Unknown => {}
         }
+        [(new, true), (again, false)]
+            .into_iter()
+            .filter(|(rows, _)| !rows.is_empty())
+            .map(|(rows, fresh)| self.rendering(rows, fresh))
+            .collect()
+    }
+
+    fn rendering(&self, rows: Vec<(String, (Loaded<A>, i64))>, fresh: bool) -> TableRows {
+        let render = self.render;
         TableRows {
             def: self.def,
-            rows: Box::new(held.into_iter().map(move |(id, (loaded, position))| {
+            fresh,
+            rows: Box::new(rows.into_iter().map(move |(id, (loaded, position))| {
                 render(&Folded {
                     id,
                     loaded,
@@ -212,6 +227,6 @@ where
     }
 
     fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
-        Ok(vec![BulkRows::take(self)])
+        Ok(BulkRows::take(self))
     }
 }

@@ -121,6 +121,8 @@ impl BulkFill for DropletsBulk {
     }
 
     fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
-        Ok(vec![self.names.take(), self.droplets.take()])
+        let mut tables = vec![self.names.take()];
+        tables.extend(self.droplets.take());
+        Ok(tables)
     }
 }
