@@ -30,10 +30,9 @@ pub async fn run(
     let mut tasks = Vec::new();
     let commands = runtime::commands(&settings, &store)?;
     let providers = runtime::providers(&settings, &store, &shutdown_rx, &mut tasks).await?;
-    let executor =
-        runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks).await?;
+    let jobs = runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks)?;
     tracing::info!(
-        workers = executor.stats().worker_count,
+        workers = jobs.executor.stats().worker_count,
         database = store.backend(),
         "job worker running"
     );

@@ -59,9 +59,8 @@ async fn worker(
     name: &str,
     shutdown: watch::Receiver<bool>,
 ) -> (Arc<group::WorkerGroup>, Vec<tokio::task::JoinHandle<()>>) {
-    let (ownership, membership) = group::join(config, "test.workers", shutdown.clone())
-        .await
-        .expect("join the group");
+    let (ownership, membership) =
+        group::join(config, "test.workers", shutdown.clone()).expect("join the group");
     let mut patches = BTreeMap::new();
     patches.insert(
         "monitor".to_owned(),
@@ -202,3 +201,81 @@ on_both_backends!(
     two_workers,
     super::two_workers_share_the_jobs_and_survive_one_stopping
 );
+
+/// A worker whose broker is down at start: joining returns at once, commands are taken,
+/// no job runs while the group cannot be reached (the failure is reported); once the
+/// broker is back, the worker joins and runs the jobs that waited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_while_kafka_is_down_runs_the_jobs_once_it_is_back() {
+    let (store, _dir) = common::sqlite_store().await;
+    let (mock, config) = mock();
+    mock.broker_down(1).expect("broker down");
+    let service = CommandService::new(Arc::clone(&store));
+    let ctx = CommandContext::new("group-test");
+    let cluster = CreateCluster::parse("down", "fra1", None).expect("cluster");
+    let cluster_id = service
+        .execute(&ctx, &cluster)
+        .await
+        .expect("create")
+        .fresh()
+        .expect("fresh")
+        .id;
+    let (stop, shutdown) = watch::channel(false);
+    let (group, handles) = tokio::time::timeout(
+        Duration::from_secs(5),
+        worker(&service, &config, "a", shutdown),
+    )
+    .await
+    .expect("joining does not wait for the broker");
+    let mut jobs = Vec::new();
+    for _ in 0..5 {
+        let job = CreateJob::parse("monitor", &cluster_id, None, ctx.trace_id()).expect("job");
+        jobs.push(job.id.to_string());
+        service.execute(&ctx, &job).await.expect("create the job");
+    }
+    let started = Instant::now();
+    while group.last_error().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no failure reported"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!group.is_joined());
+    let read = || async {
+        store
+            .read_all(0, 100_000, &EventFilter::default())
+            .await
+            .expect("read")
+    };
+    let log = read().await;
+    assert!(
+        log.iter().all(|e| e.event_type != "job.started"),
+        "a job ran outside the group"
+    );
+
+    mock.broker_up(1).expect("broker up");
+    let started = Instant::now();
+    loop {
+        let log = read().await;
+        let succeeded: BTreeSet<&str> = log
+            .iter()
+            .filter(|e| e.event_type == "job.succeeded")
+            .map(|e| e.aggregate_id.as_str())
+            .collect();
+        if jobs.iter().all(|j| succeeded.contains(j.as_str())) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {} jobs succeeded after the broker came back",
+            succeeded.len(),
+            jobs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(group.is_joined() && group.last_error().is_none());
+    assert_eq!(group.partitions(), PARTITIONS);
+    let _ = stop.send(true);
+    futures::future::join_all(handles).await;
+}

@@ -11,7 +11,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use serde_json::{json, Value};
 
-use crate::common::{run_configured, Backend, TestApp};
+use crate::common::{run_configured, str_of, Backend, TestApp};
 
 type Mock = MockCluster<'static, DefaultProducerContext>;
 
@@ -286,4 +286,81 @@ async fn the_server_publishes_what_it_records() {
         },
     )
     .await;
+}
+
+/// Polls `path` until `done` holds for a 200 answer, at most `within` (Kafka reconnects
+/// with backoff: slower than the usual deadline).
+async fn poll_long(app: &TestApp, path: &str, within: Duration, done: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + within;
+    loop {
+        let answer = app.get(path).await;
+        if answer.status == 200 && done(&answer.body) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path}: last answer {} {}",
+            answer.status,
+            answer.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The broker is down when the server starts: it starts anyway (workers on), takes
+/// commands, reports the worker group as joining and runs no job; once the broker is
+/// back, it joins, runs the waiting job and drains the backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_starts_and_takes_commands_while_kafka_is_down() {
+    let (mock, config) = mock_kafka();
+    mock.broker_down(1).expect("broker down");
+    // The mock cluster stays on this task (it is not `Send`); the body asks for the broker.
+    let (up, wanted) = tokio::sync::oneshot::channel::<()>();
+    let broker_back = async {
+        if wanted.await.is_ok() {
+            mock.broker_up(1).expect("broker up");
+        }
+    };
+    let server = run_configured(
+        Backend::Sqlite,
+        move |s| s.kafka = config,
+        move |app| async move {
+            let cluster = app.create_cluster("while-down").await;
+            let created = app.create_droplet(str_of(&cluster["id"]), "d-1").await;
+            let job_path = format!("/v1/jobs/{}", str_of(&created["job"]["id"]));
+            let ready = app.get("/readyz").await.expect(200).clone();
+            let workers = &ready["checks"]["workers"];
+            assert_eq!(workers["status"], "joining", "{ready}");
+            assert_eq!(workers["backend"], "kafka-group", "{ready}");
+            assert_eq!(
+                app.metric("clustergenie_kafka_worker_group_joined ").await,
+                0.0
+            );
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let job = app.get(&job_path).await.expect(200).clone();
+            assert_eq!(
+                job["status"], "pending",
+                "no job runs outside the group: {job}"
+            );
+            assert!(app.metric("clustergenie_outbox_backlog ").await > 0.0);
+
+            up.send(()).expect("broker back");
+            let within = Duration::from_secs(60);
+            poll_long(&app, &job_path, within, |j| j["status"] == "succeeded").await;
+            poll_long(&app, "/readyz", within, |r| {
+                r["checks"]["workers"]["status"] == "ok"
+            })
+            .await;
+            assert_eq!(
+                app.metric("clustergenie_kafka_worker_group_joined ").await,
+                1.0
+            );
+            let deadline = Instant::now() + within;
+            while app.metric("clustergenie_outbox_backlog ").await > 0.0 {
+                assert!(Instant::now() < deadline, "the backlog never drained");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        },
+    );
+    tokio::join!(server, broker_back);
 }
