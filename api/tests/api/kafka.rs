@@ -364,3 +364,71 @@ async fn the_server_starts_and_takes_commands_while_kafka_is_down() {
     );
     tokio::join!(server, broker_back);
 }
+
+/// Headers no command may carry (a 2 MB `ce_id`, a 2 MB `ce_type`, a control character in
+/// `ce_id`) are rejected with their echo cut short, and the consumer goes on: the next
+/// command is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_headers_are_rejected_and_the_partition_moves_on() {
+    let (_mock, config) = mock_kafka();
+    let kafka = config.clone();
+    run_configured(
+        Backend::Sqlite,
+        move |s| s.kafka = kafka,
+        move |app| async move {
+            let _serving = app;
+            let producer: FutureProducer = config
+                .client_config()
+                .set("message.max.bytes", "10000000")
+                .create()
+                .expect("producer");
+            let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
+            let create = "io.clustergenie.cluster.create.v1";
+            let value = json!({"name": "after-junk", "region": "nyc1"}).to_string();
+            let huge_id = "x".repeat(2 << 20);
+            let huge_type = "t".repeat(2 << 20);
+            let headers = [("ce_id", Some(huge_id.as_str())), ("ce_type", Some(create))];
+            send(&producer, "big-id", &headers, value.as_bytes()).await;
+            let headers = [
+                ("ce_id", Some("c-big-type")),
+                ("ce_type", Some(huge_type.as_str())),
+            ];
+            send(&producer, "big-type", &headers, value.as_bytes()).await;
+            command(
+                &producer,
+                "c-\u{1}",
+                create,
+                json!({"name": "ctl", "region": "nyc1"}),
+            )
+            .await;
+            command(
+                &producer,
+                "c-after",
+                create,
+                json!({"name": "after-junk", "region": "nyc1"}),
+            )
+            .await;
+            let clipped = "x".repeat(255);
+            let ids = [clipped.as_str(), "c-big-type", "c-\u{1}", "c-after"];
+            let seen = results(&answers, &ids).await;
+            let big = &seen[clipped.as_str()][0];
+            assert_eq!(big["status"], 400, "{big}");
+            let detail = big["problem"]["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("ce_id") && detail.contains("255"),
+                "{detail}"
+            );
+            assert_eq!(big["command_type"], create);
+            let big_type = &seen["c-big-type"][0];
+            assert_eq!(big_type["status"], 400, "{big_type}");
+            assert_eq!(big_type["command_type"].as_str().unwrap().len(), 255);
+            assert_eq!(seen["c-\u{1}"][0]["status"], 400, "{:?}", seen["c-\u{1}"]);
+            assert_eq!(
+                seen["c-after"][0]["accepted"], true,
+                "{:?}",
+                seen["c-after"]
+            );
+        },
+    )
+    .await;
+}
