@@ -3,17 +3,21 @@
 
 It reads every partition of every event topic from the beginning (kafka-python, a pure
 Python implementation of the protocol: nothing shared with ClusterGenie's librdkafka) and
-checks the contract of docs/kafka.md and schemas/:
+checks the contract of docs/kafka.md and schemas/. The event topics are found by listing
+the broker's topics (every clustergenie.events.* topic), not from a fixed list:
 
 - CloudEvents binary headers: ce_specversion, ce_id (a UUID), ce_source, ce_type
   (io.clustergenie.<type>.v<version>), ce_time (RFC 3339), ce_subject (= the key),
   content-type, cg_position, cg_sequence;
 - the topic is clustergenie.events.<aggregate_type>.v1 and the type belongs to it;
-- the value validates against schemas/events/<type>.v<version>.json;
+- the value validates against schemas/events/<type>.v<version>.json (with the validator of
+  the draft its $schema names);
+- with --partitions, every event topic has that many partitions;
 - after deduplication on ce_id, each aggregate's sequences are 1, 2, 3... in order, and the
   positions are exactly 1..N.
 
 Usage: kafka_contract_check.py --brokers HOST:PORT --schemas DIR --expect N [--timeout S]
+       [--partitions P]
 Prints a JSON summary; exits 1 listing every violation.
 """
 
@@ -29,7 +33,7 @@ import uuid
 import jsonschema
 from kafka import KafkaConsumer, TopicPartition
 
-AGGREGATES = ("cluster", "droplet", "job")
+EVENT_TOPIC_PREFIX = "clustergenie.events."
 CE_TYPE = re.compile(r"^io\.clustergenie\.([a-z_]+)\.([a-z_]+)\.v([0-9]+)$")
 REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject",
             "content-type", "cg_position", "cg_sequence")
@@ -39,21 +43,27 @@ def load_schemas(folder):
     schemas = {}
     for path in sorted(pathlib.Path(folder).glob("*.json")):
         schema = json.loads(path.read_text())
-        jsonschema.Draft202012Validator.check_schema(schema)
-        schemas[path.name[: -len(".json")]] = jsonschema.Draft202012Validator(schema)
+        if "$schema" not in schema:
+            raise SystemExit(f"{path}: no $schema")
+        validator = jsonschema.validators.validator_for(schema)
+        validator.check_schema(schema)
+        schemas[path.name[: -len(".json")]] = validator(schema)
     if not schemas:
         raise SystemExit(f"no schemas in {folder}")
     return schemas
 
 
+def event_topics(consumer):
+    """Every event topic on the broker, with its partitions."""
+    topics = sorted(t for t in consumer.topics() if t.startswith(EVENT_TOPIC_PREFIX))
+    return {topic: sorted(consumer.partitions_for_topic(topic) or []) for topic in topics}
+
+
 def read_all(brokers, expect, timeout):
     consumer = KafkaConsumer(bootstrap_servers=brokers, enable_auto_commit=False,
                              consumer_timeout_ms=1000, client_id="contract-check")
-    partitions = []
-    for aggregate in AGGREGATES:
-        topic = f"clustergenie.events.{aggregate}.v1"
-        for partition in sorted(consumer.partitions_for_topic(topic) or []):
-            partitions.append(TopicPartition(topic, partition))
+    topics = event_topics(consumer)
+    partitions = [TopicPartition(t, p) for t, ps in topics.items() for p in ps]
     if not partitions:
         raise SystemExit("no event topics found")
     consumer.assign(partitions)
@@ -67,7 +77,15 @@ def read_all(brokers, expect, timeout):
             if headers.get("cg_position", "").isdigit():
                 positions.add(int(headers["cg_position"]))
     consumer.close()
-    return messages
+    return topics, messages
+
+
+def partition_problems(topics, wanted):
+    """Event topics whose partition count is not `wanted` (None: not checked)."""
+    if wanted is None:
+        return []
+    return [f"{topic}: {len(partitions)} partitions, not {wanted}"
+            for topic, partitions in topics.items() if len(partitions) != wanted]
 
 
 def check(messages, schemas, expect):
@@ -149,11 +167,14 @@ def main():
     parser.add_argument("--schemas", required=True)
     parser.add_argument("--expect", type=int, required=True, help="the log's head position")
     parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--partitions", type=int, help="partitions every event topic must have")
     args = parser.parse_args()
     schemas = load_schemas(args.schemas)
-    messages = read_all(args.brokers, args.expect, args.timeout)
+    topics, messages = read_all(args.brokers, args.expect, args.timeout)
     errors, events, aggregates = check(messages, schemas, args.expect)
-    summary = {"messages": len(messages), "events": events, "aggregates": aggregates,
+    errors = partition_problems(topics, args.partitions) + errors
+    summary = {"topics": {t: len(ps) for t, ps in topics.items()},
+               "messages": len(messages), "events": events, "aggregates": aggregates,
                "duplicates": len(messages) - events, "errors": errors[:50]}
     print(json.dumps(summary, indent=2))
     return 1 if errors else 0

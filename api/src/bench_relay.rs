@@ -4,7 +4,8 @@
 //! measures in one run, against librdkafka's mock cluster (the real protocol, in process;
 //! a fresh cluster per measurement, so each starts from empty topics):
 //! - **drain**: the relay publishing the whole backlog from position 0, against raw
-//!   rdkafka producing the same messages, pre-serialised, with the same producer settings;
+//!   rdkafka producing the same messages, pre-serialised, with the same producer settings
+//!   and the relay's in-flight window;
 //! - **latency** at a fixed 2,000 events/s: from the commit of an append to a consumer
 //!   receiving its message, against raw produce-to-consume at the same rate.
 
@@ -18,6 +19,7 @@ use engine::store::{
     AppendOutcome, AppendRequest, EventFilter, EventMetadata, EventStore, NewEvent, PgEventStore,
     StreamWrite,
 };
+use futures::FutureExt;
 use hdrhistogram::Histogram;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
@@ -134,14 +136,20 @@ async fn pre_serialise(store: &dyn EventStore, head: i64) -> anyhow::Result<Vec<
     Ok(messages)
 }
 
-/// Raw rdkafka: every message handed to the producer as fast as it takes them, then every
-/// delivery awaited.
+/// Raw rdkafka: the messages handed to the producer as fast as it takes them, with the
+/// relay's in-flight window (at most that many unacknowledged) and its way of settling
+/// deliveries (wait for the oldest, then take every one that is ready), then every
+/// delivery left awaited.
 async fn raw_drain(messages: &[OutgoingMessage]) -> anyhow::Result<Duration> {
     let (_mock, config) = mock()?;
     let producer: FutureProducer = config.producer_config().create()?;
+    let window = RelayOptions::default().window;
     let started = Instant::now();
-    let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
+    let mut pending: VecDeque<DeliveryFuture> = VecDeque::with_capacity(window);
     for message in messages {
+        if pending.len() >= window {
+            settle(&mut pending).await?;
+        }
         let mut record = message.record();
         loop {
             match producer.send_result(record) {
@@ -151,9 +159,10 @@ async fn raw_drain(messages: &[OutgoingMessage]) -> anyhow::Result<Duration> {
                 }
                 Err((_, back)) => {
                     record = back;
-                    if let Some(oldest) = pending.pop_front() {
-                        oldest.await?.map_err(|(e, _)| e)?;
+                    if pending.is_empty() {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
                     }
+                    settle(&mut pending).await?;
                 }
             }
         }
@@ -162,6 +171,22 @@ async fn raw_drain(messages: &[OutgoingMessage]) -> anyhow::Result<Duration> {
         delivery.await?.map_err(|(e, _)| e)?;
     }
     Ok(started.elapsed())
+}
+
+/// Waits for the oldest delivery, then takes every delivery that is ready (in bulk, as
+/// the relay does).
+async fn settle(pending: &mut VecDeque<DeliveryFuture>) -> anyhow::Result<()> {
+    if let Some(oldest) = pending.pop_front() {
+        oldest.await?.map_err(|(e, _)| e)?;
+    }
+    while let Some(front) = pending.front_mut() {
+        let Some(report) = front.now_or_never() else {
+            break;
+        };
+        pending.pop_front();
+        report?.map_err(|(e, _)| e)?;
+    }
+    Ok(())
 }
 
 /// The relay, from position 0 until it has acknowledged `head`.

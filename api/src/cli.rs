@@ -153,12 +153,18 @@ pub struct WorkerArgs {
     /// Simulated providers' speed factor: latencies are divided by it (0: no latency).
     #[arg(long)]
     pub sim_speed: Option<f64>,
+    /// Run the projections (the SQL read models) in this process too, as `serve` does.
+    #[arg(long)]
+    pub projections: bool,
 }
 
 impl WorkerArgs {
     /// Applies the flags over loaded settings.
     pub fn apply(&self, settings: &mut Settings) {
         self.database.apply(settings);
+        if self.projections {
+            settings.worker_projections = true;
+        }
         if let Some(brokers) = &self.kafka_brokers {
             settings.kafka.brokers = brokers.clone();
         }
@@ -282,5 +288,33 @@ mod tests {
         none.apply(&mut untouched);
         assert_eq!((untouched.sim_speed, untouched.sim_seed), (1.0, 42));
         assert!(Cli::try_parse_from(["clustergenie", "serve", "--sim-speed", "fast"]).is_err());
+    }
+
+    fn worker_settings(args: &[&str]) -> Settings {
+        let cli = Cli::try_parse_from(args).expect("valid flags");
+        let Command::Worker(args) = cli.command else {
+            panic!("worker expected");
+        };
+        let mut settings = Settings::default();
+        args.apply(&mut settings);
+        settings
+    }
+
+    #[test]
+    fn worker_projections_is_off_unless_asked_for() {
+        let on = worker_settings(&["clustergenie", "worker", "--projections"]);
+        assert!(on.worker_projections);
+        let off = worker_settings(&["clustergenie", "worker"]);
+        assert!(!off.worker_projections);
+        let mut from_file = Settings {
+            worker_projections: true,
+            ..Settings::default()
+        };
+        let cli = Cli::try_parse_from(["clustergenie", "worker"]).expect("valid");
+        let Command::Worker(args) = cli.command else {
+            panic!("worker expected");
+        };
+        args.apply(&mut from_file);
+        assert!(from_file.worker_projections, "no flag keeps the setting");
     }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use engine::executor::pool::{Finished, WorkerStats};
+use engine::kafka::group::WorkerGroup;
 use engine::kafka::RelayStats;
 use projections::ProjectionStatus;
 use prometheus::{
@@ -89,12 +90,15 @@ impl RateLimitMetrics {
     }
 }
 
-/// The Kafka relay's metrics (registered always; zero while Kafka is off).
+/// The Kafka relay's and worker group's metrics (registered always; zero while Kafka is
+/// off).
 struct RelayMetrics {
     backlog: IntGauge,
     leader: IntGauge,
     published: IntCounter,
     failures: IntCounter,
+    group_joined: IntGauge,
+    group_assigned: IntGauge,
 }
 
 impl RelayMetrics {
@@ -116,11 +120,22 @@ impl RelayMetrics {
                 "clustergenie_kafka_relay_failures_total",
                 "Relay failures (each followed by a restart from the acknowledged position)",
             )?,
+            group_joined: IntGauge::new(
+                "clustergenie_kafka_worker_group_joined",
+                "1 once this process's job runtime reached Kafka and joined the worker group \
+                 (0 while it keeps trying: it runs no job until then)",
+            )?,
+            group_assigned: IntGauge::new(
+                "clustergenie_kafka_worker_group_assigned_partitions",
+                "Partitions of the jobs topic the worker group assigned to this process",
+            )?,
         };
         registry.register(Box::new(metrics.backlog.clone()))?;
         registry.register(Box::new(metrics.leader.clone()))?;
         registry.register(Box::new(metrics.published.clone()))?;
         registry.register(Box::new(metrics.failures.clone()))?;
+        registry.register(Box::new(metrics.group_joined.clone()))?;
+        registry.register(Box::new(metrics.group_assigned.clone()))?;
         Ok(metrics)
     }
 }
@@ -308,6 +323,12 @@ impl Metrics {
         relay
             .failures
             .inc_by(stats.failures().saturating_sub(relay.failures.get()));
+    }
+
+    /// Updates the worker group's gauges.
+    pub fn observe_worker_group(&self, group: &WorkerGroup) {
+        self.relay.group_joined.set(i64::from(group.is_joined()));
+        self.relay.group_assigned.set(group.assigned().len() as i64);
     }
 
     /// Counts a GET of `resource` answered from the cache.

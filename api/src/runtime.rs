@@ -1,14 +1,15 @@
 //! The job runtime as `serve` and `worker` start it: providers (folded from the log and
 //! followed), retry policies from the settings, and the executor, in the Kafka worker group
 //! when Kafka is configured (the group divides the jobs among the processes; without it,
-//! the processes race for each attempt and one wins).
+//! the processes race for each attempt and one wins). Kafka being down holds nothing up:
+//! the group is joined in the background.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::CommandService;
 use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership, Policies};
-use engine::kafka::group;
+use engine::kafka::group::{self, WorkerGroup};
 use engine::provider::{self, Providers};
 use engine::store::EventStore;
 use tokio::sync::watch;
@@ -46,23 +47,34 @@ pub fn commands(
         .with_policies(policies))
 }
 
-/// Starts the executor (joining the worker group first when Kafka is configured), with the
-/// job policies of `commands`.
-pub async fn executor(
+/// The executor, and the worker group it is in when Kafka is configured.
+pub struct JobRuntime {
+    pub executor: Executor,
+    pub group: Option<Arc<WorkerGroup>>,
+}
+
+/// Starts the executor with the job policies of `commands`, in the worker group when
+/// Kafka is configured. The group is joined in the background (the brokers may be down:
+/// start-up does not wait for them; the jobs wait in the log until the group is joined).
+pub fn executor(
     settings: &Settings,
     commands: &CommandService,
     providers: &Arc<Providers>,
     shutdown: &watch::Receiver<bool>,
     tasks: &mut Vec<JoinHandle<()>>,
-) -> Result<Executor, StartupError> {
-    let ownership: Arc<dyn Ownership> = match settings.kafka() {
+) -> Result<JobRuntime, StartupError> {
+    let group = match settings.kafka() {
         Some(kafka) => {
             let group_id = format!("{}.workers", kafka.client_id);
-            let (group, membership) = group::join(kafka, &group_id, shutdown.clone()).await?;
-            tracing::info!(group = %group_id, "job runtime: in the Kafka worker group");
+            let (group, membership) = group::join(kafka, &group_id, shutdown.clone())?;
+            tracing::info!(group = %group_id, "job runtime: joining the Kafka worker group");
             tasks.push(membership);
-            group
+            Some(group)
         }
+        None => None,
+    };
+    let ownership: Arc<dyn Ownership> = match &group {
+        Some(group) => Arc::clone(group) as _,
         None => Arc::new(AllJobs),
     };
     let options = ExecutorOptions {
@@ -80,7 +92,7 @@ pub async fn executor(
         shutdown.clone(),
     );
     tasks.extend(handles);
-    Ok(executor)
+    Ok(JobRuntime { executor, group })
 }
 
 /// The machine's name (`HOSTNAME`, else `local`), for worker names.

@@ -28,6 +28,9 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Run the in-process job executor (off for an API-only process).
     pub workers: bool,
+    /// `clustergenie worker` also runs the projections (the SQL read models), as `serve`
+    /// does (`--projections`, `CLUSTERGENIE_WORKER_PROJECTIONS`).
+    pub worker_projections: bool,
     /// Jobs run at once (`CLUSTERGENIE_WORKER_COUNT`).
     pub worker_count: usize,
     /// Jobs waiting for a worker (`CLUSTERGENIE_WORKER_QUEUE`).
@@ -79,6 +82,7 @@ impl Default for Settings {
             database_url: None,
             database_max_connections: 16,
             workers: true,
+            worker_projections: false,
             worker_count: 4,
             worker_queue: 100,
             sim_delay_ms: 1500,
@@ -112,6 +116,7 @@ impl std::fmt::Debug for Settings {
             .field("kafka", &self.kafka().map(|k| k.brokers.as_str()))
             .field("ratelimit_enabled", &self.ratelimit_enabled)
             .field("workers", &self.workers)
+            .field("worker_projections", &self.worker_projections)
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("sim_speed", &self.sim_speed)
             .field("sim_seed", &self.sim_seed)

@@ -102,13 +102,17 @@ impl Application {
             .await;
         let commands = runtime::commands(&settings, &store)?;
         let providers = runtime::providers(&settings, &store, &shutdown_rx, &mut tasks).await?;
-        let executor = match settings.workers {
-            true => Some(
-                runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks)
-                    .await?,
-            ),
+        let jobs = match settings.workers {
+            true => Some(runtime::executor(
+                &settings,
+                &commands,
+                &providers,
+                &shutdown_rx,
+                &mut tasks,
+            )?),
             false => None,
         };
+        let worker_group = jobs.as_ref().and_then(|j| j.group.clone());
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let listener = TcpListener::bind(settings.listen)
@@ -120,7 +124,8 @@ impl Application {
             read: ReadModels::new(db),
             cache: CacheReads::new(cache, handle),
             runtime,
-            executor,
+            executor: jobs.map(|j| j.executor),
+            worker_group,
             providers,
             relay,
             limiter,

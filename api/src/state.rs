@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use engine::commands::CommandService;
 use engine::executor::Executor;
+use engine::kafka::group::WorkerGroup;
 use engine::kafka::RelayStats;
 use engine::provider::Providers;
 use engine::ratelimit::{FallbackBuckets, RateLimiter};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub cache: CacheReads,
     pub runtime: Arc<ProjectionRuntime>,
     pub executor: Option<Executor>,
+    /// The Kafka worker group the executor is in (joined in the background).
+    pub worker_group: Option<Arc<WorkerGroup>>,
     /// The simulated providers of this process (defaults plus registered ones).
     pub providers: Arc<Providers>,
     /// The Kafka relay's statistics, when Kafka is on.

@@ -1,14 +1,18 @@
 //! `clustergenie worker`: the job runtime without the HTTP API, as one member of the Kafka
 //! worker group (see `engine::kafka::group`). Several workers (and `serve` processes with
 //! workers) divide the jobs by the group's partitions; a worker that stops or dies leaves
-//! its partitions to the others, which retry its lost attempts.
+//! its partitions to the others, which retry its lost attempts. With `--projections`
+//! (`worker_projections`) it runs the projections too, as `serve` does (every process
+//! that runs them shares the work safely: a batch locks its checkpoint row).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::store::{self, EventStore};
+use projections::{ProjectionRuntime, ReadDb, RuntimeOptions};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::runtime;
 use crate::settings::Settings;
@@ -28,12 +32,14 @@ pub async fn run(
     store.migrate().await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    if settings.worker_projections {
+        tasks.extend(start_projections(&settings, &store, &shutdown_rx).await?);
+    }
     let commands = runtime::commands(&settings, &store)?;
     let providers = runtime::providers(&settings, &store, &shutdown_rx, &mut tasks).await?;
-    let executor =
-        runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks).await?;
+    let jobs = runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks)?;
     tracing::info!(
-        workers = executor.stats().worker_count,
+        workers = jobs.executor.stats().worker_count,
         database = store.backend(),
         "job worker running"
     );
@@ -47,4 +53,23 @@ pub async fn run(
     }
     tracing::info!("job worker stopped");
     Ok(())
+}
+
+/// The projection runtime on the read models of `settings`' database, until `shutdown`.
+async fn start_projections(
+    settings: &Settings,
+    store: &Arc<dyn EventStore>,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, StartupError> {
+    let db = ReadDb::connect(&settings.database_url(), settings.database_max_connections).await?;
+    db.migrate().await?;
+    let runtime = ProjectionRuntime::new(
+        Arc::clone(store),
+        db,
+        projections::all(),
+        RuntimeOptions::default(),
+    );
+    let tasks = runtime.start(shutdown.clone()).await?;
+    tracing::info!("projections running in this worker");
+    Ok(tasks)
 }

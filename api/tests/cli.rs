@@ -5,11 +5,14 @@
 //! - `projections rebuild`, `replay` and `diff`: a rebuild swaps in at the head, a replay
 //!   at the head is identical to the live models, a replay at an earlier position differs
 //!   exactly where the later events changed things, and bad arguments are refused with a
-//!   clear message.
+//!   clear message;
+//! - `worker`: refused without Kafka; with `--projections` it keeps the read models current
+//!   (and starts although Kafka cannot be reached).
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use engine::commands::{CommandContext, CommandService, CreateCluster, UpdateCluster};
 use engine::store::EventStore;
@@ -17,6 +20,12 @@ use engine::store::EventStore;
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 
 fn clustergenie(args: &[&str], data_dir: &Path) -> Output {
+    command(args, data_dir).output().expect("run clustergenie")
+}
+
+/// The binary with `args` on `data_dir`, with no database, Redis, Kafka or settings from
+/// the environment.
+fn command(args: &[&str], data_dir: &Path) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -31,7 +40,7 @@ fn clustergenie(args: &[&str], data_dir: &Path) -> Output {
             command.env_remove(key);
         }
     }
-    command.output().expect("run clustergenie")
+    command
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,4 +201,55 @@ fn a_worker_without_kafka_says_what_it_needs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let text = fails(&["worker"], dir.path(), 1);
     assert!(text.contains("needs Kafka"), "{text}");
+}
+
+/// `worker --projections` keeps the read models current, as `serve` does; it starts
+/// although nothing listens at the Kafka brokers' address (start-up does not wait for
+/// Kafka).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_projections_keeps_the_read_models_current() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let migrated = clustergenie(&["migrate"], dir.path());
+    assert!(migrated.status.success(), "{migrated:?}");
+    let url = format!("sqlite://{}", dir.path().join("clustergenie.db").display());
+    let store: Arc<dyn EventStore> = engine::store::connect(&url, 2)
+        .await
+        .expect("open the store");
+    let command_ = CreateCluster::parse("projected", "lon1", None).expect("valid");
+    let id = CommandService::new(Arc::clone(&store))
+        .execute(&CommandContext::new("tester"), &command_)
+        .await
+        .expect("create")
+        .fresh()
+        .expect("fresh")
+        .id;
+    let nowhere = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let brokers = nowhere.local_addr().expect("address").to_string();
+    drop(nowhere);
+    let args = ["worker", "--projections", "--kafka-brokers", &brokers];
+    let mut worker = command(&args, dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the worker");
+    let read = projections::ReadModels::new(
+        projections::ReadDb::connect(&url, 2)
+            .await
+            .expect("read models"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let projected = loop {
+        if let Ok(Some(cluster)) = read.cluster(&id).await {
+            break Some(cluster);
+        }
+        if Instant::now() > deadline || worker.try_wait().ok().flatten().is_some() {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let exited = worker.try_wait().ok().flatten();
+    let _ = worker.kill();
+    let _ = worker.wait();
+    assert_eq!(exited, None, "the worker stopped on its own");
+    assert_eq!(projected.expect("the cluster projected").name, "projected");
 }

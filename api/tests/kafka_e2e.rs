@@ -1,8 +1,10 @@
 //! End to end against a real Kafka-protocol broker: tansu (installed by scripts/test.sh),
-//! the `clustergenie serve` binary with `--kafka-brokers`, a command stream over HTTP,
-//! and an external consumer written with another client (scripts/kafka_contract_check.py,
-//! kafka-python) that validates every message against `schemas/events/`, checks the
-//! CloudEvents headers, dedupes on `ce_id` and checks each aggregate's sequences.
+//! the `clustergenie serve` binary with `KAFKA_BROKERS` set, a command stream over HTTP
+//! touching every aggregate type, and an external consumer written with another client
+//! (scripts/kafka_contract_check.py, kafka-python) that finds every event topic, checks
+//! the partitions ClusterGenie created, validates every message against `schemas/events/`,
+//! checks the CloudEvents headers, dedupes on `ce_id` and checks each aggregate's
+//! sequences.
 
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
@@ -14,6 +16,16 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+/// The partitions ClusterGenie is told to create each topic with.
+const PARTITIONS: i32 = 3;
+/// The event topics, one per aggregate type; the stream below writes to each.
+const EVENT_TOPICS: [&str; 5] = [
+    "clustergenie.events.cluster.v1",
+    "clustergenie.events.droplet.v1",
+    "clustergenie.events.job.v1",
+    "clustergenie.events.provider.v1",
+    "clustergenie.events.ratelimit_rule.v1",
+];
 
 /// A child process killed on drop, its output in a log file.
 struct Process {
@@ -99,19 +111,20 @@ fn start_server(dir: &Path, brokers: &str) -> (Process, String) {
     command
         .arg("serve")
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--sim-delay-ms", "20", "--kafka-brokers", brokers])
+        .args(["--sim-delay-ms", "20"])
         .arg("--data-dir")
         .arg(dir.join("data"))
         .current_dir(dir)
         .env_remove("DATABASE_URL")
-        .env_remove("REDIS_URL")
-        .env_remove("KAFKA_BROKERS");
+        .env_remove("REDIS_URL");
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("CLUSTERGENIE_") {
             command.env_remove(key);
         }
     }
-    command.env("CLUSTERGENIE_KAFKA_PARTITIONS", "3");
+    command
+        .env("KAFKA_BROKERS", brokers)
+        .env("CLUSTERGENIE_KAFKA_PARTITIONS", PARTITIONS.to_string());
     let process = Process::start(command, dir.join("server.log"));
     (process, format!("http://127.0.0.1:{port}"))
 }
@@ -141,8 +154,28 @@ async fn post(client: &reqwest::Client, url: String, body: Value) -> Value {
     body
 }
 
-/// A stream of commands of every kind the API takes today.
+async fn put(client: &reqwest::Client, url: String, body: Value) -> Value {
+    let response = client.put(&url).json(&body).send().await.expect("PUT");
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON answer");
+    assert!(status.is_success(), "PUT {url}: {status} {body}");
+    body
+}
+
+/// A stream of commands touching every aggregate type: a provider registered, a rate-limit
+/// rule set, clusters created and renamed, droplets created (with their jobs).
 async fn command_stream(client: &reqwest::Client, base: &str) {
+    let provider = json!({
+        "name": "e2e-edge", "regions": ["nyc1", "fra1"], "price_multiplier": 0.9,
+    });
+    post(client, format!("{base}/v1/providers"), provider).await;
+    let rule = json!({"scope": "user", "rate_per_sec": 50.0, "capacity": 100});
+    put(
+        client,
+        format!("{base}/v1/ratelimits/rules/jobs_create"),
+        rule,
+    )
+    .await;
     for c in 0..4 {
         let cluster = post(
             client,
@@ -230,12 +263,16 @@ async fn an_external_consumer_validates_every_published_event() {
     wait_healthy(&client, &base, &server).await;
     command_stream(&client, &base).await;
     let head = quiet_and_published(&client, &base, &server).await;
-    assert!(head >= 4 * (1 + 3 * 3), "a real stream of events ({head})");
+    assert!(
+        head >= 2 + 4 * (1 + 3 * 3),
+        "a real stream of events ({head})"
+    );
 
     let python = std::env::var("CG_PYTHON").unwrap_or_else(|_| "python3".into());
     let output = Command::new(python)
         .arg(Path::new(ROOT).join("scripts/kafka_contract_check.py"))
         .args(["--brokers", &brokers, "--expect", &head.to_string()])
+        .args(["--partitions", &PARTITIONS.to_string()])
         .arg("--schemas")
         .arg(Path::new(ROOT).join("schemas/events"))
         .output()
@@ -251,4 +288,7 @@ async fn an_external_consumer_validates_every_published_event() {
     eprintln!("external consumer:\n{stdout}");
     let summary: Value = serde_json::from_str(&stdout).expect("a JSON summary");
     assert_eq!(summary["events"], head, "{summary}");
+    for topic in EVENT_TOPICS {
+        assert_eq!(summary["topics"][topic], PARTITIONS, "{topic}: {summary}");
+    }
 }

@@ -346,3 +346,45 @@ async fn a_stopped_relay_hands_over_at_once_and_the_next_resumes_from_its_positi
     stop.send(true).unwrap();
     task.await.unwrap();
 }
+
+/// Creating the topics can outlast the lease (here the broker is down, so the admin
+/// request waits): the relay renews its lease meanwhile, so no second relay starts
+/// publishing beside it, and shutdown does not wait for the creation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_is_kept_while_topics_are_created() {
+    let (store, _dir) = common::sqlite_store().await;
+    let (mock, config) = mock(1);
+    let config = KafkaConfig {
+        create_topics: true,
+        ..config
+    };
+    mock.broker_down(1).unwrap();
+    let (first, stop_first, task_first) = start(&store, &config, "first");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !first.is_leader() {
+        assert!(
+            Instant::now() < deadline,
+            "the first relay never took the lease"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (second, stop_second, task_second) = start(&store, &config, "second");
+    let lease_ttl = options("any").lease_ttl;
+    let watch_until = Instant::now() + lease_ttl * 4;
+    while Instant::now() < watch_until {
+        assert!(
+            !second.is_leader(),
+            "the lease ran out while the first relay created topics"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(first.is_leader());
+    stop_first.send(true).unwrap();
+    stop_second.send(true).unwrap();
+    let stopped = futures::future::join(task_first, task_second);
+    let (a, b) = tokio::time::timeout(Duration::from_secs(10), stopped)
+        .await
+        .expect("both relays stop at once");
+    a.unwrap();
+    b.unwrap();
+}

@@ -21,6 +21,14 @@ use tokio::sync::watch;
 
 const PARTITIONS: i32 = 6;
 
+/// The events that end a job, one of which each job gets exactly once.
+const TERMINAL: [&str; 4] = [
+    "job.succeeded",
+    "job.failed",
+    "job.timed_out",
+    "job.cancelled",
+];
+
 fn mock() -> (MockCluster<'static, DefaultProducerContext>, KafkaConfig) {
     let mock = MockCluster::new(1).expect("mock cluster");
     mock.create_topic("clustergenie.events.job.v1", PARTITIONS, 1)
@@ -59,9 +67,8 @@ async fn worker(
     name: &str,
     shutdown: watch::Receiver<bool>,
 ) -> (Arc<group::WorkerGroup>, Vec<tokio::task::JoinHandle<()>>) {
-    let (ownership, membership) = group::join(config, "test.workers", shutdown.clone())
-        .await
-        .expect("join the group");
+    let (ownership, membership) =
+        group::join(config, "test.workers", shutdown.clone()).expect("join the group");
     let mut patches = BTreeMap::new();
     patches.insert(
         "monitor".to_owned(),
@@ -145,12 +152,7 @@ async fn two_workers_share_the_jobs_and_survive_one_stopping(store: Arc<dyn Even
             .expect("read");
         let ended: BTreeSet<&str> = log
             .iter()
-            .filter(|e| {
-                matches!(
-                    e.event_type.as_str(),
-                    "job.succeeded" | "job.failed" | "job.timed_out" | "job.cancelled"
-                )
-            })
+            .filter(|e| TERMINAL.contains(&e.event_type.as_str()))
             .map(|e| e.aggregate_id.as_str())
             .collect();
         if jobs.iter().all(|j| ended.contains(j.as_str())) {
@@ -167,19 +169,23 @@ async fn two_workers_share_the_jobs_and_survive_one_stopping(store: Arc<dyn Even
     let _ = stop_b.send(true);
     futures::future::join_all(handles_b).await;
 
-    let mut ends: BTreeMap<&str, usize> = BTreeMap::new();
+    // Every end counts, whatever its kind: a job that succeeded and also failed or timed
+    // out for good ended twice.
+    let mut ends: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut workers = BTreeSet::new();
     for event in &log {
         if event.event_type == "job.started" {
             let worker = event.data["worker"].as_str().unwrap_or_default();
             workers.insert(worker.split('-').next().unwrap_or_default().to_owned());
         }
-        if event.event_type == "job.succeeded" {
-            *ends.entry(event.aggregate_id.as_str()).or_default() += 1;
+        if TERMINAL.contains(&event.event_type.as_str()) {
+            ends.entry(event.aggregate_id.as_str())
+                .or_default()
+                .push(event.event_type.as_str());
         }
     }
     assert!(
-        ends.values().all(|n| *n == 1),
+        ends.values().all(|kinds| kinds.len() == 1),
         "a job ended twice: {ends:?}"
     );
     let lost = log
@@ -195,10 +201,98 @@ async fn two_workers_share_the_jobs_and_survive_one_stopping(store: Arc<dyn Even
         lost > 0,
         "worker a stopped with no attempt running: the test proves little"
     );
-    assert_eq!(ends.len(), jobs.len(), "every job succeeded");
+    assert_eq!(ends.len(), jobs.len(), "every job ended");
+    assert!(
+        ends.values().all(|kinds| kinds == &["job.succeeded"]),
+        "every job succeeded: {ends:?}"
+    );
     assert_eq!(workers, BTreeSet::from(["a".to_owned(), "b".to_owned()]));
 }
 on_both_backends!(
     two_workers,
     super::two_workers_share_the_jobs_and_survive_one_stopping
 );
+
+/// A worker whose broker is down at start: joining returns at once, commands are taken,
+/// no job runs while the group cannot be reached (the failure is reported); once the
+/// broker is back, the worker joins and runs the jobs that waited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_started_while_kafka_is_down_runs_the_jobs_once_it_is_back() {
+    let (store, _dir) = common::sqlite_store().await;
+    let (mock, config) = mock();
+    mock.broker_down(1).expect("broker down");
+    let service = CommandService::new(Arc::clone(&store));
+    let ctx = CommandContext::new("group-test");
+    let cluster = CreateCluster::parse("down", "fra1", None).expect("cluster");
+    let cluster_id = service
+        .execute(&ctx, &cluster)
+        .await
+        .expect("create")
+        .fresh()
+        .expect("fresh")
+        .id;
+    let (stop, shutdown) = watch::channel(false);
+    let (group, handles) = tokio::time::timeout(
+        Duration::from_secs(5),
+        worker(&service, &config, "a", shutdown),
+    )
+    .await
+    .expect("joining does not wait for the broker");
+    let mut jobs = Vec::new();
+    for _ in 0..5 {
+        let job = CreateJob::parse("monitor", &cluster_id, None, ctx.trace_id()).expect("job");
+        jobs.push(job.id.to_string());
+        service.execute(&ctx, &job).await.expect("create the job");
+    }
+    let started = Instant::now();
+    while group.last_error().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no failure reported"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!group.is_joined());
+    let read = || async {
+        store
+            .read_all(0, 100_000, &EventFilter::default())
+            .await
+            .expect("read")
+    };
+    let log = read().await;
+    assert!(
+        log.iter().all(|e| e.event_type != "job.started"),
+        "a job ran outside the group"
+    );
+
+    mock.broker_up(1).expect("broker up");
+    let started = Instant::now();
+    loop {
+        let log = read().await;
+        let succeeded: BTreeSet<&str> = log
+            .iter()
+            .filter(|e| e.event_type == "job.succeeded")
+            .map(|e| e.aggregate_id.as_str())
+            .collect();
+        if jobs.iter().all(|j| succeeded.contains(j.as_str())) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{} of {} jobs succeeded after the broker came back",
+            succeeded.len(),
+            jobs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = read().await;
+    let ends = log
+        .iter()
+        .filter(|e| TERMINAL.contains(&e.event_type.as_str()))
+        .count();
+    assert_eq!(ends, jobs.len(), "each job ended once");
+    assert!(group.is_joined() && group.last_error().is_none());
+    assert_eq!(group.partitions(), PARTITIONS);
+    let _ = stop.send(true);
+    futures::future::join_all(handles).await;
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::Utc;
+use engine::commands::context::is_traceparent;
 use engine::kafka::{KafkaConfig, KafkaError, COMMANDS_TOPIC, COMMAND_RESULTS_TOPIC};
 use engine::store::format_time;
 use http_body_util::{BodyExt, Full};
@@ -23,6 +24,7 @@ use warp::http::{HeaderValue, Request, StatusCode};
 use warp::reply::Response;
 
 use super::catalog::{request_for, CommandRequest};
+use super::outcome::{clip, MAX_HEADER_LEN};
 use super::Outcome;
 
 /// How the consumer behaves.
@@ -102,7 +104,7 @@ impl CommandConsumer {
             let Some(outcome) = self.answer(&message, shutdown).await else {
                 return Ok(());
             };
-            publish(&producer, &outcome, &header_map(&message)).await?;
+            deliver(&producer, &outcome, &header_map(&message)).await?;
             consumer.store_offset_from_message(&message)?;
         }
     }
@@ -115,8 +117,12 @@ impl CommandConsumer {
         shutdown: &mut watch::Receiver<bool>,
     ) -> Option<Outcome> {
         let headers = header_map(message);
-        let ce_type = headers.get("ce_type").cloned();
-        let Some(ce_id) = headers.get("ce_id").filter(|id| !id.is_empty()).cloned() else {
+        let ce_type = headers.get("ce_type").map(String::as_str);
+        let Some(ce_id) = headers
+            .get("ce_id")
+            .map(String::as_str)
+            .filter(|id| !id.is_empty())
+        else {
             let id = format!(
                 "{}/{}/{}",
                 message.topic(),
@@ -124,12 +130,16 @@ impl CommandConsumer {
                 message.offset()
             );
             let detail = "the ce_id header is missing: it is the command's idempotency key";
-            return Some(Outcome::rejected(id, ce_type, detail.into()));
+            return Some(Outcome::rejected(&id, ce_type, detail.into()));
         };
-        let request = match request_for(ce_type.as_deref(), message.payload().unwrap_or_default()) {
+        if let Some(why) = bad_headers(ce_id, ce_type) {
+            return Some(Outcome::rejected(ce_id, ce_type, why));
+        }
+        let request = match request_for(ce_type, message.payload().unwrap_or_default()) {
             Ok(request) => request,
             Err(why) => return Some(Outcome::rejected(ce_id, ce_type, why.to_string())),
         };
+        let (ce_id, ce_type) = (ce_id.to_owned(), ce_type.map(str::to_owned));
         let mut wait = self.options.retry_backoff;
         for attempt in 1.. {
             let (status, replayed, body) = self.dispatch(&request, &headers, &ce_id).await;
@@ -166,6 +176,31 @@ impl CommandConsumer {
             Err(_) => Bytes::new(),
         };
         (status, replayed, body)
+    }
+}
+
+/// Why a command's `ce_id` or `ce_type` cannot be taken, if it cannot: `ce_id` is the
+/// idempotency key, held to the HTTP `Idempotency-Key`'s rules (1 to 255 characters of
+/// visible ASCII or inner spaces); `ce_type` is at most 255 characters too.
+fn bad_headers(ce_id: &str, ce_type: Option<&str>) -> Option<String> {
+    if ce_id.len() > MAX_HEADER_LEN {
+        return Some(format!(
+            "the ce_id header is {} bytes long: the idempotency key is 1 to {MAX_HEADER_LEN} characters",
+            ce_id.len()
+        ));
+    }
+    if !ce_id.bytes().all(|b| (0x20..0x7f).contains(&b)) || ce_id.trim() != ce_id {
+        return Some(
+            "the ce_id header must be visible ASCII (spaces only inside): it is the idempotency key"
+                .into(),
+        );
+    }
+    match ce_type {
+        Some(ce_type) if ce_type.len() > MAX_HEADER_LEN => Some(format!(
+            "the ce_type header is {} bytes long: command types are at most {MAX_HEADER_LEN} characters",
+            ce_type.len()
+        )),
+        _ => None,
     }
 }
 
@@ -214,6 +249,57 @@ fn header_map(message: &BorrowedMessage<'_>) -> HashMap<String, String> {
         .collect()
 }
 
+/// Publishes an outcome (see [`publish`]). One the broker refuses for good (too large,
+/// say) is replaced by its [`Outcome::minimal`] form; when even that is refused, the
+/// command is logged and left unanswered: one message never holds up its partition.
+/// Other failures (the broker down) are errors: the consumer starts again and the command
+/// is delivered again.
+async fn deliver(
+    producer: &FutureProducer,
+    outcome: &Outcome,
+    command_headers: &HashMap<String, String>,
+) -> Result<(), KafkaError> {
+    let Err(error) = publish(producer, outcome, command_headers).await else {
+        return Ok(());
+    };
+    if !refused_for_good(&error) {
+        return Err(error);
+    }
+    let command = clip(&outcome.command_id);
+    tracing::warn!(%command, %error, "the broker refused a command outcome; publishing a minimal one");
+    match publish(
+        producer,
+        &outcome.minimal(&error.to_string()),
+        &HashMap::new(),
+    )
+    .await
+    {
+        Err(error) if refused_for_good(&error) => {
+            tracing::error!(%command, %error, "the broker refused even the minimal outcome; the command is left unanswered");
+            Ok(())
+        }
+        delivered => delivered,
+    }
+}
+
+/// Whether the broker (or the producer) refuses a message for what it is, so that sending
+/// it again cannot succeed.
+fn refused_for_good(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    let KafkaError::Client(rdkafka::error::KafkaError::MessageProduction(code)) = error else {
+        return false;
+    };
+    matches!(
+        code,
+        Code::MessageSizeTooLarge
+            | Code::InvalidMessageSize
+            | Code::MessageBatchTooLarge
+            | Code::InvalidMessage
+            | Code::InvalidRecord
+            | Code::BadMessage
+    )
+}
+
 /// Writes an outcome to the results topic, keyed by the command id, as a CloudEvent, and
 /// waits for the broker to acknowledge it.
 async fn publish(
@@ -233,7 +319,8 @@ async fn publish(
         ("ce_subject", outcome.command_id.as_str()),
         ("content-type", "application/json"),
     ];
-    if let Some(traceparent) = command_headers.get("traceparent") {
+    let traceparent = command_headers.get("traceparent");
+    if let Some(traceparent) = traceparent.filter(|t| is_traceparent(t)) {
         fields.push(("traceparent", traceparent.as_str()));
     }
     let headers = fields
@@ -251,5 +338,79 @@ async fn publish(
     match producer.send(record, Duration::from_secs(30)).await {
         Ok(_) => Ok(()),
         Err((source, _)) => Err(KafkaError::Client(source)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::DefaultProducerContext;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    #[test]
+    fn ce_id_and_ce_type_are_held_to_the_idempotency_key_rules() {
+        assert_eq!(bad_headers("c-1 x", Some("io.x.v1")), None);
+        assert_eq!(bad_headers(&"k".repeat(MAX_HEADER_LEN), None), None);
+        for bad in [
+            "k".repeat(MAX_HEADER_LEN + 1),
+            "a\tb".into(),
+            " a".into(),
+            "é".into(),
+        ] {
+            let why = bad_headers(&bad, None).expect("refused");
+            assert!(why.contains("ce_id"), "{why}");
+        }
+        let why = bad_headers("c-1", Some(&"t".repeat(MAX_HEADER_LEN + 1))).expect("refused");
+        assert!(why.contains("ce_type"), "{why}");
+    }
+
+    /// An outcome the producer refuses as too large is replaced by its minimal form.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_outcome_too_large_to_publish_is_published_minimal() {
+        let mock: MockCluster<'static, DefaultProducerContext> =
+            MockCluster::new(1).expect("mock cluster");
+        mock.create_topic(COMMAND_RESULTS_TOPIC, 1, 1)
+            .expect("topic");
+        let config = KafkaConfig::new(mock.bootstrap_servers());
+        let producer: FutureProducer = config
+            .producer_config()
+            .set("message.max.bytes", "2000")
+            .create()
+            .expect("producer");
+        let body = json!({ "id": "c-1", "position": 7, "notes": "n".repeat(5000) });
+        let outcome = Outcome::from_response(
+            "c-1".into(),
+            Some("io.clustergenie.cluster.create.v1".into()),
+            StatusCode::CREATED,
+            false,
+            body.to_string().as_bytes(),
+        );
+        let refused = publish(&producer, &outcome, &HashMap::new()).await;
+        assert!(refused.as_ref().is_err_and(refused_for_good), "{refused:?}");
+        deliver(&producer, &outcome, &HashMap::new())
+            .await
+            .expect("delivered");
+
+        let consumer: StreamConsumer = config
+            .client_config()
+            .set("group.id", "test")
+            .set("auto.offset.reset", "earliest")
+            .create()
+            .expect("consumer");
+        consumer
+            .subscribe(&[COMMAND_RESULTS_TOPIC])
+            .expect("subscribe");
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("a result")
+            .expect("consume");
+        let published: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+        assert_eq!(published["command_id"], "c-1");
+        assert_eq!(published["accepted"], true);
+        assert_eq!(published["status"], 201);
+        assert_eq!(published["position"], 7);
+        assert!(published.get("body").is_none(), "{published}");
     }
 }

@@ -6,6 +6,15 @@ use warp::http::StatusCode;
 
 use crate::errors::Problem;
 
+/// The longest `ce_id` (the command's idempotency key, as the HTTP `Idempotency-Key`) and
+/// `ce_type` a command may carry, and the longest an outcome echoes them.
+pub const MAX_HEADER_LEN: usize = 255;
+
+/// `text` cut to [`MAX_HEADER_LEN`] characters.
+pub fn clip(text: &str) -> String {
+    text.chars().take(MAX_HEADER_LEN).collect()
+}
+
 /// The outcome of one command, keyed by its `ce_id` on the results topic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Outcome {
@@ -64,18 +73,37 @@ impl Outcome {
         }
     }
 
-    /// A message that is not a command: a 400 problem.
-    pub fn rejected(command_id: String, command_type: Option<String>, detail: String) -> Self {
+    /// A message that is not a command: a 400 problem (the echoed `ce_id` and `ce_type`
+    /// cut to [`MAX_HEADER_LEN`] characters).
+    pub fn rejected(command_id: &str, command_type: Option<&str>, detail: String) -> Self {
         let problem = Problem::new(StatusCode::BAD_REQUEST, detail, None);
         Self {
-            command_id,
-            command_type,
+            command_id: clip(command_id),
+            command_type: command_type.map(clip),
             accepted: false,
             status: StatusCode::BAD_REQUEST.as_u16(),
             position: None,
             replayed: false,
             body: None,
             problem: serde_json::to_value(problem).ok(),
+        }
+    }
+
+    /// What is left when the whole outcome cannot be published (the broker refuses it as
+    /// too large): the same verdict, status and position, without the API's answer; a
+    /// rejection keeps a short problem saying so.
+    pub fn minimal(&self, why: &str) -> Self {
+        let problem = (!self.accepted).then(|| {
+            let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let detail = format!("the full outcome could not be published: {why}");
+            serde_json::to_value(Problem::new(status, detail, None)).unwrap_or_default()
+        });
+        Self {
+            command_id: clip(&self.command_id),
+            command_type: self.command_type.as_deref().map(clip),
+            body: None,
+            problem,
+            ..self.clone()
         }
     }
 }
@@ -103,8 +131,36 @@ mod tests {
         assert_eq!(outcome.status, 422);
         assert_eq!(outcome.problem.unwrap()["detail"], "no");
         assert!(outcome.position.is_none() && outcome.body.is_none());
-        let garbage = Outcome::rejected("k".into(), Some("x".into()), "bad".into());
+        let garbage = Outcome::rejected("k", Some("x"), "bad".into());
         assert_eq!(garbage.status, 400);
         assert_eq!(garbage.problem.unwrap()["detail"], "bad");
+    }
+
+    #[test]
+    fn echoed_headers_are_cut_and_a_minimal_outcome_keeps_the_verdict() {
+        let long = "é".repeat(MAX_HEADER_LEN + 10);
+        let rejected = Outcome::rejected(&long, Some(&long), "too long".into());
+        assert_eq!(rejected.command_id.chars().count(), MAX_HEADER_LEN);
+        assert_eq!(
+            rejected.command_type.unwrap().chars().count(),
+            MAX_HEADER_LEN
+        );
+
+        let body = br#"{"id":"c-1","position":42}"#;
+        let accepted = Outcome::from_response(long.clone(), None, StatusCode::CREATED, false, body);
+        let minimal = accepted.minimal("too large");
+        assert!(minimal.accepted && minimal.body.is_none() && minimal.problem.is_none());
+        assert_eq!((minimal.status, minimal.position), (201, Some(42)));
+        assert_eq!(minimal.command_id.chars().count(), MAX_HEADER_LEN);
+
+        let status = StatusCode::CONFLICT;
+        let refused = Outcome::from_response("k".into(), None, status, false, b"{}");
+        let minimal = refused.minimal("too large");
+        assert_eq!((minimal.accepted, minimal.status), (false, 409));
+        let detail = minimal.problem.unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(detail.contains("too large"), "{detail}");
     }
 }

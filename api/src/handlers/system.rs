@@ -35,6 +35,7 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     let cache = cache_check(&state).await;
     let bus = bus_check(&state).await;
     let ready = store["status"] == "ok";
+    let workers = workers_check(&state);
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "degraded": cache["status"] != "ok",
@@ -42,6 +43,7 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
             "store": store,
             "bus": bus,
             "cache": cache,
+            "workers": workers,
             "projections": { "status": "ok", "position": state.runtime.position() },
         }
     });
@@ -71,6 +73,28 @@ async fn bus_check(state: &AppState) -> serde_json::Value {
         "failures": relay.failures(),
     });
     if let Some(error) = relay.last_error() {
+        check["last_error"] = error.into();
+    }
+    check
+}
+
+/// The job runtime: off, running every job (no Kafka), or in the Kafka worker group:
+/// `joining` while Kafka cannot be reached (no job runs here then; commands are still
+/// accepted, so it does not decide readiness), `ok` once in the group.
+fn workers_check(state: &AppState) -> serde_json::Value {
+    if state.executor.is_none() {
+        return json!({ "status": "off" });
+    }
+    let Some(group) = &state.worker_group else {
+        return json!({ "status": "ok", "backend": "in-process" });
+    };
+    let mut check = json!({
+        "status": if group.is_joined() { "ok" } else { "joining" },
+        "backend": "kafka-group",
+        "partitions": group.partitions(),
+        "assigned": group.assigned(),
+    });
+    if let Some(error) = group.last_error() {
         check["last_error"] = error.into();
     }
     check
@@ -117,6 +141,9 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
             state.store.relay_position(RELAY_NAME).await?,
         );
         state.metrics.observe_relay(head - acknowledged, relay);
+    }
+    if let Some(group) = &state.worker_group {
+        state.metrics.observe_worker_group(group);
     }
     if let Some(fallback) = &state.limiter_fallback {
         state

@@ -11,7 +11,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use serde_json::{json, Value};
 
-use crate::common::{run_configured, Backend, TestApp};
+use crate::common::{run_configured, str_of, Backend, TestApp};
 
 type Mock = MockCluster<'static, DefaultProducerContext>;
 
@@ -283,6 +283,151 @@ async fn the_server_publishes_what_it_records() {
                 );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
+        },
+    )
+    .await;
+}
+
+/// Polls `path` until `done` holds for a 200 answer, at most `within` (Kafka reconnects
+/// with backoff: slower than the usual deadline).
+async fn poll_long(app: &TestApp, path: &str, within: Duration, done: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + within;
+    loop {
+        let answer = app.get(path).await;
+        if answer.status == 200 && done(&answer.body) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path}: last answer {} {}",
+            answer.status,
+            answer.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The broker is down when the server starts: it starts anyway (workers on), takes
+/// commands, reports the worker group as joining and runs no job; once the broker is
+/// back, it joins, runs the waiting job and drains the backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_starts_and_takes_commands_while_kafka_is_down() {
+    let (mock, config) = mock_kafka();
+    mock.broker_down(1).expect("broker down");
+    // The mock cluster stays on this task (it is not `Send`); the body asks for the broker.
+    let (up, wanted) = tokio::sync::oneshot::channel::<()>();
+    let broker_back = async {
+        if wanted.await.is_ok() {
+            mock.broker_up(1).expect("broker up");
+        }
+    };
+    let server = run_configured(
+        Backend::Sqlite,
+        move |s| s.kafka = config,
+        move |app| async move {
+            let cluster = app.create_cluster("while-down").await;
+            let created = app.create_droplet(str_of(&cluster["id"]), "d-1").await;
+            let job_path = format!("/v1/jobs/{}", str_of(&created["job"]["id"]));
+            let ready = app.get("/readyz").await.expect(200).clone();
+            let workers = &ready["checks"]["workers"];
+            assert_eq!(workers["status"], "joining", "{ready}");
+            assert_eq!(workers["backend"], "kafka-group", "{ready}");
+            assert_eq!(
+                app.metric("clustergenie_kafka_worker_group_joined ").await,
+                0.0
+            );
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let job = app.get(&job_path).await.expect(200).clone();
+            assert_eq!(
+                job["status"], "pending",
+                "no job runs outside the group: {job}"
+            );
+            assert!(app.metric("clustergenie_outbox_backlog ").await > 0.0);
+
+            up.send(()).expect("broker back");
+            let within = Duration::from_secs(60);
+            poll_long(&app, &job_path, within, |j| j["status"] == "succeeded").await;
+            poll_long(&app, "/readyz", within, |r| {
+                r["checks"]["workers"]["status"] == "ok"
+            })
+            .await;
+            assert_eq!(
+                app.metric("clustergenie_kafka_worker_group_joined ").await,
+                1.0
+            );
+            let deadline = Instant::now() + within;
+            while app.metric("clustergenie_outbox_backlog ").await > 0.0 {
+                assert!(Instant::now() < deadline, "the backlog never drained");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        },
+    );
+    tokio::join!(server, broker_back);
+}
+
+/// Headers no command may carry (a 2 MB `ce_id`, a 2 MB `ce_type`, a control character in
+/// `ce_id`) are rejected with their echo cut short, and the consumer goes on: the next
+/// command is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_headers_are_rejected_and_the_partition_moves_on() {
+    let (_mock, config) = mock_kafka();
+    let kafka = config.clone();
+    run_configured(
+        Backend::Sqlite,
+        move |s| s.kafka = kafka,
+        move |app| async move {
+            let _serving = app;
+            let producer: FutureProducer = config
+                .client_config()
+                .set("message.max.bytes", "10000000")
+                .create()
+                .expect("producer");
+            let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
+            let create = "io.clustergenie.cluster.create.v1";
+            let value = json!({"name": "after-junk", "region": "nyc1"}).to_string();
+            let huge_id = "x".repeat(2 << 20);
+            let huge_type = "t".repeat(2 << 20);
+            let headers = [("ce_id", Some(huge_id.as_str())), ("ce_type", Some(create))];
+            send(&producer, "big-id", &headers, value.as_bytes()).await;
+            let headers = [
+                ("ce_id", Some("c-big-type")),
+                ("ce_type", Some(huge_type.as_str())),
+            ];
+            send(&producer, "big-type", &headers, value.as_bytes()).await;
+            command(
+                &producer,
+                "c-\u{1}",
+                create,
+                json!({"name": "ctl", "region": "nyc1"}),
+            )
+            .await;
+            command(
+                &producer,
+                "c-after",
+                create,
+                json!({"name": "after-junk", "region": "nyc1"}),
+            )
+            .await;
+            let clipped = "x".repeat(255);
+            let ids = [clipped.as_str(), "c-big-type", "c-\u{1}", "c-after"];
+            let seen = results(&answers, &ids).await;
+            let big = &seen[clipped.as_str()][0];
+            assert_eq!(big["status"], 400, "{big}");
+            let detail = big["problem"]["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("ce_id") && detail.contains("255"),
+                "{detail}"
+            );
+            assert_eq!(big["command_type"], create);
+            let big_type = &seen["c-big-type"][0];
+            assert_eq!(big_type["status"], 400, "{big_type}");
+            assert_eq!(big_type["command_type"].as_str().unwrap().len(), 255);
+            assert_eq!(seen["c-\u{1}"][0]["status"], 400, "{:?}", seen["c-\u{1}"]);
+            assert_eq!(
+                seen["c-after"][0]["accepted"], true,
+                "{:?}",
+                seen["c-after"]
+            );
         },
     )
     .await;

@@ -10,10 +10,14 @@
 //! no offsets to get wrong: the group only divides the jobs. When a worker leaves or dies
 //! (after the session timeout), its partitions go to the others, which time out its lost
 //! attempts once their heartbeats stop and retry them.
+//!
+//! Joining never holds up start-up: a process whose brokers are down starts anyway, keeps
+//! trying in the background and owns no job until it gets through (the jobs wait in the
+//! log; processes that are in the group run them).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
@@ -31,11 +35,13 @@ pub fn partition_of(key: &str, partitions: i32) -> i32 {
     (crc32fast::hash(key.as_bytes()) % partitions) as i32
 }
 
-/// The jobs topic's partitions this process holds, and how many the topic has.
+/// The jobs topic's partitions this process holds, how many the topic has (0 until the
+/// process has reached the brokers and joined) and the last failure of getting there.
 #[derive(Debug, Default)]
 pub struct WorkerGroup {
     assigned: RwLock<BTreeSet<i32>>,
     partitions: AtomicI32,
+    last_error: Mutex<Option<String>>,
 }
 
 impl WorkerGroup {
@@ -44,9 +50,31 @@ impl WorkerGroup {
         self.assigned.read().map(|a| a.clone()).unwrap_or_default()
     }
 
+    /// Whether the process reached the brokers and subscribed (until then it owns no job:
+    /// jobs wait in the log).
+    pub fn is_joined(&self) -> bool {
+        self.partitions.load(Ordering::Relaxed) > 0
+    }
+
+    /// The jobs topic's partition count (0 until joined).
+    pub fn partitions(&self) -> i32 {
+        self.partitions.load(Ordering::Relaxed)
+    }
+
+    /// Why the last attempt to join failed (cleared once joined).
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
     fn set(&self, partitions: BTreeSet<i32>) {
         if let Ok(mut assigned) = self.assigned.write() {
             *assigned = partitions;
+        }
+    }
+
+    fn note_error(&self, error: Option<String>) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = error;
         }
     }
 }
@@ -91,17 +119,19 @@ impl ConsumerContext for GroupContext {
     }
 }
 
-/// Joins the worker group (`group_id`) and keeps the assignment current on a task until
+/// Joins the worker group (`group_id`) on a task, which keeps the assignment current until
 /// `shutdown`, then leaves the group (its partitions go to the others at once).
-pub async fn join(
+///
+/// Returns at once: the brokers may be down. The task keeps trying (creating the topic
+/// when configured, then reading its partition count) with backoff, logging each failure,
+/// and subscribes once it gets through; until then the group owns no job (see
+/// [`WorkerGroup::is_joined`]). Only a configuration librdkafka refuses fails here.
+pub fn join(
     config: &KafkaConfig,
     group_id: &str,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> Result<(Arc<WorkerGroup>, JoinHandle<()>), KafkaError> {
     let topic = events_topic("job");
-    if config.create_topics {
-        super::ensure_topics(config, std::slice::from_ref(&topic)).await?;
-    }
     let group = Arc::new(WorkerGroup::default());
     let context = GroupContext {
         group: Arc::clone(&group),
@@ -115,16 +145,44 @@ pub async fn join(
         .set("session.timeout.ms", "6000")
         .set("heartbeat.interval.ms", "1000")
         .create_with_context(context)?;
-    consumer.subscribe(&[&topic])?;
-    let consumer = Arc::new(consumer);
-    let partitions = topic_partitions(&consumer, &topic).await?;
-    group.partitions.store(partitions, Ordering::Relaxed);
-    let task = tokio::spawn(async move {
+    let member = Member {
+        consumer: Arc::new(consumer),
+        group: Arc::clone(&group),
+        config: config.clone(),
+        topic,
+    };
+    Ok((group, tokio::spawn(member.run(shutdown))))
+}
+
+/// First wait before trying to join again, and the longest.
+const JOIN_BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(10));
+
+/// The task of one process in the group.
+struct Member {
+    consumer: Arc<StreamConsumer<GroupContext>>,
+    group: Arc<WorkerGroup>,
+    config: KafkaConfig,
+    topic: String,
+}
+
+impl Member {
+    async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let Some(partitions) = self.reach(&mut shutdown).await else {
+            return;
+        };
+        if let Err(error) = self.consumer.subscribe(&[&self.topic]) {
+            tracing::error!(%error, "worker group: could not subscribe; this process runs no job");
+            self.group.note_error(Some(error.to_string()));
+            return;
+        }
+        self.group.partitions.store(partitions, Ordering::Relaxed);
+        self.group.note_error(None);
+        tracing::info!(topic = %self.topic, partitions, "worker group: joining");
         // The messages are not needed (the log is the source of work): polling keeps the
         // membership alive and runs the rebalance callbacks.
         loop {
             tokio::select! {
-                received = consumer.recv() => {
+                received = self.consumer.recv() => {
                     if let Err(error) = received {
                         tracing::warn!(%error, "worker group: consumer error");
                         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -133,44 +191,67 @@ pub async fn join(
                 _ = shutdown.changed() => break,
             }
         }
-        consumer.unsubscribe();
-    });
-    Ok((group, task))
+        self.consumer.unsubscribe();
+    }
+
+    /// Tries until the topic's partition count is known (`None` on shutdown first).
+    async fn reach(&self, shutdown: &mut watch::Receiver<bool>) -> Option<i32> {
+        let mut wait = JOIN_BACKOFF.0;
+        loop {
+            let attempt = tokio::select! {
+                attempt = self.try_reach() => attempt,
+                _ = shutdown.changed() => return None,
+            };
+            match attempt {
+                Ok(partitions) => return Some(partitions),
+                Err(error) => {
+                    let error = crate::error_chain(&error);
+                    tracing::warn!(%error, retry_in = ?wait, "worker group: Kafka not reachable; no job runs here until it is");
+                    self.group.note_error(Some(error));
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return None,
+            }
+            wait = (wait * 2).min(JOIN_BACKOFF.1);
+        }
+    }
+
+    async fn try_reach(&self) -> Result<i32, KafkaError> {
+        if self.config.create_topics {
+            super::ensure_topics(&self.config, std::slice::from_ref(&self.topic)).await?;
+        }
+        topic_partitions(&self.consumer, &self.topic).await
+    }
 }
 
-/// The topic's partition count, from the brokers' metadata (retried while the topic is
-/// being created).
+/// The topic's partition count, from the brokers' metadata.
 async fn topic_partitions(
     consumer: &Arc<StreamConsumer<GroupContext>>,
     topic: &str,
 ) -> Result<i32, KafkaError> {
-    let mut last = None;
-    for _ in 0..30 {
-        let client = Arc::clone(consumer);
-        let name = topic.to_owned();
-        let metadata = tokio::task::spawn_blocking(move || {
-            client
-                .fetch_metadata(Some(&name), Duration::from_secs(5))
-                .map(|m| {
-                    m.topics()
-                        .iter()
-                        .find(|t| t.name() == name)
-                        .map_or(0, |t| t.partitions().len() as i32)
-                })
-        })
-        .await
-        .map_err(|e| KafkaError::Worker(e.to_string()))?;
-        match metadata {
-            Ok(count) if count > 0 => return Ok(count),
-            Ok(_) => last = None,
-            Err(error) => last = Some(error),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(match last {
-        Some(error) => error.into(),
-        None => KafkaError::Worker(format!("topic {topic} has no partitions")),
+    let client = Arc::clone(consumer);
+    let name = topic.to_owned();
+    let count = tokio::task::spawn_blocking(move || {
+        client
+            .fetch_metadata(Some(&name), Duration::from_secs(5))
+            .map(|m| {
+                m.topics()
+                    .iter()
+                    .find(|t| t.name() == name)
+                    .map_or(0, |t| t.partitions().len() as i32)
+            })
     })
+    .await
+    .map_err(|e| KafkaError::Worker(e.to_string()))??;
+    if count > 0 {
+        Ok(count)
+    } else {
+        Err(KafkaError::Worker(format!(
+            "topic {topic} has no partitions"
+        )))
+    }
 }
 
 #[cfg(test)]

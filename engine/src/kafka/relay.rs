@@ -197,19 +197,53 @@ impl Relay {
         result
     }
 
-    /// Creates the topics, then publishes with a new producer.
+    /// Creates the topics (renewing the lease meanwhile), then publishes with a new
+    /// producer.
     async fn publish(
         &self,
-        renewed_at: Instant,
+        mut renewed_at: Instant,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Stop, KafkaError> {
-        if self.config.create_topics {
-            self.create_topics(&all_topics()).await;
+        if let Some(stop) = self
+            .create_topics_leased(&all_topics(), &mut renewed_at, shutdown)
+            .await?
+        {
+            return Ok(stop);
         }
         let producer: FutureProducer = self.config.producer_config().create()?;
-        let mut publisher = Publisher::new(self, producer);
+        let mut publisher = Publisher::new(self, producer, shutdown.clone());
         publisher.renewed_at = renewed_at;
         publisher.publish(shutdown).await
+    }
+
+    /// Creates missing topics when configured (see [`Relay::create_topics`]) while keeping
+    /// the lease: creation may take longer than the lease lasts (up to its 30 s timeout, or
+    /// more while the broker is down), so the lease is renewed on time meanwhile. Returns
+    /// why publishing must stop when the lease was lost or shutdown came first.
+    async fn create_topics_leased(
+        &self,
+        topics: &[String],
+        renewed_at: &mut Instant,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<Stop>, KafkaError> {
+        if !self.config.create_topics {
+            return Ok(None);
+        }
+        let creation = self.create_topics(topics);
+        tokio::pin!(creation);
+        loop {
+            let due = (self.options.lease_ttl / 3).saturating_sub(renewed_at.elapsed());
+            tokio::select! {
+                () = &mut creation => return Ok(None),
+                () = tokio::time::sleep(due) => {
+                    if !self.renew().await? {
+                        return Ok(Some(Stop::LeaseLost));
+                    }
+                    *renewed_at = Instant::now();
+                }
+                _ = shutdown.changed() => return Ok(Some(Stop::Shutdown)),
+            }
+        }
     }
 
     /// Creates missing topics; a failure is logged, not fatal: the producer still waits
@@ -233,6 +267,10 @@ impl Relay {
 struct Publisher<'r> {
     relay: &'r Relay,
     producer: FutureProducer,
+    /// Why publishing must stop, when creating a topic met lease loss or shutdown.
+    stop: Option<Stop>,
+    /// Shutdown, as topic creation in the middle of a page watches it.
+    shutdown: watch::Receiver<bool>,
     in_flight: VecDeque<(i64, DeliveryFuture)>,
     topics: HashSet<String>,
     /// Last position handed to the producer.
@@ -246,10 +284,12 @@ struct Publisher<'r> {
 }
 
 impl<'r> Publisher<'r> {
-    fn new(relay: &'r Relay, producer: FutureProducer) -> Self {
+    fn new(relay: &'r Relay, producer: FutureProducer, shutdown: watch::Receiver<bool>) -> Self {
         Self {
             relay,
             producer,
+            stop: None,
+            shutdown,
             in_flight: VecDeque::new(),
             topics: all_topics().into_iter().collect(),
             next: 0,
@@ -279,6 +319,15 @@ impl<'r> Publisher<'r> {
     ) -> Result<Stop, KafkaError> {
         let relay = self.relay;
         loop {
+            match self.stop.take() {
+                Some(Stop::LeaseLost) => return Ok(Stop::LeaseLost),
+                Some(Stop::Shutdown) => {
+                    self.drain().await;
+                    self.write_acknowledged(true).await?;
+                    return Ok(Stop::Shutdown);
+                }
+                None => {}
+            }
             if self.renewed_at.elapsed() >= relay.options.lease_ttl / 3 {
                 if !relay.renew().await? {
                     return Ok(Stop::LeaseLost);
@@ -309,7 +358,11 @@ impl<'r> Publisher<'r> {
     async fn hand_over(&mut self, events: Vec<PublishedEvent>) -> Result<(), KafkaError> {
         for event in events {
             let message = encode_published(event);
-            self.ensure_topic(&message.topic).await;
+            self.ensure_topic(&message.topic).await?;
+            if self.stop.is_some() {
+                // Not handed over: the reader starts again after the acknowledged position.
+                return Ok(());
+            }
             let delivery = self.send(&message)?;
             self.in_flight.push_back((message.position, delivery));
             self.next = message.position;
@@ -323,14 +376,20 @@ impl<'r> Publisher<'r> {
             .map_err(|(error, _)| KafkaError::Client(error))
     }
 
-    /// Creates the topic of an aggregate type met for the first time.
-    async fn ensure_topic(&mut self, topic: &str) {
+    /// Creates the topic of an aggregate type met for the first time (keeping the lease).
+    async fn ensure_topic(&mut self, topic: &str) -> Result<(), KafkaError> {
         if !self.topics.contains(topic) {
-            if self.relay.config.create_topics {
-                self.relay.create_topics(&[topic.to_owned()]).await;
+            let topics = [topic.to_owned()];
+            let (renewed_at, shutdown) = (&mut self.renewed_at, &mut self.shutdown);
+            self.stop = self
+                .relay
+                .create_topics_leased(&topics, renewed_at, shutdown)
+                .await?;
+            if self.stop.is_none() {
+                self.topics.insert(topic.to_owned());
             }
-            self.topics.insert(topic.to_owned());
         }
+        Ok(())
     }
 
     /// Nothing in flight: waits for the next page (handing it over) or shutdown (`true`).
