@@ -1,6 +1,6 @@
 //! What one attempt of each job type does: droplet jobs call the job's provider through
-//! the [`Provider`] trait, scale jobs start droplet jobs of their own cluster, diagnose and
-//! monitor inspect the cluster. Every operation is safe to repeat in a later attempt.
+//! the [`Provider`] trait, scale jobs start droplet jobs of their own cluster (see
+//! [`super::scale`]), diagnose and monitor inspect the cluster. Every operation is safe to repeat in a later attempt.
 
 use std::time::Duration;
 
@@ -8,13 +8,10 @@ use serde_json::{json, Value};
 
 use super::policy::AttemptError;
 use super::steps::inspect;
-use crate::commands::{
-    ActOnDroplet, CommandContext, CommandError, CommandService, CreateDroplet, DropletAction, Reply,
-};
+use crate::commands::{CommandContext, CommandService};
 use crate::domain::values::ProviderId;
 use crate::domain::{
-    Cluster, ClusterId, Droplet, DropletId, DropletName, DropletStatus, Image, Job, JobId, JobType,
-    PendingAction, PowerAction, ProviderName, Region, Size,
+    Cluster, Droplet, DropletStatus, Job, JobType, PendingAction, PowerAction, ProviderName,
 };
 use crate::provider::{
     Instance, PlacementRequest, Provider, ProviderError, Providers, ProvisionRequest,
@@ -44,7 +41,7 @@ impl Operations<'_> {
                 | JobType::Migrate,
             ) => self.on_droplet(job).await,
             Some(JobType::ScaleUp) => Ok(self.scale_up(job).await?),
-            Some(JobType::ScaleDown) => Ok(self.scale_down(job).await?),
+            Some(JobType::ScaleDown) => self.scale_down(job).await,
             Some(JobType::Diagnose | JobType::Monitor) => {
                 tokio::time::sleep(self.sim_delay).await;
                 let cluster_id = job.cluster_id.as_ref().map_or("", |id| id.as_str());
@@ -193,103 +190,6 @@ impl Operations<'_> {
         });
         Ok((provider, resource_id))
     }
-
-    /// Adds `parameters.count` (default 1) droplets to the job's own cluster. Child ids
-    /// are derived from the job id, so a retried attempt does not add them twice.
-    async fn scale_up(&self, job: &Job) -> Result<Value, CommandError> {
-        let cluster_id = job.cluster_id.clone().ok_or(CommandError::NotFound {
-            what: "cluster",
-            id: String::new(),
-        })?;
-        let cluster = self.service.load::<Cluster>(cluster_id.as_str()).await?;
-        let count = job
-            .parameters
-            .get("count")
-            .and_then(Value::as_u64)
-            .unwrap_or(1)
-            .clamp(1, 20);
-        let param = |key: &str, default: &str| {
-            job.parameters
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or(default)
-                .to_owned()
-        };
-        let region = cluster
-            .state
-            .region
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let mut created = Vec::new();
-        for index in 0..count {
-            let seed = format!("{job_id}/{index}");
-            let name = format!(
-                "{}-{}",
-                cluster.state.name.as_ref().map_or("node", |n| n.as_str()),
-                &derived_hex(&seed, "n")[..6]
-            );
-            let command = CreateDroplet {
-                id: DropletId::parse(&format!("dr_{}", derived_hex(&seed, "d")))?,
-                job_id: JobId::parse(&format!("job_{}", derived_hex(&seed, "j")))?,
-                cluster_id: ClusterId::parse(cluster_id.as_str())?,
-                name: DropletName::parse(&name)?,
-                region: Region::parse(&param("region", &region))?,
-                size: Size::parse(&param("size", "s-1vcpu-1gb"))?,
-                image: Image::parse(&param("image", "ubuntu-22-04-x64"))?,
-                provider: None,
-                avoid_providers: Vec::new(),
-                trace_id: job.trace_id.clone(),
-            };
-            match self.service.execute(self.ctx, &command).await {
-                Ok(reply) => {
-                    if let Reply::Fresh { value, .. } = reply {
-                        created.push(
-                            json!({ "droplet_id": value.droplet.id, "job_id": value.job.id }),
-                        );
-                    }
-                }
-                Err(CommandError::Droplet(crate::domain::DropletError::AlreadyExists)) => {
-                    created.push(json!({ "droplet_id": command.id, "job_id": command.job_id }));
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(json!({ "added": created }))
-    }
-
-    /// Destroys the newest live droplet of the job's own cluster (never another cluster's).
-    /// The destroy job's id is derived from this job's, so a retried attempt finds the
-    /// destroy an earlier attempt started instead of destroying another droplet.
-    async fn scale_down(&self, job: &Job) -> Result<Value, CommandError> {
-        let cluster_id = job
-            .cluster_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let child_id = JobId::parse(&format!("job_{}", derived_hex(&job_id, "destroy")))?;
-        let earlier = self.service.load::<Job>(child_id.as_str()).await?;
-        if earlier.state.exists() {
-            return Ok(json!({ "removed": earlier.state.droplet_id, "job_id": child_id }));
-        }
-        let cluster = self.service.load::<Cluster>(&cluster_id).await?;
-        // Droplet ids are UUIDv7-based, so the greatest id is the newest droplet.
-        let Some(newest) = cluster.state.droplets.iter().next_back() else {
-            return Ok(json!({ "removed": null, "reason": "the cluster has no droplets" }));
-        };
-        let mut act = ActOnDroplet::new(
-            newest.as_str(),
-            DropletAction::Destroy,
-            job.trace_id.clone(),
-            None,
-        );
-        act.job_id = child_id;
-        let reply = self.service.execute(self.ctx, &act).await?;
-        let child = reply.fresh().map(|started| started.job.id);
-        Ok(json!({ "removed": newest, "job_id": child }))
-    }
 }
 
 /// What creating `droplet` asks of a provider: its id, region and size.
@@ -304,21 +204,5 @@ fn provision_request(droplet: &Droplet) -> Result<ProvisionRequest, AttemptError
             "invalid",
             "the droplet lacks a region or size",
         )),
-    }
-}
-
-/// 32 hex digits derived from `seed` and a salt, starting with the 12 timestamp digits of
-/// the job's own (UUIDv7-based) id: stable across retries, and ordered like ids made by
-/// `new()` (so "the greatest id is the newest droplet" holds for these too).
-fn derived_hex(seed: &str, salt: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = hex::encode(&Sha256::digest(format!("{salt}:{seed}").as_bytes())[..16]);
-    let job_hex = seed.strip_prefix("job_").unwrap_or(seed);
-    match job_hex
-        .get(..12)
-        .filter(|t| t.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        Some(timestamp) => format!("{timestamp}{}", &digest[12..]),
-        None => digest,
     }
 }
