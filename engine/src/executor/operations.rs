@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::policy::AttemptError;
-use super::steps::inspect;
+use super::steps::{inspect, ReportStep};
 use crate::commands::{CommandContext, CommandService};
 use crate::domain::values::ProviderId;
 use crate::domain::{
@@ -73,11 +73,13 @@ impl Operations<'_> {
         match action {
             PendingAction::Provision => return self.provision(job, &droplet).await,
             PendingAction::Migrate { to_provider } => {
-                return self.migrate(&droplet, to_provider).await
+                return self.migrate(job, &droplet, to_provider).await
             }
             _ => {}
         }
         let (provider, resource_id) = self.instance(&droplet)?;
+        self.report(job, 30, calling(action, provider.name().as_str()))
+            .await;
         let done = match action {
             PendingAction::Resize { to_size } => provider.resize(&resource_id, &to_size).await,
             PendingAction::Power { action } => provider.power(&resource_id, action).await,
@@ -109,6 +111,16 @@ impl Operations<'_> {
                 .and_then(|p| ProviderId::parse(p.as_str()).ok()),
             avoided: self.avoided(job),
         })?;
+        let name = placement.provider.name();
+        self.report(
+            job,
+            30,
+            format!(
+                "placed on {name} (${:.4}/h); creating the droplet there",
+                placement.quote.price_hourly
+            ),
+        )
+        .await;
         let done = placement.provider.provision(&request).await?;
         Ok(json!({
             "droplet_id": request.droplet_id,
@@ -122,7 +134,12 @@ impl Operations<'_> {
     /// Creates the droplet at `to_provider` (powered as it is now), then destroys it at
     /// its provider. Both steps are safe to repeat: a retry finds the droplet made at the
     /// target, and a source already gone counts as destroyed.
-    async fn migrate(&self, droplet: &Droplet, to: ProviderName) -> Result<Value, AttemptError> {
+    async fn migrate(
+        &self,
+        job: &Job,
+        droplet: &Droplet,
+        to: ProviderName,
+    ) -> Result<Value, AttemptError> {
         let request = provision_request(droplet)?;
         let target = self.providers.get(to.as_str())?;
         let created = target.provision(&request).await?;
@@ -130,6 +147,8 @@ impl Operations<'_> {
             target.power(&created.resource_id, PowerAction::Off).await?;
         }
         let (source, resource_id) = self.instance(droplet)?;
+        let message = format!("created at {to}; destroying it at {}", source.name());
+        self.report(job, 60, message).await;
         match source.destroy(&resource_id).await {
             Ok(()) | Err(ProviderError::UnknownResource { .. }) => {}
             Err(error) => return Err(error.into()),
@@ -142,6 +161,21 @@ impl Operations<'_> {
             "ip_address": created.ip_address,
             "price_hourly": created.price_hourly,
         }))
+    }
+
+    /// Records how far the attempt got (`job.progressed`); a failure to record it is
+    /// logged, never the attempt's.
+    pub(super) async fn report(&self, job: &Job, progress: u8, message: String) {
+        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let step = ReportStep {
+            job_id,
+            attempt: job.attempts,
+            progress,
+            message,
+        };
+        if let Err(error) = self.service.execute(self.ctx, &step).await {
+            tracing::warn!(job_id = step.job_id, %error, "could not record the job's progress");
+        }
     }
 
     /// Providers never to place on: those the job names in `avoid_providers`, and
@@ -189,6 +223,26 @@ impl Operations<'_> {
             ip_address: droplet.ip_address.clone().unwrap_or_default(),
         });
         Ok((provider, resource_id))
+    }
+}
+
+/// The progress message of a provider call for `action`.
+fn calling(action: PendingAction, provider: &str) -> String {
+    match action {
+        PendingAction::Resize { to_size } => format!("resizing to {to_size} at {provider}"),
+        PendingAction::Power { action } => format!("{} at {provider}", powering(action)),
+        PendingAction::Destroy => format!("destroying at {provider}"),
+        PendingAction::Provision | PendingAction::Migrate { .. } => {
+            format!("calling {provider}")
+        }
+    }
+}
+
+fn powering(action: PowerAction) -> &'static str {
+    match action {
+        PowerAction::On => "powering on",
+        PowerAction::Off => "powering off",
+        PowerAction::Restart => "restarting",
     }
 }
 

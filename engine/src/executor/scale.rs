@@ -13,8 +13,9 @@ use crate::domain::{
 };
 
 impl Operations<'_> {
-    /// Adds `parameters.count` (default 1) droplets to the job's own cluster. Child ids
-    /// are derived from the job id, so a retried attempt does not add them twice.
+    /// Adds `parameters.count` (default 1) droplets to the job's own cluster, reporting
+    /// "k of n droplets requested" after each but the last. Child ids are derived from the
+    /// job id, so a retried attempt does not add them twice.
     pub(super) async fn scale_up(&self, job: &Job) -> Result<Value, CommandError> {
         let cluster_id = job.cluster_id.clone().ok_or(CommandError::NotFound {
             what: "cluster",
@@ -73,6 +74,13 @@ impl Operations<'_> {
                     created.push(json!({ "droplet_id": command.id, "job_id": command.job_id }));
                 }
                 Err(error) => return Err(error),
+            }
+            if index + 1 < count {
+                let done = index + 1;
+                // From the 10 % of the start to 90 % with the last but one.
+                let progress = u8::try_from(10 + 80 * done / count).unwrap_or(90);
+                let message = format!("{done} of {count} droplets requested");
+                self.report(job, progress, message).await;
             }
         }
         Ok(json!({ "added": created }))
