@@ -199,6 +199,13 @@ impl SimulatedProvider {
         true
     }
 
+    /// Forgets our droplet `droplet_id` (the log says it was destroyed or moved away), if
+    /// the simulation still holds it. Answers whether it did.
+    pub fn release(&self, droplet_id: &str) -> bool {
+        let resource_id = self.resource_id_for(droplet_id);
+        self.lock().live.remove(&resource_id).is_some()
+    }
+
     /// Whether placement may pick it for `size` in `region` now: offered, not in an
     /// outage, and with room.
     pub fn can_take(&self, region: &Region, size: &Size) -> bool {
