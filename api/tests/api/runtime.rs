@@ -1,7 +1,7 @@
 //! The durable job runtime through the real server: retries with backoff on injected
 //! provider failures, non-retryable errors, time-outs of hung attempts, cancellation that
 //! reaches a running attempt, and restarts with a retry pending or an attempt lost with
-//! its worker.
+//! its worker, and the worker-pool gauges and job metrics of `/metrics`.
 
 use std::time::Duration;
 
@@ -539,4 +539,50 @@ async fn running_jobs_show_the_steps_they_reached(app: TestApp) {
         .map(|(p, m)| (*p, (*m).to_owned()))
         .collect();
     assert_eq!(steps, expected);
+}
+
+api_test!(
+    the_worker_pool_gauges_follow_running_and_waiting_jobs,
+    |s: &mut Settings| {
+        s.worker_count = 1;
+        s.sim_delay_ms = 1_500;
+    }
+);
+async fn the_worker_pool_gauges_follow_running_and_waiting_jobs(app: TestApp) {
+    const ACTIVE: &str = "clustergenie_workerpool_active_workers ";
+    const QUEUED: &str = "clustergenie_workerpool_queue_length ";
+    let cluster = app.create_cluster("gauged").await;
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        let body = json!({ "type": "diagnose", "cluster_id": cluster["id"] });
+        let started = app.post("/v1/jobs", &body).await.expect(202).clone();
+        jobs.push(str_of(&started["job"]["id"]).to_owned());
+    }
+    // One runs (1.5 s of simulated work), the two others wait in the pool's queue.
+    let started = std::time::Instant::now();
+    while (app.metric(ACTIVE).await, app.metric(QUEUED).await) != (1.0, 2.0) {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the gauges never showed one running and two waiting jobs: {}",
+            app.get("/metrics").await.text
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        app.metric("clustergenie_workerpool_worker_count ").await,
+        1.0
+    );
+    for job in &jobs {
+        app.wait_for_job(job, "succeeded").await;
+    }
+    let succeeded =
+        "clustergenie_jobs_processed_total{job_type=\"diagnose\",status=\"succeeded\"} ";
+    assert_eq!(app.metric(succeeded).await, 3.0);
+    let count = "clustergenie_job_processing_seconds_count{job_type=\"diagnose\"} ";
+    assert_eq!(app.metric(count).await, 3.0);
+    // Each attempt took its simulated 1.5 s.
+    let sum = "clustergenie_job_processing_seconds_sum{job_type=\"diagnose\"} ";
+    assert!(app.metric(sum).await >= 4.5);
+    assert_eq!(app.metric(ACTIVE).await, 0.0);
+    assert_eq!(app.metric(QUEUED).await, 0.0);
 }
