@@ -15,7 +15,6 @@ use crate::domain::{
 };
 use crate::provider::{
     Instance, PlacementRequest, Provider, ProviderError, Providers, ProvisionRequest,
-    SimulatedProvider,
 };
 
 /// What an operation needs besides the job.
@@ -141,7 +140,7 @@ impl Operations<'_> {
         to: ProviderName,
     ) -> Result<Value, AttemptError> {
         let request = provision_request(droplet)?;
-        let target = self.providers.get(to.as_str())?;
+        let target = self.providers.provider(to.as_str())?;
         let created = target.provision(&request).await?;
         if droplet.status == DropletStatus::Off {
             target.power(&created.resource_id, PowerAction::Off).await?;
@@ -191,7 +190,7 @@ impl Operations<'_> {
             .filter_map(|name| ProviderId::parse(name).ok());
         let outside = self
             .providers
-            .list()
+            .providers()
             .into_iter()
             .map(|p| p.name().clone())
             .filter(|name| ProviderName::parse(name.as_str()).is_err());
@@ -203,7 +202,7 @@ impl Operations<'_> {
     fn instance(
         &self,
         droplet: &Droplet,
-    ) -> Result<(std::sync::Arc<SimulatedProvider>, String), AttemptError> {
+    ) -> Result<(std::sync::Arc<dyn Provider>, String), AttemptError> {
         let ProvisionRequest {
             droplet_id,
             region,
@@ -212,7 +211,7 @@ impl Operations<'_> {
         let name = droplet
             .provider
             .unwrap_or_else(|| ProviderName::default_for(&region));
-        let provider = self.providers.get(name.as_str())?;
+        let provider = self.providers.provider(name.as_str())?;
         let resource_id = provider.resource_id_for(&droplet_id);
         // While resizing the log still holds the old size.
         provider.adopt(Instance {

@@ -95,7 +95,7 @@ fn adopt(providers: &Providers, id: &str, tracked: &Tracked) {
     let Some(name) = &tracked.provider else {
         return;
     };
-    match providers.get(name.as_str()) {
+    match providers.provider(name.as_str()) {
         Ok(provider) => {
             provider.adopt(Instance {
                 droplet_id: id.to_owned(),
@@ -110,7 +110,7 @@ fn adopt(providers: &Providers, id: &str, tracked: &Tracked) {
 }
 
 fn release(providers: &Providers, id: &str, provider: &ProviderName) {
-    if let Ok(provider) = providers.get(provider.as_str()) {
+    if let Ok(provider) = providers.provider(provider.as_str()) {
         provider.release(id);
     }
 }
