@@ -18,7 +18,9 @@ use tokio::task::JoinHandle;
 use crate::settings::Settings;
 use crate::startup::StartupError;
 
-/// The simulated providers of this process, kept in step with registrations in the log.
+/// The simulated providers of this process, kept in step with the log: registrations, and
+/// the live droplets each provider runs (so capacity counts droplets made before a restart
+/// or by other processes).
 pub async fn providers(
     settings: &Settings,
     store: &Arc<dyn EventStore>,
@@ -26,7 +28,8 @@ pub async fn providers(
     tasks: &mut Vec<JoinHandle<()>>,
 ) -> Result<Arc<Providers>, StartupError> {
     let providers = Arc::new(Providers::from_options(&settings.sim_options())?);
-    let synced = provider::sync::catch_up(&**store, &providers, 0).await?;
+    let mut synced = provider::sync::Synced::default();
+    provider::sync::catch_up(&**store, &providers, &mut synced).await?;
     tasks.push(provider::sync::follow(
         Arc::clone(store),
         Arc::clone(&providers),

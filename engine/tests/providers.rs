@@ -1,6 +1,7 @@
 //! The provider configuration through the command service, and the registry following the
 //! log: a provider registered by any process becomes usable by a registry that catches up
-//! or follows. On PostgreSQL and SQLite.
+//! or follows, and every live droplet counts against its provider's capacity there. On
+//! PostgreSQL and SQLite.
 
 mod common;
 
@@ -8,9 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::{
-    CommandContext, CommandErrorKind, CommandService, ProviderInput, RegisterProvider, Reply,
+    ActOnDroplet, CommandContext, CommandErrorKind, CommandService, CreateCluster, CreateDroplet,
+    DropletAction, DropletInput, ProviderInput, RegisterProvider, Reply,
 };
 use engine::domain::Latency;
+use engine::executor::work::{run_to_end, WorkContext};
+use engine::executor::Policies;
 use engine::provider::{sync, Provider, Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
 use tokio::sync::watch;
@@ -87,10 +91,11 @@ async fn registries_catch_up_and_follow_the_log(store: Arc<dyn EventStore>) {
     // A process starting now folds the log.
     let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 1));
     assert!(providers.get("edge").is_err());
-    let seen = sync::catch_up(&*store, &providers, 0)
+    let mut seen = sync::Synced::default();
+    sync::catch_up(&*store, &providers, &mut seen)
         .await
         .expect("catch up");
-    assert_eq!(seen, position);
+    assert_eq!(seen.providers, position);
     let edge = providers.get("edge").expect("registered through the log");
     assert_eq!(edge.spec().capacity_per_region, 4);
     assert_eq!(
@@ -122,4 +127,99 @@ async fn registries_catch_up_and_follow_the_log(store: Arc<dyn EventStore>) {
 on_both_backends!(
     registries_follow_the_log,
     super::registries_catch_up_and_follow_the_log
+);
+
+fn system() -> CommandContext {
+    CommandContext::new("tester")
+}
+
+/// Waits until `providers` counts `live` droplets at simcloud.
+async fn wait_for_live(providers: &Providers, live: usize) {
+    let mut waited = 0;
+    while providers
+        .get("simcloud")
+        .expect("simcloud")
+        .usage()
+        .live_instances
+        != live
+    {
+        assert!(
+            waited < 500,
+            "the registry never counted {live} live droplet(s)"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+}
+
+async fn registries_count_the_droplets_the_log_says_are_live(store: Arc<dyn EventStore>) {
+    let service = CommandService::new(Arc::clone(&store));
+    // One process runs the jobs; another only follows the log.
+    let work = WorkContext {
+        worker: "runner".into(),
+        sim_delay: Duration::ZERO,
+        providers: Arc::new(Providers::new(SimSpeed::INSTANT, 1)),
+        policies: Arc::new(Policies::default()),
+    };
+    let follower_registry = Arc::new(Providers::new(SimSpeed::INSTANT, 1));
+    let (stop, shutdown) = watch::channel(false);
+    let follower = sync::follow(
+        Arc::clone(&store),
+        Arc::clone(&follower_registry),
+        sync::Synced::default(),
+        shutdown,
+    );
+    let cluster = CreateCluster::parse("counted", "nyc1", None).unwrap();
+    service.execute(&system(), &cluster).await.unwrap();
+    let input = DropletInput {
+        cluster_id: cluster.id.as_str(),
+        name: "counted-1",
+        region: "nyc1",
+        size: "s-1vcpu-1gb",
+        image: "ubuntu-22-04-x64",
+        provider: None,
+    };
+    let create = CreateDroplet::parse(input, system().trace_id()).unwrap();
+    service.execute(&system(), &create).await.unwrap();
+    run_to_end(&service, create.job_id.as_str(), &work)
+        .await
+        .unwrap();
+    wait_for_live(&follower_registry, 1).await;
+    let nyc1 = "nyc1".parse().unwrap();
+    let size = "s-1vcpu-1gb".parse().unwrap();
+    let simcloud = follower_registry.get("simcloud").unwrap();
+    assert_eq!(simcloud.quote(&nyc1, &size).unwrap().available, 49);
+
+    // A process starting now counts it too.
+    let restarted = Providers::new(SimSpeed::INSTANT, 1);
+    let mut synced = sync::Synced::default();
+    sync::catch_up(&*store, &restarted, &mut synced)
+        .await
+        .unwrap();
+    assert_eq!(synced.live.running(), 1);
+    wait_for_live(&restarted, 1).await;
+
+    // Its destroy frees the slot everywhere.
+    let destroy = ActOnDroplet::new(
+        create.id.as_str(),
+        DropletAction::Destroy,
+        system().trace_id(),
+        None,
+    );
+    service.execute(&system(), &destroy).await.unwrap();
+    run_to_end(&service, destroy.job_id.as_str(), &work)
+        .await
+        .unwrap();
+    wait_for_live(&follower_registry, 0).await;
+    sync::catch_up(&*store, &restarted, &mut synced)
+        .await
+        .unwrap();
+    assert_eq!(synced.live.running(), 0);
+    wait_for_live(&restarted, 0).await;
+    stop.send(true).expect("stop");
+    follower.await.expect("follower ends");
+}
+on_both_backends!(
+    live_droplets_are_counted,
+    super::registries_count_the_droplets_the_log_says_are_live
 );

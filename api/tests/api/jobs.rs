@@ -129,6 +129,104 @@ async fn scale_down_of_an_empty_cluster_removes_nothing(app: TestApp) {
     assert_eq!(droplet_count(&app, str_of(&other["id"])).await, 1);
 }
 
+api_test!(scale_downs_in_a_row_remove_distinct_droplets);
+async fn scale_downs_in_a_row_remove_distinct_droplets(app: TestApp) {
+    let cluster = app.create_cluster("shrink").await;
+    let id = str_of(&cluster["id"]);
+    let mut ids = Vec::new();
+    for name in ["one", "two", "three"] {
+        let droplet = app.active_droplet(id, name).await;
+        ids.push(str_of(&droplet["id"]).to_owned());
+    }
+    wait_for_droplet_count(&app, id, 3).await;
+    // Started back to back: the second must not pick the droplet the first is destroying.
+    let first = start_job(&app, "scale_down", id, json!({})).await;
+    let second = start_job(&app, "scale_down", id, json!({})).await;
+    let mut removed = Vec::new();
+    for started in [&first, &second] {
+        let job = app
+            .wait_for_job(str_of(&started["job"]["id"]), "succeeded")
+            .await;
+        removed.push(str_of(&job["result"]["removed"]).to_owned());
+        app.wait_for_job(str_of(&job["result"]["job_id"]), "succeeded")
+            .await;
+    }
+    removed.sort();
+    // The two newest went; the oldest stays.
+    assert_eq!(removed, ids[1..], "removed {removed:?} of {ids:?}");
+    for gone in &removed {
+        app.wait_for_droplet(gone, "destroyed").await;
+    }
+    wait_for_droplet_count(&app, id, 1).await;
+    let list = app.get(&format!("/v1/droplets?cluster_id={id}")).await;
+    assert_eq!(field_of_items(list.expect(200), "id"), [ids[0].as_str()]);
+}
+
+api_test!(
+    scale_down_skips_a_droplet_still_provisioning,
+    // Provider calls take their full simulated seconds (a provision 4 s).
+    |s: &mut Settings| s.sim_speed = 1.0
+);
+async fn scale_down_skips_a_droplet_still_provisioning(app: TestApp) {
+    let cluster = app.create_cluster("growing").await;
+    let id = str_of(&cluster["id"]);
+    let older = app.active_droplet(id, "older").await;
+    let newer = app.create_droplet(id, "newer").await;
+    let newer_id = str_of(&newer["droplet"]["id"]);
+    app.wait_for_job(str_of(&newer["job"]["id"]), "running")
+        .await;
+    let started = start_job(&app, "scale_down", id, json!({})).await;
+    let job = app
+        .wait_for_job(str_of(&started["job"]["id"]), "succeeded")
+        .await;
+    assert_eq!(job["result"]["removed"], older["id"], "{job}");
+    assert_eq!(job["attempts"], 1, "{job}");
+    let still = app.get(&format!("/v1/droplets/{newer_id}")).await;
+    assert_eq!(still.expect(200)["status"], "provisioning");
+    app.wait_for_job(str_of(&job["result"]["job_id"]), "succeeded")
+        .await;
+    app.wait_for_droplet(str_of(&older["id"]), "destroyed")
+        .await;
+    app.wait_for_droplet(newer_id, "active").await;
+}
+
+api_test!(
+    scale_down_of_only_busy_droplets_fails_naming_them,
+    |s: &mut Settings| {
+        s.sim_speed = 1.0;
+        // Provisions take a minute: the droplet stays busy through every attempt.
+        s.provider_faults.insert(
+            "simcloud".into(),
+            engine::provider::Faults {
+                spike_rate: 1.0,
+                spike_ms: 60_000,
+                ..engine::provider::Faults::NONE
+            },
+        );
+    }
+);
+async fn scale_down_of_only_busy_droplets_fails_naming_them(app: TestApp) {
+    let cluster = app.create_cluster("busy").await;
+    let id = str_of(&cluster["id"]);
+    let created = app.create_droplet(id, "slow").await;
+    let droplet_id = str_of(&created["droplet"]["id"]);
+    app.wait_for_job(str_of(&created["job"]["id"]), "running")
+        .await;
+    let started = start_job(&app, "scale_down", id, json!({})).await;
+    let job = app
+        .wait_for_job(str_of(&started["job"]["id"]), "failed")
+        .await;
+    // Tried again after each backoff (1 s, 2 s) while the droplet might become idle.
+    assert_eq!(job["attempts"], 3, "{job}");
+    let error = str_of(&job["error"]);
+    assert!(
+        error.contains("busy") && error.contains(droplet_id),
+        "{job}"
+    );
+    let droplet = app.get(&format!("/v1/droplets/{droplet_id}")).await;
+    assert_eq!(droplet.expect(200)["status"], "provisioning");
+}
+
 api_test!(diagnose_and_monitor_report_health);
 async fn diagnose_and_monitor_report_health(app: TestApp) {
     let cluster = app.create_cluster("checked").await;

@@ -242,3 +242,28 @@ async fn billing_sums_a_clusters_live_droplets_by_provider(app: TestApp) {
         .await
         .problem(404);
 }
+
+api_test!(capacity_counts_the_droplets_made_before_a_restart);
+async fn capacity_counts_the_droplets_made_before_a_restart(app: TestApp) {
+    // simcloud, the cheapest in nyc1, has one slot there.
+    let small = json!({ "name": "simcloud", "regions": ["nyc1"], "capacity_per_region": 1 });
+    app.post("/v1/providers", &small).await.expect(201);
+    let cluster = app.create_cluster("full").await;
+    let id = str_of(&cluster["id"]);
+    let first = app.active_droplet(id, "first").await;
+    assert_eq!(first["provider"], "simcloud", "{first}");
+
+    // A new process knows from the log that the slot is taken.
+    let app = app.restart(|_| {}).await;
+    let second = app.active_droplet(id, "second").await;
+    assert_eq!(second["provider"], "nimbus", "simcloud is full: {second}");
+
+    // Destroying the first droplet frees the slot.
+    let answer = app
+        .delete(&format!("/v1/droplets/{}", str_of(&first["id"])))
+        .await;
+    app.wait_for_job(str_of(&answer.expect(202)["job"]["id"]), "succeeded")
+        .await;
+    let third = app.active_droplet(id, "third").await;
+    assert_eq!(third["provider"], "simcloud", "{third}");
+}

@@ -1,7 +1,7 @@
 //! The durable job runtime through the real server: retries with backoff on injected
 //! provider failures, non-retryable errors, time-outs of hung attempts, cancellation that
 //! reaches a running attempt, and restarts with a retry pending or an attempt lost with
-//! its worker.
+//! its worker, and the worker-pool gauges and job metrics of `/metrics`.
 
 use std::time::Duration;
 
@@ -243,13 +243,9 @@ async fn cancel_reaches_a_running_attempt(app: TestApp) {
     let created = droplet_at(&app, "simcloud", "abandoned").await;
     let job_id = str_of(&created["job"]["id"]);
     // Progress is visible while it runs.
-    let running = app
-        .poll(&format!("/v1/jobs/{job_id}"), "in progress", |job| {
-            job["status"] == "running" && job["progress"] == 10
-        })
-        .await;
+    let running = running_past_its_start(&app, job_id).await;
     assert!(
-        str_of(&running["progress_message"]).contains("provider"),
+        str_of(&running["progress_message"]).starts_with("placed on simcloud"),
         "{running}"
     );
     app.post(
@@ -468,4 +464,125 @@ async fn placement_avoids_the_providers_a_droplet_names(app: TestApp) {
         .wait_for_droplet(str_of(&created["droplet"]["id"]), "active")
         .await;
     assert_eq!(droplet["provider"], "stratus", "{droplet}");
+}
+
+/// The `(progress, message)` of the job's `job.progressed` events, in order.
+async fn progress_of(app: &TestApp, job_id: &str) -> Vec<(u64, String)> {
+    of_type(&job_events(app, job_id).await, "job.progressed")
+        .iter()
+        .map(|(_, data, _)| {
+            let progress = data["progress"].as_u64().expect("progress");
+            (progress, str_of(&data["message"]).to_owned())
+        })
+        .collect()
+}
+
+/// Waits until job `job_id` runs with a progress strictly between 10 and 100; returns it.
+async fn running_past_its_start(app: &TestApp, job_id: &str) -> Value {
+    app.poll(&format!("/v1/jobs/{job_id}"), "past its start", |job| {
+        job["status"] == "running" && job["progress"].as_u64().is_some_and(|p| 10 < p && p < 100)
+    })
+    .await
+}
+
+api_test!(
+    running_jobs_show_the_steps_they_reached,
+    // Provider calls take their full simulated seconds (a provision at simcloud 4 s).
+    |s: &mut Settings| s.sim_speed = 1.0
+);
+async fn running_jobs_show_the_steps_they_reached(app: TestApp) {
+    let cluster = app.create_cluster("watched").await;
+    let created = app.create_droplet(str_of(&cluster["id"]), "watched").await;
+    let provision = str_of(&created["job"]["id"]);
+    // While the provider builds it, the job says where it was placed.
+    let running = running_past_its_start(&app, provision).await;
+    assert_eq!(running["progress"], 30, "{running}");
+    let message = str_of(&running["progress_message"]);
+    assert!(message.starts_with("placed on simcloud"), "{running}");
+    assert_eq!(
+        app.wait_for_job(provision, "succeeded").await["progress"],
+        100
+    );
+    let steps = progress_of(&app, provision).await;
+    let percents: Vec<u64> = steps.iter().map(|(p, _)| *p).collect();
+    assert_eq!(percents, [10, 30], "{steps:?}");
+
+    // A resize says which provider call it waits on.
+    let droplet_id = str_of(&created["droplet"]["id"]);
+    let answer = app
+        .post(
+            &format!("/v1/droplets/{droplet_id}/resize"),
+            &json!({ "size": "s-2vcpu-2gb" }),
+        )
+        .await;
+    let resize = answer.expect(202).clone();
+    let running = running_past_its_start(&app, str_of(&resize["job"]["id"])).await;
+    assert_eq!(
+        running["progress_message"], "resizing to s-2vcpu-2gb at simcloud",
+        "{running}"
+    );
+
+    // A scale-up by three counts the droplets it requested; progress never goes back.
+    let body = json!({ "type": "scale_up", "cluster_id": cluster["id"],
+                       "parameters": { "count": 3 } });
+    let started = app.post("/v1/jobs", &body).await.expect(202).clone();
+    let scale = str_of(&started["job"]["id"]);
+    app.wait_for_job(scale, "succeeded").await;
+    let steps = progress_of(&app, scale).await;
+    let expected = [
+        (10, "adding droplets to the cluster"),
+        (36, "1 of 3 droplets requested"),
+        (63, "2 of 3 droplets requested"),
+    ];
+    let expected: Vec<(u64, String)> = expected
+        .iter()
+        .map(|(p, m)| (*p, (*m).to_owned()))
+        .collect();
+    assert_eq!(steps, expected);
+}
+
+api_test!(
+    the_worker_pool_gauges_follow_running_and_waiting_jobs,
+    |s: &mut Settings| {
+        s.worker_count = 1;
+        s.sim_delay_ms = 1_500;
+    }
+);
+async fn the_worker_pool_gauges_follow_running_and_waiting_jobs(app: TestApp) {
+    const ACTIVE: &str = "clustergenie_workerpool_active_workers ";
+    const QUEUED: &str = "clustergenie_workerpool_queue_length ";
+    let cluster = app.create_cluster("gauged").await;
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        let body = json!({ "type": "diagnose", "cluster_id": cluster["id"] });
+        let started = app.post("/v1/jobs", &body).await.expect(202).clone();
+        jobs.push(str_of(&started["job"]["id"]).to_owned());
+    }
+    // One runs (1.5 s of simulated work), the two others wait in the pool's queue.
+    let started = std::time::Instant::now();
+    while (app.metric(ACTIVE).await, app.metric(QUEUED).await) != (1.0, 2.0) {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the gauges never showed one running and two waiting jobs: {}",
+            app.get("/metrics").await.text
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        app.metric("clustergenie_workerpool_worker_count ").await,
+        1.0
+    );
+    for job in &jobs {
+        app.wait_for_job(job, "succeeded").await;
+    }
+    let succeeded =
+        "clustergenie_jobs_processed_total{job_type=\"diagnose\",status=\"succeeded\"} ";
+    assert_eq!(app.metric(succeeded).await, 3.0);
+    let count = "clustergenie_job_processing_seconds_count{job_type=\"diagnose\"} ";
+    assert_eq!(app.metric(count).await, 3.0);
+    // Each attempt took its simulated 1.5 s.
+    let sum = "clustergenie_job_processing_seconds_sum{job_type=\"diagnose\"} ";
+    assert!(app.metric(sum).await >= 4.5);
+    assert_eq!(app.metric(ACTIVE).await, 0.0);
+    assert_eq!(app.metric(QUEUED).await, 0.0);
 }

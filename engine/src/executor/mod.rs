@@ -8,6 +8,7 @@
 //! - [`pool`]: the worker pool and the follower.
 //! - [`work`]: one attempt: start, heartbeats, time limit, cancellation, outcome.
 //! - [`operations`]: what each job type does (droplet jobs through the provider).
+//! - [`scale`]: scale-up and scale-down of a cluster.
 //! - [`ownership`]: which jobs this process starts (all, or a consumer group's share).
 //! - [`steps`]: the commands that move a job (and its droplet) one step.
 
@@ -16,6 +17,7 @@ pub mod operations;
 pub mod ownership;
 pub mod policy;
 pub mod pool;
+pub mod scale;
 pub mod steps;
 pub mod work;
 

@@ -1,24 +1,20 @@
 //! What one attempt of each job type does: droplet jobs call the job's provider through
-//! the [`Provider`] trait, scale jobs start droplet jobs of their own cluster, diagnose and
-//! monitor inspect the cluster. Every operation is safe to repeat in a later attempt.
+//! the [`Provider`] trait, scale jobs start droplet jobs of their own cluster (see
+//! [`super::scale`]), diagnose and monitor inspect the cluster. Every operation is safe to repeat in a later attempt.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::policy::AttemptError;
-use super::steps::inspect;
-use crate::commands::{
-    ActOnDroplet, CommandContext, CommandError, CommandService, CreateDroplet, DropletAction, Reply,
-};
+use super::steps::{inspect, ReportStep};
+use crate::commands::{CommandContext, CommandService};
 use crate::domain::values::ProviderId;
 use crate::domain::{
-    Cluster, ClusterId, Droplet, DropletId, DropletName, DropletStatus, Image, Job, JobId, JobType,
-    PendingAction, PowerAction, ProviderName, Region, Size,
+    Cluster, Droplet, DropletStatus, Job, JobType, PendingAction, PowerAction, ProviderName,
 };
 use crate::provider::{
     Instance, PlacementRequest, Provider, ProviderError, Providers, ProvisionRequest,
-    SimulatedProvider,
 };
 
 /// What an operation needs besides the job.
@@ -44,7 +40,7 @@ impl Operations<'_> {
                 | JobType::Migrate,
             ) => self.on_droplet(job).await,
             Some(JobType::ScaleUp) => Ok(self.scale_up(job).await?),
-            Some(JobType::ScaleDown) => Ok(self.scale_down(job).await?),
+            Some(JobType::ScaleDown) => self.scale_down(job).await,
             Some(JobType::Diagnose | JobType::Monitor) => {
                 tokio::time::sleep(self.sim_delay).await;
                 let cluster_id = job.cluster_id.as_ref().map_or("", |id| id.as_str());
@@ -76,11 +72,13 @@ impl Operations<'_> {
         match action {
             PendingAction::Provision => return self.provision(job, &droplet).await,
             PendingAction::Migrate { to_provider } => {
-                return self.migrate(&droplet, to_provider).await
+                return self.migrate(job, &droplet, to_provider).await
             }
             _ => {}
         }
         let (provider, resource_id) = self.instance(&droplet)?;
+        self.report(job, 30, calling(action, provider.name().as_str()))
+            .await;
         let done = match action {
             PendingAction::Resize { to_size } => provider.resize(&resource_id, &to_size).await,
             PendingAction::Power { action } => provider.power(&resource_id, action).await,
@@ -112,6 +110,16 @@ impl Operations<'_> {
                 .and_then(|p| ProviderId::parse(p.as_str()).ok()),
             avoided: self.avoided(job),
         })?;
+        let name = placement.provider.name();
+        self.report(
+            job,
+            30,
+            format!(
+                "placed on {name} (${:.4}/h); creating the droplet there",
+                placement.quote.price_hourly
+            ),
+        )
+        .await;
         let done = placement.provider.provision(&request).await?;
         Ok(json!({
             "droplet_id": request.droplet_id,
@@ -125,14 +133,21 @@ impl Operations<'_> {
     /// Creates the droplet at `to_provider` (powered as it is now), then destroys it at
     /// its provider. Both steps are safe to repeat: a retry finds the droplet made at the
     /// target, and a source already gone counts as destroyed.
-    async fn migrate(&self, droplet: &Droplet, to: ProviderName) -> Result<Value, AttemptError> {
+    async fn migrate(
+        &self,
+        job: &Job,
+        droplet: &Droplet,
+        to: ProviderName,
+    ) -> Result<Value, AttemptError> {
         let request = provision_request(droplet)?;
-        let target = self.providers.get(to.as_str())?;
+        let target = self.providers.provider(to.as_str())?;
         let created = target.provision(&request).await?;
         if droplet.status == DropletStatus::Off {
             target.power(&created.resource_id, PowerAction::Off).await?;
         }
         let (source, resource_id) = self.instance(droplet)?;
+        let message = format!("created at {to}; destroying it at {}", source.name());
+        self.report(job, 60, message).await;
         match source.destroy(&resource_id).await {
             Ok(()) | Err(ProviderError::UnknownResource { .. }) => {}
             Err(error) => return Err(error.into()),
@@ -145,6 +160,21 @@ impl Operations<'_> {
             "ip_address": created.ip_address,
             "price_hourly": created.price_hourly,
         }))
+    }
+
+    /// Records how far the attempt got (`job.progressed`); a failure to record it is
+    /// logged, never the attempt's.
+    pub(super) async fn report(&self, job: &Job, progress: u8, message: String) {
+        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
+        let step = ReportStep {
+            job_id,
+            attempt: job.attempts,
+            progress,
+            message,
+        };
+        if let Err(error) = self.service.execute(self.ctx, &step).await {
+            tracing::warn!(job_id = step.job_id, %error, "could not record the job's progress");
+        }
     }
 
     /// Providers never to place on: those the job names in `avoid_providers`, and
@@ -160,7 +190,7 @@ impl Operations<'_> {
             .filter_map(|name| ProviderId::parse(name).ok());
         let outside = self
             .providers
-            .list()
+            .providers()
             .into_iter()
             .map(|p| p.name().clone())
             .filter(|name| ProviderName::parse(name.as_str()).is_err());
@@ -172,7 +202,7 @@ impl Operations<'_> {
     fn instance(
         &self,
         droplet: &Droplet,
-    ) -> Result<(std::sync::Arc<SimulatedProvider>, String), AttemptError> {
+    ) -> Result<(std::sync::Arc<dyn Provider>, String), AttemptError> {
         let ProvisionRequest {
             droplet_id,
             region,
@@ -181,7 +211,7 @@ impl Operations<'_> {
         let name = droplet
             .provider
             .unwrap_or_else(|| ProviderName::default_for(&region));
-        let provider = self.providers.get(name.as_str())?;
+        let provider = self.providers.provider(name.as_str())?;
         let resource_id = provider.resource_id_for(&droplet_id);
         // While resizing the log still holds the old size.
         provider.adopt(Instance {
@@ -193,102 +223,25 @@ impl Operations<'_> {
         });
         Ok((provider, resource_id))
     }
+}
 
-    /// Adds `parameters.count` (default 1) droplets to the job's own cluster. Child ids
-    /// are derived from the job id, so a retried attempt does not add them twice.
-    async fn scale_up(&self, job: &Job) -> Result<Value, CommandError> {
-        let cluster_id = job.cluster_id.clone().ok_or(CommandError::NotFound {
-            what: "cluster",
-            id: String::new(),
-        })?;
-        let cluster = self.service.load::<Cluster>(cluster_id.as_str()).await?;
-        let count = job
-            .parameters
-            .get("count")
-            .and_then(Value::as_u64)
-            .unwrap_or(1)
-            .clamp(1, 20);
-        let param = |key: &str, default: &str| {
-            job.parameters
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or(default)
-                .to_owned()
-        };
-        let region = cluster
-            .state
-            .region
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let mut created = Vec::new();
-        for index in 0..count {
-            let seed = format!("{job_id}/{index}");
-            let name = format!(
-                "{}-{}",
-                cluster.state.name.as_ref().map_or("node", |n| n.as_str()),
-                &derived_hex(&seed, "n")[..6]
-            );
-            let command = CreateDroplet {
-                id: DropletId::parse(&format!("dr_{}", derived_hex(&seed, "d")))?,
-                job_id: JobId::parse(&format!("job_{}", derived_hex(&seed, "j")))?,
-                cluster_id: ClusterId::parse(cluster_id.as_str())?,
-                name: DropletName::parse(&name)?,
-                region: Region::parse(&param("region", &region))?,
-                size: Size::parse(&param("size", "s-1vcpu-1gb"))?,
-                image: Image::parse(&param("image", "ubuntu-22-04-x64"))?,
-                provider: None,
-                avoid_providers: Vec::new(),
-                trace_id: job.trace_id.clone(),
-            };
-            match self.service.execute(self.ctx, &command).await {
-                Ok(reply) => {
-                    if let Reply::Fresh { value, .. } = reply {
-                        created.push(
-                            json!({ "droplet_id": value.droplet.id, "job_id": value.job.id }),
-                        );
-                    }
-                }
-                Err(CommandError::Droplet(crate::domain::DropletError::AlreadyExists)) => {
-                    created.push(json!({ "droplet_id": command.id, "job_id": command.job_id }));
-                }
-                Err(error) => return Err(error),
-            }
+/// The progress message of a provider call for `action`.
+fn calling(action: PendingAction, provider: &str) -> String {
+    match action {
+        PendingAction::Resize { to_size } => format!("resizing to {to_size} at {provider}"),
+        PendingAction::Power { action } => format!("{} at {provider}", powering(action)),
+        PendingAction::Destroy => format!("destroying at {provider}"),
+        PendingAction::Provision | PendingAction::Migrate { .. } => {
+            format!("calling {provider}")
         }
-        Ok(json!({ "added": created }))
     }
+}
 
-    /// Destroys the newest live droplet of the job's own cluster (never another cluster's).
-    /// The destroy job's id is derived from this job's, so a retried attempt finds the
-    /// destroy an earlier attempt started instead of destroying another droplet.
-    async fn scale_down(&self, job: &Job) -> Result<Value, CommandError> {
-        let cluster_id = job
-            .cluster_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let child_id = JobId::parse(&format!("job_{}", derived_hex(&job_id, "destroy")))?;
-        let earlier = self.service.load::<Job>(child_id.as_str()).await?;
-        if earlier.state.exists() {
-            return Ok(json!({ "removed": earlier.state.droplet_id, "job_id": child_id }));
-        }
-        let cluster = self.service.load::<Cluster>(&cluster_id).await?;
-        // Droplet ids are UUIDv7-based, so the greatest id is the newest droplet.
-        let Some(newest) = cluster.state.droplets.iter().next_back() else {
-            return Ok(json!({ "removed": null, "reason": "the cluster has no droplets" }));
-        };
-        let mut act = ActOnDroplet::new(
-            newest.as_str(),
-            DropletAction::Destroy,
-            job.trace_id.clone(),
-            None,
-        );
-        act.job_id = child_id;
-        let reply = self.service.execute(self.ctx, &act).await?;
-        let child = reply.fresh().map(|started| started.job.id);
-        Ok(json!({ "removed": newest, "job_id": child }))
+fn powering(action: PowerAction) -> &'static str {
+    match action {
+        PowerAction::On => "powering on",
+        PowerAction::Off => "powering off",
+        PowerAction::Restart => "restarting",
     }
 }
 
@@ -304,21 +257,5 @@ fn provision_request(droplet: &Droplet) -> Result<ProvisionRequest, AttemptError
             "invalid",
             "the droplet lacks a region or size",
         )),
-    }
-}
-
-/// 32 hex digits derived from `seed` and a salt, starting with the 12 timestamp digits of
-/// the job's own (UUIDv7-based) id: stable across retries, and ordered like ids made by
-/// `new()` (so "the greatest id is the newest droplet" holds for these too).
-fn derived_hex(seed: &str, salt: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = hex::encode(&Sha256::digest(format!("{salt}:{seed}").as_bytes())[..16]);
-    let job_hex = seed.strip_prefix("job_").unwrap_or(seed);
-    match job_hex
-        .get(..12)
-        .filter(|t| t.bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        Some(timestamp) => format!("{timestamp}{}", &digest[12..]),
-        None => digest,
     }
 }

@@ -230,7 +230,8 @@ fn check(policy: &RetryPolicy) -> Result<(), &'static str> {
 pub struct AttemptError {
     /// `provider_outage`, `provider_transient`, `no_capacity`, `no_placement`,
     /// `unsupported`, `unknown_resource`, `unknown_provider`, `store`, `conflict`,
-    /// `invalid`, `not_found` or `unsupported_job`.
+    /// `invalid`, `not_found`, `unsupported_job` or `busy` (scale-down found every running
+    /// droplet busy).
     pub kind: &'static str,
     /// What happened.
     pub message: String,

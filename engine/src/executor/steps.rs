@@ -86,6 +86,43 @@ impl Command for BeginAttempt {
     }
 }
 
+/// Records how far attempt `attempt` of a running job got: `job.progressed` with
+/// `progress` (never below what the attempt showed already) and `message`. Records nothing
+/// when the attempt is no longer the job's current one (timed out, or the job ended).
+#[derive(Debug, Clone)]
+pub struct ReportStep {
+    pub job_id: String,
+    pub attempt: u32,
+    pub progress: u8,
+    pub message: String,
+}
+
+impl Command for ReportStep {
+    type Output = u8;
+
+    async fn decide(&self, service: &CommandService) -> Result<Decision<u8>, CommandError> {
+        let mut job = service.load::<Job>(&self.job_id).await?;
+        let expected = job.version;
+        let current = job.state.status == JobStatus::Running && job.state.attempts == self.attempt;
+        let events = if current {
+            job.state.decide(JobCommand::ReportProgress {
+                progress: self.progress.max(job.state.progress),
+                message: Some(self.message.clone()),
+            })?
+        } else {
+            Vec::new()
+        };
+        let at = now();
+        job.apply_new(&events, at);
+        Ok(Decision {
+            writes: vec![stream_write::<Job>(&self.job_id, expected, &events, at)?],
+            value: job.state.progress,
+            status: 200,
+            unchanged_position: job.last_position,
+        })
+    }
+}
+
 /// How a job attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {

@@ -233,7 +233,8 @@ fn doing(job_type: Option<JobType>) -> &'static str {
         Some(JobType::ScaleUp) => "adding droplets to the cluster",
         Some(JobType::ScaleDown) => "removing a droplet from the cluster",
         Some(JobType::Diagnose | JobType::Monitor) => "inspecting the cluster",
-        Some(JobType::Migrate) | None => "working",
+        Some(JobType::Migrate) => "creating the droplet at the target provider",
+        None => "working",
     }
 }
 

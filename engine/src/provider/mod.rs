@@ -9,6 +9,8 @@
 //! - [`Providers`]: the named providers of this process (defaults from
 //!   [`default_specs`], replaced or joined by registered ones through [`sync`]), and
 //!   placement ([`Providers::place`]).
+//! - [`LiveDroplets`]: the droplets the log says are live, adopted by their providers
+//!   through [`sync`] so capacity counts them after a restart and across processes.
 //! - [`billing`]: a cluster's hourly and monthly cost.
 //!
 //! Injected faults are operational state of one process, never events (see
@@ -47,6 +49,7 @@ pub mod billing;
 mod defaults;
 mod error;
 mod faults;
+mod live;
 mod registry;
 mod simulated;
 pub mod sync;
@@ -58,6 +61,7 @@ pub use billing::{bill, Billing, ProviderCost};
 pub use defaults::default_specs;
 pub use error::{Operation, ProviderError};
 pub use faults::{Faults, SimSpeed};
+pub use live::LiveDroplets;
 pub use registry::{Placement, PlacementRequest, Providers, SimOptions};
 pub use simulated::{nth_address, Instance, SimUsage, SimulatedProvider};
 pub use traits::{Provider, ProvisionRequest, Provisioned, Quote};

@@ -39,7 +39,7 @@ pub struct PlacementRequest {
 #[derive(Clone)]
 pub struct Placement {
     /// The chosen provider.
-    pub provider: Arc<SimulatedProvider>,
+    pub provider: Arc<dyn Provider>,
     /// Its price and room.
     pub quote: Quote,
 }
@@ -120,6 +120,19 @@ impl Providers {
         map.values().cloned().collect()
     }
 
+    /// The provider named `name`, as the droplet lifecycle sees it: through the trait.
+    pub fn provider(&self, name: &str) -> Result<Arc<dyn Provider>, ProviderError> {
+        Ok(self.get(name)?)
+    }
+
+    /// Every provider through the trait, in name order.
+    pub fn providers(&self) -> Vec<Arc<dyn Provider>> {
+        self.list()
+            .into_iter()
+            .map(|p| p as Arc<dyn Provider>)
+            .collect()
+    }
+
     /// Sets the injected faults of `name`.
     pub fn set_faults(&self, name: &str, faults: Faults) -> Result<(), ProviderError> {
         self.get(name)?.set_faults(faults)
@@ -132,22 +145,25 @@ impl Providers {
     /// [`ProviderError::NoCapacity`] when those offering it are full, else with
     /// [`ProviderError::NoPlacement`].
     pub fn place(&self, request: &PlacementRequest) -> Result<Placement, ProviderError> {
-        let candidates: Vec<Arc<SimulatedProvider>> = self
-            .list()
+        let candidates: Vec<Arc<dyn Provider>> = self
+            .providers()
             .into_iter()
             .filter(|p| !request.avoided.contains(p.name()))
             .collect();
-        let takes = |p: &Arc<SimulatedProvider>| p.can_take(&request.region, &request.size);
+        let takes = |p: &Arc<dyn Provider>| p.can_take(&request.region, &request.size);
         let preferred = request
             .preferred
             .as_ref()
             .and_then(|name| candidates.iter().find(|p| p.name() == name))
             .filter(|p| takes(p));
         let chosen = preferred.cloned().or_else(|| {
-            let mut open: Vec<(f64, Arc<SimulatedProvider>)> = candidates
+            let mut open: Vec<(f64, Arc<dyn Provider>)> = candidates
                 .iter()
                 .filter(|p| takes(p))
-                .map(|p| (p.spec().price_hourly(&request.size), Arc::clone(p)))
+                .filter_map(|p| {
+                    let quote = p.quote(&request.region, &request.size).ok()?;
+                    Some((quote.price_hourly, Arc::clone(p)))
+                })
                 .collect();
             open.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.name().cmp(b.1.name())));
             open.into_iter().next().map(|(_, p)| p)
@@ -163,18 +179,12 @@ impl Providers {
 }
 
 /// Why nothing could take the droplet: an outage (retryable) first, then a full region.
-fn no_placement(
-    candidates: &[Arc<SimulatedProvider>],
-    request: &PlacementRequest,
-) -> ProviderError {
-    let offering: Vec<&Arc<SimulatedProvider>> = candidates
+fn no_placement(candidates: &[Arc<dyn Provider>], request: &PlacementRequest) -> ProviderError {
+    let offering: Vec<&Arc<dyn Provider>> = candidates
         .iter()
-        .filter(|p| {
-            let spec = p.spec();
-            spec.offers_region(&request.region) && spec.offers_size(&request.size)
-        })
+        .filter(|p| p.quote(&request.region, &request.size).is_ok())
         .collect();
-    if let Some(down) = offering.iter().find(|p| p.faults().outage) {
+    if let Some(down) = offering.iter().find(|p| p.is_down()) {
         return ProviderError::Outage {
             provider: down.name().clone(),
         };

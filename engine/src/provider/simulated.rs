@@ -180,35 +180,6 @@ impl SimulatedProvider {
         self.lock().live.get(resource_id).cloned()
     }
 
-    /// The provider-side id of our droplet `droplet_id`: the simulation names resources
-    /// after our ids, so a repeated provision finds the droplet it made before.
-    pub fn resource_id_for(&self, droplet_id: &str) -> String {
-        format!("{}-{droplet_id}", self.name)
-    }
-
-    /// Takes back a droplet our log says this provider runs, if the simulation does not
-    /// know it (its memory is the process's: after a restart the log is the record).
-    /// Answers whether it was unknown.
-    pub fn adopt(&self, instance: Instance) -> bool {
-        let resource_id = self.resource_id_for(&instance.droplet_id);
-        let mut inner = self.lock();
-        if inner.live.contains_key(&resource_id) {
-            return false;
-        }
-        inner.live.insert(resource_id, instance);
-        true
-    }
-
-    /// Whether placement may pick it for `size` in `region` now: offered, not in an
-    /// outage, and with room.
-    pub fn can_take(&self, region: &Region, size: &Size) -> bool {
-        let inner = self.lock();
-        !inner.faults.outage
-            && inner.spec.offers_region(region)
-            && inner.spec.offers_size(size)
-            && inner.used(region) < inner.spec.capacity_per_region
-    }
-
     /// Starts an operation: counts it, fails at once on an outage (or what `check`
     /// refuses), else throws the dice for its latency and failure.
     fn begin(
@@ -380,6 +351,39 @@ impl Provider for SimulatedProvider {
                 .capacity_per_region
                 .saturating_sub(inner.used(region)),
         })
+    }
+
+    fn can_take(&self, region: &Region, size: &Size) -> bool {
+        let inner = self.lock();
+        !inner.faults.outage
+            && inner.spec.offers_region(region)
+            && inner.spec.offers_size(size)
+            && inner.used(region) < inner.spec.capacity_per_region
+    }
+
+    fn is_down(&self) -> bool {
+        self.lock().faults.outage
+    }
+
+    /// The simulation names resources after our ids.
+    fn resource_id_for(&self, droplet_id: &str) -> String {
+        format!("{}-{droplet_id}", self.name)
+    }
+
+    /// Its memory is the process's: after a restart the log is the record.
+    fn adopt(&self, instance: Instance) -> bool {
+        let resource_id = self.resource_id_for(&instance.droplet_id);
+        let mut inner = self.lock();
+        if inner.live.contains_key(&resource_id) {
+            return false;
+        }
+        inner.live.insert(resource_id, instance);
+        true
+    }
+
+    fn release(&self, droplet_id: &str) -> bool {
+        let resource_id = self.resource_id_for(droplet_id);
+        self.lock().live.remove(&resource_id).is_some()
     }
 
     async fn provision(&self, request: &ProvisionRequest) -> Result<Provisioned, ProviderError> {

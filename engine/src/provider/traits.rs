@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use serde::Serialize;
 
-use super::ProviderError;
+use super::{Instance, ProviderError};
 use crate::domain::values::{ProviderId, Region, Size};
 use crate::domain::PowerAction;
 
@@ -48,7 +48,8 @@ pub struct Quote {
     pub available: u32,
 }
 
-/// A cloud provider, as the droplet lifecycle uses it. Every call may take (simulated)
+/// A cloud provider, as the droplet lifecycle (placement, the executor's operations, the
+/// live droplets followed from the log) uses it: all of it goes through this trait. Every call may take (simulated)
 /// time; a failure says through [`ProviderError::is_retryable`] whether to try again.
 #[async_trait]
 pub trait Provider: Send + Sync {
@@ -58,6 +59,24 @@ pub trait Provider: Send + Sync {
     /// Price and room for `size` in `region`, without creating anything. Fails when the
     /// region or size is not offered (never for a full region: `available` is then 0).
     fn quote(&self, region: &Region, size: &Size) -> Result<Quote, ProviderError>;
+
+    /// Whether placement may pick it for `size` in `region` now: offered, up, with room.
+    fn can_take(&self, region: &Region, size: &Size) -> bool;
+
+    /// Whether it is down (every call would fail with [`ProviderError::Outage`]).
+    fn is_down(&self) -> bool;
+
+    /// The provider-side id of our droplet `droplet_id` (resources are named after our
+    /// ids, so a repeated provision finds the droplet made before).
+    fn resource_id_for(&self, droplet_id: &str) -> String;
+
+    /// Takes note of a droplet our log says it runs, if it does not know it yet (so its
+    /// capacity counts it, and operations on it find it). Answers whether it was unknown.
+    fn adopt(&self, instance: Instance) -> bool;
+
+    /// Forgets our droplet `droplet_id` (the log says it was destroyed or moved away), if
+    /// it still holds it. Answers whether it did.
+    fn release(&self, droplet_id: &str) -> bool;
 
     /// Creates a droplet; answers its provider-side id and address.
     async fn provision(&self, request: &ProvisionRequest) -> Result<Provisioned, ProviderError>;
