@@ -38,7 +38,6 @@ impl TableDef {
 
     /// Creates the table (with its primary key) in `target`, without its secondary
     /// indexes: a fill loads a fresh table faster without them, then calls [`index_all`].
-
     pub async fn create_table(
         &self,
         conn: &mut AnyConnection,
