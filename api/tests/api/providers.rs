@@ -267,3 +267,19 @@ async fn capacity_counts_the_droplets_made_before_a_restart(app: TestApp) {
     let third = app.active_droplet(id, "third").await;
     assert_eq!(third["provider"], "simcloud", "{third}");
 }
+
+api_test!(addresses_stay_unique_across_a_restart);
+async fn addresses_stay_unique_across_a_restart(app: TestApp) {
+    let cluster = app.create_cluster("addresses").await;
+    let id = str_of(&cluster["id"]);
+    let first = app.active_droplet(id, "first").await;
+
+    // A new process hands out addresses after those the log shows as taken.
+    let app = app.restart(|_| {}).await;
+    let second = app.active_droplet(id, "second").await;
+    assert_eq!(second["provider"], first["provider"], "{first} {second}");
+    assert_ne!(
+        second["ip_address"], first["ip_address"],
+        "{first} {second}"
+    );
+}

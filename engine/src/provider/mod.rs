@@ -63,5 +63,5 @@ pub use error::{Operation, ProviderError};
 pub use faults::{Faults, SimSpeed};
 pub use live::LiveDroplets;
 pub use registry::{Placement, PlacementRequest, Providers, SimOptions};
-pub use simulated::{nth_address, Instance, SimUsage, SimulatedProvider};
+pub use simulated::{address_number, nth_address, Instance, SimUsage, SimulatedProvider};
 pub use traits::{Provider, ProvisionRequest, Provisioned, Quote};

@@ -331,6 +331,20 @@ pub fn nth_address(n: u64) -> String {
     format!("10.{}.{}.{}", host >> 16, (host >> 8) & 0xff, host & 0xff)
 }
 
+/// Which `n` [`nth_address`] gave `address` (`None` for an address it cannot give).
+pub fn address_number(address: &str) -> Option<u64> {
+    let octets: Vec<u64> = address
+        .split('.')
+        .map(|o| o.parse::<u8>().ok().map(u64::from))
+        .collect::<Option<_>>()?;
+    match octets[..] {
+        [10, a, b, c] => ((a << 16) | (b << 8) | c)
+            .checked_sub(1)
+            .filter(|n| *n >= 1),
+        _ => None,
+    }
+}
+
 #[async_trait]
 impl Provider for SimulatedProvider {
     fn name(&self) -> &ProviderId {
@@ -376,6 +390,11 @@ impl Provider for SimulatedProvider {
         let mut inner = self.lock();
         if inner.live.contains_key(&resource_id) {
             return false;
+        }
+        // Addresses go on after the highest one handed out before (by an earlier run of
+        // this process or by another), so a new droplet never gets a live one's address.
+        if let Some(n) = address_number(&instance.ip_address) {
+            inner.issued = inner.issued.max(n);
         }
         inner.live.insert(resource_id, instance);
         true

@@ -586,3 +586,35 @@ async fn a_provision_given_up_on_gives_its_slot_back() {
     // The one slot of the region is free again.
     provider.provision(&request(2)).await.expect("room again");
 }
+
+#[test]
+fn address_numbers_undo_nth_address() {
+    for n in [1, 2, 254, 255, 256, 65_535, 70_000] {
+        assert_eq!(
+            address_number(&nth_address(n)),
+            Some(n),
+            "{}",
+            nth_address(n)
+        );
+    }
+    for other in ["10.0.0.1", "192.168.0.2", "10.0.0", "10.0.0.256", "x"] {
+        assert_eq!(address_number(other), None, "{other}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn new_addresses_go_on_after_the_adopted_ones() {
+    let provider = SimulatedProvider::new(spec("sim", 10), SimSpeed::INSTANT, 1);
+    // What an earlier run handed out, known from the log.
+    for (i, address) in ["10.0.0.2", "10.0.0.3"].into_iter().enumerate() {
+        assert!(provider.adopt(Instance {
+            droplet_id: format!("dr_old{i}"),
+            region: region("nyc1"),
+            size: size("s-1vcpu-1gb"),
+            powered_on: true,
+            ip_address: address.into(),
+        }));
+    }
+    let fresh = provider.provision(&request(1)).await.expect("provision");
+    assert_eq!(fresh.ip_address, "10.0.0.4");
+}
