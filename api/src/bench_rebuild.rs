@@ -63,9 +63,12 @@ pub async fn measure(
     for _ in 0..rounds.max(1) {
         // Every round replays into an empty database (the replay would otherwise drop the
         // last round's tables on its clock).
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.as_str()))
-            .execute(&pool)
-            .await?;
+        sqlx::query(&format!(
+            "DROP SCHEMA IF EXISTS {} CASCADE",
+            schema.as_str()
+        ))
+        .execute(&pool)
+        .await?;
         let copy = timed(copy_out(&pool)).await?;
         let ours = timed(async {
             replay::replay_into(Arc::clone(&store), &db, &all, head, &schema, &|_| {}).await?;

@@ -99,6 +99,26 @@ async fn worker(
 }
 
 /// Waits (bounded) until both members hold partitions, all of them between the two.
+/// Creates a cluster and `n` monitor jobs on it; their ids.
+async fn create_jobs(service: &CommandService, n: usize) -> Vec<String> {
+    let ctx = CommandContext::new("group-test");
+    let cluster = CreateCluster::parse("jobs", "fra1", None).expect("cluster");
+    let cluster_id = service
+        .execute(&ctx, &cluster)
+        .await
+        .expect("create")
+        .fresh()
+        .expect("fresh")
+        .id;
+    let mut jobs = Vec::new();
+    for _ in 0..n {
+        let job = CreateJob::parse("monitor", &cluster_id, None, ctx.trace_id()).expect("job");
+        jobs.push(job.id.to_string());
+        service.execute(&ctx, &job).await.expect("create the job");
+    }
+    jobs
+}
+
 async fn wait_for_split(a: &group::WorkerGroup, b: &group::WorkerGroup) {
     let started = Instant::now();
     loop {
@@ -118,27 +138,13 @@ async fn wait_for_split(a: &group::WorkerGroup, b: &group::WorkerGroup) {
 async fn two_workers_share_the_jobs_and_survive_one_stopping(store: Arc<dyn EventStore>) {
     let (_mock, config) = mock();
     let service = CommandService::new(Arc::clone(&store));
-    let ctx = CommandContext::new("group-test");
-    let cluster = CreateCluster::parse("shared", "fra1", None).expect("cluster");
-    let cluster_id = service
-        .execute(&ctx, &cluster)
-        .await
-        .expect("create")
-        .fresh()
-        .expect("fresh")
-        .id;
     let (stop_a, shutdown_a) = watch::channel(false);
     let (stop_b, shutdown_b) = watch::channel(false);
     let (group_a, handles_a) = worker(&service, &config, "a", shutdown_a).await;
     let (group_b, handles_b) = worker(&service, &config, "b", shutdown_b).await;
     wait_for_split(&group_a, &group_b).await;
 
-    let mut jobs = Vec::new();
-    for _ in 0..30 {
-        let job = CreateJob::parse("monitor", &cluster_id, None, ctx.trace_id()).expect("job");
-        jobs.push(job.id.to_string());
-        service.execute(&ctx, &job).await.expect("create the job");
-    }
+    let jobs = create_jobs(&service, 30).await;
     // Stop worker a while its attempts run: b takes its partitions and its jobs.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = stop_a.send(true);
@@ -222,15 +228,6 @@ async fn a_worker_started_while_kafka_is_down_runs_the_jobs_once_it_is_back() {
     let (mock, config) = mock();
     mock.broker_down(1).expect("broker down");
     let service = CommandService::new(Arc::clone(&store));
-    let ctx = CommandContext::new("group-test");
-    let cluster = CreateCluster::parse("down", "fra1", None).expect("cluster");
-    let cluster_id = service
-        .execute(&ctx, &cluster)
-        .await
-        .expect("create")
-        .fresh()
-        .expect("fresh")
-        .id;
     let (stop, shutdown) = watch::channel(false);
     let (group, handles) = tokio::time::timeout(
         Duration::from_secs(5),
@@ -238,12 +235,7 @@ async fn a_worker_started_while_kafka_is_down_runs_the_jobs_once_it_is_back() {
     )
     .await
     .expect("joining does not wait for the broker");
-    let mut jobs = Vec::new();
-    for _ in 0..5 {
-        let job = CreateJob::parse("monitor", &cluster_id, None, ctx.trace_id()).expect("job");
-        jobs.push(job.id.to_string());
-        service.execute(&ctx, &job).await.expect("create the job");
-    }
+    let jobs = create_jobs(&service, 5).await;
     let started = Instant::now();
     while group.last_error().is_none() {
         assert!(
