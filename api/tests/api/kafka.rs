@@ -28,6 +28,23 @@ fn mock_kafka() -> (Mock, KafkaConfig) {
     (mock, config)
 }
 
+/// Runs `body` against a server on `backend` that uses a fresh mock broker; the body gets
+/// the broker's configuration too (to produce and consume beside the server).
+async fn run_on_kafka<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(TestApp, KafkaConfig) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (_mock, config) = mock_kafka();
+    let kafka = config.clone();
+    run_configured(
+        backend,
+        move |s| s.kafka = kafka,
+        move |app| body(app, config),
+    )
+    .await;
+}
+
 fn consumer(config: &KafkaConfig, topic: &str) -> StreamConsumer {
     let consumer: StreamConsumer = config
         .client_config()
@@ -126,14 +143,7 @@ async fn results_until(
 }
 
 async fn commands_on_kafka(backend: Backend) {
-    let (_mock, config) = mock_kafka();
-    let kafka = config.clone();
-    run_configured(
-        backend,
-        move |s| s.kafka = kafka,
-        move |app| commands_body(app, config),
-    )
-    .await;
+    run_on_kafka(backend, commands_body).await;
 }
 
 async fn commands_body(app: TestApp, config: KafkaConfig) {
@@ -236,55 +246,49 @@ async fn commands_on_kafka_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_publishes_what_it_records() {
-    let (_mock, config) = mock_kafka();
-    let kafka = config.clone();
-    run_configured(
-        Backend::Sqlite,
-        move |s| s.kafka = kafka,
-        move |app| async move {
-            let events = consumer(&config, "clustergenie.events.cluster.v1");
-            let created = app
-                .post(
-                    "/v1/clusters",
-                    &json!({"name": "published", "region": "nyc1"}),
-                )
+    run_on_kafka(Backend::Sqlite, |app, config| async move {
+        let events = consumer(&config, "clustergenie.events.cluster.v1");
+        let created = app
+            .post(
+                "/v1/clusters",
+                &json!({"name": "published", "region": "nyc1"}),
+            )
+            .await
+            .body;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = tokio::time::timeout(left, events.recv())
                 .await
-                .body;
-            let id = created["id"].as_str().unwrap().to_owned();
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let message = tokio::time::timeout(left, events.recv())
-                    .await
-                    .expect("cluster.created on Kafka")
-                    .expect("consume");
-                let header = |name: &str| header(&message, name);
-                if header("ce_subject").as_deref() == Some(id.as_str()) {
-                    assert_eq!(
-                        header("ce_type").unwrap(),
-                        "io.clustergenie.cluster.created.v1"
-                    );
-                    let data: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
-                    assert_eq!(data["name"], "published");
-                    break;
-                }
-            }
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                let metrics = app.get("/metrics").await.text;
-                if metrics.contains("clustergenie_outbox_backlog 0")
-                    && metrics.contains("clustergenie_kafka_relay_leader 1")
-                {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "backlog never drained:\n{metrics}"
+                .expect("cluster.created on Kafka")
+                .expect("consume");
+            let header = |name: &str| header(&message, name);
+            if header("ce_subject").as_deref() == Some(id.as_str()) {
+                assert_eq!(
+                    header("ce_type").unwrap(),
+                    "io.clustergenie.cluster.created.v1"
                 );
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                let data: Value = serde_json::from_slice(message.payload().unwrap()).unwrap();
+                assert_eq!(data["name"], "published");
+                break;
             }
-        },
-    )
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let metrics = app.get("/metrics").await.text;
+            if metrics.contains("clustergenie_outbox_backlog 0")
+                && metrics.contains("clustergenie_kafka_relay_leader 1")
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "backlog never drained:\n{metrics}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
     .await;
 }
 
@@ -370,65 +374,59 @@ async fn the_server_starts_and_takes_commands_while_kafka_is_down() {
 /// command is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_headers_are_rejected_and_the_partition_moves_on() {
-    let (_mock, config) = mock_kafka();
-    let kafka = config.clone();
-    run_configured(
-        Backend::Sqlite,
-        move |s| s.kafka = kafka,
-        move |app| async move {
-            let _serving = app;
-            let producer: FutureProducer = config
-                .client_config()
-                .set("message.max.bytes", "10000000")
-                .create()
-                .expect("producer");
-            let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
-            let create = "io.clustergenie.cluster.create.v1";
-            let value = json!({"name": "after-junk", "region": "nyc1"}).to_string();
-            let huge_id = "x".repeat(2 << 20);
-            let huge_type = "t".repeat(2 << 20);
-            let headers = [("ce_id", Some(huge_id.as_str())), ("ce_type", Some(create))];
-            send(&producer, "big-id", &headers, value.as_bytes()).await;
-            let headers = [
-                ("ce_id", Some("c-big-type")),
-                ("ce_type", Some(huge_type.as_str())),
-            ];
-            send(&producer, "big-type", &headers, value.as_bytes()).await;
-            command(
-                &producer,
-                "c-\u{1}",
-                create,
-                json!({"name": "ctl", "region": "nyc1"}),
-            )
-            .await;
-            command(
-                &producer,
-                "c-after",
-                create,
-                json!({"name": "after-junk", "region": "nyc1"}),
-            )
-            .await;
-            let clipped = "x".repeat(255);
-            let ids = [clipped.as_str(), "c-big-type", "c-\u{1}", "c-after"];
-            let seen = results(&answers, &ids).await;
-            let big = &seen[clipped.as_str()][0];
-            assert_eq!(big["status"], 400, "{big}");
-            let detail = big["problem"]["detail"].as_str().unwrap();
-            assert!(
-                detail.contains("ce_id") && detail.contains("255"),
-                "{detail}"
-            );
-            assert_eq!(big["command_type"], create);
-            let big_type = &seen["c-big-type"][0];
-            assert_eq!(big_type["status"], 400, "{big_type}");
-            assert_eq!(big_type["command_type"].as_str().unwrap().len(), 255);
-            assert_eq!(seen["c-\u{1}"][0]["status"], 400, "{:?}", seen["c-\u{1}"]);
-            assert_eq!(
-                seen["c-after"][0]["accepted"], true,
-                "{:?}",
-                seen["c-after"]
-            );
-        },
-    )
+    run_on_kafka(Backend::Sqlite, |app, config| async move {
+        let _serving = app;
+        let producer: FutureProducer = config
+            .client_config()
+            .set("message.max.bytes", "10000000")
+            .create()
+            .expect("producer");
+        let answers = consumer(&config, COMMAND_RESULTS_TOPIC);
+        let create = "io.clustergenie.cluster.create.v1";
+        let value = json!({"name": "after-junk", "region": "nyc1"}).to_string();
+        let huge_id = "x".repeat(2 << 20);
+        let huge_type = "t".repeat(2 << 20);
+        let headers = [("ce_id", Some(huge_id.as_str())), ("ce_type", Some(create))];
+        send(&producer, "big-id", &headers, value.as_bytes()).await;
+        let headers = [
+            ("ce_id", Some("c-big-type")),
+            ("ce_type", Some(huge_type.as_str())),
+        ];
+        send(&producer, "big-type", &headers, value.as_bytes()).await;
+        command(
+            &producer,
+            "c-\u{1}",
+            create,
+            json!({"name": "ctl", "region": "nyc1"}),
+        )
+        .await;
+        command(
+            &producer,
+            "c-after",
+            create,
+            json!({"name": "after-junk", "region": "nyc1"}),
+        )
+        .await;
+        let clipped = "x".repeat(255);
+        let ids = [clipped.as_str(), "c-big-type", "c-\u{1}", "c-after"];
+        let seen = results(&answers, &ids).await;
+        let big = &seen[clipped.as_str()][0];
+        assert_eq!(big["status"], 400, "{big}");
+        let detail = big["problem"]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("ce_id") && detail.contains("255"),
+            "{detail}"
+        );
+        assert_eq!(big["command_type"], create);
+        let big_type = &seen["c-big-type"][0];
+        assert_eq!(big_type["status"], 400, "{big_type}");
+        assert_eq!(big_type["command_type"].as_str().unwrap().len(), 255);
+        assert_eq!(seen["c-\u{1}"][0]["status"], 400, "{:?}", seen["c-\u{1}"]);
+        assert_eq!(
+            seen["c-after"][0]["accepted"], true,
+            "{:?}",
+            seen["c-after"]
+        );
+    })
     .await;
 }
