@@ -379,7 +379,9 @@ impl Writes<'_> {
             let columns = table.def.column_names();
             let rows = table.collect()?;
             written.rows += rows.len();
-            written.bytes += rows.iter().flatten().map(Value::size).sum::<usize>();
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                written.bytes += rows.iter().flatten().map(Value::size).sum::<usize>();
+            }
             upsert(&mut tx, &name, &columns, rows).await?;
         }
         for name in checkpoints {

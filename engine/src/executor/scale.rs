@@ -70,7 +70,7 @@ impl Operations<'_> {
                         );
                     }
                 }
-                Err(CommandError::Droplet(crate::domain::DropletError::AlreadyExists)) => {
+                Err(CommandError::Droplet(DropletError::AlreadyExists)) => {
                     created.push(json!({ "droplet_id": command.id, "job_id": command.job_id }));
                 }
                 Err(error) => return Err(error),

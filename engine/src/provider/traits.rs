@@ -49,8 +49,9 @@ pub struct Quote {
 }
 
 /// A cloud provider, as the droplet lifecycle (placement, the executor's operations, the
-/// live droplets followed from the log) uses it: all of it goes through this trait. Every call may take (simulated)
-/// time; a failure says through [`ProviderError::is_retryable`] whether to try again.
+/// live droplets followed from the log) uses it: all of it goes through this trait. Every
+/// call may take (simulated) time; a failure says through [`ProviderError::is_retryable`]
+/// whether to try again.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// The provider's name.

@@ -16,11 +16,7 @@ fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {
     let job = &f.loaded.state;
     Ok(vec![
         Value::Text(f.id.clone()),
-        Value::Text(
-            job.job_type
-                .map(|t| t.as_str().to_owned())
-                .unwrap_or_default(),
-        ),
+        Value::Text(text(job.job_type.as_ref())),
         Value::Text(text(job.cluster_id.as_ref())),
         Value::Text(job.status.as_str().to_owned()),
         Value::Text(time(f.loaded.created_at)),

@@ -59,6 +59,7 @@ impl TableDef {
             .map(|(short, columns)| {
                 let index = format!("{}_{short}_{generation}", self.name);
                 match (target, sqlite) {
+                    // SQLite names the schema on the index, PostgreSQL on the table.
                     (Target::Schema(schema), true) => format!(
                         "CREATE INDEX IF NOT EXISTS {}.{index} ON {} ({columns})",
                         schema.as_str(),
@@ -70,6 +71,7 @@ impl TableDef {
             .collect()
     }
 
+    /// Drops the table in `target` if it exists.
     pub async fn drop(
         &self,
         conn: &mut AnyConnection,
