@@ -8,7 +8,7 @@ use crate::errors::Problem;
 
 /// The longest `ce_id` (the command's idempotency key, as the HTTP `Idempotency-Key`) and
 /// `ce_type` a command may carry, and the longest an outcome echoes them.
-pub const MAX_HEADER_LEN: usize = 255;
+pub const MAX_HEADER_LEN: usize = crate::filters::common::MAX_IDEMPOTENCY_KEY_LEN;
 
 /// `text` cut to [`MAX_HEADER_LEN`] characters.
 pub fn clip(text: &str) -> String {

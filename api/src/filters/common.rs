@@ -88,6 +88,9 @@ pub fn meta() -> impl Filter<Extract = (RequestMeta,), Error = Rejection> + Clon
         )
 }
 
+/// The longest `Idempotency-Key` (a command's `ce_id` on the command topic is one too).
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
 impl RequestMeta {
     fn from_headers(method: Method, path: &str, headers: &HeaderMap) -> Result<Self, ApiError> {
         let text = |name: &str| -> Result<Option<String>, ApiError> {
@@ -108,11 +111,11 @@ impl RequestMeta {
         let idempotency_key = text("idempotency-key")?;
         if idempotency_key
             .as_ref()
-            .is_some_and(|k| k.is_empty() || k.len() > 255)
+            .is_some_and(|k| k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY_LEN)
         {
             return Err(ApiError::bad_field(
                 "idempotency-key",
-                "must be 1 to 255 characters",
+                format!("must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} characters"),
             ));
         }
         let if_match = text("if-match")?.map(|raw| parse_etag(&raw)).transpose()?;
