@@ -27,10 +27,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchKind::Append => append(&args).await,
         BenchKind::Rebuild => {
             let (events, cqrs, rounds) = (args.events, !args.without_cqrs, args.rounds);
-            with_scratch(&args.database_url, |url| {
-                crate::bench_rebuild::measure(url, events, cqrs, rounds)
-            })
-            .await
+            let measure = |url| crate::bench_rebuild::measure(url, events, cqrs, rounds);
+            match &args.keep_database {
+                Some(name) => measure(kept(&args.database_url, name).await?).await,
+                None => with_scratch(&args.database_url, measure).await,
+            }
         }
         BenchKind::Relay => {
             let events = args.events;
@@ -122,6 +123,24 @@ where
         .execute(&mut admin)
         .await;
     result
+}
+
+/// The URL of database `name` next to the one `url` names, created when missing (and kept).
+async fn kept(url: &str, name: &str) -> anyhow::Result<String> {
+    let mut admin = PgConnection::connect(url)
+        .await
+        .context("connect to PostgreSQL")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await?;
+    }
+    Ok(replace_database(url, name))
 }
 
 /// `url` with its database name replaced.

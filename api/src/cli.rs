@@ -202,6 +202,25 @@ pub struct BenchArgs {
     /// `rebuild`: rounds of COPY then rebuild, taking turns (the median round is reported).
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
+    /// `rebuild`: run on this database instead of a scratch one, and keep it: created when
+    /// missing, filled only when its log holds fewer than `--events` events (to iterate
+    /// without writing the log again).
+    #[arg(long, value_parser = keep_database)]
+    pub keep_database: Option<String>,
+}
+
+/// A database name `bench rebuild --keep-database` may create: `[a-z_][a-z0-9_]*`.
+fn keep_database(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if first_ok && rest_ok && name.len() <= 63 {
+        Ok(name.to_owned())
+    } else {
+        Err("a database name is [a-z_][a-z0-9_]*, at most 63 characters".into())
+    }
 }
 
 /// Benchmarks.

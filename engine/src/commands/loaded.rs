@@ -26,7 +26,45 @@ pub struct Loaded<A> {
     /// Global position of the stream's last event.
     pub last_position: i64,
     /// When each event type was first recorded on this stream.
-    pub first_seen: BTreeMap<String, DateTime<Utc>>,
+    pub first_seen: FirstSeen,
+}
+
+/// When each event type was first recorded on a stream: a handful of entries, kept sorted
+/// by event type in one small vector (a map per aggregate costs a node of several hundred
+/// bytes, and a rebuild holds hundreds of thousands of them), stored as a JSON object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstSeen(Vec<(String, DateTime<Utc>)>);
+
+impl FirstSeen {
+    /// Records `at` for `event_type` unless an earlier time is recorded.
+    pub fn mark(&mut self, event_type: &str, at: DateTime<Utc>) {
+        if let Err(slot) = self.find(event_type) {
+            self.0.insert(slot, (event_type.to_owned(), at));
+        }
+    }
+
+    /// When `event_type` was first recorded.
+    pub fn get(&self, event_type: &str) -> Option<DateTime<Utc>> {
+        self.find(event_type).ok().map(|i| self.0[i].1)
+    }
+
+    fn find(&self, event_type: &str) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|(known, _)| known.as_str().cmp(event_type))
+    }
+}
+
+impl Serialize for FirstSeen {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for FirstSeen {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, DateTime<Utc>>::deserialize(deserializer)?;
+        Ok(Self(map.into_iter().collect()))
+    }
 }
 
 impl<A: Aggregate> Loaded<A> {
@@ -38,7 +76,7 @@ impl<A: Aggregate> Loaded<A> {
             created_at: None,
             updated_at: None,
             last_position: 0,
-            first_seen: BTreeMap::new(),
+            first_seen: FirstSeen::default(),
         };
         for recorded in events {
             loaded.apply_recorded(recorded)?;
@@ -83,7 +121,7 @@ impl<A: Aggregate> Loaded<A> {
     fn mark(&mut self, event_type: &str, at: DateTime<Utc>) {
         self.created_at.get_or_insert(at);
         self.updated_at = Some(at);
-        self.first_seen.entry(event_type.to_owned()).or_insert(at);
+        self.first_seen.mark(event_type, at);
     }
 
     /// True once the stream has at least one event.
@@ -93,7 +131,7 @@ impl<A: Aggregate> Loaded<A> {
 
     /// When the first event of `event_type` was recorded.
     pub fn first(&self, event_type: &str) -> Option<DateTime<Utc>> {
-        self.first_seen.get(event_type).copied()
+        self.first_seen.get(event_type)
     }
 }
 
@@ -135,4 +173,42 @@ pub async fn load_with<A: Aggregate>(
         loaded.apply_recorded_with(upcasters, &recorded)?;
     }
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, second).unwrap()
+    }
+
+    #[test]
+    fn first_seen_keeps_the_first_time_of_each_type() {
+        let mut seen = FirstSeen::default();
+        seen.mark("job.started", at(2));
+        seen.mark("job.created", at(1));
+        seen.mark("job.started", at(5));
+
+        assert_eq!(seen.get("job.created"), Some(at(1)));
+        assert_eq!(seen.get("job.started"), Some(at(2)));
+        assert_eq!(seen.get("job.succeeded"), None);
+    }
+
+    #[test]
+    fn first_seen_is_stored_as_the_object_a_map_gave() {
+        let mut seen = FirstSeen::default();
+        let mut map = BTreeMap::new();
+        for (event_type, second) in [("job.started", 2), ("job.created", 1), ("job.failed", 3)] {
+            seen.mark(event_type, at(second));
+            map.insert(event_type.to_owned(), at(second));
+        }
+
+        let json = serde_json::to_string(&seen).unwrap();
+        assert_eq!(json, serde_json::to_string(&map).unwrap());
+        let back: FirstSeen = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, seen);
+    }
 }

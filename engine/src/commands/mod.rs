@@ -18,7 +18,7 @@ pub use droplets::{
 };
 pub use error::{CommandError, CommandErrorKind, Fields};
 pub use jobs::{CancelJob, CreateJob};
-pub use loaded::{load, load_with, Loaded};
+pub use loaded::{load, load_with, FirstSeen, Loaded};
 pub use providers::{ProviderInput, RegisterProvider};
 pub use ratelimits::{DeleteRateLimitRule, RuleInput, SetRateLimitRule};
 pub use service::{now, stream_write, Command, CommandService, Decision, Reply};
