@@ -199,7 +199,8 @@ pub struct BenchArgs {
     /// engine against COPY alone; recorded runs include it.
     #[arg(long)]
     pub without_cqrs: bool,
-    /// `rebuild`: rounds of COPY then rebuild, taking turns (the median round is reported).
+    /// Turns the contenders take: `rebuild`, rounds of COPY then rebuild (the median round
+    /// is reported); `append`, slices each contender's `--seconds` is cut into.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// `rebuild`: run on this database instead of a scratch one, and keep it: created when

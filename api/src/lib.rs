@@ -15,11 +15,12 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_jobs`], [`bench_rebuild`], [`bench_relay`],
+//! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`], [`bench_relay`],
 //!   [`schemas`]: the command line and its non-serving commands.
 
 pub mod admin;
 pub mod bench;
+pub mod bench_append;
 pub mod bench_jobs;
 pub mod bench_rebuild;
 pub mod bench_relay;

@@ -1,0 +1,155 @@
+//! `clustergenie bench` end to end on PostgreSQL (`$DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), at sizes that take seconds: the figures
+//! are not checked (benchmarks are not timed tests), only that each contender ran and the
+//! ratios were printed.
+//! - `append --rounds`: the three contenders take turns and each is reported with its ratio;
+//! - `rebuild --keep-database`: the first run writes the log, the second reuses it; a name
+//!   that is not a plain database name is refused.
+
+use std::process::{Command, Output};
+
+use sqlx::Connection;
+
+const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
+
+fn admin_url() -> String {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// `url` with its database replaced by `name` (query parameters kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = &base[..base.rfind('/').expect("a database in the URL")];
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+fn bench(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .arg("--database-url")
+        .arg(admin_url())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run clustergenie bench")
+}
+
+fn succeeded(output: &Output) -> (String, String) {
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "stdout:\n{out}\nstderr:\n{err}");
+    (out, err)
+}
+
+/// The ratio in the row of `table_row_prefix` of a printed table, in column `column`.
+fn ratio(out: &str, row_prefix: &str, column: usize) -> f64 {
+    let row = out
+        .lines()
+        .find(|l| l.starts_with(row_prefix) && l.ends_with("x |"))
+        .unwrap_or_else(|| panic!("no ratio row {row_prefix:?} in:\n{out}"));
+    let cell = row.split('|').nth(column).expect("a cell").trim();
+    cell.trim_end_matches('x')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a ratio: {cell:?}"))
+}
+
+#[test]
+fn append_runs_every_contender_in_turns_and_prints_the_ratios() {
+    let (out, _) = succeeded(&bench(&[
+        "append",
+        "--clients",
+        "1,2",
+        "--seconds",
+        "1",
+        "--rounds",
+        "2",
+    ]));
+
+    assert!(out.contains("in 2 turns each"), "{out}");
+    for clients in ["1", "2"] {
+        for contender in ["raw insert", "clustergenie", "cqrs-es + postgres-es"] {
+            let row = format!("| {clients} | {contender} | ");
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row {row:?} in:\n{out}"));
+            let per_second: f64 = line.split('|').nth(3).unwrap().trim().parse().unwrap();
+            assert!(per_second > 0.0, "{line}");
+        }
+        let prefix = format!("| {clients} | ");
+        assert!(ratio(&out, &prefix, 2) > 0.0);
+        assert!(ratio(&out, &prefix, 3) > 0.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_on_a_kept_database_writes_the_log_once() {
+    let name = format!("cg_bench_kept_{}", uuid::Uuid::new_v4().simple());
+    let args = [
+        "rebuild",
+        "--events",
+        "400",
+        "--without-cqrs",
+        "--rounds",
+        "1",
+        "--keep-database",
+        &name,
+    ];
+
+    let first = bench(&args);
+    let second = bench(&args);
+    let mut admin = sqlx::PgConnection::connect(&admin_url())
+        .await
+        .expect("connect to PostgreSQL");
+    let events: i64 = {
+        let mut kept = sqlx::PgConnection::connect(&with_database(&admin_url(), &name))
+            .await
+            .expect("the kept database");
+        let count = sqlx::query_scalar("SELECT COUNT(*) FROM cg_events")
+            .fetch_one(&mut kept)
+            .await
+            .expect("count the log");
+        let _ = kept.close().await;
+        count
+    };
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop the kept database");
+
+    let (out, err) = succeeded(&first);
+    assert!(
+        err.contains("wrote "),
+        "the first run writes the log:\n{err}"
+    );
+    assert!(ratio(&out, "| 1 |", 4) > 0.0);
+    let (out, err) = succeeded(&second);
+    assert!(
+        !err.contains("wrote "),
+        "the second run reuses the log:\n{err}"
+    );
+    assert!(
+        out.contains(&format!("# bench rebuild: {events} events")),
+        "{out}"
+    );
+    assert!(events >= 400, "{events} events");
+}
+
+#[test]
+fn a_kept_database_must_be_a_plain_name() {
+    let output = bench(&["rebuild", "--keep-database", "x; DROP DATABASE postgres"]);
+
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("[a-z_][a-z0-9_]*"), "{err}");
+}
