@@ -1,12 +1,13 @@
 //! An event stored in an older schema version is read through the upcasters, on
-//! PostgreSQL and SQLite; without a step for it, loading is an error, not a panic.
+//! PostgreSQL and SQLite, by loads and by bulk folds alike; without a step for it, loading
+//! is an error, not a panic.
 
 mod common;
 
 use std::sync::Arc;
 
 use chrono::Utc;
-use engine::commands::{load, load_with, CommandError};
+use engine::commands::{load, load_with, CommandError, Loaded};
 use engine::domain::upcast::Upcasters;
 use engine::domain::Cluster;
 use engine::store::{AppendRequest, EventMetadata, EventStore, NewEvent, StreamWrite};
@@ -66,6 +67,20 @@ async fn old_event_is_upcast_on_read(store: Arc<dyn EventStore>) {
 
     // This build's standard registry has no step from version 0: a clear error.
     let error = load::<Cluster>(&*store, ID, None).await.unwrap_err();
+    assert!(matches!(error, CommandError::Upcast(_)), "{error:?}");
+
+    // A bulk fold reads the data as text and takes the same path for an older version.
+    let page = store.read_for_folding(0, 10).await.unwrap();
+    assert_eq!(page.len(), 1);
+    let mut folded = Loaded::<Cluster>::default();
+    folded.apply_folding_with(&upcasters, &page[0]).unwrap();
+    assert_eq!(folded.state, cluster.state);
+    assert_eq!(
+        (folded.version, folded.last_position),
+        (cluster.version, cluster.last_position)
+    );
+    let mut standard = Loaded::<Cluster>::default();
+    let error = standard.apply_folding(&page[0]).unwrap_err();
     assert!(matches!(error, CommandError::Upcast(_)), "{error:?}");
 }
 on_both_backends!(upcasting, super::old_event_is_upcast_on_read);

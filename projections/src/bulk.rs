@@ -6,7 +6,8 @@
 //! being filled, so a fill does less work per event:
 //!
 //! - reader tasks fetch the next pages of the log (two at a time, with only the columns a
-//!   fold reads) while the current one is folded;
+//!   fold reads, the data as JSON text decoded straight into events) while the current one
+//!   is folded;
 //! - each projection's [`BulkFill`] session folds every aggregate in memory across pages,
 //!   so a row is neither loaded nor written once per page;
 //! - rows are written once, at the end (or when the sessions hold more than [`HOLD`]
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use engine::store::{EventFilter, EventStore, RecordedEvent};
+use engine::store::{EventFilter, EventStore, FoldingEvent, RecordedEvent};
 use futures::StreamExt;
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
@@ -82,7 +83,7 @@ pub trait BulkFill: Send {
         &mut self,
         db: &ReadDb,
         target: &Target,
-        events: &[RecordedEvent],
+        events: &[FoldingEvent],
     ) -> Result<(), ProjectionError>;
 
     /// Rows held in memory.
@@ -162,12 +163,12 @@ pub async fn fill(
             break;
         };
         spent.reading += waited.elapsed();
-        let events = Arc::new(page?);
-        let Some(last) = events.last().map(|e| e.position) else {
+        let page = Arc::new(page?);
+        let Some(last) = page.folding.last().map(|e| e.position) else {
             break;
         };
         let folding = Instant::now();
-        fold_page(db, plan, &mut sessions, &events).await?;
+        fold_page(db, plan, &mut sessions, &page).await?;
         spent.folding += folding.elapsed();
         position = last;
         if held(&sessions) > plan.hold {
@@ -197,6 +198,36 @@ pub async fn fill(
 /// Pages of the log read at the same time, each on its own task and connection.
 const READERS: usize = 2;
 
+/// A page of the log: as the bulk sessions fold it, and whole when a projection without
+/// one needs it.
+struct Page {
+    folding: Vec<FoldingEvent>,
+    full: Option<Vec<RecordedEvent>>,
+}
+
+/// Reads one page: only what folds read when `light`, else the events whole.
+async fn read_page(
+    store: &dyn EventStore,
+    after: i64,
+    limit: i64,
+    light: bool,
+) -> Result<Page, ProjectionError> {
+    if light {
+        let folding = store.read_for_folding(after, limit).await?;
+        return Ok(Page {
+            folding,
+            full: None,
+        });
+    }
+    let full = store
+        .read_all(after, limit, &EventFilter::default())
+        .await?;
+    Ok(Page {
+        folding: full.iter().map(FoldingEvent::from).collect(),
+        full: Some(full),
+    })
+}
+
 /// Reads the log after `from` up to `to` (`None`: the head when the fill starts; the caller
 /// catches up after), [`READERS`] pages at a time, ahead of the fold. Positions are
 /// gap-free, so page `k` is exactly `(from + k·PAGE, from + (k+1)·PAGE]` and pages can be
@@ -207,7 +238,7 @@ fn read_ahead(
     from: i64,
     to: Option<i64>,
     light: bool,
-) -> mpsc::Receiver<Result<Vec<RecordedEvent>, ProjectionError>> {
+) -> mpsc::Receiver<Result<Page, ProjectionError>> {
     let (tx, rx) = mpsc::channel(READERS);
     tokio::spawn(async move {
         let end = match to {
@@ -225,14 +256,7 @@ fn read_ahead(
             .map(|after| {
                 let store = Arc::clone(&store);
                 let limit = PAGE.min(end - after);
-                tokio::spawn(async move {
-                    let page = if light {
-                        store.read_for_folding(after, limit).await
-                    } else {
-                        store.read_all(after, limit, &EventFilter::default()).await
-                    };
-                    page.map_err(ProjectionError::from)
-                })
+                tokio::spawn(async move { read_page(&*store, after, limit, light).await })
             })
             .buffered(READERS);
         while let Some(page) = pages.next().await {
@@ -241,7 +265,7 @@ fn read_ahead(
                     "a log reader stopped: {e}"
                 )))
             });
-            let last = matches!(&page, Ok(events) if events.is_empty()) || page.is_err();
+            let last = matches!(&page, Ok(p) if p.folding.is_empty()) || page.is_err();
             if tx.send(page).await.is_err() || last {
                 return;
             }
@@ -256,21 +280,24 @@ async fn fold_page(
     db: &ReadDb,
     plan: &FillPlan,
     sessions: &mut Vec<Session>,
-    events: &Arc<Vec<RecordedEvent>>,
+    page: &Arc<Page>,
 ) -> Result<(), ProjectionError> {
     let mut folding = Vec::new();
     let mut done = Vec::new();
     for (i, session) in std::mem::take(sessions).into_iter().enumerate() {
         match session {
             Session::Bulk(name, mut bulk) => {
-                let (db, target, events) = (db.clone(), plan.target.clone(), Arc::clone(events));
+                let (db, target, page) = (db.clone(), plan.target.clone(), Arc::clone(page));
                 let fold = tokio::spawn(async move {
-                    let folded = bulk.fold(&db, &target, &events).await;
+                    let folded = bulk.fold(&db, &target, &page.folding).await;
                     (bulk, folded)
                 });
                 folding.push((i, name, fold));
             }
             Session::Batch(projection) => {
+                let events = page.full.as_deref().ok_or_else(|| {
+                    ProjectionError::Invalid("a page was read without whole events".into())
+                })?;
                 apply_batch(db, plan, &*projection, events).await?;
                 done.push((i, Session::Batch(projection)));
             }

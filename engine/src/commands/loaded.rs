@@ -10,9 +10,9 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::CommandError;
-use crate::domain::event_from_ref;
 use crate::domain::upcast::Upcasters;
-use crate::store::{EventStore, RecordedEvent};
+use crate::domain::{event_from_ref, event_from_str};
+use crate::store::{EventStore, FoldingEvent, RecordedEvent};
 
 /// An aggregate folded from its stream, with what the log says about it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -107,6 +107,33 @@ impl<A: Aggregate> Loaded<A> {
         self.last_position = recorded.position;
         self.mark(&recorded.event_type, recorded.recorded_at);
         Ok(())
+    }
+
+    /// Applies one event read for folding in bulk ([`FoldingEvent`], its data as JSON
+    /// text): decoded straight from the text when stored at the current version, through
+    /// `upcasters` otherwise.
+    pub fn apply_folding_with(
+        &mut self,
+        upcasters: &Upcasters,
+        event: &FoldingEvent,
+    ) -> Result<(), CommandError> {
+        let (event_type, version) = (event.event_type.as_str(), event.schema_version);
+        let decoded: A::Event = if version == upcasters.current(event_type) {
+            event_from_str(event_type, &event.data)?
+        } else {
+            let data = upcasters.upcast(event_type, version, serde_json::from_str(&event.data)?)?;
+            event_from_ref(event_type, &data)?
+        };
+        self.state.apply(decoded);
+        self.version = event.sequence as u64;
+        self.last_position = event.position;
+        self.mark(event_type, event.recorded_at);
+        Ok(())
+    }
+
+    /// [`Loaded::apply_folding_with`] the standard upcasters.
+    pub fn apply_folding(&mut self, event: &FoldingEvent) -> Result<(), CommandError> {
+        self.apply_folding_with(Upcasters::standard(), event)
     }
 
     /// Applies events decided now (at `at`), as the append will record them.

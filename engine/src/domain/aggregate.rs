@@ -90,20 +90,40 @@ pub fn event_from_ref<E: DeserializeOwned>(
 ) -> Result<E, serde_json::Error> {
     E::deserialize(MapAccessDeserializer::new(Parts {
         event_type,
-        data,
+        data: Some(data),
         next: 0,
     }))
 }
 
+/// [`event_from_ref`] of `data` as JSON text: the event is parsed straight from the text,
+/// with no [`Value`] tree built in between (what bulk folds read).
+pub fn event_from_str<E: DeserializeOwned>(
+    event_type: &str,
+    data: &str,
+) -> Result<E, serde_json::Error> {
+    let mut text = serde_json::Deserializer::from_str(data);
+    let event = E::deserialize(MapAccessDeserializer::new(Parts {
+        event_type,
+        data: Some(&mut text),
+        next: 0,
+    }))?;
+    text.end()?;
+    Ok(event)
+}
+
 /// The two entries `type` and `data` of an event, offered to the event enum's adjacently
-/// tagged deserialiser in that order (tag first, so it reads the payload without buffering).
-struct Parts<'a> {
+/// tagged deserialiser in that order (tag first, so it reads the payload without buffering);
+/// `data` is any deserialiser of the data object (a [`Value`], or JSON text).
+struct Parts<'a, D> {
     event_type: &'a str,
-    data: &'a Value,
+    data: Option<D>,
     next: u8,
 }
 
-impl<'a> MapAccess<'a> for Parts<'a> {
+impl<'a, D> MapAccess<'a> for Parts<'a, D>
+where
+    D: serde::Deserializer<'a, Error = serde_json::Error>,
+{
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'a>>(
@@ -124,9 +144,13 @@ impl<'a> MapAccess<'a> for Parts<'a> {
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         self.next += 1;
-        match self.next {
-            1 => seed.deserialize(BorrowedStrDeserializer::new(self.event_type)),
-            _ => seed.deserialize(self.data),
+        match (self.next, self.data.take()) {
+            (1, data) => {
+                self.data = data;
+                seed.deserialize(BorrowedStrDeserializer::new(self.event_type))
+            }
+            (_, Some(data)) => seed.deserialize(data),
+            (_, None) => Err(shape_error("an event's data was read twice")),
         }
     }
 }
@@ -199,6 +223,28 @@ mod tests {
         let unknown = event_from_ref::<Sample>("sample.unknown", &json!({}));
         let message = unknown.expect_err("an unknown type").to_string();
         assert!(message.contains("sample.unknown"), "{message}");
+    }
+
+    #[test]
+    fn events_read_from_text_like_from_values() {
+        let event = Sample::Happened(Payload { value: 7 });
+        let (event_type, data) = event_parts(&event).expect("parts");
+        let text = data.to_string();
+        let read: Sample = event_from_str(&event_type, &text).expect("from text");
+        assert_eq!(read, event);
+        // A unit variant reads as it does from a value.
+        assert_eq!(
+            event_from_str::<Sample>("sample.ended", "{}").ok(),
+            event_from_ref::<Sample>("sample.ended", &json!({})).ok()
+        );
+        let wrong = event_from_str::<Sample>("sample.happened", r#"{"value":"x"}"#);
+        let message = wrong.expect_err("a mistyped field").to_string();
+        assert!(message.contains("invalid type"), "{message}");
+        let unknown = event_from_str::<Sample>("sample.unknown", "{}");
+        let message = unknown.expect_err("an unknown type").to_string();
+        assert!(message.contains("sample.unknown"), "{message}");
+        let trailing = event_from_str::<Sample>("sample.happened", r#"{"value":7} x"#);
+        assert!(trailing.is_err(), "text after the object is refused");
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub mod upcast;
 pub mod values;
 
 pub use aggregate::{
-    event_from_parts, event_from_ref, event_parts, execute, fold, Classify, Decide, DomainErrorKind,
+    event_from_parts, event_from_ref, event_from_str, event_parts, execute, fold, Classify, Decide,
+    DomainErrorKind,
 };
 pub use catalog::{ImageInfo, Provider, RegionInfo, SizeClass, SizeInfo};
 pub use cluster::{Cluster, ClusterCommand, ClusterError, ClusterEvent, ClusterStatus};

@@ -16,7 +16,7 @@ pub mod writer;
 pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
 pub use model::{
-    format_time, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata,
+    format_time, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, FoldingEvent,
     IdempotencyRecord, IdempotencyWrite, NewEvent, PublishedEvent, RecordedEvent, Snapshot,
     StreamWrite,
 };

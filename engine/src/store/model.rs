@@ -74,6 +74,37 @@ impl AppendRequest {
     }
 }
 
+/// An event as a fold reads it in bulk ([`EventStore::read_for_folding`](super::EventStore::read_for_folding)):
+/// no id, metadata or hash, and `data` as the JSON text stored, which a fold decodes
+/// straight into the event type (no intermediate [`Value`] tree per event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldingEvent {
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub recorded_at: DateTime<Utc>,
+    /// The event's data object as JSON text.
+    pub data: String,
+}
+
+impl From<&RecordedEvent> for FoldingEvent {
+    fn from(event: &RecordedEvent) -> Self {
+        Self {
+            position: event.position,
+            aggregate_type: event.aggregate_type.clone(),
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: event.sequence,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            recorded_at: event.recorded_at,
+            data: event.data.to_string(),
+        }
+    }
+}
+
 /// An event as stored in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedEvent {

@@ -12,7 +12,7 @@ pub const EVENT_COLUMNS: &str = event_columns!();
 
 /// Events after a position, with only what a fold reads (`EventStore::read_for_folding`).
 pub const READ_FOR_FOLDING: &str = "SELECT position, aggregate_type, aggregate_id, sequence, \
-     event_type, schema_version, recorded_at, data \
+     event_type, schema_version, recorded_at, CAST(data AS TEXT) \
      FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2";
 
 /// One stream's events after a sequence, up to a position.

@@ -15,7 +15,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
 use super::model::{
-    format_time, AppendOutcome, AppendRequest, EventFilter, EventMetadata, IdempotencyRecord,
+    format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord,
     RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
@@ -213,21 +213,17 @@ fn stored_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
 }
 
 /// An event as [`EventStore::read_for_folding`] reads it (no id, metadata or hash).
-fn folding_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+fn folding_row(r: &SqliteRow) -> Result<FoldingEvent, StoreError> {
     let recorded_at: String = r.try_get(6)?;
-    let data: String = r.try_get(7)?;
-    Ok(RecordedEvent {
+    Ok(FoldingEvent {
         position: r.try_get(0)?,
-        id: uuid::Uuid::nil(),
         aggregate_type: r.try_get(1)?,
         aggregate_id: r.try_get(2)?,
         sequence: r.try_get(3)?,
         event_type: r.try_get(4)?,
         schema_version: r.try_get(5)?,
         recorded_at: stored_time(&recorded_at)?,
-        data: serde_json::from_str(&data)?,
-        metadata: EventMetadata::default(),
-        hash: String::new(),
+        data: r.try_get(7)?,
     })
 }
 
@@ -277,7 +273,7 @@ impl EventStore for SqliteEventStore {
         &self,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    ) -> Result<Vec<FoldingEvent>, StoreError> {
         let rows = sqlx::query(sql::READ_FOR_FOLDING)
             .bind(after)
             .bind(limit)

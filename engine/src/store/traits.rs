@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, IdempotencyRecord, PublishedEvent, RecordedEvent,
-    Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
+    RecordedEvent, Snapshot,
 };
 use super::{PgEventStore, SqliteEventStore, StoreError};
 
@@ -47,15 +47,16 @@ pub trait EventStore: Send + Sync + 'static {
     }
 
     /// Events with `position > after`, in position order, at most `limit`, with only what
-    /// a fold reads: position, stream, sequence, type, schema version, time and data. The
-    /// event id, metadata and hash are left empty (nil, default, ""), which spares reading
-    /// and decoding them in bulk (rebuilds, replays). The default reads the events whole.
+    /// a fold reads: position, stream, sequence, type, schema version, time and data (as
+    /// JSON text). Not reading the event id, metadata and hash, nor decoding the data, spares
+    /// that work in bulk (rebuilds, replays). The default reads the events whole.
     async fn read_for_folding(
         &self,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.read_all(after, limit, &EventFilter::default()).await
+    ) -> Result<Vec<FoldingEvent>, StoreError> {
+        let events = self.read_all(after, limit, &EventFilter::default()).await?;
+        Ok(events.iter().map(FoldingEvent::from).collect())
     }
 
     /// One stream's events in sequence order, optionally only those at or before a position.

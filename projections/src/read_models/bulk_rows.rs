@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use engine::commands::Loaded;
-use engine::store::RecordedEvent;
+use engine::store::FoldingEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -67,7 +67,7 @@ where
         &mut self,
         db: &ReadDb,
         target: &Target,
-        events: &[RecordedEvent],
+        events: &[FoldingEvent],
     ) -> Result<(), ProjectionError> {
         let aggregate_type = self.aggregate_type;
         let mine = events.iter().filter(|e| e.aggregate_type == aggregate_type);
@@ -83,7 +83,7 @@ where
                 continue;
             };
             if event.position > *last {
-                loaded.apply_recorded(event)?;
+                loaded.apply_folding(event)?;
                 *last = event.position;
             }
         }
@@ -96,7 +96,7 @@ where
         &mut self,
         db: &ReadDb,
         target: &Target,
-        events: impl Iterator<Item = &'e RecordedEvent>,
+        events: impl Iterator<Item = &'e FoldingEvent>,
     ) -> Result<(), ProjectionError> {
         let mut missing: Vec<&str> = events
             .map(|e| e.aggregate_id.as_str())
@@ -217,7 +217,7 @@ where
         &mut self,
         db: &ReadDb,
         target: &Target,
-        events: &[RecordedEvent],
+        events: &[FoldingEvent],
     ) -> Result<(), ProjectionError> {
         BulkRows::fold(self, db, target, events).await
     }

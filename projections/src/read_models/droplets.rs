@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use engine::domain::Droplet;
-use engine::store::RecordedEvent;
+use engine::store::{FoldingEvent, RecordedEvent};
 use sqlx::AnyConnection;
 
 use super::bulk_rows::{BulkLatest, BulkRows};
@@ -45,15 +45,26 @@ impl Projection for DropletsProjection {
     }
 }
 
+/// Whether events of `event_type` name their cluster.
+fn names_cluster(event_type: &str) -> bool {
+    matches!(event_type, "cluster.created" | "cluster.renamed")
+}
+
 /// The name a cluster event gives its cluster, if any.
 fn cluster_name(event: &RecordedEvent) -> Option<&str> {
-    if !matches!(
-        event.event_type.as_str(),
-        "cluster.created" | "cluster.renamed"
-    ) {
+    if !names_cluster(&event.event_type) {
         return None;
     }
     event.data.get("name").and_then(|n| n.as_str())
+}
+
+/// [`cluster_name`] of an event read for folding (its data as JSON text).
+fn folded_cluster_name(event: &FoldingEvent) -> Result<Option<String>, ProjectionError> {
+    if !names_cluster(&event.event_type) {
+        return Ok(None);
+    }
+    let data: serde_json::Value = serde_json::from_str(&event.data)?;
+    Ok(data.get("name").and_then(|n| n.as_str()).map(str::to_owned))
 }
 
 /// The last name each cluster got in the batch.
@@ -106,11 +117,11 @@ impl BulkFill for DropletsBulk {
         &mut self,
         db: &ReadDb,
         target: &Target,
-        events: &[RecordedEvent],
+        events: &[FoldingEvent],
     ) -> Result<(), ProjectionError> {
         for event in events {
-            if let Some(name) = cluster_name(event) {
-                self.names.set(&event.aggregate_id, name, event.position);
+            if let Some(name) = folded_cluster_name(event)? {
+                self.names.set(&event.aggregate_id, &name, event.position);
             }
         }
         self.droplets.fold(db, target, events).await

@@ -14,12 +14,11 @@ use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
-use uuid::Uuid;
 
 use super::append::{idempotency_row, PgAppender};
 use crate::store::model::{
-    AppendOutcome, AppendRequest, EventFilter, EventMetadata, IdempotencyRecord, PublishedEvent,
-    RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, IdempotencyRecord,
+    PublishedEvent, RecordedEvent, Snapshot,
 };
 use crate::store::writer::{advance, Writer};
 use crate::store::{sql, EventStore, StoreError};
@@ -84,10 +83,9 @@ fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
 }
 
 /// An event as [`EventStore::read_for_folding`] reads it (no id, metadata or hash).
-fn folding_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
-    Ok(RecordedEvent {
+fn folding_row(r: &PgRow) -> Result<FoldingEvent, StoreError> {
+    Ok(FoldingEvent {
         position: r.try_get(0)?,
-        id: Uuid::nil(),
         aggregate_type: r.try_get(1)?,
         aggregate_id: r.try_get(2)?,
         sequence: r.try_get(3)?,
@@ -95,8 +93,6 @@ fn folding_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
         schema_version: r.try_get(5)?,
         recorded_at: r.try_get(6)?,
         data: r.try_get(7)?,
-        metadata: EventMetadata::default(),
-        hash: String::new(),
     })
 }
 
@@ -196,7 +192,7 @@ impl EventStore for PgEventStore {
         &self,
         after: i64,
         limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    ) -> Result<Vec<FoldingEvent>, StoreError> {
         let rows = sqlx::query(sql::READ_FOR_FOLDING)
             .bind(after)
             .bind(limit)
