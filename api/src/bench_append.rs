@@ -137,10 +137,9 @@ async fn measure(
     if let Some(error) = failed {
         return Err(error);
     }
-    let [raw, engine, cqrs]: [Measurement; 3] = measured
+    measured
         .try_into()
-        .map_err(|_| anyhow::anyhow!("three contenders were set up"))?;
-    Ok([raw, engine, cqrs])
+        .map_err(|_| anyhow::anyhow!("three contenders were set up"))
 }
 
 async fn drop_all(contenders: Vec<Contender>) {

@@ -212,12 +212,7 @@ pub struct BenchArgs {
 
 /// A database name `bench rebuild --keep-database` may create: `[a-z_][a-z0-9_]*`.
 fn keep_database(name: &str) -> Result<String, String> {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
-    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if first_ok && rest_ok && name.len() <= 63 {
+    if projections::plain_identifier(name) {
         Ok(name.to_owned())
     } else {
         Err("a database name is [a-z_][a-z0-9_]*, at most 63 characters".into())

@@ -15,8 +15,8 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`], [`bench_relay`],
-//!   [`schemas`]: the command line and its non-serving commands.
+//! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`],
+//!   [`bench_relay`], [`schemas`]: the command line and its non-serving commands.
 
 pub mod admin;
 pub mod bench;

@@ -41,7 +41,7 @@ pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
 pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RebuildStatus, RuntimeOptions};
-pub use target::{SchemaName, Target};
+pub use target::{plain_identifier, SchemaName, Target};
 
 /// The projections ClusterGenie runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {

@@ -47,15 +47,21 @@ impl Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaName(String);
 
+/// Whether `name` is a plain SQL identifier, safe to write into a statement unquoted:
+/// `[a-z_][a-z0-9_]{0,62}`.
+pub fn plain_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 impl SchemaName {
     /// Accepts `[a-z_][a-z0-9_]{0,62}`, except the schemas the database itself uses.
     pub fn parse(name: &str) -> Result<Self, ProjectionError> {
-        let valid = !name.is_empty()
-            && name.len() <= 63
-            && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let valid = plain_identifier(name);
         let reserved = matches!(name, "public" | "main" | "temp" | "information_schema")
             || name.starts_with("pg_");
         if valid && !reserved {

@@ -102,10 +102,13 @@ impl<A: Aggregate> Loaded<A> {
             &recorded.data,
         )?;
         let event: A::Event = event_from_ref(&recorded.event_type, &data)?;
-        self.state.apply(event);
-        self.version = recorded.sequence as u64;
-        self.last_position = recorded.position;
-        self.mark(&recorded.event_type, recorded.recorded_at);
+        self.record(
+            event,
+            &recorded.event_type,
+            recorded.sequence,
+            recorded.position,
+            recorded.recorded_at,
+        );
         Ok(())
     }
 
@@ -124,10 +127,13 @@ impl<A: Aggregate> Loaded<A> {
             let data = upcasters.upcast(event_type, version, serde_json::from_str(&event.data)?)?;
             event_from_ref(event_type, &data)?
         };
-        self.state.apply(decoded);
-        self.version = event.sequence as u64;
-        self.last_position = event.position;
-        self.mark(event_type, event.recorded_at);
+        self.record(
+            decoded,
+            event_type,
+            event.sequence,
+            event.position,
+            event.recorded_at,
+        );
         Ok(())
     }
 
@@ -143,6 +149,22 @@ impl<A: Aggregate> Loaded<A> {
             self.version += 1;
             self.mark(&event.event_type(), at);
         }
+    }
+
+    /// Applies a decoded event read from the log: its stream's `sequence`th, at `position`,
+    /// recorded `at`.
+    fn record(
+        &mut self,
+        event: A::Event,
+        event_type: &str,
+        sequence: i64,
+        position: i64,
+        at: DateTime<Utc>,
+    ) {
+        self.state.apply(event);
+        self.version = sequence as u64;
+        self.last_position = position;
+        self.mark(event_type, at);
     }
 
     fn mark(&mut self, event_type: &str, at: DateTime<Utc>) {

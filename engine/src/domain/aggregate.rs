@@ -144,13 +144,12 @@ where
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         self.next += 1;
-        match (self.next, self.data.take()) {
-            (1, data) => {
-                self.data = data;
-                seed.deserialize(BorrowedStrDeserializer::new(self.event_type))
-            }
-            (_, Some(data)) => seed.deserialize(data),
-            (_, None) => Err(shape_error("an event's data was read twice")),
+        if self.next == 1 {
+            return seed.deserialize(BorrowedStrDeserializer::new(self.event_type));
+        }
+        match self.data.take() {
+            Some(data) => seed.deserialize(data),
+            None => Err(shape_error("an event's data was read twice")),
         }
     }
 }
