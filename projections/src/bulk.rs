@@ -13,15 +13,16 @@
 //! - rows are written once, at the end (or when the sessions hold more than [`HOLD`]
 //!   rows, to bound memory: later pages then fetch a row written out before folding onto
 //!   it), on PostgreSQL with `COPY`. Each projection's checkpoint moves with the write
-//!   (the first write loads the tables side by side, each in its own transaction, while
-//!   the checkpoints stay locked, and moves them once all are in), so an interrupted
-//!   rebuild resumes from the last write.
+//!   (each write loads the tables side by side, each in its own transaction, while the
+//!   checkpoints stay locked, and moves them once all are in), so an interrupted rebuild
+//!   resumes from the last write.
 //!
 //! A projection without a bulk session is applied page by page. An event a projection
 //! cannot fold ends the fill with its error (the caller falls back to the batch path,
 //! which retries and parks it); another process moving a checkpoint the fill keeps ends
 //! it with [`Filled::Contended`].
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -441,20 +442,7 @@ impl Writes<'_> {
                 return Ok(None);
             }
         }
-        let written = if self.written == 0 {
-            self.load_fresh(tables).await?
-        } else {
-            let mut written = Written::default();
-            for table in tables {
-                let name = self.plan.target.table(table.def.name);
-                written.add(if table.fresh {
-                    copy_in(&mut tx, &name, table, "").await?
-                } else {
-                    copy_upsert(&mut tx, &name, table).await?
-                });
-            }
-            written
-        };
+        let written = self.load_side_by_side(tables, self.written == 0).await?;
         for name in checkpoints {
             sqlx::query(SAVE_CHECKPOINT)
                 .bind(name)
@@ -467,29 +455,46 @@ impl Writes<'_> {
         Ok(Some(written))
     }
 
-    /// Loads the first rows of a fill: every table at the same time, each on its own
-    /// connection and in its own transaction, emptied first. The caller holds the
-    /// checkpoints' row locks meanwhile and moves them only after every table committed:
-    /// another filler waits on those locks, and a crash in between leaves the checkpoints
-    /// at 0, so the next fill empties the tables again.
-    async fn load_fresh(&self, tables: Vec<TableRows>) -> Result<Written, ProjectionError> {
-        let mut names: Vec<_> = tables.iter().map(|t| t.def.name).collect();
-        names.sort_unstable();
-        names.dedup();
-        if names.len() != tables.len() {
+    /// Loads the rows of a write: every table at the same time, each on its own connection
+    /// and in its own transaction (a table's parts, new rows and rows to upsert, one after
+    /// the other). The caller holds the checkpoints' row locks meanwhile and moves them only
+    /// after every table committed, so another filler waits on those locks. A crash in
+    /// between leaves some tables ahead of the checkpoints: on the `first` write the
+    /// checkpoints are still at 0 and the next fill empties the tables again (`load_table`
+    /// truncates); on a later one the next fill resumes at the last checkpoint over tables
+    /// that may hold any row, so it fetches each row before folding onto it and skips the
+    /// events the row already reflects (its `last_position`).
+    async fn load_side_by_side(
+        &self,
+        tables: Vec<TableRows>,
+        first: bool,
+    ) -> Result<Written, ProjectionError> {
+        let mut by_table: BTreeMap<&'static str, Vec<TableRows>> = BTreeMap::new();
+        for table in tables {
+            by_table.entry(table.def.name).or_default().push(table);
+        }
+        if first && by_table.values().any(|parts| parts.len() > 1) {
             return Err(ProjectionError::Invalid(
                 "a first bulk write got one table's rows in two parts".into(),
             ));
         }
-        let loads: Vec<_> = tables
-            .into_iter()
-            .map(|table| {
-                let name = self.plan.target.table(table.def.name);
+        let loads: Vec<_> = by_table
+            .into_values()
+            .map(|parts| {
+                let target = self.plan.target.clone();
                 let url = self.db.url().to_owned();
                 tokio::spawn(async move {
                     let mut conn = PgConnection::connect(&url).await?;
                     let mut tx = conn.begin().await?;
-                    let written = load_table(&mut tx, &name, table).await?;
+                    let mut written = Written::default();
+                    for part in parts {
+                        let name = target.table(part.def.name);
+                        written.add(match (first, part.fresh) {
+                            (true, _) => load_table(&mut tx, &name, part).await?,
+                            (false, true) => copy_in(&mut tx, &name, part, "").await?,
+                            (false, false) => copy_upsert(&mut tx, &name, part).await?,
+                        });
+                    }
                     tx.commit().await?;
                     Ok::<_, ProjectionError>(written)
                 })
