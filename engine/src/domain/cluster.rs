@@ -68,6 +68,8 @@ impl fmt::Display for ClusterStatus {
 }
 
 /// The state of one cluster, folded from its events.
+/// Stored (rows, snapshots) without its unset fields: a field missing reads as unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
     /// Set once created.

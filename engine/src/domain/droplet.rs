@@ -27,6 +27,8 @@ pub use events::*;
 pub use kinds::{DropletStatus, PendingAction, PowerAction};
 
 /// The state of one droplet, folded from its events.
+/// Stored (rows, snapshots) without its unset fields: a field missing reads as unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Droplet {
     /// Set once requested.

@@ -31,6 +31,8 @@ pub use events::*;
 pub use kinds::{JobStatus, JobType};
 
 /// The state of one job, folded from its events.
+/// Stored (rows, snapshots) without its unset fields: a field missing reads as unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Set once created.

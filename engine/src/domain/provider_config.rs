@@ -24,6 +24,8 @@ pub use events::*;
 pub use spec::{Latency, ProviderSpec, MAX_CAPACITY, MAX_LATENCY_MS, MAX_PRICE_MULTIPLIER};
 
 /// The state of one provider configuration, folded from its events.
+/// Stored (rows, snapshots) without its unset fields: a field missing reads as unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProviderConfig {
     /// The current configuration, once registered.

@@ -67,6 +67,8 @@ pub fn builtin_rule(name: &str) -> Option<Rule> {
 }
 
 /// The state of one rule's stream, folded from its events.
+/// Stored (rows, snapshots) without its unset fields: a field missing reads as unset.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RateLimitRule {
     /// Set by the first `ratelimit_rule.set`.

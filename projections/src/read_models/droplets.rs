@@ -7,7 +7,7 @@ use engine::store::{FoldingEvent, RecordedEvent};
 use sqlx::AnyConnection;
 
 use super::bulk_rows::{BulkLatest, BulkRows};
-use super::rows::{project, text, time, upsert, Folded, Value};
+use super::rows::{canonical_state, project, text, time, upsert, Folded, Value};
 use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -42,6 +42,14 @@ impl Projection for DropletsProjection {
             names: BulkLatest::new(&DROPLET_CLUSTER_NAMES),
             droplets: BulkRows::new(&DROPLETS, "droplet", render, existing),
         }))
+    }
+
+    fn canonical_state(&self, table: &TableDef, state: &str) -> Result<String, ProjectionError> {
+        if table.name == DROPLETS.name {
+            canonical_state::<Droplet>(state)
+        } else {
+            Ok(state.to_owned())
+        }
     }
 }
 

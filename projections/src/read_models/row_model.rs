@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::bulk_rows::BulkRows;
-use super::rows::{project, Render};
+use super::rows::{canonical_state, project, Render};
 use super::tables::TableDef;
 use crate::bulk::BulkFill;
 use crate::{Projection, ProjectionError, Target};
@@ -76,5 +76,9 @@ where
             self.render,
             existing,
         )))
+    }
+
+    fn canonical_state(&self, _table: &TableDef, state: &str) -> Result<String, ProjectionError> {
+        canonical_state::<A>(state)
     }
 }

@@ -200,6 +200,16 @@ where
     upsert(conn, &table, &def.column_names(), rows).await
 }
 
+/// A stored `state` (a [`Loaded<A>`] as JSON) re-encoded as this version writes it (see
+/// [`crate::Projection::canonical_state`]).
+pub fn canonical_state<A>(state: &str) -> Result<String, ProjectionError>
+where
+    A: Aggregate + Serialize + DeserializeOwned,
+{
+    let loaded: Loaded<A> = serde_json::from_str(state)?;
+    Ok(serde_json::to_string(&loaded)?)
+}
+
 /// A value's text, or empty.
 pub fn text(value: Option<&impl ToString>) -> String {
     value.map(ToString::to_string).unwrap_or_default()

@@ -38,6 +38,13 @@ pub trait Projection: Send + Sync + 'static {
     fn bulk(&self, _existing: bool) -> Option<Box<dyn BulkFill>> {
         None
     }
+
+    /// `state`, a value of the `state` column of `table`, as this version writes it:
+    /// `clustergenie diff` compares rows so, and a row an earlier version wrote for the
+    /// same fold then compares equal. By default: as stored.
+    fn canonical_state(&self, _table: &TableDef, state: &str) -> Result<String, ProjectionError> {
+        Ok(state.to_owned())
+    }
 }
 
 /// What `GET /v1/projections` shows about one projection.
