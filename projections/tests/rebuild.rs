@@ -184,12 +184,7 @@ async fn diff_reads_older_rows_as_this_version(backend: &Backend) {
         let mut first_seen = state["first_seen"].as_object().cloned().unwrap_or_default();
         first_seen.insert("job.created".to_owned(), created);
         state["first_seen"] = Value::Object(first_seen);
-        sqlx::query("UPDATE rm_jobs SET state = $1 WHERE id = $2")
-            .bind(state.to_string())
-            .bind(id)
-            .execute(backend.db.pool())
-            .await
-            .unwrap();
+        set_job_state(backend, id, &state).await;
     }
     let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
     assert!(diff.is_identical(), "{diff:#?}");
@@ -197,15 +192,19 @@ async fn diff_reads_older_rows_as_this_version(backend: &Backend) {
     let (id, row) = rows.iter().next().unwrap();
     let mut state: Value = serde_json::from_str(row[column].as_deref().unwrap()).unwrap();
     state["state"]["attempts"] = Value::from(4);
+    set_job_state(backend, id, &state).await;
+    let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
+    let found = diff.tables.iter().find(|t| t.table == "rm_jobs").unwrap();
+    assert_eq!(found.changed, vec![(id.clone(), vec!["state".to_owned()])]);
+}
+/// Overwrites the live job row `id`'s `state`.
+async fn set_job_state(backend: &Backend, id: &str, state: &Value) {
     sqlx::query("UPDATE rm_jobs SET state = $1 WHERE id = $2")
         .bind(state.to_string())
         .bind(id)
         .execute(backend.db.pool())
         .await
         .unwrap();
-    let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
-    let found = diff.tables.iter().find(|t| t.table == "rm_jobs").unwrap();
-    assert_eq!(found.changed, vec![(id.clone(), vec!["state".to_owned()])]);
 }
 on_both_backends!(
     diff_of_older_rows,
