@@ -118,11 +118,6 @@ async fn all_hits(app: &TestApp) -> [f64; 4] {
 }
 
 /// The log head, as the last event's position.
-async fn head(app: &TestApp) -> Value {
-    let events = app.all_events().await;
-    events.last().expect("events")["position"].clone()
-}
-
 async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     // Some history: two droplets active, one job done.
     let cluster = app.create_cluster("cached").await;
@@ -145,7 +140,7 @@ async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     let body = wait_for_cache(&app, "ok", |c| c["status"] == "ok").await;
     assert_eq!(body["checks"]["cache"]["backend"], "redis", "{body}");
     assert_eq!(body["degraded"], false, "{body}");
-    let position = head(&app).await;
+    let position = app.head().await;
     let before = all_hits(&app).await;
     let cached = reads(&app, &ids, &position).await;
     let after = all_hits(&app).await;
@@ -188,7 +183,7 @@ async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     let third = app.create_droplet(&cluster_id, "three").await;
     app.wait_for_job(str_of(&third["job"]["id"]), "succeeded")
         .await;
-    let position = head(&app).await;
+    let position = app.head().await;
     let before = all_hits(&app).await;
     let from_sql = reads(&app, &ids, &position).await;
     assert_eq!(all_hits(&app).await, before, "no hit while Redis is down");
@@ -275,7 +270,7 @@ async fn summary_of_a_cluster_from_the_in_memory_cache(app: TestApp) {
     let created = app.create_droplet(&id, "one").await;
     let job_id = str_of(&created["job"]["id"]).to_owned();
     app.wait_for_job(&job_id, "succeeded").await;
-    let position = head(&app).await;
+    let position = app.head().await;
     let body = wait_for_cache(&app, "ok", |c| c["status"] == "ok").await;
     assert_eq!(body["checks"]["cache"]["backend"], "in-memory", "{body}");
     let before = app.metric(&hits("summary")).await;

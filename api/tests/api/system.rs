@@ -183,7 +183,7 @@ async fn projections_rebuild_without_downtime(app: TestApp) {
     let path = format!("/v1/droplets/{}", str_of(&droplet["droplet"]["id"]));
     let before = app.poll(&path, "active", |d| d["status"] == "active").await;
     // The clusters model may still lag the droplets model: read it at the log's head.
-    let head = app.all_events().await.last().expect("events")["position"].clone();
+    let head = app.head().await;
     let clusters_before = app.get_at("/v1/clusters", &head).await;
 
     for name in ["clusters", "droplets", "jobs"] {

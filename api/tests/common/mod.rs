@@ -538,6 +538,13 @@ impl TestApp {
             .clone()
     }
 
+    /// The position of the log's last event (read a model at it with [`TestApp::get_at`]
+    /// when it may lag another model just waited on).
+    pub async fn head(&self) -> Value {
+        let events = self.all_events().await;
+        events.last().expect("events")["position"].clone()
+    }
+
     /// Every event of the log, in order.
     pub async fn all_events(&self) -> Vec<Value> {
         let mut events = Vec::new();
