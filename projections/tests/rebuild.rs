@@ -140,17 +140,16 @@ async fn diff_reads_older_rows_as_this_version(backend: &Backend) {
     running.stop().await;
     let schema = SchemaName::parse("older_rows").unwrap();
     let all = projections::all();
-    let replay = |to| {
-        replay_into(
-            Arc::clone(&backend.store),
-            &backend.db,
-            &all,
-            to,
-            &schema,
-            &|_| {},
-        )
-    };
-    replay(head).await.unwrap();
+    replay_into(
+        Arc::clone(&backend.store),
+        &backend.db,
+        &all,
+        head,
+        &schema,
+        &|_| {},
+    )
+    .await
+    .unwrap();
     // Every live job row as an earlier version wrote it: unset fields as nulls, the first
     // time of every event type.
     let jobs = all
@@ -197,6 +196,11 @@ async fn diff_reads_older_rows_as_this_version(backend: &Backend) {
     let found = diff.tables.iter().find(|t| t.table == "rm_jobs").unwrap();
     assert_eq!(found.changed, vec![(id.clone(), vec!["state".to_owned()])]);
 }
+on_both_backends!(
+    diff_of_older_rows,
+    super::diff_reads_older_rows_as_this_version
+);
+
 /// Overwrites the live job row `id`'s `state`.
 async fn set_job_state(backend: &Backend, id: &str, state: &Value) {
     sqlx::query("UPDATE rm_jobs SET state = $1 WHERE id = $2")
@@ -206,10 +210,6 @@ async fn set_job_state(backend: &Backend, id: &str, state: &Value) {
         .await
         .unwrap();
 }
-on_both_backends!(
-    diff_of_older_rows,
-    super::diff_reads_older_rows_as_this_version
-);
 
 async fn interrupted_rebuild_resumes(backend: &Backend) {
     let running = backend.runtime().await;

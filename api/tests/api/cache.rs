@@ -117,7 +117,6 @@ async fn all_hits(app: &TestApp) -> [f64; 4] {
     ]
 }
 
-/// The log head, as the last event's position.
 async fn redis_outage(app: TestApp, mut redis: PrivateRedis, prefix: String) {
     // Some history: two droplets active, one job done.
     let cluster = app.create_cluster("cached").await;
