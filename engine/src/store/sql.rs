@@ -46,3 +46,40 @@ pub const ACKNOWLEDGE: &str = "INSERT INTO cg_relay_positions (relay, position, 
 
 /// Gives a lease up (its holder only).
 pub const RELEASE_LEASE: &str = "DELETE FROM cg_leases WHERE name = $1 AND holder = $2";
+
+/// The events after `$1` matching `filter`, in position order, at most `$n` (the last
+/// placeholder). Only the filters that are set appear in the statement, so that every
+/// shape has a plan that is an index range scan however it is prepared: a generic plan of
+/// `($2 IS NULL OR aggregate_type = $2)` cannot know which filters apply and scans the log.
+/// Bind `after`, then the set filters in the order of [`filter_values`], then the limit.
+pub fn read_all(filter: &super::EventFilter) -> String {
+    let mut sql = concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM cg_events WHERE position > $1"
+    )
+    .to_owned();
+    let columns = ["aggregate_type", "aggregate_id", "event_type"];
+    let mut placeholder = 1;
+    for (column, value) in columns.iter().zip(filter_slots(filter)) {
+        if value.is_some() {
+            placeholder += 1;
+            sql.push_str(&format!(" AND {column} = ${placeholder}"));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY position LIMIT ${}", placeholder + 1));
+    sql
+}
+
+/// The set filters of `filter`, in the order [`read_all`] numbers them.
+pub fn filter_values(filter: &super::EventFilter) -> impl Iterator<Item = &str> {
+    filter_slots(filter).into_iter().flatten()
+}
+
+fn filter_slots(filter: &super::EventFilter) -> [Option<&str>; 3] {
+    [
+        filter.aggregate_type.as_deref(),
+        filter.aggregate_id.as_deref(),
+        filter.event_type.as_deref(),
+    ]
+}

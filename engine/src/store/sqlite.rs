@@ -22,8 +22,6 @@ use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, Writer};
 use super::{sql, EventStore, StoreError};
 
-const COLUMNS: &str = sql::EVENT_COLUMNS;
-
 /// SQLite-backed [`EventStore`].
 pub struct SqliteEventStore {
     pool: SqlitePool,
@@ -251,21 +249,12 @@ impl EventStore for SqliteEventStore {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM cg_events WHERE position > $1 \
-             AND ($2 IS NULL OR aggregate_type = $2) \
-             AND ($3 IS NULL OR aggregate_id = $3) \
-             AND ($4 IS NULL OR event_type = $4) \
-             ORDER BY position LIMIT $5"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(after)
-            .bind(filter.aggregate_type.as_deref())
-            .bind(filter.aggregate_id.as_deref())
-            .bind(filter.event_type.as_deref())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = sql::read_all(filter);
+        let mut query = sqlx::query(&sql).bind(after);
+        for value in sql::filter_values(filter) {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(event_row).collect()
     }
 

@@ -4,4 +4,4 @@
 pub mod append;
 pub mod store;
 
-pub use store::PgEventStore;
+pub use store::{PgEventStore, READ_FOR_PUBLISHING};

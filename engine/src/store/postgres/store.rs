@@ -3,7 +3,10 @@
 //! processes learn of new events through `LISTEN clustergenie_events`: after its commits,
 //! a process's notifier sends the new head on that channel, off the commit path and
 //! coalesced (one notification for all the commits made while the previous one was sent).
-//! A notification is only a wake-up; readers also poll, so a lost one delays, never loses.
+//! A notification is only a wake-up: a failed one is sent again, the head is read again
+//! whenever the listening connection is (re)established, and readers of the log read the
+//! head themselves now and then (see [`crate::store::TailedStore`]), so a lost one delays,
+//! never loses.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +31,13 @@ const CHANNEL: &str = "clustergenie_events";
 /// The shortest time between two notifications of this process's commits: the most a
 /// reader in another process waits for a commit beyond the notification's own delivery.
 pub const NOTIFY_INTERVAL: Duration = Duration::from_millis(5);
-const COLUMNS: &str = sql::EVENT_COLUMNS;
+
+/// Events after `$1` as the Kafka relay publishes them, at most `$2`: `data` as text and one
+/// metadata field (no JSON decoded here, none re-encoded by the relay).
+pub const READ_FOR_PUBLISHING: &str = "SELECT position, id, aggregate_type, aggregate_id, \
+     sequence, event_type, schema_version, recorded_at, data::text, \
+     COALESCE(metadata->>'traceparent', '') \
+     FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2";
 
 /// PostgreSQL-backed [`EventStore`].
 pub struct PgEventStore {
@@ -104,16 +113,21 @@ fn folding_row(r: &PgRow) -> Result<FoldingEvent, StoreError> {
 pub(super) async fn notify(pool: PgPool, mut commits: watch::Receiver<i64>) {
     while commits.changed().await.is_ok() {
         let head = *commits.borrow_and_update();
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+        // Readers in other processes rely on the notification (they read the head
+        // themselves only rarely): try again until it is sent.
+        let mut pause = NOTIFY_INTERVAL;
+        while let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(head.to_string())
             .execute(&pool)
-            .await;
-        if let Err(error) = sent {
+            .await
+        {
             if pool.is_closed() {
                 return;
             }
-            tracing::debug!(%error, head, "could not notify other processes; they poll");
+            tracing::debug!(%error, head, "could not notify other processes; trying again");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
         }
         tokio::time::sleep(NOTIFY_INTERVAL).await;
     }
@@ -125,6 +139,13 @@ async fn listen(pool: PgPool, head: Arc<watch::Sender<i64>>) {
         let result = async {
             let mut listener = PgListener::connect_with(&pool).await?;
             listener.listen(CHANNEL).await?;
+            // Commits notified while no connection listened are not delivered: read the
+            // head once listening.
+            let current: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM cg_events")
+                    .fetch_one(&pool)
+                    .await?;
+            advance(&head, current);
             loop {
                 let note = listener.recv().await?;
                 if let Ok(position) = note.payload().parse::<i64>() {
@@ -170,21 +191,12 @@ impl EventStore for PgEventStore {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM cg_events WHERE position > $1 \
-             AND ($2::text IS NULL OR aggregate_type = $2) \
-             AND ($3::text IS NULL OR aggregate_id = $3) \
-             AND ($4::text IS NULL OR event_type = $4) \
-             ORDER BY position LIMIT $5"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(after)
-            .bind(filter.aggregate_type.as_deref())
-            .bind(filter.aggregate_id.as_deref())
-            .bind(filter.event_type.as_deref())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = sql::read_all(filter);
+        let mut query = sqlx::query(&sql).bind(after);
+        for value in sql::filter_values(filter) {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(event_row).collect()
     }
 
@@ -206,18 +218,11 @@ impl EventStore for PgEventStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<PublishedEvent>, StoreError> {
-        // `data` as text and one metadata field: no JSON decoded here, none re-encoded by
-        // the relay.
-        let rows = sqlx::query(
-            "SELECT position, id, aggregate_type, aggregate_id, sequence, event_type, \
-             schema_version, recorded_at, data::text, \
-             COALESCE(metadata->>'traceparent', '') \
-             FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(READ_FOR_PUBLISHING)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(PublishedEvent {

@@ -1,0 +1,256 @@
+//! Reading the log costs what is read, not what is stored: every statement that reads
+//! `cg_events` by position, stream or type is an index scan, also as a generic plan (the
+//! plan a prepared statement falls back to, which cannot know that `position > $1`
+//! selects only the newest rows). Checked with tens of thousands of events stored.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use engine::store::{
+    sql, AppendOutcome, AppendRequest, EventFilter, EventMetadata, EventStore, NewEvent,
+    PgEventStore, SqliteEventStore, StreamWrite,
+};
+use serde_json::json;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Events stored before the plans are looked at.
+const STORED: usize = 20_000;
+/// Streams they are spread over (three aggregate types).
+const STREAMS: usize = 2_000;
+
+/// Appends [`STORED`] events, a batch of streams at a time.
+async fn fill(store: &dyn EventStore) {
+    let per_stream = STORED / STREAMS;
+    for chunk in 0..STREAMS / 200 {
+        let writes = (0..200)
+            .map(|i| {
+                let n = chunk * 200 + i;
+                StreamWrite {
+                    aggregate_type: ["cluster", "droplet", "job"][n % 3].into(),
+                    aggregate_id: format!("s-{n}"),
+                    expected_version: 0,
+                    events: (0..per_stream).map(|k| event(n, k)).collect(),
+                }
+            })
+            .collect();
+        let request = AppendRequest {
+            writes,
+            metadata: EventMetadata::default(),
+            idempotency: None,
+        };
+        let outcome = store.append(request).await.expect("append");
+        assert!(matches!(outcome, AppendOutcome::Committed(_)));
+    }
+    assert_eq!(store.head().await.unwrap(), STORED as i64);
+}
+
+fn event(stream: usize, k: usize) -> NewEvent {
+    NewEvent {
+        id: Uuid::now_v7(),
+        event_type: format!("thing.step_{}", k % 4),
+        schema_version: 1,
+        data: json!({ "stream": stream, "k": k }),
+        recorded_at: Utc::now(),
+    }
+}
+
+/// Every filter combination `read_all` is asked for.
+fn filters() -> Vec<EventFilter> {
+    let mut all = Vec::new();
+    for aggregate_type in [None, Some("job")] {
+        for aggregate_id in [None, Some("s-7")] {
+            for event_type in [None, Some("thing.step_1")] {
+                all.push(EventFilter {
+                    aggregate_type: aggregate_type.map(Into::into),
+                    aggregate_id: aggregate_id.map(Into::into),
+                    event_type: event_type.map(Into::into),
+                });
+            }
+        }
+    }
+    all
+}
+
+/// The statements readers of the log run, with example arguments (text), near the head.
+fn statements() -> Vec<(String, Vec<String>)> {
+    let after = (STORED - 10).to_string();
+    let mut all: Vec<(String, Vec<String>)> = filters()
+        .iter()
+        .map(|f| {
+            let mut args = vec![after.clone()];
+            args.extend(sql::filter_values(f).map(str::to_owned));
+            args.push("500".into());
+            (sql::read_all(f), args)
+        })
+        .collect();
+    all.push((
+        sql::READ_FOR_FOLDING.into(),
+        vec![after.clone(), "500".into()],
+    ));
+    all.push((
+        sql::READ_STREAM_AFTER.into(),
+        vec!["job".into(), "s-7".into(), "0".into(), i64::MAX.to_string()],
+    ));
+    all
+}
+
+#[sqlx::test(migrations = false)]
+async fn postgres_reads_are_index_scans_as_generic_plans(pool: sqlx::PgPool) {
+    let store = PgEventStore::from_pool(pool.clone());
+    store.migrate().await.unwrap();
+    fill(&store).await;
+    sqlx::query("ANALYZE cg_events")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET plan_cache_mode = force_generic_plan")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let mut shapes = statements();
+    shapes.push((
+        engine::store::postgres::READ_FOR_PUBLISHING.into(),
+        vec![(STORED - 10).to_string(), "500".into()],
+    ));
+    for (i, (statement, args)) in shapes.iter().enumerate() {
+        let plan = generic_plan(&mut conn, &format!("shape_{i}"), statement, args).await;
+        assert!(
+            !plan.contains("Seq Scan"),
+            "a generic plan scans the log:\n{statement}\n{plan}"
+        );
+        assert!(plan.contains("Index"), "{statement}\n{plan}");
+    }
+}
+
+/// The generic plan of `statement` run with `args` (as text literals).
+async fn generic_plan(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+    statement: &str,
+    args: &[String],
+) -> String {
+    sqlx::query(&format!("PREPARE {name} AS {statement}"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let literals: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    sqlx::query(&format!(
+        "EXPLAIN (FORMAT TEXT) EXECUTE {name}({})",
+        literals.join(", ")
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>(0))
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_search_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("events.db").display());
+    let store = SqliteEventStore::connect(&url, 4).await.unwrap();
+    store.migrate().await.unwrap();
+    fill(&store).await;
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    for (statement, args) in statements() {
+        let explain = format!("EXPLAIN QUERY PLAN {statement}");
+        let mut query = sqlx::query(&explain);
+        for arg in &args {
+            query = match arg.parse::<i64>() {
+                Ok(n) => query.bind(n),
+                Err(_) => query.bind(arg.clone()),
+            };
+        }
+        let plan: Vec<String> = query
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect();
+        let scans: Vec<&String> = plan
+            .iter()
+            .filter(|d| d.starts_with("SCAN cg_events"))
+            .collect();
+        assert!(scans.is_empty(), "{statement} scans the log: {plan:?}");
+        assert!(
+            plan.iter().any(|d| d.starts_with("SEARCH cg_events")),
+            "{statement}: {plan:?}"
+        );
+    }
+}
+
+/// Readers near the head are answered from the tail: one read of the store per new page
+/// however many readers, none while nothing is appended, and the same events as the store.
+#[sqlx::test(migrations = false)]
+async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) {
+    let inner = common::postgres_store(pool).await;
+    fill(&*inner).await;
+    let tail = engine::store::TailedStore::wrap(Arc::clone(&inner))
+        .await
+        .unwrap();
+    let head = STORED as i64;
+    // At the head: no read at all, however often asked.
+    for _ in 0..100 {
+        assert!(tail
+            .read_all(head, 500, &EventFilter::default())
+            .await
+            .unwrap()
+            .is_empty());
+    }
+    assert_eq!(tail.queries(), 0);
+    // New events: eight readers at the old head share one read.
+    fill_more(&*inner, 5).await;
+    let readers = (0..8).map(|_| {
+        let tail = Arc::clone(&tail);
+        tokio::spawn(async move { tail.read_all(head, 500, &EventFilter::default()).await })
+    });
+    let expected = inner
+        .read_all(head, 500, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(expected.len(), 5);
+    for reader in readers {
+        assert_eq!(reader.await.unwrap().unwrap(), expected);
+    }
+    assert_eq!(tail.queries(), 1);
+    // Filtered reads from the tail match the store's.
+    for filter in filters().iter().filter(|f| f.aggregate_id.is_none()) {
+        assert_eq!(
+            tail.read_all(head - 3, 500, filter).await.unwrap(),
+            inner.read_all(head - 3, 500, filter).await.unwrap(),
+            "{filter:?}"
+        );
+    }
+    // Far behind the tail: the store answers, the same.
+    assert_eq!(
+        tail.read_all(10, 50, &EventFilter::default())
+            .await
+            .unwrap(),
+        inner
+            .read_all(10, 50, &EventFilter::default())
+            .await
+            .unwrap()
+    );
+}
+
+async fn fill_more(store: &dyn EventStore, events: usize) {
+    let request = AppendRequest {
+        writes: vec![StreamWrite {
+            aggregate_type: "job".into(),
+            aggregate_id: "more".into(),
+            expected_version: 0,
+            events: (0..events).map(|k| event(0, k)).collect(),
+        }],
+        metadata: EventMetadata::default(),
+        idempotency: None,
+    };
+    store.append(request).await.unwrap();
+}
