@@ -17,7 +17,7 @@ use engine::commands::{
 };
 use engine::executor::{Executor, ExecutorOptions};
 use engine::provider::{Providers, SimSpeed};
-use engine::store::{self, EventStore};
+use engine::store::{self, EventStore, TailedStore};
 use tokio::sync::{mpsc, watch};
 
 /// Clusters the droplets are spread over.
@@ -69,8 +69,9 @@ async fn through_runtime(
     jobs: usize,
     workers: usize,
 ) -> anyhow::Result<Run> {
-    let store: Arc<dyn EventStore> = store::connect(url, 16).await?;
+    let store = store::connect(url, 16).await?;
     store.migrate().await?;
+    let store: Arc<dyn EventStore> = TailedStore::wrap(store).await?;
     let service = CommandService::new(Arc::clone(&store));
     let ctx = CommandContext::new("bench");
     let mut clusters = Vec::new();

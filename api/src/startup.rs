@@ -10,7 +10,7 @@ use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
 use engine::ratelimit::{
     BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
 };
-use engine::store::{self, EventStore};
+use engine::store::{self, EventStore, TailedStore};
 use projections::cache::{
     redact_url, CacheHandle, CacheReads, CacheRunner, CacheRunnerOptions, CacheState, MemoryCache,
     ReadCache, RedisCache, RedisOptions,
@@ -83,9 +83,10 @@ impl Application {
             std::fs::create_dir_all(&settings.data_dir)
                 .map_err(|e| StartupError::DataDir(settings.data_dir.clone(), e))?;
         }
-        let store: Arc<dyn EventStore> =
-            store::connect(&url, settings.database_max_connections).await?;
+        let store = store::connect(&url, settings.database_max_connections).await?;
         store.migrate().await?;
+        // Every reader of the log in this process shares one tail of it.
+        let store: Arc<dyn EventStore> = TailedStore::wrap(store).await?;
         let db = ReadDb::connect(&url, settings.database_max_connections).await?;
         db.migrate().await?;
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::store::{self, EventStore};
+use engine::store::{self, EventStore, TailedStore};
 use projections::{ProjectionRuntime, ReadDb, RuntimeOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -27,9 +27,9 @@ pub async fn run(
     if settings.kafka().is_none() {
         return Err(StartupError::NoKafka);
     }
-    let store: Arc<dyn EventStore> =
-        store::connect(&settings.database_url(), settings.database_max_connections).await?;
+    let store = store::connect(&settings.database_url(), settings.database_max_connections).await?;
     store.migrate().await?;
+    let store: Arc<dyn EventStore> = TailedStore::wrap(store).await?;
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     if settings.worker_projections {

@@ -1,6 +1,7 @@
 //! The event store: one global, gap-free log behind the [`EventStore`] trait, with a
 //! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
-//! in-memory [`plan`] of a batch.
+//! in-memory [`plan`] of a batch, and the [`TailedStore`] that lets every log reader of a
+//! process share one tail.
 
 pub mod cqrs_repository;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod plan;
 pub mod postgres;
 pub mod sql;
 pub mod sqlite;
+pub mod tail;
 pub mod traits;
 pub mod verify;
 pub mod writer;
@@ -22,5 +24,6 @@ pub use model::{
 };
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;
+pub use tail::{TailOptions, TailedStore};
 pub use traits::{connect, EventStore};
 pub use verify::{verify, BrokenLink, BrokenReason, VerifyReport};
