@@ -291,6 +291,9 @@ impl Follower {
         let mut cursor = 0;
         let mut book = JobBook::default();
         while !*shutdown.borrow() {
+            // Every event up to the head seen before the read is visible to it: once the
+            // read comes back short, the cursor may move there even without a job event.
+            let seen = *head.borrow();
             let batch = match store.read_all(cursor, BATCH, &filter).await {
                 Ok(batch) => batch,
                 Err(error) => {
@@ -307,6 +310,7 @@ impl Follower {
             if batch.len() as i64 == BATCH {
                 continue; // catching up
             }
+            cursor = cursor.max(seen);
             if let Ok(mut shared) = self.shared.lock() {
                 shared.unfinished = book.len();
             }

@@ -65,7 +65,9 @@ pub async fn catch_up(
 }
 
 /// Calls `each` with every event of `aggregate_type` after position `after`; answers the
-/// position of the last one (or `after`).
+/// position read up to: the last event's, or the head known before the last read (every
+/// event up to it was visible to that read), so that the next call starts near the head
+/// even when the type has no recent event.
 async fn read_after(
     store: &dyn EventStore,
     aggregate_type: &str,
@@ -77,9 +79,10 @@ async fn read_after(
         ..Default::default()
     };
     loop {
+        let seen = *store.watch_head().borrow();
         let batch = store.read_all(after, PAGE, &filter).await?;
         let Some(last) = batch.last() else {
-            return Ok(after);
+            return Ok(after.max(seen));
         };
         after = last.position;
         batch.into_iter().for_each(&mut each);
