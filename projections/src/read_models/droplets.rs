@@ -27,6 +27,10 @@ impl Projection for DropletsProjection {
         &TABLES
     }
 
+    fn handles(&self, event: &RecordedEvent) -> bool {
+        event.aggregate_type == "droplet" || names_cluster(&event.event_type)
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

@@ -52,6 +52,10 @@ where
         std::slice::from_ref(self.def)
     }
 
+    fn handles(&self, event: &RecordedEvent) -> bool {
+        event.aggregate_type == self.aggregate_type
+    }
+
     async fn apply(
         &self,
         conn: &mut AnyConnection,

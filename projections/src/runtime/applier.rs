@@ -33,14 +33,23 @@ impl Applier {
         if events.is_empty() {
             return Ok((0, from));
         }
-        let position =
-            match apply_checkpointed(&self.db, &*self.projection, &self.target, &events).await {
-                Ok(position) => position,
-                // One event cannot be applied: go event by event, retrying and parking it.
-                Err(error) if is_poison(&error) => self.one_by_one(&events, retrying).await?,
-                Err(error) => return Err(error),
-            };
+        let position = self.apply(&events, retrying).await?;
         Ok((events.len(), position))
+    }
+
+    /// Applies `events` (in position order) with the checkpoint; an event that cannot be
+    /// applied is retried and then parked. Returns the checkpoint after them.
+    pub async fn apply(
+        &self,
+        events: &[RecordedEvent],
+        retrying: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<i64, ProjectionError> {
+        match apply_checkpointed(&self.db, &*self.projection, &self.target, events).await {
+            Ok(position) => Ok(position),
+            // One event cannot be applied: go event by event, retrying and parking it.
+            Err(error) if is_poison(&error) => self.one_by_one(events, retrying).await,
+            Err(error) => Err(error),
+        }
     }
 
     /// Each event with its checkpoint in its own transaction; an event that keeps failing

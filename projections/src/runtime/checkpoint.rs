@@ -54,6 +54,49 @@ pub async fn lock_checkpoint(
     Ok(sqlx::query_scalar(sql).bind(name).fetch_one(conn).await?)
 }
 
+/// Creates the checkpoints `names` at 0 where they do not exist yet.
+pub async fn ensure_checkpoints(db: &ReadDb, names: &[&str]) -> Result<(), ProjectionError> {
+    for name in names {
+        sqlx::query(ENSURE_CHECKPOINT)
+            .bind(*name)
+            .bind(now())
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Locks the checkpoints `names` until the end of the transaction (in name order, as every
+/// writer locks them, so two never wait on each other) and returns them, in the order of
+/// `names`; a missing checkpoint reads as 0. One statement for all of them.
+pub async fn lock_checkpoints(
+    conn: &mut AnyConnection,
+    names: &[&str],
+    sqlite: bool,
+) -> Result<Vec<i64>, ProjectionError> {
+    let placeholders: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT projection, position FROM rm_checkpoints WHERE projection IN ({}) \
+         ORDER BY projection{}",
+        placeholders.join(", "),
+        if sqlite { "" } else { " FOR UPDATE" }
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+    for name in names {
+        query = query.bind(*name);
+    }
+    let stored = query.fetch_all(conn).await?;
+    Ok(names
+        .iter()
+        .map(|name| {
+            stored
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(0, |(_, position)| *position)
+        })
+        .collect())
+}
+
 /// Sets checkpoint `name` (inside the caller's transaction).
 pub async fn save_checkpoint(
     conn: &mut AnyConnection,

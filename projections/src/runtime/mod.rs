@@ -1,6 +1,6 @@
-//! The projection runtime: one task per projection tails the global log from its stored
-//! checkpoint and applies each batch of events to its read model together with the new
-//! checkpoint in one transaction.
+//! The projection runtime: one task tails the global log and applies each page of events
+//! to every projection's read model together with their checkpoints in one transaction;
+//! a rebuild fills one projection's shadow tables on its own.
 
 mod applier;
 pub(crate) mod checkpoint;

@@ -31,6 +31,13 @@ pub trait Projection: Send + Sync + 'static {
         target: &Target,
     ) -> Result<(), ProjectionError>;
 
+    /// Whether applying `event` may change this projection's tables. The runtime neither
+    /// applies nor checkpoints a batch none of whose events this projection handles, so
+    /// an event it does not read costs it no write. By default: every event.
+    fn handles(&self, _event: &RecordedEvent) -> bool {
+        true
+    }
+
     /// A session that fills fresh copies of the tables (a rebuild's shadow, a replay's
     /// scratch schema) by folding every aggregate in memory and writing each row once
     /// (see [`crate::bulk`]); `existing` when the copy already holds rows. `None`: the
@@ -86,6 +93,9 @@ pub struct RuntimeOptions {
     pub rebuild_batch_size: i64,
     /// How often to look for new events when no notification arrives.
     pub poll_interval: Duration,
+    /// A projection that handles none of the events it passes saves its checkpoint once
+    /// it is this many positions behind (so a restart does not re-read them all).
+    pub idle_checkpoint_every: i64,
     /// Tries of an event that fails to apply before it is parked.
     pub max_attempts: u32,
     /// Pause before the second try; doubles up to `retry_max`.
@@ -99,6 +109,7 @@ impl Default for RuntimeOptions {
             batch_size: 500,
             rebuild_batch_size: 5_000,
             poll_interval: Duration::from_millis(500),
+            idle_checkpoint_every: 10_000,
             max_attempts: 5,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),

@@ -10,7 +10,8 @@ use engine::store::{EventFilter, EventStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::worker::Worker;
+use super::checkpoint::ensure_checkpoints;
+use super::worker::{Live, Worker};
 use super::{error_chain, load_checkpoint, Applier};
 use super::{Projection, ProjectionStatus, RuntimeOptions};
 use crate::dead_letters::{self, DeadLetter};
@@ -104,25 +105,30 @@ impl ProjectionRuntime {
         }
     }
 
-    /// Starts one task per projection; once `shutdown` turns true they catch up with the
-    /// head and stop, with their checkpoints persisted.
+    /// Starts the live worker of every projection (one task: see [`super::worker`]); once
+    /// `shutdown` turns true it catches up with the head and stops, with the checkpoints
+    /// persisted.
     pub async fn start(
         &self,
         shutdown: watch::Receiver<bool>,
     ) -> Result<Vec<JoinHandle<()>>, ProjectionError> {
         let mut handles = Vec::new();
+        let names: Vec<&str> = self.entries.keys().copied().collect();
+        ensure_checkpoints(&self.db, &names).await?;
+        let mut live = Vec::with_capacity(self.entries.len());
         for entry in self.entries.values() {
             let checkpoint = load_checkpoint(&self.db, entry.projection.name()).await?;
             // The starting point is the rate's first sample, so that the events of the
             // first batch count in it.
             entry.advance(checkpoint);
-            let worker = Worker {
-                store: Arc::clone(&self.store),
-                applier: self.applier(entry, Target::Live),
-                entry: Arc::clone(entry),
-            };
-            handles.push(tokio::spawn(worker.run(shutdown.clone())));
+            let applier = self.applier(entry, Target::Live);
+            live.push(Live::new(Arc::clone(entry), applier, checkpoint));
         }
+        let worker = Worker {
+            store: Arc::clone(&self.store),
+            live,
+        };
+        handles.push(tokio::spawn(worker.run(shutdown.clone())));
         for name in rebuild::running(&self.db).await? {
             tracing::info!(projection = %name, "resuming an interrupted rebuild");
             if let Err(error) = self.rebuild(&name).await {
