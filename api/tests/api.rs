@@ -38,3 +38,6 @@ mod kafka;
 mod providers;
 #[path = "api/ratelimits.rs"]
 mod ratelimits;
+
+#[path = "api/history.rs"]
+mod history;
