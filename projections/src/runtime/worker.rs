@@ -139,7 +139,9 @@ impl Worker {
             return Ok(0);
         };
         match self.apply_together(&events).await {
-            Ok(()) => {}
+            Ok(true) => {}
+            // Positions went back to the stored checkpoints: read again from there.
+            Ok(false) => return Ok(events.len()),
             Err(error) if is_poison(&error) => self.apply_apart(&events).await?,
             Err(error) => return Err(error),
         }
@@ -153,8 +155,8 @@ impl Worker {
     }
 
     /// Applies `events` to every projection and moves their checkpoints, in one
-    /// transaction.
-    async fn apply_together(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+    /// transaction; `false` when a stored checkpoint went back and nothing was applied.
+    async fn apply_together(&self, events: &[RecordedEvent]) -> Result<bool, ProjectionError> {
         let db = &self.live[0].applier.db;
         let names: Vec<&str> = self.live.iter().map(Live::name).collect();
         let mut tx = db.begin().await?;
@@ -173,7 +175,7 @@ impl Worker {
                 "a stored checkpoint went back; re-applying from it"
             );
             self.restart_from(&stored);
-            return Ok(());
+            return Ok(false);
         }
         let mut outcomes = Vec::with_capacity(self.live.len());
         for (live, stored) in self.live.iter().zip(&stored) {
@@ -185,7 +187,7 @@ impl Worker {
                 live.set_saved(position);
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// The first projection whose stored checkpoint is behind the one last saved.
