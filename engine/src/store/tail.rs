@@ -223,12 +223,12 @@ impl TailedStore {
             let Some(found) = found else {
                 return Ok(None);
             };
-            let complete = found.len() == limit || end >= head;
-            if complete || (!found.is_empty() && filter == &EventFilter::default()) {
+            // Everything up to the head known when asked is in the answer (a reader that
+            // saw a commit must find it), unless the answer is full.
+            if found.len() == limit || end >= head {
                 return Ok(Some(found));
             }
-            // Filtered reads may have to look far ahead for a match: past the capacity
-            // held, the store's indexes answer better.
+            // Far ahead of what is held, the store's indexes answer better.
             if head - end > self.options.capacity as i64 {
                 return Ok(None);
             }
