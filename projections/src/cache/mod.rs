@@ -14,7 +14,8 @@ mod runner;
 mod summary;
 
 pub use backend::{
-    Checkpoint, Kind, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead, Written,
+    CacheUsage, Checkpoint, Kind, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead,
+    Written,
 };
 pub use error::{error_chain, CacheError};
 pub use memory::MemoryCache;
