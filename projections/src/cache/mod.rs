@@ -7,6 +7,7 @@
 mod backend;
 mod error;
 mod fold;
+mod held;
 mod memory;
 mod reads;
 mod redis_cache;
@@ -18,7 +19,8 @@ pub use backend::{
     Written,
 };
 pub use error::{error_chain, CacheError};
-pub use memory::MemoryCache;
+pub use held::{record_bytes, RECORD_OVERHEAD};
+pub use memory::{MemoryCache, DEFAULT_BUDGET_BYTES};
 pub use reads::{Bounds, CacheReads, Fallback, Lookup};
 pub use redis_cache::{redact_url, RedisCache, RedisOptions};
 pub use runner::{CacheHandle, CacheRunner, CacheRunnerOptions, CacheState, CacheStatus};
