@@ -315,7 +315,10 @@ async fn a_tiny_in_memory_cache_answers_every_get(app: TestApp) {
         clusters.push((str_of(&created["id"]).to_owned(), name));
     }
     let position = app.head().await;
-    let body = wait_for_cache(&app, "ok", |c| c["status"] == "ok").await;
+    let body = wait_for_cache(&app, "at the head", |c| {
+        c["status"] == "ok" && c["position"].as_i64() >= position.as_i64()
+    })
+    .await;
     let cache = &body["checks"]["cache"];
     assert_eq!(cache["backend"], "in-memory", "{body}");
     assert_eq!(cache["budget_bytes"], 20 * 1024, "{body}");

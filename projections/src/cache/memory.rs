@@ -75,7 +75,8 @@ impl MemoryCache {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written record (every
-        // change is a single insert), so a poisoned lock is still usable.
+        // change is one insert and the evictions after it, none of which fails on the
+        // data), so a poisoned lock is still usable.
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -181,7 +181,7 @@ async fn an_evicted_droplet_is_refolded_and_its_summary_stays_right() {
     let command = CreateDroplet::parse(input, ctx.trace_id()).expect("valid droplet");
     service.execute(&ctx, &command).await.expect("droplet");
     let droplet = command.id.to_string();
-    run_job(&service, &command.job_id.to_string(), &work)
+    run_job(&service, command.job_id.as_ref(), &work)
         .await
         .expect("provisioned");
 
