@@ -5,6 +5,7 @@ use std::time::Duration;
 use engine::executor::pool::{Finished, WorkerStats};
 use engine::kafka::group::WorkerGroup;
 use engine::kafka::RelayStats;
+use projections::cache::CacheUsage;
 use projections::ProjectionStatus;
 use prometheus::{
     Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
@@ -25,6 +26,7 @@ pub struct Metrics {
     dead_letters: IntGaugeVec,
     cache_hits: IntCounterVec,
     cache_fallbacks: IntCounterVec,
+    cache_usage: CacheUsageMetrics,
     relay: RelayMetrics,
     rate_limit: RateLimitMetrics,
     live_tails: LiveTailMetrics,
@@ -50,6 +52,43 @@ impl LiveTailMetrics {
         };
         registry.register(Box::new(metrics.open.clone()))?;
         registry.register(Box::new(metrics.slow_clients.clone()))?;
+        Ok(metrics)
+    }
+}
+
+/// What the in-process cache holds (registered always; zero with the cache in Redis).
+struct CacheUsageMetrics {
+    bytes: IntGauge,
+    records: IntGauge,
+    budget: IntGauge,
+    evictions: IntCounter,
+}
+
+impl CacheUsageMetrics {
+    fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            bytes: IntGauge::new(
+                "clustergenie_cache_bytes",
+                "Approximate bytes of the records the in-process cache holds",
+            )?,
+            records: IntGauge::new(
+                "clustergenie_cache_records",
+                "Records the in-process cache holds",
+            )?,
+            budget: IntGauge::new(
+                "clustergenie_cache_budget_bytes",
+                "Size budget of the in-process cache (cache_memory_budget_mb)",
+            )?,
+            evictions: IntCounter::new(
+                "clustergenie_cache_evictions_total",
+                "Least recently used records the in-process cache dropped to stay within \
+                 its budget",
+            )?,
+        };
+        registry.register(Box::new(metrics.bytes.clone()))?;
+        registry.register(Box::new(metrics.records.clone()))?;
+        registry.register(Box::new(metrics.budget.clone()))?;
+        registry.register(Box::new(metrics.evictions.clone()))?;
         Ok(metrics)
     }
 }
@@ -227,6 +266,7 @@ impl Metrics {
             &["resource", "reason"],
         )?;
         registry.register(Box::new(cache_fallbacks.clone()))?;
+        let cache_usage = CacheUsageMetrics::register(&registry)?;
         let relay = RelayMetrics::register(&registry)?;
         let rate_limit = RateLimitMetrics::register(&registry)?;
         let live_tails = LiveTailMetrics::register(&registry)?;
@@ -243,6 +283,7 @@ impl Metrics {
             dead_letters,
             cache_hits,
             cache_fallbacks,
+            cache_usage,
             relay,
             rate_limit,
             live_tails,
@@ -344,6 +385,18 @@ impl Metrics {
             .inc();
     }
 
+    /// Updates the in-process cache's gauges, and brings its eviction counter up to the
+    /// cache's count.
+    pub fn observe_cache_usage(&self, usage: &CacheUsage) {
+        let metrics = &self.cache_usage;
+        metrics.bytes.set(gauge(usage.bytes));
+        metrics.records.set(gauge(usage.records));
+        metrics.budget.set(gauge(usage.budget_bytes));
+        metrics
+            .evictions
+            .inc_by(usage.evictions.saturating_sub(metrics.evictions.get()));
+    }
+
     /// Counts a live tail opened (`true`) or ended (`false`).
     pub fn live_tail(&self, opened: bool) {
         if opened {
@@ -364,6 +417,11 @@ impl Metrics {
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8(buffer).unwrap_or_default()
     }
+}
+
+/// A count as a gauge value (saturating).
+fn gauge(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// The route template of a path: ids become `{id}` so label values stay few.
@@ -439,6 +497,12 @@ mod tests {
         metrics.cache_hit("cluster");
         metrics.cache_fallback("cluster", "error");
         metrics.observe_rate_limit("jobs_create", "user", 0.0, true);
+        metrics.observe_cache_usage(&CacheUsage {
+            records: 3,
+            bytes: 900,
+            budget_bytes: 1024,
+            evictions: 2,
+        });
         metrics.observe_rate_limit("jobs_create", "user", 2.5, false);
         let text = metrics.render();
         assert!(
@@ -459,6 +523,14 @@ mod tests {
             ),
             "{text}"
         );
+        for series in [
+            "clustergenie_cache_bytes 900",
+            "clustergenie_cache_records 3",
+            "clustergenie_cache_budget_bytes 1024",
+            "clustergenie_cache_evictions_total 2",
+        ] {
+            assert!(text.contains(series), "{series} missing from\n{text}");
+        }
         for name in [
             "clustergenie_http_requests_total",
             "clustergenie_http_request_duration_seconds",

@@ -60,6 +60,10 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Prefix of every cache key in Redis.
     pub cache_key_prefix: String,
+    /// Size budget of the in-process cache (used when no `redis_url` is set), in MiB
+    /// (fractions allowed): past it the least recently used records are dropped, and
+    /// reads of them are answered from SQL.
+    pub cache_memory_budget_mb: f64,
     /// Enforce rate limits (`CLUSTERGENIE_RATELIMIT_ENABLED`); off, rules can still be
     /// managed but no request is limited.
     pub ratelimit_enabled: bool,
@@ -96,6 +100,7 @@ impl Default for Settings {
             sse_slow_client_ms: 30_000,
             redis_url: None,
             cache_key_prefix: "cg:".into(),
+            cache_memory_budget_mb: 64.0,
             ratelimit_enabled: true,
             ratelimit_key_prefix: "cg:ratelimit:".into(),
             ratelimit_redis_timeout_ms: 250,
@@ -192,6 +197,17 @@ impl Settings {
     /// The Kafka settings, if brokers are configured (empty ones are none).
     pub fn kafka(&self) -> Option<&KafkaConfig> {
         Some(&self.kafka).filter(|k| !k.brokers.trim().is_empty())
+    }
+
+    /// The in-process cache's budget in bytes (a negative or non-finite setting is 0:
+    /// nothing is kept, every read goes to SQL).
+    pub fn cache_memory_budget_bytes(&self) -> usize {
+        let bytes = self.cache_memory_budget_mb * (1u64 << 20) as f64;
+        if bytes.is_finite() && bytes > 0.0 {
+            bytes as usize
+        } else {
+            0
+        }
     }
 
     /// `redis` or `in-memory`: where the cache read models live.
@@ -304,6 +320,22 @@ mod tests {
             jail.set_env("CLUSTERGENIE_REDIS_URL", " ");
             let settings = Settings::load(None).map_err(|e| *e)?;
             assert_eq!(settings.redis_url(), None);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn cache_memory_budget_in_mib_from_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.cache_memory_budget_bytes(), 64 << 20);
+            jail.set_env("CLUSTERGENIE_CACHE_MEMORY_BUDGET_MB", "0.5");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.cache_memory_budget_bytes(), 512 << 10);
+            jail.set_env("CLUSTERGENIE_CACHE_MEMORY_BUDGET_MB", "-1");
+            let settings = Settings::load(None).map_err(|e| *e)?;
+            assert_eq!(settings.cache_memory_budget_bytes(), 0);
             Ok(())
         });
     }

@@ -197,7 +197,11 @@ fn start_cache(
             };
             Arc::new(RedisCache::open(url, options)?)
         }
-        None => Arc::new(MemoryCache::new()),
+        None => {
+            let budget = settings.cache_memory_budget_bytes();
+            tracing::info!(budget_bytes = budget, "cache read models in process");
+            Arc::new(MemoryCache::with_budget(budget))
+        }
     };
     let runner = CacheRunner::new(
         Arc::clone(store),

@@ -28,6 +28,9 @@ use serde_json::json;
 use sqlx::Connection;
 use tokio::sync::watch;
 
+#[path = "cache/bounded.rs"]
+mod bounded;
+
 /// How long any wait may take.
 const DEADLINE: Duration = Duration::from_secs(60);
 

@@ -120,6 +120,12 @@ async fn cache_check(state: &AppState) -> serde_json::Value {
         "position": runner.position,
         "heals": runner.heals,
     });
+    if let Some(usage) = cache.usage() {
+        check["records"] = usage.records.into();
+        check["bytes"] = usage.bytes.into();
+        check["budget_bytes"] = usage.budget_bytes.into();
+        check["evictions"] = usage.evictions.into();
+    }
     if let Some(error) = ping.or(runner.last_error) {
         check["error"] = error.into();
     }
@@ -149,6 +155,9 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
         state
             .metrics
             .observe_rate_limit_fallbacks(fallback.fallbacks());
+    }
+    if let Some(usage) = state.cache.cache().usage() {
+        state.metrics.observe_cache_usage(&usage);
     }
     let text = state.metrics.render();
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())

@@ -299,3 +299,54 @@ async fn summary_of_a_cluster_from_the_in_memory_cache(app: TestApp) {
         .await
         .field_problem(400, "min_position");
 }
+
+api_test!(
+    a_tiny_in_memory_cache_answers_every_get,
+    |s: &mut api::settings::Settings| {
+        // 20 KiB: a dozen clusters' records.
+        s.cache_memory_budget_mb = 20.0 / 1024.0;
+    }
+);
+async fn a_tiny_in_memory_cache_answers_every_get(app: TestApp) {
+    let mut clusters = Vec::new();
+    for i in 0..60 {
+        let name = format!("tiny-{i}");
+        let created = app.create_cluster(&name).await;
+        clusters.push((str_of(&created["id"]).to_owned(), name));
+    }
+    let position = app.head().await;
+    let body = wait_for_cache(&app, "at the head", |c| {
+        c["status"] == "ok" && c["position"].as_i64() >= position.as_i64()
+    })
+    .await;
+    let cache = &body["checks"]["cache"];
+    assert_eq!(cache["backend"], "in-memory", "{body}");
+    assert_eq!(cache["budget_bytes"], 20 * 1024, "{body}");
+    assert!(
+        cache["bytes"].as_u64() <= cache["budget_bytes"].as_u64(),
+        "{body}"
+    );
+    assert!(cache["evictions"].as_u64() > Some(0), "{body}");
+    assert!(cache["records"].as_u64() > Some(0), "{body}");
+    let (hits_before, misses_before) = (
+        app.metric(&hits("cluster")).await,
+        fallbacks(&app, "cluster").await,
+    );
+    for (id, name) in &clusters {
+        let cluster = app.get_at(&format!("/v1/clusters/{id}"), &position).await;
+        assert_eq!(
+            (&cluster["id"], &cluster["name"]),
+            (&json!(id), &json!(name))
+        );
+        let path = format!("/v1/clusters/{id}/summary");
+        let summary = app.get_at(&path, &position).await;
+        assert_eq!(summary["name"], name.as_str(), "{summary}");
+    }
+    // The oldest clusters were evicted (answered from SQL), the newest were not.
+    assert!(fallbacks(&app, "cluster").await > misses_before);
+    assert!(app.metric(&hits("cluster")).await > hits_before);
+    let text = app.get("/metrics").await.text;
+    assert!(text.contains("clustergenie_cache_records "), "{text}");
+    let bytes = app.metric("clustergenie_cache_bytes ").await;
+    assert!(bytes > 0.0 && bytes <= 20.0 * 1024.0, "{bytes}");
+}

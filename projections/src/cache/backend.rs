@@ -124,6 +124,19 @@ pub enum Written {
     Lost,
 }
 
+/// What an in-process cache holds, against its size budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheUsage {
+    /// Records held.
+    pub records: u64,
+    /// Their approximate size in memory (key, view, fold and a fixed overhead each).
+    pub bytes: u64,
+    /// The most `bytes` may reach before the least recently used records are dropped.
+    pub budget_bytes: u64,
+    /// Records dropped to stay within the budget since the cache was made.
+    pub evictions: u64,
+}
+
 /// Views read together with the checkpoint, as one consistent snapshot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewsRead {
@@ -137,6 +150,19 @@ pub struct ViewsRead {
 pub trait ReadCache: Send + Sync + 'static {
     /// `redis` or `in-memory`.
     fn backend(&self) -> &'static str;
+
+    /// True when the cache drops records on its own (to stay within a size budget)
+    /// while keeping its checkpoint: a record it lacks may then have been evicted rather
+    /// than never written, and the runner refolds it from the log instead of taking the
+    /// hole for lost data (see `fold.rs`).
+    fn evicts(&self) -> bool {
+        false
+    }
+
+    /// What the cache holds, when it keeps count (the in-process cache does).
+    fn usage(&self) -> Option<CacheUsage> {
+        None
+    }
 
     /// Checks that the cache answers.
     async fn ping(&self) -> Result<(), CacheError>;

@@ -3,22 +3,31 @@
 //! are folded in memory with [`Loaded`] (an event a record already reflects is skipped),
 //! and each touched record is written once.
 //!
-//! Two checks catch a cache that lost data (an evicted key, a partial flush): an event
-//! must follow its record's version exactly, and a summary must begin with its cluster's
-//! `cluster.created`. Either failing is [`CacheError::Inconsistent`]: the cache is healed
-//! from the log instead of folding onto a hole.
+//! Two checks catch a cache that lost data (a key evicted by Redis, a partial flush): an
+//! event must follow its record's version exactly, and a summary must begin with its
+//! cluster's `cluster.created`. Either failing is [`CacheError::Inconsistent`]: the cache
+//! is healed from the log instead of folding onto a hole.
+//!
+//! A cache that evicts records to stay within a budget ([`ReadCache::evicts`], the
+//! in-process one) lacks records by design. There an aggregate record that is missing
+//! although its stream has earlier events is refolded from the log (snapshot, then the
+//! events before the batch's first one for it) and folded on, so the summary touches
+//! it yields are right; a missing summary is not rebuilt (that would take every event of
+//! the cluster, its droplets and its jobs): its touches are skipped and it stays a miss,
+//! answered from SQL. A cluster's name record is rewritten with every cluster event, so
+//! an evicted one comes back with the cluster's next event.
 //!
 //! Summaries are written before the aggregates of the same batch, so that an aggregate
 //! record at position P implies its cluster's summary is at P or later (a runner that
 //! skips an event because the aggregate already reflects it may skip it for the summary
 //! too).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cqrs_es::Aggregate;
-use engine::commands::Loaded;
+use engine::commands::{load, Loaded};
 use engine::domain::{Cluster, Droplet, Job};
-use engine::store::RecordedEvent;
+use engine::store::{EventStore, RecordedEvent};
 use engine::views::{ClusterView, DropletView, JobView};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -40,19 +49,26 @@ struct Slot {
     changed: bool,
 }
 
-/// The records `events` change, summaries first; reads the current ones from `cache`.
+/// The records `events` change, summaries first; reads the current ones from `cache`
+/// (and, from `store`, the folds an evicting cache dropped).
 pub async fn fold_batch(
     cache: &dyn ReadCache,
+    store: &dyn EventStore,
     events: &[RecordedEvent],
 ) -> Result<Vec<(RecordKey, Record)>, CacheError> {
     let keys = aggregate_keys(events);
     let stored = cache.states(&keys).await?;
     let mut slots = HashMap::with_capacity(keys.len());
     for (key, stored) in keys.iter().zip(stored) {
-        slots.insert(key.clone(), slot(key.kind, stored)?);
+        let slot = match stored {
+            None if cache.evicts() => refold(store, key, events).await?,
+            stored => slot(key.kind, stored)?,
+        };
+        slots.insert(key.clone(), slot);
     }
     let mut touches = Vec::new();
-    let mut names = Vec::new();
+    // Each cluster's name after its last event in the batch.
+    let mut names = BTreeMap::new();
     for event in events {
         let Some(key) = aggregate_key(event) else {
             continue;
@@ -61,11 +77,8 @@ pub async fn fold_batch(
             continue;
         };
         if let Some(touch) = advance(slot, event)? {
-            if matches!(
-                event.event_type.as_str(),
-                "cluster.created" | "cluster.renamed"
-            ) {
-                names.push((event.aggregate_id.clone(), event.position, touch.1.clone()));
+            if let Touch::Cluster { name, .. } = &touch.1 {
+                names.insert(event.aggregate_id.clone(), (event.position, name.clone()));
             }
             touches.push((touch.0, event.position, touch.1));
         }
@@ -77,15 +90,13 @@ pub async fn fold_batch(
             records.push((key, record));
         }
     }
-    for (cluster_id, position, touch) in names {
-        if let Touch::Cluster { name, .. } = touch {
-            let record = Record {
-                position,
-                view: serde_json::to_string(&name)?,
-                state: "null".into(),
-            };
-            records.push((RecordKey::new(Kind::ClusterName, cluster_id), record));
-        }
+    for (cluster_id, (position, name)) in names {
+        let record = Record {
+            position,
+            view: serde_json::to_string(&name)?,
+            state: "null".into(),
+        };
+        records.push((RecordKey::new(Kind::ClusterName, cluster_id), record));
     }
     Ok(records)
 }
@@ -118,6 +129,42 @@ fn slot(kind: Kind, stored: Option<StoredState>) -> Result<Slot, CacheError> {
         Kind::Cluster => Fold::Cluster(loaded(text)?),
         Kind::Droplet => Fold::Droplet(loaded(text)?),
         _ => Fold::Job(loaded(text)?),
+    };
+    Ok(Slot {
+        fold,
+        position,
+        changed: false,
+    })
+}
+
+/// The slot of a record an evicting cache lacks: empty when the batch starts its stream,
+/// else the aggregate refolded from the log up to just before the batch's first event
+/// for it (the record was evicted).
+async fn refold(
+    store: &dyn EventStore,
+    key: &RecordKey,
+    events: &[RecordedEvent],
+) -> Result<Slot, CacheError> {
+    let first = events
+        .iter()
+        .find(|e| aggregate_key(e).as_ref() == Some(key));
+    let Some(first) = first.filter(|e| e.sequence > 1) else {
+        return slot(key.kind, None);
+    };
+    let before = Some(first.position - 1);
+    let (position, fold) = match key.kind {
+        Kind::Cluster => {
+            let loaded = load::<Cluster>(store, &key.id, before).await?;
+            (loaded.last_position, Fold::Cluster(loaded))
+        }
+        Kind::Droplet => {
+            let loaded = load::<Droplet>(store, &key.id, before).await?;
+            (loaded.last_position, Fold::Droplet(loaded))
+        }
+        _ => {
+            let loaded = load::<Job>(store, &key.id, before).await?;
+            (loaded.last_position, Fold::Job(loaded))
+        }
     };
     Ok(Slot {
         fold,
@@ -238,6 +285,10 @@ async fn fold_summaries(
         };
         if summary.is_none() {
             if !matches!(touch, Touch::Cluster { created: true, .. }) {
+                if cache.evicts() {
+                    // Evicted: it stays a miss, answered from SQL.
+                    continue;
+                }
                 return Err(CacheError::Inconsistent(format!(
                     "no summary for cluster {cluster_id} at position {position}"
                 )));

@@ -1,33 +1,59 @@
 //! [`MemoryCache`]: the embedded default, an in-process map behind the same
 //! [`ReadCache`] trait and with the same rules as Redis (newer-only writes, a guarded
 //! generation), so the runner and the API cannot tell the two apart.
+//!
+//! Unlike Redis (run with `noeviction`), it holds at most a budget of bytes: the least
+//! recently used records are dropped to stay within it (see [`super::held`]) while the
+//! checkpoint stays, so a dropped record reads as a miss and the runner refolds it from
+//! the log when it next changes ([`ReadCache::evicts`]). A write never fills a key it
+//! lacks from a fold at or below the checkpoint: such a record was evicted after a later
+//! fold was written, and an older writer must not bring back an older version of it.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
 use super::backend::{
-    Checkpoint, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead, Written,
+    CacheUsage, Checkpoint, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead,
+    Written,
 };
+use super::held::Held;
 use super::CacheError;
 
-#[derive(Default)]
+/// The budget of [`MemoryCache::new`]: 64 MiB.
+pub const DEFAULT_BUDGET_BYTES: usize = 64 << 20;
+
 struct Inner {
     checkpoint: Option<Checkpoint>,
-    records: HashMap<RecordKey, Record>,
+    records: Held,
 }
 
 /// The in-process cache.
-#[derive(Default)]
 pub struct MemoryCache {
     inner: Mutex<Inner>,
 }
 
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MemoryCache {
-    /// An empty cache.
+    /// An empty cache of [`DEFAULT_BUDGET_BYTES`].
     pub fn new() -> Self {
-        Self::default()
+        Self::with_budget(DEFAULT_BUDGET_BYTES)
+    }
+
+    /// An empty cache that holds at most `budget` bytes of records (0: none at all,
+    /// every read a miss).
+    pub fn with_budget(budget: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                checkpoint: None,
+                records: Held::new(budget),
+            }),
+        }
     }
 
     /// Drops everything, checkpoint included, as a flushed or restarted Redis would.
@@ -49,7 +75,8 @@ impl MemoryCache {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a half-written record (every
-        // change is a single insert), so a poisoned lock is still usable.
+        // change is one insert and the evictions after it, none of which fails on the
+        // data), so a poisoned lock is still usable.
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -60,6 +87,14 @@ impl MemoryCache {
 impl ReadCache for MemoryCache {
     fn backend(&self) -> &'static str {
         "in-memory"
+    }
+
+    fn evicts(&self) -> bool {
+        true
+    }
+
+    fn usage(&self) -> Option<CacheUsage> {
+        Some(self.lock().records.usage())
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
@@ -86,7 +121,7 @@ impl ReadCache for MemoryCache {
         Ok(keys
             .iter()
             .map(|key| {
-                inner.records.get(key).map(|r| StoredState {
+                inner.records.peek(key).map(|r| StoredState {
                     position: r.position,
                     state: r.state.clone(),
                 })
@@ -104,11 +139,12 @@ impl ReadCache for MemoryCache {
         if inner.checkpoint.as_ref().map(|c| c.epoch.as_str()) != Some(epoch) {
             return Ok(Written::Lost);
         }
+        let floor = inner.checkpoint.as_ref().map_or(0, |c| c.position);
         for (key, record) in records {
-            let newer = inner
-                .records
-                .get(key)
-                .is_none_or(|current| current.position < record.position);
+            let newer = match inner.records.peek(key) {
+                Some(current) => current.position < record.position,
+                None => record.position > floor,
+            };
             if newer {
                 inner.records.insert(key.clone(), record.clone());
             }
@@ -120,7 +156,7 @@ impl ReadCache for MemoryCache {
     }
 
     async fn views(&self, keys: &[RecordKey]) -> Result<ViewsRead, CacheError> {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let views = keys
             .iter()
             .map(|key| {

@@ -7,6 +7,7 @@
 mod backend;
 mod error;
 mod fold;
+mod held;
 mod memory;
 mod reads;
 mod redis_cache;
@@ -14,10 +15,12 @@ mod runner;
 mod summary;
 
 pub use backend::{
-    Checkpoint, Kind, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead, Written,
+    CacheUsage, Checkpoint, Kind, ReadCache, Record, RecordKey, StoredState, StoredView, ViewsRead,
+    Written,
 };
 pub use error::{error_chain, CacheError};
-pub use memory::MemoryCache;
+pub use held::{record_bytes, RECORD_OVERHEAD};
+pub use memory::{MemoryCache, DEFAULT_BUDGET_BYTES};
 pub use reads::{Bounds, CacheReads, Fallback, Lookup};
 pub use redis_cache::{redact_url, RedisCache, RedisOptions};
 pub use runner::{CacheHandle, CacheRunner, CacheRunnerOptions, CacheState, CacheStatus};

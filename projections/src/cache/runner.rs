@@ -265,7 +265,7 @@ impl CacheRunner {
             // cache for it before writing anything.
             return Ok(Step::Again);
         }
-        let records = fold_batch(&*self.cache, &events).await?;
+        let records = fold_batch(&*self.cache, &*self.store, &events).await?;
         match self
             .cache
             .write(&checkpoint.epoch, &records, Some(last))
