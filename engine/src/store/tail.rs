@@ -207,7 +207,7 @@ impl TailedStore {
 
     /// The events after `after` from memory, reading forward while the held run ends
     /// before the known head; `None` when the caller must read the store.
-    async fn from_tail(
+    async fn read_held(
         &self,
         after: i64,
         limit: i64,
@@ -266,7 +266,7 @@ impl EventStore for TailedStore {
             return Ok(Vec::new());
         }
         if filter.aggregate_id.is_none() {
-            if let Some(events) = self.from_tail(after, limit, filter).await? {
+            if let Some(events) = self.read_held(after, limit, filter).await? {
                 return Ok(events);
             }
         }
