@@ -1,4 +1,11 @@
 //! Query parameters: parsed once, read with typed getters that answer 400 on bad input.
+//!
+//! Lists page with `page`, `page_size`, `sort_by`, `sort_dir` and `cursor` ([`Params::page`])
+//! and answer `{items, page, page_size, total, total_is_estimate, next_cursor}`
+//! ([`projections::Page`]): `total` is exact up to 10,000 rows, an estimate above
+//! (`total_is_estimate: true`); `next_cursor` (null after the last row) passed back as
+//! `?cursor=` reads the next page in the same order without counting or skipping rows (its
+//! `page` and `total` are null). `cursor` wins over `page`.
 
 use std::collections::HashMap;
 
