@@ -142,18 +142,32 @@ pub async fn ensure_live(db: &ReadDb, tables: &[&TableDef]) -> Result<(), Projec
         return Ok(());
     }
     for table in tables {
-        let pattern = format!("{}\\_search\\_%", table.name);
-        let found: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() \
-             AND tablename = $1 AND indexname LIKE $2",
-        )
-        .bind(table.name)
-        .bind(&pattern)
-        .fetch_optional(db.pool())
-        .await?;
-        if let (None, Some(sql)) = (found, pg_index(table, &Target::Live, "idx")) {
-            sqlx::query(&sql).execute(db.pool()).await?;
+        let Some(sql) = pg_index(table, &Target::Live, "idx") else {
+            continue;
+        };
+        if pg_has_search_index(db, table).await? {
+            continue;
+        }
+        // Two processes starting together may race on the name: the loser finds it made.
+        if let Err(error) = sqlx::query(&sql).execute(db.pool()).await {
+            if !pg_has_search_index(db, table).await? {
+                return Err(error.into());
+            }
         }
     }
     Ok(())
+}
+
+/// Whether the live `table` has a trigram index (made at start, `_idx`, or by a rebuild).
+async fn pg_has_search_index(db: &ReadDb, table: &TableDef) -> Result<bool, ProjectionError> {
+    let pattern = format!("{}\\_search\\_%", table.name);
+    let found: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() \
+         AND tablename = $1 AND indexname LIKE $2",
+    )
+    .bind(table.name)
+    .bind(&pattern)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(found.is_some())
 }
