@@ -129,12 +129,17 @@ impl ReadDb {
         })
     }
 
-    /// Applies the read-model migrations.
+    /// Applies the read-model migrations, then makes the live tables' search indexes
+    /// (backend-specific, so not in the portable migrations).
     pub async fn migrate(&self) -> Result<(), ProjectionError> {
         let mut migrator = sqlx::migrate!("./migrations");
         migrator.set_ignore_missing(true);
         migrator.run(&self.pool).await?;
-        Ok(())
+        let tables = [
+            &crate::read_models::tables::CLUSTERS,
+            &crate::read_models::tables::DROPLETS,
+        ];
+        crate::read_models::search::ensure_live(self, &tables).await
     }
 
     /// The pool, for queries.

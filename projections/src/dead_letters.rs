@@ -75,19 +75,24 @@ pub async fn park(
     Ok(())
 }
 
-/// Parked events, oldest first, of one projection or all.
+/// Parked events, oldest first, of one projection or all (in the order of the
+/// `UNIQUE (projection, position)` index, which serves both shapes).
 pub async fn list(
     db: &ReadDb,
     projection: Option<&str>,
 ) -> Result<Vec<DeadLetter>, ProjectionError> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM rm_dead_letters WHERE ($1 = '' OR projection = $1) \
-         ORDER BY projection, position"
-    );
-    let rows = sqlx::query(&sql)
-        .bind(projection.unwrap_or(""))
-        .fetch_all(db.pool())
-        .await?;
+    let filter = if projection.is_some() {
+        " WHERE projection = $1"
+    } else {
+        ""
+    };
+    let sql =
+        format!("SELECT {COLUMNS} FROM rm_dead_letters{filter} ORDER BY projection, position");
+    let mut query = sqlx::query(&sql);
+    if let Some(projection) = projection {
+        query = query.bind(projection);
+    }
+    let rows = query.fetch_all(db.pool()).await?;
     rows.iter().map(row).collect()
 }
 

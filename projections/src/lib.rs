@@ -15,6 +15,8 @@
 //!   in memory and written once, with `COPY` on PostgreSQL).
 //! - [`pg_copy`]: loading rows into PostgreSQL with binary `COPY`.
 //! - [`queries`]: get and list queries over the read models.
+//! - [`lists`]: how a list query is built to be served from indexes (keyset cursors,
+//!   bounded `total`, trigram search).
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
@@ -25,6 +27,7 @@ pub mod cache;
 pub mod db;
 pub mod dead_letters;
 pub mod error;
+pub mod lists;
 pub mod pg_copy;
 pub mod queries;
 pub mod read_models;
@@ -39,6 +42,7 @@ pub use cache::{CacheReads, CacheRunner, ClusterSummary, MemoryCache, ReadCache,
 pub use db::ReadDb;
 pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
+pub use lists::{Cursor, ListQuery, DEFAULT_COUNT_BOUND};
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
 pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RebuildStatus, RuntimeOptions};
 pub use target::{plain_identifier, SchemaName, Target};

@@ -10,15 +10,24 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::cache::{ClusterSummary, LastJob};
+use crate::lists::{self, Cursor, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND};
+use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
 use crate::{ProjectionError, ReadDb};
 
 /// One page of a list.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub page: u32,
+    /// The page number (`null` on a cursor page).
+    pub page: Option<u32>,
     pub page_size: u32,
-    pub total: i64,
+    /// How many rows the list has: exact up to the count bound, else an estimate (`null`
+    /// on a cursor page, which does not count).
+    pub total: Option<i64>,
+    /// Whether `total` is an estimate.
+    pub total_is_estimate: bool,
+    /// Where the next page starts (`?cursor=`), or `null` after the last row.
+    pub next_cursor: Option<String>,
 }
 
 /// Paging and sorting, already validated.
@@ -29,6 +38,8 @@ pub struct PageRequest {
     /// A column name the caller's allow-list produced (never raw input).
     pub sort_by: &'static str,
     pub descending: bool,
+    /// Read after this row instead of skipping `page - 1` pages; made for this order.
+    pub cursor: Option<Cursor>,
 }
 
 /// Filters of `GET /v1/clusters`.
@@ -54,60 +65,50 @@ pub struct JobFilter {
     pub job_type: Option<String>,
 }
 
-/// A WHERE clause with numbered placeholders and its text arguments.
-#[derive(Default)]
-struct Where {
-    clauses: Vec<String>,
-    args: Vec<String>,
-}
+const CLUSTERS: ListSpec = ListSpec {
+    table: "rm_clusters",
+    alias: "c",
+    columns: "c.state",
+    joins: "",
+    search: Some("name"),
+};
 
-impl Where {
-    fn eq(&mut self, column: &str, value: &Option<String>) {
-        if let Some(value) = value {
-            self.args.push(value.clone());
-            self.clauses
-                .push(format!("{column} = ${}", self.args.len()));
-        }
-    }
+const DROPLETS: ListSpec = ListSpec {
+    table: "rm_droplets",
+    alias: "d",
+    columns: "d.state, n.name AS cluster_name",
+    joins: " LEFT JOIN rm_droplet_cluster_names n ON n.cluster_id = d.cluster_id",
+    search: Some("name"),
+};
 
-    fn search(&mut self, column: &str, value: &Option<String>) {
-        if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
-            let escaped = value
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            self.args.push(format!("%{escaped}%"));
-            self.clauses.push(format!(
-                "LOWER({column}) LIKE ${} ESCAPE '\\'",
-                self.args.len()
-            ));
-        }
-    }
-
-    fn raw(&mut self, clause: &str) {
-        self.clauses.push(clause.to_owned());
-    }
-
-    fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
-    }
-}
+const JOBS: ListSpec = ListSpec {
+    table: "rm_jobs",
+    alias: "j",
+    columns: "j.state",
+    joins: "",
+    search: None,
+};
 
 /// Read access to the SQL read models.
 #[derive(Clone, Debug)]
 pub struct ReadModels {
     db: ReadDb,
+    count_bound: i64,
 }
 
 impl ReadModels {
     /// Queries over `db`.
     pub fn new(db: ReadDb) -> Self {
-        Self { db }
+        Self {
+            db,
+            count_bound: DEFAULT_COUNT_BOUND,
+        }
+    }
+
+    /// Lists count `total` exactly up to `bound` rows (default [`DEFAULT_COUNT_BOUND`]).
+    pub fn with_count_bound(mut self, bound: i64) -> Self {
+        self.count_bound = bound.max(0);
+        self
     }
 
     /// A cluster that is not deleted.
@@ -125,11 +126,16 @@ impl ReadModels {
         f: &ClusterFilter,
         p: &PageRequest,
     ) -> Result<Page<ClusterView>, ProjectionError> {
+        self.run(&self.clusters_query(f, p), p, cluster_view).await
+    }
+
+    /// The statements [`clusters`](Self::clusters) runs.
+    pub fn clusters_query(&self, f: &ClusterFilter, p: &PageRequest) -> ListQuery {
         let mut w = Where::default();
-        w.raw("deleted = 0");
-        w.eq("status", &f.status);
-        w.search("name", &f.search);
-        self.page("rm_clusters", "state", &w, p, cluster_view).await
+        w.raw(&format!("c.{LIVE_CLUSTER}"));
+        w.eq("c.status", &f.status);
+        w.search(&CLUSTERS, self.db.is_sqlite(), &f.search);
+        lists::build(&CLUSTERS, w, p, self.count_bound)
     }
 
     /// A droplet (destroyed ones too), with its cluster's current name.
@@ -150,28 +156,20 @@ impl ReadModels {
         f: &DropletFilter,
         p: &PageRequest,
     ) -> Result<Page<DropletView>, ProjectionError> {
+        self.run(&self.droplets_query(f, p), p, droplet_view).await
+    }
+
+    /// The statements [`droplets`](Self::droplets) runs.
+    pub fn droplets_query(&self, f: &DropletFilter, p: &PageRequest) -> ListQuery {
         let mut w = Where::default();
         w.eq("d.cluster_id", &f.cluster_id);
         if f.status.is_some() {
             w.eq("d.status", &f.status);
         } else {
-            w.raw("d.status <> 'destroyed'");
+            w.raw(&format!("d.{LIVE_DROPLET}"));
         }
-        w.search("d.name", &f.search);
-        let from =
-            "rm_droplets d LEFT JOIN rm_droplet_cluster_names n ON n.cluster_id = d.cluster_id";
-        let p = PageRequest {
-            sort_by: qualified(p.sort_by),
-            ..p.clone()
-        };
-        self.page(
-            from,
-            "d.state, n.name AS cluster_name",
-            &w,
-            &p,
-            droplet_view,
-        )
-        .await
+        w.search(&DROPLETS, self.db.is_sqlite(), &f.search);
+        lists::build(&DROPLETS, w, p, self.count_bound)
     }
 
     /// A job.
@@ -189,54 +187,98 @@ impl ReadModels {
         f: &JobFilter,
         p: &PageRequest,
     ) -> Result<Page<JobView>, ProjectionError> {
-        let mut w = Where::default();
-        w.eq("cluster_id", &f.cluster_id);
-        w.eq("status", &f.status);
-        w.eq("job_type", &f.job_type);
-        self.page("rm_jobs", "state", &w, p, job_view).await
+        self.run(&self.jobs_query(f, p), p, job_view).await
     }
 
-    async fn page<T>(
+    /// The statements [`jobs`](Self::jobs) runs.
+    pub fn jobs_query(&self, f: &JobFilter, p: &PageRequest) -> ListQuery {
+        let mut w = Where::default();
+        w.eq("j.cluster_id", &f.cluster_id);
+        w.eq("j.status", &f.status);
+        w.eq("j.job_type", &f.job_type);
+        lists::build(&JOBS, w, p, self.count_bound)
+    }
+
+    /// Runs a list's statements: the page, the cursor after it, and the bounded count.
+    async fn run<T>(
         &self,
-        from: &str,
-        columns: &str,
-        w: &Where,
+        q: &ListQuery,
         p: &PageRequest,
         map: fn(&AnyRow) -> Result<T, ProjectionError>,
     ) -> Result<Page<T>, ProjectionError> {
-        let count_sql = format!("SELECT COUNT(*) AS n FROM {from}{}", w.sql());
-        let mut count = sqlx::query(&count_sql);
-        for arg in &w.args {
-            count = count.bind(arg);
-        }
-        let total: i64 = count.fetch_one(self.db.pool()).await?.try_get("n")?;
-        let dir = if p.descending { "DESC" } else { "ASC" };
-        let id = if from.contains(" d ") { "d.id" } else { "id" };
-        let n = w.args.len();
-        let sql = format!(
-            "SELECT {columns} FROM {from}{} ORDER BY {} {dir}, {id} {dir} LIMIT ${} OFFSET ${}",
-            w.sql(),
-            p.sort_by,
-            n + 1,
-            n + 2
-        );
-        let mut query = sqlx::query(&sql);
-        for arg in &w.args {
+        let mut query = sqlx::query(&q.sql);
+        for arg in &q.args {
             query = query.bind(arg);
         }
-        let offset = i64::from(p.page.saturating_sub(1)) * i64::from(p.page_size);
-        let rows = query
-            .bind(i64::from(p.page_size))
-            .bind(offset)
-            .fetch_all(self.db.pool())
-            .await?;
+        let mut rows = query.fetch_all(self.db.pool()).await?;
+        let more = rows.len() > p.page_size as usize;
+        rows.truncate(p.page_size as usize);
+        let next_cursor = match rows.last().filter(|_| more) {
+            Some(last) => Some(
+                Cursor {
+                    sort_by: p.sort_by.to_owned(),
+                    descending: p.descending,
+                    key: last.try_get("sort_key")?,
+                    id: last.try_get("row_id")?,
+                }
+                .encode(),
+            ),
+            None => None,
+        };
         let items = rows.iter().map(map).collect::<Result<_, _>>()?;
+        let (total, total_is_estimate) = match &q.count_sql {
+            Some(sql) => self.total(q, sql).await?,
+            None => (None, false),
+        };
         Ok(Page {
             items,
-            page: p.page,
+            page: p.cursor.is_none().then_some(p.page),
             page_size: p.page_size,
             total,
+            total_is_estimate,
+            next_cursor,
         })
+    }
+
+    /// `total`: counted up to the bound, else estimated.
+    async fn total(
+        &self,
+        q: &ListQuery,
+        count_sql: &str,
+    ) -> Result<(Option<i64>, bool), ProjectionError> {
+        let args = &q.args[..q.count_args];
+        let mut count = sqlx::query(count_sql);
+        for arg in args {
+            count = count.bind(arg);
+        }
+        let counted: i64 = count.fetch_one(self.db.pool()).await?.try_get("n")?;
+        if counted <= self.count_bound {
+            return Ok((Some(counted), false));
+        }
+        let estimate = if self.db.is_sqlite() {
+            None
+        } else {
+            self.planner_rows(&q.from_where, args).await?
+        };
+        Ok((Some(estimate.unwrap_or(0).max(counted)), true))
+    }
+
+    /// PostgreSQL's estimate of the rows of `SELECT 1 <from_where>` (from `EXPLAIN`).
+    async fn planner_rows(
+        &self,
+        from_where: &str,
+        args: &[String],
+    ) -> Result<Option<i64>, ProjectionError> {
+        let sql = format!("EXPLAIN SELECT 1 AS one {from_where}");
+        let mut explain = sqlx::query(&sql);
+        for arg in args {
+            explain = explain.bind(arg);
+        }
+        let Some(first) = explain.fetch_optional(self.db.pool()).await? else {
+            return Ok(None);
+        };
+        let line: String = first.try_get(0)?;
+        Ok(planned_rows(&line))
     }
 
     /// The summary of a cluster that is not deleted, computed from the rows (the SQL
@@ -363,14 +405,11 @@ impl ReadModels {
     }
 }
 
-fn qualified(column: &'static str) -> &'static str {
-    match column {
-        "name" => "d.name",
-        "status" => "d.status",
-        "created_at" => "d.created_at",
-        "id" => "d.id",
-        other => other,
-    }
+/// The `rows=N` of an `EXPLAIN` plan line.
+fn planned_rows(line: &str) -> Option<i64> {
+    let rest = line.split("rows=").nth(1)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 fn view<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionError> {

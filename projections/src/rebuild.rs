@@ -22,7 +22,7 @@ use engine::store::{EventFilter, EventStore};
 use sqlx::{AnyConnection, Row};
 
 use crate::bulk::{self, FillPlan, Filled};
-use crate::read_models::index_all;
+use crate::read_models::{index_all, search};
 use crate::runtime::checkpoint::{delete_checkpoint, lock_checkpoint, now, save_checkpoint};
 use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier, RebuildStatus};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -225,6 +225,9 @@ async fn swap(store: &dyn EventStore, applier: &Applier) -> Result<i64, Projecti
             table.name
         );
         sqlx::query(&rename).execute(&mut *tx).await?;
+        if db.is_sqlite() {
+            search::rename_shadow(&mut tx, table).await?;
+        }
     }
     save_checkpoint(&mut tx, name, position).await?;
     delete_checkpoint(&mut tx, &shadow).await?;

@@ -19,7 +19,9 @@ use engine::views::{ClusterView, DropletView, JobView};
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
 use projections::runtime::Applier;
-use projections::{rebuild, RuntimeOptions, SchemaName, Target};
+use projections::{
+    rebuild, DropletFilter, PageRequest, ReadModels, RuntimeOptions, SchemaName, Target,
+};
 use serde_json::Value;
 
 fn events_wanted() -> i64 {
@@ -262,12 +264,54 @@ async fn interrupted_rebuild_resumes(backend: &Backend) {
     assert!(shadow.is_err(), "the shadow table is gone after the swap");
     // The fill left the secondary indexes out while loading; the swapped-in table has them.
     let indexes = index_definitions(backend, "rm_droplets").await;
-    for column in ["cluster_id", "created_at"] {
+    for columns in ["cluster_id, status, created_at, id", "created_at, id"] {
         assert!(
-            indexes.iter().any(|i| i.contains(&format!("({column})"))),
-            "an index on {column}: {indexes:?}"
+            indexes.iter().any(|i| i.contains(&format!("({columns})"))),
+            "an index on {columns}: {indexes:?}"
         );
     }
+    // So did the search index: a search reads the swapped-in rows, and the next ones.
+    let read = ReadModels::new(backend.db.clone());
+    let web = |search: &str| DropletFilter {
+        status: Some("active".into()),
+        search: Some(search.into()),
+        ..DropletFilter::default()
+    };
+    let active: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rm_droplets WHERE status = 'active' AND name LIKE '%web%'",
+    )
+    .fetch_one(backend.db.pool())
+    .await
+    .unwrap();
+    let page = PageRequest {
+        page: 1,
+        page_size: 500,
+        sort_by: "name",
+        descending: false,
+        cursor: None,
+    };
+    let found = read.droplets(&web("WEB"), &page).await.unwrap();
+    assert!(active > 0);
+    assert_eq!(found.total, Some(active), "the droplets named web");
+    assert_eq!(
+        read.droplets(&web("weba"), &page).await.unwrap().total,
+        Some(0)
+    );
+    let state = serde_json::to_string(&engine::commands::Loaded::<Droplet>::default()).unwrap();
+    sqlx::query(
+        "INSERT INTO rm_droplets (id, cluster_id, name, status, created_at, state, last_position) \
+         VALUES ('dr_new', 'cl_new', 'zebra-web', 'active', '2030-01-01', $1, 0)",
+    )
+    .bind(&state)
+    .execute(backend.db.pool())
+    .await
+    .unwrap();
+    let found = read.droplets(&web("ebra"), &page).await.unwrap();
+    assert_eq!(
+        found.total,
+        Some(1),
+        "a row written after the swap is searchable"
+    );
     running.stop().await;
 }
 

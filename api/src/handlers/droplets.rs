@@ -47,6 +47,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
 }
 
 /// `GET /v1/droplets`.
+/// Paged by page number or by `cursor` (see [`crate::models::params`]).
 pub async fn list(
     state: AppState,
     meta: RequestMeta,

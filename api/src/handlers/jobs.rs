@@ -58,6 +58,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
 }
 
 /// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
+/// Paged by page number or by `cursor` (see [`crate::models::params`]).
 pub async fn list(
     state: AppState,
     meta: RequestMeta,

@@ -1,9 +1,16 @@
 //! Query parameters: parsed once, read with typed getters that answer 400 on bad input.
+//!
+//! Lists page with `page`, `page_size`, `sort_by`, `sort_dir` and `cursor` ([`Params::page`])
+//! and answer `{items, page, page_size, total, total_is_estimate, next_cursor}`
+//! ([`projections::Page`]): `total` is exact up to 10,000 rows, an estimate above
+//! (`total_is_estimate: true`); `next_cursor` (null after the last row) passed back as
+//! `?cursor=` reads the next page in the same order without counting or skipping rows (its
+//! `page` and `total` are null). `cursor` wins over `page`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use projections::PageRequest;
+use projections::{Cursor, PageRequest};
 
 use crate::errors::ApiError;
 
@@ -73,7 +80,8 @@ impl Params {
             })
     }
 
-    /// `page`, `page_size`, `sort_by` (from `sortable`, first is the default) and `sort_dir`.
+    /// `page`, `page_size`, `sort_by` (from `sortable`, first is the default), `sort_dir`
+    /// and `cursor` (a list answer's `next_cursor`, made for the same order).
     pub fn page(
         &self,
         sortable: &[&'static str],
@@ -88,11 +96,22 @@ impl Params {
             Some(dir) => dir == "desc",
             None => default_desc,
         };
+        let cursor = match self.0.get("cursor") {
+            None => None,
+            Some(raw) => {
+                let cursor = Cursor::decode(raw).map_err(|e| ApiError::bad_field("cursor", e))?;
+                cursor
+                    .check(sort_by, descending)
+                    .map_err(|e| ApiError::bad_field("cursor", e))?;
+                Some(cursor)
+            }
+        };
         Ok(PageRequest {
             page,
             page_size,
             sort_by,
             descending,
+            cursor,
         })
     }
 
@@ -134,12 +153,38 @@ mod tests {
             "page=x",
             "sort_by=evil;drop",
             "sort_dir=up",
+            "cursor=",
+            "cursor=nothex",
+            "cursor=7b7d",
         ] {
             let err = Params::parse(bad)
                 .unwrap()
                 .page(&["created_at"], false)
                 .unwrap_err();
             assert_eq!(err.status(), 400, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cursors_belong_to_their_order() {
+        let cursor = Cursor {
+            sort_by: "name".into(),
+            descending: false,
+            key: "web".into(),
+            id: "cl_1".into(),
+        }
+        .encode();
+        let page = Params::parse(&format!("sort_by=name&cursor={cursor}"))
+            .unwrap()
+            .page(&["created_at", "name"], false)
+            .unwrap();
+        assert_eq!(page.cursor.map(|c| c.id), Some("cl_1".to_owned()));
+        for other in ["sort_by=created_at", "sort_by=name&sort_dir=desc"] {
+            let err = Params::parse(&format!("{other}&cursor={cursor}"))
+                .unwrap()
+                .page(&["created_at", "name"], false)
+                .unwrap_err();
+            assert_eq!(err.status(), 400, "{other}");
         }
     }
 

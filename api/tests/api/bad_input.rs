@@ -419,6 +419,8 @@ async fn bad_query_parameters(app: TestApp) {
             ("sort_by=NAME", "sort_by"),
             ("sort_dir=up", "sort_dir"),
             ("sort_dir=ASC", "sort_dir"),
+            ("cursor=zz", "cursor"),
+            ("cursor=7b7d", "cursor"),
             ("status=bogus", "status"),
             ("min_position=abc", "min_position"),
             ("min_position=-1", "min_position"),

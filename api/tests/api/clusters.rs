@@ -389,3 +389,76 @@ async fn time_travel_shows_the_old_name(app: TestApp) {
         .await;
     answer.problem(404);
 }
+
+/// Every page of `/v1/clusters?{query}`, following `next_cursor`, and the ids read.
+async fn cursor_walk(app: &TestApp, query: &str) -> (Vec<Value>, Vec<String>) {
+    let (mut pages, mut ids) = (Vec::new(), Vec::new());
+    let mut path = format!("/v1/clusters?{query}");
+    loop {
+        let page = app.get(&path).await.expect(200).clone();
+        ids.extend(field_of_items(&page, "id"));
+        let next = page["next_cursor"].clone();
+        pages.push(page);
+        match next.as_str() {
+            Some(cursor) => path = format!("/v1/clusters?{query}&cursor={cursor}"),
+            None => return (pages, ids),
+        }
+    }
+}
+
+api_test!(cursor_pages_walk_the_list);
+async fn cursor_pages_walk_the_list(app: TestApp) {
+    // Ties on the region (all nyc1) and on names: the id breaks them.
+    let mut last = Value::Null;
+    for name in ["b", "a", "c", "b", "a", "d", "b"] {
+        last = app.create_cluster(name).await;
+    }
+    app.get_at("/v1/clusters", &last["position"]).await;
+    for sort in [
+        "sort_by=name",
+        "sort_by=name&sort_dir=desc",
+        "sort_by=region",
+        "sort_by=created_at&sort_dir=desc",
+    ] {
+        let query = format!("{sort}&page_size=2");
+        let (pages, by_cursor) = cursor_walk(&app, &query).await;
+        assert_eq!(pages.len(), 4, "{sort}: 7 clusters in pages of 2");
+        let first = &pages[0];
+        assert_eq!(
+            (first["total"].clone(), first["total_is_estimate"].clone()),
+            (json!(7), json!(false))
+        );
+        for page in &pages[1..] {
+            assert_eq!(
+                (page["total"].clone(), page["page"].clone()),
+                (Value::Null, Value::Null),
+                "{page}"
+            );
+        }
+        assert_eq!(pages[3]["next_cursor"], Value::Null);
+        let mut by_page = Vec::new();
+        for n in 1..=4 {
+            let page = app.get(&format!("/v1/clusters?{query}&page={n}")).await;
+            by_page.extend(field_of_items(page.expect(200), "id"));
+        }
+        assert_eq!(by_cursor, by_page, "{sort}");
+        let mut unique = by_cursor.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 7, "{sort}: no duplicates, no gaps");
+    }
+    // A cursor belongs to its order, and garbage is a 400 naming the parameter.
+    let first = app.get("/v1/clusters?sort_by=name&page_size=2").await;
+    let cursor = str_of(&first.expect(200)["next_cursor"]).to_owned();
+    for query in [
+        format!("sort_by=region&cursor={cursor}"),
+        format!("sort_by=name&sort_dir=desc&cursor={cursor}"),
+        "cursor=not-a-cursor".to_owned(),
+        "cursor=".to_owned(),
+        format!("cursor={}", "7b".repeat(3000)),
+    ] {
+        let answer = app.get(&format!("/v1/clusters?{query}")).await;
+        let problem = answer.field_problem(400, "cursor");
+        assert!(str_of(&problem["detail"]).contains("cursor"), "{problem}");
+    }
+}

@@ -518,3 +518,42 @@ async fn slow_client_is_let_go(app: TestApp) {
         "the slow client's tail ended, the resumed one is served"
     );
 }
+
+api_test!(filtered_log_pages_through);
+async fn filtered_log_pages_through(app: TestApp) {
+    for name in ["a", "b", "c"] {
+        let cluster = app.create_cluster(name).await;
+        let id = str_of(&cluster["id"]);
+        app.patch(&format!("/v1/clusters/{id}"), &json!({ "region": "sfo3" }))
+            .await
+            .expect(200);
+    }
+    let all = app.all_events().await;
+    for filter in [
+        "aggregate_type=cluster",
+        "type=cluster.moved",
+        "type=cluster.created",
+    ] {
+        let (key, value) = filter.split_once('=').unwrap();
+        let field = if key == "type" { "type" } else { key };
+        let wanted: Vec<_> = all
+            .iter()
+            .filter(|e| e[field] == value)
+            .map(|e| e["position"].clone())
+            .collect();
+        let (mut seen, mut after) = (Vec::new(), 0);
+        loop {
+            let page = app
+                .get(&format!("/v1/events?{filter}&limit=2&after={after}"))
+                .await
+                .expect(200)
+                .clone();
+            if items(&page).is_empty() {
+                break;
+            }
+            seen.extend(items(&page).iter().map(|e| e["position"].clone()));
+            after = page["next_after"].as_i64().unwrap();
+        }
+        assert_eq!(seen, wanted, "{filter}");
+    }
+}

@@ -642,3 +642,36 @@ async fn a_full_queue_refuses_new_jobs_with_503(app: TestApp) {
     assert_eq!(created, 3, "only the accepted jobs exist: {types:?}");
     assert!(!types.contains(&"droplet.requested"), "{types:?}");
 }
+
+api_test!(job_lists_page_by_cursor);
+async fn job_lists_page_by_cursor(app: TestApp) {
+    let cluster = app.create_cluster("cursor").await;
+    let id = str_of(&cluster["id"]);
+    let mut jobs = Vec::new();
+    for _ in 0..5 {
+        let job = start_job(&app, "monitor", id, json!({})).await;
+        jobs.push(str_of(&job["job"]["id"]).to_owned());
+    }
+    for job in &jobs {
+        app.wait_for_job(job, "succeeded").await;
+    }
+    for sort in [
+        "",
+        "sort_by=id&sort_dir=asc&",
+        &format!("cluster_id={id}&type=monitor&"),
+    ] {
+        let mut path = format!("/v1/jobs?{sort}page_size=2");
+        let mut seen = Vec::new();
+        loop {
+            let page = app.get(&path).await.expect(200).clone();
+            seen.extend(field_of_items(&page, "id"));
+            let Some(cursor) = page["next_cursor"].as_str() else {
+                break;
+            };
+            path = format!("/v1/jobs?{sort}page_size=2&cursor={cursor}");
+        }
+        let all = app.get(&format!("/v1/jobs?{sort}page_size=500")).await;
+        assert_eq!(seen, field_of_items(all.expect(200), "id"), "{sort}");
+        assert_eq!(seen.len(), 5);
+    }
+}

@@ -11,9 +11,10 @@ pub mod providers;
 pub mod ratelimit_rules;
 pub mod row_model;
 pub(crate) mod rows;
+pub mod search;
 pub mod tables;
 
 pub use droplets::DropletsProjection;
 pub use row_model::RowModel;
 pub use rows::Value;
-pub use tables::{index_all, TableDef};
+pub use tables::{index_all, Index, TableDef};

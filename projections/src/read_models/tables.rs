@@ -4,6 +4,7 @@
 
 use sqlx::AnyConnection;
 
+use super::search;
 use crate::{ProjectionError, ReadDb, Target};
 
 /// One read-model table.
@@ -14,8 +15,42 @@ pub struct TableDef {
     /// Column definitions, the first word of each being the column's name; the first
     /// column is the primary key.
     pub columns: &'static [&'static str],
-    /// Secondary indexes: (short name, column list).
-    pub indexes: &'static [(&'static str, &'static str)],
+    /// Secondary indexes.
+    pub indexes: &'static [Index],
+    /// The column `?search=` looks into, if any: it gets a trigram index (see
+    /// [`super::search`]).
+    pub search: Option<&'static str>,
+}
+
+/// A secondary index: the list queries' filters and sort (see `crate::lists`) are served
+/// by one each, so a list reads its page in index order and stops.
+#[derive(Debug)]
+pub struct Index {
+    /// Short name: the index is `<table>_<short>_<generation>` (`_idx` on the live tables
+    /// the migrations create).
+    pub short: &'static str,
+    /// Column list.
+    pub columns: &'static str,
+    /// A partial index's predicate, written exactly as the queries write it.
+    pub filter: Option<&'static str>,
+}
+
+/// An index on `columns` over every row.
+const fn full(short: &'static str, columns: &'static str) -> Index {
+    Index {
+        short,
+        columns,
+        filter: None,
+    }
+}
+
+/// An index on `columns` over the rows matching `filter`.
+const fn partial(short: &'static str, columns: &'static str, filter: &'static str) -> Index {
+    Index {
+        short,
+        columns,
+        filter: Some(filter),
+    }
 }
 
 impl TableDef {
@@ -56,29 +91,42 @@ impl TableDef {
         let table = target.table(self.name);
         self.indexes
             .iter()
-            .map(|(short, columns)| {
-                let index = format!("{}_{short}_{generation}", self.name);
+            .map(|index| {
+                let name = format!("{}_{}_{generation}", self.name, index.short);
+                let columns = index.columns;
+                let filter = index
+                    .filter
+                    .map(|f| format!(" WHERE {f}"))
+                    .unwrap_or_default();
                 match (target, sqlite) {
                     // SQLite names the schema on the index, PostgreSQL on the table.
                     (Target::Schema(schema), true) => format!(
-                        "CREATE INDEX IF NOT EXISTS {}.{index} ON {} ({columns})",
+                        "CREATE INDEX IF NOT EXISTS {}.{name} ON {} ({columns}){filter}",
                         schema.as_str(),
                         target.bare_table(self.name)
                     ),
-                    _ => format!("CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})"),
+                    _ => {
+                        format!("CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns}){filter}")
+                    }
                 }
             })
             .collect()
     }
 
-    /// Drops the table in `target` if it exists.
+    /// Drops the table in `target` if it exists, with its search table (SQLite).
     pub async fn drop(
         &self,
         conn: &mut AnyConnection,
         target: &Target,
     ) -> Result<(), ProjectionError> {
         let sql = format!("DROP TABLE IF EXISTS {}", target.table(self.name));
-        sqlx::query(&sql).execute(conn).await?;
+        sqlx::query(&sql).execute(&mut *conn).await?;
+        if self.search.is_some() {
+            let fts = target.table(&search::fts_base(self));
+            sqlx::query(&format!("DROP TABLE IF EXISTS {fts}"))
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -96,8 +144,19 @@ pub const CLUSTERS: TableDef = TableDef {
         "state TEXT NOT NULL",
         "last_position BIGINT NOT NULL",
     ],
-    indexes: &[("name", "name"), ("created", "created_at")],
+    indexes: &[
+        partial("created", "created_at, id", LIVE_CLUSTER),
+        partial("name", "name, id", LIVE_CLUSTER),
+        partial("region", "region, id", LIVE_CLUSTER),
+        partial("status_created", "status, created_at, id", LIVE_CLUSTER),
+        partial("status_name", "status, name, id", LIVE_CLUSTER),
+        partial("status_region", "status, region, id", LIVE_CLUSTER),
+    ],
+    search: Some("name"),
 };
+
+/// The clusters a list shows (deleted ones stay as rows).
+pub const LIVE_CLUSTER: &str = "deleted = 0";
 
 /// `rm_droplets`.
 pub const DROPLETS: TableDef = TableDef {
@@ -111,8 +170,36 @@ pub const DROPLETS: TableDef = TableDef {
         "state TEXT NOT NULL",
         "last_position BIGINT NOT NULL",
     ],
-    indexes: &[("cluster", "cluster_id"), ("created", "created_at")],
+    indexes: &[
+        partial("live_created", "created_at, id", LIVE_DROPLET),
+        partial("live_name", "name, id", LIVE_DROPLET),
+        partial("live_status", "status, id", LIVE_DROPLET),
+        partial(
+            "live_cluster_created",
+            "cluster_id, created_at, id",
+            LIVE_DROPLET,
+        ),
+        partial("live_cluster_name", "cluster_id, name, id", LIVE_DROPLET),
+        partial(
+            "live_cluster_status",
+            "cluster_id, status, id",
+            LIVE_DROPLET,
+        ),
+        full("status_created", "status, created_at, id"),
+        full("status_name", "status, name, id"),
+        full("status_id", "status, id"),
+        full(
+            "cluster_status_created",
+            "cluster_id, status, created_at, id",
+        ),
+        full("cluster_status_name", "cluster_id, status, name, id"),
+        full("cluster_status_id", "cluster_id, status, id"),
+    ],
+    search: Some("name"),
 };
+
+/// The droplets a list shows unless it asks for a status (destroyed ones stay as rows).
+pub const LIVE_DROPLET: &str = "status <> 'destroyed'";
 
 /// `rm_droplet_cluster_names`: the droplets projection's own copy of cluster names.
 pub const DROPLET_CLUSTER_NAMES: TableDef = TableDef {
@@ -123,6 +210,7 @@ pub const DROPLET_CLUSTER_NAMES: TableDef = TableDef {
         "last_position BIGINT NOT NULL",
     ],
     indexes: &[],
+    search: None,
 };
 
 /// `rm_jobs`.
@@ -137,7 +225,33 @@ pub const JOBS: TableDef = TableDef {
         "state TEXT NOT NULL",
         "last_position BIGINT NOT NULL",
     ],
-    indexes: &[("cluster", "cluster_id"), ("created", "created_at")],
+    indexes: &[
+        full("created", "created_at, id"),
+        full("cluster_created", "cluster_id, created_at, id"),
+        full("status_created", "status, created_at, id"),
+        full("type_created", "job_type, created_at, id"),
+        full(
+            "cluster_status_created",
+            "cluster_id, status, created_at, id",
+        ),
+        full(
+            "cluster_type_created",
+            "cluster_id, job_type, created_at, id",
+        ),
+        full("status_type_created", "status, job_type, created_at, id"),
+        full(
+            "cluster_status_type_created",
+            "cluster_id, status, job_type, created_at, id",
+        ),
+        full("cluster_id", "cluster_id, id"),
+        full("status_id", "status, id"),
+        full("type_id", "job_type, id"),
+        full("cluster_status_id", "cluster_id, status, id"),
+        full("cluster_type_id", "cluster_id, job_type, id"),
+        full("status_type_id", "status, job_type, id"),
+        full("cluster_status_type_id", "cluster_id, status, job_type, id"),
+    ],
+    search: None,
 };
 
 /// `rm_providers`: registered provider configurations.
@@ -151,6 +265,7 @@ pub const PROVIDERS: TableDef = TableDef {
         "last_position BIGINT NOT NULL",
     ],
     indexes: &[],
+    search: None,
 };
 
 /// `rm_ratelimit_rules`.
@@ -163,13 +278,15 @@ pub const RATELIMIT_RULES: TableDef = TableDef {
         "state TEXT NOT NULL",
         "last_position BIGINT NOT NULL",
     ],
-    indexes: &[],
+    indexes: &[full("configured", "configured, id")],
+    search: None,
 };
 
 /// Creates the secondary indexes of `tables` in `target` (see
-/// [`TableDef::index_statements`]): on PostgreSQL every index at the same time, each on a
-/// connection of its own (a fill's copies are indexed once loaded, and the builds share
-/// nothing); on SQLite one after another in one transaction.
+/// [`TableDef::index_statements`]) and their search indexes ([`search`]): on PostgreSQL
+/// every index at the same time, each on a connection of its own (a fill's copies are
+/// indexed once loaded, and the builds share nothing); on SQLite one after another in one
+/// transaction.
 pub async fn index_all(
     db: &ReadDb,
     tables: &[&TableDef],
@@ -184,10 +301,22 @@ pub async fn index_all(
         for sql in statements {
             sqlx::query(&sql).execute(&mut *tx).await?;
         }
+        for table in tables {
+            search::sqlite_ensure(&mut tx, table, target, generation).await?;
+        }
         tx.commit().await?;
         return Ok(());
     }
-    let builds = statements.map(|sql| async move {
+    let trigram = if tables.iter().any(|t| t.search.is_some()) {
+        search::pg_extension(db).await?
+    } else {
+        false
+    };
+    let searches = tables
+        .iter()
+        .filter(|_| trigram)
+        .filter_map(|t| search::pg_index(t, target, generation));
+    let builds = statements.chain(searches).map(|sql| async move {
         sqlx::query(&sql).execute(db.pool()).await?;
         Ok::<_, ProjectionError>(())
     });

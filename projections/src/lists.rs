@@ -1,0 +1,293 @@
+//! How a list query is built so that it costs the same at 1M rows as at 1k:
+//!
+//! - the page is read in index order and the read stops after `page_size + 1` rows: every
+//!   filter combination and sort a list offers has an index (filter columns, the sort
+//!   column, `id`), see [`crate::read_models::tables`];
+//! - `?cursor=` goes on after the last row of the previous page with a keyset condition
+//!   `(sort, id) > (last sort, last id)` (`<` descending), never `OFFSET`; `?page=` keeps
+//!   working with `OFFSET`;
+//! - `total` counts at most [`DEFAULT_COUNT_BOUND`] rows (`COUNT(*)` over a `LIMIT`ed
+//!   subquery); above, it is an estimate (PostgreSQL: the planner's row estimate; SQLite: the
+//!   bound plus one) flagged by `total_is_estimate`; a cursor page does not count;
+//! - `?search=` uses the trigram indexes of [`crate::read_models::search`].
+
+use serde::{Deserialize, Serialize};
+
+/// How many rows `total` counts exactly; above, it is an estimate.
+pub const DEFAULT_COUNT_BOUND: i64 = 10_000;
+
+/// Where a cursor page starts: the sort key and id of the last row of the page before,
+/// and the order it was read in. Sent to clients as an opaque string ([`Cursor::encode`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort column.
+    #[serde(rename = "s")]
+    pub sort_by: String,
+    /// Descending order.
+    #[serde(rename = "d")]
+    pub descending: bool,
+    /// The last row's sort key.
+    #[serde(rename = "k")]
+    pub key: String,
+    /// The last row's id.
+    #[serde(rename = "i")]
+    pub id: String,
+}
+
+impl Cursor {
+    /// The opaque form: the hex digits of its JSON.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        json.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Reads an [`encode`](Self::encode)d cursor; the error says what is wrong.
+    pub fn decode(raw: &str) -> Result<Self, String> {
+        let malformed = || "cursor is malformed; pass the next_cursor of a list answer".to_owned();
+        if !raw.len().is_multiple_of(2) || raw.len() > 4096 {
+            return Err(malformed());
+        }
+        let bytes = (0..raw.len())
+            .step_by(2)
+            .map(|i| {
+                raw.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(malformed)?;
+        serde_json::from_slice(&bytes).map_err(|_| malformed())
+    }
+
+    /// Whether the cursor was made for this order; the error says why not.
+    pub fn check(&self, sort_by: &str, descending: bool) -> Result<(), String> {
+        if self.sort_by != sort_by || self.descending != descending {
+            let dir = |d: bool| if d { "desc" } else { "asc" };
+            return Err(format!(
+                "cursor was made for sort_by={} sort_dir={}, not sort_by={sort_by} sort_dir={}",
+                self.sort_by,
+                dir(self.descending),
+                dir(descending)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A list's statements, as the API runs them (tests `EXPLAIN` them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    /// The page: the columns, then `sort_key` and `row_id`; `LIMIT page_size + 1`.
+    pub sql: String,
+    /// Its arguments (`$1`…), all text.
+    pub args: Vec<String>,
+    /// `FROM … WHERE …` of the filters, without the cursor: what is counted.
+    pub from_where: String,
+    /// The bounded count (`None` on a cursor page).
+    pub count_sql: Option<String>,
+    /// The count's arguments: the first `count_args` of [`args`](Self::args).
+    pub count_args: usize,
+}
+
+/// What a list reads: a table under an alias, the columns of its rows, extra joins for
+/// the page only, and the column searched.
+pub(crate) struct ListSpec {
+    pub table: &'static str,
+    pub alias: &'static str,
+    pub columns: &'static str,
+    pub joins: &'static str,
+    pub search: Option<&'static str>,
+}
+
+/// A WHERE clause with numbered placeholders and its text arguments, and the FTS5 table a
+/// SQLite search reads first.
+#[derive(Default)]
+pub(crate) struct Where {
+    clauses: Vec<String>,
+    args: Vec<String>,
+    fts: Option<String>,
+    /// The rows come from a search index, not from the sort's: keep SQLite from walking
+    /// the sort's index and checking every row instead (`ORDER BY +column`).
+    searched_first: bool,
+}
+
+impl Where {
+    /// `column = value` when a value is given.
+    pub fn eq(&mut self, column: &str, value: &Option<String>) {
+        if let Some(value) = value {
+            let n = self.arg(value.clone());
+            self.clauses.push(format!("{column} = ${n}"));
+        }
+    }
+
+    /// A literal clause (never input).
+    pub fn raw(&mut self, clause: &str) {
+        self.clauses.push(clause.to_owned());
+    }
+
+    fn arg(&mut self, value: String) -> usize {
+        self.args.push(value);
+        self.args.len()
+    }
+
+    /// `?search=`: a case-insensitive substring of `column` (`table` aliased `alias`); one
+    /// or two characters match the start of it (a trigram index needs three).
+    pub fn search(&mut self, spec: &ListSpec, sqlite: bool, value: &Option<String>) {
+        let (Some(column), Some(value)) = (spec.search, value.as_ref().filter(|v| !v.is_empty()))
+        else {
+            return;
+        };
+        let text = value.to_lowercase();
+        let short = text.chars().count() < 3;
+        let a = spec.alias;
+        match (sqlite, short) {
+            (false, _) => {
+                let escaped = text
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                let pattern = if short {
+                    format!("{escaped}%")
+                } else {
+                    format!("%{escaped}%")
+                };
+                let n = self.arg(pattern);
+                self.clauses
+                    .push(format!("lower({a}.{column}) LIKE ${n} ESCAPE '\\'"));
+            }
+            (true, false) => {
+                let n = self.arg(format!("\"{}\"", text.replace('"', "\"\"")));
+                self.clauses.push(format!("s.{column} MATCH ${n}"));
+                self.fts = Some(format!("{}_search", spec.table));
+            }
+            (true, true) => {
+                let from = self.arg(text.clone());
+                let to = self.arg(successor(&text));
+                self.clauses.push(format!(
+                    "lower({a}.{column}) >= ${from} AND lower({a}.{column}) < ${to}"
+                ));
+                self.searched_first = true;
+            }
+        }
+    }
+
+    /// `FROM … WHERE …` over `spec`'s table (after the FTS5 table when searching on SQLite)
+    /// and `joins`.
+    fn sql_from(&self, spec: &ListSpec, joins: &str) -> String {
+        let from = match &self.fts {
+            Some(fts) => format!(
+                "{fts} s CROSS JOIN {} {a} ON {a}.rowid = s.rowid",
+                spec.table,
+                a = spec.alias
+            ),
+            None => format!("{} {}", spec.table, spec.alias),
+        };
+        if self.clauses.is_empty() {
+            format!("FROM {from}{joins}")
+        } else {
+            format!("FROM {from}{joins} WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+/// The smallest text above every text starting with `prefix`: its last character moved up
+/// by one (SQLite compares text byte by byte, which is code point order in UTF-8).
+fn successor(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(u32::from(last) + 1)
+            .or_else(|| char::from_u32(0xE000).filter(|_| u32::from(last) < 0xE000))
+        {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    // Only U+10FFFF characters: nothing sorts above but longer runs of them.
+    format!("{prefix}\u{10FFFF}")
+}
+
+/// Builds the statements of one list page.
+pub(crate) fn build(
+    spec: &ListSpec,
+    mut w: Where,
+    p: &crate::PageRequest,
+    count_bound: i64,
+) -> ListQuery {
+    let a = spec.alias;
+    let count_args = w.args.len();
+    let from_where = w.sql_from(spec, "");
+    let count_sql = p.cursor.is_none().then(|| {
+        format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT {}) t",
+            count_bound + 1
+        )
+    });
+    let (dir, cmp) = if p.descending {
+        ("DESC", "<")
+    } else {
+        ("ASC", ">")
+    };
+    let sort = format!("{a}.{}", p.sort_by);
+    let id = format!("{a}.id");
+    if let Some(cursor) = &p.cursor {
+        let key = w.arg(cursor.key.clone());
+        let last = w.arg(cursor.id.clone());
+        w.raw(&if p.sort_by == "id" {
+            format!("{id} {cmp} ${last}")
+        } else {
+            format!("({sort}, {id}) {cmp} (${key}, ${last})")
+        });
+    }
+    let offset = match &p.cursor {
+        Some(_) => 0,
+        None => i64::from(p.page.saturating_sub(1)) * i64::from(p.page_size),
+    };
+    let plus = if w.searched_first { "+" } else { "" };
+    let order = if p.sort_by == "id" {
+        format!("{plus}{id} {dir}")
+    } else {
+        format!("{plus}{sort} {dir}, {plus}{id} {dir}")
+    };
+    let sql = format!(
+        "SELECT {}, {sort} AS sort_key, {id} AS row_id {} ORDER BY {order} \
+         LIMIT {} OFFSET {offset}",
+        spec.columns,
+        w.sql_from(spec, spec.joins),
+        i64::from(p.page_size) + 1,
+    );
+    ListQuery {
+        sql,
+        args: w.args,
+        from_where,
+        count_sql,
+        count_args,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = Cursor {
+            sort_by: "name".into(),
+            descending: true,
+            key: "wéb \"1\"".into(),
+            id: "cl_1".into(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor.clone()));
+        for bad in ["", "zz", "abc", "7b7d", &"0".repeat(5000)] {
+            assert!(Cursor::decode(bad).is_err(), "{bad}");
+        }
+        assert!(cursor.check("name", true).is_ok());
+        assert!(cursor.check("name", false).is_err());
+        assert!(cursor.check("created_at", true).is_err());
+    }
+
+    #[test]
+    fn successors_bound_prefixes() {
+        assert_eq!(successor("ab"), "ac");
+        assert_eq!(successor("a\u{10FFFF}"), "b");
+        assert!(successor("w").as_str() > "wzzz");
+    }
+}

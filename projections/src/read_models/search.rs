@@ -1,0 +1,173 @@
+//! The trigram indexes behind `?search=` (a case-insensitive substring of a name), one per
+//! backend:
+//!
+//! - PostgreSQL: a GIN index on `lower(<column>)` with `gin_trgm_ops` (extension
+//!   `pg_trgm`), which serves `lower(<column>) LIKE '%…%'` (and `'…%'`) as the list query
+//!   writes it. Without the extension (a database that refuses `CREATE EXTENSION`) the
+//!   search still answers, unindexed, and a warning says so.
+//! - SQLite: an FTS5 table `<table>_search` with `tokenize='trigram'`, keyed by the rowid of
+//!   the row it indexes and kept up by three triggers, plus an index on `lower(<column>)`
+//!   for searches of one or two characters (too short for a trigram), which match the
+//!   start of the name on both backends.
+//!
+//! A table's search objects are created with its other secondary indexes (after a bulk
+//! fill, see [`super::index_all`]), dropped with it ([`TableDef::drop`]) and follow it through
+//! a rebuild's swap ([`rename_shadow`]).
+
+use sqlx::AnyConnection;
+
+use super::TableDef;
+use crate::{ProjectionError, ReadDb, Target};
+
+/// The base name of `table`'s FTS5 table (SQLite).
+pub fn fts_base(table: &TableDef) -> String {
+    format!("{}_search", table.name)
+}
+
+/// The PostgreSQL statement creating `table`'s trigram index in `target`, if it searches.
+pub fn pg_index(table: &TableDef, target: &Target, generation: &str) -> Option<String> {
+    table.search.map(|column| {
+        format!(
+            "CREATE INDEX IF NOT EXISTS {}_search_{generation} ON {} \
+             USING gin (lower({column}) gin_trgm_ops)",
+            table.name,
+            target.table(table.name)
+        )
+    })
+}
+
+/// Makes sure `pg_trgm` is installed; false (with a warning) when the database refuses it.
+pub async fn pg_extension(db: &ReadDb) -> Result<bool, ProjectionError> {
+    let created = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        .execute(db.pool())
+        .await;
+    let found: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            .fetch_optional(db.pool())
+            .await?;
+    if found.is_none() {
+        let error = created.err().map(|e| e.to_string()).unwrap_or_default();
+        tracing::warn!(%error, "pg_trgm is not available: ?search= lists are not indexed");
+    }
+    Ok(found.is_some())
+}
+
+/// Creates `table`'s FTS5 table in `target` (SQLite) unless it exists: filled from the rows
+/// already there, then kept up by triggers, with the index on `lower(<column>)` beside it.
+pub async fn sqlite_ensure(
+    conn: &mut AnyConnection,
+    table: &TableDef,
+    target: &Target,
+    generation: &str,
+) -> Result<(), ProjectionError> {
+    let Some(column) = table.search else {
+        return Ok(());
+    };
+    let fts = fts_base(table);
+    let (prefix, master) = match target {
+        Target::Schema(schema) => (
+            format!("{}.", schema.as_str()),
+            format!("{}.sqlite_master", schema.as_str()),
+        ),
+        _ => (String::new(), "sqlite_master".to_owned()),
+    };
+    let bare_fts = target.bare_table(&fts);
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM {master} WHERE type = 'table' AND name = $1"
+    ))
+    .bind(&bare_fts)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if found.is_some() {
+        return Ok(());
+    }
+    let bare = target.bare_table(table.name);
+    let statements = [
+        format!("CREATE VIRTUAL TABLE {prefix}{bare_fts} USING fts5({column}, tokenize='trigram')"),
+        format!(
+            "INSERT INTO {prefix}{bare_fts} (rowid, {column}) SELECT rowid, {column} FROM {}",
+            target.table(table.name)
+        ),
+        format!(
+            "CREATE TRIGGER {prefix}{bare_fts}_ins_{generation} AFTER INSERT ON {bare} BEGIN \
+             INSERT INTO {bare_fts} (rowid, {column}) VALUES (new.rowid, new.{column}); END"
+        ),
+        format!(
+            "CREATE TRIGGER {prefix}{bare_fts}_upd_{generation} AFTER UPDATE OF {column} ON {bare} \
+             BEGIN UPDATE {bare_fts} SET {column} = new.{column} WHERE rowid = new.rowid; END"
+        ),
+        format!(
+            "CREATE TRIGGER {prefix}{bare_fts}_del_{generation} AFTER DELETE ON {bare} BEGIN \
+             DELETE FROM {bare_fts} WHERE rowid = old.rowid; END"
+        ),
+        format!(
+            "CREATE INDEX IF NOT EXISTS {prefix}{}_prefix_{generation} ON {bare} (lower({column}))",
+            table.name
+        ),
+    ];
+    for sql in statements {
+        sqlx::query(&sql).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// In a rebuild's swap on SQLite, once the live table is dropped (its FTS table with it)
+/// and the shadow renamed into its place: renames the shadow's FTS table too (SQLite
+/// rewrites the triggers that name it).
+pub async fn rename_shadow(
+    conn: &mut AnyConnection,
+    table: &TableDef,
+) -> Result<(), ProjectionError> {
+    if table.search.is_none() {
+        return Ok(());
+    }
+    let fts = fts_base(table);
+    let sql = format!("ALTER TABLE {} RENAME TO {fts}", Target::Shadow.table(&fts));
+    sqlx::query(&sql).execute(conn).await?;
+    Ok(())
+}
+
+/// The live tables' search objects, made at start (after the migrations) unless they
+/// exist: the migrations are portable SQL, these are not.
+pub async fn ensure_live(db: &ReadDb, tables: &[&TableDef]) -> Result<(), ProjectionError> {
+    if db.is_sqlite() {
+        let mut tx = db.begin().await?;
+        for table in tables {
+            sqlite_ensure(&mut tx, table, &Target::Live, "idx").await?;
+        }
+        tx.commit().await?;
+        return Ok(());
+    }
+    if !pg_extension(db).await? {
+        return Ok(());
+    }
+    for table in tables {
+        let Some(sql) = pg_index(table, &Target::Live, "idx") else {
+            continue;
+        };
+        if pg_has_search_index(db, table).await? {
+            continue;
+        }
+        // Two processes starting together may race on the name: the loser finds it made.
+        if let Err(error) = sqlx::query(&sql).execute(db.pool()).await {
+            if !pg_has_search_index(db, table).await? {
+                return Err(error.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the live `table` has a trigram index (made at start, `_idx`, or by a rebuild).
+async fn pg_has_search_index(db: &ReadDb, table: &TableDef) -> Result<bool, ProjectionError> {
+    let pattern = format!("{}\\_search\\_%", table.name);
+    let found: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() \
+         AND tablename = $1 AND indexname LIKE $2",
+    )
+    .bind(table.name)
+    .bind(&pattern)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(found.is_some())
+}

@@ -1,0 +1,591 @@
+//! The list queries are served from indexes and page correctly, on SQLite and PostgreSQL:
+//! - every list shape (no filter, each filter, search, each sort, cursor) plans without a
+//!   scan of a whole read-model table (PostgreSQL `EXPLAIN` after 20k rows and `ANALYZE`;
+//!   SQLite `EXPLAIN QUERY PLAN`), and the sorted shapes without a sort step;
+//! - a cursor walk reads every row once, in the order of the page-number walk, in both
+//!   directions and over ties on the sort column;
+//! - `total` is exact up to the bound and flagged as an estimate above it;
+//! - search finds substrings case-insensitively and takes `%` and `_` literally;
+//! - the live tables carry every declared index.
+
+mod common;
+
+use common::Backend;
+use engine::commands::Loaded;
+use engine::domain::{Cluster, Droplet, Job};
+use projections::read_models::tables::{CLUSTERS, DROPLETS, JOBS, RATELIMIT_RULES};
+use projections::{
+    ClusterFilter, Cursor, DropletFilter, JobFilter, ListQuery, PageRequest, ReadDb, ReadModels,
+};
+use sqlx::Row;
+
+/// `CASE i % len WHEN 0 THEN values[0] … END AS column`.
+fn pick(column: &str, values: &[&str]) -> String {
+    let arms: String = values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| format!(" WHEN {k} THEN '{v}'"))
+        .collect();
+    format!("CASE i % {} {arms} END AS {column}", values.len())
+}
+
+/// Inserts `n` clusters, droplets and jobs with many ties on every sort column.
+async fn fill(db: &ReadDb, n: i64) {
+    let cluster = serde_json::to_string(&Loaded::<Cluster>::default()).unwrap();
+    let droplet = serde_json::to_string(&Loaded::<Droplet>::default()).unwrap();
+    let job = serde_json::to_string(&Loaded::<Job>::default()).unwrap();
+    let created = "'2026-01-01T00:00:' || (10 + i % 50)";
+    let cluster_of = "'cl_' || (1000000 + i % 7)";
+    let tables = [
+        (
+            "rm_clusters (id, name, region, status, deleted, created_at, state, last_position)",
+            format!(
+                "'cl_' || (1000000 + i), 'Web-' || (i % 97) || '_x%' || (i % 7), {}, {}, \
+                 CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END, {created}, '{cluster}', i",
+                pick("region", &["nyc1", "tor1", "sfo3", "ams3"]),
+                pick("status", &["healthy", "warning", "critical"]),
+            ),
+        ),
+        (
+            "rm_droplets (id, cluster_id, name, status, created_at, state, last_position)",
+            format!(
+                "'dr_' || (1000000 + i), {cluster_of}, 'node-' || (i % 61), {}, {created}, \
+                 '{droplet}', i",
+                pick(
+                    "status",
+                    &["active", "destroyed", "off", "destroyed", "queued"]
+                ),
+            ),
+        ),
+        (
+            "rm_jobs (id, job_type, cluster_id, status, created_at, state, last_position)",
+            format!(
+                "'job_' || (1000000 + i), {}, {cluster_of}, {}, {created}, '{job}', i",
+                pick("job_type", &["provision", "destroy", "resize", "monitor"]),
+                pick(
+                    "status",
+                    &["succeeded", "failed", "running", "succeeded", "queued"]
+                ),
+            ),
+        ),
+        (
+            "rm_droplet_cluster_names (cluster_id, name, last_position)",
+            "'cl_' || (1000000 + i), 'c' || i, i".to_owned(),
+        ),
+    ];
+    for (into, select) in tables {
+        let sql = format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) \
+             INSERT INTO {into} SELECT {select} FROM s"
+        );
+        sqlx::query(&sql).execute(db.pool()).await.unwrap();
+    }
+    let analyze = if db.is_sqlite() {
+        "ANALYZE"
+    } else {
+        "VACUUM ANALYZE"
+    };
+    sqlx::query(analyze).execute(db.pool()).await.unwrap();
+}
+
+fn request(sort_by: &'static str, descending: bool, cursor: Option<Cursor>) -> PageRequest {
+    PageRequest {
+        page: 1,
+        page_size: 20,
+        sort_by,
+        descending,
+        cursor,
+    }
+}
+
+fn some(value: &str) -> Option<String> {
+    Some(value.to_owned())
+}
+
+/// Every list shape the API can build, with a cursor and without.
+fn shapes(read: &ReadModels) -> Vec<(String, ListQuery)> {
+    let mut all = Vec::new();
+    // A cursor as a page would hand it out: a key of the list's sort column.
+    let cursor = |sort_by: &str, descending| Cursor {
+        sort_by: sort_by.to_owned(),
+        descending,
+        key: match sort_by {
+            "created_at" => "2026-01-01T00:00:30",
+            "name" => "@name",
+            "region" => "sfo3",
+            "status" => "off",
+            _ => "job_1000500",
+        }
+        .to_owned(),
+        id: "x_1000500".to_owned(),
+    };
+    let named = |mut cursor: Cursor, name: &str| {
+        if cursor.key == "@name" {
+            cursor.key = name.to_owned();
+        }
+        cursor
+    };
+    for descending in [false, true] {
+        for paging in [None, Some(())] {
+            let at = |sort_by: &'static str, name: &str| {
+                let cursor = paging.map(|_| named(cursor(sort_by, descending), name));
+                request(sort_by, descending, cursor)
+            };
+            for sort_by in ["created_at", "name", "region"] {
+                for filter in [
+                    ClusterFilter::default(),
+                    ClusterFilter {
+                        status: some("warning"),
+                        ..ClusterFilter::default()
+                    },
+                ] {
+                    let req = at(sort_by, "Web-50_x%3");
+                    let name = format!("clusters {filter:?} {req:?}");
+                    all.push((name, read.clusters_query(&filter, &req)));
+                }
+            }
+            for sort_by in ["created_at", "name", "status"] {
+                for (cluster_id, status) in [
+                    (None, None),
+                    (some("cl_1000003"), None),
+                    (None, some("destroyed")),
+                    (some("cl_1000003"), some("active")),
+                ] {
+                    let filter = DropletFilter {
+                        cluster_id,
+                        status,
+                        search: None,
+                    };
+                    let req = at(sort_by, "node-30");
+                    let name = format!("droplets {filter:?} {req:?}");
+                    all.push((name, read.droplets_query(&filter, &req)));
+                }
+            }
+            for sort_by in ["created_at", "id"] {
+                for filter in job_filters() {
+                    let req = at(sort_by, "");
+                    let name = format!("jobs {filter:?} {req:?}");
+                    all.push((name, read.jobs_query(&filter, &req)));
+                }
+            }
+        }
+    }
+    all
+}
+
+fn job_filters() -> Vec<JobFilter> {
+    let mut all = Vec::new();
+    for cluster_id in [None, some("cl_1000003")] {
+        for status in [None, some("running")] {
+            for job_type in [None, some("resize")] {
+                all.push(JobFilter {
+                    cluster_id: cluster_id.clone(),
+                    status: status.clone(),
+                    job_type,
+                });
+            }
+        }
+    }
+    all
+}
+
+/// The searching shapes (sorted after the search, so a sort step is allowed). Selective
+/// searches: for one that most rows match, reading the sort's index is the better plan.
+fn searches(read: &ReadModels) -> Vec<(String, ListQuery)> {
+    let mut all = Vec::new();
+    for search in ["b-42_x%3", "EB-96_", "x", "zq"] {
+        for status in [None, some("critical")] {
+            let filter = ClusterFilter {
+                status,
+                search: some(search),
+            };
+            let name = format!("clusters {filter:?}");
+            all.push((
+                name,
+                read.clusters_query(&filter, &request("name", false, None)),
+            ));
+        }
+        let filter = DropletFilter {
+            search: some(search),
+            ..DropletFilter::default()
+        };
+        let name = format!("droplets {filter:?}");
+        all.push((
+            name,
+            read.droplets_query(&filter, &request("name", true, None)),
+        ));
+    }
+    all
+}
+
+/// The plan of `sql` with `args`, one line per step.
+async fn plan(db: &ReadDb, sql: &str, args: &[String]) -> Vec<String> {
+    let explain = if db.is_sqlite() {
+        format!("EXPLAIN QUERY PLAN {sql}")
+    } else {
+        format!("EXPLAIN {sql}")
+    };
+    let mut query = sqlx::query(&explain);
+    for arg in args {
+        query = query.bind(arg);
+    }
+    let rows = query.fetch_all(db.pool()).await.unwrap();
+    let column = if db.is_sqlite() { 3 } else { 0 };
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect()
+}
+
+/// The steps of `plan` that read a read-model table whole.
+fn table_scans(db: &ReadDb, plan: &[String]) -> Vec<String> {
+    plan.iter()
+        .filter(|line| {
+            if db.is_sqlite() {
+                let table = line.strip_prefix("SCAN ").and_then(|l| l.split(' ').next());
+                let read_model = matches!(table, Some("c" | "d" | "j" | "n"))
+                    || table.is_some_and(|t| t.starts_with("rm_"));
+                read_model && !line.contains(" USING ")
+            } else {
+                line.contains("Seq Scan on rm_")
+            }
+        })
+        .cloned()
+        .collect()
+}
+
+fn sorts(db: &ReadDb, plan: &[String]) -> bool {
+    plan.iter().any(|line| {
+        if db.is_sqlite() {
+            line.contains("TEMP B-TREE")
+        } else {
+            line.trim_start_matches([' ', '-', '>']).starts_with("Sort")
+        }
+    })
+}
+
+async fn list_queries_use_indexes(backend: &Backend) {
+    let db = &backend.db;
+    fill(db, 20_000).await;
+    let read = ReadModels::new(db.clone());
+    for (name, q) in shapes(&read) {
+        let page = plan(db, &q.sql, &q.args).await;
+        assert!(
+            table_scans(db, &page).is_empty(),
+            "{name}: {}\n{}",
+            q.sql,
+            page.join("\n")
+        );
+        assert!(
+            !sorts(db, &page),
+            "{name} sorts: {}\n{}",
+            q.sql,
+            page.join("\n")
+        );
+        if let Some(count) = &q.count_sql {
+            let counted = plan(db, count, &q.args[..q.count_args]).await;
+            assert!(
+                table_scans(db, &counted).is_empty(),
+                "{name}: {count}\n{}",
+                counted.join("\n")
+            );
+        }
+    }
+    for (name, q) in searches(&read) {
+        for (sql, args) in [
+            (&q.sql, &q.args[..]),
+            (q.count_sql.as_ref().unwrap(), &q.args[..q.count_args]),
+        ] {
+            let steps = plan(db, sql, args).await;
+            assert!(
+                table_scans(db, &steps).is_empty(),
+                "{name}: {sql}\n{}",
+                steps.join("\n")
+            );
+            let searched = if db.is_sqlite() {
+                steps
+                    .iter()
+                    .any(|s| s.contains("VIRTUAL TABLE") || s.contains("prefix"))
+            } else {
+                steps.iter().any(|s| s.contains("_search_"))
+            };
+            // With another filter too, either index may be the better start.
+            assert!(
+                searched || name.contains("status: Some"),
+                "{name} uses its search index: {sql}\n{}",
+                steps.join("\n")
+            );
+        }
+    }
+    for sql in [
+        "SELECT id FROM rm_ratelimit_rules WHERE configured = 1 ORDER BY id",
+        "SELECT id FROM rm_providers ORDER BY id",
+        "SELECT id FROM rm_dead_letters ORDER BY projection, position",
+        "SELECT id FROM rm_dead_letters WHERE projection = 'jobs' ORDER BY projection, position",
+    ] {
+        let steps = plan(db, sql, &[]).await;
+        // Tiny tables: PostgreSQL rightly reads them whole; SQLite must not sort.
+        if db.is_sqlite() {
+            assert!(!sorts(db, &steps), "{sql}\n{}", steps.join("\n"));
+        }
+    }
+}
+on_both_backends!(list_queries_use_indexes, super::list_queries_use_indexes);
+
+/// Runs `q` and returns its rows' (sort key, id).
+async fn keys(db: &ReadDb, q: &ListQuery) -> Vec<(String, String)> {
+    let mut query = sqlx::query(&q.sql);
+    for arg in &q.args {
+        query = query.bind(arg);
+    }
+    let rows = query.fetch_all(db.pool()).await.unwrap();
+    rows.iter()
+        .map(|r| (r.try_get("sort_key").unwrap(), r.try_get("row_id").unwrap()))
+        .collect()
+}
+
+/// Walks a list page by page with `query(page, cursor)`, by cursor or by page number.
+async fn walk(
+    db: &ReadDb,
+    by_cursor: bool,
+    query: impl Fn(u32, Option<Cursor>) -> ListQuery,
+    sort_by: &str,
+    descending: bool,
+) -> Vec<String> {
+    let (mut ids, mut cursor, mut page) = (Vec::new(), None, 1);
+    loop {
+        let mut rows = keys(db, &query(page, cursor.clone())).await;
+        let more = rows.len() > 7;
+        rows.truncate(7);
+        ids.extend(rows.iter().map(|(_, id)| id.clone()));
+        let Some((key, id)) = rows.last().filter(|_| more) else {
+            return ids;
+        };
+        page += 1;
+        if by_cursor {
+            let next = Cursor {
+                sort_by: sort_by.to_owned(),
+                descending,
+                key: key.clone(),
+                id: id.clone(),
+            };
+            // What the API hands out and reads back.
+            cursor = Some(Cursor::decode(&next.encode()).unwrap());
+        }
+    }
+}
+
+async fn cursor_walks_equal_page_walks(backend: &Backend) {
+    let db = &backend.db;
+    fill(db, 600).await;
+    let read = ReadModels::new(db.clone());
+    let exact = |sql: &str| {
+        let sql = sql.to_owned();
+        async move {
+            let n: i64 = sqlx::query_scalar(&sql).fetch_one(db.pool()).await.unwrap();
+            n as usize
+        }
+    };
+    for descending in [false, true] {
+        for sort_by in ["created_at", "name", "region"] {
+            let filter = ClusterFilter::default();
+            let query = |page, cursor| {
+                let p = PageRequest {
+                    page,
+                    page_size: 7,
+                    sort_by,
+                    descending,
+                    cursor,
+                };
+                read.clusters_query(&filter, &p)
+            };
+            let by_cursor = walk(db, true, query, sort_by, descending).await;
+            let by_page = walk(db, false, query, sort_by, descending).await;
+            assert_eq!(
+                by_cursor, by_page,
+                "clusters by {sort_by} desc={descending}"
+            );
+            assert_eq!(
+                by_cursor.len(),
+                exact("SELECT COUNT(*) FROM rm_clusters WHERE deleted = 0").await
+            );
+        }
+        for sort_by in ["created_at", "name", "status"] {
+            let filter = DropletFilter {
+                cluster_id: some("cl_1000003"),
+                ..DropletFilter::default()
+            };
+            let query = |page, cursor| {
+                let p = PageRequest {
+                    page,
+                    page_size: 7,
+                    sort_by,
+                    descending,
+                    cursor,
+                };
+                read.droplets_query(&filter, &p)
+            };
+            let by_cursor = walk(db, true, query, sort_by, descending).await;
+            assert_eq!(by_cursor, walk(db, false, query, sort_by, descending).await);
+            let n = exact("SELECT COUNT(*) FROM rm_droplets WHERE cluster_id = 'cl_1000003' AND status <> 'destroyed'").await;
+            assert_eq!(by_cursor.len(), n);
+        }
+        for sort_by in ["created_at", "id"] {
+            let filter = JobFilter {
+                status: some("succeeded"),
+                ..JobFilter::default()
+            };
+            let query = |page, cursor| {
+                let p = PageRequest {
+                    page,
+                    page_size: 7,
+                    sort_by,
+                    descending,
+                    cursor,
+                };
+                read.jobs_query(&filter, &p)
+            };
+            let by_cursor = walk(db, true, query, sort_by, descending).await;
+            assert_eq!(by_cursor, walk(db, false, query, sort_by, descending).await);
+            let mut unique = by_cursor.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), by_cursor.len(), "no duplicates");
+            assert_eq!(
+                by_cursor.len(),
+                exact("SELECT COUNT(*) FROM rm_jobs WHERE status = 'succeeded'").await
+            );
+        }
+    }
+}
+on_both_backends!(cursor_walks, super::cursor_walks_equal_page_walks);
+
+async fn totals_are_bounded(backend: &Backend) {
+    let db = &backend.db;
+    fill(db, 600).await;
+    let read = ReadModels::new(db.clone()).with_count_bound(100);
+    let page = read
+        .jobs(&JobFilter::default(), &request("created_at", true, None))
+        .await
+        .unwrap();
+    assert!(page.total_is_estimate, "600 jobs are above the bound");
+    assert!(page.total.unwrap() > 100, "{:?}", page.total);
+    assert!(page.next_cursor.is_some());
+    // i % 7 = 3 and i % 5 = 2: i = 17, 52, … 577.
+    let filter = JobFilter {
+        cluster_id: some("cl_1000003"),
+        status: some("running"),
+        ..JobFilter::default()
+    };
+    let page = read
+        .jobs(&filter, &request("created_at", true, None))
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.total_is_estimate), (Some(17), false));
+    assert_eq!(page.next_cursor, None, "one page holds them all");
+    let exact = ReadModels::new(db.clone());
+    let page = exact
+        .jobs(&JobFilter::default(), &request("created_at", true, None))
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.total_is_estimate), (Some(600), false));
+    // A cursor page neither counts nor knows its number.
+    let cursor = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
+    let next = exact
+        .jobs(
+            &JobFilter::default(),
+            &request("created_at", true, Some(cursor)),
+        )
+        .await
+        .unwrap();
+    assert_eq!((next.total, next.page, next.items.len()), (None, None, 20));
+}
+on_both_backends!(totals, super::totals_are_bounded);
+
+async fn search_finds_substrings(backend: &Backend) {
+    let db = &backend.db;
+    fill(db, 600).await;
+    let read = ReadModels::new(db.clone());
+    let names = |search: &str| {
+        let filter = ClusterFilter {
+            search: some(search),
+            ..ClusterFilter::default()
+        };
+        let q = read.clusters_query(&filter, &request("name", false, None));
+        async move {
+            keys(db, &q)
+                .await
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect::<Vec<_>>()
+        }
+    };
+    let count = |search: &str| {
+        let filter = ClusterFilter {
+            search: some(search),
+            ..ClusterFilter::default()
+        };
+        let q = read.clusters_query(&filter, &request("name", false, None));
+        async move {
+            let mut count = sqlx::query_scalar::<_, i64>(q.count_sql.as_deref().unwrap());
+            for arg in &q.args[..q.count_args] {
+                count = count.bind(arg);
+            }
+            count.fetch_one(db.pool()).await.unwrap() as usize
+        }
+    };
+    // Names are 'Web-<i % 97>_x%<i % 7>', deleted when i % 10 = 0.
+    let live = |f: &dyn Fn(i64) -> bool| (1..=600).filter(|i| i % 10 != 0 && f(*i)).count();
+    assert_eq!(count("web-96_").await, live(&|i| i % 97 == 96));
+    assert_eq!(count("EB-96_X%").await, live(&|i| i % 97 == 96));
+    assert_eq!(count("_x%3").await, live(&|i| i % 7 == 3));
+    assert_eq!(count("x%%").await, 0);
+    assert_eq!(
+        count("-9_").await,
+        live(&|i| i % 97 == 9),
+        "_ is no wildcard"
+    );
+    // One or two characters match the start of the name.
+    assert_eq!(count("W").await, live(&|_| true));
+    assert_eq!(count("we").await, live(&|_| true));
+    assert_eq!(count("eb").await, 0);
+    assert_eq!(count("%").await, 0);
+    // Renames are searched as they are now (SQLite: the triggers keep the FTS table up).
+    sqlx::query("UPDATE rm_clusters SET name = 'Renamed-Zeta' WHERE id = 'cl_1000001'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(names("med-ze").await, ["Renamed-Zeta"]);
+    sqlx::query("DELETE FROM rm_clusters WHERE id = 'cl_1000001'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count("med-ze").await, 0);
+}
+on_both_backends!(search, super::search_finds_substrings);
+
+async fn live_tables_carry_the_declared_indexes(backend: &Backend) {
+    let db = &backend.db;
+    for table in [&CLUSTERS, &DROPLETS, &JOBS, &RATELIMIT_RULES] {
+        let sql = if db.is_sqlite() {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1"
+        } else {
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = $1"
+        };
+        let names: Vec<String> = sqlx::query_scalar(sql)
+            .bind(table.name)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        for index in table.indexes {
+            let name = format!("{}_{}_idx", table.name, index.short);
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+        if table.search.is_some() {
+            let search = if db.is_sqlite() { "prefix" } else { "search" };
+            let name = format!("{}_{search}_idx", table.name);
+            assert!(names.contains(&name), "{name} in {names:?}");
+        }
+    }
+}
+on_both_backends!(live_indexes, super::live_tables_carry_the_declared_indexes);
