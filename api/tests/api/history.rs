@@ -150,8 +150,7 @@ async fn history_does_not_slow_commands(app: TestApp) {
     );
     // Without this test's own reads of the counters.
     let own = own_reads() - reads_before;
-    let per_command =
-        (after.transactions - before.transactions - own) as f64 / COMMANDS as f64;
+    let per_command = (after.transactions - before.transactions - own) as f64 / COMMANDS as f64;
     assert!(
         per_command <= TRANSACTIONS_PER_COMMAND,
         "{per_command:.2} transactions per command (at most {TRANSACTIONS_PER_COMMAND})"
