@@ -159,13 +159,15 @@ async fn history_does_not_slow_commands(app: TestApp) {
         per_command >= 1.0,
         "every command commits at least its append"
     );
-    // Idle: nothing but this test's own read of the counters in twelve seconds (server
-    // sessions report within ten once idle; the log's head is read again every 30 s).
+    // Idle: the server reads the log's head every 30 s and does nothing else (a poller
+    // would commit several transactions a second: the server this replaced committed 38).
+    // The bound leaves room for this test's own read and for counts of the busy phase
+    // that a loaded machine reports late.
     tokio::time::sleep(Duration::from_secs(12)).await;
     let idle_end = stats(&mut conn).await;
     let idle = idle_end.transactions - after.transactions;
     assert!(
-        idle <= 4,
+        idle <= 12,
         "an idle server committed {idle} transactions in 12 s"
     );
     assert_eq!(idle_end.seq_scans, after.seq_scans);
