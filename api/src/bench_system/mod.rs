@@ -311,9 +311,18 @@ async fn measure_level(
     level.rss_loaded = server.rss_bytes();
     server.stop().await?;
     measured?;
+    eprintln!(
+        "{events}: RSS {:?} -> {:?} bytes, {:?} bytes/event, {:?} xact/command, {:?} idle xact/s",
+        level.rss_prefilled,
+        level.rss_loaded,
+        level.bytes_per_event,
+        level.commits_per_command,
+        level.idle_commits_per_s
+    );
     for &clients in &plan.clients {
         let request = raw_request(raw_url, clients).await?;
         let figures = load::drive(request, clients, plan.seconds).await?;
+        progress(events, "raw insert", clients, &figures);
         level.raw.push((clients, figures));
     }
     Ok(level)
@@ -358,12 +367,7 @@ async fn measure_http(
                         Some((b - a - 1).max(0) as f64 / figures.done as f64);
                 }
             }
-            eprintln!(
-                "{}: {} at {clients} clients: {:.0}/s",
-                level.events,
-                op.name(),
-                figures.per_second
-            );
+            progress(level.events, op.name(), clients, &figures);
             level.http.push((op, clients, figures));
             if op.writes() {
                 server.wait_caught_up().await?;
@@ -383,4 +387,12 @@ async fn raw_request(raw_url: &str, clients: usize) -> anyhow::Result<Request> {
     } else {
         baseline::sqlite_insert(Path::new(raw_url), clients).await
     }
+}
+
+/// One measurement as it is taken, on stderr (the tables come at the end).
+fn progress(events: i64, name: &str, clients: usize, f: &load::Figures) {
+    eprintln!(
+        "{events}: {name} at {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} non-2xx",
+        f.per_second, f.p50_ms, f.p99_ms, f.refused
+    );
 }
