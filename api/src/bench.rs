@@ -1,7 +1,8 @@
 //! `clustergenie bench`: measurements against baselines in the same run, printed as ratios.
 //! Each runs on scratch databases created on the same PostgreSQL server and dropped
 //! afterwards: `append` ([`crate::bench_append`]), `rebuild` ([`crate::bench_rebuild`]),
-//! `relay` ([`crate::bench_relay`]) and `jobs` ([`crate::bench_jobs`]).
+//! `relay` ([`crate::bench_relay`]), `jobs` ([`crate::bench_jobs`]) and `system`
+//! ([`crate::bench_system`]).
 
 use std::future::Future;
 
@@ -15,7 +16,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Append => crate::bench_append::run(&args).await,
         BenchKind::Rebuild => {
-            let (events, cqrs, rounds) = (args.events, !args.without_cqrs, args.rounds);
+            let (events, cqrs, rounds) = (args.most_events(), !args.without_cqrs, args.rounds);
             let measure = |url| crate::bench_rebuild::measure(url, events, cqrs, rounds);
             match &args.keep_database {
                 Some(name) => measure(kept(&args.database_url, name).await?).await,
@@ -23,19 +24,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
         }
         BenchKind::Relay => {
-            let events = args.events;
+            let events = args.most_events();
             with_scratch(&args.database_url, |url| {
                 crate::bench_relay::measure(url, events)
             })
             .await
         }
         BenchKind::Jobs => {
-            let (jobs, workers) = (args.jobs, args.clients.first().copied().unwrap_or(4));
+            let clients = args.clients_or(&crate::bench_append::DEFAULT_CLIENTS);
+            let (jobs, workers) = (args.jobs, clients.first().copied().unwrap_or(4));
             with_scratch(&args.database_url, |url| {
                 crate::bench_jobs::measure(url, jobs, workers)
             })
             .await
         }
+        BenchKind::System => crate::bench_system::run(&args).await,
     }
 }
 
@@ -73,6 +76,38 @@ impl Scratch {
         Ok(Self { admin, name, url })
     }
 
+    /// Creates a scratch database as a copy of the database `template` on the server
+    /// `url` names (`CREATE DATABASE … TEMPLATE`, a file copy); sessions still connected
+    /// to `template` are ended first, as the copy needs it alone.
+    pub async fn copy_of(url: &str, template: &str) -> anyhow::Result<Self> {
+        let name = format!("cg_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(url)
+            .await
+            .context("connect to PostgreSQL")?;
+        let mut attempts = 0;
+        loop {
+            sqlx::query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = $1 AND pid <> pg_backend_pid()",
+            )
+            .bind(template)
+            .execute(&mut admin)
+            .await?;
+            let create = format!("CREATE DATABASE {name} TEMPLATE {template}");
+            match sqlx::query(&create).execute(&mut admin).await {
+                Ok(_) => break,
+                Err(error) if attempts < 10 => {
+                    tracing::debug!(%error, "copying the database, again");
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                Err(error) => return Err(error).context("copy the kept database"),
+            }
+        }
+        let url = replace_database(url, &name);
+        Ok(Self { admin, name, url })
+    }
+
     /// Drops it (closing whatever is still connected to it).
     pub async fn drop_database(mut self) {
         let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
@@ -81,7 +116,7 @@ impl Scratch {
 }
 
 /// The URL of database `name` next to the one `url` names, created when missing (and kept).
-async fn kept(url: &str, name: &str) -> anyhow::Result<String> {
+pub(crate) async fn kept(url: &str, name: &str) -> anyhow::Result<String> {
     let mut admin = PgConnection::connect(url)
         .await
         .context("connect to PostgreSQL")?;

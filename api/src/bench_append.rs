@@ -25,8 +25,12 @@ use sqlx::PgPool;
 use crate::bench::Scratch;
 use crate::cli::BenchArgs;
 
+/// Client counts when `--clients` is not given.
+pub(crate) const DEFAULT_CLIENTS: [usize; 3] = [1, 8, 32];
+
 /// One command of a contender.
-type Op = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
+pub(crate) type Op =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>> + Send + Sync>;
 
 /// A contender set up on its scratch database, ready to be driven.
 struct Contender {
@@ -61,18 +65,19 @@ impl Contender {
 
 /// Runs the append benchmark: every client count of `args`, the contenders taking turns.
 pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let total = Duration::from_secs(args.seconds.max(1));
+    let total = Duration::from_secs(args.seconds.unwrap_or(5).max(1));
+    let clients = args.clients_or(&DEFAULT_CLIENTS);
     let rounds = args.rounds.max(1);
     println!(
         "# bench append: {} s per contender and client count, in {rounds} turns each, clients {:?}",
         total.as_secs(),
-        args.clients
+        clients
     );
     println!();
     println!("| clients | contender | commands/s | p50 ms | p99 ms |");
     println!("|---:|---|---:|---:|---:|");
     let mut summary = Vec::new();
-    for &clients in &args.clients {
+    for &clients in &clients {
         let [raw, engine, cqrs] = measure(&args.database_url, clients, total, rounds).await?;
         for m in [&raw, &engine, &cqrs] {
             println!(
@@ -194,14 +199,18 @@ async fn pool(url: &str, clients: usize) -> anyhow::Result<PgPool> {
         .await?)
 }
 
-type Prepared = anyhow::Result<(&'static str, Op)>;
+pub(crate) type Prepared = anyhow::Result<(&'static str, Op)>;
 
-/// The floor: one autocommitted INSERT of a row shaped like `cg_events`.
-fn raw_insert(url: String, clients: usize) -> Pin<Box<dyn Future<Output = Prepared> + Send>> {
+/// The floor: one autocommitted INSERT of a row shaped like `cg_events` (the table is
+/// created when missing; `bench system` measures it again at each client count).
+pub(crate) fn raw_insert(
+    url: String,
+    clients: usize,
+) -> Pin<Box<dyn Future<Output = Prepared> + Send>> {
     Box::pin(async move {
         let pool = pool(&url, clients).await?;
         sqlx::query(
-            "CREATE TABLE raw_events (position BIGSERIAL PRIMARY KEY, id UUID NOT NULL UNIQUE, \
+            "CREATE TABLE IF NOT EXISTS raw_events (position BIGSERIAL PRIMARY KEY, id UUID NOT NULL UNIQUE, \
              aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, sequence BIGINT NOT NULL, \
              event_type TEXT NOT NULL, schema_version INTEGER NOT NULL, recorded_at TIMESTAMPTZ NOT NULL, \
              data JSONB NOT NULL, metadata JSONB NOT NULL, hash TEXT NOT NULL, \

@@ -183,15 +183,16 @@ pub struct BenchArgs {
     /// PostgreSQL to measure on (a scratch schema is created and dropped).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
-    /// Client counts to measure at.
-    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    /// Client counts to measure at (default 1,8,32; `system`: 1,16,64).
+    #[arg(long, value_delimiter = ',')]
     pub clients: Vec<usize>,
-    /// Seconds per measurement.
-    #[arg(long, default_value_t = 5)]
-    pub seconds: u64,
-    /// Events in the log to rebuild from (`rebuild`) or to drain (`relay`).
-    #[arg(long, default_value_t = 1_000_000)]
-    pub events: i64,
+    /// Seconds per measurement (default 5; `system`: 10).
+    #[arg(long)]
+    pub seconds: Option<u64>,
+    /// Events in the log to rebuild from (`rebuild`) or to drain (`relay`), default
+    /// 1000000; `system`: the log sizes to measure at, default 0,100000,1000000.
+    #[arg(long, value_delimiter = ',')]
+    pub events: Vec<i64>,
     /// Jobs to run (`jobs`; the workers are the first `--clients` value).
     #[arg(long, default_value_t = 2_000)]
     pub jobs: usize,
@@ -203,11 +204,45 @@ pub struct BenchArgs {
     /// is reported); `append`, slices each contender's `--seconds` is cut into.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
-    /// `rebuild`: run on this database instead of a scratch one, and keep it: created when
-    /// missing, filled only when its log holds fewer than `--events` events (to iterate
-    /// without writing the log again).
+    /// `rebuild`, `system`: run on this database instead of a scratch one, and keep it:
+    /// created when missing, filled only when its log holds fewer than `--events` events
+    /// (to iterate without writing the log again).
     #[arg(long, value_parser = keep_database)]
     pub keep_database: Option<String>,
+    /// `system`: the backends to measure on.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "postgres")]
+    pub backend: Vec<SystemBackend>,
+    /// `system`: seconds PostgreSQL's commits are counted for with no load.
+    #[arg(long, default_value_t = 5)]
+    pub idle_seconds: u64,
+    /// `system`: seconds waited before reading PostgreSQL's commit counts after activity
+    /// (an idle session reports its statistics within 10 s).
+    #[arg(long, default_value_t = 11)]
+    pub settle_seconds: u64,
+}
+
+impl BenchArgs {
+    /// `--clients`, or `default` when not given.
+    pub fn clients_or(&self, default: &[usize]) -> Vec<usize> {
+        match self.clients.is_empty() {
+            true => default.to_vec(),
+            false => self.clients.clone(),
+        }
+    }
+
+    /// The largest `--events`, or 1,000,000 when not given.
+    pub fn most_events(&self) -> i64 {
+        self.events.iter().copied().max().unwrap_or(1_000_000)
+    }
+}
+
+/// Where `bench system` runs the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SystemBackend {
+    /// A scratch PostgreSQL database next to `--database-url` (or `--keep-database`).
+    Postgres,
+    /// A scratch SQLite file.
+    Sqlite,
 }
 
 /// A database name `bench rebuild --keep-database` may create: `[a-z_][a-z0-9_]*`.
@@ -230,6 +265,8 @@ pub enum BenchKind {
     Relay,
     /// The job runtime: jobs/s through the worker pool vs no-op tasks through a tokio pool.
     Jobs,
+    /// The whole server over HTTP on logs of several sizes vs a raw insert.
+    System,
 }
 
 impl DatabaseArgs {

@@ -16,7 +16,7 @@
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
 //! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`],
-//!   [`bench_relay`], [`schemas`]: the command line and its non-serving commands.
+//!   [`bench_relay`], [`bench_system`], [`schemas`]: the command line and its non-serving commands.
 
 pub mod admin;
 pub mod bench;
@@ -24,6 +24,7 @@ pub mod bench_append;
 pub mod bench_jobs;
 pub mod bench_rebuild;
 pub mod bench_relay;
+pub mod bench_system;
 pub mod cli;
 pub mod command_topic;
 pub mod errors;

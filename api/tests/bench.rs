@@ -4,7 +4,9 @@
 //! ratios were printed.
 //! - `append --rounds`: the three contenders take turns and each is reported with its ratio;
 //! - `rebuild --keep-database`: the first run writes the log, the second reuses it; a name
-//!   that is not a plain database name is refused.
+//!   that is not a plain database name is refused;
+//! - `system`: the server over HTTP at two log sizes, every request kind and the raw
+//!   insert reported with their ratios.
 
 use std::process::{Command, Output};
 
@@ -149,4 +151,75 @@ fn a_kept_database_must_be_a_plain_name() {
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("[a-z_][a-z0-9_]*"), "{err}");
+}
+
+/// The cell in column `column` of the row of a table that starts with `row_prefix` (cells
+/// padded for alignment are trimmed).
+fn cell(out: &str, row_prefix: &[&str], column: usize) -> String {
+    let row = out
+        .lines()
+        .find(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            cells.len() > row_prefix.len() && cells[1..=row_prefix.len()] == *row_prefix
+        })
+        .unwrap_or_else(|| panic!("no row {row_prefix:?} in:\n{out}"));
+    row.split('|')
+        .nth(column)
+        .expect("a cell")
+        .trim()
+        .to_owned()
+}
+
+fn number(cell: &str) -> f64 {
+    cell.trim_end_matches('x')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {cell:?}"))
+}
+
+#[test]
+fn system_measures_the_server_over_http_at_each_log_size() {
+    let started = std::time::Instant::now();
+    let (out, err) = succeeded(&bench(&[
+        "system",
+        "--events",
+        "0,200",
+        "--clients",
+        "1,2",
+        "--seconds",
+        "1",
+        "--idle-seconds",
+        "1",
+        "--settle-seconds",
+        "1",
+    ]));
+
+    assert!(err.contains("server caught up"), "{err}");
+    for events in ["0", "200"] {
+        for request in [
+            "create cluster",
+            "create droplet",
+            "get cluster",
+            "list page",
+            "search",
+            "raw insert",
+        ] {
+            for clients in ["1", "2"] {
+                let per_second = number(&cell(&out, &[events, request, clients], 4));
+                assert!(per_second > 0.0, "{events} {request} {clients}:\n{out}");
+            }
+        }
+        let vs_raw = number(&cell(&out, &[events, "1"], 3));
+        assert!(vs_raw > 0.0, "{out}");
+    }
+    // The system table: the log holds what was asked for, the server's memory was read,
+    // and the commits per command are counted.
+    assert!(number(&cell(&out, &["200"], 2)) >= 200.0, "{out}");
+    assert!(number(&cell(&out, &["200"], 6)) > 1.0, "RSS in MB:\n{out}");
+    assert!(
+        number(&cell(&out, &["200"], 9)) > 0.0,
+        "xact/command:\n{out}"
+    );
+    let vs_empty = number(&cell(&out, &["200 vs 0", "get cluster", "2"], 4));
+    assert!(vs_empty > 0.0, "{out}");
+    eprintln!("bench system took {:?}", started.elapsed());
 }
