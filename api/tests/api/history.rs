@@ -20,8 +20,10 @@ const HISTORY: usize = 30_000;
 const COMMANDS: i64 = 100;
 /// Transactions one create-cluster command may cost, all processes' work included: the
 /// append, the notification of other processes, one read of the log's new page shared
-/// by every reader, and one commit of every projection together.
-const TRANSACTIONS_PER_COMMAND: f64 = 5.0;
+/// by every reader, and one commit of every projection together (4 on an idle machine;
+/// the server this replaced made 16 to 21). The margin is for a machine so loaded that
+/// PostgreSQL reports some earlier work late, into the measured window.
+const TRANSACTIONS_PER_COMMAND: f64 = 8.0;
 
 /// Appends `HISTORY` created clusters straight to the log, a thousand per commit.
 async fn prefill(app: &TestApp) {
@@ -122,8 +124,22 @@ async fn settled(conn: &mut PgConnection) -> Stats {
 async fn history_does_not_slow_commands(app: TestApp) {
     prefill(&app).await;
     let head = app.head().await;
-    // The read models catch up with the history first.
+    // The read models and the cache catch up with the history first.
     app.get_at("/v1/clusters?page_size=1", &head).await;
+    let head = head.as_i64().expect("a position");
+    let started = Instant::now();
+    loop {
+        let body = app.get("/readyz").await.body;
+        let cache = &body["checks"]["cache"];
+        if cache["status"] == "ok" && cache["position"].as_i64() >= Some(head) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the cache did not reach the head: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut conn = PgConnection::connect(&app.settings.database_url())
         .await
         .expect("connect");
