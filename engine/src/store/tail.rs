@@ -189,6 +189,12 @@ impl TailedStore {
         Ok(self.known_head())
     }
 
+    /// Whether a reader that has read up to `after` has seen the head: no query unless
+    /// the safety read of the head is due.
+    async fn at_head(&self, after: i64) -> Result<bool, StoreError> {
+        Ok(after >= self.known_head() && after >= self.refresh_head().await?)
+    }
+
     /// Reads the page after the newest held event into memory, unless another reader
     /// did while this one waited.
     async fn read_forward(&self, from: i64) -> Result<(), StoreError> {
@@ -262,7 +268,7 @@ impl EventStore for TailedStore {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if after >= self.known_head() && after >= self.refresh_head().await? {
+        if self.at_head(after).await? {
             return Ok(Vec::new());
         }
         if filter.aggregate_id.is_none() {
@@ -279,7 +285,7 @@ impl EventStore for TailedStore {
         after: i64,
         limit: i64,
     ) -> Result<Vec<PublishedEvent>, StoreError> {
-        if after >= self.known_head() && after >= self.refresh_head().await? {
+        if self.at_head(after).await? {
             return Ok(Vec::new());
         }
         self.inner.read_for_publishing(after, limit).await
