@@ -93,7 +93,6 @@ async fn through_runtime(
         service.execute(&ctx, &command).await?;
     }
     let before = store.head().await?;
-    let (stop, shutdown) = watch::channel(false);
     let options = ExecutorOptions {
         workers,
         queue: jobs.max(1),
@@ -101,26 +100,7 @@ async fn through_runtime(
         name: "bench".into(),
         ..ExecutorOptions::default()
     };
-    let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 42));
-    let started = Instant::now();
-    let (executor, handles) = Executor::start(service, providers, options, shutdown);
-    let mut seen_work = false;
-    loop {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let stats = executor.stats();
-        let busy = stats.unfinished + stats.active_workers + stats.queue_length;
-        seen_work |= busy > 0;
-        if seen_work && busy == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(600),
-            "the jobs did not finish within 10 minutes"
-        );
-    }
-    let took = started.elapsed();
-    let _ = stop.send(true);
-    futures::future::join_all(handles).await;
+    let took = run_to_end(service, options, Duration::from_secs(600)).await?;
     // Each job's share: its creation events (droplet.requested, job.created, the
     // cluster's attachment) and what the runtime wrote.
     let events = store.head().await? - CLUSTERS as i64;
@@ -164,4 +144,35 @@ async fn plain_pool(jobs: usize, workers: usize) -> Duration {
     drop(tx);
     futures::future::join_all(handles).await;
     took
+}
+
+/// Runs `service`'s unfinished jobs with a zero-latency provider until every one has ended
+/// (at most `limit`), then stops the executor; answers how long they took.
+pub(crate) async fn run_to_end(
+    service: CommandService,
+    options: ExecutorOptions,
+    limit: Duration,
+) -> anyhow::Result<Duration> {
+    let (stop, shutdown) = watch::channel(false);
+    let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 42));
+    let started = Instant::now();
+    let (executor, handles) = Executor::start(service, providers, options, shutdown);
+    let mut seen_work = false;
+    loop {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let stats = executor.stats();
+        let busy = stats.unfinished + stats.active_workers + stats.queue_length;
+        seen_work |= busy > 0;
+        if seen_work && busy == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < limit,
+            "the jobs did not finish within {limit:?}"
+        );
+    }
+    let took = started.elapsed();
+    let _ = stop.send(true);
+    futures::future::join_all(handles).await;
+    Ok(took)
 }

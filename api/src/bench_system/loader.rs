@@ -12,19 +12,17 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
 use engine::commands::{
     CommandContext, CommandService, CreateCluster, CreateDroplet, DropletInput, UpdateCluster,
 };
-use engine::executor::{Executor, ExecutorOptions};
-use engine::provider::{Providers, SimSpeed};
+use engine::executor::ExecutorOptions;
 use engine::store::{
     self, AppendRequest, EventFilter, EventMetadata, EventStore, NewEvent, StreamWrite,
 };
-use tokio::sync::watch;
 
 /// Droplets in the template's cluster.
 const DROPLETS: usize = 8;
@@ -169,32 +167,13 @@ fn id_prefix(id: &str) -> anyhow::Result<String> {
 
 /// Runs every unfinished job of the template to its end with a zero-latency provider.
 async fn run_jobs(service: CommandService) -> anyhow::Result<()> {
-    let (stop, shutdown) = watch::channel(false);
     let options = ExecutorOptions {
         workers: 4,
         sim_delay: Duration::ZERO,
         name: "bench-template".into(),
         ..ExecutorOptions::default()
     };
-    let providers = Arc::new(Providers::new(SimSpeed::INSTANT, 42));
-    let (executor, handles) = Executor::start(service, providers, options, shutdown);
-    let started = Instant::now();
-    let mut seen_work = false;
-    loop {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        let stats = executor.stats();
-        let busy = stats.unfinished + stats.active_workers + stats.queue_length;
-        seen_work |= busy > 0;
-        if seen_work && busy == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(60),
-            "the template's jobs did not finish within a minute"
-        );
-    }
-    let _ = stop.send(true);
-    futures::future::join_all(handles).await;
+    crate::bench_jobs::run_to_end(service, options, Duration::from_secs(60)).await?;
     Ok(())
 }
 
