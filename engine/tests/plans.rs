@@ -6,6 +6,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use engine::store::{
@@ -191,7 +192,7 @@ async fn sqlite_reads_search_an_index() {
 /// however many readers, none while nothing is appended, and the same events as the store.
 #[sqlx::test(migrations = false)]
 async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) {
-    let inner = common::postgres_store(pool).await;
+    let inner = common::postgres_store(pool.clone()).await;
     fill(&*inner).await;
     let tail = engine::store::TailedStore::wrap(Arc::clone(&inner))
         .await
@@ -206,8 +207,16 @@ async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) 
             .is_empty());
     }
     assert_eq!(tail.queries(), 0);
-    // New events: eight readers at the old head share one read.
-    fill_more(&*inner, 5).await;
+    // New events from another process (a second store on the same database, whose
+    // commits this one learns of by notification): eight readers at the old head share
+    // one read.
+    let other = common::postgres_store(pool.clone()).await;
+    fill_more(&*other, 5, "more").await;
+    let mut known = inner.watch_head();
+    tokio::time::timeout(Duration::from_secs(10), known.wait_for(|h| *h >= head + 5))
+        .await
+        .expect("the other store's commit is notified")
+        .unwrap();
     let readers = (0..8).map(|_| {
         let tail = Arc::clone(&tail);
         tokio::spawn(async move { tail.read_all(head, 500, &EventFilter::default()).await })
@@ -241,12 +250,65 @@ async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) 
     );
 }
 
-async fn fill_more(store: &dyn EventStore, events: usize) {
+/// The events this process appends are held as they commit: readers at the head, and
+/// loads of a stream from a known position, find them without reading the store, and
+/// find what the store holds.
+#[sqlx::test(migrations = false)]
+async fn tail_holds_this_process_commits_without_reading_them(pool: sqlx::PgPool) {
+    let inner = common::postgres_store(pool).await;
+    fill(&*inner).await;
+    let tail = engine::store::TailedStore::wrap(Arc::clone(&inner))
+        .await
+        .unwrap();
+    let head = STORED as i64;
+    fill_more(&*tail, 3, "mine").await;
+    fill_more(&*tail, 2, "mine").await;
+    let held = tail
+        .read_all(head, 500, &EventFilter::default())
+        .await
+        .unwrap();
+    let stream = tail
+        .read_stream_since("job", "mine", 1, head + 1)
+        .await
+        .unwrap();
+    assert_eq!(tail.queries(), 0, "nothing was read back");
+    let stored = inner
+        .read_all(head, 500, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 5);
+    assert_eq!(held, stored);
+    assert_eq!(
+        stream,
+        inner
+            .read_stream_after("job", "mine", 1, None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(stream.len(), 4);
+    // A position before the events held: the store answers, the same.
+    assert_eq!(
+        tail.read_stream_since("cluster", "s-3", 2, 3)
+            .await
+            .unwrap(),
+        inner
+            .read_stream_after("cluster", "s-3", 2, None)
+            .await
+            .unwrap()
+    );
+}
+
+async fn fill_more(store: &dyn EventStore, events: usize, stream: &str) {
+    let version = store
+        .read_stream_after("job", stream, 0, None)
+        .await
+        .unwrap()
+        .len() as u64;
     let request = AppendRequest {
         writes: vec![StreamWrite {
             aggregate_type: "job".into(),
-            aggregate_id: "more".into(),
-            expected_version: 0,
+            aggregate_id: stream.into(),
+            expected_version: version,
             events: (0..events).map(|k| event(0, k)).collect(),
         }],
         metadata: EventMetadata::default(),

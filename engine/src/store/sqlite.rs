@@ -19,7 +19,7 @@ use super::model::{
     RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
-use super::writer::{advance, BatchBackend, BatchSource, Writer};
+use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
 use super::{sql, EventStore, StoreError};
 
 /// SQLite-backed [`EventStore`].
@@ -337,6 +337,10 @@ impl EventStore for SqliteEventStore {
 
     fn watch_head(&self) -> watch::Receiver<i64> {
         self.head.subscribe()
+    }
+
+    fn on_commit(&self, sink: CommitSink) {
+        self.writer.on_commit(sink);
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -8,6 +8,10 @@
 //! while the others wait for that read and share it (single flight). A reader far behind
 //! (catching up, a rebuild) reads the store directly.
 //!
+//! The events this process appends are held as their batch commits, before the head moves
+//! past them (see [`EventStore::on_commit`]): in a process that writes most of what it
+//! reads, the tail rarely reads at all.
+//!
 //! While nothing is appended, a reader that has seen the head costs nothing: the head is
 //! known from the store's commit notifications ([`EventStore::watch_head`]), so no query is
 //! made. As a safety net against a lost notification (another process that stopped between
@@ -87,14 +91,20 @@ impl Recent {
         )
     }
 
-    /// Adds events read after `end()`; a run that does not follow on starts afresh.
+    /// Adds events read after `end()` (those already held are skipped); a run that does
+    /// not follow on starts afresh.
     fn extend(&mut self, page: Vec<RecordedEvent>, capacity: usize) {
-        let Some(first) = page.first() else {
+        let end = self.end();
+        let mut page = page
+            .into_iter()
+            .skip_while(|e| e.position <= end)
+            .peekable();
+        let Some(first) = page.peek() else {
             return;
         };
-        if first.position != self.end() + 1 {
+        if first.position != end + 1 {
             tracing::debug!(
-                expected = self.end() + 1,
+                expected = end + 1,
                 got = first.position,
                 "log tail restarts"
             );
@@ -102,6 +112,19 @@ impl Recent {
             self.start = first.position - 1;
         }
         self.events.extend(page);
+        self.trim(capacity);
+    }
+
+    /// Adds the events of a commit of this process when they follow on from the held
+    /// run (otherwise a reader reads them, with what came between, from the store).
+    fn committed(&mut self, events: &[RecordedEvent], capacity: usize) {
+        if events.first().map(|e| e.position) == Some(self.end() + 1) {
+            self.events.extend(events.iter().cloned());
+            self.trim(capacity);
+        }
+    }
+
+    fn trim(&mut self, capacity: usize) {
         while self.events.len() > capacity {
             self.events.pop_front();
             self.start += 1;
@@ -137,7 +160,7 @@ impl TailedStore {
         options: TailOptions,
     ) -> Result<Arc<Self>, StoreError> {
         let head = inner.head().await?;
-        Ok(Arc::new(Self {
+        let tail = Arc::new(Self {
             head: inner.watch_head(),
             inner,
             options,
@@ -149,7 +172,18 @@ impl TailedStore {
             refreshed_head: AtomicI64::new(head),
             refreshed_at: Mutex::new(Instant::now()),
             queries: AtomicI64::new(0),
-        }))
+        });
+        // This process's own commits are held as they commit: readers at the head then
+        // find them without a read.
+        let weak = Arc::downgrade(&tail);
+        tail.inner
+            .on_commit(Arc::new(move |events: &[RecordedEvent]| {
+                if let Some(tail) = weak.upgrade() {
+                    let capacity = tail.options.capacity;
+                    tail.recent().committed(events, capacity);
+                }
+            }));
+        Ok(tail)
     }
 
     /// How many log reads this tail has sent to the store (tests, metrics).
@@ -308,6 +342,27 @@ impl EventStore for TailedStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.inner
             .read_stream_after(aggregate_type, aggregate_id, after_sequence, up_to_position)
+            .await
+    }
+
+    async fn read_stream_since(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after_sequence: i64,
+        after_position: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let filter = EventFilter {
+            aggregate_type: Some(aggregate_type.to_owned()),
+            aggregate_id: Some(aggregate_id.to_owned()),
+            event_type: None,
+        };
+        // Every event of the stream after its `after_sequence`th is after `after_position`.
+        if let Some(events) = self.read_held(after_position, i64::MAX, &filter).await? {
+            return Ok(events);
+        }
+        self.inner
+            .read_stream_after(aggregate_type, aggregate_id, after_sequence, None)
             .await
     }
 

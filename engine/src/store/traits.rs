@@ -9,6 +9,7 @@ use super::model::{
     AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
     RecordedEvent, Snapshot,
 };
+use super::writer::CommitSink;
 use super::{PgEventStore, SqliteEventStore, StoreError};
 
 /// The event store: an append-only, gap-free global log of per-aggregate streams.
@@ -80,6 +81,21 @@ pub trait EventStore: Send + Sync + 'static {
         up_to_position: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// One stream's events after its `after_sequence`th, which the caller knows is at
+    /// `after_position`: a tail of the log can answer from memory when it holds every
+    /// event after that position. The default reads the stream.
+    async fn read_stream_since(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after_sequence: i64,
+        after_position: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let _ = after_position;
+        self.read_stream_after(aggregate_type, aggregate_id, after_sequence, None)
+            .await
+    }
+
     /// Stores (replaces) a stream's snapshot.
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
 
@@ -99,6 +115,14 @@ pub trait EventStore: Send + Sync + 'static {
     /// The last committed position as this process knows it; changes after every commit
     /// (of this process, and of others where the backend can tell).
     fn watch_head(&self) -> watch::Receiver<i64>;
+
+    /// Has `sink` told the events of every batch this process commits from now on, in
+    /// log order, before [`watch_head`](Self::watch_head) moves past them: a tail of the
+    /// log can then hold this process's own events without reading them back. A store
+    /// that does not write through a writer of its own tells nothing (the default).
+    fn on_commit(&self, sink: CommitSink) {
+        let _ = sink;
+    }
 
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -7,12 +7,12 @@
 //! (one fsync) thus serves many commands, which is what lets a serialised, gap-free log
 //! keep up with concurrent writers.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::model::{AppendOutcome, AppendRequest};
+use super::model::{AppendOutcome, AppendRequest, RecordedEvent};
 use super::plan::BatchPlan;
 use super::StoreError;
 
@@ -30,6 +30,13 @@ pub trait BatchBackend: Send + Sync + 'static {
     async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError>;
 }
 
+/// Told the events of each batch this process commits, in log order, before the head moves
+/// past them (see [`EventStore::on_commit`](super::EventStore::on_commit)).
+pub type CommitSink = Arc<dyn Fn(&[RecordedEvent]) + Send + Sync>;
+
+/// Where the writer task finds the [`CommitSink`], which may be set after it started.
+type SinkSlot = Arc<Mutex<Option<CommitSink>>>;
+
 type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
 type Queue = mpsc::Receiver<(AppendRequest, Reply)>;
 
@@ -37,6 +44,7 @@ type Queue = mpsc::Receiver<(AppendRequest, Reply)>;
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<(AppendRequest, Reply)>,
+    sink: SinkSlot,
 }
 
 impl Writer {
@@ -47,8 +55,22 @@ impl Writer {
         max_batch: usize,
     ) -> Self {
         let (queue, rx) = mpsc::channel(max_batch * 4);
-        tokio::spawn(run(backend, rx, head, max_batch));
-        Self { queue }
+        let sink = SinkSlot::default();
+        let committed = Committer {
+            head,
+            sink: Arc::clone(&sink),
+        };
+        tokio::spawn(run(backend, rx, committed, max_batch));
+        Self { queue, sink }
+    }
+
+    /// Tells `sink` the events of every batch committed from now on (replacing any sink
+    /// set before).
+    pub fn on_commit(&self, sink: CommitSink) {
+        *self
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sink);
     }
 
     /// Appends one request, waiting for its commit.
@@ -87,12 +109,29 @@ impl BatchSource for Batch<'_> {
     }
 }
 
-async fn run(
-    backend: Arc<dyn BatchBackend>,
-    mut rx: Queue,
+/// What hears of a committed batch: the sink, then the head.
+struct Committer {
     head: Arc<watch::Sender<i64>>,
-    max_batch: usize,
-) {
+    sink: SinkSlot,
+}
+
+impl Committer {
+    fn committed(&self, plan: &BatchPlan) {
+        if !plan.events.is_empty() {
+            let sink = self
+                .sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(sink) = sink {
+                sink(&plan.events);
+            }
+        }
+        advance(&self.head, plan.new_head);
+    }
+}
+
+async fn run(backend: Arc<dyn BatchBackend>, mut rx: Queue, head: Committer, max_batch: usize) {
     let mut last_size = 1;
     while let Some((request, reply)) = rx.recv().await {
         gather(&rx, last_size).await;
@@ -147,8 +186,8 @@ async fn gather(rx: &Queue, last_size: usize) {
     }
 }
 
-fn deliver(plan: BatchPlan, replies: Vec<Reply>, head: &watch::Sender<i64>) {
-    advance(head, plan.new_head);
+fn deliver(plan: BatchPlan, replies: Vec<Reply>, head: &Committer) {
+    head.committed(&plan);
     for (outcome, reply) in plan.outcomes.into_iter().zip(replies) {
         let _ = reply.send(outcome);
     }

@@ -23,7 +23,7 @@ use crate::store::model::{
     AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, IdempotencyRecord,
     PublishedEvent, RecordedEvent, Snapshot,
 };
-use crate::store::writer::{advance, Writer};
+use crate::store::writer::{advance, CommitSink, Writer};
 use crate::store::{sql, EventStore, StoreError};
 
 const CHANNEL: &str = "clustergenie_events";
@@ -312,6 +312,10 @@ impl EventStore for PgEventStore {
 
     fn watch_head(&self) -> watch::Receiver<i64> {
         self.head.subscribe()
+    }
+
+    fn on_commit(&self, sink: CommitSink) {
+        self.writer.on_commit(sink);
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
