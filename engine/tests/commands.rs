@@ -1281,3 +1281,39 @@ fn job_transition_table() {
     );
     assert!(job_transition(Some("running"), "job.retry_scheduled", true).is_err());
 }
+
+/// Two processes on one PostgreSQL database, each with its tail and its kept folds: a
+/// command decided on a fold that the other process has made stale is guarded by the
+/// stream's version, decided again on the stored state, and loses nothing; a load after
+/// the other process's commit is known finds it.
+#[sqlx::test(migrations = false)]
+async fn kept_folds_never_lose_another_process_update(pool: sqlx::PgPool) {
+    let tailed = |store: Arc<dyn EventStore>| async move {
+        let tail = engine::store::TailedStore::wrap(store).await.unwrap();
+        CommandService::new(tail as Arc<dyn EventStore>)
+    };
+    let here_store = common::postgres_store(pool.clone()).await;
+    let here = tailed(Arc::clone(&here_store)).await;
+    let there = tailed(common::postgres_store(pool).await).await;
+    let (cluster, _) = create_cluster(&here, "first").await;
+    assert_eq!(here.load::<Cluster>(&cluster).await.unwrap().version, 1);
+    // The other process renames it; this one has kept the fold at version 1.
+    let rename = |name: &str| UpdateCluster::parse(&cluster, Some(name), None, None).unwrap();
+    there.execute(&ctx(), &rename("second")).await.unwrap();
+    // Renamed again here, from the stale fold: the append is refused, decided again.
+    let reply = here.execute(&ctx(), &rename("third")).await.unwrap();
+    assert_eq!(reply.fresh().unwrap().version, 3);
+    let loaded = here.load::<Cluster>(&cluster).await.unwrap();
+    assert_eq!(loaded.version, 3);
+    assert_eq!(loaded.state.name.as_ref().unwrap().to_string(), "third");
+    // The other process's next change reaches this one's loads once its commit is known.
+    there.execute(&ctx(), &rename("fourth")).await.unwrap();
+    let mut known = here_store.watch_head();
+    tokio::time::timeout(Duration::from_secs(10), known.wait_for(|h| *h >= 4))
+        .await
+        .expect("the other process's commit is notified")
+        .unwrap();
+    let loaded = here.load::<Cluster>(&cluster).await.unwrap();
+    assert_eq!(loaded.version, 4);
+    assert_eq!(loaded.state.name.as_ref().unwrap().to_string(), "fourth");
+}

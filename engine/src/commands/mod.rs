@@ -1,10 +1,12 @@
 //! The command side: contexts, the command service with its retry loop, and one file of
-//! commands per resource (clusters, droplets, jobs, providers).
+//! commands per resource (clusters, droplets, jobs, providers), and the [`Folds`] of
+//! aggregates the service loaded lately.
 
 pub mod clusters;
 pub mod context;
 pub mod droplets;
 pub mod error;
+pub mod folds;
 pub mod jobs;
 pub mod loaded;
 pub mod providers;
@@ -17,6 +19,7 @@ pub use droplets::{
     ActOnDroplet, CreateDroplet, DropletAction, DropletCreated, DropletInput, JobStarted,
 };
 pub use error::{CommandError, CommandErrorKind, Fields};
+pub use folds::Folds;
 pub use jobs::{CancelJob, CreateJob};
 pub use loaded::{load, load_with, FirstSeen, Loaded};
 pub use providers::{ProviderInput, RegisterProvider};

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{load, CommandContext, CommandError, Loaded};
+use super::{CommandContext, CommandError, Folds, Loaded};
 use crate::domain::event_parts;
 use crate::domain::{Cluster, Droplet, Job, ProviderConfig, RateLimitRule};
 use crate::store::{
@@ -83,6 +83,7 @@ impl<T> Reply<T> {
 pub struct CommandService {
     store: Arc<dyn EventStore>,
     lanes: Arc<Lanes>,
+    folds: Arc<Folds>,
     snapshot_every: u64,
     policies: Arc<crate::executor::Policies>,
 }
@@ -93,6 +94,7 @@ impl CommandService {
         Self {
             store,
             lanes: Arc::default(),
+            folds: Arc::default(),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             policies: Arc::default(),
         }
@@ -197,6 +199,7 @@ impl CommandService {
                         aggregate_id,
                         "concurrency conflict, deciding again"
                     );
+                    self.folds.forget(&aggregate_type, &aggregate_id);
                     if lane.is_none() {
                         let key = format!("{aggregate_type}/{aggregate_id}");
                         lane = Some(self.lanes.lane(&key).lock_owned().await);
@@ -210,9 +213,12 @@ impl CommandService {
         Err(CommandError::Contention)
     }
 
-    /// Loads aggregate `A` (see [`load`]).
-    pub async fn load<A: Aggregate>(&self, id: &str) -> Result<Loaded<A>, CommandError> {
-        load(&*self.store, id, None).await
+    /// Loads aggregate `A` at the log's head (see [`Folds::load`]).
+    pub async fn load<A>(&self, id: &str) -> Result<Loaded<A>, CommandError>
+    where
+        A: Aggregate + Clone + 'static,
+    {
+        self.folds.load(&*self.store, id).await
     }
 }
 
@@ -261,7 +267,7 @@ impl CommandService {
         }
     }
 
-    async fn snapshot<A: Aggregate>(&self, id: &str) -> Result<(), CommandError> {
+    async fn snapshot<A: Aggregate + Clone + 'static>(&self, id: &str) -> Result<(), CommandError> {
         let loaded = self.load::<A>(id).await?;
         let snapshot = Snapshot {
             aggregate_type: A::TYPE.to_owned(),
