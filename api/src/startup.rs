@@ -131,6 +131,7 @@ impl Application {
             relay,
             limiter,
             limiter_fallback,
+            rules: Arc::default(),
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
         };

@@ -12,6 +12,7 @@ use engine::store::EventStore;
 use projections::cache::{error_chain, CacheError, CacheReads, Lookup};
 use projections::{ProjectionRuntime, ReadModels};
 
+use crate::handlers::limiting::RulesHeld;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
@@ -35,6 +36,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// The Redis buckets' local fallback, when Redis is configured (for its metric).
     pub limiter_fallback: Option<Arc<FallbackBuckets>>,
+    /// The rate-limit rules last read, while the log says they still hold.
+    pub rules: Arc<RulesHeld>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
 }

@@ -8,8 +8,13 @@
 //! `RateLimit-Reset` (seconds until the bucket is full), and on `429` `Retry-After`
 //! (seconds until one token is back, rounded up).
 
+use std::sync::{Arc, Mutex};
+
+use cqrs_es::Aggregate;
 use engine::domain::ratelimit_rule::Endpoint;
+use engine::domain::RateLimitRule;
 use engine::ratelimit::{effective_rules, Check, EffectiveRule, RequestScope, Verdict};
+use engine::store::EventFilter;
 use projections::runtime::error_chain;
 use warp::http::HeaderValue;
 use warp::reply::Response;
@@ -21,12 +26,71 @@ use crate::state::AppState;
 /// The rules in force: those set through the API (from the read model) over the
 /// built-in defaults. A read failure falls back to the defaults (logged): limiting never
 /// fails a request.
-pub async fn rules_in_force(state: &AppState) -> Vec<EffectiveRule> {
+///
+/// The rules read are kept ([`RulesHeld`]) and answered again as long as the log holds no
+/// `ratelimit_rule` event after the read model's position at the time of the read: a
+/// question the process's tail of the log answers from memory, so a limited request
+/// costs no query while the rules do not change, and a rule set anywhere is in force for
+/// the next request once the read models have it.
+pub async fn rules_in_force(state: &AppState) -> Arc<Vec<EffectiveRule>> {
+    if let Some(rules) = still_valid(state).await {
+        return rules;
+    }
+    let through = state.runtime.position();
     match state.read.ratelimit_rules().await {
-        Ok(loaded) => effective_rules(loaded.iter().filter_map(|l| l.state.rule()).collect()),
+        Ok(loaded) => {
+            let rules = Arc::new(effective_rules(
+                loaded.iter().filter_map(|l| l.state.rule()).collect(),
+            ));
+            state.rules.keep(Arc::clone(&rules), through);
+            rules
+        }
         Err(error) => {
             tracing::warn!(error = %error_chain(&error), "rate-limit rules unreadable; enforcing the built-in defaults");
-            effective_rules(Vec::new())
+            Arc::new(effective_rules(Vec::new()))
+        }
+    }
+}
+
+/// The rules held, when no rule event was appended after the position they were read at.
+async fn still_valid(state: &AppState) -> Option<Arc<Vec<EffectiveRule>>> {
+    let (rules, through) = state.rules.held()?;
+    let head = *state.store.watch_head().borrow();
+    let filter = EventFilter {
+        aggregate_type: Some(RateLimitRule::TYPE.to_owned()),
+        ..EventFilter::default()
+    };
+    match state.store.read_all(through, 1, &filter).await {
+        Ok(changes) if changes.is_empty() => {
+            // No rule changed up to the head known before asking: later checks start there.
+            state.rules.keep(Arc::clone(&rules), head.max(through));
+            Some(rules)
+        }
+        _ => None,
+    }
+}
+
+/// The rules last read from the read model, and the log position up to which no rule
+/// event can have changed them.
+#[derive(Default)]
+pub struct RulesHeld(Mutex<Option<(Arc<Vec<EffectiveRule>>, i64)>>);
+
+impl RulesHeld {
+    fn held(&self) -> Option<(Arc<Vec<EffectiveRule>>, i64)> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn keep(&self, rules: Arc<Vec<EffectiveRule>>, through: i64) {
+        let mut held = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A slower reader never replaces a newer answer.
+        if held.as_ref().is_none_or(|(_, known)| *known <= through) {
+            *held = Some((rules, through));
         }
     }
 }

@@ -134,7 +134,7 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
         .text("name")
         .ok_or_else(|| ApiError::bad_field("name", "name is required"))?;
     let rules = rules_in_force(&state).await;
-    let Some(EffectiveRule { rule, .. }) = rules.into_iter().find(|r| r.rule.name.as_str() == name)
+    let Some(EffectiveRule { rule, .. }) = rules.iter().find(|r| r.rule.name.as_str() == name)
     else {
         return Err(super::not_found("rate-limit rule", &name));
     };
