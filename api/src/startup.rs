@@ -24,7 +24,7 @@ use crate::command_topic::CommandConsumer;
 use crate::metrics::Metrics;
 use crate::runtime;
 use crate::settings::Settings;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +119,7 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
-        let state = AppState {
+        let state = AppState::from(Shared {
             commands,
             store,
             read: ReadModels::new(db),
@@ -134,7 +134,7 @@ impl Application {
             rules: Arc::default(),
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
-        };
+        });
         if let Some(kafka) = state.settings.kafka() {
             let routes = crate::filters::routes(state.clone());
             let consumer = CommandConsumer::new(kafka.clone(), routes, Default::default());

@@ -16,9 +16,27 @@ use crate::handlers::limiting::RulesHeld;
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 
-/// Shared application state (cheap to clone).
+/// Shared application state: one [`Shared`] behind an `Arc`, so that the clone each
+/// route's filter takes per request costs one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl From<Shared> for AppState {
+    fn from(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every handler can reach (through [`AppState`]).
+pub struct Shared {
     pub commands: CommandService,
     pub store: Arc<dyn EventStore>,
     pub read: ReadModels,
@@ -42,7 +60,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-impl AppState {
+impl Shared {
     /// The answer a cache lookup of `resource` gave, or None when the caller must ask
     /// SQL; counts both, and logs a cache error at debug (a cache error is never the
     /// client's problem).

@@ -1317,3 +1317,36 @@ async fn kept_folds_never_lose_another_process_update(pool: sqlx::PgPool) {
     assert_eq!(loaded.version, 4);
     assert_eq!(loaded.state.name.as_ref().unwrap().to_string(), "fourth");
 }
+
+/// Many droplets created at once in one cluster through a tailed store, each command with
+/// its idempotency key: every one is accepted (conflicts on the cluster are decided again
+/// on fresh state, never given up on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_droplets_in_one_cluster_is_accepted() {
+    let (store, _dir) = common::sqlite_store().await;
+    let tail = engine::store::TailedStore::wrap(store).await.unwrap();
+    let service = CommandService::new(tail as Arc<dyn EventStore>);
+    let (cluster, _) = create_cluster(&service, "burst").await;
+    let results = concurrently(150, |i| {
+        let service = service.clone();
+        let cluster = cluster.clone();
+        async move {
+            let mut ctx = ctx();
+            ctx.idempotency = Some(engine::commands::Idempotency {
+                key: format!("burst-{i}"),
+                fingerprint: format!("f-{i}"),
+            });
+            service
+                .execute(&ctx, &droplet_in(&cluster, &format!("b{i}")))
+                .await
+        }
+    })
+    .await;
+    for result in results {
+        result.expect("accepted");
+    }
+    assert_eq!(
+        service.load::<Cluster>(&cluster).await.unwrap().version,
+        151
+    );
+}

@@ -191,6 +191,7 @@ impl CommandService {
                 Err(StoreError::Conflict {
                     aggregate_type,
                     aggregate_id,
+                    actual,
                     ..
                 }) => {
                     tracing::debug!(
@@ -199,7 +200,7 @@ impl CommandService {
                         aggregate_id,
                         "concurrency conflict, deciding again"
                     );
-                    self.folds.forget(&aggregate_type, &aggregate_id);
+                    self.folds.outdated(&aggregate_type, &aggregate_id, actual);
                     if lane.is_none() {
                         let key = format!("{aggregate_type}/{aggregate_id}");
                         lane = Some(self.lanes.lane(&key).lock_owned().await);

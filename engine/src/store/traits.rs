@@ -81,9 +81,11 @@ pub trait EventStore: Send + Sync + 'static {
         up_to_position: Option<i64>,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
-    /// One stream's events after its `after_sequence`th, which the caller knows is at
-    /// `after_position`: a tail of the log can answer from memory when it holds every
-    /// event after that position. The default reads the stream.
+    /// One stream's events after its `after_sequence`th, when the caller knows that none
+    /// of them is at or before `after_position` (the position of that event, or a later
+    /// one up to which the caller has seen nothing newer): a tail of the log answers from
+    /// memory when it holds every event after that position. The default reads the
+    /// stream.
     async fn read_stream_since(
         &self,
         aggregate_type: &str,
