@@ -15,7 +15,7 @@ use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
 use crate::{ProjectionError, ReadDb};
 
 /// One page of a list.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// The page number (`null` on a cursor page).

@@ -22,7 +22,7 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
         .at0(Method::PUT, "/v1/ratelimits/rules")
         .and(command(state.clone()))
         .and_then(|s, m, b| async move {
-            ratelimits::put(s, None, m, b)
+            ratelimits::put_named_in_body(s, m, b)
                 .await
                 .map_err(Rejection::from)
         });

@@ -1,4 +1,4 @@
-//! Health, readiness, metrics, projections and workers routes.
+//! Health, readiness, metrics, the OpenAPI document, projections and workers routes.
 
 use warp::filters::BoxedFilter;
 use warp::http::Method;
@@ -10,7 +10,8 @@ use super::table::RouteTable;
 use crate::handlers::{self, system};
 use crate::state::AppState;
 
-/// `/healthz`, `/readyz`, `/metrics`, `/v1/projections[/…]`, `/v1/workers`.
+/// `/healthz`, `/readyz`, `/metrics`, `/v1/openapi.json`, `/v1/projections[/…]`,
+/// `/v1/workers`.
 pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,)> {
     let healthz = table
         .at0(Method::GET, "/healthz")
@@ -23,6 +24,9 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
         .at0(Method::GET, "/metrics")
         .and(with_state(state.clone()))
         .and_then(|s| async move { system::metrics(s).await.map_err(Rejection::from) });
+    let openapi = table
+        .at0(Method::GET, "/v1/openapi.json")
+        .and_then(|| async { system::openapi().await.map_err(Rejection::from) });
     let projections = table
         .at0(Method::GET, "/v1/projections")
         .and(with_state(state.clone()))
@@ -56,6 +60,8 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
         .or(readyz)
         .unify()
         .or(metrics)
+        .unify()
+        .or(openapi)
         .unify()
         .or(projections)
         .unify()

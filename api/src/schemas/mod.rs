@@ -1,9 +1,10 @@
-//! `clustergenie schemas export|check`: the published event contract as files.
+//! `clustergenie schemas export|check`: the published contracts as files.
 //!
 //! [`generate`] renders, in memory, one JSON Schema per event type at its current version
 //! (`events/<type>.v<version>.json`) and the AsyncAPI document (`asyncapi.yaml`), from
-//! [`engine::contract`]. The output is deterministic (keys sorted, two-space indent, a
-//! trailing newline) so the checked-in files only change when the contract does.
+//! [`engine::contract`], and the OpenAPI document of the HTTP API (`openapi.yaml`, see
+//! [`openapi`]). The output is deterministic (keys sorted, two-space indent, a trailing
+//! newline) so the checked-in files only change when the contracts do.
 //!
 //! A schema file, once checked in, is a released version: [`export`] refuses to overwrite
 //! it with a schema that is not backward compatible (see [`engine::contract::compat`]);
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::cli::SchemasCommand;
 
 pub mod asyncapi;
+pub mod openapi;
 
 /// The command that regenerates the checked-in files.
 pub const EXPORT_HINT: &str = "cargo run -p clustergenie-api -- schemas export";
@@ -30,6 +32,9 @@ const EVENTS_DIR: &str = "events";
 
 /// The AsyncAPI file, inside the schema directory.
 const ASYNCAPI_FILE: &str = "asyncapi.yaml";
+
+/// The OpenAPI file, inside the schema directory.
+pub const OPENAPI_FILE: &str = "openapi.yaml";
 
 /// Why the schemas could not be exported or checked.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +52,7 @@ pub enum SchemasError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("could not render the AsyncAPI document as YAML")]
+    #[error("could not render a document as YAML")]
     Yaml(#[from] serde_norway::Error),
     #[error("{}", render_incompatible(.0))]
     Incompatible(BTreeMap<String, Vec<Incompatibility>>),
@@ -65,6 +70,7 @@ pub fn generate() -> Result<Files, SchemasError> {
     }
     let document = asyncapi::document(&aggregates, &format!("./{EVENTS_DIR}/"));
     files.insert(ASYNCAPI_FILE.to_owned(), render_yaml(&document)?);
+    files.insert(OPENAPI_FILE.to_owned(), render_yaml(&openapi::document())?);
     Ok(files)
 }
 
@@ -80,9 +86,68 @@ pub fn render_json(value: &Value) -> String {
     text
 }
 
-/// `value` as YAML with sorted keys (serde_norway ends it with a newline).
+/// `value` as YAML with sorted keys (serde_norway ends it with a newline), readable alike
+/// by YAML 1.2 and YAML 1.1 readers (see [`quote_yaml11_booleans`]).
 pub fn render_yaml(value: &Value) -> Result<String, SchemasError> {
-    Ok(serde_norway::to_string(&sorted(value))?)
+    Ok(quote_yaml11_booleans(&serde_norway::to_string(&sorted(
+        value,
+    ))?))
+}
+
+/// Plain scalars that YAML 1.1 readers (PyYAML among them) take for booleans, and YAML
+/// 1.2, which serde_norway writes, for strings (`on`, an enum value, would become `true`).
+const YAML11_BOOLEANS: [&str; 16] = [
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
+/// `text` (block-style YAML as serde_norway writes it) with every plain scalar of
+/// [`YAML11_BOOLEANS`], a value or a key, single-quoted; block scalars are left as they are.
+fn quote_yaml11_booleans(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The indentation of the line that opened the block scalar being read, if any.
+    let mut block: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        match block {
+            Some(open) if line.trim().is_empty() || indent > open => {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            _ => block = None,
+        }
+        let mut rest = &line[indent..];
+        let mut head = &line[..indent];
+        while let Some(item) = rest.strip_prefix("- ") {
+            head = &line[..line.len() - item.len()];
+            rest = item;
+        }
+        let quote = |scalar: &str| match YAML11_BOOLEANS.contains(&scalar) {
+            true => format!("'{scalar}'"),
+            false => scalar.to_owned(),
+        };
+        let quoted = match rest.split_once(": ") {
+            Some((key, value)) => format!("{head}{}: {}", quote(key), quote(value)),
+            None if YAML11_BOOLEANS.contains(&rest) => format!("{head}'{rest}'"),
+            None if rest
+                .strip_suffix(':')
+                .is_some_and(|key| YAML11_BOOLEANS.contains(&key)) =>
+            {
+                format!("{head}'{}':", &rest[..rest.len() - 1])
+            }
+            _ => line.to_owned(),
+        };
+        if ["|", "|-", "|+", ">", ">-", ">+"]
+            .iter()
+            .any(|marker| line.ends_with(&format!(" {marker}")) || rest == *marker)
+        {
+            block = Some(indent);
+        }
+        out.push_str(&quoted);
+        out.push('\n');
+    }
+    out
 }
 
 /// `value` with the keys of every object in sorted order (whatever the map type keeps).
@@ -360,6 +425,21 @@ mod tests {
              \"z\": 0\n      }\n    ]\n  },\n  \"b\": 1\n}\n"
         );
         let yaml = render_yaml(&value).expect("yaml");
-        assert_eq!(yaml, "a:\n  c: null\n  d:\n  - y: 1\n    z: 0\nb: 1\n");
+        // `y` is a boolean to YAML 1.1: quoted.
+        assert_eq!(yaml, "a:\n  c: null\n  d:\n  - 'y': 1\n    z: 0\nb: 1\n");
+    }
+
+    #[test]
+    fn yaml_quotes_what_yaml_1_1_would_read_as_booleans() {
+        let value = serde_json::json!({
+            "enum": ["on", "off", "restart", "no"],
+            "on": "yes",
+            "text": "a line\nno\non",
+            "plain": "onwards",
+        });
+        assert_eq!(
+            render_yaml(&value).expect("yaml"),
+            "enum:\n- 'on'\n- 'off'\n- restart\n- 'no'\n'on': 'yes'\nplain: onwards\ntext: |-\n  a line\n  no\n  on\n"
+        );
     }
 }

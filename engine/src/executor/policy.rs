@@ -16,7 +16,7 @@ use crate::domain::JobType;
 use crate::provider::ProviderError;
 
 /// How a job type's attempts are timed and retried.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RetryPolicy {
     /// Backoff after the first failed attempt.
     pub initial_interval_ms: u64,
