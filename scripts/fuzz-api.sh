@@ -22,6 +22,7 @@
 #   CG_FUZZ_SEED     the generation seed (default fixed, so that a run is repeatable; set
 #                    another to explore)
 #   CG_FUZZ_SECONDS  the most the whole run may take (default 300)
+#   CG_FUZZ_ARGS     more `schemathesis run` arguments, e.g. `--phases stateful`
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -99,7 +100,8 @@ status=0
     --request-timeout 10 \
     --workers 1 \
     --generation-database none \
-    --no-color) || status=$?
+    --no-color \
+    ${CG_FUZZ_ARGS:-}) || status=$?
 
 if [[ $status -ne 0 ]]; then
     if [[ $status -eq 124 ]]; then

@@ -284,6 +284,40 @@ fn the_openapi_document_is_3_1_with_problems_and_resolving_references() {
             "{problem}"
         );
     }
+    // Every link names an operation, and parameters that operation has.
+    let mut operations = std::collections::BTreeMap::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let id = operation["operationId"].as_str().expect("operationId");
+            let parameters: BTreeSet<&str> = operation["parameters"]
+                .as_array()
+                .map(|all| all.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert!(operations.insert(id, parameters).is_none(), "{id} twice");
+        }
+    }
+    let mut links = 0;
+    for (name, response) in document["components"]["responses"].as_object().unwrap() {
+        for (link_name, link) in response["links"].as_object().into_iter().flatten() {
+            let target = link["operationId"].as_str().unwrap_or_default();
+            let Some(parameters) = operations.get(target) else {
+                panic!("{name} links {link_name} to no operation: {link}");
+            };
+            for parameter in link["parameters"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|p| p.0)
+            {
+                assert!(
+                    parameters.contains(parameter.as_str()),
+                    "{name} {link_name}: {parameter}"
+                );
+            }
+            links += 1;
+        }
+    }
+    assert!(links > 10, "{links} links");
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let responses = operation["responses"].as_object().unwrap();

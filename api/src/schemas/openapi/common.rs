@@ -71,20 +71,26 @@ pub fn domain_list<T: schemars::JsonSchema>() -> Array {
     ArrayBuilder::new().items(domain::<T>()).build()
 }
 
-/// The headers of a command ([`crate::filters::common::RequestMeta`]).
+/// The headers of a command ([`crate::filters::common::RequestMeta`]). Header values are
+/// visible ASCII and spaces (else `400`), trimmed.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct CommandHeaders {
     /// Who asks: the `actor` of the recorded events and the key of per-user rate limits
     /// (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
-    #[param(rename = "X-User-Id", required = false, max_length = 200)]
+    #[param(
+        rename = "X-User-Id",
+        required = false,
+        max_length = 200,
+        pattern = "^[ -~]*$"
+    )]
     pub user_id: String,
     /// The correlation id recorded with the events (a new UUID when absent, empty or
     /// longer than 200 characters).
-    #[param(rename = "X-Request-Id", required = false)]
+    #[param(rename = "X-Request-Id", required = false, pattern = "^[ -~]*$")]
     pub request_id: String,
     /// W3C trace context recorded with the events (a new one when absent or malformed).
-    #[param(rename = "traceparent", required = false)]
+    #[param(rename = "traceparent", required = false, pattern = "^[ -~]*$")]
     pub traceparent: String,
     /// Makes the command safe to retry: the same key with the same method, path and body
     /// replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
@@ -93,7 +99,8 @@ pub struct CommandHeaders {
         rename = "Idempotency-Key",
         required = false,
         min_length = 1,
-        max_length = 255
+        max_length = 255,
+        pattern = "^[!-~]([ -~]*[!-~])?$"
     )]
     pub idempotency_key: String,
 }
@@ -105,7 +112,7 @@ pub struct IfMatch {
     /// The version the change is made against, as `ETag` gives it: `"3"`, `W/"3"` or
     /// `3`. A stale version is a `412`; without it, the change applies to the latest
     /// version.
-    #[param(rename = "If-Match", required = false)]
+    #[param(rename = "If-Match", required = false, pattern = "^[ -~]*$")]
     pub if_match: String,
 }
 

@@ -17,8 +17,10 @@ use utoipa::{Modify, OpenApi};
 
 use crate::handlers;
 use crate::models::replies::Positioned;
+use links::Links;
 
 pub mod common;
+pub mod links;
 
 /// The version of this document.
 const DOCUMENT_VERSION: &str = "1.0.0";
@@ -122,7 +124,7 @@ allowed requests of a limited route carry too.";
         (name = "ratelimits", description = "Rate-limit rules and their buckets."),
         (name = "providers", description = "Simulated cloud providers, their faults and billing."),
     ),
-    modifiers(&Info)
+    modifiers(&Info, &Links)
 )]
 struct ApiDoc;
 
