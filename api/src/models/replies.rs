@@ -12,13 +12,16 @@ use projections::{DeadLetter, ProjectionStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+// `crate::handlers::command_reply` adds `position` to a command's answer; this type
+// describes the result.
 /// A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
-/// was started) with `position`, the global log position of the last event the command
-/// appended (see [`crate::handlers::command_reply`], which adds it; also in `X-Position`).
+/// was started) with `position`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Positioned<T> {
     #[serde(flatten)]
     pub value: T,
+    /// The global log position of the last event the command appended (also in
+    /// `X-Position`): pass it as `min_position` to read what the command wrote.
     pub position: i64,
 }
 

@@ -31,7 +31,8 @@ pub struct RetryPolicy {
     /// An attempt whose worker sends no heartbeat (or progress) for this long is taken
     /// as lost (its worker died) and timed out; workers beat every third of it.
     pub heartbeat_timeout_ms: u64,
-    /// Error kinds ([`AttemptError::kind`]) never retried, even when transient.
+    // The kinds are those of `AttemptError::kind`.
+    /// Error kinds never retried, even when transient.
     pub non_retryable: Vec<String>,
 }
 
