@@ -6,12 +6,14 @@
 # runs the whole test suite:
 #
 #   1. tools:    cc/pkg-config/OpenSSL and zlib headers (librdkafka), PostgreSQL, Redis,
-#                python3 (+ PyYAML; kafka-python and jsonschema in target/pyenv), Rust
-#                (rustup), tansu (a Kafka-protocol broker, `cargo install`, only when missing)
+#                python3 (+ PyYAML; kafka-python, jsonschema and schemathesis in
+#                target/pyenv), Rust (rustup), tansu (a Kafka-protocol broker,
+#                `cargo install`, only when missing)
 #   2. services: PostgreSQL at $DATABASE_URL, Redis at $REDIS_URL (both local by default)
 #   3. checks:   scripts/check-deploy.sh, cargo fmt --check, cargo clippy -D warnings
 #   4. tests:    cargo nextest run (+ doc tests) when cargo-nextest is installed,
-#                else cargo test
+#                else cargo test, after scripts/fuzz-api.sh (schemathesis against the
+#                served OpenAPI document)
 # Steps 3 and 4 all run even when one fails; the script exits non-zero if any failed.
 #
 # Environment:
@@ -216,11 +218,12 @@ for component in rustfmt clippy; do
 done
 info "$(cargo --version)"
 
-# The external Kafka consumer of the end-to-end test (scripts/kafka_contract_check.py) runs
-# in its own virtual environment, pinned by scripts/requirements-test.txt.
+# The external Kafka consumer of the end-to-end test (scripts/kafka_contract_check.py) and
+# the API fuzzer (scripts/fuzz-api.sh) run in their own virtual environment, pinned by
+# scripts/requirements-test.txt.
 PYENV="$ROOT/target/pyenv"
-if ! "$PYENV/bin/python" -c 'import kafka, jsonschema' >/dev/null 2>&1; then
-    info "creating $PYENV (kafka-python, jsonschema)"
+if ! "$PYENV/bin/python" -c 'import kafka, jsonschema, schemathesis' >/dev/null 2>&1; then
+    info "creating $PYENV (kafka-python, jsonschema, schemathesis)"
     if ! python3 -m venv "$PYENV" >/dev/null 2>&1; then
         command -v apt-get >/dev/null 2>&1 || die "python3 -m venv failed and apt-get is not available"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv
@@ -350,6 +353,9 @@ run_step "cargo fmt --all -- --check" cargo fmt --all -- --check
 run_step "cargo clippy --workspace --all-targets --locked -- -D warnings" \
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Before the test suite, so that its summary is the last one printed.
+run_step "API fuzzing (scripts/fuzz-api.sh)" env CG_SCHEMATHESIS="$PYENV/bin/schemathesis" \
+    bash scripts/fuzz-api.sh
 if cargo nextest --version >/dev/null 2>&1; then
     # nextest does not run doc tests: run them first, so that the last summary printed is
     # the one of the whole suite.

@@ -38,8 +38,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Compare a scratch schema with the live read models; exit 1 if they differ.
     Diff(DiffArgs),
-    /// The published event contract: JSON Schemas per event type and version, and the
-    /// AsyncAPI document of the Kafka topics.
+    /// The published contracts: JSON Schemas per event type and version, the AsyncAPI
+    /// document of the Kafka topics and the OpenAPI document of the HTTP API.
     #[command(subcommand)]
     Schemas(SchemasCommand),
 }
@@ -47,8 +47,8 @@ pub enum Command {
 /// `schemas` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SchemasCommand {
-    /// Generate the schema files from the Rust types and write those that changed; refuses
-    /// a change to a released schema that is not backward compatible.
+    /// Generate the schema files from the Rust code and write those that changed; refuses
+    /// a change to a released event schema that is not backward compatible.
     Export(SchemasArgs),
     /// Compare the schema files with the Rust types; exit 1 listing stale, missing and
     /// extra files.
@@ -58,7 +58,7 @@ pub enum SchemasCommand {
 /// `schemas export|check` flags.
 #[derive(Debug, Clone, Args)]
 pub struct SchemasArgs {
-    /// The schema directory (`asyncapi.yaml` and `events/`).
+    /// The schema directory (`openapi.yaml`, `asyncapi.yaml` and `events/`).
     #[arg(long, default_value = "schemas")]
     pub dir: PathBuf,
 }

@@ -148,14 +148,21 @@ impl ApiError {
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// `urn:clustergenie:problem:<title in kebab case>`, e.g.
+    /// `urn:clustergenie:problem:unprocessable-entity`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The status's reason phrase, e.g. `Unprocessable Entity`.
     pub title: String,
+    /// The HTTP status, as answered.
     pub status: u16,
+    /// What went wrong (for a `500`, only that it was logged).
     pub detail: String,
+    /// For bad or invalid input: field (a body field such as `name`, `body` for the body
+    /// as a whole, a query parameter or a header name) -> message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, String>>,
 }

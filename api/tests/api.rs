@@ -41,3 +41,6 @@ mod ratelimits;
 
 #[path = "api/history.rs"]
 mod history;
+
+#[path = "api/openapi.rs"]
+mod openapi;

@@ -66,7 +66,7 @@ fn checked_in_event_schemas_accept_the_generated_ones() {
 fn generation_is_deterministic_and_files_end_with_a_newline() {
     let first = generate().expect("generate");
     assert_eq!(first, generate().expect("generate again"));
-    assert_eq!(first.len(), events().len() + 1);
+    assert_eq!(first.len(), events().len() + 2);
     for (name, contents) in &first {
         assert!(
             contents.ends_with('\n') && !contents.ends_with("\n\n"),
@@ -84,7 +84,7 @@ fn generation_is_deterministic_and_files_end_with_a_newline() {
 fn export_writes_a_clean_directory_and_is_idempotent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let written = export(dir.path()).expect("export");
-    assert_eq!(written.len(), events().len() + 1);
+    assert_eq!(written.len(), events().len() + 2);
     assert!(check(dir.path()).expect("check").is_clean());
     assert_eq!(
         export(dir.path()).expect("export again"),
@@ -267,6 +267,81 @@ fn the_asyncapi_document_covers_every_topic_and_event() {
     assert_local_refs_resolve(&document, &document);
 }
 
+#[test]
+fn the_openapi_document_is_3_1_with_problems_and_resolving_references() {
+    let files = generate().expect("generate");
+    let document: Value = serde_norway::from_str(&files["openapi.yaml"]).expect("YAML");
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(document, api::schemas::openapi::document());
+    assert_local_refs_resolve(&document, &document);
+    let problem = &document["components"]["schemas"]["Problem"];
+    for field in ["type", "title", "status", "detail"] {
+        assert!(
+            problem["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(field)),
+            "{problem}"
+        );
+    }
+    // Every link names an operation, and parameters that operation has.
+    let mut operations = std::collections::BTreeMap::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            let id = operation["operationId"].as_str().expect("operationId");
+            let parameters: BTreeSet<&str> = operation["parameters"]
+                .as_array()
+                .map(|all| all.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert!(operations.insert(id, parameters).is_none(), "{id} twice");
+        }
+    }
+    let mut links = 0;
+    for (name, response) in document["components"]["responses"].as_object().unwrap() {
+        for (link_name, link) in response["links"].as_object().into_iter().flatten() {
+            let target = link["operationId"].as_str().unwrap_or_default();
+            let Some(parameters) = operations.get(target) else {
+                panic!("{name} links {link_name} to no operation: {link}");
+            };
+            for parameter in link["parameters"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|p| p.0)
+            {
+                assert!(
+                    parameters.contains(parameter.as_str()),
+                    "{name} {link_name}: {parameter}"
+                );
+            }
+            links += 1;
+        }
+    }
+    assert!(links > 10, "{links} links");
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{method} {path} has no success response"
+            );
+            for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
+                let name = response["$ref"].as_str().unwrap_or_default();
+                let response = match name.strip_prefix("#/components/responses/") {
+                    Some(name) => &document["components"]["responses"][name],
+                    None => response,
+                };
+                let content = &response["content"];
+                assert!(
+                    content.get("application/problem+json").is_some()
+                        || (path == "/readyz" && status == "503"),
+                    "{method} {path} {status} is not a problem: {response}"
+                );
+            }
+        }
+    }
+}
+
 fn clustergenie(args: &[&str], dir: &Path) -> Output {
     let mut command = Command::new(BIN);
     command.args(args).current_dir(dir);
@@ -285,6 +360,7 @@ fn the_cli_exports_and_checks() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("missing: asyncapi.yaml"), "{stdout}");
+    assert!(stdout.contains("missing: openapi.yaml"), "{stdout}");
     assert!(
         stdout.contains("missing: events/cluster.created.v1.json"),
         "{stdout}"
@@ -315,4 +391,15 @@ fn the_cli_exports_and_checks() {
     let out = clustergenie(&["schemas", "check", "--dir", "contract"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("stale: events/job.created.v1.json"));
+
+    let openapi = dir.path().join("contract/openapi.yaml");
+    let text = std::fs::read_to_string(&openapi).unwrap();
+    std::fs::write(
+        &openapi,
+        text.replace("/v1/clusters/{id}:", "/v1/klusters/{id}:"),
+    )
+    .unwrap();
+    let out = clustergenie(&["schemas", "check", "--dir", "contract"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stale: openapi.yaml"));
 }

@@ -10,7 +10,7 @@ use crate::commands::Loaded;
 use crate::domain::{Cluster, Droplet, Job, Latency, ProviderConfig, ProviderSpec};
 
 /// A cluster as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClusterView {
     pub id: String,
     pub name: String,
@@ -47,7 +47,7 @@ impl ClusterView {
 }
 
 /// A droplet as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DropletView {
     pub id: String,
     pub cluster_id: String,
@@ -113,7 +113,7 @@ impl DropletView {
 }
 
 /// A job as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: String,
     #[serde(rename = "type")]
@@ -180,7 +180,7 @@ impl JobView {
 }
 
 /// A rate-limit rule as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RateLimitRuleView {
     pub name: String,
     /// `global`, `user` or `cluster`.
@@ -241,7 +241,7 @@ impl RateLimitRuleView {
 }
 
 /// A provider configuration as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProviderView {
     pub name: String,
     pub display_name: String,

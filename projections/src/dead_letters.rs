@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use crate::{ProjectionError, ReadDb};
 
 /// A parked event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeadLetter {
     pub id: String,
     pub projection: String,

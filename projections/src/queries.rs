@@ -14,8 +14,16 @@ use crate::lists::{self, Cursor, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND
 use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
 use crate::{ProjectionError, ReadDb};
 
+/// How often a list statement that met a schema change is run again.
+const SCHEMA_RETRIES: u64 = 3;
+
+/// Whether `error` is SQLite's `SQLITE_SCHEMA` (17): the schema changed under the statement.
+fn schema_changed(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("17"))
+}
+
 /// One page of a list.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// The page number (`null` on a cursor page).
@@ -206,11 +214,7 @@ impl ReadModels {
         p: &PageRequest,
         map: fn(&AnyRow) -> Result<T, ProjectionError>,
     ) -> Result<Page<T>, ProjectionError> {
-        let mut query = sqlx::query(&q.sql);
-        for arg in &q.args {
-            query = query.bind(arg);
-        }
-        let mut rows = query.fetch_all(self.db.pool()).await?;
+        let mut rows = self.fetch_list(&q.sql, &q.args).await?;
         let more = rows.len() > p.page_size as usize;
         rows.truncate(p.page_size as usize);
         let next_cursor = match rows.last().filter(|_| more) {
@@ -240,6 +244,27 @@ impl ReadModels {
         })
     }
 
+    /// The rows of a list statement. On SQLite, a statement that meets a schema change
+    /// (`SQLITE_SCHEMA`: a rebuild swapped tables in, any projection's) may fail once its
+    /// search table is in it; it is run again, a few times, as SQLite advises.
+    async fn fetch_list(&self, sql: &str, args: &[String]) -> Result<Vec<AnyRow>, ProjectionError> {
+        let mut retries = 0;
+        loop {
+            let mut query = sqlx::query(sql);
+            for arg in args {
+                query = query.bind(arg);
+            }
+            match query.fetch_all(self.db.pool()).await {
+                Err(error) if retries < SCHEMA_RETRIES && schema_changed(&error) => {
+                    retries += 1;
+                    tracing::debug!(%error, retries, "list statement met a schema change; running it again");
+                    tokio::time::sleep(std::time::Duration::from_millis(5 * retries)).await;
+                }
+                result => return Ok(result?),
+            }
+        }
+    }
+
     /// `total`: counted up to the bound, else estimated.
     async fn total(
         &self,
@@ -247,11 +272,10 @@ impl ReadModels {
         count_sql: &str,
     ) -> Result<(Option<i64>, bool), ProjectionError> {
         let args = &q.args[..q.count_args];
-        let mut count = sqlx::query(count_sql);
-        for arg in args {
-            count = count.bind(arg);
-        }
-        let counted: i64 = count.fetch_one(self.db.pool()).await?.try_get("n")?;
+        let counted: i64 = match self.fetch_list(count_sql, args).await?.first() {
+            Some(row) => row.try_get("n")?,
+            None => 0,
+        };
         if counted <= self.count_bound {
             return Ok((Some(counted), false));
         }

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod providers;
 pub mod ratelimits;
 pub mod system;
+pub mod table;
 
 use std::sync::Arc;
 
@@ -17,9 +18,16 @@ use warp::{Filter, Reply};
 
 use crate::errors::recover;
 use crate::state::AppState;
+use table::RouteTable;
 
 /// Every route, with problem+json errors and request metrics.
 pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
+    router(state).0
+}
+
+/// [`routes`], and the table of the routes it serves.
+pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
+    let mut table = RouteTable::default();
     let metrics = Arc::clone(&state.metrics);
     let log = warp::log::custom(move |info| {
         metrics.observe_request(
@@ -33,22 +41,24 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
             elapsed_ms = info.elapsed().as_secs_f64() * 1000.0, "request"
         );
     });
-    system::routes(state.clone())
-        .or(clusters::routes(state.clone()))
+    let t = &mut table;
+    let filter = system::routes(state.clone(), t)
+        .or(clusters::routes(state.clone(), t))
         .unify()
-        .or(droplets::routes(state.clone()))
+        .or(droplets::routes(state.clone(), t))
         .unify()
-        .or(jobs::routes(state.clone()))
+        .or(jobs::routes(state.clone(), t))
         .unify()
-        .or(ratelimits::routes(state.clone()))
+        .or(ratelimits::routes(state.clone(), t))
         .unify()
-        .or(providers::routes(state.clone()))
+        .or(providers::routes(state.clone(), t))
         .unify()
-        .or(events::routes(state))
+        .or(events::routes(state, t))
         .unify()
         .recover(recover)
         .unify()
         .with(log)
         .map(Reply::into_response)
-        .boxed()
+        .boxed();
+    (filter, table)
 }

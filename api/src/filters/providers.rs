@@ -2,37 +2,37 @@
 //! routes.
 
 use warp::filters::BoxedFilter;
+use warp::http::Method;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::common::{body, command, read, with_state};
+use super::table::RouteTable;
 use crate::handlers::providers;
 use crate::state::AppState;
 
 /// List, register, faults get/put, billing.
-pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
-    let base = warp::path!("v1" / "providers").and(warp::path::end());
-    let faults = warp::path!("v1" / "admin" / "providers" / String / "faults");
-    let list = base
-        .and(warp::get())
+pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,)> {
+    let list = table
+        .at0(Method::GET, "/v1/providers")
         .and(read(state.clone()))
         .and_then(|s, m, q| async move { providers::list(s, m, q).await.map_err(Rejection::from) });
-    let register =
-        base.and(warp::post())
-            .and(command(state.clone()))
-            .and_then(|s, m, b| async move {
-                providers::register(s, m, b).await.map_err(Rejection::from)
-            });
-    let get_faults = faults
-        .and(warp::get())
+    let register = table
+        .at0(Method::POST, "/v1/providers")
+        .and(command(state.clone()))
+        .and_then(
+            |s, m, b| async move { providers::register(s, m, b).await.map_err(Rejection::from) },
+        );
+    let get_faults = table
+        .at1(Method::GET, "/v1/admin/providers/{name}/faults")
         .and(with_state(state.clone()))
         .and_then(|name, s| async move {
             providers::get_faults(s, name)
                 .await
                 .map_err(Rejection::from)
         });
-    let put_faults = faults
-        .and(warp::put())
+    let put_faults = table
+        .at1(Method::PUT, "/v1/admin/providers/{name}/faults")
         .and(with_state(state.clone()))
         .and(body())
         .and_then(|name, s, b| async move {
@@ -40,8 +40,8 @@ pub fn routes(state: AppState) -> BoxedFilter<(Response,)> {
                 .await
                 .map_err(Rejection::from)
         });
-    let billing = warp::path!("v1" / "clusters" / String / "billing")
-        .and(warp::get())
+    let billing = table
+        .at1(Method::GET, "/v1/clusters/{id}/billing")
         .and(read(state))
         .and_then(|id, s, m, q| async move {
             providers::billing(s, id, m, q)

@@ -6,7 +6,7 @@ use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Cluster;
 use engine::views::ClusterView;
 use projections::cache::Bounds;
-use projections::ClusterFilter;
+use projections::{ClusterFilter, ClusterSummary, Page};
 use warp::reply::Response;
 
 use super::limiting::{guard, with_rate_headers};
@@ -15,9 +15,57 @@ use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateClusterBody, Params, UpdateClusterBody};
+use crate::schemas::openapi::common::{
+    one_of, AsOf, BadRequest, ClusterReply, CommandHeaders, Conflict, GatewayTimeout, IfMatch,
+    Internal, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging, PayloadTooLarge,
+    PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+};
 use crate::state::AppState;
 
+/// What the cluster list sorts by (the first is the default).
+pub const SORTABLE: [&str; 3] = ["created_at", "name", "region"];
+
+/// A cluster's health statuses.
+pub const STATUSES: [&str; 3] = ["healthy", "warning", "critical"];
+
+/// The filters and order of `GET /v1/clusters`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(schema_with = statuses)]
+    pub status: Option<String>,
+    /// Only clusters whose name contains this text (starts with it, below 3 characters).
+    pub search: Option<String>,
+    #[param(schema_with = sortable)]
+    pub sort_by: Option<String>,
+}
+
+fn statuses() -> utoipa::openapi::schema::Object {
+    one_of(&STATUSES, "Only clusters of this health.")
+}
+
+fn sortable() -> utoipa::openapi::schema::Object {
+    one_of(&SORTABLE, "The order (default `created_at`).")
+}
+
 /// `POST /v1/clusters`.
+#[utoipa::path(
+    post, path = "/v1/clusters", tag = "clusters", operation_id = "createCluster",
+    summary = "Create a cluster",
+    params(CommandHeaders),
+    request_body = CreateClusterBody,
+    responses(
+        (status = 201, response = ClusterReply),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateClusterBody = parse(&body)?;
     let command = CreateCluster::parse(&input.name, &input.region, input.provider.as_deref())?;
@@ -31,6 +79,17 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
 
 /// `GET /v1/clusters`.
 /// Paged by page number or by `cursor` (see [`crate::models::params`]).
+#[utoipa::path(
+    get, path = "/v1/clusters", tag = "clusters", operation_id = "listClusters",
+    summary = "List clusters",
+    params(ListQuery, Paging, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of clusters.", body = Page<ClusterView>),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn list(
     state: AppState,
     meta: RequestMeta,
@@ -38,17 +97,28 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     read_your_writes(&state, &meta, &params).await?;
     let filter = ClusterFilter {
-        status: params
-            .one_of("status", &["healthy", "warning", "critical"])?
-            .map(str::to_owned),
+        status: params.one_of("status", &STATUSES)?.map(str::to_owned),
         search: params.text("search"),
     };
-    let page = params.page(&["created_at", "name", "region"], false)?;
+    let page = params.page(&SORTABLE, false)?;
     let result = state.read.clusters(&filter, &page).await?;
     Ok(ok(&result))
 }
 
 /// `GET /v1/clusters/{id}` (with `as_of` for time travel).
+#[utoipa::path(
+    get, path = "/v1/clusters/{id}", tag = "clusters", operation_id = "getCluster",
+    summary = "Get a cluster (now, or as it was)",
+    params(("id" = String, Path, description = "The cluster id."), AsOf, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The cluster.", body = ClusterView,
+            headers(("ETag" = String, description = "The cluster's version, quoted."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn get(
     state: AppState,
     id: String,
@@ -76,6 +146,19 @@ pub async fn get(
 
 /// `GET /v1/clusters/{id}/summary`: health, droplet count, droplets by status and the
 /// last job, from the cache read models when they are ready, else from SQL.
+#[utoipa::path(
+    get, path = "/v1/clusters/{id}/summary", tag = "clusters", operation_id = "getClusterSummary",
+    summary = "A cluster's health, droplets by status and last job",
+    description = "No time travel: `as_of` is a `400` here.",
+    params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The summary.", body = ClusterSummary),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn summary(
     state: AppState,
     id: String,
@@ -114,6 +197,25 @@ pub(crate) fn bounds(
 }
 
 /// `PATCH /v1/clusters/{id}`.
+#[utoipa::path(
+    patch, path = "/v1/clusters/{id}", tag = "clusters", operation_id = "updateCluster",
+    summary = "Rename or move a cluster",
+    params(("id" = String, Path, description = "The cluster id."), CommandHeaders, IfMatch),
+    request_body = UpdateClusterBody,
+    responses(
+        (status = 200, response = ClusterReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn update(
     state: AppState,
     id: String,
@@ -136,6 +238,22 @@ pub async fn update(
 }
 
 /// `DELETE /v1/clusters/{id}`.
+#[utoipa::path(
+    delete, path = "/v1/clusters/{id}", tag = "clusters", operation_id = "deleteCluster",
+    summary = "Delete a cluster",
+    description = "`409` while it has droplets that are not destroyed.",
+    params(("id" = String, Path, description = "The cluster id."), CommandHeaders, IfMatch),
+    responses(
+        (status = 200, response = ClusterReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
     let verdict = guard(&state, &meta, Endpoint::ClustersDelete, Some(id.as_str())).await?;
     let command = DeleteCluster {

@@ -5,7 +5,7 @@ use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, Droplet
 use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::{Cluster, Droplet, PowerAction, ProviderName, Size, ValidationError};
 use engine::views::DropletView;
-use projections::DropletFilter;
+use projections::{DropletFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
@@ -15,9 +15,15 @@ use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateDropletBody, MigrateBody, Params, PowerBody, ResizeBody};
+use crate::schemas::openapi::common::{
+    one_of, AsOf, BadRequest, CommandHeaders, Conflict, DropletCreatedReply, GatewayTimeout,
+    IfMatch, Internal, JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound,
+    Paging, PayloadTooLarge, PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+};
 use crate::state::AppState;
 
-const STATUSES: [&str; 6] = [
+/// A droplet's statuses.
+pub const STATUSES: [&str; 6] = [
     "provisioning",
     "active",
     "resizing",
@@ -26,7 +32,50 @@ const STATUSES: [&str; 6] = [
     "destroyed",
 ];
 
+/// What the droplet list sorts by (the first is the default).
+pub const SORTABLE: [&str; 3] = ["created_at", "name", "status"];
+
+/// The filters and order of `GET /v1/droplets`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the droplets of this cluster.
+    pub cluster_id: Option<String>,
+    #[param(schema_with = statuses)]
+    pub status: Option<String>,
+    /// Only droplets whose name contains this text (starts with it, below 3 characters).
+    pub search: Option<String>,
+    #[param(schema_with = sortable)]
+    pub sort_by: Option<String>,
+}
+
+fn statuses() -> utoipa::openapi::schema::Object {
+    one_of(&STATUSES, "Only droplets in this status.")
+}
+
+fn sortable() -> utoipa::openapi::schema::Object {
+    one_of(&SORTABLE, "The order (default `created_at`).")
+}
+
 /// `POST /v1/droplets`: the droplet and its provision job.
+#[utoipa::path(
+    post, path = "/v1/droplets", tag = "droplets", operation_id = "createDroplet",
+    summary = "Create a droplet (and the job that provisions it)",
+    params(CommandHeaders),
+    request_body = CreateDropletBody,
+    responses(
+        (status = 202, response = DropletCreatedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateDropletBody = parse(&body)?;
     let ctx = meta.context(&body);
@@ -48,6 +97,17 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
 
 /// `GET /v1/droplets`.
 /// Paged by page number or by `cursor` (see [`crate::models::params`]).
+#[utoipa::path(
+    get, path = "/v1/droplets", tag = "droplets", operation_id = "listDroplets",
+    summary = "List droplets",
+    params(ListQuery, Paging, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of droplets.", body = Page<DropletView>),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn list(
     state: AppState,
     meta: RequestMeta,
@@ -59,12 +119,25 @@ pub async fn list(
         status: params.one_of("status", &STATUSES)?.map(str::to_owned),
         search: params.text("search"),
     };
-    let page = params.page(&["created_at", "name", "status"], false)?;
+    let page = params.page(&SORTABLE, false)?;
     let result = state.read.droplets(&filter, &page).await?;
     Ok(ok(&result))
 }
 
 /// `GET /v1/droplets/{id}` (with `as_of` for time travel).
+#[utoipa::path(
+    get, path = "/v1/droplets/{id}", tag = "droplets", operation_id = "getDroplet",
+    summary = "Get a droplet (now, or as it was)",
+    params(("id" = String, Path, description = "The droplet id."), AsOf, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The droplet.", body = DropletView,
+            headers(("ETag" = String, description = "The droplet's version, quoted."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn get(
     state: AppState,
     id: String,
@@ -101,6 +174,25 @@ pub async fn get(
 }
 
 /// `POST /v1/droplets/{id}/resize`.
+#[utoipa::path(
+    post, path = "/v1/droplets/{id}/resize", tag = "droplets", operation_id = "resizeDroplet",
+    summary = "Resize a droplet",
+    params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
+    request_body = ResizeBody,
+    responses(
+        (status = 202, response = JobStartedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn resize(
     state: AppState,
     id: String,
@@ -114,6 +206,25 @@ pub async fn resize(
 }
 
 /// `POST /v1/droplets/{id}/power`.
+#[utoipa::path(
+    post, path = "/v1/droplets/{id}/power", tag = "droplets", operation_id = "powerDroplet",
+    summary = "Power a droplet on or off, or restart it",
+    params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
+    request_body = PowerBody,
+    responses(
+        (status = 202, response = JobStartedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn power(
     state: AppState,
     id: String,
@@ -127,6 +238,25 @@ pub async fn power(
 }
 
 /// `POST /v1/droplets/{id}/migrate`.
+#[utoipa::path(
+    post, path = "/v1/droplets/{id}/migrate", tag = "droplets", operation_id = "migrateDroplet",
+    summary = "Move a droplet to another provider",
+    params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
+    request_body = MigrateBody,
+    responses(
+        (status = 202, response = JobStartedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn migrate(
     state: AppState,
     id: String,
@@ -142,6 +272,22 @@ pub async fn migrate(
 }
 
 /// `DELETE /v1/droplets/{id}`.
+#[utoipa::path(
+    delete, path = "/v1/droplets/{id}", tag = "droplets", operation_id = "destroyDroplet",
+    summary = "Destroy a droplet",
+    params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
+    responses(
+        (status = 202, response = JobStartedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn destroy(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
     let action = DropletAction::Destroy;
     act(state, id, meta, b"", action, Endpoint::DropletsDelete).await

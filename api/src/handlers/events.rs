@@ -8,18 +8,46 @@ use engine::store::{EventFilter, RecordedEvent};
 use futures::{Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::sse::Event;
 use warp::Reply;
 
-use super::{json, not_found};
+use super::{not_found, ok};
 use crate::errors::ApiError;
 use crate::metrics::Metrics;
+use crate::models::replies::{AggregateStream, EventPage};
 use crate::models::Params;
+use crate::schemas::openapi::common::{one_of, BadRequest, Internal, NotFound};
 use crate::state::AppState;
 
-const AGGREGATE_TYPES: [&str; 5] = ["cluster", "droplet", "job", "provider", "ratelimit_rule"];
+/// The aggregate types of the log.
+pub const AGGREGATE_TYPES: [&str; 5] = ["cluster", "droplet", "job", "provider", "ratelimit_rule"];
+
+/// The filters of the log's reads.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Filter {
+    #[param(schema_with = aggregate_types)]
+    pub aggregate_type: Option<String>,
+    /// Only the events of this aggregate.
+    pub aggregate_id: Option<String>,
+    /// Only events of this type, e.g. `cluster.created`.
+    pub r#type: Option<String>,
+}
+
+/// Where a live tail resumes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct LastEventId {
+    /// Resume after this position (the `id` of the last message received; wins over
+    /// `after`).
+    #[param(rename = "Last-Event-ID", required = false)]
+    pub last_event_id: i64,
+}
+
+fn aggregate_types() -> utoipa::openapi::schema::Object {
+    one_of(&AGGREGATE_TYPES, "Only the events of this aggregate type.")
+}
 
 fn filter(params: &Params) -> Result<EventFilter, ApiError> {
     Ok(EventFilter {
@@ -32,6 +60,20 @@ fn filter(params: &Params) -> Result<EventFilter, ApiError> {
 }
 
 /// `GET /v1/events?after&limit&aggregate_type&aggregate_id&type`.
+#[utoipa::path(
+    get, path = "/v1/events", tag = "events", operation_id = "listEvents",
+    summary = "Read the log",
+    params(
+        ("after" = Option<i64>, Query, minimum = 0, description = "Events after this position (default 0)."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many events (default 100)."),
+        Filter,
+    ),
+    responses(
+        (status = 200, description = "Events in position order.", body = EventPage),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn list(state: AppState, params: Params) -> Result<Response, ApiError> {
     let after = params.int("after", 0, i64::MAX)?.unwrap_or(0);
     let limit = params.int("limit", 1, 1000)?.unwrap_or(100);
@@ -39,13 +81,24 @@ pub async fn list(state: AppState, params: Params) -> Result<Response, ApiError>
     let items = state.store.read_all(after, limit, &filter).await?;
     // With a filter, a short page does not mean the end: continue after the last event read.
     let next_after = items.last().map_or(after, |e| e.position);
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "items": items, "next_after": next_after }),
-    ))
+    Ok(ok(&EventPage { items, next_after }))
 }
 
 /// `GET /v1/streams/{aggregate_type}/{id}`.
+#[utoipa::path(
+    get, path = "/v1/streams/{aggregate_type}/{id}", tag = "events", operation_id = "getStream",
+    summary = "One aggregate's events, in order",
+    params(
+        ("aggregate_type" = String, Path, description = "`cluster`, `droplet`, `job`, `provider` or `ratelimit_rule` (another is a `404`)."),
+        ("id" = String, Path, description = "The aggregate id."),
+    ),
+    responses(
+        (status = 200, description = "The stream.", body = AggregateStream,
+            headers(("ETag" = String, description = "The stream's version, quoted."))),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn stream_of(
     state: AppState,
     aggregate_type: String,
@@ -58,15 +111,34 @@ pub async fn stream_of(
     if items.is_empty() {
         return Err(not_found("stream", &format!("{aggregate_type}/{id}")));
     }
-    let version = items.last().map_or(0, |e| e.sequence);
-    Ok(json(
-        StatusCode::OK,
-        &json!({ "aggregate_type": aggregate_type, "aggregate_id": id, "version": version, "items": items }),
-    ))
+    Ok(ok(&AggregateStream {
+        version: items.last().map_or(0, |e| e.sequence),
+        aggregate_type,
+        aggregate_id: id,
+        items,
+    }))
 }
 
 /// `GET /v1/events/stream`: the live tail as Server-Sent Events, resumable with
 /// `Last-Event-ID` (or `?after=`), else starting at the head.
+#[utoipa::path(
+    get, path = "/v1/events/stream", tag = "events", operation_id = "streamEvents",
+    summary = "The live tail of the log (Server-Sent Events)",
+    description = "Each message is one event: `id` its position, `event` its type, `data` \
+the event as JSON (as in `GET /v1/events`). Heartbeat comments every 15 s. A client that \
+stops reading for a while gets a `disconnect` event naming the last position it was sent \
+(`last_event_id`), and the stream ends: resume with `Last-Event-ID`.",
+    params(
+        LastEventId,
+        ("after" = Option<i64>, Query, minimum = 0, description = "Start after this position (default: the head, new events only)."),
+        Filter,
+    ),
+    responses(
+        (status = 200, description = "The stream, until the client leaves.", body = String, content_type = "text/event-stream"),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn live(
     state: AppState,
     params: Params,

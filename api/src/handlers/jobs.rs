@@ -5,7 +5,7 @@ use engine::commands::{load, CancelJob, CreateJob};
 use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Job;
 use engine::views::JobView;
-use projections::JobFilter;
+use projections::{JobFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
@@ -15,9 +15,15 @@ use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
 use crate::models::{CancelJobBody, CreateJobBody, Params};
+use crate::schemas::openapi::common::{
+    one_of, AsOf, BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, JobCancelReply,
+    JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging,
+    PayloadTooLarge, TooManyRequests, Unavailable, Unprocessable,
+};
 use crate::state::AppState;
 
-const STATUSES: [&str; 7] = [
+/// A job's statuses.
+pub const STATUSES: [&str; 7] = [
     "pending",
     "queued",
     "running",
@@ -26,7 +32,8 @@ const STATUSES: [&str; 7] = [
     "cancelled",
     "timed_out",
 ];
-const TYPES: [&str; 11] = [
+/// The job types.
+pub const TYPES: [&str; 11] = [
     "provision",
     "destroy",
     "resize",
@@ -40,7 +47,54 @@ const TYPES: [&str; 11] = [
     "migrate",
 ];
 
+/// What the job list sorts by (the first is the default).
+pub const SORTABLE: [&str; 2] = ["created_at", "id"];
+
+/// The filters and order of `GET /v1/jobs`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the jobs of this cluster.
+    pub cluster_id: Option<String>,
+    #[param(schema_with = statuses)]
+    pub status: Option<String>,
+    #[param(schema_with = types)]
+    pub r#type: Option<String>,
+    #[param(schema_with = sortable)]
+    pub sort_by: Option<String>,
+}
+
+fn statuses() -> utoipa::openapi::schema::Object {
+    one_of(&STATUSES, "Only jobs in this status.")
+}
+
+fn types() -> utoipa::openapi::schema::Object {
+    one_of(&TYPES, "Only jobs of this type.")
+}
+
+fn sortable() -> utoipa::openapi::schema::Object {
+    one_of(&SORTABLE, "The order (default `created_at`, newest first).")
+}
+
 /// `POST /v1/jobs`.
+#[utoipa::path(
+    post, path = "/v1/jobs", tag = "jobs", operation_id = "createJob",
+    summary = "Start a job on a cluster",
+    params(CommandHeaders),
+    request_body = CreateJobBody,
+    responses(
+        (status = 202, response = JobStartedReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateJobBody = parse(&body)?;
     let ctx = meta.context(&body);
@@ -59,6 +113,17 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
 
 /// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
 /// Paged by page number or by `cursor` (see [`crate::models::params`]).
+#[utoipa::path(
+    get, path = "/v1/jobs", tag = "jobs", operation_id = "listJobs",
+    summary = "List jobs",
+    params(ListQuery, Paging, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of jobs.", body = Page<JobView>),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn list(
     state: AppState,
     meta: RequestMeta,
@@ -70,12 +135,25 @@ pub async fn list(
         status: params.one_of("status", &STATUSES)?.map(str::to_owned),
         job_type: params.one_of("type", &TYPES)?.map(str::to_owned),
     };
-    let page = params.page(&["created_at", "id"], true)?;
+    let page = params.page(&SORTABLE, true)?;
     let result = state.read.jobs(&filter, &page).await?;
     Ok(ok(&result))
 }
 
 /// `GET /v1/jobs/{id}` (with `as_of` for time travel).
+#[utoipa::path(
+    get, path = "/v1/jobs/{id}", tag = "jobs", operation_id = "getJob",
+    summary = "Get a job (now, or as it was)",
+    params(("id" = String, Path, description = "The job id."), AsOf, MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The job.", body = JobView,
+            headers(("ETag" = String, description = "The job's version, quoted."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn get(
     state: AppState,
     id: String,
@@ -99,6 +177,25 @@ pub async fn get(
 }
 
 /// `POST /v1/jobs/{id}/cancel`.
+#[utoipa::path(
+    post, path = "/v1/jobs/{id}/cancel", tag = "jobs", operation_id = "cancelJob",
+    summary = "Cancel a job",
+    description = "`409` once the job has finished. The body is optional.",
+    params(("id" = String, Path, description = "The job id."), CommandHeaders),
+    request_body(content = Option<CancelJobBody>, description = "Optional: an empty body gives no reason."),
+    responses(
+        (status = 200, response = JobCancelReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn cancel(
     state: AppState,
     id: String,

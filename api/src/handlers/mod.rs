@@ -90,10 +90,12 @@ pub async fn read_your_writes(
 
 /// `200` with `value` as JSON.
 pub fn ok<T: Serialize>(value: &T) -> Response {
-    json(
-        StatusCode::OK,
-        &serde_json::to_value(value).unwrap_or_default(),
-    )
+    typed(StatusCode::OK, value)
+}
+
+/// `value` as JSON with a status.
+pub fn typed<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    json(status, &serde_json::to_value(value).unwrap_or_default())
 }
 
 /// `200` with the view, or `404` naming `what` and `id`.

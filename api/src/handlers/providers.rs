@@ -4,41 +4,36 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use engine::commands::{ProviderInput, RegisterProvider, Reply};
-use engine::provider::{bill, default_specs, Faults, ProviderError, SimulatedProvider};
+use engine::provider::{bill, default_specs, Billing, Faults, ProviderError, SimulatedProvider};
 use engine::views::{DropletView, ProviderView};
-use serde::Serialize;
 use warp::reply::Response;
 
 use super::{command_reply, not_found, ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
+use crate::models::replies::{Listed, ProviderFaults, ProviderListItem, Usage};
 use crate::models::{Params, RegisterProviderBody};
+use crate::schemas::openapi::common::{
+    BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, LengthRequired, MinPosition,
+    MinPositionHeader, NotFound, PayloadTooLarge, ProviderReply, Unavailable, Unprocessable,
+};
 use crate::state::AppState;
 
-/// One provider in `GET /v1/providers`: its configuration, this process's faults and
-/// sim speed, and what it runs.
-#[derive(Debug, Serialize)]
-struct ProviderListItem {
-    #[serde(flatten)]
-    view: ProviderView,
-    /// Injected faults in this process (`null` if this process does not know it yet).
-    faults: Option<Faults>,
-    sim_speed: f64,
-    usage: Usage,
-}
-
-/// Live droplets of a provider.
-#[derive(Debug, Default, Serialize)]
-struct Usage {
-    /// Droplets of the read model that are neither destroyed nor failed and run on (or
-    /// asked for) this provider.
-    live_droplets: usize,
-    /// The same, per region.
-    by_region: BTreeMap<String, usize>,
-}
-
 /// `GET /v1/providers`: the built-in defaults, replaced or joined by registered ones.
+#[utoipa::path(
+    get, path = "/v1/providers", tag = "providers", operation_id = "listProviders",
+    summary = "The simulated providers",
+    description = "The built-in defaults, replaced or joined by registered ones, with this \
+process's faults and sim speed, and their live droplets.",
+    params(MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The providers, by name.", body = Listed<ProviderListItem>),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn list(
     state: AppState,
     meta: RequestMeta,
@@ -64,7 +59,7 @@ pub async fn list(
         })
         .collect();
     let total = items.len();
-    Ok(ok(&serde_json::json!({ "items": items, "total": total })))
+    Ok(ok(&Listed { items, total }))
 }
 
 fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {
@@ -82,6 +77,25 @@ fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {
 
 /// `POST /v1/providers`: registers a provider or replaces its configuration (`201` when
 /// new, `200` otherwise); `faults`, if given, are injected into this process only.
+#[utoipa::path(
+    post, path = "/v1/providers", tag = "providers", operation_id = "registerProvider",
+    summary = "Register a provider or replace its configuration",
+    description = "`201` when new, `200` otherwise. `faults`, if given, are injected into \
+this process only (not recorded).",
+    params(CommandHeaders),
+    request_body = RegisterProviderBody,
+    responses(
+        (status = 200, response = ProviderReply),
+        (status = 201, response = ProviderReply),
+        (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn register(
     state: AppState,
     meta: RequestMeta,
@@ -120,15 +134,11 @@ pub async fn register(
 
 /// The faults answer: the provider, its faults and the sim speed.
 fn faults_reply(provider: &SimulatedProvider) -> Response {
-    let faults = provider.faults();
-    ok(&serde_json::json!({
-        "provider": provider_name(provider),
-        "failure_rate": faults.failure_rate,
-        "spike_rate": faults.spike_rate,
-        "spike_ms": faults.spike_ms,
-        "outage": faults.outage,
-        "sim_speed": provider.speed().factor(),
-    }))
+    ok(&ProviderFaults::new(
+        provider_name(provider),
+        provider.faults(),
+        provider.speed().factor(),
+    ))
 }
 
 fn provider_name(provider: &SimulatedProvider) -> String {
@@ -137,6 +147,15 @@ fn provider_name(provider: &SimulatedProvider) -> String {
 }
 
 /// `GET /v1/admin/providers/{name}/faults`.
+#[utoipa::path(
+    get, path = "/v1/admin/providers/{name}/faults", tag = "providers", operation_id = "getProviderFaults",
+    summary = "The faults injected into a provider in this process",
+    params(("name" = String, Path, description = "The provider's name.")),
+    responses(
+        (status = 200, description = "Its faults and sim speed.", body = ProviderFaults),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_faults(state: AppState, name: String) -> Result<Response, ApiError> {
     let provider = state.providers.get(&name).map_err(provider_error)?;
     Ok(faults_reply(&provider))
@@ -144,6 +163,22 @@ pub async fn get_faults(state: AppState, name: String) -> Result<Response, ApiEr
 
 /// `PUT /v1/admin/providers/{name}/faults`: replaces this process's injected faults
 /// (omitted fields are 0 / false).
+#[utoipa::path(
+    put, path = "/v1/admin/providers/{name}/faults", tag = "providers", operation_id = "putProviderFaults",
+    summary = "Inject faults into a provider in this process (chaos)",
+    description = "Replaces the provider's faults in this process; omitted fields are 0 or \
+false. Not recorded as events.",
+    params(("name" = String, Path, description = "The provider's name.")),
+    request_body = Faults,
+    responses(
+        (status = 200, description = "Its faults and sim speed.", body = ProviderFaults),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 411, response = LengthRequired),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Response, ApiError> {
     let faults: Faults = parse(&body)?;
     let provider = state.providers.get(&name).map_err(provider_error)?;
@@ -153,6 +188,18 @@ pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Re
 }
 
 /// `GET /v1/clusters/{id}/billing`.
+#[utoipa::path(
+    get, path = "/v1/clusters/{id}/billing", tag = "providers", operation_id = "getClusterBilling",
+    summary = "What a cluster's droplets cost",
+    params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The cluster's costs, in total and by provider (USD).", body = Billing),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn billing(
     state: AppState,
     id: String,

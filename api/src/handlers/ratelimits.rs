@@ -8,7 +8,6 @@ use engine::domain::ratelimit_rule::RuleScope;
 use engine::ratelimit::{EffectiveRule, GLOBAL_SCOPE_ID};
 use engine::views::RateLimitRuleView;
 use projections::runtime::error_chain;
-use serde_json::json;
 use warp::reply::Response;
 
 use super::limiting::rules_in_force;
@@ -16,10 +15,27 @@ use super::{command_reply, ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
+use crate::models::replies::{BucketStatus, Listed};
 use crate::models::{Params, RateLimitRuleBody};
+use crate::schemas::openapi::common::{
+    BadRequest, CommandHeaders, Conflict, GatewayTimeout, IfMatch, Internal, LengthRequired,
+    MinPosition, MinPositionHeader, NotFound, PayloadTooLarge, PreconditionFailed, RuleReply,
+    Unavailable, Unprocessable,
+};
 use crate::state::AppState;
 
 /// `GET /v1/ratelimits/rules`: every rule in force (built-in defaults included), by name.
+#[utoipa::path(
+    get, path = "/v1/ratelimits/rules", tag = "ratelimits", operation_id = "listRateLimitRules",
+    summary = "Every rule in force, built-in defaults included",
+    params(MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The rules, by name.", body = Listed<RateLimitRuleView>),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn list(
     state: AppState,
     meta: RequestMeta,
@@ -40,10 +56,23 @@ pub async fn list(
     }
     items.sort_by(|a, b| a.name.cmp(&b.name));
     let total = items.len();
-    Ok(ok(&json!({ "items": items, "total": total })))
+    Ok(ok(&Listed { items, total }))
 }
 
 /// `GET /v1/ratelimits/rules/{name}`.
+#[utoipa::path(
+    get, path = "/v1/ratelimits/rules/{name}", tag = "ratelimits", operation_id = "getRateLimitRule",
+    summary = "A rule (a built-in one as configured, else its default)",
+    params(("name" = String, Path, description = "The rule's name."), MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The rule.", body = RateLimitRuleView,
+            headers(("ETag" = String, description = "The rule's version, quoted (0 for a default)."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 504, response = GatewayTimeout),
+    )
+)]
 pub async fn get(
     state: AppState,
     name: String,
@@ -64,6 +93,27 @@ pub async fn get(
 /// `PUT /v1/ratelimits/rules/{name}` (and `PUT /v1/ratelimits/rules` with the name in
 /// the body): create or replace a rule. Answers once the read models have it, so the
 /// next request anywhere is limited by it.
+#[utoipa::path(
+    put, path = "/v1/ratelimits/rules/{name}", tag = "ratelimits", operation_id = "putRateLimitRule",
+    summary = "Create or replace a rule",
+    description = "A body `name` must be the path's. `endpoints` may be left out for a \
+built-in rule (its own endpoints). Answered once the read models have the rule, so the next \
+request anywhere is limited by it.",
+    params(("name" = String, Path, description = "The rule's name."), CommandHeaders, IfMatch),
+    request_body = RateLimitRuleBody,
+    responses(
+        (status = 200, response = RuleReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn put(
     state: AppState,
     path_name: Option<String>,
@@ -103,7 +153,49 @@ pub async fn put(
     command_reply(reply)
 }
 
+/// `PUT /v1/ratelimits/rules`: [`put`] with the rule's name in the body.
+#[utoipa::path(
+    put, path = "/v1/ratelimits/rules", tag = "ratelimits", operation_id = "putRateLimitRuleByBody",
+    summary = "Create or replace the rule the body names",
+    params(CommandHeaders, IfMatch),
+    request_body = RateLimitRuleBody,
+    responses(
+        (status = 200, response = RuleReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 411, response = LengthRequired),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub async fn put_named_in_body(
+    state: AppState,
+    meta: RequestMeta,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    put(state, None, meta, body).await
+}
+
 /// `DELETE /v1/ratelimits/rules/{name}`: a built-in rule goes back to its default.
+#[utoipa::path(
+    delete, path = "/v1/ratelimits/rules/{name}", tag = "ratelimits", operation_id = "deleteRateLimitRule",
+    summary = "Delete a rule (a built-in one goes back to its default)",
+    params(("name" = String, Path, description = "The rule's name (`422` if no rule could have it)."), CommandHeaders, IfMatch),
+    responses(
+        (status = 200, response = RuleReply),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 422, response = Unprocessable),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn delete(
     state: AppState,
     name: String,
@@ -129,6 +221,22 @@ async fn settle<T>(state: &AppState, reply: &Reply<T>) {
 
 /// `GET /v1/ratelimits/status?name&scope&scope_id`: the bucket of rule `name` for
 /// `scope_id` now, taking nothing.
+#[utoipa::path(
+    get, path = "/v1/ratelimits/status", tag = "ratelimits", operation_id = "getRateLimitStatus",
+    summary = "A bucket now (nothing is taken)",
+    params(
+        ("name" = String, Query, description = "The rule (required: `400` without it)."),
+        ("scope" = Option<String>, Query, description = "`global`, `user` or `cluster`: must be the rule's own scope (`422` otherwise; default: the rule's)."),
+        ("scope_id" = Option<String>, Query, max_length = 200, description = "The user or cluster (required unless the scope is `global`)."),
+    ),
+    responses(
+        (status = 200, description = "The bucket.", body = BucketStatus),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn status(state: AppState, params: Params) -> Result<Response, ApiError> {
     let name = params
         .text("name")
@@ -168,18 +276,23 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             ));
         }
     };
-    Ok(ok(&json!({
-        "name": rule.name,
-        "scope": scope,
-        "scope_id": scope_id,
-        "available": outcome.available,
-        "remaining": outcome.remaining(),
-        "capacity": outcome.limits.capacity,
-        "rate_per_sec": outcome.limits.rate_per_sec,
-        "reset_after_secs": outcome.reset_secs(),
-        "retry_after_secs": outcome.retry_after_secs(),
-        "endpoints": rule.spec.endpoints,
-        "enforced": state.settings.ratelimit_enabled,
-        "store": state.limiter.backend(),
-    })))
+    Ok(ok(&BucketStatus {
+        name: rule.name.to_string(),
+        scope: scope.to_string(),
+        scope_id,
+        available: outcome.available,
+        remaining: outcome.remaining(),
+        capacity: outcome.limits.capacity,
+        rate_per_sec: outcome.limits.rate_per_sec,
+        reset_after_secs: outcome.reset_secs(),
+        retry_after_secs: outcome.retry_after_secs(),
+        endpoints: rule
+            .spec
+            .endpoints
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        enforced: state.settings.ratelimit_enabled,
+        store: state.limiter.backend(),
+    }))
 }

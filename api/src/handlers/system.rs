@@ -4,19 +4,27 @@ use std::time::Duration;
 
 use engine::kafka::RELAY_NAME;
 use projections::cache::{error_chain, CacheState};
-use serde_json::json;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Reply;
 
-use super::{json, ok};
+use super::{json, ok, typed};
 use crate::errors::ApiError;
+use crate::models::replies::{
+    Check, Checks, DeadLetterList, Health, ProjectionList, Readiness, RetryOutcome, Workers,
+};
 use crate::models::Params;
+use crate::schemas::openapi::common::{Internal, NotFound};
 use crate::state::AppState;
 
 /// `GET /healthz`.
+#[utoipa::path(
+    get, path = "/healthz", tag = "system", operation_id = "healthz",
+    summary = "Liveness",
+    responses((status = 200, description = "The process answers.", body = Health))
+)]
 pub async fn healthz() -> Result<Response, ApiError> {
-    Ok(json(StatusCode::OK, &json!({ "status": "ok" })))
+    Ok(ok(&Health { status: "ok" }))
 }
 
 /// How long `/readyz` waits for the cache to answer a ping.
@@ -25,83 +33,107 @@ const CACHE_PING_TIMEOUT: Duration = Duration::from_millis(500);
 /// `GET /readyz`: 200 only when the store answers. The cache is reported (`ok`,
 /// `healing` while it fills up to the log head, `down`) but does not decide readiness:
 /// while it is not `ok`, GETs answer from SQL (`degraded` is then true).
+#[utoipa::path(
+    get, path = "/readyz", tag = "system", operation_id = "readyz",
+    summary = "Readiness, with the state of each part",
+    responses(
+        (status = 200, description = "The store answers (the other parts are reported).", body = Readiness),
+        (status = 503, description = "The store does not answer.", body = Readiness),
+    )
+)]
 pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
+    let backend = Some(state.store.backend());
     let store = match state.store.ping().await {
-        Ok(()) => json!({ "status": "ok", "backend": state.store.backend() }),
-        Err(error) => {
-            json!({ "status": "down", "backend": state.store.backend(), "error": error.to_string() })
-        }
+        Ok(()) => Check {
+            status: "ok",
+            backend,
+            ..Check::default()
+        },
+        Err(error) => Check {
+            status: "down",
+            backend,
+            error: Some(error.to_string()),
+            ..Check::default()
+        },
     };
     let cache = cache_check(&state).await;
-    let bus = bus_check(&state).await;
-    let ready = store["status"] == "ok";
-    let workers = workers_check(&state);
-    let body = json!({
-        "status": if ready { "ready" } else { "not_ready" },
-        "degraded": cache["status"] != "ok",
-        "checks": {
-            "store": store,
-            "bus": bus,
-            "cache": cache,
-            "workers": workers,
-            "projections": { "status": "ok", "position": state.runtime.position() },
-        }
-    });
+    let ready = store.status == "ok";
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        degraded: cache.status != "ok",
+        checks: Checks {
+            store,
+            bus: bus_check(&state).await,
+            cache,
+            workers: workers_check(&state),
+            projections: Check {
+                status: "ok",
+                position: Some(state.runtime.position()),
+                ..Check::default()
+            },
+        },
+    };
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok(json(status, &body))
+    Ok(typed(status, &body))
 }
 
 /// The bus: in process, or Kafka with the relay's backlog (Kafka being down delays
 /// publication, it never refuses commands, so it does not decide readiness).
-async fn bus_check(state: &AppState) -> serde_json::Value {
+async fn bus_check(state: &AppState) -> Check {
     let Some(relay) = &state.relay else {
-        return json!({ "status": "ok", "backend": "in-process" });
+        return Check {
+            status: "ok",
+            backend: Some("in-process"),
+            ..Check::default()
+        };
     };
     let acknowledged = state.store.relay_position(RELAY_NAME).await.ok();
     let head = state.store.head().await.ok();
-    let backlog = head.zip(acknowledged).map(|(h, a)| h - a);
-    let mut check = json!({
-        "status": "ok",
-        "backend": "kafka",
-        "publishing_here": relay.is_leader(),
-        "acknowledged_position": acknowledged,
-        "backlog": backlog,
-        "failures": relay.failures(),
-    });
-    if let Some(error) = relay.last_error() {
-        check["last_error"] = error.into();
+    Check {
+        status: "ok",
+        backend: Some("kafka"),
+        publishing_here: Some(relay.is_leader()),
+        acknowledged_position: acknowledged,
+        backlog: head.zip(acknowledged).map(|(h, a)| h - a),
+        failures: Some(relay.failures()),
+        last_error: relay.last_error(),
+        ..Check::default()
     }
-    check
 }
 
 /// The job runtime: off, running every job (no Kafka), or in the Kafka worker group:
 /// `joining` while Kafka cannot be reached (no job runs here then; commands are still
 /// accepted, so it does not decide readiness), `ok` once in the group.
-fn workers_check(state: &AppState) -> serde_json::Value {
+fn workers_check(state: &AppState) -> Check {
     if state.executor.is_none() {
-        return json!({ "status": "off" });
+        return Check {
+            status: "off",
+            ..Check::default()
+        };
     }
     let Some(group) = &state.worker_group else {
-        return json!({ "status": "ok", "backend": "in-process" });
+        return Check {
+            status: "ok",
+            backend: Some("in-process"),
+            ..Check::default()
+        };
     };
-    let mut check = json!({
-        "status": if group.is_joined() { "ok" } else { "joining" },
-        "backend": "kafka-group",
-        "partitions": group.partitions(),
-        "assigned": group.assigned(),
-    });
-    if let Some(error) = group.last_error() {
-        check["last_error"] = error.into();
+    Check {
+        status: if group.is_joined() { "ok" } else { "joining" },
+        backend: Some("kafka-group"),
+        partitions: Some(group.partitions()),
+        assigned: Some(group.assigned()),
+        last_error: group.last_error(),
+        ..Check::default()
     }
-    check
 }
 
 /// The cache's check: a ping now, and where its runner is.
-async fn cache_check(state: &AppState) -> serde_json::Value {
+async fn cache_check(state: &AppState) -> Check {
     let cache = state.cache.cache();
     let runner = state.cache.handle().status();
     let ping = match tokio::time::timeout(CACHE_PING_TIMEOUT, cache.ping()).await {
@@ -114,25 +146,30 @@ async fn cache_check(state: &AppState) -> serde_json::Value {
         (None, CacheState::Starting | CacheState::Healing) => "healing",
         (None, CacheState::Ok) => "ok",
     };
-    let mut check = json!({
-        "status": status,
-        "backend": cache.backend(),
-        "position": runner.position,
-        "heals": runner.heals,
-    });
-    if let Some(usage) = cache.usage() {
-        check["records"] = usage.records.into();
-        check["bytes"] = usage.bytes.into();
-        check["budget_bytes"] = usage.budget_bytes.into();
-        check["evictions"] = usage.evictions.into();
+    let usage = cache.usage();
+    Check {
+        status,
+        backend: Some(cache.backend()),
+        position: Some(runner.position),
+        heals: Some(runner.heals),
+        records: usage.as_ref().map(|u| u.records),
+        bytes: usage.as_ref().map(|u| u.bytes),
+        budget_bytes: usage.as_ref().map(|u| u.budget_bytes),
+        evictions: usage.as_ref().map(|u| u.evictions),
+        error: ping.or(runner.last_error),
+        ..Check::default()
     }
-    if let Some(error) = ping.or(runner.last_error) {
-        check["error"] = error.into();
-    }
-    check
 }
 
 /// `GET /metrics`.
+#[utoipa::path(
+    get, path = "/metrics", tag = "system", operation_id = "metrics",
+    summary = "Prometheus metrics",
+    responses(
+        (status = 200, description = "The Prometheus text format (version 0.0.4).", body = String, content_type = "text/plain"),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     if let Some(executor) = &state.executor {
         state.metrics.observe_workers(&executor.stats());
@@ -163,36 +200,82 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())
 }
 
+/// `GET /v1/openapi.json`: this API's OpenAPI document (as `schemas/openapi.yaml`).
+#[utoipa::path(
+    get, path = "/v1/openapi.json", tag = "system", operation_id = "openapi",
+    summary = "This OpenAPI document",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
+)]
+pub async fn openapi() -> Result<Response, ApiError> {
+    Ok(json(StatusCode::OK, crate::schemas::openapi::served()))
+}
+
 /// `GET /v1/projections`.
+#[utoipa::path(
+    get, path = "/v1/projections", tag = "projections", operation_id = "listProjections",
+    summary = "Each projection's position, lag and state",
+    responses(
+        (status = 200, description = "The projections.", body = ProjectionList),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn projections(state: AppState) -> Result<Response, ApiError> {
     let items = state.runtime.statuses().await?;
-    Ok(json(StatusCode::OK, &json!({ "items": items })))
+    Ok(ok(&ProjectionList { items }))
 }
 
 /// `GET /v1/projections/dead-letters?projection=`.
+#[utoipa::path(
+    get, path = "/v1/projections/dead-letters", tag = "projections", operation_id = "listDeadLetters",
+    summary = "Events a projection could not apply",
+    params(("projection" = Option<String>, Query, description = "Only this projection's.")),
+    responses(
+        (status = 200, description = "The dead letters.", body = DeadLetterList),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, ApiError> {
     let projection = params.text("projection");
     let items = state.runtime.dead_letters(projection.as_deref()).await?;
-    Ok(ok(&json!({ "items": items })))
+    Ok(ok(&DeadLetterList { items }))
 }
 
 /// `POST /v1/projections/dead-letters/{id}/retry`: `applied` true when the event went
 /// through (the dead letter is gone), else the new error.
+#[utoipa::path(
+    post, path = "/v1/projections/dead-letters/{id}/retry", tag = "projections", operation_id = "retryDeadLetter",
+    summary = "Apply a dead letter again",
+    params(("id" = String, Path, description = "The dead letter's id.")),
+    responses(
+        (status = 200, description = "Whether it went through.", body = RetryOutcome),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, ApiError> {
-    let outcome = state.runtime.retry_dead_letter(&id).await?;
-    Ok(ok(
-        &json!({ "id": id, "applied": outcome.is_none(), "error": outcome }),
-    ))
+    let error = state.runtime.retry_dead_letter(&id).await?;
+    Ok(ok(&RetryOutcome {
+        id,
+        applied: error.is_none(),
+        error,
+    }))
 }
 
 /// `GET /v1/workers`.
+#[utoipa::path(
+    get, path = "/v1/workers", tag = "jobs", operation_id = "getWorkers",
+    summary = "This process's job runtime",
+    responses((status = 200, description = "Its workers, queue and policies.", body = Workers))
+)]
 pub async fn workers(state: AppState) -> Result<Response, ApiError> {
     let executor = state.executor.as_ref();
-    let stats = executor.map(|e| e.stats()).unwrap_or_default();
-    let mut body = serde_json::to_value(stats).unwrap_or_default();
-    body["running"] = executor.is_some().into();
-    if let Some(executor) = executor {
-        body["policies"] = json!(executor.policies().all());
-    }
-    Ok(ok(&body))
+    Ok(ok(&Workers {
+        stats: executor.map(|e| e.stats()).unwrap_or_default(),
+        running: executor.is_some(),
+        policies: executor.map(|e| {
+            let all = e.policies().all().iter();
+            all.map(|(name, policy)| ((*name).to_owned(), policy.clone()))
+                .collect()
+        }),
+    }))
 }

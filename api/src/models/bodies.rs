@@ -3,78 +3,104 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use engine::domain::ratelimit_rule::{Capacity, Endpoint, RatePerSec, RuleName, RuleScope};
+use engine::domain::{
+    ClusterId, ClusterName, DropletName, Image, JobType, PowerAction, ProviderId, ProviderName,
+    Region, Size,
+};
+
 use crate::errors::ApiError;
+use crate::schemas::openapi::common::{domain, domain_list};
 
 /// `POST /v1/clusters`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClusterBody {
+    #[schema(schema_with = domain::<ClusterName>)]
     pub name: String,
+    #[schema(schema_with = domain::<Region>)]
     pub region: String,
+    /// The provider to place the cluster's droplets with (default: the region's).
     #[serde(default)]
+    #[schema(schema_with = domain::<ProviderName>)]
     pub provider: Option<String>,
 }
 
 /// `PATCH /v1/clusters/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClusterBody {
     #[serde(default)]
+    #[schema(schema_with = domain::<ClusterName>)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = domain::<Region>)]
     pub region: Option<String>,
 }
 
 /// `POST /v1/droplets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDropletBody {
+    #[schema(schema_with = domain::<ClusterId>)]
     pub cluster_id: String,
+    #[schema(schema_with = domain::<DropletName>)]
     pub name: String,
+    #[schema(schema_with = domain::<Region>)]
     pub region: String,
+    #[schema(schema_with = domain::<Size>)]
     pub size: String,
+    #[schema(schema_with = domain::<Image>)]
     pub image: String,
     #[serde(default)]
+    #[schema(schema_with = domain::<ProviderName>)]
     pub provider: Option<String>,
     /// Providers placement must not choose.
     #[serde(default)]
+    #[schema(schema_with = domain_list::<ProviderName>)]
     pub avoid_providers: Vec<String>,
 }
 
 /// `POST /v1/droplets/{id}/resize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResizeBody {
+    #[schema(schema_with = domain::<Size>)]
     pub size: String,
 }
 
 /// `POST /v1/droplets/{id}/power`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowerBody {
+    #[schema(schema_with = domain::<PowerAction>)]
     pub action: String,
 }
 
 /// `POST /v1/droplets/{id}/migrate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrateBody {
+    #[schema(schema_with = domain::<ProviderName>)]
     pub target_provider: String,
 }
 
 /// `POST /v1/jobs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJobBody {
     #[serde(rename = "type")]
+    #[schema(schema_with = domain::<JobType>)]
     pub job_type: String,
+    #[schema(schema_with = domain::<ClusterId>)]
     pub cluster_id: String,
+    /// The job type's parameters (an object), if it takes any.
     #[serde(default)]
     pub parameters: Option<Value>,
 }
 
 /// `POST /v1/jobs/{id}/cancel` (the body is optional).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelJobBody {
     #[serde(default)]
@@ -83,32 +109,44 @@ pub struct CancelJobBody {
 
 /// `PUT /v1/ratelimits/rules[/{name}]`. `name` may be left out when the path names the
 /// rule; `endpoints` may be left out for a built-in rule (its own endpoints).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitRuleBody {
     #[serde(default)]
+    #[schema(schema_with = domain::<RuleName>)]
     pub name: Option<String>,
+    #[schema(schema_with = domain::<RuleScope>)]
     pub scope: String,
+    #[schema(schema_with = domain::<RatePerSec>)]
     pub rate_per_sec: f64,
+    #[schema(schema_with = domain::<Capacity>)]
     pub capacity: u64,
     #[serde(default)]
+    #[schema(schema_with = domain_list::<Endpoint>)]
     pub endpoints: Option<Vec<String>>,
 }
 
 /// `POST /v1/providers`: a whole provider configuration (omitted fields take defaults),
 /// plus optional faults for this process.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterProviderBody {
+    #[schema(schema_with = domain::<ProviderId>)]
     pub name: String,
+    /// Default: the name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
+    #[schema(schema_with = domain_list::<Region>)]
     pub regions: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = domain_list::<Size>)]
     pub sizes: Option<Vec<String>>,
     #[serde(default)]
+    #[schema(exclusive_minimum = 0.0, maximum = 10.0)]
     pub price_multiplier: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub capacity_per_region: Option<u32>,
     #[serde(default)]
     pub latency: Option<LatencyBody>,
@@ -118,16 +156,20 @@ pub struct RegisterProviderBody {
 }
 
 /// Base latencies in `POST /v1/providers` (omitted ones take the defaults).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LatencyBody {
     #[serde(default)]
+    #[schema(maximum = 600_000)]
     pub provision_ms: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 600_000)]
     pub resize_ms: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 600_000)]
     pub power_ms: Option<u64>,
     #[serde(default)]
+    #[schema(maximum = 600_000)]
     pub destroy_ms: Option<u64>,
 }
 

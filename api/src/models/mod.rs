@@ -1,7 +1,9 @@
-//! Request bodies and query parameters, and their validation into typed values.
+//! Request bodies and query parameters, and their validation into typed values; the
+//! answers handlers build themselves.
 
 pub mod bodies;
 pub mod params;
+pub mod replies;
 
 pub use bodies::{
     CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, LatencyBody, MigrateBody,

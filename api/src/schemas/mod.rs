@@ -1,9 +1,10 @@
-//! `clustergenie schemas export|check`: the published event contract as files.
+//! `clustergenie schemas export|check`: the published contracts as files.
 //!
 //! [`generate`] renders, in memory, one JSON Schema per event type at its current version
 //! (`events/<type>.v<version>.json`) and the AsyncAPI document (`asyncapi.yaml`), from
-//! [`engine::contract`]. The output is deterministic (keys sorted, two-space indent, a
-//! trailing newline) so the checked-in files only change when the contract does.
+//! [`engine::contract`], and the OpenAPI document of the HTTP API (`openapi.yaml`, see
+//! [`openapi`]). The output is deterministic (keys sorted, two-space indent, a trailing
+//! newline) so the checked-in files only change when the contracts do.
 //!
 //! A schema file, once checked in, is a released version: [`export`] refuses to overwrite
 //! it with a schema that is not backward compatible (see [`engine::contract::compat`]);
@@ -21,6 +22,10 @@ use serde_json::Value;
 use crate::cli::SchemasCommand;
 
 pub mod asyncapi;
+pub mod openapi;
+mod render;
+
+pub use render::{render_json, render_yaml};
 
 /// The command that regenerates the checked-in files.
 pub const EXPORT_HINT: &str = "cargo run -p clustergenie-api -- schemas export";
@@ -30,6 +35,9 @@ const EVENTS_DIR: &str = "events";
 
 /// The AsyncAPI file, inside the schema directory.
 const ASYNCAPI_FILE: &str = "asyncapi.yaml";
+
+/// The OpenAPI file, inside the schema directory.
+pub const OPENAPI_FILE: &str = "openapi.yaml";
 
 /// Why the schemas could not be exported or checked.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +55,7 @@ pub enum SchemasError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("could not render the AsyncAPI document as YAML")]
+    #[error("could not render a document as YAML")]
     Yaml(#[from] serde_norway::Error),
     #[error("{}", render_incompatible(.0))]
     Incompatible(BTreeMap<String, Vec<Incompatibility>>),
@@ -65,37 +73,12 @@ pub fn generate() -> Result<Files, SchemasError> {
     }
     let document = asyncapi::document(&aggregates, &format!("./{EVENTS_DIR}/"));
     files.insert(ASYNCAPI_FILE.to_owned(), render_yaml(&document)?);
+    files.insert(OPENAPI_FILE.to_owned(), render_yaml(&openapi::document())?);
     Ok(files)
 }
 
 fn event_path(event: &EventContract) -> String {
     format!("{EVENTS_DIR}/{}", event.file_name())
-}
-
-/// `value` as pretty JSON with sorted keys and a trailing newline.
-pub fn render_json(value: &Value) -> String {
-    // A `Value` always serialises (its keys are strings), so the default is never used.
-    let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// `value` as YAML with sorted keys (serde_norway ends it with a newline).
-pub fn render_yaml(value: &Value) -> Result<String, SchemasError> {
-    Ok(serde_norway::to_string(&sorted(value))?)
-}
-
-/// `value` with the keys of every object in sorted order (whatever the map type keeps).
-fn sorted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let entries: BTreeMap<&String, Value> =
-                map.iter().map(|(k, v)| (k, sorted(v))).collect();
-            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-        }
-        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-        other => other.clone(),
-    }
 }
 
 /// What a `schemas` subcommand has to say, and whether it succeeded.
@@ -349,17 +332,5 @@ mod tests {
                 "events/cluster.created.v2.json"
             ]
         );
-    }
-
-    #[test]
-    fn json_is_rendered_with_sorted_keys_and_a_final_newline() {
-        let value = serde_json::json!({ "b": 1, "a": { "d": [ { "z": 0, "y": 1 } ], "c": null } });
-        assert_eq!(
-            render_json(&value),
-            "{\n  \"a\": {\n    \"c\": null,\n    \"d\": [\n      {\n        \"y\": 1,\n        \
-             \"z\": 0\n      }\n    ]\n  },\n  \"b\": 1\n}\n"
-        );
-        let yaml = render_yaml(&value).expect("yaml");
-        assert_eq!(yaml, "a:\n  c: null\n  d:\n  - y: 1\n    z: 0\nb: 1\n");
     }
 }

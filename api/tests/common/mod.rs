@@ -42,6 +42,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// The settings it was built with (to start another application on its database).
     pub settings: Settings,
+    /// The state its routes were built with (to build the router again, e.g. for its
+    /// route table).
+    pub state: api::state::AppState,
     _guard: oneshot::Sender<()>,
 }
 
@@ -199,6 +202,7 @@ async fn start(
         .await
         .expect("build the application");
     let address = format!("http://{}", application.address());
+    let state = application.state().clone();
     let (guard, stop) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until(async move {
         let _ = stop.await;
@@ -212,6 +216,7 @@ async fn start(
         client,
         backend,
         settings,
+        state,
         _guard: guard,
     };
     (app, server)

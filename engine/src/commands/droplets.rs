@@ -16,14 +16,14 @@ use crate::domain::{
 use crate::views::{DropletView, JobView};
 
 /// The answer to creating a droplet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DropletCreated {
     pub droplet: DropletView,
     pub job: JobView,
 }
 
 /// The answer to a command that started a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobStarted {
     pub job: JobView,
 }

@@ -16,7 +16,7 @@ use crate::domain::JobType;
 use crate::provider::ProviderError;
 
 /// How a job type's attempts are timed and retried.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RetryPolicy {
     /// Backoff after the first failed attempt.
     pub initial_interval_ms: u64,
@@ -31,7 +31,8 @@ pub struct RetryPolicy {
     /// An attempt whose worker sends no heartbeat (or progress) for this long is taken
     /// as lost (its worker died) and timed out; workers beat every third of it.
     pub heartbeat_timeout_ms: u64,
-    /// Error kinds ([`AttemptError::kind`]) never retried, even when transient.
+    // The kinds are those of `AttemptError::kind`.
+    /// Error kinds never retried, even when transient.
     pub non_retryable: Vec<String>,
 }
 

@@ -48,7 +48,7 @@ impl Default for ExecutorOptions {
 }
 
 /// What `GET /v1/workers` shows.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct WorkerStats {
     pub worker_count: usize,
     pub active_workers: usize,

@@ -17,7 +17,7 @@ use crate::domain::values::{ProviderName, Region, Size};
 use crate::views::DropletView;
 
 /// The cost of one provider's share.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProviderCost {
     pub droplet_count: usize,
     pub hourly_cost: f64,
@@ -25,7 +25,7 @@ pub struct ProviderCost {
 }
 
 /// `GET /v1/clusters/{id}/billing`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Billing {
     pub cluster_id: String,
     pub droplet_count: usize,

@@ -9,14 +9,17 @@ use super::ProviderError;
 use crate::domain::provider_config::MAX_LATENCY_MS;
 
 /// Faults injected into one provider's operations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// Probability (0 to 1) that an operation fails transiently after its latency.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub failure_rate: f64,
     /// Probability (0 to 1) that an operation takes `spike_ms` longer.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub spike_rate: f64,
-    /// Extra latency of a spike, in milliseconds at sim speed 1.
+    /// Extra latency of a spike, in milliseconds at sim speed 1 (at most ten minutes).
+    #[schema(maximum = 600_000)]
     pub spike_ms: u64,
     /// While on, every operation fails at once with a retryable outage error.
     pub outage: bool,

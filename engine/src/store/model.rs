@@ -6,7 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Who and what caused an event (stored with every event, see EVENTS.md).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventMetadata {
     pub actor: String,
     pub correlation_id: String,
@@ -106,7 +106,7 @@ impl From<&RecordedEvent> for FoldingEvent {
 }
 
 /// An event as stored in the log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordedEvent {
     pub id: Uuid,
     pub position: i64,

@@ -55,7 +55,7 @@ pub trait Projection: Send + Sync + 'static {
 }
 
 /// What `GET /v1/projections` shows about one projection.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ProjectionStatus {
     pub name: String,
     pub position: i64,
@@ -74,7 +74,7 @@ pub struct ProjectionStatus {
 }
 
 /// A projection's rebuild, as `rm_rebuilds` and the shadow checkpoint record it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RebuildStatus {
     /// `running`, `completed` or `failed`.
     pub status: String,

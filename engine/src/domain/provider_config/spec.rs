@@ -16,7 +16,9 @@ pub const MAX_LATENCY_MS: u64 = 600_000;
 const MAX_DISPLAY_NAME: usize = 100;
 
 /// Base latencies of a provider's operations at sim speed 1, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, utoipa::ToSchema,
+)]
 pub struct Latency {
     /// Provisioning a droplet.
     pub provision_ms: u64,
