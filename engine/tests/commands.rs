@@ -25,6 +25,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::json;
+use test_support::on_both_backends;
 use tokio::sync::Barrier;
 
 /// Concurrent client tasks in the concurrency tests.

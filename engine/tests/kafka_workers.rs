@@ -17,6 +17,7 @@ use engine::provider::{Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
+use test_support::on_both_backends;
 use tokio::sync::watch;
 
 const PARTITIONS: i32 = 6;

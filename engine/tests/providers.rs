@@ -17,6 +17,7 @@ use engine::executor::work::{run_to_end, WorkContext};
 use engine::executor::Policies;
 use engine::provider::{sync, Provider, Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
+use test_support::on_both_backends;
 use tokio::sync::watch;
 
 fn input(capacity: u32) -> ProviderInput {
