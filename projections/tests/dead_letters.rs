@@ -13,7 +13,8 @@ use engine::store::{
 };
 use projections::read_models::TableDef;
 use projections::{Projection, ProjectionError, ProjectionRuntime, ReadDb, RuntimeOptions, Target};
-use sqlx::{AnyConnection, Connection};
+use sqlx::AnyConnection;
+use test_support::{Backend, ScratchDb};
 use tokio::sync::watch;
 
 /// Counts the events it applies; refuses position `poison` while `refuse` is set, and
@@ -163,38 +164,19 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
     }
 }
 
+async fn on(backend: Backend) {
+    let db = ScratchDb::new(backend).await;
+    let store = engine::store::connect(db.url(), 4).await.unwrap();
+    store.migrate().await.unwrap();
+    poison_is_parked_then_retried(store, db.url()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_parks_and_retries() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cg.db").display());
-    let store = engine::store::SqliteEventStore::connect(&url, 4)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    poison_is_parked_then_retried(Arc::new(store), &url).await;
+    on(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_parks_and_retries() {
-    let admin = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("cg_dl_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    let url = format!("{base}/{name}");
-    let store = engine::store::PgEventStore::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    poison_is_parked_then_retried(Arc::new(store), &url).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
+    on(Backend::Postgres).await;
 }
