@@ -11,7 +11,7 @@ use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ use engine::views::{ClusterView, DropletView, JobView};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 use sqlx::Connection;
-use test_support::{with_database, ScratchDb};
+use test_support::{eventually, with_database, ScratchDb, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 /// Concurrent HTTP clients.
@@ -1080,9 +1080,11 @@ async fn sigterm_stops_gracefully() {
     let mut server = Server::start(&db, dir.path(), 0);
     server.wait_healthy(&client).await;
     let base = server.base.clone();
+    let answered = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..4)
         .map(|n| {
             let (client, base) = (client.clone(), base.clone());
+            let answered = Arc::clone(&answered);
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for i in 0..400 {
@@ -1096,6 +1098,7 @@ async fn sigterm_stops_gracefully() {
                         Ok(r) if r.status().as_u16() == 201 => {
                             let answer: Value = r.json().await.expect("json answer");
                             acked.push(answer["id"].as_str().unwrap_or_default().to_owned());
+                            answered.fetch_add(1, Ordering::SeqCst);
                         }
                         // Refused or cut off by the shutdown: not acknowledged.
                         _ => break,
@@ -1105,7 +1108,11 @@ async fn sigterm_stops_gracefully() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The shutdown comes while the clients are busy sending.
+    eventually(DEADLINE, "the server acknowledges commands", || async {
+        answered.load(Ordering::SeqCst) >= 20
+    })
+    .await;
     let status = server.terminate();
     assert!(
         status.success(),
