@@ -33,6 +33,8 @@ pub trait Fixture: Sized {
 /// `tokio` (with the `macros` feature) among its (dev-)dependencies. `body` is a path as
 /// seen from inside the generated module `name`: `super::body` for a function beside the
 /// macro call.
+// `crate::common::Fixture` is the calling crate's fixture, on purpose.
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! on_both_backends {
     ($name:ident, $body:path $(,)?) => {
