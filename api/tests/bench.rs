@@ -11,27 +11,9 @@
 use std::process::{Command, Output};
 
 use sqlx::Connection;
+use test_support::{admin_url, DatabaseGuard};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// `url` with its database replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let root = &base[..base.rfind('/').expect("a database in the URL")];
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    }
-}
 
 fn bench(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -105,26 +87,22 @@ async fn rebuild_on_a_kept_database_writes_the_log_once() {
         &name,
     ];
 
+    // The bench creates the database; it goes with the guard, whatever happens below.
+    let kept = DatabaseGuard::adopt(&name);
     let first = bench(&args);
     let second = bench(&args);
-    let mut admin = sqlx::PgConnection::connect(&admin_url())
-        .await
-        .expect("connect to PostgreSQL");
     let events: i64 = {
-        let mut kept = sqlx::PgConnection::connect(&with_database(&admin_url(), &name))
+        let mut conn = sqlx::PgConnection::connect(&kept.url())
             .await
             .expect("the kept database");
         let count = sqlx::query_scalar("SELECT COUNT(*) FROM cg_events")
-            .fetch_one(&mut kept)
+            .fetch_one(&mut conn)
             .await
             .expect("count the log");
-        let _ = kept.close().await;
+        let _ = conn.close().await;
         count
     };
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop the kept database");
+    drop(kept);
 
     let (out, err) = succeeded(&first);
     assert!(

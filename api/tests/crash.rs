@@ -11,7 +11,7 @@ use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use engine::views::{ClusterView, DropletView, JobView};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 use sqlx::Connection;
+use test_support::{eventually, with_database, ScratchDb, DEADLINE};
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 /// Concurrent HTTP clients.
@@ -50,38 +51,15 @@ fn settings() -> String {
 // The database and the child process
 // ---------------------------------------------------------------------------------------
 
-/// Where the server keeps its data; a PostgreSQL database is dropped on drop.
+/// Where the server keeps its data; a PostgreSQL database is dropped with it.
 enum Database {
-    Sqlite {
-        data_dir: PathBuf,
-    },
-    Postgres {
-        admin_url: String,
-        name: String,
-        url: String,
-    },
+    Sqlite { data_dir: PathBuf },
+    Postgres(ScratchDb),
 }
 
 impl Database {
     async fn postgres() -> Self {
-        let admin_url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| u.starts_with("postgres"))
-            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("cg_crash_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is needed for this test ({admin_url}): {e}"));
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .await
-            .expect("create the test database");
-        let url = with_database(&admin_url, &name);
-        Self::Postgres {
-            admin_url,
-            name,
-            url,
-        }
+        Self::Postgres(ScratchDb::postgres().await)
     }
 
     /// The URL the event store is at (for reading the log directly).
@@ -90,45 +68,9 @@ impl Database {
             Self::Sqlite { data_dir } => {
                 format!("sqlite://{}", data_dir.join("clustergenie.db").display())
             }
-            Self::Postgres { url, .. } => url.clone(),
+            Self::Postgres(db) => db.url().to_owned(),
         }
     }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if let Self::Postgres {
-            admin_url, name, ..
-        } = self
-        {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            // Drop runs inside the test's runtime: use a thread with a runtime of its own.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
-                runtime.block_on(async {
-                    let mut conn = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await
-                        .ok()
-                })
-            })
-            .join();
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    let (query_start, query) = url.find('?').map_or((url.len(), ""), |i| (i, &url[i..]));
-    let path_start = url[scheme_end..query_start]
-        .find('/')
-        .map_or(query_start, |i| scheme_end + i);
-    format!("{}/{name}{query}", &url[..path_start])
 }
 
 /// A running `clustergenie serve`; killed (SIGKILL) and reaped on drop.
@@ -157,7 +99,7 @@ impl Server {
             .arg("20");
         match db {
             Database::Sqlite { data_dir } => command.arg("--data-dir").arg(data_dir),
-            Database::Postgres { url, .. } => command.arg("--database-url").arg(url),
+            Database::Postgres(db) => command.arg("--database-url").arg(db.url()),
         };
         // Nothing from the test's environment or working directory may configure the
         // server: no DATABASE_URL, no REDIS_URL, no CLUSTERGENIE_*, no clustergenie.toml.
@@ -957,7 +899,7 @@ async fn crash_and_recover(db: Database, work_dir: &Path) {
     let began = Instant::now();
     let backend = match db {
         Database::Sqlite { .. } => "sqlite",
-        Database::Postgres { .. } => "postgres",
+        Database::Postgres(_) => "postgres",
     };
     let url = db.store_url();
     let client = Client::builder()
@@ -1138,9 +1080,11 @@ async fn sigterm_stops_gracefully() {
     let mut server = Server::start(&db, dir.path(), 0);
     server.wait_healthy(&client).await;
     let base = server.base.clone();
+    let answered = Arc::new(AtomicUsize::new(0));
     let senders: Vec<_> = (0..4)
         .map(|n| {
             let (client, base) = (client.clone(), base.clone());
+            let answered = Arc::clone(&answered);
             tokio::spawn(async move {
                 let mut acked = Vec::new();
                 for i in 0..400 {
@@ -1154,6 +1098,7 @@ async fn sigterm_stops_gracefully() {
                         Ok(r) if r.status().as_u16() == 201 => {
                             let answer: Value = r.json().await.expect("json answer");
                             acked.push(answer["id"].as_str().unwrap_or_default().to_owned());
+                            answered.fetch_add(1, Ordering::SeqCst);
                         }
                         // Refused or cut off by the shutdown: not acknowledged.
                         _ => break,
@@ -1163,7 +1108,11 @@ async fn sigterm_stops_gracefully() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The shutdown comes while the clients are busy sending.
+    eventually(DEADLINE, "the server acknowledges commands", || async {
+        answered.load(Ordering::SeqCst) >= 20
+    })
+    .await;
     let status = server.terminate();
     assert!(
         status.success(),

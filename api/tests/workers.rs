@@ -18,7 +18,7 @@ use engine::store::{EventFilter, EventStore, RecordedEvent};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use serde_json::{json, Value};
-use sqlx::Connection;
+use test_support::ScratchDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_clustergenie");
 const DROPLETS: usize = 40;
@@ -108,28 +108,8 @@ fn ended(log: &[RecordedEvent]) -> BTreeMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_divide_the_jobs_and_survive_a_kill() {
-    let admin = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("cg_workers_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create the database");
-    let (base, _) = admin.rsplit_once('/').expect("a database in the URL");
-    let url = format!("{base}/{name}");
-    let outcome =
-        futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(scenario(url))).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic);
-    }
+    let db = ScratchDb::postgres().await;
+    scenario(db.url().to_owned()).await;
 }
 
 async fn scenario(url: String) {

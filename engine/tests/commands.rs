@@ -25,6 +25,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::json;
+use test_support::on_both_backends;
 use tokio::sync::Barrier;
 
 /// Concurrent client tasks in the concurrency tests.
@@ -1286,8 +1287,9 @@ fn job_transition_table() {
 /// command decided on a fold that the other process has made stale is guarded by the
 /// stream's version, decided again on the stored state, and loses nothing; a load after
 /// the other process's commit is known finds it.
-#[sqlx::test(migrations = false)]
-async fn kept_folds_never_lose_another_process_update(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_folds_never_lose_another_process_update() {
+    let (pool, _db) = common::postgres_pool().await;
     let tailed = |store: Arc<dyn EventStore>| async move {
         let tail = engine::store::TailedStore::wrap(store).await.unwrap();
         CommandService::new(tail as Arc<dyn EventStore>)

@@ -12,6 +12,7 @@ use cqrs_es::CqrsFramework;
 use engine::domain::{Cluster, ClusterCommand, ClusterId, ClusterName, Region};
 use engine::store::{EventFilter, EventStore, StoreRepository};
 use serde_json::json;
+use test_support::on_both_backends;
 
 async fn framework_appends_to_the_log(store: Arc<dyn EventStore>) {
     let repo = StoreRepository::new(Arc::clone(&store));

@@ -17,6 +17,7 @@ use engine::provider::{Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
+use test_support::{eventually, on_both_backends, DEADLINE};
 use tokio::sync::watch;
 
 const PARTITIONS: i32 = 6;
@@ -146,7 +147,23 @@ async fn two_workers_share_the_jobs_and_survive_one_stopping(store: Arc<dyn Even
 
     let jobs = create_jobs(&service, 30).await;
     // Stop worker a while its attempts run: b takes its partitions and its jobs.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(DEADLINE, "worker a runs an attempt", || async {
+        let log = store
+            .read_all(0, 100_000, &EventFilter::default())
+            .await
+            .expect("read");
+        let ended: BTreeSet<&str> = log
+            .iter()
+            .filter(|e| TERMINAL.contains(&e.event_type.as_str()))
+            .map(|e| e.aggregate_id.as_str())
+            .collect();
+        log.iter().any(|e| {
+            e.event_type == "job.started"
+                && e.data["worker"].as_str().and_then(|w| w.split('-').next()) == Some("a")
+                && !ended.contains(e.aggregate_id.as_str())
+        })
+    })
+    .await;
     let _ = stop_a.send(true);
     futures::future::join_all(handles_a).await;
 

@@ -98,8 +98,9 @@ fn statements() -> Vec<(String, Vec<String>)> {
     all
 }
 
-#[sqlx::test(migrations = false)]
-async fn postgres_reads_are_index_scans_as_generic_plans(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reads_are_index_scans_as_generic_plans() {
+    let (pool, _db) = common::postgres_pool().await;
     let store = PgEventStore::from_pool(pool.clone());
     store.migrate().await.unwrap();
     fill(&store).await;
@@ -154,9 +155,8 @@ async fn generic_plan(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_reads_search_an_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("events.db").display());
-    let store = SqliteEventStore::connect(&url, 4).await.unwrap();
+    let db = test_support::ScratchDb::sqlite();
+    let store = SqliteEventStore::connect(db.url(), 4).await.unwrap();
     store.migrate().await.unwrap();
     fill(&store).await;
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
@@ -190,8 +190,9 @@ async fn sqlite_reads_search_an_index() {
 
 /// Readers near the head are answered from the tail: one read of the store per new page
 /// however many readers, none while nothing is appended, and the same events as the store.
-#[sqlx::test(migrations = false)]
-async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_shares_reads_and_is_idle_when_nothing_happens() {
+    let (pool, _db) = common::postgres_pool().await;
     let inner = common::postgres_store(pool.clone()).await;
     fill(&*inner).await;
     let tail = engine::store::TailedStore::wrap(Arc::clone(&inner))
@@ -253,8 +254,9 @@ async fn tail_shares_reads_and_is_idle_when_nothing_happens(pool: sqlx::PgPool) 
 /// The events this process appends are held as they commit: readers at the head, and
 /// loads of a stream from a known position, find them without reading the store, and
 /// find what the store holds.
-#[sqlx::test(migrations = false)]
-async fn tail_holds_this_process_commits_without_reading_them(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_holds_this_process_commits_without_reading_them() {
+    let (pool, _db) = common::postgres_pool().await;
     let inner = common::postgres_store(pool).await;
     fill(&*inner).await;
     let tail = engine::store::TailedStore::wrap(Arc::clone(&inner))

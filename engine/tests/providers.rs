@@ -17,6 +17,7 @@ use engine::executor::work::{run_to_end, WorkContext};
 use engine::executor::Policies;
 use engine::provider::{sync, Provider, Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
+use test_support::{eventually, on_both_backends, DEADLINE};
 use tokio::sync::watch;
 
 fn input(capacity: u32) -> ProviderInput {
@@ -109,18 +110,19 @@ async fn registries_catch_up_and_follow_the_log(store: Arc<dyn EventStore>) {
     let (stop, shutdown) = watch::channel(false);
     let follower = sync::follow(Arc::clone(&store), Arc::clone(&providers), seen, shutdown);
     register(&service, 9).await;
-    let mut waited = 0;
-    while providers
-        .get("edge")
-        .expect("edge")
-        .spec()
-        .capacity_per_region
-        != 9
-    {
-        assert!(waited < 500, "the follower never applied provider.updated");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    eventually(
+        DEADLINE,
+        "the follower applies provider.updated",
+        || async {
+            providers
+                .get("edge")
+                .expect("edge")
+                .spec()
+                .capacity_per_region
+                == 9
+        },
+    )
+    .await;
     stop.send(true).expect("stop");
     follower.await.expect("follower ends");
 }
@@ -135,21 +137,20 @@ fn system() -> CommandContext {
 
 /// Waits until `providers` counts `live` droplets at simcloud.
 async fn wait_for_live(providers: &Providers, live: usize) {
-    let mut waited = 0;
-    while providers
-        .get("simcloud")
-        .expect("simcloud")
-        .usage()
-        .live_instances
-        != live
-    {
-        assert!(
-            waited < 500,
-            "the registry never counted {live} live droplet(s)"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        waited += 1;
-    }
+    let what = format!("the registry counts {live} live droplet(s)");
+    eventually(DEADLINE, what, || async {
+        let counted = providers
+            .get("simcloud")
+            .expect("simcloud")
+            .usage()
+            .live_instances;
+        if counted == live {
+            Ok(())
+        } else {
+            Err(format!("{counted} counted"))
+        }
+    })
+    .await;
 }
 
 async fn registries_count_the_droplets_the_log_says_are_live(store: Arc<dyn EventStore>) {

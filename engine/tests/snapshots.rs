@@ -11,6 +11,7 @@ use engine::commands::{
 };
 use engine::domain::Cluster;
 use engine::store::{EventStore, Snapshot};
+use test_support::on_both_backends;
 
 fn same(a: &Loaded<Cluster>, b: &Loaded<Cluster>) {
     assert_eq!(

@@ -12,6 +12,7 @@ use engine::store::{
     IdempotencyWrite, NewEvent, StoreError, StreamWrite,
 };
 use serde_json::json;
+use test_support::on_both_backends;
 use uuid::Uuid;
 
 fn event(n: usize) -> NewEvent {
@@ -376,8 +377,9 @@ on_both_backends!(concurrency, super::concurrent_writers);
 
 /// Two store instances (two processes' writers) on one PostgreSQL database still produce
 /// one gap-free log.
-#[sqlx::test(migrations = false)]
-async fn two_writers_share_one_postgres_log(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_share_one_postgres_log() {
+    let (pool, _db) = common::postgres_pool().await;
     let first = common::postgres_store(pool.clone()).await;
     let second: Arc<dyn EventStore> = Arc::new(engine::store::PgEventStore::from_pool(pool));
     let mut watch = second.watch_head();
@@ -445,8 +447,9 @@ on_both_backends!(
 /// The tailing guarantee across processes: two store instances (two processes' writers,
 /// each with its own fast path and head cache) append to one PostgreSQL log, colliding on
 /// positions, while a reader tails it: it sees every position once, in order.
-#[sqlx::test(migrations = false)]
-async fn tailing_holds_across_two_postgres_writers(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tailing_holds_across_two_postgres_writers() {
+    let (pool, _db) = common::postgres_pool().await;
     const TASKS: usize = 12;
     const PER_TASK: usize = 40;
     let total = (TASKS * PER_TASK) as i64;

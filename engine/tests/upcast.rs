@@ -12,6 +12,7 @@ use engine::domain::upcast::Upcasters;
 use engine::domain::Cluster;
 use engine::store::{AppendRequest, EventMetadata, EventStore, NewEvent, StreamWrite};
 use serde_json::{json, Value};
+use test_support::on_both_backends;
 use uuid::Uuid;
 
 const ID: &str = "cl_0123456789abcdef0123456789abcdef";

@@ -63,8 +63,9 @@ async fn check_delete(store: &Arc<dyn EventStore>) {
     );
 }
 
-#[sqlx::test(migrations = false)]
-async fn postgres_edit_and_delete_are_found(pool: sqlx::PgPool) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_edit_and_delete_are_found() {
+    let (pool, _db) = common::postgres_pool().await;
     let store = common::postgres_store(pool.clone()).await;
     fill(&store).await;
     intact(&store).await;
@@ -84,11 +85,10 @@ async fn postgres_edit_and_delete_are_found(pool: sqlx::PgPool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_edit_and_delete_are_found() {
-    let (store, dir) = common::sqlite_store().await;
+    let (store, db) = common::sqlite_store().await;
     fill(&store).await;
     intact(&store).await;
-    let url = format!("sqlite://{}", dir.path().join("events.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
     sqlx::query("UPDATE cg_events SET data = json_set(data, '$.name', 'evil') WHERE position = 5")
         .execute(&pool)
         .await

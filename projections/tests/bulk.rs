@@ -9,11 +9,12 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Utc;
-use common::{generate, quiet, Backend};
+use common::{generate, quiet, Stores};
 use engine::store::{AppendOutcome, AppendRequest, EventMetadata, NewEvent, StreamWrite};
 use projections::bulk::{self, FillPlan, Filled};
 use projections::runtime::Applier;
 use projections::{rebuild, replay, Projection, RuntimeOptions, Target};
+use test_support::on_both_backends;
 
 fn projection(name: &str) -> Arc<dyn Projection> {
     projections::all()
@@ -23,7 +24,7 @@ fn projection(name: &str) -> Arc<dyn Projection> {
 }
 
 /// The rows of `projection`'s tables in `target`.
-async fn rows(backend: &Backend, projection: &dyn Projection, target: &Target) -> Vec<String> {
+async fn rows(backend: &Stores, projection: &dyn Projection, target: &Target) -> Vec<String> {
     let mut all = Vec::new();
     for table in projection.tables() {
         let rows = replay::rows(&backend.db, table, target).await.unwrap();
@@ -42,7 +43,7 @@ fn shadow_plan(from: i64, hold: usize) -> FillPlan {
     }
 }
 
-async fn written_out_often_equals_live(backend: &Backend) {
+async fn written_out_often_equals_live(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 3_000, 4, 5).await;
     let head = quiet(&*backend.store).await;
@@ -79,7 +80,7 @@ async fn written_out_often_equals_live(backend: &Backend) {
 }
 on_both_backends!(written_out_often, super::written_out_often_equals_live);
 
-async fn contended_fill_writes_nothing(backend: &Backend) {
+async fn contended_fill_writes_nothing(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 1_500, 4, 9).await;
     quiet(&*backend.store).await;
@@ -118,7 +119,7 @@ async fn contended_fill_writes_nothing(backend: &Backend) {
 }
 on_both_backends!(contended_fill, super::contended_fill_writes_nothing);
 
-async fn unfoldable_event_is_parked_by_the_batch_path(backend: &Backend) {
+async fn unfoldable_event_is_parked_by_the_batch_path(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 1_000, 4, 13).await;
     // A droplet event whose data the droplet aggregate cannot read.

@@ -25,7 +25,7 @@ use projections::cache::{
 use projections::{ProjectionRuntime, ReadDb, ReadModels, RuntimeOptions};
 use serde::Serialize;
 use serde_json::json;
-use sqlx::Connection;
+use test_support::{Backend, ScratchDb};
 use tokio::sync::watch;
 
 #[path = "cache/bounded.rs"]
@@ -421,48 +421,12 @@ async fn scenario(fx: Fixture, cache: Arc<dyn ReadCache>, flush: impl Future<Out
 // Backends
 // ---------------------------------------------------------------------------------------
 
-async fn sqlite() -> (Arc<dyn EventStore>, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("cg.db").display());
-    let store = engine::store::SqliteEventStore::connect(&url, 4)
-        .await
-        .expect("sqlite");
+/// A fresh, migrated store on `backend`; keep the scratch database as long as the store.
+async fn store_on(backend: Backend) -> (Arc<dyn EventStore>, ScratchDb) {
+    let db = ScratchDb::new(backend).await;
+    let store = engine::store::connect(db.url(), 4).await.expect("store");
     store.migrate().await.expect("migrate");
-    (Arc::new(store), url, dir)
-}
-
-/// A fresh PostgreSQL database; returns the store, its URL, and the admin URL and name
-/// to drop it with.
-async fn postgres() -> (Arc<dyn EventStore>, String, (String, String)) {
-    let admin = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("cg_cache_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    let _ = conn.close().await;
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    let url = format!("{base}/{name}");
-    let store = engine::store::PgEventStore::connect(&url, 4)
-        .await
-        .expect("store");
-    store.migrate().await.expect("migrate");
-    (Arc::new(store), url, (admin, name))
-}
-
-async fn drop_database((admin, name): (String, String)) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
-    }
+    (store, db)
 }
 
 /// A Redis cache under a prefix of its own.
@@ -477,8 +441,8 @@ fn redis_cache() -> Arc<RedisCache> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_cache_equals_sql_and_heals_after_a_clear() {
-    let (store, url, _dir) = sqlite().await;
-    let fx = Fixture::new(store, &url).await;
+    let (store, db) = store_on(Backend::Sqlite).await;
+    let fx = Fixture::new(store, db.url()).await;
     let cache = Arc::new(MemoryCache::new());
     let clear = Arc::clone(&cache);
     scenario(fx, cache, async move {
@@ -493,8 +457,8 @@ async fn memory_cache_equals_sql_and_heals_after_a_clear() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cache_of_another_log_is_healed_not_read() {
     let cache: Arc<dyn ReadCache> = Arc::new(MemoryCache::new());
-    let (store_a, url_a, _dir_a) = sqlite().await;
-    let a = Fixture::new(store_a, &url_a).await;
+    let (store_a, db_a) = store_on(Backend::Sqlite).await;
+    let a = Fixture::new(store_a, db_a.url()).await;
     let handle_a = a.runner(Arc::clone(&cache));
     let reads_a = CacheReads::new(Arc::clone(&cache), handle_a.clone());
     let service = CommandService::new(Arc::clone(&a.store));
@@ -523,8 +487,8 @@ async fn a_cache_of_another_log_is_healed_not_read() {
         .expect("cache");
     assert_eq!(taken, Lookup::Fallback(Fallback::NotReady));
 
-    let (store_b, url_b, _dir_b) = sqlite().await;
-    let b = Fixture::new(store_b, &url_b).await;
+    let (store_b, db_b) = store_on(Backend::Sqlite).await;
+    let b = Fixture::new(store_b, db_b.url()).await;
     let service = CommandService::new(Arc::clone(&b.store));
     let mut known = Known::default();
     for _ in 0..3 {
@@ -567,13 +531,12 @@ async fn on_redis(fx: Fixture) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cache_equals_sql_and_heals_after_a_flush_on_sqlite() {
-    let (store, url, _dir) = sqlite().await;
-    on_redis(Fixture::new(store, &url).await).await;
+    let (store, db) = store_on(Backend::Sqlite).await;
+    on_redis(Fixture::new(store, db.url()).await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_cache_equals_sql_and_heals_after_a_flush_on_postgres() {
-    let (store, url, database) = postgres().await;
-    on_redis(Fixture::new(store, &url).await).await;
-    drop_database(database).await;
+    let (store, db) = store_on(Backend::Postgres).await;
+    on_redis(Fixture::new(store, db.url()).await).await;
 }

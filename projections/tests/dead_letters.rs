@@ -2,7 +2,7 @@
 //! letter with the checkpoint past it, and moves on; a retry after the cause is gone
 //! applies it. A database error is retried, never parked. On SQLite and PostgreSQL.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,15 +13,17 @@ use engine::store::{
 };
 use projections::read_models::TableDef;
 use projections::{Projection, ProjectionError, ProjectionRuntime, ReadDb, RuntimeOptions, Target};
-use sqlx::{AnyConnection, Connection};
+use sqlx::AnyConnection;
+use test_support::{eventually, Backend, ScratchDb, DEADLINE};
 use tokio::sync::watch;
 
 /// Counts the events it applies; refuses position `poison` while `refuse` is set, and
-/// answers a database error while `offline` is set.
+/// answers a database error while `offline` is set (counting those answers).
 struct Flaky {
     poison: i64,
     refuse: AtomicBool,
     offline: AtomicBool,
+    offline_answers: AtomicU32,
 }
 
 #[async_trait]
@@ -41,6 +43,7 @@ impl Projection for Flaky {
         _: &Target,
     ) -> Result<(), ProjectionError> {
         if self.offline.load(Ordering::SeqCst) {
+            self.offline_answers.fetch_add(1, Ordering::SeqCst);
             return Err(ProjectionError::Database(sqlx::Error::PoolTimedOut));
         }
         for event in events {
@@ -96,6 +99,7 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
         poison: 3,
         refuse: AtomicBool::new(true),
         offline: AtomicBool::new(false),
+        offline_answers: AtomicU32::new(0),
     });
     let options = RuntimeOptions {
         max_attempts: 3,
@@ -104,6 +108,7 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
         poll_interval: Duration::from_millis(20),
         ..RuntimeOptions::default()
     };
+    let max_attempts = options.max_attempts;
     let runtime =
         ProjectionRuntime::new(Arc::clone(&store), db.clone(), vec![flaky.clone()], options);
     let (stop, shutdown) = watch::channel(false);
@@ -145,16 +150,25 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
         Err(ProjectionError::UnknownDeadLetter(_))
     ));
 
-    // The database going away is retried, never parked.
+    // The database going away is retried, never parked: the projection has tried the new
+    // events more often than a refused event is tried before it is parked, and holds.
     flaky.offline.store(true, Ordering::SeqCst);
     append(&*store, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually(
+        DEADLINE,
+        "the projection retries past max_attempts",
+        || async { flaky.offline_answers.load(Ordering::SeqCst) > max_attempts },
+    )
+    .await;
     assert_eq!(runtime.statuses().await.unwrap()[0].position, 5);
+    assert!(runtime.dead_letters(None).await.unwrap().is_empty());
     flaky.offline.store(false, Ordering::SeqCst);
     runtime
         .wait_for(7, Duration::from_secs(10))
         .await
         .expect("catches up once back");
+    // The positive control: the status that stood at 5 shows the catch-up.
+    assert_eq!(runtime.statuses().await.unwrap()[0].position, 7);
     assert!(runtime.dead_letters(None).await.unwrap().is_empty());
 
     stop.send(true).unwrap();
@@ -163,38 +177,19 @@ async fn poison_is_parked_then_retried(store: Arc<dyn EventStore>, url: &str) {
     }
 }
 
+async fn on(backend: Backend) {
+    let db = ScratchDb::new(backend).await;
+    let store = engine::store::connect(db.url(), 4).await.unwrap();
+    store.migrate().await.unwrap();
+    poison_is_parked_then_retried(store, db.url()).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_parks_and_retries() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("cg.db").display());
-    let store = engine::store::SqliteEventStore::connect(&url, 4)
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    poison_is_parked_then_retried(Arc::new(store), &url).await;
+    on(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_parks_and_retries() {
-    let admin = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("cg_dl_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    let url = format!("{base}/{name}");
-    let store = engine::store::PgEventStore::connect(&url, 4).await.unwrap();
-    store.migrate().await.unwrap();
-    poison_is_parked_then_retried(Arc::new(store), &url).await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await;
+    on(Backend::Postgres).await;
 }

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::Backend;
+use common::Stores;
 use engine::commands::Loaded;
 use engine::domain::{Cluster, Droplet, Job};
 use projections::read_models::tables::{CLUSTERS, DROPLETS, JOBS, RATELIMIT_RULES};
@@ -18,6 +18,7 @@ use projections::{
     ClusterFilter, Cursor, DropletFilter, JobFilter, ListQuery, PageRequest, ReadDb, ReadModels,
 };
 use sqlx::Row;
+use test_support::on_both_backends;
 
 /// `CASE i % len WHEN 0 THEN values[0] … END AS column`.
 fn pick(column: &str, values: &[&str]) -> String {
@@ -263,7 +264,7 @@ fn sorts(db: &ReadDb, plan: &[String]) -> bool {
     })
 }
 
-async fn list_queries_use_indexes(backend: &Backend) {
+async fn list_queries_use_indexes(backend: &Stores) {
     let db = &backend.db;
     fill(db, 20_000).await;
     let read = ReadModels::new(db.clone());
@@ -374,7 +375,7 @@ async fn walk(
     }
 }
 
-async fn cursor_walks_equal_page_walks(backend: &Backend) {
+async fn cursor_walks_equal_page_walks(backend: &Stores) {
     let db = &backend.db;
     fill(db, 600).await;
     let read = ReadModels::new(db.clone());
@@ -459,7 +460,7 @@ async fn cursor_walks_equal_page_walks(backend: &Backend) {
 }
 on_both_backends!(cursor_walks, super::cursor_walks_equal_page_walks);
 
-async fn totals_are_bounded(backend: &Backend) {
+async fn totals_are_bounded(backend: &Stores) {
     let db = &backend.db;
     fill(db, 600).await;
     let read = ReadModels::new(db.clone()).with_count_bound(100);
@@ -501,7 +502,7 @@ async fn totals_are_bounded(backend: &Backend) {
 }
 on_both_backends!(totals, super::totals_are_bounded);
 
-async fn search_finds_substrings(backend: &Backend) {
+async fn search_finds_substrings(backend: &Stores) {
     let db = &backend.db;
     fill(db, 600).await;
     let read = ReadModels::new(db.clone());
@@ -563,7 +564,7 @@ async fn search_finds_substrings(backend: &Backend) {
 }
 on_both_backends!(search, super::search_finds_substrings);
 
-async fn live_tables_carry_the_declared_indexes(backend: &Backend) {
+async fn live_tables_carry_the_declared_indexes(backend: &Stores) {
     let db = &backend.db;
     for table in [&CLUSTERS, &DROPLETS, &JOBS, &RATELIMIT_RULES] {
         let sql = if db.is_sqlite() {

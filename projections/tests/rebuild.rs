@@ -12,7 +12,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use common::{generate, quiet, snapshot, Backend};
+use common::{generate, quiet, snapshot, Stores};
 use engine::commands::load;
 use engine::domain::{Cluster, Droplet, Job};
 use engine::views::{ClusterView, DropletView, JobView};
@@ -23,6 +23,7 @@ use projections::{
     rebuild, DropletFilter, PageRequest, ReadModels, RuntimeOptions, SchemaName, Target,
 };
 use serde_json::Value;
+use test_support::on_both_backends;
 
 fn events_wanted() -> i64 {
     std::env::var("CG_REBUILD_EVENTS")
@@ -31,7 +32,7 @@ fn events_wanted() -> i64 {
         .unwrap_or(100_000)
 }
 
-async fn rebuild_equals_incremental(backend: &Backend) {
+async fn rebuild_equals_incremental(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, events_wanted(), 16, 7).await;
     quiet(&*backend.store).await;
@@ -58,7 +59,7 @@ async fn rebuild_equals_incremental(backend: &Backend) {
 }
 on_both_backends!(rebuild_equality, super::rebuild_equals_incremental);
 
-async fn rebuild_under_load(backend: &Backend) {
+async fn rebuild_under_load(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 3_000, 8, 11).await;
     running.catch_up(&*backend.store).await;
@@ -134,7 +135,7 @@ async fn rebuild_under_load(backend: &Backend) {
 }
 on_both_backends!(rebuild_while_writing, super::rebuild_under_load);
 
-async fn diff_reads_older_rows_as_this_version(backend: &Backend) {
+async fn diff_reads_older_rows_as_this_version(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 600, 4, 41).await;
     let head = quiet(&*backend.store).await;
@@ -204,7 +205,7 @@ on_both_backends!(
 );
 
 /// Overwrites the live job row `id`'s `state`.
-async fn set_job_state(backend: &Backend, id: &str, state: &Value) {
+async fn set_job_state(backend: &Stores, id: &str, state: &Value) {
     sqlx::query("UPDATE rm_jobs SET state = $1 WHERE id = $2")
         .bind(state.to_string())
         .bind(id)
@@ -213,7 +214,7 @@ async fn set_job_state(backend: &Backend, id: &str, state: &Value) {
         .unwrap();
 }
 
-async fn interrupted_rebuild_resumes(backend: &Backend) {
+async fn interrupted_rebuild_resumes(backend: &Stores) {
     let running = backend.runtime().await;
     generate(&backend.store, 2_000, 4, 21).await;
     quiet(&*backend.store).await;
@@ -316,7 +317,7 @@ async fn interrupted_rebuild_resumes(backend: &Backend) {
 }
 
 /// The definitions of the live `table`'s secondary indexes.
-async fn index_definitions(backend: &Backend, table: &str) -> Vec<String> {
+async fn index_definitions(backend: &Stores, table: &str) -> Vec<String> {
     let sql = if backend.db.is_sqlite() {
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL"
     } else {
@@ -330,7 +331,7 @@ async fn index_definitions(backend: &Backend, table: &str) -> Vec<String> {
 }
 on_both_backends!(interrupted_rebuild, super::interrupted_rebuild_resumes);
 
-async fn as_of_equals_replay(backend: &Backend) {
+async fn as_of_equals_replay(backend: &Stores) {
     generate(&backend.store, 2_000, 4, 31).await;
     let head = quiet(&*backend.store).await;
     let all = projections::all();
@@ -396,7 +397,7 @@ fn stored_view(table: &str, state: &str) -> Value {
 }
 
 /// The view `as_of = position` folds from the log.
-async fn folded_view(backend: &Backend, table: &str, id: &str, position: i64) -> Value {
+async fn folded_view(backend: &Stores, table: &str, id: &str, position: i64) -> Value {
     let store = &*backend.store;
     let view = match table {
         "rm_clusters" => {
@@ -418,7 +419,7 @@ async fn folded_view(backend: &Backend, table: &str, id: &str, position: i64) ->
 
 /// Prints, for every row a diff found changed, both versions and the aggregate's events
 /// (what a failure report needs to tell a stale row from a wrong one).
-async fn explain(backend: &Backend, diff: &replay::DiffReport, schema: &SchemaName) {
+async fn explain(backend: &Stores, diff: &replay::DiffReport, schema: &SchemaName) {
     let scratch = backend.db.existing_schema(schema).await.unwrap();
     for table in projections::all().iter().flat_map(|p| p.tables()) {
         let Some(found) = diff.tables.iter().find(|t| t.table == table.name) else {

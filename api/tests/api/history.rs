@@ -11,6 +11,7 @@ use engine::domain::ClusterId;
 use engine::store::{AppendRequest, EventMetadata, NewEvent, StreamWrite};
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
+use test_support::eventually;
 
 use crate::common::{run, Backend, TestApp};
 
@@ -18,6 +19,11 @@ use crate::common::{run, Backend, TestApp};
 const HISTORY: usize = 30_000;
 /// Commands measured.
 const COMMANDS: i64 = 100;
+/// How long the idle server is watched: longer than PostgreSQL takes to report what an
+/// idle session did (10 s).
+const IDLE: Duration = Duration::from_secs(12);
+/// Commands of the positive control after the idle window.
+const CONTROL: i64 = 10;
 /// Transactions one create-cluster command may cost, all processes' work included: the
 /// append, the notification of other processes and one commit of every projection
 /// together, the last two shared by the commands that come close together (1.5 on an
@@ -181,7 +187,7 @@ async fn history_does_not_slow_commands(app: TestApp) {
     // would commit several transactions a second: the server this replaced committed 38).
     // The bound leaves room for this test's own read and for counts of the busy phase
     // that a loaded machine reports late.
-    tokio::time::sleep(Duration::from_secs(12)).await;
+    tokio::time::sleep(IDLE).await;
     let idle_end = stats(&mut conn).await;
     let idle = idle_end.transactions - after.transactions;
     assert!(
@@ -189,6 +195,23 @@ async fn history_does_not_slow_commands(app: TestApp) {
         "an idle server committed {idle} transactions in 12 s"
     );
     assert_eq!(idle_end.seq_scans, after.seq_scans);
+    // The positive control: commands sent now show in the same counters within the same
+    // window, so a server that kept working while idle would have been seen.
+    let reads_before = own_reads();
+    for i in 0..CONTROL {
+        app.create_cluster(&format!("control-{i}")).await;
+    }
+    let conn = tokio::sync::Mutex::new(conn);
+    eventually(IDLE, "the counters show the control commands", || async {
+        let now = stats(&mut *conn.lock().await).await;
+        let server = now.transactions - idle_end.transactions - (own_reads() - reads_before);
+        if server >= CONTROL {
+            Ok(())
+        } else {
+            Err(format!("{server} transactions of the server"))
+        }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use serde_json::{json, Value};
+use test_support::eventually;
 
 use crate::common::{run_configured, str_of, Backend, TestApp};
 
@@ -340,7 +341,16 @@ async fn the_server_starts_and_takes_commands_while_kafka_is_down() {
                 app.metric("clustergenie_kafka_worker_group_joined ").await,
                 0.0
             );
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            // The worker group tried to reach the broker and reported that it could not.
+            eventually(
+                test_support::DEADLINE,
+                "the worker group reports the broker down",
+                || async {
+                    let ready = app.get("/readyz").await.body;
+                    ready["checks"]["workers"]["last_error"].is_string()
+                },
+            )
+            .await;
             let job = app.get(&job_path).await.expect(200).clone();
             assert_eq!(
                 job["status"], "pending",

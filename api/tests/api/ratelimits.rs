@@ -469,7 +469,7 @@ mod two_processes_share_buckets_through_redis {
 }
 
 async fn two_processes_share_buckets(app: TestApp, clock: Arc<ManualClock>, prefix: String) {
-    let (other, teardown) = spawn_with(
+    let (other, teardown) = spawn_app(
         app.backend,
         move |s: &mut Settings| sharing(s, &prefix),
         clock,

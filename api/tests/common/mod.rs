@@ -1,12 +1,13 @@
-//! Harness of the API integration tests: a real `Application` on `127.0.0.1:0` over
-//! SQLite (a file in a temporary directory) or PostgreSQL (a fresh database per test),
-//! an HTTP client, and helpers that poll with bounded deadlines.
+//! Harness of the API integration tests: a real `Application` on `127.0.0.1:0` over a
+//! scratch database from `test_support` (SQLite in a temporary directory, or a fresh
+//! PostgreSQL database dropped afterwards, also when the test panics), an HTTP client, and
+//! helpers that poll with bounded deadlines.
 
 #![allow(dead_code)]
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api::settings::Settings;
 use api::startup::Application;
@@ -14,7 +15,7 @@ use engine::ratelimit::{Clock, SystemClock};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor};
+use test_support::{eventually, ScratchDb};
 use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
@@ -28,11 +29,7 @@ const TEST_DEADLINE: Duration = Duration::from_secs(120);
 static PG_SLOTS: Semaphore = Semaphore::const_new(4);
 
 /// Which database the application runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use test_support::Backend;
 
 /// A running application and a client for it; dropping it stops the application.
 pub struct TestApp {
@@ -48,11 +45,11 @@ pub struct TestApp {
     _guard: oneshot::Sender<()>,
 }
 
-/// What is left to clean up once the test body is done.
+/// What is left to clean up once the test body is done: the server, then the database
+/// (which goes when this is dropped, finished or not).
 pub struct Teardown {
     server: JoinHandle<()>,
-    postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    _db: ScratchDb,
 }
 
 /// `api_test!(name);` above `async fn name(app: TestApp)` generates the tests
@@ -122,7 +119,7 @@ pub async fn run_with_clock<C, F, Fut>(
         Backend::Postgres => Some(PG_SLOTS.acquire().await.expect("semaphore")),
         Backend::Sqlite => None,
     };
-    let (app, teardown) = spawn_with(backend, configure, clock).await;
+    let (app, teardown) = spawn_app(backend, configure, clock).await;
     let outcome = tokio::time::timeout(TEST_DEADLINE, tokio::spawn(body(app))).await;
     teardown.finish().await;
     match outcome {
@@ -133,44 +130,19 @@ pub async fn run_with_clock<C, F, Fut>(
     }
 }
 
-/// Builds and starts the application with test settings (see [`run`]).
-pub async fn spawn_app(backend: Backend) -> TestApp {
-    let (app, teardown) = spawn_with(backend, |_| {}, Arc::new(SystemClock)).await;
-    // Without the harness, the server task and database live until the process ends.
-    std::mem::forget(teardown);
-    app
-}
-
-/// Builds and starts an application whose rate limiter tells time by `clock`; the caller
-/// finishes the [`Teardown`] (see [`Teardown::finish`]).
-pub async fn spawn_with(
+/// Builds and starts an application on a fresh database of `backend`, with the test
+/// settings changed by `configure` and its rate limiter telling time by `clock`. The
+/// caller finishes the [`Teardown`] (see [`Teardown::finish`]); [`run`] does it all.
+pub async fn spawn_app(
     backend: Backend,
     configure: impl FnOnce(&mut Settings),
     clock: Arc<dyn Clock>,
 ) -> (TestApp, Teardown) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, postgres) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("cg.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let admin = admin_url();
-            let name = format!("cg_api_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL (set DATABASE_URL)");
-            conn.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create the test database");
-            let _ = conn.close().await;
-            (with_database(&admin, &name), Some((admin, name)))
-        }
-    };
+    let db = ScratchDb::new(backend).await;
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: dir.path().to_path_buf(),
-        database_url: Some(database_url),
+        data_dir: db.dir().to_path_buf(),
+        database_url: Some(db.url().to_owned()),
         database_max_connections: 5,
         workers: true,
         worker_count: 2,
@@ -184,12 +156,7 @@ pub async fn spawn_with(
     };
     configure(&mut settings);
     let (app, server) = start(settings, backend, clock).await;
-    let teardown = Teardown {
-        server,
-        postgres,
-        _dir: Some(dir),
-    };
-    (app, teardown)
+    (app, Teardown { server, _db: db })
 }
 
 /// Builds and serves an application with `settings`.
@@ -232,11 +199,10 @@ impl TestApp {
         let health = format!("{}/healthz", self.address);
         drop(self);
         // Stopped when it no longer answers.
-        let started = Instant::now();
-        while client.get(&health).send().await.is_ok() {
-            assert!(started.elapsed() < DEADLINE, "the application did not stop");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        eventually(DEADLINE, "the application stops", || async {
+            client.get(&health).send().await.is_err()
+        })
+        .await;
         settings.listen = "127.0.0.1:0".parse().expect("address");
         configure(&mut settings);
         let (app, _server) = start(settings, backend, Arc::new(SystemClock)).await;
@@ -245,41 +211,10 @@ impl TestApp {
 }
 
 impl Teardown {
-    /// Stops the server and drops its PostgreSQL database.
+    /// Stops the server (bounded), then drops its database.
     pub async fn finish(self) {
         let _ = tokio::time::timeout(DEADLINE, self.server).await;
-        if let Some((admin, name)) = self.postgres {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
-                let _ = conn.close().await;
-            }
-        }
     }
-}
-
-fn admin_url() -> String {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// `admin` with its database replaced by `name` (query parameters kept).
-fn with_database(admin: &str, name: &str) -> String {
-    let (base, query) = match admin.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin, None),
-    };
-    let (scheme, rest) = base.split_once("://").expect("a URL with a scheme");
-    let host = rest.split('/').next().unwrap_or(rest);
-    let mut url = format!("{scheme}://{host}/{name}");
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
 }
 
 fn init_tracing() {
@@ -501,20 +436,15 @@ impl TestApp {
 
     /// Polls `path` until `done` holds for a 200 answer (at most [`DEADLINE`]).
     pub async fn poll(&self, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let started = Instant::now();
-        loop {
+        eventually(DEADLINE, format!("{path} becomes {what}"), || async {
             let answer = self.get(path).await;
             if answer.status == 200 && done(&answer.body) {
-                return answer.body;
+                Ok(answer.body)
+            } else {
+                Err(format!("answer {} {}", answer.status, answer.text))
             }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "{path} did not become {what} within {DEADLINE:?}; last answer {} {}",
-                answer.status,
-                answer.text
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until job `id` has `status`; returns the job.

@@ -77,6 +77,8 @@ impl Default for RelayOptions {
 #[derive(Debug, Default)]
 pub struct RelayStats {
     leader: AtomicBool,
+    lease_requests: AtomicU64,
+    handed_over: AtomicI64,
     acknowledged: AtomicI64,
     published: AtomicU64,
     failures: AtomicU64,
@@ -87,6 +89,18 @@ impl RelayStats {
     /// Whether this process holds the lease and publishes.
     pub fn is_leader(&self) -> bool {
         self.leader.load(Ordering::Relaxed)
+    }
+
+    /// Times this process asked the store for the lease (to take it or to renew it),
+    /// granted or not.
+    pub fn lease_requests(&self) -> u64 {
+        self.lease_requests.load(Ordering::Relaxed)
+    }
+
+    /// The last position handed to the producer (in flight until the broker acknowledges
+    /// it).
+    pub fn handed_over(&self) -> i64 {
+        self.handed_over.load(Ordering::Relaxed)
     }
 
     /// The last position the broker acknowledged, as this process last saw it.
@@ -256,6 +270,7 @@ impl Relay {
 
     async fn renew(&self) -> Result<bool, KafkaError> {
         let options = &self.options;
+        self.stats.lease_requests.fetch_add(1, Ordering::Relaxed);
         Ok(self
             .store
             .acquire_lease(&options.name, &options.holder, options.lease_ttl)
@@ -366,6 +381,10 @@ impl<'r> Publisher<'r> {
             let delivery = self.send(&message)?;
             self.in_flight.push_back((message.position, delivery));
             self.next = message.position;
+            self.relay
+                .stats
+                .handed_over
+                .store(message.position, Ordering::Relaxed);
         }
         Ok(())
     }

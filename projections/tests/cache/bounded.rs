@@ -108,8 +108,8 @@ async fn assert_bounded(fx: &Fixture, reads: &CacheReads) -> Seen {
 /// without the cache ever being found inconsistent and healed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bounded_memory_cache_stays_within_budget_and_equals_sql() {
-    let (store, url, _dir) = sqlite().await;
-    let fx = Fixture::new(store, &url).await;
+    let (store, db) = store_on(Backend::Sqlite).await;
+    let fx = Fixture::new(store, db.url()).await;
     let cache = Arc::new(MemoryCache::with_budget(BUDGET));
     let handle = fx.runner(cache.clone());
     let reads = CacheReads::new(cache.clone(), handle.clone());
@@ -154,8 +154,8 @@ async fn create_and_wait(fx: &Fixture, service: &CommandService, handle: &CacheH
 /// droplet's new status, as SQL does, and the droplet's record equals a fresh fold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_evicted_droplet_is_refolded_and_its_summary_stays_right() {
-    let (store, url, _dir) = sqlite().await;
-    let fx = Fixture::new(store, &url).await;
+    let (store, db) = store_on(Backend::Sqlite).await;
+    let fx = Fixture::new(store, db.url()).await;
     let cache = Arc::new(MemoryCache::with_budget(BUDGET));
     let handle = fx.runner(cache.clone());
     let reads = CacheReads::new(cache.clone(), handle.clone());

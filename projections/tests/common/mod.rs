@@ -1,5 +1,5 @@
 //! Shared set-up of the read-side tests: a fresh store and read-model database on SQLite or
-//! PostgreSQL, a generator of mixed commands (with the job executor carrying jobs through
+//! PostgreSQL (a scratch database from `test_support`), a generator of mixed commands (with the job executor carrying jobs through
 //! their lifecycle), and a snapshot of every read-model table.
 
 #![allow(dead_code)]
@@ -19,69 +19,24 @@ use projections::replay;
 use projections::{ProjectionRuntime, ReadDb, RuntimeOptions, Target};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Connection;
+use test_support::{Backend, ScratchDb};
 use tokio::sync::watch;
 
-/// Generates `<name>::postgres` and `<name>::sqlite` tests running `$body(&backend)` on a
-/// fresh [`Backend`].
-#[macro_export]
-macro_rules! on_both_backends {
-    ($name:ident, $body:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let backend = $crate::common::Backend::postgres().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let backend = $crate::common::Backend::sqlite().await;
-                $body(&backend).await;
-                backend.close().await;
-            }
-        }
-    };
-}
-
-/// A fresh event store and read-model database.
-pub struct Backend {
+/// A fresh event store and read-model database on one backend; the scratch database goes
+/// with it. The projections' tests' [`test_support::Fixture`].
+pub struct Stores {
     pub store: Arc<dyn EventStore>,
     pub db: ReadDb,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    drop_pg: Option<(String, String)>,
+    scratch: ScratchDb,
 }
 
-impl Backend {
-    pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("cg.db").display());
-        Self::open(url, Some(dir), None).await
-    }
+impl test_support::Fixture for Stores {
+    type Arg<'a> = &'a Stores;
 
-    pub async fn postgres() -> Self {
-        let admin = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| u.starts_with("postgres"))
-            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("cg_rb_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Self::open(url, None, Some((admin, name))).await
-    }
-
-    async fn open(
-        url: String,
-        dir: Option<tempfile::TempDir>,
-        drop_pg: Option<(String, String)>,
-    ) -> Self {
+    async fn open(backend: Backend) -> Self {
+        let scratch = ScratchDb::new(backend).await;
+        let url = scratch.url().to_owned();
         let store = engine::store::connect(&url, 8).await.unwrap();
         store.migrate().await.unwrap();
         let db = ReadDb::connect(&url, 8).await.unwrap();
@@ -90,22 +45,19 @@ impl Backend {
             store,
             db,
             url,
-            _dir: dir,
-            drop_pg,
+            scratch,
         }
     }
 
-    /// Drops the PostgreSQL database (SQLite files go with the temp dir).
-    pub async fn close(self) {
-        self.db.pool().close().await;
-        if let Some((admin, name)) = &self.drop_pg {
-            let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await;
-        }
+    fn arg(&self) -> &Self {
+        self
     }
+}
 
+/// What `test_support::on_both_backends!` opens for these tests.
+pub type Fixture = Stores;
+
+impl Stores {
     /// A projection runtime over all projections, started.
     pub async fn runtime(&self) -> Running {
         let runtime = Arc::new(ProjectionRuntime::new(

@@ -57,7 +57,8 @@ impl PgEventStore {
         Ok(Self::from_pool(pool))
     }
 
-    /// Wraps an existing pool (tests use the pools `#[sqlx::test]` hands them).
+    /// Wraps an existing pool (tests share one between several stores, as several
+    /// processes' writers).
     pub fn from_pool(pool: PgPool) -> Self {
         let head = Arc::new(watch::channel(0).0);
         let (committed, commits) = watch::channel(0);
