@@ -267,7 +267,7 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             ))
         }
     };
-    let outcome = match state.limiter.status(&rule, scope, &scope_id).await {
+    let outcome = match state.limiter.status(rule, scope, &scope_id).await {
         Ok(outcome) => outcome,
         Err(error) => {
             tracing::warn!(error = %error_chain(&error), "rate-limit status unavailable");
