@@ -318,3 +318,49 @@ async fn fill_more(store: &dyn EventStore, events: usize, stream: &str) {
     };
     store.append(request).await.unwrap();
 }
+
+/// After another process appends more than the tail holds, the tail starts again at the
+/// head: the readers that catch up through the store are then answered from memory again,
+/// and this process's next commits are held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tail_starts_again_at_the_head_after_a_long_burst_elsewhere() {
+    let (pool, _db) = common::postgres_pool().await;
+    let inner = common::postgres_store(pool.clone()).await;
+    let options = engine::store::TailOptions {
+        capacity: 100,
+        page: 1000,
+        refresh: Duration::from_secs(30),
+    };
+    let tail = engine::store::TailedStore::with_options(Arc::clone(&inner), options)
+        .await
+        .unwrap();
+    let other = common::postgres_store(pool).await;
+    fill_more(&*other, 500, "elsewhere").await;
+    let mut known = inner.watch_head();
+    tokio::time::timeout(Duration::from_secs(10), known.wait_for(|h| *h >= 500))
+        .await
+        .expect("the other store's commit is notified")
+        .unwrap();
+    // Far behind what is held: read from the store (and the tail starts at the head).
+    let caught_up = tail
+        .read_all(0, 1000, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(caught_up.len(), 500);
+    let reads = tail.queries();
+    // This process's next commit is held and answered without a read.
+    fill_more(&*tail, 2, "here").await;
+    let held = tail
+        .read_all(500, 10, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 2);
+    assert_eq!(tail.queries(), reads, "answered from memory");
+    assert_eq!(
+        held,
+        inner
+            .read_all(500, 10, &EventFilter::default())
+            .await
+            .unwrap()
+    );
+}

@@ -124,6 +124,17 @@ impl Recent {
         }
     }
 
+    /// Drops the held run and starts an empty one at `head`, unless the run has moved on
+    /// from `end` meanwhile. Events after `head` then follow on as they are committed or
+    /// read; readers before it read the store.
+    fn restart_at(&mut self, end: i64, head: i64) {
+        if self.end() == end && head > end {
+            tracing::debug!(from = end, to = head, "log tail restarts at the head");
+            self.events.clear();
+            self.start = head;
+        }
+    }
+
     fn trim(&mut self, capacity: usize) {
         while self.events.len() > capacity {
             self.events.pop_front();
@@ -268,8 +279,11 @@ impl TailedStore {
             if found.len() == limit || end >= head {
                 return Ok(Some(found));
             }
-            // Far ahead of what is held, the store's indexes answer better.
+            // Far ahead of what is held (another process appended more than the tail
+            // holds): the store's indexes answer better, and the held run starts again at
+            // the head, so that readers that catch up are answered from memory again.
             if head - end > self.options.capacity as i64 {
+                self.recent().restart_at(end, head);
                 return Ok(None);
             }
             self.read_forward(end).await?;
