@@ -53,6 +53,8 @@ struct Inner {
     issued: u64,
     provisioned: u64,
     live: BTreeMap<String, Instance>,
+    /// How many of `live` are in each region (kept with it: placement asks per request).
+    live_by_region: BTreeMap<Region, u32>,
     in_flight: BTreeMap<Region, u32>,
     operations: u64,
     failures: u64,
@@ -116,6 +118,7 @@ impl SimulatedProvider {
                 issued: 0,
                 provisioned: 0,
                 live: BTreeMap::new(),
+                live_by_region: BTreeMap::new(),
                 in_flight: BTreeMap::new(),
                 operations: 0,
                 failures: 0,
@@ -298,8 +301,29 @@ impl SimulatedProvider {
 impl Inner {
     /// Slots taken in `region`: live droplets plus provisions in flight.
     fn used(&self, region: &Region) -> u32 {
-        let live = self.live.values().filter(|i| i.region == *region).count() as u32;
+        let live = self.live_by_region.get(region).copied().unwrap_or(0);
         live + self.in_flight.get(region).copied().unwrap_or(0)
+    }
+
+    /// Records `instance` as live under `resource_id` (replacing any instance there).
+    fn add_live(&mut self, resource_id: String, instance: Instance) {
+        *self.live_by_region.entry(instance.region).or_default() += 1;
+        if let Some(replaced) = self.live.insert(resource_id, instance) {
+            self.forget_region(replaced.region);
+        }
+    }
+
+    /// Removes the live instance under `resource_id`, if any.
+    fn remove_live(&mut self, resource_id: &str) -> Option<Instance> {
+        let removed = self.live.remove(resource_id)?;
+        self.forget_region(removed.region);
+        Some(removed)
+    }
+
+    fn forget_region(&mut self, region: Region) {
+        if let Some(n) = self.live_by_region.get_mut(&region) {
+            *n = n.saturating_sub(1);
+        }
     }
 
     fn check_offer(
@@ -396,13 +420,13 @@ impl Provider for SimulatedProvider {
         if let Some(n) = address_number(&instance.ip_address) {
             inner.issued = inner.issued.max(n);
         }
-        inner.live.insert(resource_id, instance);
+        inner.add_live(resource_id, instance);
         true
     }
 
     fn release(&self, droplet_id: &str) -> bool {
         let resource_id = self.resource_id_for(droplet_id);
-        self.lock().live.remove(&resource_id).is_some()
+        self.lock().remove_live(&resource_id).is_some()
     }
 
     async fn provision(&self, request: &ProvisionRequest) -> Result<Provisioned, ProviderError> {
@@ -445,7 +469,7 @@ impl Provider for SimulatedProvider {
             powered_on: true,
             ip_address: ip_address.clone(),
         };
-        inner.live.insert(resource_id.clone(), instance);
+        inner.add_live(resource_id.clone(), instance);
         inner.provisioned += 1;
         Ok(Provisioned {
             provider: self.name.clone(),
@@ -500,7 +524,7 @@ impl Provider for SimulatedProvider {
             resource_id,
             |_| Ok(()),
             |inner| {
-                inner.live.remove(resource_id);
+                inner.remove_live(resource_id);
             },
         )
         .await
