@@ -26,8 +26,8 @@ const IDLE: Duration = Duration::from_secs(12);
 const CONTROL: i64 = 10;
 /// Transactions one create-cluster command may cost, all processes' work included: the
 /// append, the notification of other processes and one commit of every projection
-/// together, the last two shared by the commands that come close together (1.5 on an
-/// idle machine; this process's own events are never read back, and the rate-limit
+/// together, the last two shared by the commands that come close together (about 2 on
+/// an idle machine; this process's own events are never read back, and the rate-limit
 /// rules are kept while no rule changes; the server this replaced made 16 to 21). The
 /// margin is for a machine so loaded that PostgreSQL reports some earlier work late,
 /// into the measured window.
