@@ -68,11 +68,7 @@ impl Folds {
         // Whatever is read next includes every commit up to the head known now.
         let head = *store.watch_head().borrow();
         let Some((mut loaded, checked, floor)) = self.get::<A>(id) else {
-            let loaded = super::load::<A>(store, id, None).await?;
-            if loaded.exists() {
-                self.put(id, &loaded, head);
-            }
-            return Ok(loaded);
+            return self.afresh(store, id, head).await;
         };
         // The stream has no event after the fold's version up to `checked`: only what
         // came after is read (from memory, behind a tail).
@@ -86,11 +82,31 @@ impl Folds {
         if loaded.version < floor {
             // An append found the stream further on than this process has seen (another
             // process's commit not yet told): read it from the store.
-            let loaded = super::load::<A>(store, id, None).await?;
-            self.put(id, &loaded, head);
-            return Ok(loaded);
+            return self.afresh(store, id, head).await;
         }
-        self.put(id, &loaded, head.max(since));
+        if newer.is_empty() {
+            // Unchanged: only how far it is known current moves (no copy of the fold).
+            self.checked::<A>(id, head.max(since));
+        } else {
+            self.put(id, &loaded, head.max(since));
+        }
+        Ok(loaded)
+    }
+
+    /// A full load from the store, kept when the aggregate exists.
+    async fn afresh<A>(
+        &self,
+        store: &dyn EventStore,
+        id: &str,
+        head: i64,
+    ) -> Result<Loaded<A>, CommandError>
+    where
+        A: Aggregate + Clone + 'static,
+    {
+        let loaded = super::load::<A>(store, id, None).await?;
+        if loaded.exists() {
+            self.put(id, &loaded, head);
+        }
         Ok(loaded)
     }
 
@@ -117,6 +133,17 @@ impl Folds {
         kept.used = clock;
         let loaded = kept.fold.downcast_ref::<Loaded<A>>()?.clone();
         Some((loaded, kept.checked, kept.floor))
+    }
+
+    /// Moves how far the kept fold of `id` is known current.
+    fn checked<A: Aggregate>(&self, id: &str, checked: i64) {
+        if let Some(kept) = self
+            .held()
+            .folds
+            .get_mut(&(A::TYPE.to_owned(), id.to_owned()))
+        {
+            kept.checked = kept.checked.max(checked);
+        }
     }
 
     fn put<A: Aggregate + Clone + 'static>(&self, id: &str, loaded: &Loaded<A>, checked: i64) {
