@@ -22,7 +22,7 @@ pub struct BulkRows<A: Aggregate> {
     aggregate_type: &'static str,
     render: Render<A>,
     rows: HashMap<String, (Loaded<A>, i64)>,
-    /// Which rows the table may hold that this session does not: a row among them is
+    /// Which rows the table may hold that this fill does not: a row among them is
     /// fetched before folding onto it.
     stored: Stored,
 }
@@ -31,7 +31,7 @@ pub struct BulkRows<A: Aggregate> {
 enum Stored {
     /// Nothing: a fresh fill that has not written out yet.
     Nothing,
-    /// The rows of these ids, written out earlier by this session.
+    /// The rows of these ids, written out earlier by this fill.
     These(HashSet<String>),
     /// Rows of a fill this one resumes: any id may be there.
     Unknown,
@@ -41,7 +41,7 @@ impl<A> BulkRows<A>
 where
     A: Aggregate + Serialize + DeserializeOwned + 'static,
 {
-    /// A session over `def`, fed the events of `aggregate_type`; `existing` when the
+    /// A fill over `def`, fed the events of `aggregate_type`; `existing` when the
     /// table already holds rows.
     pub fn new(
         def: &'static TableDef,
@@ -90,7 +90,7 @@ where
         Ok(())
     }
 
-    /// Fetches the rows `events` fold onto that the table may hold and this session does
+    /// Fetches the rows `events` fold onto that the table may hold and this fill does
     /// not.
     async fn fetch_missing<'e>(
         &mut self,
@@ -169,7 +169,7 @@ pub struct BulkLatest {
 }
 
 impl BulkLatest {
-    /// A session over `def`, whose columns are key, value, `last_position`.
+    /// A fill over `def`, whose columns are key, value, `last_position`.
     pub fn new(def: &'static TableDef) -> Self {
         Self {
             def,
