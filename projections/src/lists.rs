@@ -8,7 +8,9 @@
 //!   working with `OFFSET`;
 //! - `total` counts at most [`DEFAULT_COUNT_BOUND`] rows (`COUNT(*)` over a `LIMIT`ed
 //!   subquery); above, it is an estimate (PostgreSQL: the planner's row estimate; SQLite: the
-//!   bound plus one) flagged by `total_is_estimate`; a cursor page does not count;
+//!   bound plus one) flagged by `total_is_estimate`; a cursor page does not count; the
+//!   count is a column of the page's own statement (run alone only when the page is empty),
+//!   and an estimate is kept for [`ESTIMATE_TTL`] so a first page costs one statement;
 //! - `?search=` uses the trigram indexes of [`crate::read_models::search`].
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,56 @@ use serde::{Deserialize, Serialize};
 /// part of a first page whose cost grows with the rows that match, up to this bound: at
 /// 10,000 it was most of the page's time, at 1,000 a fraction of a millisecond.
 pub const DEFAULT_COUNT_BOUND: i64 = 1_000;
+
+/// How long a planner estimate of a list's size is reused. The planner's statistics are
+/// themselves only refreshed by `ANALYZE`, so a few seconds add no error worth the
+/// `EXPLAIN` (planning the statement again) each first page would otherwise cost.
+pub const ESTIMATE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Planner estimates of list sizes, each reused for [`ESTIMATE_TTL`]; at most
+/// [`Estimates::CAPACITY`] filter combinations are held (all are dropped when full).
+#[derive(Debug, Default)]
+pub struct Estimates {
+    held: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, i64)>>,
+}
+
+impl Estimates {
+    /// The most filter combinations held at once.
+    pub const CAPACITY: usize = 512;
+
+    /// The key of `from_where` with `args`.
+    pub fn key(from_where: &str, args: &[String]) -> String {
+        let mut key = from_where.to_owned();
+        for arg in args {
+            key.push('\u{0}');
+            key.push_str(arg);
+        }
+        key
+    }
+
+    /// A fresh estimate for `key`.
+    pub fn get(&self, key: &str) -> Option<i64> {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.get(key)
+            .filter(|(at, _)| at.elapsed() < ESTIMATE_TTL)
+            .map(|(_, rows)| *rows)
+    }
+
+    /// Holds `rows` for `key`.
+    pub fn put(&self, key: String, rows: i64) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.len() >= Self::CAPACITY && !held.contains_key(&key) {
+            held.clear();
+        }
+        held.insert(key, (std::time::Instant::now(), rows));
+    }
+}
 
 /// Where a cursor page starts: the sort key and id of the last row of the page before,
 /// and the order it was read in. Sent to clients as an opaque string ([`Cursor::encode`]).
@@ -78,7 +130,8 @@ impl Cursor {
 /// A list's statements, as the API runs them (tests `EXPLAIN` them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
-    /// The page: the columns, then `sort_key` and `row_id`; `LIMIT page_size + 1`.
+    /// The page: the columns, then `sort_key`, `row_id` and (with a count) `counted`, the
+    /// bounded count of every row the filters match; `LIMIT page_size + 1`.
     pub sql: String,
     /// Its arguments (`$1`…), all text.
     pub args: Vec<String>,
@@ -249,8 +302,13 @@ pub(crate) fn build(
     } else {
         format!("{plus}{sort} {dir}, {plus}{id} {dir}")
     };
+    // The first page's count rides along with its rows: one statement, one round trip.
+    let counted = match &count_sql {
+        Some(count) => format!(", ({count}) AS counted"),
+        None => String::new(),
+    };
     let sql = format!(
-        "SELECT {}, {sort} AS sort_key, {id} AS row_id {} ORDER BY {order} \
+        "SELECT {}, {sort} AS sort_key, {id} AS row_id{counted} {} ORDER BY {order} \
          LIMIT {} OFFSET {offset}",
         spec.columns,
         w.sql_from(spec, spec.joins),
@@ -284,6 +342,22 @@ mod tests {
         assert!(cursor.check("name", true).is_ok());
         assert!(cursor.check("name", false).is_err());
         assert!(cursor.check("created_at", true).is_err());
+    }
+
+    #[test]
+    fn estimates_are_held_per_filter_and_bounded() {
+        let estimates = Estimates::default();
+        let a = Estimates::key("FROM t WHERE s = $1", &["up".into()]);
+        let b = Estimates::key("FROM t WHERE s = $1", &["down".into()]);
+        assert_ne!(a, b);
+        assert_eq!(estimates.get(&a), None);
+        estimates.put(a.clone(), 42);
+        assert_eq!((estimates.get(&a), estimates.get(&b)), (Some(42), None));
+        for n in 0..Estimates::CAPACITY {
+            estimates.put(format!("k{n}"), 1);
+        }
+        let held = estimates.held.lock().unwrap().len();
+        assert!(held <= Estimates::CAPACITY, "{held}");
     }
 
     #[test]

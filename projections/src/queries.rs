@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::cache::{ClusterSummary, LastJob};
-use crate::lists::{self, Cursor, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND};
+use crate::lists::{self, Cursor, Estimates, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND};
 use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
 use crate::{ProjectionError, ReadDb};
 
@@ -102,6 +102,7 @@ const JOBS: ListSpec = ListSpec {
 pub struct ReadModels {
     db: ReadDb,
     count_bound: i64,
+    estimates: std::sync::Arc<Estimates>,
 }
 
 impl ReadModels {
@@ -110,6 +111,7 @@ impl ReadModels {
         Self {
             db,
             count_bound: DEFAULT_COUNT_BOUND,
+            estimates: std::sync::Arc::default(),
         }
     }
 
@@ -230,9 +232,16 @@ impl ReadModels {
             None => None,
         };
         let items = rows.iter().map(map).collect::<Result<_, _>>()?;
-        let (total, total_is_estimate) = match &q.count_sql {
-            Some(sql) => self.total(q, sql).await?,
-            None => (None, false),
+        let (total, total_is_estimate) = match (&q.count_sql, rows.first()) {
+            (Some(_), Some(first)) => self.total(q, first.try_get("counted")?).await?,
+            (Some(sql), None) => {
+                let counted = self.fetch_list(sql, &q.args[..q.count_args]).await?;
+                match counted.first() {
+                    Some(row) => self.total(q, row.try_get("n")?).await?,
+                    None => (Some(0), false),
+                }
+            }
+            (None, _) => (None, false),
         };
         Ok(Page {
             items,
@@ -265,24 +274,30 @@ impl ReadModels {
         }
     }
 
-    /// `total`: counted up to the bound, else estimated.
+    /// `total` from the bounded count: exact up to the bound, else estimated.
     async fn total(
         &self,
         q: &ListQuery,
-        count_sql: &str,
+        counted: i64,
     ) -> Result<(Option<i64>, bool), ProjectionError> {
-        let args = &q.args[..q.count_args];
-        let counted: i64 = match self.fetch_list(count_sql, args).await?.first() {
-            Some(row) => row.try_get("n")?,
-            None => 0,
-        };
         if counted <= self.count_bound {
             return Ok((Some(counted), false));
         }
         let estimate = if self.db.is_sqlite() {
             None
         } else {
-            self.planner_rows(&q.from_where, args).await?
+            let args = &q.args[..q.count_args];
+            let key = Estimates::key(&q.from_where, args);
+            match self.estimates.get(&key) {
+                Some(rows) => Some(rows),
+                None => {
+                    let rows = self.planner_rows(&q.from_where, args).await?;
+                    if let Some(rows) = rows {
+                        self.estimates.put(key, rows);
+                    }
+                    rows
+                }
+            }
         };
         Ok((Some(estimate.unwrap_or(0).max(counted)), true))
     }

@@ -499,6 +499,25 @@ async fn totals_are_bounded(backend: &Stores) {
         .await
         .unwrap();
     assert_eq!((next.total, next.page, next.items.len()), (None, None, 20));
+    // A page past the end has no row to carry the count: it is counted on its own.
+    let past = PageRequest {
+        page: 31,
+        ..request("created_at", true, None)
+    };
+    let empty = exact.jobs(&JobFilter::default(), &past).await.unwrap();
+    assert!(empty.items.is_empty());
+    assert_eq!((empty.total, empty.total_is_estimate), (Some(600), false));
+    let none = exact
+        .jobs(
+            &JobFilter {
+                status: some("no-such-status"),
+                ..JobFilter::default()
+            },
+            &request("created_at", true, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!((none.total, none.items.len()), (Some(0), 0));
 }
 on_both_backends!(totals, super::totals_are_bounded);
 
