@@ -12,6 +12,7 @@
 //! - [`handlers`]: request -> command or query -> response, one file per resource.
 //! - [`models`]: request bodies and query parameters, validated.
 //! - [`errors`]: the one [`errors::ApiError`] and the `recover` that renders problems.
+//! - [`console`]: the web console (`web/`), embedded, at every path outside the API.
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
@@ -27,6 +28,7 @@ pub mod bench_relay;
 pub mod bench_system;
 pub mod cli;
 pub mod command_topic;
+pub mod console;
 pub mod errors;
 pub mod filters;
 pub mod handlers;

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .unify()
         .or(events::routes(state, t))
         .unify()
+        .or(crate::console::routes())
+        .unify()
         .recover(recover)
         .unify()
         .with(log)

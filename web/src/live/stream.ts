@@ -1,0 +1,73 @@
+// One Server-Sent Events connection drives what is on screen: each event invalidates the
+// queries of what it touched. The browser's EventSource resumes after a drop with
+// `Last-Event-ID`, so nothing is missed.
+import { useEffect, useState } from 'react';
+import type { QueryClient } from '@tanstack/react-query';
+import { EVENT_TYPES } from './eventTypes';
+import { observe } from './position';
+
+/** What an event from the stream carries that the console uses. */
+export interface StreamEvent {
+  position: number;
+  aggregate_type: string;
+  aggregate_id: string;
+  type: string;
+}
+
+/** The query keys an event makes stale. */
+export function staleKeys(event: StreamEvent): string[][] {
+  const keys: string[][] = [['dashboard']];
+  switch (event.aggregate_type) {
+    case 'cluster':
+      keys.push(['clusters'], ['cluster', event.aggregate_id]);
+      break;
+    case 'droplet':
+      keys.push(['droplets'], ['clusters'], ['cluster']);
+      break;
+    case 'job':
+      keys.push(['jobs'], ['cluster']);
+      break;
+    default:
+      keys.push([event.aggregate_type]);
+  }
+  return keys;
+}
+
+export type LiveState = 'connecting' | 'live' | 'reconnecting';
+
+/** Holds the live stream open while mounted; invalidations are batched every 250 ms. */
+export function useLiveEvents(client: QueryClient): LiveState {
+  const [state, setState] = useState<LiveState>('connecting');
+  useEffect(() => {
+    if (typeof EventSource === 'undefined') return;
+    const source = new EventSource('/v1/events/stream');
+    const pending = new Map<string, string[]>();
+    let frame: ReturnType<typeof setTimeout> | 0 = 0;
+    const flush = () => {
+      frame = 0;
+      for (const key of pending.values()) void client.invalidateQueries({ queryKey: key });
+      pending.clear();
+    };
+    const onMessage = (message: MessageEvent<string>) => {
+      try {
+        const event = JSON.parse(message.data) as StreamEvent;
+        observe(event.position);
+        for (const key of staleKeys(event)) pending.set(key.join('\u0000'), key);
+        if (!frame) frame = setTimeout(flush, 250);
+      } catch {
+        // A message that is not an event (never sent by the server) changes nothing.
+      }
+    };
+    source.onopen = () => setState('live');
+    source.onerror = () => setState('reconnecting');
+    source.onmessage = onMessage;
+    // Named events (`event: <type>`) do not reach onmessage: listen to every type.
+    const named = (e: Event) => onMessage(e as MessageEvent<string>);
+    for (const type of EVENT_TYPES) source.addEventListener(type, named);
+    return () => {
+      if (frame) clearTimeout(frame);
+      source.close();
+    };
+  }, [client]);
+  return state;
+}

@@ -1,0 +1,195 @@
+import { useState } from 'react';
+import { Link, NavLink, Route, Routes, useNavigate, useParams } from 'react-router-dom';
+import { ProblemError } from '../api/client';
+import {
+  useCluster, useClusterDroplets, useClusterJobs, useClusterSummary, useDeleteCluster, useStream, useUpdateCluster,
+} from '../api/queries';
+import { StatusBadge } from '../components/Badge';
+import { Dialog } from '../components/Dialog';
+import { Time } from '../components/Time';
+import { ClusterForm, type Region } from './ClusterForm';
+
+export function ClusterDetail() {
+  const { id = '' } = useParams();
+  const cluster = useCluster(id);
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  if (cluster.isError) {
+    const gone = cluster.error instanceof ProblemError && cluster.error.status === 404;
+    return (
+      <div className="card" role="alert">
+        <h1>{gone ? 'No such cluster' : 'The cluster could not be read'}</h1>
+        <p>{gone ? `No cluster ${id} exists (it may have been deleted).` : cluster.error.message}</p>
+        <Link to="/clusters">All clusters</Link>
+      </div>
+    );
+  }
+  const c = cluster.data;
+  return (
+    <>
+      <p className="muted"><Link to="/clusters">Clusters</Link> /</p>
+      <div className="page-head">
+        <h1>{c?.name ?? '…'}</h1>
+        {c && <StatusBadge status={c.status} />}
+        <button onClick={() => setEditing(true)} disabled={!c}>Rename or move</button>
+        <button className="danger" onClick={() => setDeleting(true)} disabled={!c}>Delete</button>
+      </div>
+      <nav className="tabs" aria-label="Cluster">
+        <NavLink to="" end>Overview</NavLink>
+        <NavLink to="droplets">Droplets</NavLink>
+        <NavLink to="jobs">Jobs</NavLink>
+        <NavLink to="history">History</NavLink>
+      </nav>
+      <Routes>
+        <Route index element={<Overview id={id} />} />
+        <Route path="droplets" element={<Droplets id={id} />} />
+        <Route path="jobs" element={<Jobs id={id} />} />
+        <Route path="history" element={<History id={id} />} />
+      </Routes>
+      {c && (
+        <>
+          <EditDialog open={editing} onClose={() => setEditing(false)} id={id}
+            initial={{ name: c.name, region: c.region as Region }} />
+          <DeleteDialog open={deleting} onClose={() => setDeleting(false)} id={id} name={c.name}
+            droplets={c.droplet_count} />
+        </>
+      )}
+    </>
+  );
+}
+
+function Overview({ id }: { id: string }) {
+  const cluster = useCluster(id).data;
+  const summary = useClusterSummary(id).data;
+  if (!cluster) return <p className="muted">Loading…</p>;
+  return (
+    <div className="grid">
+      <section className="card" aria-label="Properties">
+        <dl className="props">
+          <dt>Id</dt><dd className="mono">{cluster.id}</dd>
+          <dt>Region</dt><dd>{cluster.region}</dd>
+          <dt>Provider</dt><dd>{cluster.provider ?? 'the region\u2019s default'}</dd>
+          <dt>Version</dt><dd>{cluster.version}</dd>
+          <dt>Created</dt><dd><Time at={cluster.created_at} /></dd>
+          <dt>Updated</dt><dd><Time at={cluster.updated_at} /></dd>
+        </dl>
+      </section>
+      <section className="card" aria-label="Droplets by status">
+        <h2>Droplets</h2>
+        <p className="stat" data-testid="droplet-count">{cluster.droplet_count}</p>
+        <div className="row">
+          {Object.entries(summary?.droplets_by_status ?? {}).map(([status, n]) => (
+            <span key={status}><StatusBadge status={status} /> {n}</span>
+          ))}
+        </div>
+      </section>
+      {summary?.last_job && (
+        <section className="card" aria-label="Last job">
+          <h2>Last job</h2>
+          <p>{summary.last_job.type} <StatusBadge status={summary.last_job.status} /></p>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function Droplets({ id }: { id: string }) {
+  const droplets = useClusterDroplets(id).data;
+  if (!droplets) return <p className="muted">Loading…</p>;
+  if (droplets.items.length === 0) return <p className="empty">This cluster has no droplets.</p>;
+  return (
+    <table className="data">
+      <thead><tr><th>Name</th><th>Status</th><th>Size</th><th>Region</th><th>Provider</th><th>Created</th></tr></thead>
+      <tbody>
+        {droplets.items.map((d) => (
+          <tr key={d.id}>
+            <td>{d.name}</td><td><StatusBadge status={d.status} /></td><td>{d.size}</td><td>{d.region}</td>
+            <td>{d.provider ?? '—'}</td><td><Time at={d.created_at} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Jobs({ id }: { id: string }) {
+  const jobs = useClusterJobs(id).data;
+  if (!jobs) return <p className="muted">Loading…</p>;
+  if (jobs.items.length === 0) return <p className="empty">No job has run for this cluster.</p>;
+  return (
+    <table className="data">
+      <thead><tr><th>Job</th><th>Type</th><th>Status</th><th>Progress</th><th>Created</th></tr></thead>
+      <tbody>
+        {jobs.items.map((j) => (
+          <tr key={j.id}>
+            <td className="mono">{j.id}</td><td>{j.type}</td><td><StatusBadge status={j.status} /></td>
+            <td>{j.progress}%</td><td><Time at={j.created_at} /></td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function History({ id }: { id: string }) {
+  const stream = useStream('cluster', id).data;
+  if (!stream) return <p className="muted">Loading…</p>;
+  return (
+    <ol className="timeline" aria-label="Events of this cluster">
+      {stream.items.map((e) => (
+        <li key={e.position}>
+          <span className="mono">#{e.position}</span>
+          <span>{e.type}</span>
+          <span>
+            <Time at={e.recorded_at} /> · by {e.metadata.actor}
+            <code style={{ display: 'block' }}>{JSON.stringify(e.data)}</code>
+          </span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function EditDialog(props: { open: boolean; onClose: () => void; id: string; initial: { name: string; region: Region } }) {
+  const update = useUpdateCluster(props.id);
+  return (
+    <Dialog open={props.open} title="Rename or move the cluster" onClose={props.onClose}>
+      <ClusterForm initial={props.initial} submitLabel="Save" busy={update.isPending} error={update.error}
+        onCancel={props.onClose}
+        onSubmit={({ name, region }) => update.mutate({ name, region }, { onSuccess: props.onClose })} />
+    </Dialog>
+  );
+}
+
+function DeleteDialog(props: { open: boolean; onClose: () => void; id: string; name: string; droplets: number }) {
+  const remove = useDeleteCluster(props.id);
+  const navigate = useNavigate();
+  const [typed, setTyped] = useState('');
+  const conflict = remove.error instanceof ProblemError && remove.error.status === 409;
+  return (
+    <Dialog open={props.open} title={`Delete ${props.name}?`} onClose={props.onClose}>
+      {props.droplets > 0 && (
+        <p className="error">
+          It still has {props.droplets} droplet{props.droplets === 1 ? '' : 's'}: a cluster can only be deleted once
+          every droplet in it is destroyed.
+        </p>
+      )}
+      <div className="field">
+        <label htmlFor="confirm-name">Type the cluster&apos;s name to confirm</label>
+        <input id="confirm-name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
+      </div>
+      {remove.error && (
+        <p className="error" role="alert">
+          {conflict ? `Refused: ${remove.error.message}` : remove.error.message}
+        </p>
+      )}
+      <div className="actions">
+        <button onClick={props.onClose}>Cancel</button>
+        <button className="danger" disabled={typed !== props.name || remove.isPending}
+          onClick={() => remove.mutate(undefined, { onSuccess: () => navigate('/clusters') })}>
+          Delete
+        </button>
+      </div>
+    </Dialog>
+  );
+}
