@@ -108,7 +108,9 @@ pub struct CancelJobBody {
 }
 
 /// `PUT /v1/ratelimits/rules[/{name}]`. `name` may be left out when the path names the
-/// rule; `endpoints` may be left out for a built-in rule (its own endpoints).
+/// rule. `endpoints` may be left out: a built-in rule keeps its own endpoints, any other
+/// rule guards every limitable route (with the `cluster` scope, every route that names a
+/// cluster), listed as such in the stored rule.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitRuleBody {
@@ -121,6 +123,8 @@ pub struct RateLimitRuleBody {
     pub rate_per_sec: f64,
     #[schema(schema_with = domain::<Capacity>)]
     pub capacity: u64,
+    /// Default: a built-in rule's own endpoints, else every limitable route (every one
+    /// that names a cluster for the `cluster` scope).
     #[serde(default)]
     #[schema(schema_with = domain_list::<Endpoint>)]
     pub endpoints: Option<Vec<String>>,
