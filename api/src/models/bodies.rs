@@ -5,8 +5,7 @@ use serde_json::Value;
 
 use engine::domain::ratelimit_rule::{Capacity, Endpoint, RatePerSec, RuleName, RuleScope};
 use engine::domain::{
-    ClusterId, ClusterName, DropletName, Image, JobType, PowerAction, ProviderId, ProviderName,
-    Region, Size,
+    ClusterId, ClusterName, DropletName, Image, JobType, PowerAction, ProviderId, Region, Size,
 };
 
 use crate::errors::ApiError;
@@ -22,7 +21,7 @@ pub struct CreateClusterBody {
     pub region: String,
     /// The provider to place the cluster's droplets with (default: the region's).
     #[serde(default)]
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub provider: Option<String>,
 }
 
@@ -53,11 +52,11 @@ pub struct CreateDropletBody {
     #[schema(schema_with = domain::<Image>)]
     pub image: String,
     #[serde(default)]
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub provider: Option<String>,
     /// Providers placement must not choose.
     #[serde(default)]
-    #[schema(schema_with = domain_list::<ProviderName>)]
+    #[schema(schema_with = domain_list::<ProviderId>)]
     pub avoid_providers: Vec<String>,
 }
 
@@ -81,7 +80,7 @@ pub struct PowerBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrateBody {
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub target_provider: String,
 }
 
