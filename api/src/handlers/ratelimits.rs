@@ -96,13 +96,15 @@ pub async fn get(
 #[utoipa::path(
     put, path = "/v1/ratelimits/rules/{name}", tag = "ratelimits", operation_id = "putRateLimitRule",
     summary = "Create or replace a rule",
-    description = "A body `name` must be the path's. `endpoints` may be left out for a \
-built-in rule (its own endpoints). Answered once the read models have the rule, so the next \
-request anywhere is limited by it.",
+    description = "A body `name` must be the path's. `endpoints` may be left out: a \
+built-in rule keeps its own, any other rule guards every limitable route (every one that names \
+a cluster for the `cluster` scope). `201` when the rule did not exist, `200` when it replaced \
+one. Answered once the read models have the rule, so the next request anywhere is limited by it.",
     params(("name" = String, Path, description = "The rule's name."), CommandHeaders, IfMatch),
     request_body = RateLimitRuleBody,
     responses(
         (status = 200, response = RuleReply),
+        (status = 201, response = RuleReply),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
@@ -161,6 +163,7 @@ pub async fn put(
     request_body = RateLimitRuleBody,
     responses(
         (status = 200, response = RuleReply),
+        (status = 201, response = RuleReply),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),

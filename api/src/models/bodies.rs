@@ -5,8 +5,7 @@ use serde_json::Value;
 
 use engine::domain::ratelimit_rule::{Capacity, Endpoint, RatePerSec, RuleName, RuleScope};
 use engine::domain::{
-    ClusterId, ClusterName, DropletName, Image, JobType, PowerAction, ProviderId, ProviderName,
-    Region, Size,
+    ClusterId, ClusterName, DropletName, Image, JobType, PowerAction, ProviderId, Region, Size,
 };
 
 use crate::errors::ApiError;
@@ -22,7 +21,7 @@ pub struct CreateClusterBody {
     pub region: String,
     /// The provider to place the cluster's droplets with (default: the region's).
     #[serde(default)]
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub provider: Option<String>,
 }
 
@@ -53,11 +52,11 @@ pub struct CreateDropletBody {
     #[schema(schema_with = domain::<Image>)]
     pub image: String,
     #[serde(default)]
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub provider: Option<String>,
     /// Providers placement must not choose.
     #[serde(default)]
-    #[schema(schema_with = domain_list::<ProviderName>)]
+    #[schema(schema_with = domain_list::<ProviderId>)]
     pub avoid_providers: Vec<String>,
 }
 
@@ -81,7 +80,7 @@ pub struct PowerBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrateBody {
-    #[schema(schema_with = domain::<ProviderName>)]
+    #[schema(schema_with = domain::<ProviderId>)]
     pub target_provider: String,
 }
 
@@ -108,7 +107,9 @@ pub struct CancelJobBody {
 }
 
 /// `PUT /v1/ratelimits/rules[/{name}]`. `name` may be left out when the path names the
-/// rule; `endpoints` may be left out for a built-in rule (its own endpoints).
+/// rule. `endpoints` may be left out: a built-in rule keeps its own endpoints, any other
+/// rule guards every limitable route (with the `cluster` scope, every route that names a
+/// cluster), listed as such in the stored rule.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitRuleBody {
@@ -121,6 +122,8 @@ pub struct RateLimitRuleBody {
     pub rate_per_sec: f64,
     #[schema(schema_with = domain::<Capacity>)]
     pub capacity: u64,
+    /// Default: a built-in rule's own endpoints, else every limitable route (every one
+    /// that names a cluster for the `cluster` scope).
     #[serde(default)]
     #[schema(schema_with = domain_list::<Endpoint>)]
     pub endpoints: Option<Vec<String>>,

@@ -283,3 +283,150 @@ async fn addresses_stay_unique_across_a_restart(app: TestApp) {
         "{first} {second}"
     );
 }
+
+/// A droplet of `cluster_id` in `region` (`provider` when given); the answer's body.
+async fn droplet_in(
+    app: &TestApp,
+    cluster_id: &str,
+    name: &str,
+    region: &str,
+    provider: Option<&str>,
+) -> Answer {
+    let mut body = json!({
+        "cluster_id": cluster_id,
+        "name": name,
+        "region": region,
+        "size": "s-1vcpu-1gb",
+        "image": "ubuntu-22-04-x64",
+    });
+    if let Some(provider) = provider {
+        body["provider"] = json!(provider);
+    }
+    app.post("/v1/droplets", &body).await
+}
+
+/// Waits for the droplet `created` (an answer of `POST /v1/droplets`) to be active.
+async fn active(app: &TestApp, created: &Answer) -> Value {
+    let created = created.expect(202);
+    app.wait_for_job(str_of(&created["job"]["id"]), "succeeded")
+        .await;
+    app.wait_for_droplet(str_of(&created["droplet"]["id"]), "active")
+        .await
+}
+
+api_test!(a_registered_provider_runs_clusters_and_droplets);
+async fn a_registered_provider_runs_clusters_and_droplets(app: TestApp) {
+    let body = json!({
+        "name": "edge",
+        "regions": ["fra1", "lon1"],
+        "price_multiplier": 0.5,
+        "capacity_per_region": 2,
+    });
+    app.post("/v1/providers", &body).await.expect(201);
+
+    // Clusters name it, within its regions; unknown names are refused naming the field.
+    let cluster = app
+        .post(
+            "/v1/clusters",
+            &json!({ "name": "edgy", "region": "fra1", "provider": "edge" }),
+        )
+        .await
+        .expect(201)
+        .clone();
+    assert_eq!(cluster["provider"], "edge");
+    let cluster_id = str_of(&cluster["id"]).to_owned();
+    let lacking = app
+        .post(
+            "/v1/clusters",
+            &json!({ "name": "far", "region": "sgp1", "provider": "edge" }),
+        )
+        .await;
+    assert!(str_of(&lacking.problem(422)["detail"]).contains("does not offer region sgp1"));
+    let unknown = app
+        .post(
+            "/v1/clusters",
+            &json!({ "name": "ghostly", "region": "fra1", "provider": "ghost" }),
+        )
+        .await;
+    let problem = unknown.field_problem(422, "provider");
+    assert!(
+        str_of(&problem["errors"]["provider"]).contains("ghost"),
+        "{problem}"
+    );
+    let path = format!("/v1/clusters/{cluster_id}");
+    app.patch(&path, &json!({ "region": "sgp1" }))
+        .await
+        .problem(422);
+    app.patch(&path, &json!({ "region": "lon1" }))
+        .await
+        .expect(200);
+
+    // A droplet asking for it is provisioned there, at its price.
+    let first = droplet_in(&app, &cluster_id, "first", "lon1", Some("edge")).await;
+    let first = active(&app, &first).await;
+    assert_eq!(first["provider"], "edge", "{first}");
+    droplet_in(&app, &cluster_id, "lost", "lon1", Some("ghost"))
+        .await
+        .field_problem(422, "provider");
+    droplet_in(&app, &cluster_id, "far", "sgp1", Some("edge"))
+        .await
+        .problem(422);
+
+    // Placement counts it like any provider: the cheapest in lon1, until its 2 slots there
+    // are taken (then simcloud, x1.0, is the cheapest left with room).
+    let second = active(
+        &app,
+        &droplet_in(&app, &cluster_id, "second", "lon1", None).await,
+    )
+    .await;
+    assert_eq!(second["provider"], "edge", "{second}");
+    let third = active(
+        &app,
+        &droplet_in(&app, &cluster_id, "third", "lon1", None).await,
+    )
+    .await;
+    assert_eq!(
+        third["provider"], "simcloud",
+        "edge is full in lon1: {third}"
+    );
+    let list = app.get("/v1/providers").await;
+    let edge = find(list.expect(200), "edge");
+    assert_eq!(edge["usage"]["live_droplets"], 2, "{edge}");
+
+    let billing = app.get(&format!("/v1/clusters/{cluster_id}/billing")).await;
+    let billing = billing.expect(200);
+    assert_eq!(
+        billing["by_provider"]["edge"]["droplet_count"], 2,
+        "{billing}"
+    );
+    let monthly = billing["by_provider"]["edge"]["monthly_cost"]
+        .as_f64()
+        .expect("monthly");
+    assert!((monthly - 2.0 * 6.0 * 0.5).abs() < 0.005, "{billing}");
+
+    // A droplet elsewhere migrates to it (fra1, where it has room).
+    let mover = droplet_in(&app, &cluster_id, "mover", "fra1", Some("simcloud")).await;
+    let mover = active(&app, &mover).await;
+    assert_eq!(mover["provider"], "simcloud");
+    let migrate = format!("/v1/droplets/{}/migrate", str_of(&mover["id"]));
+    app.post(&migrate, &json!({ "target_provider": "ghost" }))
+        .await
+        .field_problem(422, "target_provider");
+    let started = app
+        .post(&migrate, &json!({ "target_provider": "edge" }))
+        .await
+        .expect(202)
+        .clone();
+    let job = app
+        .wait_for_job(str_of(&started["job"]["id"]), "succeeded")
+        .await;
+    assert_eq!(job["result"]["provider"], "edge", "{job}");
+    let moved = app
+        .poll(
+            &format!("/v1/droplets/{}", str_of(&mover["id"])),
+            "migrated",
+            |d| d["provider"] == "edge",
+        )
+        .await;
+    assert_eq!(moved["status"], "active");
+}

@@ -175,6 +175,78 @@ async fn endpoints_without_a_rule_are_not_limited(app: TestApp, _clock: Arc<Manu
     }
 }
 
+ratelimit_test!(a_rule_in_the_contract_shape_guards_every_endpoint);
+/// The body of API.md, `{name, scope, rate_per_sec, capacity}` without `endpoints`: the
+/// rule is created (`201`) guarding every limitable route, and limits them.
+async fn a_rule_in_the_contract_shape_guards_every_endpoint(app: TestApp, clock: Arc<ManualClock>) {
+    let body =
+        json!({ "name": "everything", "scope": "global", "rate_per_sec": 1.0, "capacity": 2 });
+    let created = app
+        .send(
+            app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
+                .json(&body),
+        )
+        .await;
+    let created = created.expect(201).clone();
+    let every = [
+        "clusters.create",
+        "clusters.update",
+        "clusters.delete",
+        "clusters.diagnose",
+        "droplets.create",
+        "droplets.resize",
+        "droplets.power",
+        "droplets.migrate",
+        "droplets.delete",
+        "jobs.create",
+        "jobs.cancel",
+    ];
+    assert_eq!(created["endpoints"], json!(every));
+    assert_eq!(created["configured"], true);
+    assert_eq!(created["builtin"], false);
+    let got = app.get("/v1/ratelimits/rules/everything").await;
+    assert_eq!(got.expect(200)["endpoints"], json!(every));
+
+    // One global bucket of 2 tokens for every command route: two cluster creations pass,
+    // the third command (an update) is refused, until a token is back.
+    let first = app
+        .post("/v1/clusters", &json!({ "name": "one", "region": "nyc1" }))
+        .await;
+    let first = first.expect(201).clone();
+    let second = app
+        .post("/v1/clusters", &json!({ "name": "two", "region": "nyc1" }))
+        .await;
+    assert_eq!(rate_headers(&second), (2, 0, 2));
+    second.expect(201);
+    let path = format!("/v1/clusters/{}", str_of(&first["id"]));
+    let refused = app.patch(&path, &json!({ "name": "one-1" })).await;
+    let problem = refused.problem(429);
+    assert!(
+        str_of(&problem["detail"]).contains("everything"),
+        "{problem}"
+    );
+    clock.advance(Duration::from_secs(1));
+    app.patch(&path, &json!({ "name": "one-1" }))
+        .await
+        .expect(200);
+    // Reads are never limited.
+    app.get(&path).await.expect(200);
+
+    // With the cluster scope the default is every route that names a cluster.
+    let cluster_rule = json!({ "scope": "cluster", "rate_per_sec": 1.0, "capacity": 5 });
+    let per_cluster = put_rule(&app, "per_cluster", &cluster_rule).await;
+    assert_eq!(
+        per_cluster.expect(201)["endpoints"],
+        json!([
+            "clusters.update",
+            "clusters.delete",
+            "clusters.diagnose",
+            "droplets.create",
+            "jobs.create"
+        ])
+    );
+}
+
 ratelimit_test!(a_changed_rule_applies_at_once_to_existing_buckets);
 async fn a_changed_rule_applies_at_once_to_existing_buckets(
     app: TestApp,
@@ -259,7 +331,7 @@ async fn a_cluster_rule_keys_on_the_cluster_of_the_request(app: TestApp, clock: 
         "scope": "cluster", "rate_per_sec": 1.0, "capacity": 1,
         "endpoints": ["clusters.update"],
     });
-    put_rule(&app, "cluster_updates", &rule).await.expect(200);
+    put_rule(&app, "cluster_updates", &rule).await.expect(201);
     let a = app.create_cluster("alpha").await;
     let b = app.create_cluster("beta").await;
     let path_a = format!("/v1/clusters/{}", str_of(&a["id"]));
@@ -302,9 +374,17 @@ async fn rules_are_managed_and_validated(app: TestApp, _clock: Arc<ManualClock>)
                 .json(&body),
         )
         .await;
-    let created = created.expect(200).clone();
+    let created = created.expect(201).clone();
     assert_eq!(created["builtin"], false);
     assert_eq!(created["version"], 1);
+    // The same rule again replaces it with itself: 200, nothing recorded.
+    let again = app
+        .send(
+            app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
+                .json(&body),
+        )
+        .await;
+    assert_eq!(again.expect(200)["version"], 1);
     let got = app.get("/v1/ratelimits/rules/droplet_churn").await;
     let got = got.expect(200);
     assert_eq!(
@@ -347,10 +427,6 @@ async fn rules_are_managed_and_validated(app: TestApp, _clock: Arc<ManualClock>)
         ),
         (
             json!({"scope": "user", "rate_per_sec": 1, "capacity": 1, "endpoints": []}),
-            "endpoints",
-        ),
-        (
-            json!({"scope": "user", "rate_per_sec": 1, "capacity": 1}),
             "endpoints",
         ),
         (

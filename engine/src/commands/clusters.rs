@@ -1,6 +1,7 @@
 //! Cluster commands: create, update (rename / move), delete.
 
 use super::error::Fields;
+use super::providers::resolve_provider;
 use super::service::{now, stream_write, Command, CommandService, Decision};
 use super::{CommandError, Loaded};
 use crate::domain::{
@@ -40,13 +41,20 @@ impl CreateCluster {
 impl Command for CreateCluster {
     type Output = ClusterView;
 
-    async fn decide(&self, _: &CommandService) -> Result<Decision<ClusterView>, CommandError> {
+    async fn decide(
+        &self,
+        service: &CommandService,
+    ) -> Result<Decision<ClusterView>, CommandError> {
+        let provider = match &self.provider {
+            Some(name) => Some(resolve_provider(service, name, "provider").await?),
+            None => None,
+        };
         let mut cluster = Loaded::<Cluster>::default();
         let events = cluster.state.decide(ClusterCommand::CreateCluster {
             id: self.id.clone(),
             name: self.name.clone(),
             region: self.region,
-            provider: self.provider,
+            provider,
         })?;
         let at = now();
         let write = stream_write::<Cluster>(self.id.as_str(), 0, &events, at)?;
@@ -111,9 +119,14 @@ impl Command for UpdateCluster {
         let at = now();
         cluster.apply_new(&events, at);
         if let Some(region) = &self.region {
-            let moved = cluster
-                .state
-                .decide(ClusterCommand::MoveCluster { region: *region })?;
+            let provider = match &cluster.state.provider {
+                Some(name) => Some(resolve_provider(service, name, "region").await?),
+                None => None,
+            };
+            let moved = cluster.state.decide(ClusterCommand::MoveCluster {
+                region: *region,
+                provider,
+            })?;
             cluster.apply_new(&moved, at);
             events.extend(moved);
         }

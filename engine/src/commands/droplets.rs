@@ -6,12 +6,13 @@ use serde_json::json;
 
 use super::clusters::check_version;
 use super::error::Fields;
+use super::providers::resolve_provider;
 use super::service::{now, stream_write, Command, CommandService, Decision};
 use super::{CommandError, Loaded};
 use crate::domain::{
     Cluster, ClusterCommand, ClusterError, ClusterId, Decide, Droplet, DropletCommand, DropletId,
-    DropletName, Image, Job, JobCommand, JobId, JobType, PowerAction, ProviderName, Region, Size,
-    ValidationError,
+    DropletName, Image, Job, JobCommand, JobId, JobType, PowerAction, ProviderName, ProviderOffer,
+    Region, Size, ValidationError,
 };
 use crate::views::{DropletView, JobView};
 
@@ -116,6 +117,13 @@ impl Command for CreateDroplet {
                 )),
                 other => other.into(),
             })?;
+        let provider = match &self.provider {
+            Some(name) => Some(resolve_provider(service, name, "provider").await?),
+            None => None,
+        };
+        for avoided in &self.avoid_providers {
+            resolve_provider(service, avoided, "avoid_providers").await?;
+        }
         let mut droplet = Loaded::<Droplet>::default();
         let requested = droplet.state.decide(DropletCommand::RequestDroplet {
             id: self.id.clone(),
@@ -124,7 +132,7 @@ impl Command for CreateDroplet {
             region: self.region,
             size: self.size,
             image: self.image,
-            provider: self.provider,
+            provider,
             job_id: self.job_id.clone(),
         })?;
         let mut parameters = json!({
@@ -224,20 +232,25 @@ impl ActOnDroplet {
         }
     }
 
-    fn droplet_command(&self) -> DropletCommand {
+    /// The droplet's request; `target` is the migration's resolved target provider.
+    fn droplet_command(&self, target: Option<ProviderOffer>) -> DropletCommand {
         let job_id = self.job_id.clone();
-        match &self.action {
-            DropletAction::Resize(size) => DropletCommand::RequestResize {
+        match (&self.action, target) {
+            (DropletAction::Resize(size), _) => DropletCommand::RequestResize {
                 size: *size,
                 job_id,
             },
-            DropletAction::Power(action) => DropletCommand::RequestPower {
+            (DropletAction::Power(action), _) => DropletCommand::RequestPower {
                 action: *action,
                 job_id,
             },
-            DropletAction::Destroy => DropletCommand::RequestDestroy { job_id },
-            DropletAction::Migrate(to_provider) => DropletCommand::RequestMigration {
-                to_provider: *to_provider,
+            (DropletAction::Destroy, _) => DropletCommand::RequestDestroy { job_id },
+            (DropletAction::Migrate(name), target) => DropletCommand::RequestMigration {
+                // Resolved in `decide`; an unresolved name offers no region.
+                to_provider: target.unwrap_or_else(|| ProviderOffer {
+                    name: name.clone(),
+                    regions: Vec::new(),
+                }),
                 job_id,
             },
         }
@@ -256,7 +269,13 @@ impl Command for ActOnDroplet {
             });
         };
         check_version(self.if_match, droplet.version)?;
-        let requested = droplet.state.decide(self.droplet_command())?;
+        let target = match &self.action {
+            DropletAction::Migrate(name) => {
+                Some(resolve_provider(service, name, "target_provider").await?)
+            }
+            _ => None,
+        };
+        let requested = droplet.state.decide(self.droplet_command(target))?;
         let parameters = match &self.action {
             DropletAction::Resize(size) => json!({ "size": size }),
             DropletAction::Power(action) => json!({ "action": action.as_str() }),

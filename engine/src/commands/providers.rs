@@ -1,11 +1,13 @@
-//! Provider commands: register (or update) a simulated provider's configuration.
+//! Provider commands: register (or update) a simulated provider's configuration; and
+//! [`resolve_provider`], how cluster and droplet commands find the provider they name.
 
 use super::error::Fields;
 use super::service::{now, stream_write, Command, CommandService, Decision};
 use super::CommandError;
 use crate::domain::catalog;
 use crate::domain::{
-    Decide, Latency, ProviderCommand, ProviderConfig, ProviderId, ProviderSpec, Region, Size,
+    Decide, Latency, ProviderCommand, ProviderConfig, ProviderId, ProviderName, ProviderOffer,
+    ProviderSpec, Region, Size, ValidationError,
 };
 use crate::views::ProviderView;
 
@@ -116,4 +118,31 @@ impl Command for RegisterProvider {
             unchanged_position: provider.last_position,
         })
     }
+}
+
+/// The provider `name` as cluster and droplet commands check it, before `decide`: its
+/// registered configuration (the fold of its `provider` stream), else the built-in
+/// default of that name. Any other name is a validation error of `field`.
+pub async fn resolve_provider(
+    service: &CommandService,
+    name: &ProviderName,
+    field: &'static str,
+) -> Result<ProviderOffer, CommandError> {
+    let config = service.load::<ProviderConfig>(name.as_str()).await?;
+    if let Some(spec) = &config.state.spec {
+        return Ok(ProviderOffer::from(spec));
+    }
+    ProviderOffer::builtin(name.as_str()).ok_or_else(|| {
+        let builtin: Vec<&str> = catalog::providers().iter().map(|p| p.name).collect();
+        ValidationError::new(
+            field,
+            format!(
+                "unknown provider {:?}: neither registered (POST /v1/providers) nor built in \
+                 ({})",
+                name.as_str(),
+                builtin.join(", ")
+            ),
+        )
+        .into()
+    })
 }

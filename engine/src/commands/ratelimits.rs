@@ -3,6 +3,7 @@
 //! A built-in rule exists without events: setting it records an override, deleting the
 //! override restores the default, and deleting a built-in that is not overridden changes
 //! nothing (it answers the default). Deleting any other rule that is not set is a 404.
+//! Setting a rule that did not exist (never set, or deleted) answers 201, replacing one 200.
 
 use super::clusters::check_version;
 use super::error::Fields;
@@ -31,7 +32,9 @@ pub struct RuleInput<'a> {
     pub scope: &'a str,
     pub rate_per_sec: f64,
     pub capacity: u64,
-    /// `None`: the built-in rule's endpoints (required for other rules).
+    /// `None`: the built-in rule's endpoints; for any other rule every limitable route
+    /// (with a `cluster` scope, every route that names a cluster), as
+    /// [`Endpoint::every_for`] lists them when the rule is set.
     pub endpoints: Option<Vec<&'a str>>,
 }
 
@@ -60,13 +63,7 @@ impl SetRateLimitRule {
             }
             None => match builtin_rule(input.name) {
                 Some(default) => Some(default.spec.endpoints),
-                None => {
-                    fields.fail(
-                        "endpoints",
-                        "required: the route names the rule guards, e.g. [\"jobs.create\"]",
-                    );
-                    None
-                }
+                None => scope.map(Endpoint::every_for),
             },
         };
         fields.finish()?;
@@ -91,6 +88,8 @@ impl Command for SetRateLimitRule {
         let mut rule = service.load::<RateLimitRule>(self.name.as_str()).await?;
         check_version(self.if_match, rule.version)?;
         let expected = rule.version;
+        // A built-in rule exists before any event: setting it replaces it.
+        let creates = !rule.state.is_live() && builtin_rule(self.name.as_str()).is_none();
         let events = rule.state.decide(RateLimitRuleCommand::SetRule {
             name: self.name.clone(),
             spec: self.spec.clone(),
@@ -105,7 +104,11 @@ impl Command for SetRateLimitRule {
                 at,
             )?],
             value: view(&rule, self.name.as_str())?,
-            status: 200,
+            status: if creates && !events.is_empty() {
+                201
+            } else {
+                200
+            },
             unchanged_position: rule.last_position,
         })
     }

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
+use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, ValidationError};
 
 mod events;
@@ -121,8 +122,8 @@ pub enum ClusterCommand {
         name: ClusterName,
         /// Its region.
         region: Region,
-        /// Its preferred provider; must offer `region`.
-        provider: Option<ProviderName>,
+        /// Its preferred provider, as resolved from the registry; must offer `region`.
+        provider: Option<ProviderOffer>,
     },
     /// Rename the cluster.
     RenameCluster {
@@ -133,6 +134,10 @@ pub enum ClusterCommand {
     MoveCluster {
         /// The new region; the cluster's provider (if any) must offer it.
         region: Region,
+        /// The cluster's provider as the registry has it now (`None` when the cluster has
+        /// none). An offer of another provider than the cluster's counts as offering no
+        /// region.
+        provider: Option<ProviderOffer>,
     },
     /// Record a new health status.
     ChangeClusterStatus {
@@ -195,13 +200,19 @@ impl Classify for ClusterError {
     }
 }
 
-fn check_provider(provider: Option<&ProviderName>, region: &Region) -> Result<(), ClusterError> {
-    match provider {
-        Some(provider) if !provider.offers(region) => Err(ClusterError::ProviderLacksRegion {
-            provider: *provider,
+/// Checks that `offer` (the resolved `provider`, if any) offers `region`.
+fn check_provider(
+    provider: Option<&ProviderName>,
+    offer: Option<&ProviderOffer>,
+    region: &Region,
+) -> Result<(), ClusterError> {
+    match (provider, offer) {
+        (None, _) => Ok(()),
+        (Some(provider), Some(offer)) if offer.name == *provider && offer.offers(region) => Ok(()),
+        (Some(provider), _) => Err(ClusterError::ProviderLacksRegion {
+            provider: provider.clone(),
             region: *region,
         }),
-        _ => Ok(()),
     }
 }
 
@@ -214,9 +225,9 @@ impl Cluster {
             C::CreateCluster { .. } => return Err(ClusterError::AlreadyExists),
             C::RenameCluster { name } if self.name.as_ref() == Some(&name) => Vec::new(),
             C::RenameCluster { name } => vec![E::Renamed(ClusterRenamed { name })],
-            C::MoveCluster { region } if self.region == Some(region) => Vec::new(),
-            C::MoveCluster { region } => {
-                check_provider(self.provider.as_ref(), &region)?;
+            C::MoveCluster { region, .. } if self.region == Some(region) => Vec::new(),
+            C::MoveCluster { region, provider } => {
+                check_provider(self.provider.as_ref(), provider.as_ref(), &region)?;
                 vec![E::Moved(ClusterMoved { region })]
             }
             C::ChangeClusterStatus { status, .. } if status == self.status => Vec::new(),
@@ -258,12 +269,13 @@ impl Decide for Cluster {
                 if self.exists() {
                     return Err(ClusterError::AlreadyExists);
                 }
-                check_provider(provider.as_ref(), &region)?;
+                let name_of = provider.as_ref().map(|offer| offer.name.clone());
+                check_provider(name_of.as_ref(), provider.as_ref(), &region)?;
                 Ok(vec![ClusterEvent::Created(ClusterCreated {
                     id,
                     name,
                     region,
-                    provider,
+                    provider: name_of,
                 })])
             }
             other => {

@@ -13,6 +13,7 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{handle_with_decide, Classify, DomainErrorKind};
+use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, DropletId, DropletName, Image, JobId, ProviderName, Region, Size};
 
 mod decide;
@@ -107,8 +108,8 @@ pub enum DropletCommand {
         size: Size,
         /// Its image.
         image: Image,
-        /// The preferred provider; must offer `region`.
-        provider: Option<ProviderName>,
+        /// The preferred provider, as resolved from the registry; must offer `region`.
+        provider: Option<ProviderOffer>,
         /// The provision job.
         job_id: JobId,
     },
@@ -116,8 +117,9 @@ pub enum DropletCommand {
     MarkProvisioned {
         /// The assigned IP address.
         ip_address: String,
-        /// The provider that runs the droplet; must offer its region.
-        provider: ProviderName,
+        /// The provider that runs the droplet, as resolved from the registry; must offer
+        /// its region.
+        provider: ProviderOffer,
     },
     /// The provision job failed.
     MarkProvisioningFailed {
@@ -166,8 +168,9 @@ pub enum DropletCommand {
     },
     /// Request a move to another provider; `job_id` carries it out.
     RequestMigration {
-        /// The target provider; must offer the droplet's region.
-        to_provider: ProviderName,
+        /// The target provider, as resolved from the registry; must offer the droplet's
+        /// region.
+        to_provider: ProviderOffer,
         /// The migrate job.
         job_id: JobId,
     },

@@ -23,7 +23,8 @@ pub use droplet::{
 };
 pub use job::{Job, JobCommand, JobError, JobEvent, JobStatus, JobType};
 pub use provider_config::{
-    Latency, ProviderCommand, ProviderConfig, ProviderConfigError, ProviderEvent, ProviderSpec,
+    Latency, ProviderCommand, ProviderConfig, ProviderConfigError, ProviderEvent, ProviderOffer,
+    ProviderSpec,
 };
 pub use ratelimit_rule::{
     RateLimitRule, RateLimitRuleCommand, RateLimitRuleError, RateLimitRuleEvent, Rule, RuleName,

@@ -16,11 +16,13 @@ use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
 use super::values::ValidationError;
 
 mod events;
+mod offer;
 mod spec;
 #[cfg(test)]
 mod tests;
 
 pub use events::*;
+pub use offer::ProviderOffer;
 pub use spec::{Latency, ProviderSpec, MAX_CAPACITY, MAX_LATENCY_MS, MAX_PRICE_MULTIPLIER};
 
 /// The state of one provider configuration, folded from its events.

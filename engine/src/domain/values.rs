@@ -10,9 +10,9 @@ mod catalog_refs;
 mod ids;
 mod names;
 
-pub use catalog_refs::{Image, ProviderName, Region, Size};
+pub use catalog_refs::{Image, Region, Size};
 pub use ids::{ClusterId, DropletId, JobId};
-pub use names::{ClusterName, DropletName, ProviderId, MAX_NAME_LEN};
+pub use names::{ClusterName, DropletName, ProviderId, ProviderName, MAX_NAME_LEN};
 
 /// A value that failed validation: which field, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

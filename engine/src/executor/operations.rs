@@ -63,7 +63,7 @@ impl Operations<'_> {
                 format!("droplet {droplet_id} no longer waits on this job"),
             ));
         }
-        let Some(action) = droplet.pending_action else {
+        let Some(action) = droplet.pending_action.clone() else {
             return Err(AttemptError::permanent(
                 "conflict",
                 "the droplet has no pending action",
@@ -77,7 +77,7 @@ impl Operations<'_> {
             _ => {}
         }
         let (provider, resource_id) = self.instance(&droplet)?;
-        self.report(job, 30, calling(action, provider.name().as_str()))
+        self.report(job, 30, calling(action.clone(), provider.name().as_str()))
             .await;
         let done = match action {
             PendingAction::Resize { to_size } => provider.resize(&resource_id, &to_size).await,
@@ -105,9 +105,7 @@ impl Operations<'_> {
         let placement = self.providers.place(&PlacementRequest {
             region: request.region,
             size: request.size,
-            preferred: droplet
-                .provider
-                .and_then(|p| ProviderId::parse(p.as_str()).ok()),
+            preferred: droplet.provider.as_ref().map(ProviderId::from),
             avoided: self.avoided(job),
         })?;
         let name = placement.provider.name();
@@ -177,24 +175,16 @@ impl Operations<'_> {
         }
     }
 
-    /// Providers never to place on: those the job names in `avoid_providers`, and
-    /// registered ones outside the catalog (a droplet records a catalog provider).
+    /// Providers never to place on: those the job names in `avoid_providers`.
     fn avoided(&self, job: &Job) -> Vec<ProviderId> {
-        let named = job
-            .parameters
+        job.parameters
             .get("avoid_providers")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
-            .filter_map(|name| ProviderId::parse(name).ok());
-        let outside = self
-            .providers
-            .providers()
-            .into_iter()
-            .map(|p| p.name().clone())
-            .filter(|name| ProviderName::parse(name.as_str()).is_err());
-        named.chain(outside).collect()
+            .filter_map(|name| ProviderId::parse(name).ok())
+            .collect()
     }
 
     /// The provider running `droplet` and its id there. The simulation's memory is the
@@ -210,6 +200,7 @@ impl Operations<'_> {
         } = provision_request(droplet)?;
         let name = droplet
             .provider
+            .clone()
             .unwrap_or_else(|| ProviderName::default_for(&region));
         let provider = self.providers.provider(name.as_str())?;
         let resource_id = provider.resource_id_for(&droplet_id);

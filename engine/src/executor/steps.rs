@@ -3,11 +3,12 @@
 
 use serde_json::{json, Value};
 
+use crate::commands::providers::resolve_provider;
 use crate::commands::service::{now, stream_write, Command, CommandService, Decision};
 use crate::commands::{CommandError, Loaded};
 use crate::domain::{
     Cluster, ClusterCommand, Decide, Droplet, DropletCommand, Job, JobCommand, JobStatus, JobType,
-    ProviderName,
+    ProviderName, ProviderOffer,
 };
 
 /// A plain step on the job alone.
@@ -239,7 +240,17 @@ pub(crate) async fn droplet_writes(
         JobStatus::Cancelled => Ending::Failed("cancelled".into()),
         _ => Ending::Failed(job.error.clone().unwrap_or_else(|| job.status.to_string())),
     };
-    let Some(command) = droplet_command(&droplet, job.job_type, ending) else {
+    // A provision records the provider that took the droplet, checked against the registry.
+    let provisioned_by = match (&ending, job.job_type) {
+        (Ending::Succeeded(result), Some(JobType::Provision)) => {
+            match provider_of(&droplet.state, result) {
+                Some(name) => Some(resolve_provider(service, &name, "provider").await?),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(command) = droplet_command(&droplet, job.job_type, ending, provisioned_by) else {
         return Ok(Vec::new());
     };
     let events = droplet.state.decide(command)?;
@@ -279,11 +290,24 @@ enum Ending<'a> {
     Failed(String),
 }
 
-/// The droplet command that records a job's end (None: nothing to record).
+/// The provider a provision job placed the droplet on (its result), else the one the
+/// droplet asked for, else its region's default.
+fn provider_of(state: &Droplet, result: &Value) -> Option<ProviderName> {
+    result
+        .get("provider")
+        .and_then(Value::as_str)
+        .and_then(|name| ProviderName::parse(name).ok())
+        .or_else(|| state.provider.clone())
+        .or_else(|| state.region.as_ref().map(ProviderName::default_for))
+}
+
+/// The droplet command that records a job's end (None: nothing to record);
+/// `provisioned_by` is a successful provision's provider ([`provider_of`], resolved).
 fn droplet_command(
     droplet: &Loaded<Droplet>,
     job_type: Option<JobType>,
     ending: Ending<'_>,
+    provisioned_by: Option<ProviderOffer>,
 ) -> Option<DropletCommand> {
     let state = &droplet.state;
     state.pending_job.as_ref()?;
@@ -295,12 +319,7 @@ fn droplet_command(
         (JobType::Provision, None) => {
             // The provider and address the provision job got (its result).
             let result = result?;
-            let provider = result
-                .get("provider")
-                .and_then(Value::as_str)
-                .and_then(|name| ProviderName::parse(name).ok())
-                .or(state.provider)
-                .or_else(|| state.region.as_ref().map(ProviderName::default_for))?;
+            let provider = provisioned_by?;
             let ip_address = result
                 .get("ip_address")
                 .and_then(Value::as_str)

@@ -18,13 +18,15 @@ fn command(selector: u8, param: u8) -> ClusterCommand {
             id: ClusterId::parse(&format!("cl_{:032x}", 1)).expect("valid cluster id"),
             name: ClusterName::parse(names[p % 2]).expect("valid name"),
             region: Region::parse(regions[p % 3]).expect("valid region"),
-            provider: providers[(p / 3) % 3].map(|n| ProviderName::parse(n).expect("provider")),
+            provider: providers[(p / 3) % 3].and_then(ProviderOffer::builtin),
         },
         1 => ClusterCommand::RenameCluster {
             name: ClusterName::parse(names[p % 2]).expect("valid name"),
         },
+        // The offer is drawn too: it is the cluster's provider only some of the time.
         2 => ClusterCommand::MoveCluster {
             region: Region::parse(regions[p % 3]).expect("valid region"),
+            provider: providers[(p / 3) % 3].and_then(ProviderOffer::builtin),
         },
         3 => ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::ALL[p % 3],
@@ -64,7 +66,8 @@ proptest! {
             prop_assert!(!before.deleted || cluster.deleted);
             // A cluster with a provider is in a region that provider offers.
             if let (Some(provider), Some(region)) = (&cluster.provider, &cluster.region) {
-                prop_assert!(provider.offers(region));
+                let offer = ProviderOffer::builtin(provider.as_str()).expect("built-in");
+                prop_assert!(offer.offers(region));
             }
         }
         // The state is exactly the fold of the accepted events.

@@ -57,7 +57,12 @@ fn deleted() -> ClusterEvent {
     ClusterEvent::Deleted(ClusterDeleted {})
 }
 
-fn create_command(provider: Option<ProviderName>) -> ClusterCommand {
+/// A built-in provider as the registry resolves it when nothing is registered.
+fn offer(value: &str) -> ProviderOffer {
+    ProviderOffer::builtin(value).expect("built-in provider")
+}
+
+fn create_command(provider: Option<ProviderOffer>) -> ClusterCommand {
     ClusterCommand::CreateCluster {
         id: id(),
         name: name("web"),
@@ -66,13 +71,19 @@ fn create_command(provider: Option<ProviderName>) -> ClusterCommand {
     }
 }
 
+/// A move of a cluster without a provider.
+fn move_to(value: &str) -> ClusterCommand {
+    ClusterCommand::MoveCluster {
+        region: region(value),
+        provider: None,
+    }
+}
+
 /// One instance of every command except create.
 fn non_create_commands() -> Vec<ClusterCommand> {
     vec![
         ClusterCommand::RenameCluster { name: name("api") },
-        ClusterCommand::MoveCluster {
-            region: region("lon1"),
-        },
+        move_to("lon1"),
         ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::Warning,
             reason: "cpu".into(),
@@ -101,7 +112,7 @@ fn create_emits_created() {
 fn create_with_a_provider_that_offers_the_region() {
     Framework::with(())
         .given_no_previous_events()
-        .when(create_command(Some(provider("nimbus"))))
+        .when(create_command(Some(offer("nimbus"))))
         .then_expect_events(vec![created_with("nimbus")]);
 }
 
@@ -109,7 +120,7 @@ fn create_with_a_provider_that_offers_the_region() {
 fn create_with_a_provider_lacking_the_region_is_unprocessable() {
     let result = Framework::with(())
         .given_no_previous_events()
-        .when(create_command(Some(provider("stratus"))))
+        .when(create_command(Some(offer("stratus"))))
         .inspect_result();
     let err = result.expect_err("stratus does not offer nyc1");
     assert_eq!(
@@ -183,9 +194,7 @@ fn rename_to_the_same_name_is_a_no_op() {
 fn move_emits_moved() {
     Framework::with(())
         .given(vec![created()])
-        .when(ClusterCommand::MoveCluster {
-            region: region("sgp1"),
-        })
+        .when(move_to("sgp1"))
         .then_expect_events(vec![ClusterEvent::Moved(ClusterMoved {
             region: region("sgp1"),
         })]);
@@ -195,9 +204,7 @@ fn move_emits_moved() {
 fn move_to_the_same_region_is_a_no_op() {
     Framework::with(())
         .given(vec![created()])
-        .when(ClusterCommand::MoveCluster {
-            region: region("nyc1"),
-        })
+        .when(move_to("nyc1"))
         .then_expect_events(vec![]);
 }
 
@@ -207,10 +214,56 @@ fn move_to_a_region_the_provider_lacks_is_unprocessable() {
         .given(vec![created_with("nimbus")])
         .when(ClusterCommand::MoveCluster {
             region: region("tor1"),
+            provider: Some(offer("nimbus")),
         })
         .then_expect_error(ClusterError::ProviderLacksRegion {
             provider: provider("nimbus"),
             region: region("tor1"),
+        });
+    // Without the cluster's provider's offer (or with another's), no region is offered.
+    for other in [None, Some(offer("simcloud"))] {
+        Framework::with(())
+            .given(vec![created_with("nimbus")])
+            .when(ClusterCommand::MoveCluster {
+                region: region("lon1"),
+                provider: other,
+            })
+            .then_expect_error(ClusterError::ProviderLacksRegion {
+                provider: provider("nimbus"),
+                region: region("lon1"),
+            });
+    }
+}
+
+#[test]
+fn a_registered_provider_is_checked_by_its_own_regions() {
+    // A provider outside the catalog, as its registered configuration has it.
+    let edge = ProviderOffer {
+        name: provider("edge"),
+        regions: vec![region("nyc1"), region("lon1")],
+    };
+    Framework::with(())
+        .given_no_previous_events()
+        .when(create_command(Some(edge.clone())))
+        .then_expect_events(vec![created_with("edge")]);
+    Framework::with(())
+        .given(vec![created_with("edge")])
+        .when(ClusterCommand::MoveCluster {
+            region: region("lon1"),
+            provider: Some(edge.clone()),
+        })
+        .then_expect_events(vec![ClusterEvent::Moved(ClusterMoved {
+            region: region("lon1"),
+        })]);
+    Framework::with(())
+        .given(vec![created_with("edge")])
+        .when(ClusterCommand::MoveCluster {
+            region: region("sgp1"),
+            provider: Some(edge),
+        })
+        .then_expect_error(ClusterError::ProviderLacksRegion {
+            provider: provider("edge"),
+            region: region("sgp1"),
         });
 }
 

@@ -11,7 +11,8 @@ use super::{
     PowerAction,
 };
 use crate::domain::aggregate::Decide;
-use crate::domain::values::{ProviderName, Region};
+use crate::domain::provider_config::ProviderOffer;
+use crate::domain::values::Region;
 
 impl Droplet {
     /// Exists and is not destroyed.
@@ -40,6 +41,7 @@ impl Droplet {
     fn pending(&self, command: &'static str) -> Result<PendingAction, DropletError> {
         self.ensure_present()?;
         self.pending_action
+            .clone()
             .ok_or(DropletError::NoPendingAction { command })
     }
 
@@ -68,12 +70,12 @@ impl Droplet {
     }
 }
 
-fn check_provider(provider: &ProviderName, region: &Region) -> Result<(), DropletError> {
+fn check_provider(provider: &ProviderOffer, region: &Region) -> Result<(), DropletError> {
     if provider.offers(region) {
         Ok(())
     } else {
         Err(DropletError::ProviderLacksRegion {
-            provider: *provider,
+            provider: provider.name.clone(),
             region: *region,
         })
     }
@@ -107,7 +109,7 @@ impl Decide for Droplet {
                     region,
                     size,
                     image,
-                    provider,
+                    provider: provider.map(|offer| offer.name),
                     job_id,
                 })
             }
@@ -124,7 +126,7 @@ impl Decide for Droplet {
                 }
                 E::Provisioned(DropletProvisioned {
                     ip_address,
-                    provider,
+                    provider: provider.name,
                 })
             }
             C::MarkProvisioningFailed { reason } => {
@@ -219,18 +221,19 @@ impl Decide for Droplet {
             } => {
                 self.ensure_idle()?;
                 self.ensure_status(&[DropletStatus::Active, DropletStatus::Off], "migrate")?;
-                let (Some(from_provider), Some(region)) = (self.provider, self.region) else {
+                let (Some(from_provider), Some(region)) = (self.provider.clone(), self.region)
+                else {
                     return Err(DropletError::NotFound);
                 };
-                if from_provider == to_provider {
+                if from_provider == to_provider.name {
                     return Err(DropletError::SameProvider {
-                        provider: to_provider,
+                        provider: to_provider.name,
                     });
                 }
                 check_provider(&to_provider, &region)?;
                 E::MigrationRequested(DropletMigrationRequested {
                     from_provider,
-                    to_provider,
+                    to_provider: to_provider.name,
                     job_id,
                 })
             }
@@ -239,7 +242,7 @@ impl Decide for Droplet {
                     if ip_address.parse::<IpAddr>().is_err() {
                         return Err(DropletError::InvalidIpAddress { value: ip_address });
                     }
-                    let Some(from_provider) = self.provider else {
+                    let Some(from_provider) = self.provider.clone() else {
                         return Err(DropletError::NotFound);
                     };
                     E::Migrated(DropletMigrated {

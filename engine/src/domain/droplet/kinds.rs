@@ -127,7 +127,7 @@ impl fmt::Display for PowerAction {
 }
 
 /// The request a droplet is waiting on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PendingAction {
     /// Provisioning.

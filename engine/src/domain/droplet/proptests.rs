@@ -9,9 +9,10 @@ fn job(n: u8) -> JobId {
     JobId::parse(&format!("job_{n:032x}")).expect("valid job id")
 }
 
-fn provider(n: u8) -> ProviderName {
+/// A built-in provider as the registry resolves it when nothing is registered.
+fn provider(n: u8) -> ProviderOffer {
     let names = ["simcloud", "nimbus", "stratus"];
-    ProviderName::parse(names[usize::from(n % 3)]).expect("valid provider")
+    ProviderOffer::builtin(names[usize::from(n % 3)]).expect("built-in provider")
 }
 
 /// Builds a command from two random numbers, over small pools of values; destruction is
@@ -92,7 +93,8 @@ fn check_invariants(droplet: &Droplet) -> Result<(), TestCaseError> {
         prop_assert!(droplet.pending_job.is_none());
     }
     if let (Some(provider), Some(region)) = (&droplet.provider, &droplet.region) {
-        prop_assert!(provider.offers(region));
+        let offer = ProviderOffer::builtin(provider.as_str()).expect("built-in provider");
+        prop_assert!(offer.offers(region));
     }
     Ok(())
 }

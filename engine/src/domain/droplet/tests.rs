@@ -33,10 +33,15 @@ fn provider(value: &str) -> ProviderName {
     ProviderName::parse(value).expect("valid provider")
 }
 
+/// A built-in provider as the registry resolves it when nothing is registered.
+fn offer(value: &str) -> ProviderOffer {
+    ProviderOffer::builtin(value).expect("built-in provider")
+}
+
 const SMALL: &str = "s-1vcpu-1gb";
 const LARGE: &str = "s-2vcpu-4gb";
 
-fn request(provider: Option<ProviderName>) -> DropletCommand {
+fn request(provider: Option<ProviderOffer>) -> DropletCommand {
     DropletCommand::RequestDroplet {
         id: id(),
         cluster_id: cluster_id(),
@@ -137,7 +142,7 @@ fn later_commands() -> Vec<DropletCommand> {
     vec![
         DropletCommand::MarkProvisioned {
             ip_address: "10.0.0.7".into(),
-            provider: provider("simcloud"),
+            provider: offer("simcloud"),
         },
         DropletCommand::MarkProvisioningFailed { reason: "x".into() },
         DropletCommand::RequestResize {
@@ -206,7 +211,7 @@ fn request_emits_requested() {
 fn request_with_a_provider_offering_the_region() {
     Framework::with(())
         .given_no_previous_events()
-        .when(request(Some(provider("nimbus"))))
+        .when(request(Some(offer("nimbus"))))
         .then_expect_events(vec![requested_with(Some(provider("nimbus")))]);
 }
 
@@ -214,7 +219,7 @@ fn request_with_a_provider_offering_the_region() {
 fn request_with_a_provider_lacking_the_region_is_unprocessable() {
     let err = Framework::with(())
         .given_no_previous_events()
-        .when(request(Some(provider("stratus"))))
+        .when(request(Some(offer("stratus"))))
         .inspect_result()
         .expect_err("stratus lacks nyc1");
     assert_eq!(
@@ -241,7 +246,7 @@ fn mark_provisioned_emits_provisioned() {
         .given(provisioning())
         .when(DropletCommand::MarkProvisioned {
             ip_address: "10.0.0.7".into(),
-            provider: provider("simcloud"),
+            provider: offer("simcloud"),
         })
         .then_expect_events(vec![provisioned()]);
 }
@@ -252,7 +257,7 @@ fn mark_provisioned_rejects_a_bad_ip_address() {
         .given(provisioning())
         .when(DropletCommand::MarkProvisioned {
             ip_address: "10.0.0.300".into(),
-            provider: provider("simcloud"),
+            provider: offer("simcloud"),
         })
         .inspect_result()
         .expect_err("bad ip");
@@ -269,7 +274,7 @@ fn mark_provisioned_by_a_provider_lacking_the_region_is_unprocessable() {
         .given(provisioning())
         .when(DropletCommand::MarkProvisioned {
             ip_address: "10.0.0.7".into(),
-            provider: provider("stratus"),
+            provider: offer("stratus"),
         })
         .then_expect_error(DropletError::ProviderLacksRegion {
             provider: provider("stratus"),
@@ -283,7 +288,7 @@ fn mark_provisioned_without_a_provision_in_flight_is_a_conflict() {
         .given(active())
         .when(DropletCommand::MarkProvisioned {
             ip_address: "10.0.0.8".into(),
-            provider: provider("simcloud"),
+            provider: offer("simcloud"),
         })
         .inspect_result()
         .expect_err("already active");
@@ -820,12 +825,59 @@ fn migration_requested(to: &str) -> DropletEvent {
 }
 
 #[test]
+fn a_registered_provider_is_checked_by_its_own_regions() {
+    // A provider outside the catalog, as its registered configuration has it.
+    let edge = |regions: &[&str]| ProviderOffer {
+        name: provider("edge"),
+        regions: regions.iter().map(|r| region(r)).collect(),
+    };
+    Framework::with(())
+        .given_no_previous_events()
+        .when(request(Some(edge(&["nyc1"]))))
+        .then_expect_events(vec![requested_with(Some(provider("edge")))]);
+    Framework::with(())
+        .given_no_previous_events()
+        .when(request(Some(edge(&["lon1"]))))
+        .then_expect_error(DropletError::ProviderLacksRegion {
+            provider: provider("edge"),
+            region: region("nyc1"),
+        });
+    Framework::with(())
+        .given(provisioning())
+        .when(DropletCommand::MarkProvisioned {
+            ip_address: "10.0.0.9".into(),
+            provider: edge(&["nyc1"]),
+        })
+        .then_expect_events(vec![DropletEvent::Provisioned(DropletProvisioned {
+            ip_address: "10.0.0.9".into(),
+            provider: provider("edge"),
+        })]);
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::RequestMigration {
+            to_provider: edge(&["nyc1", "fra1"]),
+            job_id: job(5),
+        })
+        .then_expect_events(vec![migration_requested("edge")]);
+    Framework::with(())
+        .given(active())
+        .when(DropletCommand::RequestMigration {
+            to_provider: edge(&["fra1"]),
+            job_id: job(5),
+        })
+        .then_expect_error(DropletError::ProviderLacksRegion {
+            provider: provider("edge"),
+            region: region("nyc1"),
+        });
+}
+
+#[test]
 fn migrate_an_active_or_off_droplet_requests_the_move() {
     for given in [active(), off()] {
         Framework::with(())
             .given(given)
             .when(DropletCommand::RequestMigration {
-                to_provider: provider("nimbus"),
+                to_provider: offer("nimbus"),
                 job_id: job(5),
             })
             .then_expect_events(vec![migration_requested("nimbus")]);
@@ -837,7 +889,7 @@ fn migrate_to_the_same_provider_or_one_without_the_region_is_refused() {
     Framework::with(())
         .given(active())
         .when(DropletCommand::RequestMigration {
-            to_provider: provider("simcloud"),
+            to_provider: offer("simcloud"),
             job_id: job(5),
         })
         .then_expect_error(DropletError::SameProvider {
@@ -847,7 +899,7 @@ fn migrate_to_the_same_provider_or_one_without_the_region_is_refused() {
     Framework::with(())
         .given(active())
         .when(DropletCommand::RequestMigration {
-            to_provider: provider("stratus"),
+            to_provider: offer("stratus"),
             job_id: job(5),
         })
         .then_expect_error(DropletError::ProviderLacksRegion {
@@ -859,7 +911,7 @@ fn migrate_to_the_same_provider_or_one_without_the_region_is_refused() {
     Framework::with(())
         .given(busy)
         .when(DropletCommand::RequestMigration {
-            to_provider: provider("nimbus"),
+            to_provider: offer("nimbus"),
             job_id: job(6),
         })
         .then_expect_error(DropletError::Busy { job_id: job(5) });

@@ -255,3 +255,31 @@ fn every_endpoint_parses_back_from_its_name() {
         "endpoints"
     );
 }
+
+#[test]
+fn a_rule_without_endpoints_guards_every_route_its_scope_allows() {
+    assert_eq!(
+        Endpoint::every_for(RuleScope::Global),
+        Endpoint::ALL.to_vec()
+    );
+    assert_eq!(Endpoint::every_for(RuleScope::User), Endpoint::ALL.to_vec());
+    let cluster = Endpoint::every_for(RuleScope::Cluster);
+    assert_eq!(
+        cluster,
+        vec![
+            Endpoint::ClustersUpdate,
+            Endpoint::ClustersDelete,
+            Endpoint::ClustersDiagnose,
+            Endpoint::DropletsCreate,
+            Endpoint::JobsCreate,
+        ]
+    );
+    // Each default makes a valid rule of its scope.
+    let rate = RatePerSec::parse(1.0).expect("rate");
+    let capacity = Capacity::parse(1).expect("capacity");
+    for scope in RuleScope::ALL {
+        let spec = RuleSpec::new(scope, rate, capacity, Endpoint::every_for(scope))
+            .expect("the default endpoints are valid");
+        assert_eq!(spec.endpoints, Endpoint::every_for(scope));
+    }
+}

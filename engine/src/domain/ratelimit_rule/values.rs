@@ -313,6 +313,15 @@ impl Endpoint {
         }
     }
 
+    /// The endpoints of a rule that names none: every limitable route, or for a
+    /// `cluster` scope every route that names a cluster.
+    pub fn every_for(scope: RuleScope) -> Vec<Self> {
+        Self::ALL
+            .into_iter()
+            .filter(|e| scope != RuleScope::Cluster || e.names_cluster())
+            .collect()
+    }
+
     /// Parses a route name.
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
         Self::ALL

@@ -1,4 +1,5 @@
-//! References into the static catalog: regions, sizes, images and providers.
+//! References into the static catalog: regions, sizes and images. Providers are not
+//! catalog references: registered ones join the catalog's (see [`super::ProviderName`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -9,7 +10,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
-use crate::domain::catalog::{self, ImageInfo, Provider, RegionInfo, SizeInfo};
+use crate::domain::catalog::{self, ImageInfo, RegionInfo, SizeInfo};
 
 /// At most this many characters of an invalid input are echoed back in a message.
 const ECHO_LIMIT: usize = 40;
@@ -171,29 +172,6 @@ catalog_ref!(
     lookup = catalog::image,
     all = catalog::images
 );
-catalog_ref!(
-    "A simulated provider name, e.g. `simcloud`.",
-    ProviderName(Provider),
-    key = name,
-    field = "provider",
-    what = "provider",
-    lookup = catalog::provider,
-    all = catalog::providers
-);
-
-impl ProviderName {
-    /// Whether this provider offers `region`.
-    pub fn offers(&self, region: &Region) -> bool {
-        self.0.offers(region)
-    }
-
-    /// The provider used in `region` when none is asked for (see
-    /// [`catalog::default_provider_for`]).
-    pub fn default_for(region: &Region) -> Self {
-        Self(catalog::default_provider_for(region))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,10 +186,6 @@ mod tests {
         let size = Size::parse("c-2").expect("size");
         assert_eq!(size.info().vcpus, 2);
         assert!(Image::parse("debian-11-x64").is_ok());
-        let provider = ProviderName::parse("nimbus").expect("provider");
-        assert!(provider.offers(&region));
-        assert!(!provider.offers(&Region::parse("tor1").expect("region")));
-        assert_eq!(ProviderName::default_for(&region).as_str(), "simcloud");
     }
 
     #[test]
@@ -223,10 +197,6 @@ mod tests {
             .starts_with("unknown region \"mars1\"; expected one of: nyc1, nyc2"));
         assert_eq!(Size::parse("huge").expect_err("unknown").field, "size");
         assert_eq!(Image::parse("ubuntu").expect_err("unknown").field, "image");
-        assert_eq!(
-            ProviderName::parse("aws").expect_err("unknown").field,
-            "provider"
-        );
         assert!(Region::parse("NYC1").is_err());
         assert!(Region::parse(" nyc1").is_err());
         let long = Region::parse(&"x".repeat(10_000)).expect_err("unknown");
@@ -243,6 +213,5 @@ mod tests {
             size
         );
         assert!(serde_json::from_str::<Size>("\"s-64vcpu\"").is_err());
-        assert!(serde_json::from_str::<ProviderName>("\"aws\"").is_err());
     }
 }

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
-use super::ValidationError;
+use super::{Region, ValidationError};
+use crate::domain::catalog;
 
 /// Longest allowed resource name.
 pub const MAX_NAME_LEN: usize = 63;
@@ -54,7 +55,8 @@ fn parse_name(value: &str, field: &'static str) -> Result<String, ValidationErro
     Ok(value.to_owned())
 }
 
-macro_rules! resource_name {
+/// A name type without its JSON Schema (see [`resource_name`]).
+macro_rules! resource_name_type {
     ($doc:literal, $name:ident, $field:literal) => {
         #[doc = $doc]
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -106,6 +108,12 @@ macro_rules! resource_name {
                 &self.0
             }
         }
+    };
+}
+
+macro_rules! resource_name {
+    ($doc:literal, $name:ident, $field:literal) => {
+        resource_name_type!($doc, $name, $field);
 
         /// What [`Self::parse`] accepts.
         impl JsonSchema for $name {
@@ -144,6 +152,55 @@ resource_name!(
     ProviderId,
     "name"
 );
+
+resource_name_type!(
+    "A provider a cluster or droplet names: a built-in one (`simcloud`, `nimbus`, \
+     `stratus`) or one registered through `POST /v1/providers`. The value only checks the \
+     name's form; whether such a provider exists is checked against the registry when a \
+     command names it.",
+    ProviderName,
+    "provider"
+);
+
+/// The released event schemas list the built-in providers as an `enum`; a registered
+/// provider's name is a value consumers do not know, which the compatibility rules ask
+/// them to read as "other" (a widened schema would break consumers of version 1).
+impl JsonSchema for ProviderName {
+    fn schema_name() -> Cow<'static, str> {
+        "ProviderName".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let builtin: Vec<&str> = catalog::providers().iter().map(|p| p.name).collect();
+        json_schema!({
+            "description": "A provider name: a built-in one, e.g. `simcloud`, or a name \
+                            registered through `POST /v1/providers` (read values outside \
+                            the list as another provider).",
+            "type": "string",
+            "enum": builtin,
+        })
+    }
+}
+
+impl ProviderName {
+    /// The provider used in `region` when none is asked for (see
+    /// [`catalog::default_provider_for`]).
+    pub fn default_for(region: &Region) -> Self {
+        Self(catalog::default_provider_for(region).name.to_owned())
+    }
+}
+
+impl From<&ProviderId> for ProviderName {
+    fn from(id: &ProviderId) -> Self {
+        Self(id.as_str().to_owned())
+    }
+}
+
+impl From<&ProviderName> for ProviderId {
+    fn from(name: &ProviderName) -> Self {
+        Self(name.as_str().to_owned())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -219,5 +276,19 @@ mod tests {
         // Also as JSON: deserialising fails instead of storing it.
         let json = serde_json::to_string(&huge).expect("serialise");
         assert!(serde_json::from_str::<DropletName>(&json).is_err());
+    }
+
+    #[test]
+    fn provider_names_are_any_well_formed_name_and_default_by_region() {
+        // A registered provider's name is as valid as a built-in one's.
+        let edge = ProviderName::parse("edge-cloud").expect("well formed");
+        assert_eq!(edge.as_str(), "edge-cloud");
+        assert_eq!(ProviderId::from(&edge).as_str(), "edge-cloud");
+        assert_eq!(ProviderName::from(&ProviderId::from(&edge)), edge);
+        let err = ProviderName::parse("AWS").expect_err("upper case");
+        assert_eq!(err.field, "provider");
+        assert!(serde_json::from_str::<ProviderName>("\"bad name\"").is_err());
+        let fra1 = Region::parse("fra1").expect("region");
+        assert_eq!(ProviderName::default_for(&fra1).as_str(), "simcloud");
     }
 }
