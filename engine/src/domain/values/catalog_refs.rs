@@ -9,7 +9,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
-use crate::domain::catalog::{self, ImageInfo, Provider, RegionInfo, SizeInfo};
+use crate::domain::catalog::{self, ImageInfo, ProviderInfo, RegionInfo, SizeInfo};
 
 /// At most this many characters of an invalid input are echoed back in a message.
 const ECHO_LIMIT: usize = 40;
@@ -173,7 +173,7 @@ catalog_ref!(
 );
 catalog_ref!(
     "A simulated provider name, e.g. `simcloud`.",
-    ProviderName(Provider),
+    ProviderName(ProviderInfo),
     key = name,
     field = "provider",
     what = "provider",
