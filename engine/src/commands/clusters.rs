@@ -1,11 +1,13 @@
 //! Cluster commands: create, update (rename / move), delete.
 
 use super::error::Fields;
-use super::service::{now, stream_write, Command, CommandService, Decision};
-use super::{CommandError, Loaded};
+use super::service::{stream_write, Command, CommandService, Decision};
+use super::CommandError;
 use crate::domain::{
     Cluster, ClusterCommand, ClusterId, ClusterName, Decide, ProviderName, Region,
 };
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 use crate::views::ClusterView;
 
 /// Create a cluster.
@@ -54,7 +56,7 @@ impl Command for CreateCluster {
         Ok(Decision {
             writes: vec![write],
             value: ClusterView::from_loaded(&cluster),
-            status: 201,
+            kind: ReplyKind::Created,
             unchanged_position: 0,
         })
     }
@@ -120,7 +122,7 @@ impl Command for UpdateCluster {
         Ok(Decision {
             writes: vec![stream_write::<Cluster>(&self.id, expected, &events, at)?],
             value: ClusterView::from_loaded(&cluster),
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: cluster.last_position,
         })
     }
@@ -148,7 +150,7 @@ impl Command for DeleteCluster {
         Ok(Decision {
             writes: vec![stream_write::<Cluster>(&self.id, expected, &events, at)?],
             value: ClusterView::from_loaded(&cluster),
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: cluster.last_position,
         })
     }

@@ -1,12 +1,13 @@
 //! Provider commands: register (or update) a simulated provider's configuration.
 
 use super::error::Fields;
-use super::service::{now, stream_write, Command, CommandService, Decision};
+use super::service::{stream_write, Command, CommandService, Decision};
 use super::CommandError;
 use crate::domain::catalog;
 use crate::domain::{
     Decide, Latency, ProviderCommand, ProviderConfig, ProviderId, ProviderSpec, Region, Size,
 };
+use crate::store::{now, ReplyKind};
 use crate::views::ProviderView;
 
 /// Capacity per region when none is given.
@@ -106,13 +107,17 @@ impl Command for RegisterProvider {
         let events = provider.state.decide(ProviderCommand::RegisterProvider {
             spec: self.spec.clone(),
         })?;
-        let status = if expected == 0 { 201 } else { 200 };
+        let kind = if expected == 0 {
+            ReplyKind::Created
+        } else {
+            ReplyKind::Done
+        };
         let at = now();
         provider.apply_new(&events, at);
         Ok(Decision {
             writes: vec![stream_write::<ProviderConfig>(id, expected, &events, at)?],
             value: ProviderView::from_loaded(&provider),
-            status,
+            kind,
             unchanged_position: provider.last_position,
         })
     }

@@ -5,6 +5,7 @@
 
 pub mod cqrs_repository;
 pub mod error;
+pub mod idempotency;
 pub mod model;
 pub mod plan;
 pub mod postgres;
@@ -17,10 +18,10 @@ pub mod writer;
 
 pub use cqrs_repository::StoreRepository;
 pub use error::StoreError;
+pub use idempotency::{IdempotencyRecord, IdempotencyWrite, ReplyKind};
 pub use model::{
-    format_time, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata, FoldingEvent,
-    IdempotencyRecord, IdempotencyWrite, NewEvent, PublishedEvent, RecordedEvent, Snapshot,
-    StreamWrite,
+    format_time, now, AppendOutcome, AppendRequest, Committed, EventFilter, EventMetadata,
+    FoldingEvent, NewEvent, PublishedEvent, RecordedEvent, Snapshot, StreamWrite,
 };
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;

@@ -15,12 +15,12 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
 use super::model::{
-    format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord,
-    RecordedEvent, Snapshot,
+    format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
 use super::{sql, EventStore, StoreError};
+use super::{IdempotencyRecord, ReplyKind};
 
 /// SQLite-backed [`EventStore`].
 pub struct SqliteEventStore {
@@ -131,12 +131,12 @@ async fn read_idempotency(
 }
 
 fn idempotency_row(r: &SqliteRow) -> Result<IdempotencyRecord, StoreError> {
-    let status: i64 = r.try_get(2)?;
+    let code: i64 = r.try_get(2)?;
     let body: String = r.try_get(3)?;
     Ok(IdempotencyRecord {
         key: r.try_get(0)?,
         fingerprint: r.try_get(1)?,
-        status: u16::try_from(status).unwrap_or(200),
+        kind: ReplyKind::from_stored_code(code)?,
         body: serde_json::from_str(&body)?,
         position: r.try_get(4)?,
     })
@@ -170,7 +170,7 @@ async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(),
         )
         .bind(&r.key)
         .bind(&r.fingerprint)
-        .bind(i64::from(r.status))
+        .bind(r.kind.stored_code())
         .bind(r.body.to_string())
         .bind(r.position)
         .execute(&mut *conn)

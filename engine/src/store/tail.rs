@@ -30,10 +30,11 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
-    RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
 use super::{EventStore, StoreError};
+use crate::store::IdempotencyRecord;
 
 /// Tuning of a [`TailedStore`].
 #[derive(Debug, Clone)]

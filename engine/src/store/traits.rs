@@ -6,11 +6,12 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
-    RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
 use super::writer::CommitSink;
 use super::{PgEventStore, SqliteEventStore, StoreError};
+use crate::store::IdempotencyRecord;
 
 /// The event store: an append-only, gap-free global log of per-aggregate streams.
 ///

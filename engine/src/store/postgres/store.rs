@@ -20,10 +20,11 @@ use tokio::sync::watch;
 
 use super::append::{idempotency_row, PgAppender};
 use crate::store::model::{
-    AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, IdempotencyRecord,
-    PublishedEvent, RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, PublishedEvent,
+    RecordedEvent, Snapshot,
 };
 use crate::store::writer::{advance, CommitSink, Writer};
+use crate::store::IdempotencyRecord;
 use crate::store::{sql, EventStore, StoreError};
 
 const CHANNEL: &str = "clustergenie_events";
