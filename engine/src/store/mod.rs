@@ -1,4 +1,5 @@
-//! The event store: one global, gap-free log behind the [`EventStore`] trait, with a
+//! The event store: one global, gap-free log behind the [`EventStore`] traits (the log,
+//! snapshots, idempotency records, relay positions and leases), with a
 //! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
 //! in-memory [`plan`] of a batch, and the [`TailedStore`] that lets every log reader of a
 //! process share one tail.
@@ -26,5 +27,5 @@ pub use model::{
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;
 pub use tail::{TailOptions, TailedStore};
-pub use traits::{connect, EventStore};
+pub use traits::{connect, EventLog, EventStore, IdempotencyStore, RelayStore, SnapshotStore};
 pub use verify::{verify, BrokenLink, BrokenReason, VerifyReport};

@@ -19,7 +19,7 @@ use super::model::{
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
-use super::{sql, EventStore, StoreError};
+use super::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 use super::{IdempotencyRecord, ReplyKind};
 
 /// SQLite-backed [`EventStore`].
@@ -121,12 +121,10 @@ async fn read_idempotency(
     conn: &mut SqliteConnection,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, StoreError> {
-    let row = sqlx::query(
-        "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1",
-    )
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(sql::READ_IDEMPOTENCY)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(idempotency_row).transpose()
 }
 
@@ -226,7 +224,7 @@ fn folding_row(r: &SqliteRow) -> Result<FoldingEvent, StoreError> {
 }
 
 #[async_trait]
-impl EventStore for SqliteEventStore {
+impl EventLog for SqliteEventStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
@@ -288,6 +286,39 @@ impl EventStore for SqliteEventStore {
         rows.iter().map(event_row).collect()
     }
 
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    fn watch_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    fn on_commit(&self, sink: CommitSink) {
+        self.writer.on_commit(sink);
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
+        )
+        .bind(format_time(at))
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteEventStore {
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         sqlx::query(sql::SAVE_SNAPSHOT)
             .bind(&snapshot.aggregate_type)
@@ -321,42 +352,18 @@ impl EventStore for SqliteEventStore {
         })
         .transpose()
     }
+}
 
-    async fn head(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
+#[async_trait]
+impl IdempotencyStore for SqliteEventStore {
     async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         read_idempotency(&mut conn, key).await
     }
+}
 
-    fn watch_head(&self) -> watch::Receiver<i64> {
-        self.head.subscribe()
-    }
-
-    fn on_commit(&self, sink: CommitSink) {
-        self.writer.on_commit(sink);
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
-        )
-        .bind(format_time(at))
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
+#[async_trait]
+impl RelayStore for SqliteEventStore {
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(sql::RELAY_POSITION)
             .bind(relay)

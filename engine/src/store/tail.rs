@@ -33,7 +33,7 @@ use super::model::{
     AppendOutcome, AppendRequest, EventFilter, FoldingEvent, PublishedEvent, RecordedEvent,
     Snapshot,
 };
-use super::{EventStore, StoreError};
+use super::{EventLog, EventStore, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 use crate::store::IdempotencyRecord;
 
 /// Tuning of a [`TailedStore`].
@@ -298,7 +298,7 @@ impl TailedStore {
 }
 
 #[async_trait]
-impl EventStore for TailedStore {
+impl EventLog for TailedStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -381,24 +381,8 @@ impl EventStore for TailedStore {
             .await
     }
 
-    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        self.inner.save_snapshot(snapshot).await
-    }
-
-    async fn load_snapshot(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Option<Snapshot>, StoreError> {
-        self.inner.load_snapshot(aggregate_type, aggregate_id).await
-    }
-
     async fn head(&self) -> Result<i64, StoreError> {
         self.inner.head().await
-    }
-
-    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency(key).await
     }
 
     fn watch_head(&self) -> watch::Receiver<i64> {
@@ -412,7 +396,32 @@ impl EventStore for TailedStore {
     async fn position_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
         self.inner.position_at(at).await
     }
+}
 
+#[async_trait]
+impl SnapshotStore for TailedStore {
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        self.inner.save_snapshot(snapshot).await
+    }
+
+    async fn load_snapshot(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        self.inner.load_snapshot(aggregate_type, aggregate_id).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for TailedStore {
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency(key).await
+    }
+}
+
+#[async_trait]
+impl RelayStore for TailedStore {
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
         self.inner.relay_position(relay).await
     }
