@@ -23,6 +23,11 @@ pub const READ_STREAM_AFTER: &str = concat!(
      AND sequence > $3 AND position <= $4 ORDER BY sequence"
 );
 
+/// The last position recorded at or before a time (`$1`: a `timestamptz` on PostgreSQL,
+/// the text of [`format_time`](super::format_time) on SQLite, which sorts the same).
+pub const POSITION_AT: &str =
+    "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1";
+
 /// The idempotency record under a key (decoded by each backend's `idempotency_row`).
 pub const READ_IDEMPOTENCY: &str =
     "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1";

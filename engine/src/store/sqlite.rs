@@ -308,12 +308,10 @@ impl EventLog for SqliteEventStore {
     }
 
     async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
-        )
-        .bind(format_time(at))
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(sql::POSITION_AT)
+            .bind(format_time(at))
+            .fetch_one(&self.pool)
+            .await?)
     }
 }
 

@@ -282,12 +282,10 @@ impl EventLog for PgEventStore {
     }
 
     async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
-        )
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(sql::POSITION_AT)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await?)
     }
 }
 
