@@ -3,7 +3,7 @@
 //! Loading an aggregate reads its snapshot and folds the events after it. A process that
 //! works on the same aggregates again and again (the job runtime on a job and its droplet,
 //! commands on a busy cluster) keeps the fold instead, and reads only the stream's events
-//! after the version it holds ([`EventStore::read_stream_since`]): behind a
+//! after the version it holds ([`EventLog::read_stream_since`](crate::store::EventLog::read_stream_since)): behind a
 //! [`TailedStore`](crate::store::TailedStore) these come from memory, so a load costs no
 //! query. What is kept is only ever a starting point: every load still brings it up to the
 //! log's head as this process knows it, and an append decided on a state that another

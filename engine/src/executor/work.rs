@@ -1,5 +1,5 @@
 //! One attempt of a job: from `job.started`, through its work under the type's
-//! [`RetryPolicy`](crate::policies::RetryPolicy) (time limit, heartbeats, cancellation), to
+//! [`RetryPolicy`] (time limit, heartbeats, cancellation), to
 //! the event that ends it or schedules the next one.
 
 use std::sync::Arc;

@@ -54,7 +54,7 @@ impl AppendRequest {
     }
 }
 
-/// An event as a fold reads it in bulk ([`EventStore::read_for_folding`](super::EventStore::read_for_folding)):
+/// An event as a fold reads it in bulk ([`EventLog::read_for_folding`](super::EventLog::read_for_folding)):
 /// no id, metadata or hash, and `data` as the JSON text stored, which a fold decodes
 /// straight into the event type (no intermediate [`Value`] tree per event).
 #[derive(Debug, Clone, PartialEq)]

@@ -22,7 +22,7 @@ use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
 use super::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 use super::{IdempotencyRecord, ReplyKind};
 
-/// SQLite-backed [`EventStore`].
+/// SQLite-backed [`EventStore`](super::EventStore).
 pub struct SqliteEventStore {
     pool: SqlitePool,
     writer: Writer,

@@ -9,11 +9,11 @@
 //! (catching up, a rebuild) reads the store directly.
 //!
 //! The events this process appends are held as their batch commits, before the head moves
-//! past them (see [`EventStore::on_commit`]): in a process that writes most of what it
+//! past them (see [`EventLog::on_commit`]): in a process that writes most of what it
 //! reads, the tail rarely reads at all.
 //!
 //! While nothing is appended, a reader that has seen the head costs nothing: the head is
-//! known from the store's commit notifications ([`EventStore::watch_head`]), so no query is
+//! known from the store's commit notifications ([`EventLog::watch_head`]), so no query is
 //! made. As a safety net against a lost notification (another process that stopped between
 //! its commit and its notification), the head is read again at most once per
 //! [`TailOptions::refresh`], and only when a reader asks.

@@ -40,7 +40,7 @@ pub const READ_FOR_PUBLISHING: &str = "SELECT position, id, aggregate_type, aggr
      COALESCE(metadata->>'traceparent', '') \
      FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2";
 
-/// PostgreSQL-backed [`EventStore`].
+/// PostgreSQL-backed [`EventStore`](crate::store::EventStore).
 pub struct PgEventStore {
     pool: PgPool,
     writer: Writer,
