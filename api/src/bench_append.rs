@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use engine::commands::{CommandContext, CommandService, CreateCluster};
 use engine::domain::{Cluster, ClusterCommand, ClusterId, ClusterName, Region};
-use engine::store::{EventStore, PgEventStore};
+use engine::store::{EventLog, EventStore, PgEventStore};
 use hdrhistogram::Histogram;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

@@ -50,6 +50,13 @@ pub enum ApiError {
 
 impl warp::reject::Reject for ApiError {}
 
+/// A fold that failed (time travel reads one) is answered as the command side answers it.
+impl From<engine::fold::FoldError> for ApiError {
+    fn from(error: engine::fold::FoldError) -> Self {
+        Self::Command(error.into())
+    }
+}
+
 impl From<ProjectionError> for ApiError {
     fn from(error: ProjectionError) -> Self {
         match error {

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::CommandService;
-use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership, Policies};
+use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership};
 use engine::kafka::group::{self, WorkerGroup};
+use engine::policies::Policies;
 use engine::provider::{self, Providers};
 use engine::store::EventStore;
 use tokio::sync::watch;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
 
-use engine::executor::PolicyPatch;
 use engine::kafka::KafkaConfig;
+use engine::policies::PolicyPatch;
 use engine::provider::{Faults, SimOptions};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;

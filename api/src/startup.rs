@@ -46,7 +46,7 @@ pub enum StartupError {
     #[error("could not set up the rate-limit buckets")]
     RateLimit(#[from] engine::ratelimit::BucketError),
     #[error("invalid job policy settings")]
-    JobPolicies(#[from] engine::executor::policy::PolicyError),
+    JobPolicies(#[from] engine::policies::PolicyError),
     #[error("could not join the Kafka worker group")]
     WorkerGroup(#[from] engine::kafka::KafkaError),
     #[error("`clustergenie worker` needs Kafka: set KAFKA_BROKERS (or [kafka] brokers)")]

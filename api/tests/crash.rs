@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use engine::commands::Loaded;
 use engine::domain::{Cluster, Droplet, Job};
+use engine::fold::Loaded;
 use engine::store::{EventFilter, RecordedEvent};
 use engine::views::{ClusterView, DropletView, JobView};
 use reqwest::{Client, Method};

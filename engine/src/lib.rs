@@ -6,17 +6,26 @@
 //! HTTP.
 //!
 //! # Layout
+//!
+//! Modules build on the ones listed before them, never on one listed after (the store and
+//! the fold know nothing of commands; commands know nothing of the job runtime).
+//!
 //! - [`domain`]: values, the seed catalog, and one file per aggregate (state, commands,
 //!   events, error, tests).
 //! - [`store`]: the [`store::EventStore`] trait, its PostgreSQL and SQLite implementations,
-//!   the batching writer and the in-memory planning of a batch.
-//! - [`commands`]: the command service (load, decide, append, retry on conflict,
-//!   idempotency) and the commands callers issue.
+//!   the batching writer, the in-memory planning of a batch, and idempotency records
+//!   (with the [`store::ReplyKind`] of the first answer).
+//! - [`fold`]: an aggregate folded from its stream ([`fold::Loaded`]) and its loading
+//!   from a snapshot and the events after it; shared by commands and the read side.
 //! - [`views`]: the resource views built from folded aggregates.
-//! - [`executor`]: the durable job runtime: retry policies, durable timers, a bounded worker
-//!   pool, and what each job type does.
+//! - [`policies`]: the retry policy of each job type (attempts, backoff, time limits).
+//! - [`commands`]: the command service (load, decide, append, retry on conflict,
+//!   idempotency) and the commands callers issue; each answer has a
+//!   [`ReplyKind`](store::ReplyKind) (created, accepted, done), never a transport status.
 //! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
 //!   placement, latencies scaled by a sim speed, injected faults, billing.
+//! - [`executor`]: the durable job runtime: durable timers, a bounded worker pool, and what
+//!   each job type does, through the commands.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket
 //!   stores, the limiter); the rules are the `ratelimit_rule` aggregate.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
@@ -27,7 +36,9 @@ pub mod commands;
 pub mod contract;
 pub mod domain;
 pub mod executor;
+pub mod fold;
 pub mod kafka;
+pub mod policies;
 pub mod provider;
 pub mod ratelimit;
 pub mod store;

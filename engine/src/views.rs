@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::commands::Loaded;
 use crate::domain::{Cluster, Droplet, Job, Latency, ProviderConfig, ProviderSpec};
+use crate::fold::Loaded;
 
 /// A cluster as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use engine::commands::{
     ActOnDroplet, CancelJob, CommandContext, CommandError, CommandService, CreateCluster,
-    CreateDroplet, CreateJob, DeleteCluster, DropletAction, DropletInput, Loaded, Reply,
+    CreateDroplet, CreateJob, DeleteCluster, DropletAction, DropletInput, Reply, ReplyKind,
     UpdateCluster,
 };
 use engine::domain::{Cluster, ClusterId, Droplet, DropletId, Job, JobCommand, JobId, PowerAction};
@@ -18,7 +18,8 @@ use engine::domain::{Size, ValidationError};
 use engine::executor::operations::Operations;
 use engine::executor::steps::JobStep;
 use engine::executor::work::{run_to_end as run_job, WorkContext};
-use engine::executor::Policies;
+use engine::fold::Loaded;
+use engine::policies::Policies;
 use engine::provider::{Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore, RecordedEvent};
 use proptest::prelude::*;
@@ -156,10 +157,10 @@ async fn rename_many(
         match service.execute(&ctx(), &command).await {
             Ok(Reply::Fresh {
                 value,
-                status,
+                kind,
                 position,
             }) => {
-                assert_eq!(status, 200);
+                assert_eq!(kind, ReplyKind::Done);
                 assert_eq!(value.name, name);
                 acks.push(Ack {
                     position,
@@ -314,19 +315,19 @@ async fn idempotency_through_the_service(store: Arc<dyn EventStore>) {
     let create = || CreateCluster::parse("idem", "nyc1", None).unwrap();
     let Reply::Fresh {
         value,
-        status,
+        kind,
         position,
     } = service.execute(&keyed, &create()).await.unwrap()
     else {
         panic!("the first call must run");
     };
-    assert_eq!((status, position), (201, 1));
+    assert_eq!((kind, position), (ReplyKind::Created, 1));
     // A retry is a new request object (a new cluster id), as a client retry would build.
     let again = service.execute(&keyed, &create()).await.unwrap();
     assert_eq!(
         again,
         Reply::Replayed {
-            status: 201,
+            kind: ReplyKind::Created,
             body: serde_json::to_value(&value).unwrap(),
             position,
         }
@@ -410,11 +411,11 @@ async fn idempotency_through_the_service(store: Arc<dyn EventStore>) {
         match result {
             Ok(Reply::Fresh { .. }) => {}
             Ok(Reply::Replayed {
-                status,
+                kind,
                 body,
                 position,
             }) => {
-                assert_eq!((*status, *position), (201, *won_at));
+                assert_eq!((*kind, *position), (ReplyKind::Created, *won_at));
                 assert_eq!(body, &serde_json::to_value(won).unwrap());
             }
             Err(e) => panic!("a concurrent duplicate failed: {e:?}"),
@@ -1196,7 +1197,7 @@ async fn check_invariants(store: &dyn EventStore) -> Result<(), String> {
     }
     // The folds agree with the model, and every droplet's pending job exists.
     for (cluster_id, model) in &clusters {
-        let folded = engine::commands::load::<Cluster>(store, cluster_id, None)
+        let folded = engine::fold::load::<Cluster>(store, cluster_id, None)
             .await
             .map_err(|e| e.to_string())?;
         let attached: BTreeSet<String> = folded
@@ -1212,7 +1213,7 @@ async fn check_invariants(store: &dyn EventStore) -> Result<(), String> {
         }
     }
     for (droplet_id, (_, destroyed)) in &droplets {
-        let folded = engine::commands::load::<Droplet>(store, droplet_id, None)
+        let folded = engine::fold::load::<Droplet>(store, droplet_id, None)
             .await
             .map_err(|e| e.to_string())?;
         if (folded.state.status.as_str() == "destroyed") != *destroyed {

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::commands::{CommandContext, CommandService, CreateCluster, CreateJob};
-use engine::executor::{Executor, ExecutorOptions, Policies, PolicyPatch};
+use engine::executor::{Executor, ExecutorOptions};
 use engine::kafka::group::{self, partition_of};
 use engine::kafka::KafkaConfig;
+use engine::policies::{Policies, PolicyPatch};
 use engine::provider::{Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
 use rdkafka::mocking::MockCluster;

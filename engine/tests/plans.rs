@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use engine::store::{
-    sql, AppendOutcome, AppendRequest, EventFilter, EventMetadata, EventStore, NewEvent,
+    sql, AppendOutcome, AppendRequest, EventFilter, EventLog, EventMetadata, EventStore, NewEvent,
     PgEventStore, SqliteEventStore, StreamWrite,
 };
 use serde_json::json;

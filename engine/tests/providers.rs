@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use engine::commands::{
     ActOnDroplet, CommandContext, CommandErrorKind, CommandService, CreateCluster, CreateDroplet,
-    DropletAction, DropletInput, ProviderInput, RegisterProvider, Reply,
+    DropletAction, DropletInput, ProviderInput, RegisterProvider, Reply, ReplyKind,
 };
 use engine::domain::Latency;
 use engine::executor::work::{run_to_end, WorkContext};
-use engine::executor::Policies;
+use engine::policies::Policies;
 use engine::provider::{sync, Provider, Providers, SimSpeed};
 use engine::store::{EventFilter, EventStore};
 use test_support::{eventually, on_both_backends, DEADLINE};
@@ -32,16 +32,14 @@ fn input(capacity: u32) -> ProviderInput {
     }
 }
 
-async fn register(service: &CommandService, capacity: u32) -> (u16, i64) {
+async fn register(service: &CommandService, capacity: u32) -> (ReplyKind, i64) {
     let command = RegisterProvider::parse(input(capacity)).expect("valid");
     match service
         .execute(&CommandContext::new("tester"), &command)
         .await
         .expect("registered")
     {
-        Reply::Fresh {
-            status, position, ..
-        } => (status, position),
+        Reply::Fresh { kind, position, .. } => (kind, position),
         Reply::Replayed { .. } => panic!("no idempotency key was sent"),
     }
 }
@@ -57,16 +55,16 @@ async fn provider_event_types(store: &dyn EventStore) -> Vec<String> {
 
 async fn registration_is_recorded_once_per_change(store: Arc<dyn EventStore>) {
     let service = CommandService::new(Arc::clone(&store));
-    let (status, first) = register(&service, 4).await;
-    assert_eq!(status, 201);
-    let (status, same) = register(&service, 4).await;
+    let (kind, first) = register(&service, 4).await;
+    assert_eq!(kind, ReplyKind::Created);
+    let (kind, same) = register(&service, 4).await;
     assert_eq!(
-        (status, same),
-        (200, first),
+        (kind, same),
+        (ReplyKind::Done, first),
         "the same configuration is a no-op"
     );
-    let (status, _) = register(&service, 9).await;
-    assert_eq!(status, 200);
+    let (kind, _) = register(&service, 9).await;
+    assert_eq!(kind, ReplyKind::Done);
     assert_eq!(
         provider_event_types(&*store).await,
         ["provider.registered", "provider.updated"]

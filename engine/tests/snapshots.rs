@@ -6,10 +6,9 @@ mod common;
 
 use std::sync::Arc;
 
-use engine::commands::{
-    load, CommandContext, CommandService, CreateCluster, Loaded, UpdateCluster,
-};
+use engine::commands::{CommandContext, CommandService, CreateCluster, UpdateCluster};
 use engine::domain::Cluster;
+use engine::fold::{load, Loaded};
 use engine::store::{EventStore, Snapshot};
 use test_support::on_both_backends;
 

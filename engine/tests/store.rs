@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use engine::store::{
     AppendOutcome, AppendRequest, EventFilter, EventMetadata, EventStore, FoldingEvent,
-    IdempotencyWrite, NewEvent, StoreError, StreamWrite,
+    IdempotencyWrite, NewEvent, ReplyKind, StoreError, StreamWrite,
 };
 use serde_json::json;
 use test_support::on_both_backends;
@@ -242,7 +242,7 @@ async fn idempotency_is_atomic_with_the_events(store: Arc<dyn EventStore>) {
         req.idempotency = Some(IdempotencyWrite {
             key: "key-1".into(),
             fingerprint: fingerprint.into(),
-            status: 201,
+            kind: ReplyKind::Created,
             body: json!({"id": stream}),
         });
         req
@@ -251,7 +251,7 @@ async fn idempotency_is_atomic_with_the_events(store: Arc<dyn EventStore>) {
     match store.append(keyed("b", "f1")).await.unwrap() {
         AppendOutcome::Duplicate(record) => {
             assert_eq!(record.position, 1);
-            assert_eq!(record.status, 201);
+            assert_eq!(record.kind, ReplyKind::Created);
             assert_eq!(record.body, json!({"id": "a"}));
         }
         other => panic!("expected duplicate, got {other:?}"),
@@ -277,6 +277,77 @@ async fn idempotency_is_atomic_with_the_events(store: Arc<dyn EventStore>) {
     assert!(store.idempotency("nope").await.unwrap().is_none());
 }
 on_both_backends!(idempotency, super::idempotency_is_atomic_with_the_events);
+
+/// The fixture with its database at hand, for tests that write rows as earlier versions did.
+struct WithDb(common::Fixture);
+
+impl test_support::Fixture for WithDb {
+    type Arg<'a> = &'a common::Fixture;
+
+    async fn open(backend: test_support::Backend) -> Self {
+        Self(<common::Fixture as test_support::Fixture>::open(backend).await)
+    }
+
+    fn arg(&self) -> &common::Fixture {
+        &self.0
+    }
+}
+
+/// Writes an idempotency row straight into the table, as earlier versions stored it.
+async fn insert_raw_record(fixture: &common::Fixture, key: &str, code: i32) {
+    let sql = "INSERT INTO cg_idempotency (key, fingerprint, status, body, position) \
+               VALUES ($1, 'f', $2, $3, 0)";
+    let url = fixture.db.url();
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url)
+            .await
+            .expect("connect sqlite");
+        let query = sqlx::query(sql).bind(key).bind(i64::from(code));
+        query
+            .bind(r#"{"id":"x"}"#)
+            .execute(&pool)
+            .await
+            .expect("insert");
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("connect postgres");
+        let query = sqlx::query(sql).bind(key).bind(code);
+        query
+            .bind(json!({"id": "x"}))
+            .execute(&pool)
+            .await
+            .expect("insert");
+        pool.close().await;
+    }
+}
+
+async fn records_of_earlier_versions_replay_with_their_kind(fixture: &common::Fixture) {
+    for (key, code, kind) in [
+        ("created", 201, ReplyKind::Created),
+        ("accepted", 202, ReplyKind::Accepted),
+        ("done", 200, ReplyKind::Done),
+    ] {
+        insert_raw_record(fixture, key, code).await;
+        let record = fixture.store.idempotency(key).await.unwrap().expect(key);
+        assert_eq!(
+            (record.kind, record.body),
+            (kind, json!({"id": "x"})),
+            "{key}"
+        );
+    }
+    // A number no version ever stored is an error, never answered as something else.
+    insert_raw_record(fixture, "strange", 299).await;
+    let error = fixture.store.idempotency("strange").await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::UnknownReplyKind(299)),
+        "{error:?}"
+    );
+}
+on_both_backends!(
+    earlier_idempotency_records,
+    super::records_of_earlier_versions_replay_with_their_kind,
+    fixture = super::WithDb,
+);
 
 /// Tails the log from 0 in pages of `page` until position `total`; returns every position
 /// seen, in the order seen.

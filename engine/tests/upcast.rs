@@ -7,9 +7,9 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Utc;
-use engine::commands::{load, load_with, CommandError, Loaded};
 use engine::domain::upcast::Upcasters;
 use engine::domain::Cluster;
+use engine::fold::{load, load_with, FoldError, Loaded};
 use engine::store::{AppendRequest, EventMetadata, EventStore, NewEvent, StreamWrite};
 use serde_json::{json, Value};
 use test_support::on_both_backends;
@@ -68,7 +68,7 @@ async fn old_event_is_upcast_on_read(store: Arc<dyn EventStore>) {
 
     // This build's standard registry has no step from version 0: a clear error.
     let error = load::<Cluster>(&*store, ID, None).await.unwrap_err();
-    assert!(matches!(error, CommandError::Upcast(_)), "{error:?}");
+    assert!(matches!(error, FoldError::Upcast(_)), "{error:?}");
 
     // A bulk fold reads the data as text and takes the same path for an older version.
     let page = store.read_for_folding(0, 10).await.unwrap();
@@ -82,6 +82,6 @@ async fn old_event_is_upcast_on_read(store: Arc<dyn EventStore>) {
     );
     let mut standard = Loaded::<Cluster>::default();
     let error = standard.apply_folding(&page[0]).unwrap_err();
-    assert!(matches!(error, CommandError::Upcast(_)), "{error:?}");
+    assert!(matches!(error, FoldError::Upcast(_)), "{error:?}");
 }
 on_both_backends!(upcasting, super::old_event_is_upcast_on_read);

@@ -10,7 +10,7 @@ pub enum ProjectionError {
     #[error("event store error")]
     Store(#[from] engine::store::StoreError),
     #[error("could not fold an event")]
-    Fold(#[from] engine::commands::CommandError),
+    Fold(#[from] engine::fold::FoldError),
     #[error("read-model JSON")]
     Json(#[from] serde_json::Error),
     #[error("waited {0:?} for the read models to reach position {1}")]

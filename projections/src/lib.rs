@@ -1,7 +1,9 @@
 //! # ClusterGenie projections
 //!
 //! The read side: a runtime that tails the event log into SQL read models, and the queries
-//! the API answers GETs from.
+//! the API answers GETs from. Rows are built from the engine's fold
+//! ([`engine::fold::Loaded`]) and views, read from its store: the read side never goes
+//! through the command service.
 //!
 //! # Layout
 //! - [`runtime`]: the [`Projection`] trait and the [`ProjectionRuntime`] (checkpoints,
@@ -20,7 +22,7 @@
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
-//! - [`error`]: the read side's error type.
+//! - [`error`]: the read side's error type (a failed fold is an [`engine::fold::FoldError`]).
 
 pub mod bulk;
 pub mod cache;

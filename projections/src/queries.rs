@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use engine::commands::Loaded;
 use engine::domain::{Cluster, Droplet, Job, RateLimitRule};
+use engine::fold::Loaded;
 use engine::views::{ClusterView, DropletView, JobView, ProviderView};
 use serde::Serialize;
 use sqlx::any::AnyRow;

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::{
-    load, ActOnDroplet, CancelJob, CommandContext, CommandError, CommandService, CreateCluster,
-    CreateDroplet, CreateJob, DeleteCluster, DropletAction, DropletInput, Loaded, UpdateCluster,
+    ActOnDroplet, CancelJob, CommandContext, CommandError, CommandService, CreateCluster,
+    CreateDroplet, CreateJob, DeleteCluster, DropletAction, DropletInput, UpdateCluster,
 };
 use engine::domain::{Cluster, Droplet, Job, PowerAction, Size};
 use engine::executor::work::{run_to_end as run_job, WorkContext};
-use engine::executor::Policies;
+use engine::fold::{load, Loaded};
+use engine::policies::Policies;
 use engine::provider::{Providers, SimSpeed};
 use engine::store::EventStore;
 use engine::views::{ClusterView, DropletView, JobView};

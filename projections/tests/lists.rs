@@ -11,8 +11,8 @@
 mod common;
 
 use common::Stores;
-use engine::commands::Loaded;
 use engine::domain::{Cluster, Droplet, Job};
+use engine::fold::Loaded;
 use projections::read_models::tables::{CLUSTERS, DROPLETS, JOBS, RATELIMIT_RULES};
 use projections::{
     ClusterFilter, Cursor, DropletFilter, JobFilter, ListQuery, PageRequest, ReadDb, ReadModels,

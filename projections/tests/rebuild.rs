@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::{generate, quiet, snapshot, Stores};
-use engine::commands::load;
 use engine::domain::{Cluster, Droplet, Job};
+use engine::fold::load;
 use engine::views::{ClusterView, DropletView, JobView};
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
@@ -298,7 +298,7 @@ async fn interrupted_rebuild_resumes(backend: &Stores) {
         read.droplets(&web("weba"), &page).await.unwrap().total,
         Some(0)
     );
-    let state = serde_json::to_string(&engine::commands::Loaded::<Droplet>::default()).unwrap();
+    let state = serde_json::to_string(&engine::fold::Loaded::<Droplet>::default()).unwrap();
     sqlx::query(
         "INSERT INTO rm_droplets (id, cluster_id, name, status, created_at, state, last_position) \
          VALUES ('dr_new', 'cl_new', 'zebra-web', 'active', '2030-01-01', $1, 0)",

@@ -1,9 +1,10 @@
 //! `/v1/clusters`.
 
 use bytes::Bytes;
-use engine::commands::{load, CreateCluster, DeleteCluster, UpdateCluster};
+use engine::commands::{CreateCluster, DeleteCluster, UpdateCluster};
 use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Cluster;
+use engine::fold::load;
 use engine::views::ClusterView;
 use projections::cache::Bounds;
 use projections::{ClusterFilter, ClusterSummary, Page};

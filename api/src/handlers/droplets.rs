@@ -1,9 +1,10 @@
 //! `/v1/droplets`.
 
 use bytes::Bytes;
-use engine::commands::{load, ActOnDroplet, CreateDroplet, DropletAction, DropletInput};
+use engine::commands::{ActOnDroplet, CreateDroplet, DropletAction, DropletInput};
 use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::{Cluster, Droplet, PowerAction, ProviderName, Size, ValidationError};
+use engine::fold::load;
 use engine::views::DropletView;
 use projections::{DropletFilter, Page};
 use warp::reply::Response;

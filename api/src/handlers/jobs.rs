@@ -1,9 +1,10 @@
 //! `/v1/jobs`.
 
 use bytes::Bytes;
-use engine::commands::{load, CancelJob, CreateJob};
+use engine::commands::{CancelJob, CreateJob};
 use engine::domain::ratelimit_rule::Endpoint;
 use engine::domain::Job;
+use engine::fold::load;
 use engine::views::JobView;
 use projections::{JobFilter, Page};
 use warp::reply::Response;

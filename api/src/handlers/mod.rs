@@ -13,7 +13,7 @@ pub mod system;
 
 use std::time::Duration;
 
-use engine::commands::Reply;
+use engine::commands::{Reply, ReplyKind};
 use serde::Serialize;
 use serde_json::Value;
 use warp::http::{HeaderValue, StatusCode};
@@ -41,27 +41,26 @@ pub fn json(status: StatusCode, body: &Value) -> Response {
 /// A command's answer: the value (or the replayed first answer) plus `position`.
 pub fn command_reply<T: Serialize>(reply: Reply<T>) -> Result<Response, ApiError> {
     let replayed = matches!(reply, Reply::Replayed { .. });
-    let (status, mut body, position) = match reply {
+    let (kind, mut body, position) = match reply {
         Reply::Fresh {
             value,
-            status,
+            kind,
             position,
         } => (
-            status,
+            kind,
             serde_json::to_value(value).map_err(engine::commands::CommandError::from)?,
             position,
         ),
         Reply::Replayed {
-            status,
+            kind,
             body,
             position,
-        } => (status, body, position),
+        } => (kind, body, position),
     };
     if let Value::Object(map) = &mut body {
         map.insert("position".into(), position.into());
     }
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut response = json(status, &body);
+    let mut response = json(command_status(kind), &body);
     if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
         response.headers_mut().insert("x-position", value);
     }
@@ -72,6 +71,15 @@ pub fn command_reply<T: Serialize>(reply: Reply<T>) -> Result<Response, ApiError
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// The HTTP status of a command's answer of `kind` (the one place the API maps them).
+pub fn command_status(kind: ReplyKind) -> StatusCode {
+    match kind {
+        ReplyKind::Created => StatusCode::CREATED,
+        ReplyKind::Accepted => StatusCode::ACCEPTED,
+        ReplyKind::Done => StatusCode::OK,
+    }
 }
 
 /// Waits for the read models to reach `min_position` (query or header), if asked.

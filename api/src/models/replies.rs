@@ -4,7 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use engine::executor::{RetryPolicy, WorkerStats};
+use engine::executor::WorkerStats;
+use engine::policies::RetryPolicy;
 use engine::provider::Faults;
 use engine::store::RecordedEvent;
 use engine::views::ProviderView;

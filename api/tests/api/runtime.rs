@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 use api::settings::Settings;
-use engine::executor::PolicyPatch;
+use engine::policies::PolicyPatch;
 
 /// Changes the provision policy of `settings`.
 fn provision_policy(settings: &mut Settings, patch: PolicyPatch) {

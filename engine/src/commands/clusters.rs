@@ -2,11 +2,13 @@
 
 use super::error::Fields;
 use super::providers::resolve_provider;
-use super::service::{now, stream_write, Command, CommandService, Decision};
-use super::{CommandError, Loaded};
+use super::service::{stream_write, Command, CommandService, Decision};
+use super::CommandError;
 use crate::domain::{
     Cluster, ClusterCommand, ClusterId, ClusterName, Decide, ProviderName, Region,
 };
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 use crate::views::ClusterView;
 
 /// Create a cluster.
@@ -62,7 +64,7 @@ impl Command for CreateCluster {
         Ok(Decision {
             writes: vec![write],
             value: ClusterView::from_loaded(&cluster),
-            status: 201,
+            kind: ReplyKind::Created,
             unchanged_position: 0,
         })
     }
@@ -133,7 +135,7 @@ impl Command for UpdateCluster {
         Ok(Decision {
             writes: vec![stream_write::<Cluster>(&self.id, expected, &events, at)?],
             value: ClusterView::from_loaded(&cluster),
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: cluster.last_position,
         })
     }
@@ -161,7 +163,7 @@ impl Command for DeleteCluster {
         Ok(Decision {
             writes: vec![stream_write::<Cluster>(&self.id, expected, &events, at)?],
             value: ClusterView::from_loaded(&cluster),
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: cluster.last_position,
         })
     }

@@ -7,13 +7,15 @@ use serde_json::json;
 use super::clusters::check_version;
 use super::error::Fields;
 use super::providers::resolve_provider;
-use super::service::{now, stream_write, Command, CommandService, Decision};
-use super::{CommandError, Loaded};
+use super::service::{stream_write, Command, CommandService, Decision};
+use super::CommandError;
 use crate::domain::{
     Cluster, ClusterCommand, ClusterError, ClusterId, Decide, Droplet, DropletCommand, DropletId,
     DropletName, Image, Job, JobCommand, JobId, JobType, PowerAction, ProviderName, ProviderOffer,
     Region, Size, ValidationError,
 };
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 use crate::views::{DropletView, JobView};
 
 /// The answer to creating a droplet.
@@ -23,9 +25,12 @@ pub struct DropletCreated {
     pub job: JobView,
 }
 
+// The API's schemas keep this answer's published name, `JobStarted` (the event of that
+// name is `domain::job::JobStarted`).
 /// The answer to a command that started a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct JobStarted {
+#[schema(as = JobStarted)]
+pub struct JobAccepted {
     pub job: JobView,
 }
 
@@ -164,7 +169,7 @@ impl Command for CreateDroplet {
                 droplet: DropletView::from_loaded(&droplet, cluster_name),
                 job: JobView::from_loaded(&job),
             },
-            status: 202,
+            kind: ReplyKind::Accepted,
             unchanged_position: 0,
         })
     }
@@ -258,9 +263,12 @@ impl ActOnDroplet {
 }
 
 impl Command for ActOnDroplet {
-    type Output = JobStarted;
+    type Output = JobAccepted;
 
-    async fn decide(&self, service: &CommandService) -> Result<Decision<JobStarted>, CommandError> {
+    async fn decide(
+        &self,
+        service: &CommandService,
+    ) -> Result<Decision<JobAccepted>, CommandError> {
         let droplet = service.load::<Droplet>(&self.id).await?;
         let Some(cluster_id) = droplet.state.cluster_id.clone() else {
             return Err(CommandError::NotFound {
@@ -300,10 +308,10 @@ impl Command for ActOnDroplet {
         job.apply_new(&job_events, at);
         Ok(Decision {
             writes,
-            value: JobStarted {
+            value: JobAccepted {
                 job: JobView::from_loaded(&job),
             },
-            status: 202,
+            kind: ReplyKind::Accepted,
             unchanged_position: 0,
         })
     }

@@ -4,6 +4,7 @@ use crate::domain::{
     Classify, ClusterError, DomainErrorKind, DropletError, JobError, ProviderConfigError,
     RateLimitRuleError, ValidationError,
 };
+use crate::fold::FoldError;
 use crate::store::StoreError;
 
 /// How a command error should be answered.
@@ -65,6 +66,16 @@ impl From<StoreError> for CommandError {
         match error {
             StoreError::IdempotencyMismatch { key } => Self::IdempotencyMismatch(key),
             other => Self::Store(other),
+        }
+    }
+}
+
+impl From<FoldError> for CommandError {
+    fn from(error: FoldError) -> Self {
+        match error {
+            FoldError::Store(error) => error.into(),
+            FoldError::Serde(error) => Self::Serde(error),
+            FoldError::Upcast(error) => Self::Upcast(error),
         }
     }
 }

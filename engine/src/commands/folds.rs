@@ -3,7 +3,7 @@
 //! Loading an aggregate reads its snapshot and folds the events after it. A process that
 //! works on the same aggregates again and again (the job runtime on a job and its droplet,
 //! commands on a busy cluster) keeps the fold instead, and reads only the stream's events
-//! after the version it holds ([`EventStore::read_stream_since`]): behind a
+//! after the version it holds ([`EventLog::read_stream_since`](crate::store::EventLog::read_stream_since)): behind a
 //! [`TailedStore`](crate::store::TailedStore) these come from memory, so a load costs no
 //! query. What is kept is only ever a starting point: every load still brings it up to the
 //! log's head as this process knows it, and an append decided on a state that another
@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use cqrs_es::Aggregate;
 
-use super::{CommandError, Loaded};
+use crate::fold::{load, FoldError, Loaded};
 use crate::store::EventStore;
 
 /// Aggregates kept at most; past it, the oldest half is dropped.
@@ -60,8 +60,8 @@ impl Folds {
     }
 
     /// Loads aggregate `A` with id `id` at the log's head: the fold kept, brought forward
-    /// by the stream's newer events, or a full [`load`](super::load).
-    pub async fn load<A>(&self, store: &dyn EventStore, id: &str) -> Result<Loaded<A>, CommandError>
+    /// by the stream's newer events, or a full [`load`].
+    pub async fn load<A>(&self, store: &dyn EventStore, id: &str) -> Result<Loaded<A>, FoldError>
     where
         A: Aggregate + Clone + 'static,
     {
@@ -99,11 +99,11 @@ impl Folds {
         store: &dyn EventStore,
         id: &str,
         head: i64,
-    ) -> Result<Loaded<A>, CommandError>
+    ) -> Result<Loaded<A>, FoldError>
     where
         A: Aggregate + Clone + 'static,
     {
-        let loaded = super::load::<A>(store, id, None).await?;
+        let loaded = load::<A>(store, id, None).await?;
         if loaded.exists() {
             self.put(id, &loaded, head);
         }

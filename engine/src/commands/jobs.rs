@@ -2,12 +2,14 @@
 
 use serde_json::Value;
 
-use super::droplets::JobStarted;
+use super::droplets::JobAccepted;
 use super::error::Fields;
-use super::service::{now, stream_write, Command, CommandService, Decision};
-use super::{CommandError, Loaded};
+use super::job_ends::droplet_writes;
+use super::service::{stream_write, Command, CommandService, Decision};
+use super::CommandError;
 use crate::domain::{Cluster, ClusterId, Decide, Job, JobCommand, JobId, JobStatus, JobType};
-use crate::executor::steps::droplet_writes;
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 use crate::views::JobView;
 
 /// Job types a caller may start through `POST /v1/jobs` (droplet jobs are started through
@@ -69,9 +71,12 @@ impl CreateJob {
 }
 
 impl Command for CreateJob {
-    type Output = JobStarted;
+    type Output = JobAccepted;
 
-    async fn decide(&self, service: &CommandService) -> Result<Decision<JobStarted>, CommandError> {
+    async fn decide(
+        &self,
+        service: &CommandService,
+    ) -> Result<Decision<JobAccepted>, CommandError> {
         let cluster = service.load::<Cluster>(self.cluster_id.as_str()).await?;
         if !cluster.state.exists() {
             return Err(CommandError::Validation(
@@ -99,10 +104,10 @@ impl Command for CreateJob {
         job.apply_new(&events, at);
         Ok(Decision {
             writes: vec![write],
-            value: JobStarted {
+            value: JobAccepted {
                 job: JobView::from_loaded(&job),
             },
-            status: 202,
+            kind: ReplyKind::Accepted,
             unchanged_position: 0,
         })
     }
@@ -143,7 +148,7 @@ impl Command for CancelJob {
         Ok(Decision {
             writes,
             value: JobView::from_loaded(&job),
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: job.last_position,
         })
     }

@@ -2,13 +2,14 @@
 //! [`resolve_provider`], how cluster and droplet commands find the provider they name.
 
 use super::error::Fields;
-use super::service::{now, stream_write, Command, CommandService, Decision};
+use super::service::{stream_write, Command, CommandService, Decision};
 use super::CommandError;
 use crate::domain::catalog;
 use crate::domain::{
     Decide, Latency, ProviderCommand, ProviderConfig, ProviderId, ProviderName, ProviderOffer,
     ProviderSpec, Region, Size, ValidationError,
 };
+use crate::store::{now, ReplyKind};
 use crate::views::ProviderView;
 
 /// Capacity per region when none is given.
@@ -108,13 +109,17 @@ impl Command for RegisterProvider {
         let events = provider.state.decide(ProviderCommand::RegisterProvider {
             spec: self.spec.clone(),
         })?;
-        let status = if expected == 0 { 201 } else { 200 };
+        let kind = if expected == 0 {
+            ReplyKind::Created
+        } else {
+            ReplyKind::Done
+        };
         let at = now();
         provider.apply_new(&events, at);
         Ok(Decision {
             writes: vec![stream_write::<ProviderConfig>(id, expected, &events, at)?],
             value: ProviderView::from_loaded(&provider),
-            status,
+            kind,
             unchanged_position: provider.last_position,
         })
     }

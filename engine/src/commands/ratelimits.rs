@@ -7,13 +7,15 @@
 
 use super::clusters::check_version;
 use super::error::Fields;
-use super::service::{now, stream_write, Command, CommandService, Decision};
+use super::service::{stream_write, Command, CommandService, Decision};
 use super::CommandError;
 use crate::domain::ratelimit_rule::{
     builtin_rule, Capacity, Endpoint, RateLimitRule, RateLimitRuleCommand, RatePerSec, RuleName,
     RuleScope, RuleSpec,
 };
 use crate::domain::Decide;
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 use crate::views::RateLimitRuleView;
 
 /// Create or replace a rule.
@@ -104,10 +106,10 @@ impl Command for SetRateLimitRule {
                 at,
             )?],
             value: view(&rule, self.name.as_str())?,
-            status: if creates && !events.is_empty() {
-                201
+            kind: if creates && !events.is_empty() {
+                ReplyKind::Created
             } else {
-                200
+                ReplyKind::Done
             },
             unchanged_position: rule.last_position,
         })
@@ -144,7 +146,7 @@ impl Command for DeleteRateLimitRule {
                         updated_at: rule.updated_at,
                         ..RateLimitRuleView::of(&default, true, false)
                     },
-                    status: 200,
+                    kind: ReplyKind::Done,
                     unchanged_position: rule.last_position,
                 }),
                 None => Err(not_found(name.as_str())),
@@ -175,16 +177,13 @@ impl Command for DeleteRateLimitRule {
                 at,
             )?],
             value,
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: rule.last_position,
         })
     }
 }
 
-fn view(
-    rule: &super::Loaded<RateLimitRule>,
-    name: &str,
-) -> Result<RateLimitRuleView, CommandError> {
+fn view(rule: &Loaded<RateLimitRule>, name: &str) -> Result<RateLimitRuleView, CommandError> {
     RateLimitRuleView::from_loaded(rule).ok_or_else(|| not_found(name))
 }
 

@@ -11,18 +11,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{CommandContext, CommandError, Folds, Loaded};
+use super::{CommandContext, CommandError, Folds};
 use crate::domain::event_parts;
-use crate::domain::{Cluster, Droplet, Job, ProviderConfig, RateLimitRule};
+use crate::domain::{Cluster, Droplet, Job, JobType, ProviderConfig, RateLimitRule};
+use crate::fold::Loaded;
+use crate::policies::Policies;
 use crate::store::{
     AppendOutcome, AppendRequest, EventStore, IdempotencyRecord, IdempotencyWrite, NewEvent,
-    RecordedEvent, Snapshot, StoreError, StreamWrite,
+    RecordedEvent, ReplyKind, Snapshot, StoreError, StreamWrite,
 };
 
 /// How often a command is re-decided after a concurrency conflict before giving up.
@@ -38,8 +40,8 @@ pub struct Decision<T> {
     pub writes: Vec<StreamWrite>,
     /// The command's answer (serialised into the idempotency record).
     pub value: T,
-    /// The HTTP-style status of the answer (201 created, 202 accepted, 200 otherwise).
-    pub status: u16,
+    /// What kind of answer `value` is (created, accepted, done).
+    pub kind: ReplyKind,
     /// The position to report when the command appends nothing (a no-op).
     pub unchanged_position: i64,
 }
@@ -50,12 +52,12 @@ pub enum Reply<T> {
     /// The command ran now.
     Fresh {
         value: T,
-        status: u16,
+        kind: ReplyKind,
         position: i64,
     },
     /// The idempotency key was seen before: the first answer.
     Replayed {
-        status: u16,
+        kind: ReplyKind,
         body: Value,
         position: i64,
     },
@@ -85,7 +87,7 @@ pub struct CommandService {
     lanes: Arc<Lanes>,
     folds: Arc<Folds>,
     snapshot_every: u64,
-    policies: Arc<crate::executor::Policies>,
+    policies: Arc<Policies>,
 }
 
 impl CommandService {
@@ -108,18 +110,18 @@ impl CommandService {
 
     /// New jobs get their type's `max_attempts` from `policies` (default: the types'
     /// default policies).
-    pub fn with_policies(mut self, policies: crate::executor::Policies) -> Self {
+    pub fn with_policies(mut self, policies: Policies) -> Self {
         self.policies = Arc::new(policies);
         self
     }
 
     /// The attempts a new job of `job_type` may make.
-    pub fn max_attempts(&self, job_type: crate::domain::JobType) -> u32 {
+    pub fn max_attempts(&self, job_type: JobType) -> u32 {
         self.policies.get(job_type).max_attempts
     }
 
     /// The job policies new jobs are created under (the runtime runs them by the same).
-    pub fn policies(&self) -> &crate::executor::Policies {
+    pub fn policies(&self) -> &Policies {
         &self.policies
     }
 
@@ -153,7 +155,7 @@ impl CommandService {
             if writes.is_empty() {
                 return Ok(Reply::Fresh {
                     value: decision.value,
-                    status: decision.status,
+                    kind: decision.kind,
                     position: decision.unchanged_position,
                 });
             }
@@ -161,7 +163,7 @@ impl CommandService {
                 Some(idem) => Some(IdempotencyWrite {
                     key: idem.key.clone(),
                     fingerprint: idem.fingerprint.clone(),
-                    status: decision.status,
+                    kind: decision.kind,
                     body: serde_json::to_value(&decision.value)?,
                 }),
                 None => None,
@@ -176,7 +178,7 @@ impl CommandService {
                     self.snapshot_crossed(&committed.events).await;
                     return Ok(Reply::Fresh {
                         value: decision.value,
-                        status: decision.status,
+                        kind: decision.kind,
                         position: committed.last_position(),
                     });
                 }
@@ -219,7 +221,7 @@ impl CommandService {
     where
         A: Aggregate + Clone + 'static,
     {
-        self.folds.load(&*self.store, id).await
+        Ok(self.folds.load(&*self.store, id).await?)
     }
 }
 
@@ -304,7 +306,7 @@ fn replay<T>(record: IdempotencyRecord, fingerprint: &str) -> Result<Reply<T>, C
         return Err(CommandError::IdempotencyMismatch(record.key));
     }
     Ok(Reply::Replayed {
-        status: record.status,
+        kind: record.kind,
         body: record.body,
         position: record.position,
     })
@@ -314,11 +316,6 @@ async fn backoff(round: usize) {
     let jitter = u64::from(Uuid::new_v4().as_bytes()[0] % 4);
     let millis = (1u64 << round.min(5)) + jitter;
     tokio::time::sleep(Duration::from_millis(millis)).await;
-}
-
-/// The current time as the log stores it (microseconds).
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
 }
 
 /// Turns decided events into a guarded write on aggregate `A`'s stream.

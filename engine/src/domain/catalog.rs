@@ -62,7 +62,7 @@ pub struct ImageInfo {
 
 /// A simulated cloud provider.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Provider {
+pub struct ProviderInfo {
     /// The name the API accepts, e.g. `simcloud`.
     pub name: &'static str,
     /// Human readable name.
@@ -73,7 +73,7 @@ pub struct Provider {
     pub regions: &'static [&'static str],
 }
 
-impl Provider {
+impl ProviderInfo {
     /// Whether this provider offers `region` (a region id).
     pub fn offers(&self, region: impl AsRef<str>) -> bool {
         let region = region.as_ref();
@@ -191,8 +191,8 @@ static IMAGES: [ImageInfo; 6] = [
     },
 ];
 
-static PROVIDERS: [Provider; 3] = [
-    Provider {
+static PROVIDERS: [ProviderInfo; 3] = [
+    ProviderInfo {
         name: "simcloud",
         display_name: "SimCloud",
         price_multiplier: 1.0,
@@ -200,13 +200,13 @@ static PROVIDERS: [Provider; 3] = [
             "nyc1", "nyc2", "nyc3", "sfo1", "sfo2", "sfo3", "lon1", "fra1", "tor1", "blr1", "sgp1",
         ],
     },
-    Provider {
+    ProviderInfo {
         name: "nimbus",
         display_name: "Nimbus",
         price_multiplier: 1.15,
         regions: &["nyc1", "nyc3", "sfo3", "lon1", "fra1", "sgp1"],
     },
-    Provider {
+    ProviderInfo {
         name: "stratus",
         display_name: "Stratus",
         price_multiplier: 0.9,
@@ -230,7 +230,7 @@ pub fn images() -> &'static [ImageInfo] {
 }
 
 /// All simulated providers; `simcloud` first.
-pub fn providers() -> &'static [Provider] {
+pub fn providers() -> &'static [ProviderInfo] {
     &PROVIDERS
 }
 
@@ -250,14 +250,14 @@ pub fn image(slug: &str) -> Option<&'static ImageInfo> {
 }
 
 /// The provider with this name.
-pub fn provider(name: &str) -> Option<&'static Provider> {
+pub fn provider(name: &str) -> Option<&'static ProviderInfo> {
     PROVIDERS.iter().find(|p| p.name == name)
 }
 
 /// The provider used when none is asked for: the first (simcloud first) that offers `region`.
 ///
 /// `simcloud` offers every catalog region, so it is also the answer for an unknown region.
-pub fn default_provider_for(region: impl AsRef<str>) -> &'static Provider {
+pub fn default_provider_for(region: impl AsRef<str>) -> &'static ProviderInfo {
     let region = region.as_ref();
     PROVIDERS
         .iter()

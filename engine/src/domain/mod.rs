@@ -16,7 +16,7 @@ pub use aggregate::{
     event_from_parts, event_from_ref, event_from_str, event_parts, execute, fold, Classify, Decide,
     DomainErrorKind,
 };
-pub use catalog::{ImageInfo, Provider, RegionInfo, SizeClass, SizeInfo};
+pub use catalog::{ImageInfo, ProviderInfo, RegionInfo, SizeClass, SizeInfo};
 pub use cluster::{Cluster, ClusterCommand, ClusterError, ClusterEvent, ClusterStatus};
 pub use droplet::{
     Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,

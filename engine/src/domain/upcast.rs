@@ -3,7 +3,7 @@
 //! Stored events are never rewritten. When an event's data shape changes, its type's
 //! version goes up and a step `(type, v) -> v + 1` is registered here; on read, an older
 //! event is carried step by step to the current version before it is deserialised (see
-//! `commands::Loaded::apply_recorded_with`). Every event type is at version 1 today, so
+//! `fold::Loaded::apply_recorded_with`). Every event type is at version 1 today, so
 //! the standard registry holds no step yet.
 
 use std::borrow::Cow;

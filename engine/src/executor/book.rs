@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::policy::Policies;
 use crate::domain::{JobStatus, JobType};
+use crate::policies::Policies;
 use crate::store::RecordedEvent;
 
 /// An unfinished job as the runtime sees it.

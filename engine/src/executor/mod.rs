@@ -2,8 +2,8 @@
 //! folds job events into a [`book::JobBook`] whose durable timers (retry backoffs,
 //! silent attempts) are recomputed from the log after a restart.
 //!
-//! - [`policy`]: retry policy per job type (backoff, attempts, non-retryable errors,
-//!   attempt timeout, heartbeat timeout), and attempt errors.
+//! - [`policy`]: attempt errors and whether an attempt is retried under its job type's
+//!   [`RetryPolicy`](crate::policies::RetryPolicy).
 //! - [`book`]: unfinished jobs and their timers, folded from events.
 //! - [`pool`]: the worker pool and the follower.
 //! - [`work`]: one attempt: start, heartbeats, time limit, cancellation, outcome.
@@ -22,5 +22,5 @@ pub mod steps;
 pub mod work;
 
 pub use ownership::{AllJobs, Ownership};
-pub use policy::{AttemptError, Policies, PolicyPatch, RetryPolicy};
+pub use policy::AttemptError;
 pub use pool::{Executor, ExecutorOptions, Finished, WorkerStats};

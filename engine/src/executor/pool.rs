@@ -12,11 +12,11 @@ use tokio::task::JoinHandle;
 
 use super::book::{JobBook, Signal};
 use super::ownership::{AllJobs, Ownership};
-use super::policy::Policies;
-use super::steps::{FinishJob, Outcome};
+use super::steps::{AttemptEnd, FinishJob};
 use super::work::{run_attempt, Ran, WorkContext};
 use crate::commands::{CommandContext, CommandService};
 use crate::domain::{JobStatus, JobType};
+use crate::policies::Policies;
 use crate::provider::{Providers, SimSpeed};
 use crate::store::{EventFilter, StoreError};
 
@@ -365,7 +365,7 @@ impl Follower {
             let timed_out = FinishJob {
                 job_id: job_id.clone(),
                 attempt,
-                outcome: Outcome::TimedOut {
+                outcome: AttemptEnd::TimedOut {
                     retry_delay_ms: policy.timeout_retry_delay_ms(attempt),
                 },
             };

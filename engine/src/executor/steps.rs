@@ -3,13 +3,11 @@
 
 use serde_json::{json, Value};
 
-use crate::commands::providers::resolve_provider;
-use crate::commands::service::{now, stream_write, Command, CommandService, Decision};
-use crate::commands::{CommandError, Loaded};
-use crate::domain::{
-    Cluster, ClusterCommand, Decide, Droplet, DropletCommand, Job, JobCommand, JobStatus, JobType,
-    ProviderName, ProviderOffer,
-};
+use crate::commands::job_ends::droplet_writes;
+use crate::commands::{stream_write, Command, CommandError, CommandService, Decision};
+use crate::domain::{Cluster, Decide, Job, JobCommand, JobStatus};
+use crate::fold::Loaded;
+use crate::store::{now, ReplyKind};
 
 /// A plain step on the job alone.
 #[derive(Debug, Clone)]
@@ -30,7 +28,7 @@ impl Command for JobStep {
         Ok(Decision {
             writes: vec![stream_write::<Job>(&self.job_id, expected, &events, at)?],
             value: job.state.status,
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: job.last_position,
         })
     }
@@ -54,7 +52,7 @@ impl Command for BeginAttempt {
         let expected = job.version;
         let at = now();
         let mut events = Vec::new();
-        let mut step = |job: &mut crate::commands::Loaded<Job>, command| {
+        let mut step = |job: &mut Loaded<Job>, command| {
             let new = job.state.decide(command)?;
             job.apply_new(&new, at);
             events.extend(new);
@@ -81,7 +79,7 @@ impl Command for BeginAttempt {
         Ok(Decision {
             writes: vec![stream_write::<Job>(&self.job_id, expected, &events, at)?],
             value: job.state,
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: 0,
         })
     }
@@ -118,7 +116,7 @@ impl Command for ReportStep {
         Ok(Decision {
             writes: vec![stream_write::<Job>(&self.job_id, expected, &events, at)?],
             value: job.state.progress,
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: job.last_position,
         })
     }
@@ -126,7 +124,7 @@ impl Command for ReportStep {
 
 /// How a job attempt ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum AttemptEnd {
     /// Success with a result; the droplet/cluster side effects are recorded with it.
     Succeeded(Value),
     /// Failure for good (not retryable, or no attempt left).
@@ -156,36 +154,36 @@ pub enum Outcome {
 pub struct FinishJob {
     pub job_id: String,
     pub attempt: u32,
-    pub outcome: Outcome,
+    pub outcome: AttemptEnd,
 }
 
 impl FinishJob {
     fn job_command(&self, job: &Job) -> JobCommand {
         let attempt = self.attempt;
         match &self.outcome {
-            Outcome::Succeeded(result) => JobCommand::SucceedJob {
+            AttemptEnd::Succeeded(result) => JobCommand::SucceedJob {
                 attempt,
                 result: result.clone(),
             },
-            Outcome::Failed(_) | Outcome::Retry { .. } | Outcome::Cancelled
+            AttemptEnd::Failed(_) | AttemptEnd::Retry { .. } | AttemptEnd::Cancelled
                 if job.cancel_requested =>
             {
                 JobCommand::ConfirmCancel { attempt }
             }
-            Outcome::Failed(error) => JobCommand::FailJob {
+            AttemptEnd::Failed(error) => JobCommand::FailJob {
                 attempt: Some(attempt),
                 error: error.clone(),
             },
-            Outcome::Retry { error, delay_ms } => JobCommand::ScheduleRetry {
+            AttemptEnd::Retry { error, delay_ms } => JobCommand::ScheduleRetry {
                 attempt,
                 error: error.clone(),
                 delay_ms: *delay_ms,
             },
-            Outcome::TimedOut { retry_delay_ms } => JobCommand::TimeOutJob {
+            AttemptEnd::TimedOut { retry_delay_ms } => JobCommand::TimeOutJob {
                 attempt,
                 retry_delay_ms: *retry_delay_ms,
             },
-            Outcome::Cancelled => JobCommand::FailJob {
+            AttemptEnd::Cancelled => JobCommand::FailJob {
                 attempt: Some(attempt),
                 error: "stopped without a cancel request".into(),
             },
@@ -209,172 +207,10 @@ impl Command for FinishJob {
         Ok(Decision {
             writes,
             value: job.state.status,
-            status: 200,
+            kind: ReplyKind::Done,
             unchanged_position: 0,
         })
     }
-}
-
-/// What a job that just ended did to its droplet (and, for a destroy, to the cluster):
-/// nothing when it carries no droplet request or the droplet no longer waits on it. Also
-/// used for a job cancelled before a worker ran it.
-pub(crate) async fn droplet_writes(
-    service: &CommandService,
-    job: &Job,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<crate::store::StreamWrite>, CommandError> {
-    let Some(droplet_id) = job
-        .droplet_id
-        .clone()
-        .filter(|_| is_droplet_job(job.job_type))
-    else {
-        return Ok(Vec::new());
-    };
-    let mut droplet = service.load::<Droplet>(droplet_id.as_str()).await?;
-    if droplet.state.pending_job.is_none() || droplet.state.pending_job != job.id {
-        // The droplet no longer waits on this job.
-        return Ok(Vec::new());
-    }
-    let ending = match job.status {
-        JobStatus::Succeeded => Ending::Succeeded(job.result.as_ref().unwrap_or(&Value::Null)),
-        JobStatus::Cancelled => Ending::Failed("cancelled".into()),
-        _ => Ending::Failed(job.error.clone().unwrap_or_else(|| job.status.to_string())),
-    };
-    // A provision records the provider that took the droplet, checked against the registry.
-    let provisioned_by = match (&ending, job.job_type) {
-        (Ending::Succeeded(result), Some(JobType::Provision)) => {
-            match provider_of(&droplet.state, result) {
-                Some(name) => Some(resolve_provider(service, &name, "provider").await?),
-                None => None,
-            }
-        }
-        _ => None,
-    };
-    let Some(command) = droplet_command(&droplet, job.job_type, ending, provisioned_by) else {
-        return Ok(Vec::new());
-    };
-    let events = droplet.state.decide(command)?;
-    let mut writes = vec![stream_write::<Droplet>(
-        droplet_id.as_str(),
-        droplet.version,
-        &events,
-        at,
-    )?];
-    droplet.apply_new(&events, at);
-    if job.job_type == Some(JobType::Destroy) && droplet.state.status.as_str() == "destroyed" {
-        writes.push(detach(service, &droplet, at).await?);
-    }
-    Ok(writes)
-}
-
-pub(crate) fn is_droplet_job(job_type: Option<JobType>) -> bool {
-    matches!(
-        job_type,
-        Some(
-            JobType::Provision
-                | JobType::Resize
-                | JobType::Destroy
-                | JobType::PowerOn
-                | JobType::PowerOff
-                | JobType::Restart
-                | JobType::Migrate
-        )
-    )
-}
-
-/// How a droplet job ended, for the droplet.
-enum Ending<'a> {
-    /// With the job's result.
-    Succeeded(&'a Value),
-    /// With a reason.
-    Failed(String),
-}
-
-/// The provider a provision job placed the droplet on (its result), else the one the
-/// droplet asked for, else its region's default.
-fn provider_of(state: &Droplet, result: &Value) -> Option<ProviderName> {
-    result
-        .get("provider")
-        .and_then(Value::as_str)
-        .and_then(|name| ProviderName::parse(name).ok())
-        .or_else(|| state.provider.clone())
-        .or_else(|| state.region.as_ref().map(ProviderName::default_for))
-}
-
-/// The droplet command that records a job's end (None: nothing to record);
-/// `provisioned_by` is a successful provision's provider ([`provider_of`], resolved).
-fn droplet_command(
-    droplet: &Loaded<Droplet>,
-    job_type: Option<JobType>,
-    ending: Ending<'_>,
-    provisioned_by: Option<ProviderOffer>,
-) -> Option<DropletCommand> {
-    let state = &droplet.state;
-    state.pending_job.as_ref()?;
-    let (result, reason) = match ending {
-        Ending::Succeeded(result) => (Some(result), None),
-        Ending::Failed(reason) => (None, Some(reason)),
-    };
-    Some(match (job_type?, reason) {
-        (JobType::Provision, None) => {
-            // The provider and address the provision job got (its result).
-            let result = result?;
-            let provider = provisioned_by?;
-            let ip_address = result
-                .get("ip_address")
-                .and_then(Value::as_str)
-                .map_or_else(
-                    || simulated_ip(state.id.as_ref().map_or("", |id| id.as_str())),
-                    str::to_owned,
-                );
-            DropletCommand::MarkProvisioned {
-                ip_address,
-                provider,
-            }
-        }
-        (JobType::Provision, Some(reason)) => DropletCommand::MarkProvisioningFailed { reason },
-        (JobType::Resize, None) => DropletCommand::CompleteResize,
-        (JobType::Resize, Some(reason)) => DropletCommand::FailResize { reason },
-        (JobType::PowerOn | JobType::PowerOff | JobType::Restart, None) => {
-            DropletCommand::CompletePower
-        }
-        (JobType::PowerOn | JobType::PowerOff | JobType::Restart, Some(reason)) => {
-            DropletCommand::FailPower { reason }
-        }
-        (JobType::Migrate, None) => DropletCommand::CompleteMigration {
-            ip_address: result?.get("ip_address")?.as_str()?.to_owned(),
-        },
-        (JobType::Migrate, Some(reason)) => DropletCommand::FailMigration { reason },
-        (JobType::Destroy, None) => DropletCommand::CompleteDestroy,
-        (JobType::Destroy, Some(reason)) => DropletCommand::FailDestroy { reason },
-        _ => return None,
-    })
-}
-
-async fn detach(
-    service: &CommandService,
-    droplet: &Loaded<Droplet>,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<crate::store::StreamWrite, CommandError> {
-    let (Some(cluster_id), Some(droplet_id)) = (&droplet.state.cluster_id, &droplet.state.id)
-    else {
-        return Err(CommandError::NotFound {
-            what: "cluster",
-            id: String::new(),
-        });
-    };
-    let cluster = service.load::<Cluster>(cluster_id.as_str()).await?;
-    let events = cluster.state.decide(ClusterCommand::DetachDroplet {
-        droplet_id: droplet_id.clone(),
-    })?;
-    stream_write::<Cluster>(cluster_id.as_str(), cluster.version, &events, at)
-}
-
-/// A stable private address derived from the droplet id.
-pub fn simulated_ip(droplet_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(droplet_id.as_bytes());
-    format!("10.{}.{}.{}", digest[0], digest[1], digest[2].max(2))
 }
 
 /// The seed's health score for a cluster (see PRODUCT.md).
@@ -423,13 +259,5 @@ mod tests {
         assert_eq!(health_score("healthy", 1), (80, "Excellent"));
         assert_eq!(health_score("warning", 1), (65, "Good"));
         assert_eq!(health_score("critical", 0), (0, "Needs Attention"));
-    }
-
-    #[test]
-    fn simulated_ips_are_stable_private_addresses() {
-        let ip = simulated_ip("dr_0123");
-        assert_eq!(ip, simulated_ip("dr_0123"));
-        assert!(ip.starts_with("10."));
-        assert_ne!(ip, simulated_ip("dr_0124"));
     }
 }

@@ -1,5 +1,5 @@
 //! One attempt of a job: from `job.started`, through its work under the type's
-//! [`RetryPolicy`](super::policy::RetryPolicy) (time limit, heartbeats, cancellation), to
+//! [`RetryPolicy`] (time limit, heartbeats, cancellation), to
 //! the event that ends it or schedules the next one.
 
 use std::sync::Arc;
@@ -8,10 +8,11 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::operations::Operations;
-use super::policy::{AttemptError, Policies, RetryPolicy};
-use super::steps::{BeginAttempt, FinishJob, JobStep, Outcome};
+use super::policy::AttemptError;
+use super::steps::{AttemptEnd, BeginAttempt, FinishJob, JobStep};
 use crate::commands::{CommandContext, CommandError, CommandService};
 use crate::domain::{Job, JobCommand, JobError, JobStatus, JobType};
+use crate::policies::{Policies, RetryPolicy};
 use crate::provider::Providers;
 
 /// What a worker needs to run attempts.
@@ -91,7 +92,7 @@ pub async fn run_to_end(
             let lost = FinishJob {
                 job_id: job_id.to_owned(),
                 attempt: job.attempts,
-                outcome: Outcome::TimedOut {
+                outcome: AttemptEnd::TimedOut {
                     retry_delay_ms: Some(0),
                 },
             };
@@ -113,11 +114,11 @@ async fn attempt_outcome(
     work: &WorkContext,
     policy: &RetryPolicy,
     mut cancel: watch::Receiver<bool>,
-) -> Option<Outcome> {
+) -> Option<AttemptEnd> {
     let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
     let attempt = job.attempts;
     if job.cancel_requested {
-        return Some(Outcome::Cancelled);
+        return Some(AttemptEnd::Cancelled);
     }
     let operations = Operations {
         service,
@@ -128,26 +129,26 @@ async fn attempt_outcome(
     let working = operations.perform(job);
     tokio::select! {
         result = tokio::time::timeout(policy.attempt_timeout(), working) => Some(match result {
-            Ok(Ok(value)) => Outcome::Succeeded(value),
+            Ok(Ok(value)) => AttemptEnd::Succeeded(value),
             Ok(Err(error)) => after_error(policy, job, error),
-            Err(_) => Outcome::TimedOut {
+            Err(_) => AttemptEnd::TimedOut {
                 retry_delay_ms: policy.timeout_retry_delay_ms(attempt),
             },
         }),
-        _ = cancel.wait_for(|c| *c) => Some(Outcome::Cancelled),
+        _ = cancel.wait_for(|c| *c) => Some(AttemptEnd::Cancelled),
         () = heartbeats(service, ctx, &job_id, attempt, policy.heartbeat_every()) => None,
     }
 }
 
 /// Another attempt after the policy's backoff, or a failure for good.
-fn after_error(policy: &RetryPolicy, job: &Job, error: AttemptError) -> Outcome {
-    if policy.retries(&error) && job.attempts < job.max_attempts {
-        Outcome::Retry {
+fn after_error(policy: &RetryPolicy, job: &Job, error: AttemptError) -> AttemptEnd {
+    if error.retried_under(policy) && job.attempts < job.max_attempts {
+        AttemptEnd::Retry {
             delay_ms: policy.delay_ms(job.attempts),
             error: error.message,
         }
     } else {
-        Outcome::Failed(error.message)
+        AttemptEnd::Failed(error.message)
     }
 }
 
@@ -180,7 +181,7 @@ async fn finish(
     ctx: &CommandContext,
     job_id: &str,
     attempt: u32,
-    outcome: Outcome,
+    outcome: AttemptEnd,
 ) -> Result<Option<JobStatus>, CommandError> {
     let finish = FinishJob {
         job_id: job_id.to_owned(),
@@ -192,12 +193,12 @@ async fn finish(
         Err(error) if superseded(&error) => Ok(None),
         // Recording the side effects failed (e.g. the droplet moved on): fail the job
         // alone, so it never stays running.
-        Err(error) if !matches!(outcome, Outcome::Failed(_)) => {
+        Err(error) if !matches!(outcome, AttemptEnd::Failed(_)) => {
             tracing::warn!(job_id, attempt, %error, "recording the outcome failed; failing the job");
             let fail = FinishJob {
                 job_id: job_id.to_owned(),
                 attempt,
-                outcome: Outcome::Failed(error.to_string()),
+                outcome: AttemptEnd::Failed(error.to_string()),
             };
             match service.execute(ctx, &fail).await {
                 Ok(reply) => Ok(reply.fresh()),

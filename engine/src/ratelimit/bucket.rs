@@ -27,12 +27,12 @@ pub struct BucketState {
 
 /// The answer of a take (or a peek).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Outcome {
+pub struct Allowance {
     /// Whether the request may go ahead (always false for a peek of an empty bucket).
     pub allowed: bool,
     /// Tokens available after the take (fractional).
     pub available: f64,
-    /// The rule's capacity and rate the outcome was computed with.
+    /// The rule's capacity and rate the allowance was computed with.
     pub limits: Limits,
     /// Milliseconds until one token is available (0 when one is).
     pub retry_after_ms: u64,
@@ -40,8 +40,8 @@ pub struct Outcome {
     pub reset_ms: u64,
 }
 
-impl Outcome {
-    /// The outcome for a bucket with `used` tokens in use.
+impl Allowance {
+    /// The allowance for a bucket with `used` tokens in use.
     pub fn from_used(allowed: bool, used: f64, limits: Limits) -> Self {
         let capacity = f64::from(limits.capacity);
         let available = (capacity - used).max(0.0);
@@ -98,23 +98,23 @@ pub fn take(
     state: Option<BucketState>,
     now_ms: u64,
     limits: Limits,
-) -> (Option<BucketState>, Outcome) {
+) -> (Option<BucketState>, Allowance) {
     let used = drained(state, now_ms, limits);
     if used + 1.0 > f64::from(limits.capacity) {
-        return (None, Outcome::from_used(false, used, limits));
+        return (None, Allowance::from_used(false, used, limits));
     }
     let at_ms = state.map_or(now_ms, |s| now_ms.max(s.at_ms));
     let used = used + 1.0;
     (
         Some(BucketState { used, at_ms }),
-        Outcome::from_used(true, used, limits),
+        Allowance::from_used(true, used, limits),
     )
 }
 
 /// The bucket at `now_ms`, taking nothing.
-pub fn peek(state: Option<BucketState>, now_ms: u64, limits: Limits) -> Outcome {
+pub fn peek(state: Option<BucketState>, now_ms: u64, limits: Limits) -> Allowance {
     let used = drained(state, now_ms, limits);
-    Outcome::from_used(used + 1.0 <= f64::from(limits.capacity), used, limits)
+    Allowance::from_used(used + 1.0 <= f64::from(limits.capacity), used, limits)
 }
 
 #[cfg(test)]
@@ -130,7 +130,7 @@ mod tests {
         n: usize,
         mut state: Option<BucketState>,
         now_ms: u64,
-    ) -> (Option<BucketState>, Vec<Outcome>) {
+    ) -> (Option<BucketState>, Vec<Allowance>) {
         let mut outcomes = Vec::new();
         for _ in 0..n {
             let (next, outcome) = take(state, now_ms, JOBS);
@@ -145,7 +145,7 @@ mod tests {
         let (_, outcomes) = takes(4, None, 1_000);
         let allowed: Vec<bool> = outcomes.iter().map(|o| o.allowed).collect();
         assert_eq!(allowed, [true, true, true, false]);
-        let remaining: Vec<u64> = outcomes.iter().map(Outcome::remaining).collect();
+        let remaining: Vec<u64> = outcomes.iter().map(Allowance::remaining).collect();
         assert_eq!(remaining, [2, 1, 0, 0]);
     }
 

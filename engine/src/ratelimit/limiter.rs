@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::bucket::{Limits, Outcome};
+use super::bucket::{Allowance, Limits};
 use super::clock::Clock;
 use super::store::BucketStore;
 use crate::domain::ratelimit_rule::{builtin_rules, Endpoint, Rule, RuleScope};
@@ -71,7 +71,7 @@ pub struct Check {
     pub rule: String,
     pub scope: RuleScope,
     pub scope_id: String,
-    pub outcome: Outcome,
+    pub outcome: Allowance,
 }
 
 /// The answer over every rule guarding a request's endpoint.
@@ -161,7 +161,7 @@ impl RateLimiter {
         rule: &Rule,
         scope: RuleScope,
         scope_id: &str,
-    ) -> Result<Outcome, super::BucketError> {
+    ) -> Result<Allowance, super::BucketError> {
         let key = bucket_key(rule.name.as_str(), scope, scope_id);
         self.store
             .peek(&key, limits(rule), self.clock.now_ms())

@@ -10,7 +10,7 @@ pub mod limiter;
 pub mod redis_buckets;
 pub mod store;
 
-pub use bucket::{BucketState, Limits, Outcome};
+pub use bucket::{Allowance, BucketState, Limits};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use limiter::{
     bucket_key, effective_rules, Check, EffectiveRule, RateLimiter, RequestScope, Verdict,

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use redis::{Client, Script};
 
-use super::bucket::{Limits, Outcome};
+use super::bucket::{Allowance, Limits};
 use super::store::{BucketError, BucketStore};
 
 /// KEYS[1] bucket; ARGV now_ms, rate_per_sec, capacity, take (1 or 0). A refusal (or a
@@ -70,7 +70,7 @@ impl RedisBuckets {
         limits: Limits,
         now_ms: u64,
         take: bool,
-    ) -> Result<Outcome, BucketError> {
+    ) -> Result<Allowance, BucketError> {
         let mut connection = self.connection.clone();
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
         invocation
@@ -85,17 +85,17 @@ impl RedisBuckets {
         let used: f64 = used
             .parse()
             .map_err(|_| BucketError::Malformed(format!("used = {used:?}")))?;
-        Ok(Outcome::from_used(allowed == 1, used, limits))
+        Ok(Allowance::from_used(allowed == 1, used, limits))
     }
 }
 
 #[async_trait]
 impl BucketStore for RedisBuckets {
-    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         self.run(key, limits, now_ms, true).await
     }
 
-    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         self.run(key, limits, now_ms, false).await
     }
 

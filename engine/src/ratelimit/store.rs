@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::bucket::{self, BucketState, Limits, Outcome};
+use super::bucket::{self, Allowance, BucketState, Limits};
 
 /// Why a bucket store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +25,10 @@ pub enum BucketError {
 #[async_trait]
 pub trait BucketStore: Send + Sync {
     /// Takes one token from bucket `key` at `now_ms` if one is available.
-    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError>;
+    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError>;
 
     /// The bucket `key` at `now_ms`, taking nothing.
-    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError>;
+    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError>;
 
     /// `memory` or `redis`, for logs and status answers.
     fn backend(&self) -> &'static str;
@@ -60,7 +60,7 @@ impl MemoryBuckets {
 
 #[async_trait]
 impl BucketStore for MemoryBuckets {
-    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         Ok(self.with(|buckets| {
             if buckets.len() > PRUNE_ABOVE {
                 // A bucket with nothing in use is the same as no bucket: forget it. The
@@ -79,7 +79,7 @@ impl BucketStore for MemoryBuckets {
         }))
     }
 
-    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         Ok(self.with(|buckets| bucket::peek(buckets.get(key).copied(), now_ms, limits)))
     }
 
@@ -125,7 +125,7 @@ impl FallbackBuckets {
 
 #[async_trait]
 impl BucketStore for FallbackBuckets {
-    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn take(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         match self.shared.take(key, limits, now_ms).await {
             Ok(outcome) => Ok(outcome),
             Err(error) => {
@@ -135,7 +135,7 @@ impl BucketStore for FallbackBuckets {
         }
     }
 
-    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Outcome, BucketError> {
+    async fn peek(&self, key: &str, limits: Limits, now_ms: u64) -> Result<Allowance, BucketError> {
         match self.shared.peek(key, limits, now_ms).await {
             Ok(outcome) => Ok(outcome),
             Err(error) => {
@@ -174,10 +174,10 @@ mod tests {
 
     #[async_trait]
     impl BucketStore for Down {
-        async fn take(&self, _: &str, _: Limits, _: u64) -> Result<Outcome, BucketError> {
+        async fn take(&self, _: &str, _: Limits, _: u64) -> Result<Allowance, BucketError> {
             Err(BucketError::Timeout(1))
         }
-        async fn peek(&self, _: &str, _: Limits, _: u64) -> Result<Outcome, BucketError> {
+        async fn peek(&self, _: &str, _: Limits, _: u64) -> Result<Allowance, BucketError> {
             Err(BucketError::Timeout(1))
         }
         fn backend(&self) -> &'static str {

@@ -88,7 +88,7 @@ fn new_event(event: &SerializedEvent) -> NewEvent {
             .get("data")
             .cloned()
             .unwrap_or_else(|| json!({})),
-        recorded_at: crate::commands::now(),
+        recorded_at: crate::store::now(),
     }
 }
 

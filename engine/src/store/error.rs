@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A stored payload could not be (de)serialised.
     #[error("event serialisation failed")]
     Serde(#[from] serde_json::Error),
+    /// An idempotency record holds a reply kind this build does not know.
+    #[error("idempotency record with unknown reply kind {0}")]
+    UnknownReplyKind(i64),
     /// The batching writer is gone (the process is shutting down).
     #[error("the event writer has stopped")]
     WriterStopped,

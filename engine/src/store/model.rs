@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::{IdempotencyRecord, IdempotencyWrite};
+
 /// Who and what caused an event (stored with every event, see EVENTS.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventMetadata {
@@ -36,28 +38,6 @@ pub struct StreamWrite {
     pub events: Vec<NewEvent>,
 }
 
-/// The idempotency record a command stores with its events.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IdempotencyWrite {
-    pub key: String,
-    /// A digest of the request (method, path, body): the same key with another request is a conflict.
-    pub fingerprint: String,
-    /// The HTTP status the first answer had.
-    pub status: u16,
-    /// The first answer's body, without `position` (filled in on replay).
-    pub body: Value,
-}
-
-/// An idempotency record as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IdempotencyRecord {
-    pub key: String,
-    pub fingerprint: String,
-    pub status: u16,
-    pub body: Value,
-    pub position: i64,
-}
-
 /// Everything one command appends, atomically: events on one or more streams and the
 /// idempotency record (each event is its own outbox entry: the log is the outbox).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +54,7 @@ impl AppendRequest {
     }
 }
 
-/// An event as a fold reads it in bulk ([`EventStore::read_for_folding`](super::EventStore::read_for_folding)):
+/// An event as a fold reads it in bulk ([`EventLog::read_for_folding`](super::EventLog::read_for_folding)):
 /// no id, metadata or hash, and `data` as the JSON text stored, which a fold decodes
 /// straight into the event type (no intermediate [`Value`] tree per event).
 #[derive(Debug, Clone, PartialEq)]
@@ -179,8 +159,14 @@ pub struct Snapshot {
     pub version: i64,
     /// The global position of that last event.
     pub position: i64,
-    /// The fold as JSON text (`engine::commands::Loaded<A>`).
+    /// The fold as JSON text (`engine::fold::Loaded<A>`).
     pub state: String,
+}
+
+/// The current time as the log stores it (microseconds).
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Times as the log writes them in text: RFC 3339 with microseconds and `Z`, which sorts

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 
-use super::model::{AppendOutcome, AppendRequest, Committed, IdempotencyRecord, RecordedEvent};
+use super::model::{AppendOutcome, AppendRequest, Committed, RecordedEvent};
+use super::IdempotencyRecord;
 use super::StoreError;
 
 /// The stored head of one stream.
@@ -137,7 +138,7 @@ fn plan_one(
         let record = IdempotencyRecord {
             key: idem.key.clone(),
             fingerprint: idem.fingerprint.clone(),
-            status: idem.status,
+            kind: idem.kind,
             body: idem.body.clone(),
             position: committed.last().map_or(plan.new_head, |e| e.position),
         };
@@ -176,7 +177,8 @@ pub fn chain_hash(previous: &str, event: &RecordedEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::model::{EventMetadata, IdempotencyWrite, NewEvent, StreamWrite};
+    use crate::store::model::{EventMetadata, NewEvent, StreamWrite};
+    use crate::store::{IdempotencyWrite, ReplyKind};
     use serde_json::json;
     use uuid::Uuid;
 
@@ -200,7 +202,7 @@ mod tests {
             idempotency: key.map(|k| IdempotencyWrite {
                 key: k.into(),
                 fingerprint: "f".into(),
-                status: 201,
+                kind: ReplyKind::Created,
                 body: json!({}),
             }),
         }

@@ -23,6 +23,15 @@ pub const READ_STREAM_AFTER: &str = concat!(
      AND sequence > $3 AND position <= $4 ORDER BY sequence"
 );
 
+/// The last position recorded at or before a time (`$1`: a `timestamptz` on PostgreSQL,
+/// the text of [`format_time`](super::format_time) on SQLite, which sorts the same).
+pub const POSITION_AT: &str =
+    "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1";
+
+/// The idempotency record under a key (decoded by each backend's `idempotency_row`).
+pub const READ_IDEMPOTENCY: &str =
+    "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1";
+
 /// Stores a snapshot unless a newer one is there.
 pub const SAVE_SNAPSHOT: &str = "INSERT INTO cg_snapshots (aggregate_type, aggregate_id, \
      version, position, state) VALUES ($1, $2, $3, $4, $5) \

@@ -15,14 +15,14 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
 use super::model::{
-    format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord,
-    RecordedEvent, Snapshot,
+    format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
-use super::{sql, EventStore, StoreError};
+use super::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
+use super::{IdempotencyRecord, ReplyKind};
 
-/// SQLite-backed [`EventStore`].
+/// SQLite-backed [`EventStore`](super::EventStore).
 pub struct SqliteEventStore {
     pool: SqlitePool,
     writer: Writer,
@@ -121,22 +121,20 @@ async fn read_idempotency(
     conn: &mut SqliteConnection,
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, StoreError> {
-    let row = sqlx::query(
-        "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1",
-    )
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(sql::READ_IDEMPOTENCY)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(idempotency_row).transpose()
 }
 
 fn idempotency_row(r: &SqliteRow) -> Result<IdempotencyRecord, StoreError> {
-    let status: i64 = r.try_get(2)?;
+    let code: i64 = r.try_get(2)?;
     let body: String = r.try_get(3)?;
     Ok(IdempotencyRecord {
         key: r.try_get(0)?,
         fingerprint: r.try_get(1)?,
-        status: u16::try_from(status).unwrap_or(200),
+        kind: ReplyKind::from_stored_code(code)?,
         body: serde_json::from_str(&body)?,
         position: r.try_get(4)?,
     })
@@ -170,7 +168,7 @@ async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(),
         )
         .bind(&r.key)
         .bind(&r.fingerprint)
-        .bind(i64::from(r.status))
+        .bind(r.kind.stored_code())
         .bind(r.body.to_string())
         .bind(r.position)
         .execute(&mut *conn)
@@ -226,7 +224,7 @@ fn folding_row(r: &SqliteRow) -> Result<FoldingEvent, StoreError> {
 }
 
 #[async_trait]
-impl EventStore for SqliteEventStore {
+impl EventLog for SqliteEventStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
@@ -288,6 +286,37 @@ impl EventStore for SqliteEventStore {
         rows.iter().map(event_row).collect()
     }
 
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    fn watch_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    fn on_commit(&self, sink: CommitSink) {
+        self.writer.on_commit(sink);
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::POSITION_AT)
+            .bind(format_time(at))
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for SqliteEventStore {
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         sqlx::query(sql::SAVE_SNAPSHOT)
             .bind(&snapshot.aggregate_type)
@@ -321,42 +350,18 @@ impl EventStore for SqliteEventStore {
         })
         .transpose()
     }
+}
 
-    async fn head(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
+#[async_trait]
+impl IdempotencyStore for SqliteEventStore {
     async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         read_idempotency(&mut conn, key).await
     }
+}
 
-    fn watch_head(&self) -> watch::Receiver<i64> {
-        self.head.subscribe()
-    }
-
-    fn on_commit(&self, sink: CommitSink) {
-        self.writer.on_commit(sink);
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
-        )
-        .bind(format_time(at))
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
+#[async_trait]
+impl RelayStore for SqliteEventStore {
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(sql::RELAY_POSITION)
             .bind(relay)

@@ -9,11 +9,11 @@
 //! (catching up, a rebuild) reads the store directly.
 //!
 //! The events this process appends are held as their batch commits, before the head moves
-//! past them (see [`EventStore::on_commit`]): in a process that writes most of what it
+//! past them (see [`EventLog::on_commit`]): in a process that writes most of what it
 //! reads, the tail rarely reads at all.
 //!
 //! While nothing is appended, a reader that has seen the head costs nothing: the head is
-//! known from the store's commit notifications ([`EventStore::watch_head`]), so no query is
+//! known from the store's commit notifications ([`EventLog::watch_head`]), so no query is
 //! made. As a safety net against a lost notification (another process that stopped between
 //! its commit and its notification), the head is read again at most once per
 //! [`TailOptions::refresh`], and only when a reader asks.
@@ -30,10 +30,11 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
-    RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
-use super::{EventStore, StoreError};
+use super::{EventLog, EventStore, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
+use crate::store::IdempotencyRecord;
 
 /// Tuning of a [`TailedStore`].
 #[derive(Debug, Clone)]
@@ -297,7 +298,7 @@ impl TailedStore {
 }
 
 #[async_trait]
-impl EventStore for TailedStore {
+impl EventLog for TailedStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
     }
@@ -380,24 +381,8 @@ impl EventStore for TailedStore {
             .await
     }
 
-    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
-        self.inner.save_snapshot(snapshot).await
-    }
-
-    async fn load_snapshot(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Option<Snapshot>, StoreError> {
-        self.inner.load_snapshot(aggregate_type, aggregate_id).await
-    }
-
     async fn head(&self) -> Result<i64, StoreError> {
         self.inner.head().await
-    }
-
-    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner.idempotency(key).await
     }
 
     fn watch_head(&self) -> watch::Receiver<i64> {
@@ -411,7 +396,32 @@ impl EventStore for TailedStore {
     async fn position_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError> {
         self.inner.position_at(at).await
     }
+}
 
+#[async_trait]
+impl SnapshotStore for TailedStore {
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        self.inner.save_snapshot(snapshot).await
+    }
+
+    async fn load_snapshot(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        self.inner.load_snapshot(aggregate_type, aggregate_id).await
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for TailedStore {
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.idempotency(key).await
+    }
+}
+
+#[async_trait]
+impl RelayStore for TailedStore {
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
         self.inner.relay_position(relay).await
     }

@@ -1,4 +1,7 @@
-//! The one trait both backends implement, and [`connect`] that picks a backend by URL.
+//! What both backends implement, as four focused traits: the log itself ([`EventLog`]),
+//! snapshots ([`SnapshotStore`]), idempotency records ([`IdempotencyStore`]) and the
+//! relay's positions and leases ([`RelayStore`]); [`EventStore`] is all four, for callers
+//! that need the whole store under one bound. [`connect`] picks a backend by URL.
 
 use std::sync::Arc;
 
@@ -6,18 +9,20 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use super::model::{
-    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, IdempotencyRecord, PublishedEvent,
-    RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, FoldingEvent, PublishedEvent, RecordedEvent,
+    Snapshot,
 };
 use super::writer::CommitSink;
 use super::{PgEventStore, SqliteEventStore, StoreError};
+use crate::store::IdempotencyRecord;
 
-/// The event store: an append-only, gap-free global log of per-aggregate streams.
+/// The log: an append-only, gap-free global log of per-aggregate streams.
 ///
 /// Positions start at 1 and grow by exactly one per event in commit order, so a reader
 /// that has seen position N never later finds an event below N (see docs/architecture.md).
 #[async_trait]
-pub trait EventStore: Send + Sync + 'static {
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
     /// Which backend this is (`postgres` or `sqlite`).
     fn backend(&self) -> &'static str;
 
@@ -98,21 +103,8 @@ pub trait EventStore: Send + Sync + 'static {
             .await
     }
 
-    /// Stores (replaces) a stream's snapshot.
-    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
-
-    /// A stream's snapshot, if any.
-    async fn load_snapshot(
-        &self,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Option<Snapshot>, StoreError>;
-
     /// The position of the last committed event (0 for an empty log).
     async fn head(&self) -> Result<i64, StoreError>;
-
-    /// The idempotency record stored under `key`, if any.
-    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 
     /// The last committed position as this process knows it; changes after every commit
     /// (of this process, and of others where the backend can tell).
@@ -131,7 +123,35 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The last position whose time is at or before `at`, for time travel by time.
     async fn position_at(&self, at: chrono::DateTime<chrono::Utc>) -> Result<i64, StoreError>;
+}
 
+/// Snapshots of streams: a stream's fold stored at a version, so that loading it folds only
+/// the events after that version.
+#[async_trait]
+pub trait SnapshotStore: Send + Sync + 'static {
+    /// Stores (replaces) a stream's snapshot.
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError>;
+
+    /// A stream's snapshot, if any.
+    async fn load_snapshot(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Snapshot>, StoreError>;
+}
+
+/// Idempotency records: the first answer to a command, stored by [`EventLog::append`] with
+/// its events and read back when the key comes again.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// The idempotency record stored under `key`, if any.
+    async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+}
+
+/// What a relay publishing the log keeps in the store: how far its broker acknowledged the
+/// log, and the lease that lets one relay at a time run.
+#[async_trait]
+pub trait RelayStore: Send + Sync + 'static {
     /// The last position `relay` marked as acknowledged by its broker (0: nothing yet).
     /// The log is the outbox: what the relay has yet to publish is every event after it.
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError>;
@@ -152,6 +172,12 @@ pub trait EventStore: Send + Sync + 'static {
     /// Gives the lease `name` up if `holder` holds it, so another may take it at once.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
+
+/// The whole event store: the log, snapshots, idempotency records and relay positions.
+/// Implemented for everything that implements the four.
+pub trait EventStore: EventLog + SnapshotStore + IdempotencyStore + RelayStore {}
+
+impl<T: EventLog + SnapshotStore + IdempotencyStore + RelayStore + ?Sized> EventStore for T {}
 
 /// Opens the store named by `url` (`postgres://…`, `postgresql://…` or `sqlite:…`).
 pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn EventStore>, StoreError> {

@@ -31,7 +31,7 @@ pub trait BatchBackend: Send + Sync + 'static {
 }
 
 /// Told the events of each batch this process commits, in log order, before the head moves
-/// past them (see [`EventStore::on_commit`](super::EventStore::on_commit)).
+/// past them (see [`EventLog::on_commit`](super::EventLog::on_commit)).
 pub type CommitSink = Arc<dyn Fn(&[RecordedEvent]) + Send + Sync>;
 
 /// Where the writer task finds the [`CommitSink`], which may be set after it started.

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use engine::store::{EventStore, PgEventStore};
+use engine::store::{EventLog, EventStore, PgEventStore};
 use test_support::{Backend, ScratchDb};
 
 /// Connections of a test's store.

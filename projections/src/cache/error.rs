@@ -10,7 +10,7 @@ pub enum CacheError {
     #[error("event store error")]
     Store(#[from] engine::store::StoreError),
     #[error("could not fold an event")]
-    Fold(#[from] engine::commands::CommandError),
+    Fold(#[from] engine::fold::FoldError),
     #[error("cache JSON")]
     Json(#[from] serde_json::Error),
     /// The cache lost data it should have (a key evicted, a partial restore): it has to

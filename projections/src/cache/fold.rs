@@ -25,8 +25,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use cqrs_es::Aggregate;
-use engine::commands::{load, Loaded};
 use engine::domain::{Cluster, Droplet, Job};
+use engine::fold::{load, Loaded};
 use engine::store::{EventStore, RecordedEvent};
 use engine::views::{ClusterView, DropletView, JobView};
 use serde::de::DeserializeOwned;

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use cqrs_es::Aggregate;
-use engine::commands::Loaded;
+use engine::fold::Loaded;
 use engine::store::FoldingEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use cqrs_es::Aggregate;
-use engine::commands::Loaded;
+use engine::fold::Loaded;
 use engine::store::RecordedEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;

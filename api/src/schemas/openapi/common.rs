@@ -3,7 +3,7 @@
 //! responses [`crate::errors`] renders. Referenced from the `#[utoipa::path]` attributes
 //! of the handlers.
 
-use engine::commands::{DropletCreated, JobStarted};
+use engine::commands::{DropletCreated, JobAccepted};
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
@@ -268,7 +268,7 @@ pub struct DropletCreatedReply(pub Positioned<DropletCreated>);
     ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
     ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
 ))]
-pub struct JobStartedReply(pub Positioned<JobStarted>);
+pub struct JobStartedReply(pub Positioned<JobAccepted>);
 
 /// The job after the cancel request (`cancelled`, or running with `cancel_requested`),
 /// with `position`.

@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use engine::commands::{DropletCreated, JobStarted};
+use engine::commands::{DropletCreated, JobAccepted};
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
 use utoipa::openapi::{InfoBuilder, LicenseBuilder};
@@ -91,7 +91,7 @@ allowed requests of a limited route carry too.";
         crate::errors::Problem,
         Positioned<ClusterView>,
         Positioned<DropletCreated>,
-        Positioned<JobStarted>,
+        Positioned<JobAccepted>,
         Positioned<JobView>,
         Positioned<RateLimitRuleView>,
         Positioned<ProviderView>,

@@ -46,7 +46,11 @@ impl Droplet {
     }
 
     /// Present with exactly `expected` in flight.
-    fn expect(&self, expected: PendingAction, command: &'static str) -> Result<(), DropletError> {
+    fn require_pending(
+        &self,
+        expected: PendingAction,
+        command: &'static str,
+    ) -> Result<(), DropletError> {
         if self.pending(command)? == expected {
             Ok(())
         } else {
@@ -117,7 +121,7 @@ impl Decide for Droplet {
                 ip_address,
                 provider,
             } => {
-                self.expect(PendingAction::Provision, "MarkProvisioned")?;
+                self.require_pending(PendingAction::Provision, "MarkProvisioned")?;
                 if ip_address.parse::<IpAddr>().is_err() {
                     return Err(DropletError::InvalidIpAddress { value: ip_address });
                 }
@@ -130,7 +134,7 @@ impl Decide for Droplet {
                 })
             }
             C::MarkProvisioningFailed { reason } => {
-                self.expect(PendingAction::Provision, "MarkProvisioningFailed")?;
+                self.require_pending(PendingAction::Provision, "MarkProvisioningFailed")?;
                 E::ProvisioningFailed(DropletProvisioningFailed { reason })
             }
             C::RequestResize { size, job_id } => {
@@ -208,11 +212,11 @@ impl Decide for Droplet {
                 E::DestroyRequested(DropletDestroyRequested { job_id })
             }
             C::CompleteDestroy => {
-                self.expect(PendingAction::Destroy, "CompleteDestroy")?;
+                self.require_pending(PendingAction::Destroy, "CompleteDestroy")?;
                 E::Destroyed(DropletDestroyed {})
             }
             C::FailDestroy { reason } => {
-                self.expect(PendingAction::Destroy, "FailDestroy")?;
+                self.require_pending(PendingAction::Destroy, "FailDestroy")?;
                 E::DestroyFailed(DropletDestroyFailed { reason })
             }
             C::RequestMigration {

@@ -29,10 +29,11 @@ use sqlx::{PgPool, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::store::model::{AppendOutcome, AppendRequest, IdempotencyRecord, RecordedEvent};
+use crate::store::model::{AppendOutcome, AppendRequest, RecordedEvent};
 use crate::store::plan::{self, BatchPlan, BatchState, StreamHead, StreamKey};
 use crate::store::writer::{advance, BatchBackend, BatchSource};
 use crate::store::StoreError;
+use crate::store::{IdempotencyRecord, ReplyKind};
 
 /// Streams cached at most; beyond, the cache starts afresh.
 const CACHE_LIMIT: usize = 100_000;
@@ -248,11 +249,11 @@ async fn read_idempotency(
 
 /// Decodes an idempotency row (key, fingerprint, status, body, position).
 pub fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
-    let status: i32 = r.try_get(2)?;
+    let code: i32 = r.try_get(2)?;
     Ok(IdempotencyRecord {
         key: r.try_get(0)?,
         fingerprint: r.try_get(1)?,
-        status: u16::try_from(status).unwrap_or(200),
+        kind: ReplyKind::from_stored_code(code.into())?,
         body: r.try_get(3)?,
         position: r.try_get(4)?,
     })
@@ -310,7 +311,11 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
             .map(|r| r.fingerprint.as_str())
             .collect::<Vec<_>>(),
     )
-    .bind(idem.iter().map(|r| i32::from(r.status)).collect::<Vec<_>>())
+    .bind(
+        idem.iter()
+            .map(|r| r.kind.stored_code())
+            .collect::<Vec<_>>(),
+    )
     .bind(idem.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.position).collect::<Vec<_>>())
     .execute(&mut *conn)

@@ -20,11 +20,12 @@ use tokio::sync::watch;
 
 use super::append::{idempotency_row, PgAppender};
 use crate::store::model::{
-    AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, IdempotencyRecord,
-    PublishedEvent, RecordedEvent, Snapshot,
+    AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, PublishedEvent,
+    RecordedEvent, Snapshot,
 };
 use crate::store::writer::{advance, CommitSink, Writer};
-use crate::store::{sql, EventStore, StoreError};
+use crate::store::IdempotencyRecord;
+use crate::store::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 
 const CHANNEL: &str = "clustergenie_events";
 
@@ -39,7 +40,7 @@ pub const READ_FOR_PUBLISHING: &str = "SELECT position, id, aggregate_type, aggr
      COALESCE(metadata->>'traceparent', '') \
      FROM cg_events WHERE position > $1 ORDER BY position LIMIT $2";
 
-/// PostgreSQL-backed [`EventStore`].
+/// PostgreSQL-backed [`EventStore`](crate::store::EventStore).
 pub struct PgEventStore {
     pool: PgPool,
     writer: Writer,
@@ -168,7 +169,7 @@ async fn listen(pool: PgPool, head: Arc<watch::Sender<i64>>) {
 }
 
 #[async_trait]
-impl EventStore for PgEventStore {
+impl EventLog for PgEventStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
@@ -259,6 +260,37 @@ impl EventStore for PgEventStore {
         rows.iter().map(event_row).collect()
     }
 
+    async fn head(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM cg_events")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    fn watch_head(&self) -> watch::Receiver<i64> {
+        self.head.subscribe()
+    }
+
+    fn on_commit(&self, sink: CommitSink) {
+        self.writer.on_commit(sink);
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql::POSITION_AT)
+            .bind(at)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl SnapshotStore for PgEventStore {
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         sqlx::query(sql::SAVE_SNAPSHOT)
             .bind(&snapshot.aggregate_type)
@@ -292,47 +324,21 @@ impl EventStore for PgEventStore {
         })
         .transpose()
     }
+}
 
-    async fn head(&self) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM cg_events")
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
+#[async_trait]
+impl IdempotencyStore for PgEventStore {
     async fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT key, fingerprint, status, body, position FROM cg_idempotency WHERE key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(sql::READ_IDEMPOTENCY)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(idempotency_row).transpose()
     }
+}
 
-    fn watch_head(&self) -> watch::Receiver<i64> {
-        self.head.subscribe()
-    }
-
-    fn on_commit(&self, sink: CommitSink) {
-        self.writer.on_commit(sink);
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn position_at(&self, at: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), 0) FROM cg_events WHERE recorded_at <= $1",
-        )
-        .bind(at)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
+#[async_trait]
+impl RelayStore for PgEventStore {
     async fn relay_position(&self, relay: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(sql::RELAY_POSITION)
             .bind(relay)

@@ -3,13 +3,11 @@
 //! [`Loaded`] is also what the projections keep per row, so that a read model row and a
 //! command's answer are built by the same code from the same fold.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use super::CommandError;
+use super::{FirstSeen, FoldError};
 use crate::domain::upcast::Upcasters;
 use crate::domain::{event_from_ref, event_from_str};
 use crate::store::{EventStore, FoldingEvent, RecordedEvent};
@@ -25,76 +23,15 @@ pub struct Loaded<A> {
     pub updated_at: Option<DateTime<Utc>>,
     /// Global position of the stream's last event.
     pub last_position: i64,
-    /// When each of the [`TIMED_EVENT_TYPES`] was first recorded on this stream (stored
+    /// When each of the [`TIMED_EVENT_TYPES`](super::TIMED_EVENT_TYPES) was first recorded on this stream (stored
     /// only when there is one).
     #[serde(default, skip_serializing_if = "FirstSeen::is_empty")]
     pub first_seen: FirstSeen,
 }
 
-/// The event types whose first time a view shows ([`Loaded::first`]): only these are kept
-/// in [`FirstSeen`], so that a folded row (a read model keeps one per aggregate) carries no
-/// time nothing reads. A view that shows another event type's time adds it here.
-pub const TIMED_EVENT_TYPES: &[&str] = &["job.started"];
-
-/// When each of the [`TIMED_EVENT_TYPES`] was first recorded on a stream: kept sorted by
-/// event type in one small vector (a map per aggregate costs a node of several hundred
-/// bytes, and a rebuild holds hundreds of thousands of them), stored as a JSON object.
-/// Entries of other types, which rows written by earlier versions hold, are dropped when
-/// read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FirstSeen(Vec<(String, DateTime<Utc>)>);
-
-impl FirstSeen {
-    /// Records `at` for `event_type` when it is timed, unless an earlier time is recorded.
-    pub fn mark(&mut self, event_type: &str, at: DateTime<Utc>) {
-        if !TIMED_EVENT_TYPES.contains(&event_type) {
-            return;
-        }
-        if let Err(slot) = self.find(event_type) {
-            self.0.insert(slot, (event_type.to_owned(), at));
-        }
-    }
-
-    /// When `event_type` (one of the [`TIMED_EVENT_TYPES`]) was first recorded.
-    pub fn get(&self, event_type: &str) -> Option<DateTime<Utc>> {
-        debug_assert!(
-            TIMED_EVENT_TYPES.contains(&event_type),
-            "{event_type} is not among TIMED_EVENT_TYPES: its first time is not kept"
-        );
-        self.find(event_type).ok().map(|i| self.0[i].1)
-    }
-
-    /// True when no timed event was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn find(&self, event_type: &str) -> Result<usize, usize> {
-        self.0
-            .binary_search_by(|(known, _)| known.as_str().cmp(event_type))
-    }
-}
-
-impl Serialize for FirstSeen {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
-    }
-}
-
-impl<'de> Deserialize<'de> for FirstSeen {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = BTreeMap::<String, DateTime<Utc>>::deserialize(deserializer)?;
-        Ok(Self(
-            map.into_iter()
-                .filter(|(event_type, _)| TIMED_EVENT_TYPES.contains(&event_type.as_str()))
-                .collect(),
-        ))
-    }
-}
-
 impl<A: Aggregate> Loaded<A> {
     /// Folds recorded events (in sequence order) into the aggregate.
-    pub fn fold(events: &[RecordedEvent]) -> Result<Self, CommandError> {
+    pub fn fold(events: &[RecordedEvent]) -> Result<Self, FoldError> {
         let mut loaded = Self {
             state: A::default(),
             version: 0,
@@ -110,7 +47,7 @@ impl<A: Aggregate> Loaded<A> {
     }
 
     /// Applies one recorded event of this stream (read with the standard upcasters).
-    pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<(), CommandError> {
+    pub fn apply_recorded(&mut self, recorded: &RecordedEvent) -> Result<(), FoldError> {
         self.apply_recorded_with(Upcasters::standard(), recorded)
     }
 
@@ -120,7 +57,7 @@ impl<A: Aggregate> Loaded<A> {
         &mut self,
         upcasters: &Upcasters,
         recorded: &RecordedEvent,
-    ) -> Result<(), CommandError> {
+    ) -> Result<(), FoldError> {
         let data = upcasters.upcast_ref(
             &recorded.event_type,
             recorded.schema_version,
@@ -144,7 +81,7 @@ impl<A: Aggregate> Loaded<A> {
         &mut self,
         upcasters: &Upcasters,
         event: &FoldingEvent,
-    ) -> Result<(), CommandError> {
+    ) -> Result<(), FoldError> {
         let (event_type, version) = (event.event_type.as_str(), event.schema_version);
         let decoded: A::Event = if version == upcasters.current(event_type) {
             event_from_str(event_type, &event.data)?
@@ -163,7 +100,7 @@ impl<A: Aggregate> Loaded<A> {
     }
 
     /// [`Loaded::apply_folding_with`] the standard upcasters.
-    pub fn apply_folding(&mut self, event: &FoldingEvent) -> Result<(), CommandError> {
+    pub fn apply_folding(&mut self, event: &FoldingEvent) -> Result<(), FoldError> {
         self.apply_folding_with(Upcasters::standard(), event)
     }
 
@@ -214,7 +151,7 @@ pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     id: &str,
     up_to_position: Option<i64>,
-) -> Result<Loaded<A>, CommandError> {
+) -> Result<Loaded<A>, FoldError> {
     load_with(store, id, up_to_position, Upcasters::standard()).await
 }
 
@@ -226,7 +163,7 @@ pub async fn load_with<A: Aggregate>(
     id: &str,
     up_to_position: Option<i64>,
     upcasters: &Upcasters,
-) -> Result<Loaded<A>, CommandError> {
+) -> Result<Loaded<A>, FoldError> {
     let snapshot = store.load_snapshot(A::TYPE, id).await?;
     let start = snapshot
         .filter(|s| up_to_position.is_none_or(|p| s.position <= p))
@@ -257,32 +194,6 @@ mod tests {
 
     fn at(second: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, second).unwrap()
-    }
-
-    #[test]
-    fn first_seen_keeps_the_first_time_of_each_timed_type_only() {
-        let mut seen = FirstSeen::default();
-        seen.mark("job.created", at(1));
-        assert!(seen.is_empty());
-        seen.mark("job.started", at(2));
-        seen.mark("job.started", at(5));
-
-        assert_eq!(seen.get("job.started"), Some(at(2)));
-        assert_eq!(seen.0.len(), 1);
-    }
-
-    #[test]
-    fn first_seen_is_stored_as_an_object_and_reads_older_rows() {
-        let mut seen = FirstSeen::default();
-        seen.mark("job.started", at(2));
-        let json = serde_json::to_string(&seen).unwrap();
-        assert_eq!(json, r#"{"job.started":"2026-12-01T12:00:02Z"}"#);
-        assert_eq!(serde_json::from_str::<FirstSeen>(&json).unwrap(), seen);
-
-        // Rows written before only timed types were kept hold every type.
-        let older =
-            r#"{"job.created":"2026-12-01T12:00:01Z","job.started":"2026-12-01T12:00:02Z"}"#;
-        assert_eq!(serde_json::from_str::<FirstSeen>(older).unwrap(), seen);
     }
 
     #[test]
