@@ -11,7 +11,8 @@ use warp::Reply;
 use super::{json, ok, typed};
 use crate::errors::ApiError;
 use crate::models::replies::{
-    Check, Checks, DeadLetterList, Health, ProjectionList, Readiness, RetryOutcome, Workers,
+    Check, CheckStatus, Checks, DeadLetterList, Health, ProjectionList, Readiness, ReadyStatus,
+    RetryOutcome, Workers,
 };
 use crate::models::Params;
 use crate::schemas::openapi::common::{Internal, NotFound};
@@ -45,31 +46,32 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     let backend = Some(state.store.backend());
     let store = match state.store.ping().await {
         Ok(()) => Check {
-            status: "ok",
             backend,
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         },
         Err(error) => Check {
-            status: "down",
             backend,
             error: Some(error.to_string()),
-            ..Check::default()
+            ..Check::of(CheckStatus::Down)
         },
     };
     let cache = cache_check(&state).await;
-    let ready = store.status == "ok";
+    let ready = store.status == CheckStatus::Ok;
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" },
-        degraded: cache.status != "ok",
+        status: if ready {
+            ReadyStatus::Ready
+        } else {
+            ReadyStatus::NotReady
+        },
+        degraded: cache.status != CheckStatus::Ok,
         checks: Checks {
             store,
             bus: bus_check(&state).await,
             cache,
             workers: workers_check(&state),
             projections: Check {
-                status: "ok",
                 position: Some(state.runtime.position()),
-                ..Check::default()
+                ..Check::of(CheckStatus::Ok)
             },
         },
     };
@@ -86,22 +88,20 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
 async fn bus_check(state: &AppState) -> Check {
     let Some(relay) = &state.relay else {
         return Check {
-            status: "ok",
             backend: Some("in-process"),
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         };
     };
     let acknowledged = state.store.relay_position(RELAY_NAME).await.ok();
     let head = state.store.head().await.ok();
     Check {
-        status: "ok",
         backend: Some("kafka"),
         publishing_here: Some(relay.is_leader()),
         acknowledged_position: acknowledged,
         backlog: head.zip(acknowledged).map(|(h, a)| h - a),
         failures: Some(relay.failures()),
         last_error: relay.last_error(),
-        ..Check::default()
+        ..Check::of(CheckStatus::Ok)
     }
 }
 
@@ -110,25 +110,25 @@ async fn bus_check(state: &AppState) -> Check {
 /// accepted, so it does not decide readiness), `ok` once in the group.
 fn workers_check(state: &AppState) -> Check {
     if state.executor.is_none() {
-        return Check {
-            status: "off",
-            ..Check::default()
-        };
+        return Check::of(CheckStatus::Off);
     }
     let Some(group) = &state.worker_group else {
         return Check {
-            status: "ok",
             backend: Some("in-process"),
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         };
     };
+    let status = if group.is_joined() {
+        CheckStatus::Ok
+    } else {
+        CheckStatus::Joining
+    };
     Check {
-        status: if group.is_joined() { "ok" } else { "joining" },
         backend: Some("kafka-group"),
         partitions: Some(group.partitions()),
         assigned: Some(group.assigned()),
         last_error: group.last_error(),
-        ..Check::default()
+        ..Check::of(status)
     }
 }
 
@@ -142,13 +142,12 @@ async fn cache_check(state: &AppState) -> Check {
         Err(_) => Some(format!("no answer within {CACHE_PING_TIMEOUT:?}")),
     };
     let status = match (&ping, runner.state) {
-        (Some(_), _) | (None, CacheState::Down | CacheState::Stopped) => "down",
-        (None, CacheState::Starting | CacheState::Healing) => "healing",
-        (None, CacheState::Ok) => "ok",
+        (Some(_), _) | (None, CacheState::Down | CacheState::Stopped) => CheckStatus::Down,
+        (None, CacheState::Starting | CacheState::Healing) => CheckStatus::Healing,
+        (None, CacheState::Ok) => CheckStatus::Ok,
     };
     let usage = cache.usage();
     Check {
-        status,
         backend: Some(cache.backend()),
         position: Some(runner.position),
         heals: Some(runner.heals),
@@ -157,7 +156,7 @@ async fn cache_check(state: &AppState) -> Check {
         budget_bytes: usage.as_ref().map(|u| u.budget_bytes),
         evictions: usage.as_ref().map(|u| u.evictions),
         error: ping.or(runner.last_error),
-        ..Check::default()
+        ..Check::of(status)
     }
 }
 

@@ -13,16 +13,25 @@ use tokio::task::JoinHandle;
 use super::checkpoint::ensure_checkpoints;
 use super::worker::{Live, Worker};
 use super::{error_chain, load_checkpoint, Applier};
-use super::{Projection, ProjectionStatus, RuntimeOptions};
+use super::{Projection, ProjectionStatus, RuntimeOptions, WorkerState};
 use crate::dead_letters::{self, DeadLetter};
 use crate::{rebuild, ProjectionError, ReadDb, Target};
 
 pub struct Entry {
     pub projection: Arc<dyn Projection>,
     pub position: watch::Sender<i64>,
-    status: RwLock<(String, Option<String>, Option<DateTime<Utc>>)>,
+    report: RwLock<WorkerReport>,
     /// (when, position) of recent progress, for the events/s rate.
     progress: Mutex<VecDeque<(Instant, i64)>>,
+}
+
+/// What the live worker last reported about one projection.
+#[derive(Debug, Clone, Default)]
+struct WorkerReport {
+    state: WorkerState,
+    /// Kept until the next success.
+    last_error: Option<String>,
+    updated_at: Option<DateTime<Utc>>,
 }
 
 /// How far back the events/s rate looks.
@@ -45,11 +54,19 @@ impl Entry {
     }
 
     /// Records the worker's status (an error is kept until the next success).
-    pub fn set_status(&self, status: &str, error: Option<String>) {
-        if let Ok(mut s) = self.status.write() {
-            let keep_error = error.is_none() && status != "running";
-            let last_error = if keep_error { s.1.clone() } else { error };
-            *s = (status.to_owned(), last_error, Some(Utc::now()));
+    pub fn set_status(&self, state: WorkerState, error: Option<String>) {
+        if let Ok(mut report) = self.report.write() {
+            let keep_error = error.is_none() && state != WorkerState::Running;
+            let last_error = if keep_error {
+                report.last_error.take()
+            } else {
+                error
+            };
+            *report = WorkerReport {
+                state,
+                last_error,
+                updated_at: Some(Utc::now()),
+            };
         }
     }
 
@@ -90,7 +107,7 @@ impl ProjectionRuntime {
                 let entry = Entry {
                     projection: Arc::clone(&projection),
                     position: watch::channel(0).0,
-                    status: RwLock::new(("starting".into(), None, None)),
+                    report: RwLock::default(),
                     progress: Mutex::default(),
                 };
                 (projection.name(), Arc::new(entry))
@@ -170,8 +187,7 @@ impl ProjectionRuntime {
         for entry in self.entries.values() {
             let name = entry.projection.name();
             let position = *entry.position.borrow();
-            let (status, last_error, updated_at) =
-                entry.status.read().map(|s| s.clone()).unwrap_or_default();
+            let report = entry.report.read().map(|r| r.clone()).unwrap_or_default();
             let lag_seconds = if position < head {
                 let next = self
                     .store
@@ -190,9 +206,9 @@ impl ProjectionRuntime {
                 lag: (head - position).max(0),
                 lag_seconds,
                 events_per_second: entry.rate(),
-                status,
-                last_error,
-                updated_at,
+                status: report.state,
+                last_error: report.last_error,
+                updated_at: report.updated_at,
                 parked: dead_letters::count(&self.db, name).await?,
                 rebuild: rebuild::status(&self.db, name).await?,
             });
