@@ -102,7 +102,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, false)?;
     let result = state.read.clusters(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/clusters/{id}` (with `as_of` for time travel).

@@ -121,7 +121,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, false)?;
     let result = state.read.droplets(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/droplets/{id}` (with `as_of` for time travel).

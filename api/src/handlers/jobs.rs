@@ -137,7 +137,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, true)?;
     let result = state.read.jobs(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/jobs/{id}` (with `as_of` for time travel).

@@ -59,7 +59,7 @@ pub async fn list(
         })
         .collect();
     let total = items.len();
-    Ok(ok(&Listed { items, total }))
+    ok(&Listed { items, total })
 }
 
 fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {
@@ -133,7 +133,7 @@ pub async fn register(
 }
 
 /// The faults answer: the provider, its faults and the sim speed.
-fn faults_reply(provider: &SimulatedProvider) -> Response {
+fn faults_reply(provider: &SimulatedProvider) -> Result<Response, ApiError> {
     ok(&ProviderFaults::new(
         provider_name(provider),
         provider.faults(),
@@ -158,7 +158,7 @@ fn provider_name(provider: &SimulatedProvider) -> String {
 )]
 pub async fn get_faults(state: AppState, name: String) -> Result<Response, ApiError> {
     let provider = state.providers.get(&name).map_err(provider_error)?;
-    Ok(faults_reply(&provider))
+    faults_reply(&provider)
 }
 
 /// `PUT /v1/admin/providers/{name}/faults`: replaces this process's injected faults
@@ -184,7 +184,7 @@ pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Re
     let provider = state.providers.get(&name).map_err(provider_error)?;
     provider.set_faults(faults).map_err(provider_error)?;
     tracing::info!(provider = %name, ?faults, "provider faults set");
-    Ok(faults_reply(&provider))
+    faults_reply(&provider)
 }
 
 /// `GET /v1/clusters/{id}/billing`.
@@ -211,7 +211,7 @@ pub async fn billing(
         return Err(not_found("cluster", &id));
     }
     let droplets = state.read.billable_droplets(Some(&id)).await?;
-    Ok(ok(&bill(&id, &droplets, &state.providers)))
+    ok(&bill(&id, &droplets, &state.providers))
 }
 
 /// A provider error as a problem: unknown provider 404, a bad fault setting 422.

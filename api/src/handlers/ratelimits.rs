@@ -56,7 +56,7 @@ pub async fn list(
     }
     items.sort_by(|a, b| a.name.cmp(&b.name));
     let total = items.len();
-    Ok(ok(&Listed { items, total }))
+    ok(&Listed { items, total })
 }
 
 /// `GET /v1/ratelimits/rules/{name}`.
@@ -86,8 +86,7 @@ pub async fn get(
         None => engine::domain::ratelimit_rule::builtin_rule(&name)
             .map(|default| RateLimitRuleView::of(&default, true, false)),
     };
-    view.map(|v| ok(&v))
-        .ok_or_else(|| super::not_found("rate-limit rule", &name))
+    super::found(view, "rate-limit rule", &name)
 }
 
 /// `PUT /v1/ratelimits/rules/{name}` (and `PUT /v1/ratelimits/rules` with the name in
@@ -276,7 +275,7 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             ));
         }
     };
-    Ok(ok(&BucketStatus {
+    ok(&BucketStatus {
         name: rule.name.to_string(),
         scope: scope.to_string(),
         scope_id,
@@ -294,5 +293,5 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             .collect(),
         enforced: state.settings.ratelimit_enabled,
         store: state.limiter.backend(),
-    }))
+    })
 }

@@ -25,7 +25,7 @@ use crate::state::AppState;
     responses((status = 200, description = "The process answers.", body = Health))
 )]
 pub async fn healthz() -> Result<Response, ApiError> {
-    Ok(ok(&Health { status: "ok" }))
+    ok(&Health { status: "ok" })
 }
 
 /// How long `/readyz` waits for the cache to answer a ping.
@@ -80,7 +80,7 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok(typed(status, &body))
+    typed(status, &body)
 }
 
 /// The bus: in process, or Kafka with the relay's backlog (Kafka being down delays
@@ -195,7 +195,7 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     if let Some(usage) = state.cache.cache().usage() {
         state.metrics.observe_cache_usage(&usage);
     }
-    let text = state.metrics.render();
+    let text = state.metrics.render().map_err(ApiError::Metrics)?;
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())
 }
 
@@ -206,7 +206,8 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
 )]
 pub async fn openapi() -> Result<Response, ApiError> {
-    Ok(json(StatusCode::OK, crate::schemas::openapi::served()))
+    let document = crate::schemas::openapi::served().map_err(ApiError::Serialise)?;
+    Ok(json(StatusCode::OK, document))
 }
 
 /// `GET /v1/projections`.
@@ -220,7 +221,7 @@ pub async fn openapi() -> Result<Response, ApiError> {
 )]
 pub async fn projections(state: AppState) -> Result<Response, ApiError> {
     let items = state.runtime.statuses().await?;
-    Ok(ok(&ProjectionList { items }))
+    ok(&ProjectionList { items })
 }
 
 /// `GET /v1/projections/dead-letters?projection=`.
@@ -236,7 +237,7 @@ pub async fn projections(state: AppState) -> Result<Response, ApiError> {
 pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, ApiError> {
     let projection = params.text("projection");
     let items = state.runtime.dead_letters(projection.as_deref()).await?;
-    Ok(ok(&DeadLetterList { items }))
+    ok(&DeadLetterList { items })
 }
 
 /// `POST /v1/projections/dead-letters/{id}/retry`: `applied` true when the event went
@@ -253,11 +254,11 @@ pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, A
 )]
 pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, ApiError> {
     let error = state.runtime.retry_dead_letter(&id).await?;
-    Ok(ok(&RetryOutcome {
+    ok(&RetryOutcome {
         id,
         applied: error.is_none(),
         error,
-    }))
+    })
 }
 
 /// `GET /v1/workers`.
@@ -268,7 +269,7 @@ pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, 
 )]
 pub async fn workers(state: AppState) -> Result<Response, ApiError> {
     let executor = state.executor.as_ref();
-    Ok(ok(&Workers {
+    ok(&Workers {
         stats: executor.map(|e| e.stats()).unwrap_or_default(),
         running: executor.is_some(),
         policies: executor.map(|e| {
@@ -276,5 +277,5 @@ pub async fn workers(state: AppState) -> Result<Response, ApiError> {
             all.map(|(name, policy)| ((*name).to_owned(), policy.clone()))
                 .collect()
         }),
-    }))
+    })
 }

@@ -2,7 +2,7 @@
 //! models reached position N?", reports status, retries dead letters and runs rebuilds.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -41,40 +41,36 @@ impl Entry {
     /// Publishes a new position and remembers when it was reached.
     pub fn advance(&self, position: i64) {
         self.position.send_replace(position);
-        if let Ok(mut progress) = self.progress.lock() {
-            let now = Instant::now();
-            progress.push_back((now, position));
-            while progress
-                .front()
-                .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
-            {
-                progress.pop_front();
-            }
+        let mut progress = self.progress.lock().unwrap_or_else(recover);
+        let now = Instant::now();
+        progress.push_back((now, position));
+        while progress
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
+        {
+            progress.pop_front();
         }
     }
 
     /// Records the worker's status (an error is kept until the next success).
     pub fn set_status(&self, state: WorkerState, error: Option<String>) {
-        if let Ok(mut report) = self.report.write() {
-            let keep_error = error.is_none() && state != WorkerState::Running;
-            let last_error = if keep_error {
-                report.last_error.take()
-            } else {
-                error
-            };
-            *report = WorkerReport {
-                state,
-                last_error,
-                updated_at: Some(Utc::now()),
-            };
-        }
+        let mut report = self.report.write().unwrap_or_else(recover);
+        let keep_error = error.is_none() && state != WorkerState::Running;
+        let last_error = if keep_error {
+            report.last_error.take()
+        } else {
+            error
+        };
+        *report = WorkerReport {
+            state,
+            last_error,
+            updated_at: Some(Utc::now()),
+        };
     }
 
     /// Events applied per second over the last [`RATE_WINDOW`].
     fn rate(&self) -> f64 {
-        let Ok(progress) = self.progress.lock() else {
-            return 0.0;
-        };
+        let progress = self.progress.lock().unwrap_or_else(recover);
         let (Some((first_at, first)), Some((_, last))) = (progress.front(), progress.back()) else {
             return 0.0;
         };
@@ -187,7 +183,7 @@ impl ProjectionRuntime {
         for entry in self.entries.values() {
             let name = entry.projection.name();
             let position = *entry.position.borrow();
-            let report = entry.report.read().map(|r| r.clone()).unwrap_or_default();
+            let report = entry.report.read().unwrap_or_else(recover).clone();
             let lag_seconds = if position < head {
                 let next = self
                     .store
@@ -269,7 +265,7 @@ impl ProjectionRuntime {
             .get(name)
             .ok_or_else(|| ProjectionError::UnknownProjection(name.to_owned()))?;
         let key = entry.projection.name();
-        let mut running = self.rebuilds.lock().map_err(|_| poisoned())?;
+        let mut running = self.rebuilds.lock().unwrap_or_else(recover);
         if running.get(key).is_some_and(|task| !task.is_finished()) {
             return Err(ProjectionError::RebuildRunning(key.to_owned()));
         }
@@ -293,11 +289,7 @@ impl ProjectionRuntime {
 
     /// Waits for this process's rebuild of `name` to end (tests, CLI).
     pub async fn rebuild_finished(&self, name: &str) {
-        let task = self
-            .rebuilds
-            .lock()
-            .ok()
-            .and_then(|mut running| running.remove(name));
+        let task = self.rebuilds.lock().unwrap_or_else(recover).remove(name);
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -313,6 +305,47 @@ impl ProjectionRuntime {
     }
 }
 
-fn poisoned() -> ProjectionError {
-    ProjectionError::Invalid("rebuild registry poisoned".into())
+/// The value behind a lock a panicking thread held. Every lock here guards a value that
+/// each holder replaces whole or changes by one push, pop or insert, so no half-made change
+/// can be left behind: the runtime goes on with it (a status report must not fail, nor
+/// stop reporting, because one task panicked), and says so.
+fn recover<G>(poisoned: PoisonError<G>) -> G {
+    tracing::warn!("a projection runtime lock was poisoned by a panic; going on with its value");
+    poisoned.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panic_still_reports_and_records() {
+        let projection = crate::all().remove(0);
+        let entry = Arc::new(Entry {
+            projection,
+            position: watch::channel(0).0,
+            report: RwLock::default(),
+            progress: Mutex::default(),
+        });
+        let panicking = Arc::clone(&entry);
+        let panicked = std::thread::spawn(move || {
+            let _report = panicking.report.write().unwrap();
+            let _progress = panicking.progress.lock().unwrap();
+            panic!("a holder panics");
+        })
+        .join();
+        assert!(panicked.is_err() && entry.report.is_poisoned() && entry.progress.is_poisoned());
+        entry.set_status(WorkerState::Retrying, Some("boom".into()));
+        entry.set_status(WorkerState::Stopped, None);
+        entry.advance(5);
+        let report = entry.report.read().unwrap_or_else(recover).clone();
+        assert_eq!(report.state, WorkerState::Stopped);
+        assert_eq!(
+            report.last_error.as_deref(),
+            Some("boom"),
+            "kept until a success"
+        );
+        assert_eq!(*entry.position.borrow(), 5);
+        assert!(entry.rate() >= 0.0);
+    }
 }
