@@ -9,8 +9,8 @@ use projections::cache::Bounds;
 use projections::{ClusterFilter, ClusterSummary, Page};
 use warp::reply::Response;
 
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -69,12 +69,8 @@ fn sortable() -> utoipa::openapi::schema::Object {
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateClusterBody = parse(&body)?;
     let command = CreateCluster::parse(&input.name, &input.region, input.provider.as_deref())?;
-    let verdict = guard(&state, &meta, Endpoint::ClustersCreate, None).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersCreate, None);
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }
 
 /// `GET /v1/clusters`.
@@ -229,12 +225,8 @@ pub async fn update(
         input.region.as_deref(),
         meta.if_match,
     )?;
-    let verdict = guard(&state, &meta, Endpoint::ClustersUpdate, Some(id.as_str())).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersUpdate, Some(&id));
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }
 
 /// `DELETE /v1/clusters/{id}`.
@@ -255,11 +247,10 @@ pub async fn update(
     )
 )]
 pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
-    let verdict = guard(&state, &meta, Endpoint::ClustersDelete, Some(id.as_str())).await?;
     let command = DeleteCluster {
         id,
         if_match: meta.if_match,
     };
-    let reply = state.commands.execute(&meta.context(b""), &command).await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersDelete, Some(&command.id));
+    run(&state, &meta, &meta.context(b""), guard, &command).await
 }

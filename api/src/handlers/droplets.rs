@@ -9,8 +9,8 @@ use projections::{DropletFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -88,11 +88,8 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         provider: input.provider.as_deref(),
     };
     let command = CreateDroplet::parse(raw, ctx.trace_id())?.avoiding(&input.avoid_providers)?;
-    let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    let guard = Guard::StartsJob(Endpoint::DropletsCreate, Some(&input.cluster_id));
+    run(&state, &meta, &ctx, guard, &command).await
 }
 
 /// `GET /v1/droplets`.
@@ -303,8 +300,12 @@ async fn act(
 ) -> Result<Response, ApiError> {
     let ctx = meta.context(body);
     let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, endpoint, None).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    run(
+        &state,
+        &meta,
+        &ctx,
+        Guard::StartsJob(endpoint, None),
+        &command,
+    )
+    .await
 }

@@ -9,8 +9,8 @@ use projections::{JobFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
@@ -104,11 +104,8 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         input.parameters,
         ctx.trace_id(),
     )?;
-    let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, Endpoint::JobsCreate, cluster).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    let guard = Guard::StartsJob(Endpoint::JobsCreate, Some(&input.cluster_id));
+    run(&state, &meta, &ctx, guard, &command).await
 }
 
 /// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
@@ -207,10 +204,6 @@ pub async fn cancel(
         id,
         reason: input.reason,
     };
-    let verdict = guard(&state, &meta, Endpoint::JobsCancel, None).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::JobsCancel, None);
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }

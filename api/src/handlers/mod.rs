@@ -2,6 +2,7 @@
 //! response.
 
 pub mod clusters;
+pub mod commands;
 pub mod droplets;
 pub mod events;
 pub mod jobs;

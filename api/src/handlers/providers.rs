@@ -8,7 +8,8 @@ use engine::provider::{bill, default_specs, Billing, Faults, ProviderError, Simu
 use engine::views::{DropletView, ProviderView};
 use warp::reply::Response;
 
-use super::{command_reply, not_found, ok, read_your_writes};
+use super::commands::{execute, Guard};
+use super::{not_found, ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -114,13 +115,11 @@ pub async fn register(
         capacity_per_region: input.capacity_per_region,
         latency: input.latency.as_ref().map(|l| l.latency()),
     })?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
+    let ctx = meta.context(&body);
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
     // The follower applies the event too; applying now makes the provider usable by
     // this process as soon as the answer is out.
-    if let Reply::Fresh { .. } = &reply {
+    if let Reply::Fresh { .. } = &executed.reply {
         state.providers.apply(command.spec.clone());
     }
     if let Some(faults) = input.faults {
@@ -129,7 +128,7 @@ pub async fn register(
             .set_faults(command.spec.name.as_str(), faults)
             .map_err(provider_error)?;
     }
-    command_reply(reply)
+    executed.respond()
 }
 
 /// The faults answer: the provider, its faults and the sim speed.

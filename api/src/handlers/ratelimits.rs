@@ -10,8 +10,9 @@ use engine::views::RateLimitRuleView;
 use projections::runtime::error_chain;
 use warp::reply::Response;
 
+use super::commands::{execute, Guard};
 use super::limiting::rules_in_force;
-use super::{command_reply, ok, read_your_writes};
+use super::{ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
@@ -144,12 +145,10 @@ pub async fn put(
         },
         meta.if_match,
     )?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    settle(&state, &reply).await;
-    command_reply(reply)
+    let ctx = meta.context(&body);
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
+    settle(&state, &executed.reply).await;
+    executed.respond()
 }
 
 /// `PUT /v1/ratelimits/rules`: [`put`] with the rule's name in the body.
@@ -204,9 +203,10 @@ pub async fn delete(
         name,
         if_match: meta.if_match,
     };
-    let reply = state.commands.execute(&meta.context(b""), &command).await?;
-    settle(&state, &reply).await;
-    command_reply(reply)
+    let ctx = meta.context(b"");
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
+    settle(&state, &executed.reply).await;
+    executed.respond()
 }
 
 /// Waits (bounded) for the read models to reach a rule command's position: the limiter
