@@ -15,6 +15,8 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
+//! - [`subcommands`]: what each subcommand of the binary does (`main` only parses the
+//!   command line, loads the settings and sets up logging).
 //! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`],
 //!   [`bench_relay`], [`bench_system`], [`schemas`]: the command line and its non-serving commands.
 
@@ -37,5 +39,6 @@ pub mod schemas;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod subcommands;
 pub mod telemetry;
 pub mod worker;
