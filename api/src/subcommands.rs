@@ -52,6 +52,7 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, S
             args.apply(&mut settings);
             return verify(&settings).await;
         }
+        #[cfg(feature = "bench")]
         Command::Bench(args) => crate::bench::run(args)
             .await
             .map_err(failed("benchmark failed"))?,

@@ -48,7 +48,7 @@ pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::from_pool(pool));
     store.migrate().await?;
     let started = Instant::now();
-    crate::bench_rebuild::fill(&store, events).await?;
+    crate::bench::rebuild::fill(&store, events).await?;
     let head = store.head().await?;
     eprintln!(
         "wrote {head} events in {:.1} s",
