@@ -16,9 +16,9 @@ use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateClusterBody, Params, UpdateClusterBody};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, ClusterReply, CommandHeaders, Conflict, GatewayTimeout, IfMatch,
-    Internal, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging, PayloadTooLarge,
-    PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, ClusterReply, CommandHeaders, CommandProblems, IfMatch,
+    MinPosition, MinPositionHeader, NotFound, Paging, PreconditionFailed, ReadProblems,
+    TooManyRequests,
 };
 use crate::state::AppState;
 
@@ -56,14 +56,9 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateClusterBody,
     responses(
         (status = 201, response = ClusterReply),
-        (status = 400, response = BadRequest),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
@@ -81,9 +76,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of clusters.", body = Page<ClusterView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -109,10 +102,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The cluster.", body = ClusterView,
             headers(("ETag" = String, description = "The cluster's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -149,10 +140,8 @@ pub async fn get(
     params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The summary.", body = ClusterSummary),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn summary(
@@ -200,16 +189,11 @@ pub(crate) fn bounds(
     request_body = UpdateClusterBody,
     responses(
         (status = 200, response = ClusterReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn update(
@@ -237,13 +221,10 @@ pub async fn update(
     params(("id" = String, Path, description = "The cluster id."), CommandHeaders, IfMatch),
     responses(
         (status = 200, response = ClusterReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {

@@ -16,9 +16,9 @@ use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateDropletBody, MigrateBody, Params, PowerBody, ResizeBody};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, CommandHeaders, Conflict, DropletCreatedReply, GatewayTimeout,
-    IfMatch, Internal, JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound,
-    Paging, PayloadTooLarge, PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, CommandHeaders, CommandProblems, DropletCreatedReply, IfMatch,
+    JobStartedReply, MinPosition, MinPositionHeader, NotFound, Paging, PreconditionFailed,
+    ReadProblems, TooManyRequests, Unprocessable,
 };
 use crate::state::AppState;
 
@@ -65,15 +65,10 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateDropletBody,
     responses(
         (status = 202, response = DropletCreatedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
@@ -100,9 +95,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of droplets.", body = Page<DropletView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -129,10 +122,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The droplet.", body = DropletView,
             headers(("ETag" = String, description = "The droplet's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -178,16 +169,11 @@ pub async fn get(
     request_body = ResizeBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn resize(
@@ -210,16 +196,11 @@ pub async fn resize(
     request_body = PowerBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn power(
@@ -242,16 +223,11 @@ pub async fn power(
     request_body = MigrateBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn migrate(
@@ -275,14 +251,11 @@ pub async fn migrate(
     params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn destroy(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {

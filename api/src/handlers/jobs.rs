@@ -16,9 +16,8 @@ use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
 use crate::models::{CancelJobBody, CreateJobBody, Params};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, JobCancelReply,
-    JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging,
-    PayloadTooLarge, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, CommandHeaders, CommandProblems, JobCancelReply, JobStartedReply,
+    MinPosition, MinPositionHeader, NotFound, Paging, ReadProblems, TooManyRequests,
 };
 use crate::state::AppState;
 
@@ -84,15 +83,10 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateJobBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
@@ -116,9 +110,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of jobs.", body = Page<JobView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -145,10 +137,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The job.", body = JobView,
             headers(("ETag" = String, description = "The job's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -182,15 +172,10 @@ pub async fn get(
     request_body(content = Option<CancelJobBody>, description = "Optional: an empty body gives no reason."),
     responses(
         (status = 200, response = JobCancelReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn cancel(

@@ -16,8 +16,8 @@ use crate::models::bodies::parse;
 use crate::models::replies::{Listed, ProviderFaults, ProviderListItem, Usage};
 use crate::models::{Params, RegisterProviderBody};
 use crate::schemas::openapi::common::{
-    BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, LengthRequired, MinPosition,
-    MinPositionHeader, NotFound, PayloadTooLarge, ProviderReply, Unavailable, Unprocessable,
+    BadRequest, BodyProblems, CommandHeaders, CommandProblems, MinPosition, MinPositionHeader,
+    NotFound, ProviderReply, ReadProblems,
 };
 use crate::state::AppState;
 
@@ -30,9 +30,7 @@ process's faults and sim speed, and their live droplets.",
     params(MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The providers, by name.", body = Listed<ProviderListItem>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -88,13 +86,8 @@ this process only (not recorded).",
     responses(
         (status = 200, response = ProviderReply),
         (status = 201, response = ProviderReply),
-        (status = 400, response = BadRequest),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn register(
@@ -173,9 +166,7 @@ false. Not recorded as events.",
         (status = 200, description = "Its faults and sim speed.", body = ProviderFaults),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
+        BodyProblems,
     )
 )]
 pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Response, ApiError> {
@@ -193,10 +184,8 @@ pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Re
     params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The cluster's costs, in total and by provider (USD).", body = Billing),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn billing(

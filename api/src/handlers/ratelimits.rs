@@ -19,9 +19,9 @@ use crate::models::bodies::parse;
 use crate::models::replies::{BucketStatus, Listed};
 use crate::models::{Params, RateLimitRuleBody};
 use crate::schemas::openapi::common::{
-    BadRequest, CommandHeaders, Conflict, GatewayTimeout, IfMatch, Internal, LengthRequired,
-    MinPosition, MinPositionHeader, NotFound, PayloadTooLarge, PreconditionFailed, RuleReply,
-    Unavailable, Unprocessable,
+    BadRequest, BodyProblems, CommandHeaders, CommandProblems, IfMatch, MinPosition,
+    MinPositionHeader, NotFound, PreconditionFailed, ReadProblems, RuleReply, Unavailable,
+    Unprocessable,
 };
 use crate::state::AppState;
 
@@ -32,9 +32,7 @@ use crate::state::AppState;
     params(MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The rules, by name.", body = Listed<RateLimitRuleView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -68,10 +66,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The rule.", body = RateLimitRuleView,
             headers(("ETag" = String, description = "The rule's version, quoted (0 for a default)."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -103,15 +99,10 @@ request anywhere is limited by it.",
     request_body = RateLimitRuleBody,
     responses(
         (status = 200, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn put(
@@ -159,15 +150,10 @@ pub async fn put(
     request_body = RateLimitRuleBody,
     responses(
         (status = 200, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_named_in_body(
@@ -185,13 +171,10 @@ pub async fn put_named_in_body(
     params(("name" = String, Path, description = "The rule's name (`422` if no rule could have it)."), CommandHeaders, IfMatch),
     responses(
         (status = 200, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn delete(
