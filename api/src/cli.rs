@@ -30,6 +30,7 @@ pub enum Command {
     /// Walk the log and check every hash link; exit 1 at the first broken one.
     Verify(DatabaseArgs),
     /// Measure the engine against baselines (see docs/benchmarks.md).
+    #[cfg(feature = "bench")]
     Bench(BenchArgs),
     /// Operate on the projections.
     #[command(subcommand)]

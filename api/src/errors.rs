@@ -38,6 +38,10 @@ pub enum ApiError {
     Projection(#[source] ProjectionError),
     #[error("event store failure")]
     Store(#[from] engine::store::StoreError),
+    #[error("could not serialise the answer")]
+    Serialise(#[source] serde_json::Error),
+    #[error("could not render the metrics")]
+    Metrics(#[source] prometheus::Error),
     #[error("rate limit {rule} ({scope} scope) exceeded; retry in {retry_after} s")]
     RateLimited {
         rule: String,
@@ -117,7 +121,9 @@ impl ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotCaughtUp(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Projection(_) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Projection(_) | Self::Store(_) | Self::Serialise(_) | Self::Metrics(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -195,7 +201,15 @@ impl Problem {
     /// Renders as `application/problem+json`.
     pub fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let (status, body) = match serde_json::to_vec(&self) {
+            Ok(body) => (status, body),
+            Err(error) => {
+                // A problem is strings and numbers: this is not expected to happen, but an
+                // empty body would hide it, so it becomes a logged 500 with a fixed body.
+                tracing::error!(error = %error, problem = ?self, "could not serialise a problem");
+                (StatusCode::INTERNAL_SERVER_ERROR, UNSERIALISABLE.to_vec())
+            }
+        };
         let mut response = warp::reply::with_status(body, status).into_response();
         response.headers_mut().insert(
             warp::http::header::CONTENT_TYPE,
@@ -210,6 +224,9 @@ impl Problem {
         response
     }
 }
+
+/// The problem answered when a problem cannot be serialised.
+const UNSERIALISABLE: &[u8] = br#"{"type":"urn:clustergenie:problem:internal-server-error","title":"Internal Server Error","status":500,"detail":"an internal error occurred; it has been logged"}"#;
 
 /// The one place rejections become responses.
 pub async fn recover(rejection: Rejection) -> Result<Response, Infallible> {

@@ -16,16 +16,14 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
-//! - [`cli`], [`admin`], [`bench`], [`bench_append`], [`bench_jobs`], [`bench_rebuild`],
-//!   [`bench_relay`], [`bench_system`], [`schemas`]: the command line and its non-serving commands.
+//! - [`subcommands`]: what each subcommand of the binary does (`main` only parses the
+//!   command line, loads the settings and sets up logging).
+//! - [`cli`], [`admin`], `bench` (with the default `bench` feature), [`schemas`]: the
+//!   command line and its non-serving commands.
 
 pub mod admin;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod bench_append;
-pub mod bench_jobs;
-pub mod bench_rebuild;
-pub mod bench_relay;
-pub mod bench_system;
 pub mod cli;
 pub mod command_topic;
 pub mod console;
@@ -39,5 +37,6 @@ pub mod schemas;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod subcommands;
 pub mod telemetry;
 pub mod worker;

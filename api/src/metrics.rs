@@ -412,10 +412,10 @@ impl Metrics {
     }
 
     /// The text exposition format.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> Result<String, prometheus::Error> {
         let mut buffer = Vec::new();
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
-        String::from_utf8(buffer).unwrap_or_default()
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|error| prometheus::Error::Msg(error.to_string()))
     }
 }
 
@@ -504,7 +504,7 @@ mod tests {
             evictions: 2,
         });
         metrics.observe_rate_limit("jobs_create", "user", 2.5, false);
-        let text = metrics.render();
+        let text = metrics.render().expect("metrics");
         assert!(
             text.contains(
                 r#"clustergenie_rate_limit_exceeded_total{rule="jobs_create",scope="user"} 1"#

@@ -7,6 +7,7 @@
 //!   that is not a plain database name is refused;
 //! - `system`: the server over HTTP at two log sizes, every request kind and the raw
 //!   insert reported with their ratios.
+#![cfg(feature = "bench")]
 
 use std::process::{Command, Output};
 

@@ -46,7 +46,10 @@ pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
 pub use lists::{Cursor, ListQuery, DEFAULT_COUNT_BOUND};
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
-pub use runtime::{Projection, ProjectionRuntime, ProjectionStatus, RebuildStatus, RuntimeOptions};
+pub use runtime::{
+    Projection, ProjectionRuntime, ProjectionStatus, RebuildState, RebuildStatus, RuntimeOptions,
+    WorkerState,
+};
 pub use target::{plain_identifier, SchemaName, Target};
 
 /// The projections ClusterGenie runs.

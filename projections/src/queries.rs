@@ -227,7 +227,7 @@ impl ReadModels {
                     key: last.try_get("sort_key")?,
                     id: last.try_get("row_id")?,
                 }
-                .encode(),
+                .encode()?,
             ),
             None => None,
         };

@@ -24,7 +24,8 @@ use sqlx::{AnyConnection, Row};
 use crate::bulk::{self, FillPlan, Filled};
 use crate::read_models::{index_all, search};
 use crate::runtime::checkpoint::{delete_checkpoint, lock_checkpoint, now, save_checkpoint};
-use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier, RebuildStatus};
+use crate::runtime::{error_chain, is_poison, load_checkpoint, Applier};
+use crate::runtime::{RebuildState, RebuildStatus};
 use crate::{Projection, ProjectionError, ReadDb, Target};
 
 /// Starts a rebuild of `projection`, or finds the one already running (`Ok(true)`).
@@ -257,7 +258,8 @@ async fn still_running(
     .bind(name)
     .fetch_optional(conn)
     .await?;
-    Ok(status.as_deref() == Some("running"))
+    let state = status.as_deref().map(str::parse).transpose()?;
+    Ok(state == Some(RebuildState::Running))
 }
 
 /// The live model's dead letters are replaced by the ones the rebuild parked.
@@ -293,8 +295,8 @@ pub async fn status(
     let Some(row) = row else {
         return Ok(None);
     };
-    let status: String = row.try_get("status")?;
-    let position = if status == "running" {
+    let status: RebuildState = row.try_get::<String, _>("status")?.parse()?;
+    let position = if status == RebuildState::Running {
         load_checkpoint(db, &Target::Shadow.checkpoint(projection)).await?
     } else {
         row.try_get("position")?

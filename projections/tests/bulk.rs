@@ -13,7 +13,7 @@ use common::{generate, quiet, Stores};
 use engine::store::{AppendOutcome, AppendRequest, EventMetadata, NewEvent, StreamWrite};
 use projections::bulk::{self, FillPlan, Filled};
 use projections::runtime::Applier;
-use projections::{rebuild, replay, Projection, RuntimeOptions, Target};
+use projections::{rebuild, replay, Projection, RebuildState, RuntimeOptions, Target};
 use test_support::on_both_backends;
 
 fn projection(name: &str) -> Arc<dyn Projection> {
@@ -153,8 +153,8 @@ async fn unfoldable_event_is_parked_by_the_batch_path(backend: &Stores) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (status.status.as_str(), status.position),
-        ("completed", head)
+        (status.status, status.position),
+        (RebuildState::Completed, head)
     );
     assert_eq!(
         rows(backend, &*projection("droplets"), &Target::Live).await,

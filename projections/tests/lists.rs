@@ -370,7 +370,7 @@ async fn walk(
                 id: id.clone(),
             };
             // What the API hands out and reads back.
-            cursor = Some(Cursor::decode(&next.encode()).unwrap());
+            cursor = Some(Cursor::decode(&next.encode().unwrap()).unwrap());
         }
     }
 }

@@ -19,6 +19,7 @@ use engine::views::{ClusterView, DropletView, JobView};
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
 use projections::runtime::Applier;
+use projections::RebuildState;
 use projections::{
     rebuild, DropletFilter, PageRequest, ReadModels, RuntimeOptions, SchemaName, Target,
 };
@@ -45,7 +46,7 @@ async fn rebuild_equals_incremental(backend: &Stores) {
         running.runtime.rebuild(name).await.unwrap();
         running.runtime.rebuild_finished(name).await;
         let status = rebuild::status(&backend.db, name).await.unwrap().unwrap();
-        assert_eq!(status.status, "completed", "{name}: {status:?}");
+        assert_eq!(status.status, RebuildState::Completed, "{name}: {status:?}");
     }
     let rebuilt = snapshot(&backend.db, &Target::Live).await;
     for (table, rows) in &incremental {
@@ -103,7 +104,7 @@ async fn rebuild_under_load(backend: &Stores) {
     running.catch_up(&*backend.store).await;
     for name in running.runtime.names() {
         let status = rebuild::status(&backend.db, name).await.unwrap().unwrap();
-        assert_eq!(status.status, "completed", "{name}: {status:?}");
+        assert_eq!(status.status, RebuildState::Completed, "{name}: {status:?}");
     }
     // Nothing is missing: the live models equal a fresh replay of the whole log.
     let schema = SchemaName::parse("after_load").unwrap();
@@ -243,8 +244,8 @@ async fn interrupted_rebuild_resumes(backend: &Stores) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (status.status.as_str(), status.position),
-        ("running", partial)
+        (status.status, status.position),
+        (RebuildState::Running, partial)
     );
     assert_eq!(
         snapshot(&backend.db, &Target::Live).await,

@@ -26,6 +26,7 @@ use warp::reply::Response;
 use super::catalog::{request_for, CommandRequest};
 use super::outcome::{clip, MAX_HEADER_LEN};
 use super::Outcome;
+use crate::errors::Problem;
 
 /// How the consumer behaves.
 #[derive(Debug, Clone)]
@@ -165,10 +166,15 @@ impl CommandConsumer {
         headers: &HashMap<String, String>,
         ce_id: &str,
     ) -> (StatusCode, bool, Bytes) {
-        let request = http_request(command, headers, ce_id);
-        let mut service = warp::service(self.routes.clone());
-        let response: Result<Response, Infallible> = service.call(request).await;
-        let Ok(response) = response;
+        let response = match http_request(command, headers, ce_id) {
+            Ok(request) => {
+                let mut service = warp::service(self.routes.clone());
+                let response: Result<Response, Infallible> = service.call(request).await;
+                let Ok(response) = response;
+                response
+            }
+            Err(detail) => Problem::new(StatusCode::BAD_REQUEST, detail, None).into_response(),
+        };
         let status = response.status();
         let replayed = response.headers().contains_key("idempotent-replayed");
         let body = match response.into_body().collect().await {
@@ -210,14 +216,19 @@ fn http_request(
     command: &CommandRequest,
     headers: &HashMap<String, String>,
     ce_id: &str,
-) -> Request<Full<Bytes>> {
+) -> Result<Request<Full<Bytes>>, String> {
     let actor = headers.get("cg_actor").cloned().unwrap_or_else(|| {
         let source = headers.get("ce_source").map_or("unknown", String::as_str);
         format!("kafka:{source}")
     });
     let mut request = Request::new(Full::new(Bytes::from(command.body.clone())));
     *request.method_mut() = command.method.clone();
-    *request.uri_mut() = command.path.parse().unwrap_or_default();
+    *request.uri_mut() = command.path.parse().map_err(|error| {
+        format!(
+            "the command's path {:?} is not a path: {error}",
+            command.path
+        )
+    })?;
     let fields = [
         ("content-type", Some("application/json".to_owned())),
         ("content-length", Some(command.body.len().to_string())),
@@ -232,7 +243,7 @@ fn http_request(
             request.headers_mut().insert(name, value);
         }
     }
-    request
+    Ok(request)
 }
 
 /// A message's headers as text (a header that is not UTF-8 is left out).
@@ -348,6 +359,21 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+
+    #[test]
+    fn a_command_path_that_is_not_a_uri_is_refused_not_sent_to_the_root() {
+        let command = |path: &str| CommandRequest {
+            method: warp::http::Method::POST,
+            path: path.to_owned(),
+            body: b"{}".to_vec(),
+            if_match: None,
+        };
+        let request = http_request(&command("/v1/clusters"), &HashMap::new(), "c-1").unwrap();
+        assert_eq!(request.uri().path(), "/v1/clusters");
+        let refused = http_request(&command("/v1/clusters/a b"), &HashMap::new(), "c-1");
+        let detail = refused.unwrap_err();
+        assert!(detail.contains("a b"), "{detail}");
+    }
 
     #[test]
     fn ce_id_and_ce_type_are_held_to_the_idempotency_key_rules() {

@@ -96,13 +96,16 @@ impl Outcome {
         let problem = (!self.accepted).then(|| {
             let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_REQUEST);
             let detail = format!("the full outcome could not be published: {why}");
-            serde_json::to_value(Problem::new(status, detail, None)).unwrap_or_default()
+            let problem = Problem::new(status, detail, None);
+            serde_json::to_value(&problem)
+                .inspect_err(|error| tracing::error!(%error, ?problem, "could not serialise a problem; the outcome goes without it"))
+                .ok()
         });
         Self {
             command_id: clip(&self.command_id),
             command_type: self.command_type.as_deref().map(clip),
             body: None,
-            problem,
+            problem: problem.flatten(),
             ..self.clone()
         }
     }

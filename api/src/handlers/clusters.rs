@@ -10,16 +10,16 @@ use projections::cache::Bounds;
 use projections::{ClusterFilter, ClusterSummary, Page};
 use warp::reply::Response;
 
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateClusterBody, Params, UpdateClusterBody};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, ClusterReply, CommandHeaders, Conflict, GatewayTimeout, IfMatch,
-    Internal, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging, PayloadTooLarge,
-    PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, ClusterReply, CommandHeaders, CommandProblems, IfMatch,
+    MinPosition, MinPositionHeader, NotFound, Paging, PreconditionFailed, ReadProblems,
+    TooManyRequests,
 };
 use crate::state::AppState;
 
@@ -57,25 +57,16 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateClusterBody,
     responses(
         (status = 201, response = ClusterReply),
-        (status = 400, response = BadRequest),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let input: CreateClusterBody = parse(&body)?;
     let command = CreateCluster::parse(&input.name, &input.region, input.provider.as_deref())?;
-    let verdict = guard(&state, &meta, Endpoint::ClustersCreate, None).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersCreate, None);
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }
 
 /// `GET /v1/clusters`.
@@ -86,9 +77,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of clusters.", body = Page<ClusterView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -103,7 +92,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, false)?;
     let result = state.read.clusters(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/clusters/{id}` (with `as_of` for time travel).
@@ -114,10 +103,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The cluster.", body = ClusterView,
             headers(("ETag" = String, description = "The cluster's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -154,10 +141,8 @@ pub async fn get(
     params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The summary.", body = ClusterSummary),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn summary(
@@ -205,16 +190,11 @@ pub(crate) fn bounds(
     request_body = UpdateClusterBody,
     responses(
         (status = 200, response = ClusterReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn update(
@@ -230,12 +210,8 @@ pub async fn update(
         input.region.as_deref(),
         meta.if_match,
     )?;
-    let verdict = guard(&state, &meta, Endpoint::ClustersUpdate, Some(id.as_str())).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersUpdate, Some(&id));
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }
 
 /// `DELETE /v1/clusters/{id}`.
@@ -246,21 +222,17 @@ pub async fn update(
     params(("id" = String, Path, description = "The cluster id."), CommandHeaders, IfMatch),
     responses(
         (status = 200, response = ClusterReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
-    let verdict = guard(&state, &meta, Endpoint::ClustersDelete, Some(id.as_str())).await?;
     let command = DeleteCluster {
         id,
         if_match: meta.if_match,
     };
-    let reply = state.commands.execute(&meta.context(b""), &command).await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::ClustersDelete, Some(&command.id));
+    run(&state, &meta, &meta.context(b""), guard, &command).await
 }

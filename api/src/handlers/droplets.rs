@@ -10,16 +10,16 @@ use projections::{DropletFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::{CreateDropletBody, MigrateBody, Params, PowerBody, ResizeBody};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, CommandHeaders, Conflict, DropletCreatedReply, GatewayTimeout,
-    IfMatch, Internal, JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound,
-    Paging, PayloadTooLarge, PreconditionFailed, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, CommandHeaders, CommandProblems, DropletCreatedReply, IfMatch,
+    JobStartedReply, MinPosition, MinPositionHeader, NotFound, Paging, PreconditionFailed,
+    ReadProblems, TooManyRequests, Unprocessable,
 };
 use crate::state::AppState;
 
@@ -66,15 +66,10 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateDropletBody,
     responses(
         (status = 202, response = DropletCreatedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
@@ -89,11 +84,8 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         provider: input.provider.as_deref(),
     };
     let command = CreateDroplet::parse(raw, ctx.trace_id())?.avoiding(&input.avoid_providers)?;
-    let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, Endpoint::DropletsCreate, cluster).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    let guard = Guard::StartsJob(Endpoint::DropletsCreate, Some(&input.cluster_id));
+    run(&state, &meta, &ctx, guard, &command).await
 }
 
 /// `GET /v1/droplets`.
@@ -104,9 +96,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of droplets.", body = Page<DropletView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -122,7 +112,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, false)?;
     let result = state.read.droplets(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/droplets/{id}` (with `as_of` for time travel).
@@ -133,10 +123,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The droplet.", body = DropletView,
             headers(("ETag" = String, description = "The droplet's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -182,16 +170,11 @@ pub async fn get(
     request_body = ResizeBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn resize(
@@ -214,16 +197,11 @@ pub async fn resize(
     request_body = PowerBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn power(
@@ -246,16 +224,11 @@ pub async fn power(
     request_body = MigrateBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
         (status = 412, response = PreconditionFailed),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn migrate(
@@ -279,14 +252,11 @@ pub async fn migrate(
     params(("id" = String, Path, description = "The droplet id."), CommandHeaders, IfMatch),
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn destroy(state: AppState, id: String, meta: RequestMeta) -> Result<Response, ApiError> {
@@ -304,8 +274,12 @@ async fn act(
 ) -> Result<Response, ApiError> {
     let ctx = meta.context(body);
     let command = ActOnDroplet::new(&id, action, ctx.trace_id(), meta.if_match);
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, endpoint, None).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    run(
+        &state,
+        &meta,
+        &ctx,
+        Guard::StartsJob(endpoint, None),
+        &command,
+    )
+    .await
 }

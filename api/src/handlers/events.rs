@@ -81,7 +81,7 @@ pub async fn list(state: AppState, params: Params) -> Result<Response, ApiError>
     let items = state.store.read_all(after, limit, &filter).await?;
     // With a filter, a short page does not mean the end: continue after the last event read.
     let next_after = items.last().map_or(after, |e| e.position);
-    Ok(ok(&EventPage { items, next_after }))
+    ok(&EventPage { items, next_after })
 }
 
 /// `GET /v1/streams/{aggregate_type}/{id}`.
@@ -111,12 +111,12 @@ pub async fn stream_of(
     if items.is_empty() {
         return Err(not_found("stream", &format!("{aggregate_type}/{id}")));
     }
-    Ok(ok(&AggregateStream {
+    ok(&AggregateStream {
         version: items.last().map_or(0, |e| e.sequence),
         aggregate_type,
         aggregate_id: id,
         items,
-    }))
+    })
 }
 
 /// `GET /v1/events/stream`: the live tail as Server-Sent Events, resumable with
@@ -202,7 +202,15 @@ fn tail(
                     // Advance past every event read; send only those that match.
                     after = batch.last().map_or(after, |e| e.position);
                     for event in batch.into_iter().filter(|e| filter.matches(e)) {
-                        let (message, size) = sse_event(&event);
+                        let (message, size) = match sse_event(&event) {
+                            Ok(sse) => sse,
+                            Err(error) => {
+                                // Skipping it would leave a silent hole in the tail: end
+                                // the stream instead (the client resumes from `sent`).
+                                tracing::error!(position = event.position, %error, "could not serialise an event; ending the live tail");
+                                return;
+                            }
+                        };
                         let cost = u32::try_from(size.clamp(1, TAIL_BUFFER_BYTES)).unwrap_or(1);
                         let room = budget.clone().acquire_many_owned(cost);
                         match tokio::time::timeout(patience, room).await {
@@ -275,12 +283,12 @@ impl Drop for OpenTail {
 }
 
 /// The SSE message for one event, and the size of its data.
-fn sse_event(event: &RecordedEvent) -> (Event, usize) {
-    let data = serde_json::to_string(event).unwrap_or_default();
+fn sse_event(event: &RecordedEvent) -> Result<(Event, usize), serde_json::Error> {
+    let data = serde_json::to_string(event)?;
     let size = data.len();
     let message = Event::default()
         .id(event.position.to_string())
         .event(event.event_type.clone())
         .data(data);
-    (message, size)
+    Ok((message, size))
 }

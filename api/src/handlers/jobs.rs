@@ -10,16 +10,15 @@ use projections::{JobFilter, Page};
 use warp::reply::Response;
 
 use super::clusters::bounds;
-use super::limiting::{guard, with_rate_headers};
-use super::{command_reply, found, ok, read_your_writes, room_for_a_job, source, Source};
+use super::commands::{run, Guard};
+use super::{found, ok, read_your_writes, source, Source};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::{parse, parse_optional};
 use crate::models::{CancelJobBody, CreateJobBody, Params};
 use crate::schemas::openapi::common::{
-    one_of, AsOf, BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, JobCancelReply,
-    JobStartedReply, LengthRequired, MinPosition, MinPositionHeader, NotFound, Paging,
-    PayloadTooLarge, TooManyRequests, Unavailable, Unprocessable,
+    one_of, AsOf, BodyProblems, CommandHeaders, CommandProblems, JobCancelReply, JobStartedReply,
+    MinPosition, MinPositionHeader, NotFound, Paging, ReadProblems, TooManyRequests,
 };
 use crate::state::AppState;
 
@@ -85,15 +84,10 @@ fn sortable() -> utoipa::openapi::schema::Object {
     request_body = CreateJobBody,
     responses(
         (status = 202, response = JobStartedReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
@@ -105,11 +99,8 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
         input.parameters,
         ctx.trace_id(),
     )?;
-    let cluster = Some(input.cluster_id.as_str());
-    room_for_a_job(&state, &meta).await?;
-    let verdict = guard(&state, &meta, Endpoint::JobsCreate, cluster).await?;
-    let response = command_reply(state.commands.execute(&ctx, &command).await?)?;
-    Ok(with_rate_headers(response, &verdict))
+    let guard = Guard::StartsJob(Endpoint::JobsCreate, Some(&input.cluster_id));
+    run(&state, &meta, &ctx, guard, &command).await
 }
 
 /// `GET /v1/jobs` (newest first unless `sort_dir=asc`).
@@ -120,9 +111,7 @@ pub async fn create(state: AppState, meta: RequestMeta, body: Bytes) -> Result<R
     params(ListQuery, Paging, MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "A page of jobs.", body = Page<JobView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -138,7 +127,7 @@ pub async fn list(
     };
     let page = params.page(&SORTABLE, true)?;
     let result = state.read.jobs(&filter, &page).await?;
-    Ok(ok(&result))
+    ok(&result)
 }
 
 /// `GET /v1/jobs/{id}` (with `as_of` for time travel).
@@ -149,10 +138,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The job.", body = JobView,
             headers(("ETag" = String, description = "The job's version, quoted."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -186,15 +173,10 @@ pub async fn get(
     request_body(content = Option<CancelJobBody>, description = "Optional: an empty body gives no reason."),
     responses(
         (status = 200, response = JobCancelReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 429, response = TooManyRequests),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn cancel(
@@ -208,10 +190,6 @@ pub async fn cancel(
         id,
         reason: input.reason,
     };
-    let verdict = guard(&state, &meta, Endpoint::JobsCancel, None).await?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    Ok(with_rate_headers(command_reply(reply)?, &verdict))
+    let guard = Guard::Limited(Endpoint::JobsCancel, None);
+    run(&state, &meta, &meta.context(&body), guard, &command).await
 }

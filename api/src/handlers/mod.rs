@@ -2,6 +2,7 @@
 //! response.
 
 pub mod clusters;
+pub mod commands;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
@@ -97,13 +98,15 @@ pub async fn read_your_writes(
 }
 
 /// `200` with `value` as JSON.
-pub fn ok<T: Serialize>(value: &T) -> Response {
+pub fn ok<T: Serialize>(value: &T) -> Result<Response, ApiError> {
     typed(StatusCode::OK, value)
 }
 
-/// `value` as JSON with a status.
-pub fn typed<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    json(status, &serde_json::to_value(value).unwrap_or_default())
+/// `value` as JSON with a status; a value that cannot be serialised is a `500` (logged
+/// with its cause), never an empty answer.
+pub fn typed<T: Serialize>(status: StatusCode, value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(value).map_err(ApiError::Serialise)?;
+    Ok(json(status, &body))
 }
 
 /// `200` with the view, or `404` naming `what` and `id`.
@@ -112,7 +115,10 @@ pub fn found<V: Serialize>(
     what: &'static str,
     id: &str,
 ) -> Result<Response, ApiError> {
-    view.map(|v| ok(&v)).ok_or_else(|| not_found(what, id))
+    match view {
+        Some(view) => ok(&view),
+        None => Err(not_found(what, id)),
+    }
 }
 
 /// Where a GET of one resource reads from.
@@ -179,5 +185,23 @@ pub async fn room_for_a_job(state: &AppState, meta: &RequestMeta) -> Result<(), 
             )))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn a_value_that_cannot_be_serialised_is_a_500_not_an_empty_200() {
+        let answer = ok(&BTreeMap::from([((1, 2), "a tuple key")]));
+        let error = answer.expect_err("JSON object keys must be strings");
+        assert!(matches!(error, ApiError::Serialise(_)), "{error:?}");
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let fine = typed(StatusCode::ACCEPTED, &BTreeMap::from([("version", 3)])).unwrap();
+        assert_eq!(fine.status(), StatusCode::ACCEPTED);
+        assert_eq!(fine.headers()[warp::http::header::ETAG], "\"3\"");
     }
 }

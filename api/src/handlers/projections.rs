@@ -32,5 +32,5 @@ pub async fn rebuild(state: AppState, name: String) -> Result<Response, ApiError
         status: "rebuilding",
         watch: "/v1/projections",
     };
-    Ok(typed(StatusCode::ACCEPTED, &body))
+    typed(StatusCode::ACCEPTED, &body)
 }

@@ -8,15 +8,16 @@ use engine::provider::{bill, default_specs, Billing, Faults, ProviderError, Simu
 use engine::views::{DropletView, ProviderView};
 use warp::reply::Response;
 
-use super::{command_reply, not_found, ok, read_your_writes};
+use super::commands::{execute, Guard};
+use super::{not_found, ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::replies::{Listed, ProviderFaults, ProviderListItem, Usage};
 use crate::models::{Params, RegisterProviderBody};
 use crate::schemas::openapi::common::{
-    BadRequest, CommandHeaders, Conflict, GatewayTimeout, Internal, LengthRequired, MinPosition,
-    MinPositionHeader, NotFound, PayloadTooLarge, ProviderReply, Unavailable, Unprocessable,
+    BadRequest, BodyProblems, CommandHeaders, CommandProblems, MinPosition, MinPositionHeader,
+    NotFound, ProviderReply, ReadProblems,
 };
 use crate::state::AppState;
 
@@ -29,9 +30,7 @@ process's faults and sim speed, and their live droplets.",
     params(MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The providers, by name.", body = Listed<ProviderListItem>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -59,7 +58,7 @@ pub async fn list(
         })
         .collect();
     let total = items.len();
-    Ok(ok(&Listed { items, total }))
+    ok(&Listed { items, total })
 }
 
 fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {
@@ -87,13 +86,8 @@ this process only (not recorded).",
     responses(
         (status = 200, response = ProviderReply),
         (status = 201, response = ProviderReply),
-        (status = 400, response = BadRequest),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn register(
@@ -114,13 +108,11 @@ pub async fn register(
         capacity_per_region: input.capacity_per_region,
         latency: input.latency.as_ref().map(|l| l.latency()),
     })?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
+    let ctx = meta.context(&body);
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
     // The follower applies the event too; applying now makes the provider usable by
     // this process as soon as the answer is out.
-    if let Reply::Fresh { .. } = &reply {
+    if let Reply::Fresh { .. } = &executed.reply {
         state.providers.apply(command.spec.clone());
     }
     if let Some(faults) = input.faults {
@@ -129,11 +121,11 @@ pub async fn register(
             .set_faults(command.spec.name.as_str(), faults)
             .map_err(provider_error)?;
     }
-    command_reply(reply)
+    executed.respond()
 }
 
 /// The faults answer: the provider, its faults and the sim speed.
-fn faults_reply(provider: &SimulatedProvider) -> Response {
+fn faults_reply(provider: &SimulatedProvider) -> Result<Response, ApiError> {
     ok(&ProviderFaults::new(
         provider_name(provider),
         provider.faults(),
@@ -158,7 +150,7 @@ fn provider_name(provider: &SimulatedProvider) -> String {
 )]
 pub async fn get_faults(state: AppState, name: String) -> Result<Response, ApiError> {
     let provider = state.providers.get(&name).map_err(provider_error)?;
-    Ok(faults_reply(&provider))
+    faults_reply(&provider)
 }
 
 /// `PUT /v1/admin/providers/{name}/faults`: replaces this process's injected faults
@@ -174,9 +166,7 @@ false. Not recorded as events.",
         (status = 200, description = "Its faults and sim speed.", body = ProviderFaults),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 411, response = LengthRequired),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
+        BodyProblems,
     )
 )]
 pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Response, ApiError> {
@@ -184,7 +174,7 @@ pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Re
     let provider = state.providers.get(&name).map_err(provider_error)?;
     provider.set_faults(faults).map_err(provider_error)?;
     tracing::info!(provider = %name, ?faults, "provider faults set");
-    Ok(faults_reply(&provider))
+    faults_reply(&provider)
 }
 
 /// `GET /v1/clusters/{id}/billing`.
@@ -194,10 +184,8 @@ pub async fn put_faults(state: AppState, name: String, body: Bytes) -> Result<Re
     params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The cluster's costs, in total and by provider (USD).", body = Billing),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn billing(
@@ -211,7 +199,7 @@ pub async fn billing(
         return Err(not_found("cluster", &id));
     }
     let droplets = state.read.billable_droplets(Some(&id)).await?;
-    Ok(ok(&bill(&id, &droplets, &state.providers)))
+    ok(&bill(&id, &droplets, &state.providers))
 }
 
 /// A provider error as a problem: unknown provider 404, a bad fault setting 422.

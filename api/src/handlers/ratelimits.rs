@@ -10,17 +10,18 @@ use engine::views::RateLimitRuleView;
 use projections::runtime::error_chain;
 use warp::reply::Response;
 
+use super::commands::{execute, Guard};
 use super::limiting::rules_in_force;
-use super::{command_reply, ok, read_your_writes};
+use super::{ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
 use crate::models::replies::{BucketStatus, Listed};
 use crate::models::{Params, RateLimitRuleBody};
 use crate::schemas::openapi::common::{
-    BadRequest, CommandHeaders, Conflict, GatewayTimeout, IfMatch, Internal, LengthRequired,
-    MinPosition, MinPositionHeader, NotFound, PayloadTooLarge, PreconditionFailed, RuleReply,
-    Unavailable, Unprocessable,
+    BadRequest, BodyProblems, CommandHeaders, CommandProblems, IfMatch, MinPosition,
+    MinPositionHeader, NotFound, PreconditionFailed, ReadProblems, RuleReply, Unavailable,
+    Unprocessable,
 };
 use crate::state::AppState;
 
@@ -31,9 +32,7 @@ use crate::state::AppState;
     params(MinPosition, MinPositionHeader),
     responses(
         (status = 200, description = "The rules, by name.", body = Listed<RateLimitRuleView>),
-        (status = 400, response = BadRequest),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn list(
@@ -56,7 +55,7 @@ pub async fn list(
     }
     items.sort_by(|a, b| a.name.cmp(&b.name));
     let total = items.len();
-    Ok(ok(&Listed { items, total }))
+    ok(&Listed { items, total })
 }
 
 /// `GET /v1/ratelimits/rules/{name}`.
@@ -67,10 +66,8 @@ pub async fn list(
     responses(
         (status = 200, description = "The rule.", body = RateLimitRuleView,
             headers(("ETag" = String, description = "The rule's version, quoted (0 for a default)."))),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 504, response = GatewayTimeout),
+        ReadProblems,
     )
 )]
 pub async fn get(
@@ -86,8 +83,7 @@ pub async fn get(
         None => engine::domain::ratelimit_rule::builtin_rule(&name)
             .map(|default| RateLimitRuleView::of(&default, true, false)),
     };
-    view.map(|v| ok(&v))
-        .ok_or_else(|| super::not_found("rate-limit rule", &name))
+    super::found(view, "rate-limit rule", &name)
 }
 
 /// `PUT /v1/ratelimits/rules/{name}` (and `PUT /v1/ratelimits/rules` with the name in
@@ -105,15 +101,10 @@ one. Answered once the read models have the rule, so the next request anywhere i
     responses(
         (status = 200, response = RuleReply),
         (status = 201, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn put(
@@ -147,12 +138,10 @@ pub async fn put(
         },
         meta.if_match,
     )?;
-    let reply = state
-        .commands
-        .execute(&meta.context(&body), &command)
-        .await?;
-    settle(&state, &reply).await;
-    command_reply(reply)
+    let ctx = meta.context(&body);
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
+    settle(&state, &executed.reply).await;
+    executed.respond()
 }
 
 /// `PUT /v1/ratelimits/rules`: [`put`] with the rule's name in the body.
@@ -164,15 +153,10 @@ pub async fn put(
     responses(
         (status = 200, response = RuleReply),
         (status = 201, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 411, response = LengthRequired),
         (status = 412, response = PreconditionFailed),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn put_named_in_body(
@@ -190,13 +174,10 @@ pub async fn put_named_in_body(
     params(("name" = String, Path, description = "The rule's name (`422` if no rule could have it)."), CommandHeaders, IfMatch),
     responses(
         (status = 200, response = RuleReply),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
         (status = 412, response = PreconditionFailed),
         (status = 422, response = Unprocessable),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable),
+        CommandProblems,
     )
 )]
 pub async fn delete(
@@ -208,9 +189,10 @@ pub async fn delete(
         name,
         if_match: meta.if_match,
     };
-    let reply = state.commands.execute(&meta.context(b""), &command).await?;
-    settle(&state, &reply).await;
-    command_reply(reply)
+    let ctx = meta.context(b"");
+    let executed = execute(&state, &meta, &ctx, Guard::Open, &command).await?;
+    settle(&state, &executed.reply).await;
+    executed.respond()
 }
 
 /// Waits (bounded) for the read models to reach a rule command's position: the limiter
@@ -279,7 +261,7 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             ));
         }
     };
-    Ok(ok(&BucketStatus {
+    ok(&BucketStatus {
         name: rule.name.to_string(),
         scope: scope.to_string(),
         scope_id,
@@ -297,5 +279,5 @@ pub async fn status(state: AppState, params: Params) -> Result<Response, ApiErro
             .collect(),
         enforced: state.settings.ratelimit_enabled,
         store: state.limiter.backend(),
-    }))
+    })
 }

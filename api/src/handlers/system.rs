@@ -11,7 +11,8 @@ use warp::Reply;
 use super::{json, ok, typed};
 use crate::errors::ApiError;
 use crate::models::replies::{
-    Check, Checks, DeadLetterList, Health, ProjectionList, Readiness, RetryOutcome, Workers,
+    Check, CheckStatus, Checks, DeadLetterList, Health, ProjectionList, Readiness, ReadyStatus,
+    RetryOutcome, Workers,
 };
 use crate::models::Params;
 use crate::schemas::openapi::common::{Internal, NotFound};
@@ -24,7 +25,7 @@ use crate::state::AppState;
     responses((status = 200, description = "The process answers.", body = Health))
 )]
 pub async fn healthz() -> Result<Response, ApiError> {
-    Ok(ok(&Health { status: "ok" }))
+    ok(&Health { status: "ok" })
 }
 
 /// How long `/readyz` waits for the cache to answer a ping.
@@ -45,31 +46,32 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     let backend = Some(state.store.backend());
     let store = match state.store.ping().await {
         Ok(()) => Check {
-            status: "ok",
             backend,
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         },
         Err(error) => Check {
-            status: "down",
             backend,
             error: Some(error.to_string()),
-            ..Check::default()
+            ..Check::of(CheckStatus::Down)
         },
     };
     let cache = cache_check(&state).await;
-    let ready = store.status == "ok";
+    let ready = store.status == CheckStatus::Ok;
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" },
-        degraded: cache.status != "ok",
+        status: if ready {
+            ReadyStatus::Ready
+        } else {
+            ReadyStatus::NotReady
+        },
+        degraded: cache.status != CheckStatus::Ok,
         checks: Checks {
             store,
             bus: bus_check(&state).await,
             cache,
             workers: workers_check(&state),
             projections: Check {
-                status: "ok",
                 position: Some(state.runtime.position()),
-                ..Check::default()
+                ..Check::of(CheckStatus::Ok)
             },
         },
     };
@@ -78,7 +80,7 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    Ok(typed(status, &body))
+    typed(status, &body)
 }
 
 /// The bus: in process, or Kafka with the relay's backlog (Kafka being down delays
@@ -86,22 +88,20 @@ pub async fn readyz(state: AppState) -> Result<Response, ApiError> {
 async fn bus_check(state: &AppState) -> Check {
     let Some(relay) = &state.relay else {
         return Check {
-            status: "ok",
             backend: Some("in-process"),
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         };
     };
     let acknowledged = state.store.relay_position(RELAY_NAME).await.ok();
     let head = state.store.head().await.ok();
     Check {
-        status: "ok",
         backend: Some("kafka"),
         publishing_here: Some(relay.is_leader()),
         acknowledged_position: acknowledged,
         backlog: head.zip(acknowledged).map(|(h, a)| h - a),
         failures: Some(relay.failures()),
         last_error: relay.last_error(),
-        ..Check::default()
+        ..Check::of(CheckStatus::Ok)
     }
 }
 
@@ -110,25 +110,25 @@ async fn bus_check(state: &AppState) -> Check {
 /// accepted, so it does not decide readiness), `ok` once in the group.
 fn workers_check(state: &AppState) -> Check {
     if state.executor.is_none() {
-        return Check {
-            status: "off",
-            ..Check::default()
-        };
+        return Check::of(CheckStatus::Off);
     }
     let Some(group) = &state.worker_group else {
         return Check {
-            status: "ok",
             backend: Some("in-process"),
-            ..Check::default()
+            ..Check::of(CheckStatus::Ok)
         };
     };
+    let status = if group.is_joined() {
+        CheckStatus::Ok
+    } else {
+        CheckStatus::Joining
+    };
     Check {
-        status: if group.is_joined() { "ok" } else { "joining" },
         backend: Some("kafka-group"),
         partitions: Some(group.partitions()),
         assigned: Some(group.assigned()),
         last_error: group.last_error(),
-        ..Check::default()
+        ..Check::of(status)
     }
 }
 
@@ -142,13 +142,12 @@ async fn cache_check(state: &AppState) -> Check {
         Err(_) => Some(format!("no answer within {CACHE_PING_TIMEOUT:?}")),
     };
     let status = match (&ping, runner.state) {
-        (Some(_), _) | (None, CacheState::Down | CacheState::Stopped) => "down",
-        (None, CacheState::Starting | CacheState::Healing) => "healing",
-        (None, CacheState::Ok) => "ok",
+        (Some(_), _) | (None, CacheState::Down | CacheState::Stopped) => CheckStatus::Down,
+        (None, CacheState::Starting | CacheState::Healing) => CheckStatus::Healing,
+        (None, CacheState::Ok) => CheckStatus::Ok,
     };
     let usage = cache.usage();
     Check {
-        status,
         backend: Some(cache.backend()),
         position: Some(runner.position),
         heals: Some(runner.heals),
@@ -157,7 +156,7 @@ async fn cache_check(state: &AppState) -> Check {
         budget_bytes: usage.as_ref().map(|u| u.budget_bytes),
         evictions: usage.as_ref().map(|u| u.evictions),
         error: ping.or(runner.last_error),
-        ..Check::default()
+        ..Check::of(status)
     }
 }
 
@@ -196,7 +195,7 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     if let Some(usage) = state.cache.cache().usage() {
         state.metrics.observe_cache_usage(&usage);
     }
-    let text = state.metrics.render();
+    let text = state.metrics.render().map_err(ApiError::Metrics)?;
     Ok(warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response())
 }
 
@@ -207,7 +206,8 @@ pub async fn metrics(state: AppState) -> Result<Response, ApiError> {
     responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object))
 )]
 pub async fn openapi() -> Result<Response, ApiError> {
-    Ok(json(StatusCode::OK, crate::schemas::openapi::served()))
+    let document = crate::schemas::openapi::served().map_err(ApiError::Serialise)?;
+    Ok(json(StatusCode::OK, document))
 }
 
 /// `GET /v1/projections`.
@@ -221,7 +221,7 @@ pub async fn openapi() -> Result<Response, ApiError> {
 )]
 pub async fn projections(state: AppState) -> Result<Response, ApiError> {
     let items = state.runtime.statuses().await?;
-    Ok(ok(&ProjectionList { items }))
+    ok(&ProjectionList { items })
 }
 
 /// `GET /v1/projections/dead-letters?projection=`.
@@ -237,7 +237,7 @@ pub async fn projections(state: AppState) -> Result<Response, ApiError> {
 pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, ApiError> {
     let projection = params.text("projection");
     let items = state.runtime.dead_letters(projection.as_deref()).await?;
-    Ok(ok(&DeadLetterList { items }))
+    ok(&DeadLetterList { items })
 }
 
 /// `POST /v1/projections/dead-letters/{id}/retry`: `applied` true when the event went
@@ -254,11 +254,11 @@ pub async fn dead_letters(state: AppState, params: Params) -> Result<Response, A
 )]
 pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, ApiError> {
     let error = state.runtime.retry_dead_letter(&id).await?;
-    Ok(ok(&RetryOutcome {
+    ok(&RetryOutcome {
         id,
         applied: error.is_none(),
         error,
-    }))
+    })
 }
 
 /// `GET /v1/workers`.
@@ -269,7 +269,7 @@ pub async fn retry_dead_letter(state: AppState, id: String) -> Result<Response, 
 )]
 pub async fn workers(state: AppState) -> Result<Response, ApiError> {
     let executor = state.executor.as_ref();
-    Ok(ok(&Workers {
+    ok(&Workers {
         stats: executor.map(|e| e.stats()).unwrap_or_default(),
         running: executor.is_some(),
         policies: executor.map(|e| {
@@ -277,5 +277,5 @@ pub async fn workers(state: AppState) -> Result<Response, ApiError> {
             all.map(|(name, policy)| ((*name).to_owned(), policy.clone()))
                 .collect()
         }),
-    }))
+    })
 }

@@ -173,7 +173,8 @@ mod tests {
             key: "web".into(),
             id: "cl_1".into(),
         }
-        .encode();
+        .encode()
+        .unwrap();
         let page = Params::parse(&format!("sort_by=name&cursor={cursor}"))
             .unwrap()
             .page(&["created_at", "name"], false)

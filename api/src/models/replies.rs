@@ -36,11 +36,37 @@ pub struct Health {
 /// `GET /readyz`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ready`, or `not_ready` (answered with `503`) when the store does not answer.
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: ReadyStatus,
     /// True while the cache is not `ok`: reads then answer from SQL.
     pub degraded: bool,
     pub checks: Checks,
+}
+
+/// `ready`, or `not_ready` (answered with `503`) when the store does not answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadyStatus {
+    Ready,
+    NotReady,
+}
+
+/// Store: `ok` or `down`. Bus: `ok`. Cache: `ok`, `healing` (filling up to the log
+/// head) or `down`. Workers: `off`, `ok` or `joining` (Kafka worker group not
+/// reached). Projections: `ok`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Works.
+    Ok,
+    /// Does not answer.
+    Down,
+    /// The cache, filling up to the log head.
+    Healing,
+    /// The job runtime, not run by this process.
+    Off,
+    /// The job runtime, not in the Kafka worker group yet.
+    Joining,
 }
 
 /// Each part of the process, as `/readyz` sees it.
@@ -54,12 +80,10 @@ pub struct Checks {
 }
 
 /// One part's state. Only `status` decides for the store; the others are reported.
-#[derive(Debug, Default, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
-    /// Store: `ok` or `down`. Bus: `ok`. Cache: `ok`, `healing` (filling up to the log
-    /// head) or `down`. Workers: `off`, `ok` or `joining` (Kafka worker group not
-    /// reached). Projections: `ok`.
-    pub status: &'static str,
+    #[schema(inline)]
+    pub status: CheckStatus,
     /// Store: `sqlite` or `postgres`; bus: `in-process` or `kafka`; cache: `in-memory`
     /// or `redis`; workers: `in-process` or `kafka-group`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +125,30 @@ pub struct Check {
     /// Kafka bus or worker group: the last error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+impl Check {
+    /// A check in `status` that reports nothing more (yet).
+    pub fn of(status: CheckStatus) -> Self {
+        Self {
+            status,
+            backend: None,
+            error: None,
+            position: None,
+            heals: None,
+            records: None,
+            bytes: None,
+            budget_bytes: None,
+            evictions: None,
+            publishing_here: None,
+            acknowledged_position: None,
+            backlog: None,
+            failures: None,
+            partitions: None,
+            assigned: None,
+            last_error: None,
+        }
+    }
 }
 
 /// `GET /v1/projections`.

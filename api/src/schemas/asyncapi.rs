@@ -22,7 +22,10 @@ const KAFKA_BINDING: &str = "0.5.0";
 
 /// The AsyncAPI document for `aggregates`; `schema_dir` is where the event schema files
 /// are, relative to the document (`./events/`).
-pub fn document(aggregates: &[AggregateContract], schema_dir: &str) -> Value {
+pub fn document(
+    aggregates: &[AggregateContract],
+    schema_dir: &str,
+) -> Result<Value, serde_json::Error> {
     let mut channels = Map::new();
     let mut operations = Map::new();
     let mut messages = Map::new();
@@ -57,8 +60,8 @@ pub fn document(aggregates: &[AggregateContract], schema_dir: &str) -> Value {
     }
     schemas.insert("EventHeaders".to_owned(), event_headers());
     schemas.insert("CommandHeaders".to_owned(), command_headers());
-    schemas.insert("CommandResult".to_owned(), command_result());
-    json!({
+    schemas.insert("CommandResult".to_owned(), command_result()?);
+    Ok(json!({
         "asyncapi": "3.0.0",
         "info": {
             "title": "ClusterGenie event log",
@@ -74,7 +77,7 @@ pub fn document(aggregates: &[AggregateContract], schema_dir: &str) -> Value {
             "messages": messages,
             "schemas": schemas,
         },
-    })
+    }))
 }
 
 /// The message id of an event version: `<type>.v<version>`.
@@ -215,15 +218,15 @@ fn command_headers() -> Value {
 }
 
 /// The schema of [`Outcome`], from the type itself.
-fn command_result() -> Value {
+fn command_result() -> Result<Value, serde_json::Error> {
     let schema = schemars::generate::SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<Outcome>();
-    let mut value = serde_json::to_value(schema).unwrap_or_default();
+    let mut value = serde_json::to_value(schema)?;
     if let Some(map) = value.as_object_mut() {
         map.remove("$schema");
     }
-    value
+    Ok(value)
 }
 
 fn add_command_channels(

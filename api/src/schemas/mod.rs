@@ -55,6 +55,8 @@ pub enum SchemasError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("could not render a document as JSON")]
+    Render(#[from] serde_json::Error),
     #[error("could not render a document as YAML")]
     Yaml(#[from] serde_norway::Error),
     #[error("{}", render_incompatible(.0))]
@@ -69,11 +71,11 @@ pub fn generate() -> Result<Files, SchemasError> {
     let aggregates = contract::aggregates();
     let mut files = Files::new();
     for event in aggregates.iter().flat_map(|a| &a.events) {
-        files.insert(event_path(event), render_json(&event.document()));
+        files.insert(event_path(event), render_json(&event.document())?);
     }
-    let document = asyncapi::document(&aggregates, &format!("./{EVENTS_DIR}/"));
+    let document = asyncapi::document(&aggregates, &format!("./{EVENTS_DIR}/"))?;
     files.insert(ASYNCAPI_FILE.to_owned(), render_yaml(&document)?);
-    files.insert(OPENAPI_FILE.to_owned(), render_yaml(&openapi::document())?);
+    files.insert(OPENAPI_FILE.to_owned(), render_yaml(&openapi::document()?)?);
     Ok(files)
 }
 

@@ -8,11 +8,10 @@ use serde_json::Value;
 use super::SchemasError;
 
 /// `value` as pretty JSON with sorted keys and a trailing newline.
-pub fn render_json(value: &Value) -> String {
-    // A `Value` always serialises (its keys are strings), so the default is never used.
-    let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
+pub fn render_json(value: &Value) -> Result<String, SchemasError> {
+    let mut text = serde_json::to_string_pretty(&sorted(value))?;
     text.push('\n');
-    text
+    Ok(text)
 }
 
 /// `value` as YAML with sorted keys (serde_norway ends it with a newline), readable alike
@@ -100,7 +99,7 @@ mod tests {
     fn json_is_rendered_with_sorted_keys_and_a_final_newline() {
         let value = serde_json::json!({ "b": 1, "a": { "d": [ { "z": 0, "y": 1 } ], "c": null } });
         assert_eq!(
-            render_json(&value),
+            render_json(&value).expect("json"),
             "{\n  \"a\": {\n    \"c\": null,\n    \"d\": [\n      {\n        \"y\": 1,\n        \
              \"z\": 0\n      }\n    ]\n  },\n  \"b\": 1\n}\n"
         );

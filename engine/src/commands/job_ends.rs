@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::providers::resolve_provider;
 use super::{stream_write, CommandError, CommandService};
 use crate::domain::{
-    Cluster, ClusterCommand, Decide, Droplet, DropletCommand, Job, JobStatus, JobType, ProviderName,
-    ProviderOffer,
+    Cluster, ClusterCommand, Decide, Droplet, DropletCommand, Job, JobStatus, JobType,
+    ProviderName, ProviderOffer,
 };
 use crate::fold::Loaded;
 use crate::store::StreamWrite;

@@ -10,7 +10,9 @@ mod worker;
 
 pub use applier::{is_poison, Applier};
 pub use checkpoint::{apply_checkpointed, load_checkpoint};
-pub use projection::{Projection, ProjectionStatus, RebuildStatus, RuntimeOptions};
+pub use projection::{
+    Projection, ProjectionStatus, RebuildState, RebuildStatus, RuntimeOptions, WorkerState,
+};
 pub use service::ProjectionRuntime;
 
 pub use engine::error_chain;

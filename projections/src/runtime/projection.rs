@@ -54,13 +54,63 @@ pub trait Projection: Send + Sync + 'static {
     }
 }
 
+/// What a projection's live worker is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkerState {
+    /// Not started yet.
+    #[default]
+    Starting,
+    /// Caught up with the log head (or applying the events after it).
+    Running,
+    /// The last batch failed; retrying with a growing pause.
+    Retrying,
+    /// Stopped with the application.
+    Stopped,
+}
+
+/// `running`, `completed` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RebuildState {
+    /// Filling the shadow tables (or interrupted: the next start resumes it).
+    Running,
+    /// Swapped in.
+    Completed,
+    /// Given up on (`error` says why); the live tables are untouched.
+    Failed,
+}
+
+impl RebuildState {
+    /// The value of `rm_rebuilds.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::str::FromStr for RebuildState {
+    type Err = ProjectionError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [Self::Running, Self::Completed, Self::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| ProjectionError::Invalid(format!("unknown rebuild status {text:?}")))
+    }
+}
+
 /// What `GET /v1/projections` shows about one projection.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ProjectionStatus {
     pub name: String,
     pub position: i64,
     pub lag: i64,
-    pub status: String,
+    #[schema(inline)]
+    pub status: WorkerState,
     pub last_error: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// Age of the oldest event not yet applied (0 when caught up).
@@ -76,8 +126,8 @@ pub struct ProjectionStatus {
 /// A projection's rebuild, as `rm_rebuilds` and the shadow checkpoint record it.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct RebuildStatus {
-    /// `running`, `completed` or `failed`.
-    pub status: String,
+    #[schema(inline)]
+    pub status: RebuildState,
     /// How far the shadow copy has got (the swap position once completed).
     pub position: i64,
     pub started_at: String,
@@ -114,5 +164,47 @@ impl Default for RuntimeOptions {
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_serialise_to_the_names_the_api_shows() {
+        let names = |values: Vec<serde_json::Value>| -> Vec<String> {
+            values
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let workers = [
+            WorkerState::Starting,
+            WorkerState::Running,
+            WorkerState::Retrying,
+            WorkerState::Stopped,
+        ];
+        let workers = workers.map(|s| serde_json::to_value(s).unwrap()).to_vec();
+        assert_eq!(
+            names(workers),
+            ["starting", "running", "retrying", "stopped"]
+        );
+        let rebuilds = [
+            RebuildState::Running,
+            RebuildState::Completed,
+            RebuildState::Failed,
+        ];
+        for state in rebuilds {
+            let json = serde_json::to_value(state).unwrap();
+            assert_eq!(json, state.as_str());
+            assert_eq!(state.as_str().parse::<RebuildState>().unwrap(), state);
+        }
+    }
+
+    #[test]
+    fn an_unknown_rebuild_status_is_an_error() {
+        let error = "paused".parse::<RebuildState>().unwrap_err();
+        assert!(error.to_string().contains("paused"), "{error}");
     }
 }

@@ -2,7 +2,7 @@
 //! models reached position N?", reports status, retries dead letters and runs rebuilds.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -13,16 +13,25 @@ use tokio::task::JoinHandle;
 use super::checkpoint::ensure_checkpoints;
 use super::worker::{Live, Worker};
 use super::{error_chain, load_checkpoint, Applier};
-use super::{Projection, ProjectionStatus, RuntimeOptions};
+use super::{Projection, ProjectionStatus, RuntimeOptions, WorkerState};
 use crate::dead_letters::{self, DeadLetter};
 use crate::{rebuild, ProjectionError, ReadDb, Target};
 
 pub struct Entry {
     pub projection: Arc<dyn Projection>,
     pub position: watch::Sender<i64>,
-    status: RwLock<(String, Option<String>, Option<DateTime<Utc>>)>,
+    report: RwLock<WorkerReport>,
     /// (when, position) of recent progress, for the events/s rate.
     progress: Mutex<VecDeque<(Instant, i64)>>,
+}
+
+/// What the live worker last reported about one projection.
+#[derive(Debug, Clone, Default)]
+struct WorkerReport {
+    state: WorkerState,
+    /// Kept until the next success.
+    last_error: Option<String>,
+    updated_at: Option<DateTime<Utc>>,
 }
 
 /// How far back the events/s rate looks.
@@ -32,32 +41,36 @@ impl Entry {
     /// Publishes a new position and remembers when it was reached.
     pub fn advance(&self, position: i64) {
         self.position.send_replace(position);
-        if let Ok(mut progress) = self.progress.lock() {
-            let now = Instant::now();
-            progress.push_back((now, position));
-            while progress
-                .front()
-                .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
-            {
-                progress.pop_front();
-            }
+        let mut progress = self.progress.lock().unwrap_or_else(recover);
+        let now = Instant::now();
+        progress.push_back((now, position));
+        while progress
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > RATE_WINDOW)
+        {
+            progress.pop_front();
         }
     }
 
     /// Records the worker's status (an error is kept until the next success).
-    pub fn set_status(&self, status: &str, error: Option<String>) {
-        if let Ok(mut s) = self.status.write() {
-            let keep_error = error.is_none() && status != "running";
-            let last_error = if keep_error { s.1.clone() } else { error };
-            *s = (status.to_owned(), last_error, Some(Utc::now()));
-        }
+    pub fn set_status(&self, state: WorkerState, error: Option<String>) {
+        let mut report = self.report.write().unwrap_or_else(recover);
+        let keep_error = error.is_none() && state != WorkerState::Running;
+        let last_error = if keep_error {
+            report.last_error.take()
+        } else {
+            error
+        };
+        *report = WorkerReport {
+            state,
+            last_error,
+            updated_at: Some(Utc::now()),
+        };
     }
 
     /// Events applied per second over the last [`RATE_WINDOW`].
     fn rate(&self) -> f64 {
-        let Ok(progress) = self.progress.lock() else {
-            return 0.0;
-        };
+        let progress = self.progress.lock().unwrap_or_else(recover);
         let (Some((first_at, first)), Some((_, last))) = (progress.front(), progress.back()) else {
             return 0.0;
         };
@@ -90,7 +103,7 @@ impl ProjectionRuntime {
                 let entry = Entry {
                     projection: Arc::clone(&projection),
                     position: watch::channel(0).0,
-                    status: RwLock::new(("starting".into(), None, None)),
+                    report: RwLock::default(),
                     progress: Mutex::default(),
                 };
                 (projection.name(), Arc::new(entry))
@@ -170,8 +183,7 @@ impl ProjectionRuntime {
         for entry in self.entries.values() {
             let name = entry.projection.name();
             let position = *entry.position.borrow();
-            let (status, last_error, updated_at) =
-                entry.status.read().map(|s| s.clone()).unwrap_or_default();
+            let report = entry.report.read().unwrap_or_else(recover).clone();
             let lag_seconds = if position < head {
                 let next = self
                     .store
@@ -190,9 +202,9 @@ impl ProjectionRuntime {
                 lag: (head - position).max(0),
                 lag_seconds,
                 events_per_second: entry.rate(),
-                status,
-                last_error,
-                updated_at,
+                status: report.state,
+                last_error: report.last_error,
+                updated_at: report.updated_at,
                 parked: dead_letters::count(&self.db, name).await?,
                 rebuild: rebuild::status(&self.db, name).await?,
             });
@@ -253,7 +265,7 @@ impl ProjectionRuntime {
             .get(name)
             .ok_or_else(|| ProjectionError::UnknownProjection(name.to_owned()))?;
         let key = entry.projection.name();
-        let mut running = self.rebuilds.lock().map_err(|_| poisoned())?;
+        let mut running = self.rebuilds.lock().unwrap_or_else(recover);
         if running.get(key).is_some_and(|task| !task.is_finished()) {
             return Err(ProjectionError::RebuildRunning(key.to_owned()));
         }
@@ -277,11 +289,7 @@ impl ProjectionRuntime {
 
     /// Waits for this process's rebuild of `name` to end (tests, CLI).
     pub async fn rebuild_finished(&self, name: &str) {
-        let task = self
-            .rebuilds
-            .lock()
-            .ok()
-            .and_then(|mut running| running.remove(name));
+        let task = self.rebuilds.lock().unwrap_or_else(recover).remove(name);
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -297,6 +305,47 @@ impl ProjectionRuntime {
     }
 }
 
-fn poisoned() -> ProjectionError {
-    ProjectionError::Invalid("rebuild registry poisoned".into())
+/// The value behind a lock a panicking thread held. Every lock here guards a value that
+/// each holder replaces whole or changes by one push, pop or insert, so no half-made change
+/// can be left behind: the runtime goes on with it (a status report must not fail, nor
+/// stop reporting, because one task panicked), and says so.
+fn recover<G>(poisoned: PoisonError<G>) -> G {
+    tracing::warn!("a projection runtime lock was poisoned by a panic; going on with its value");
+    poisoned.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panic_still_reports_and_records() {
+        let projection = crate::all().remove(0);
+        let entry = Arc::new(Entry {
+            projection,
+            position: watch::channel(0).0,
+            report: RwLock::default(),
+            progress: Mutex::default(),
+        });
+        let panicking = Arc::clone(&entry);
+        let panicked = std::thread::spawn(move || {
+            let _report = panicking.report.write().unwrap();
+            let _progress = panicking.progress.lock().unwrap();
+            panic!("a holder panics");
+        })
+        .join();
+        assert!(panicked.is_err() && entry.report.is_poisoned() && entry.progress.is_poisoned());
+        entry.set_status(WorkerState::Retrying, Some("boom".into()));
+        entry.set_status(WorkerState::Stopped, None);
+        entry.advance(5);
+        let report = entry.report.read().unwrap_or_else(recover).clone();
+        assert_eq!(report.state, WorkerState::Stopped);
+        assert_eq!(
+            report.last_error.as_deref(),
+            Some("boom"),
+            "kept until a success"
+        );
+        assert_eq!(*entry.position.borrow(), 5);
+        assert!(entry.rate() >= 0.0);
+    }
 }

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use super::checkpoint::{lock_checkpoints, save_checkpoint};
 use super::service::Entry;
-use super::{error_chain, is_poison, Applier};
+use super::{error_chain, is_poison, Applier, WorkerState};
 use crate::{ProjectionError, Target};
 
 /// One live projection: its entry (position, status) and how to apply events to it.
@@ -84,7 +84,7 @@ impl Worker {
         while !*shutdown.borrow() {
             match self.step().await {
                 Ok(0) => {
-                    self.set_status("running", None);
+                    self.set_status(WorkerState::Running, None);
                     failures = 0;
                     tokio::select! {
                         _ = head.changed() => {}
@@ -96,7 +96,7 @@ impl Worker {
                 Err(error) => {
                     failures += 1;
                     tracing::warn!(error = %error_chain(&error), failures, "projection batch failed; retrying");
-                    self.set_status("retrying", Some(error_chain(&error)));
+                    self.set_status(WorkerState::Retrying, Some(error_chain(&error)));
                     let pause = Duration::from_millis(100 * 2u64.pow(failures.min(6)));
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
@@ -116,10 +116,10 @@ impl Worker {
         if let Err(error) = self.save_positions().await {
             tracing::warn!(error = %error_chain(&error), "could not store the projections' checkpoints");
         }
-        self.set_status("stopped", None);
+        self.set_status(WorkerState::Stopped, None);
     }
 
-    fn set_status(&self, status: &str, error: Option<String>) {
+    fn set_status(&self, status: WorkerState, error: Option<String>) {
         for live in &self.live {
             live.entry.set_status(status, error.clone());
         }
@@ -149,7 +149,7 @@ impl Worker {
             if live.position() < last {
                 live.entry.advance(last);
             }
-            live.entry.set_status("running", None);
+            live.entry.set_status(WorkerState::Running, None);
         }
         Ok(events.len())
     }
@@ -211,7 +211,8 @@ impl Worker {
     async fn apply_apart(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
         for live in &self.live {
             let entry = Arc::clone(&live.entry);
-            let retrying = move |error: String| entry.set_status("retrying", Some(error));
+            let retrying =
+                move |error: String| entry.set_status(WorkerState::Retrying, Some(error));
             let position = live.applier.apply(events, &retrying).await?;
             live.set_saved(position);
         }

@@ -4,7 +4,7 @@
 //! records that were dropped stay right: an aggregate is refolded from the log when its
 //! next event comes, and a dropped summary stays a miss instead of being rebuilt wrong.
 
-use projections::cache::{record_bytes, CacheStatus, Checkpoint, Record, Written};
+use projections::cache::{record_bytes, Checkpoint, Record, Written};
 
 use super::*;
 
@@ -38,41 +38,11 @@ impl Seen {
     }
 }
 
-/// The fold a record holds equals a fresh fold, when the record is held at all.
-async fn assert_state_if_held<A: Serialize + serde::de::DeserializeOwned>(
-    cache: &Arc<dyn ReadCache>,
-    kind: Kind,
-    id: &str,
-    fold: &Loaded<A>,
-) {
-    let held = cache.states(&[RecordKey::new(kind, id)]).await;
-    if let Some(stored) = held.expect("states").pop().flatten() {
-        let state: serde_json::Value = serde_json::from_str(&stored.state).expect("state json");
-        assert_eq!(state, as_json(fold), "{kind:?} {id}");
-        assert_eq!(stored.position, fold.last_position, "{kind:?} {id}");
-    }
-}
-
 /// Waits until SQL and the cache reached the head, then checks every entity: each read
 /// is a hit equal to SQL or a miss (SQL has it: a miss is not "not found"), every fold
 /// held equals a fresh one, and the cache holds no more than its budget.
 async fn assert_bounded(fx: &Fixture, reads: &CacheReads) -> Seen {
-    let head = fx.store.head().await.expect("head");
-    fx.runtime
-        .wait_for(head, DEADLINE)
-        .await
-        .expect("SQL at head");
-    let handle = reads.handle();
-    let reached = handle
-        .wait_for(DEADLINE, |s| {
-            s.state == CacheState::Ok && s.position >= head
-        })
-        .await;
-    assert!(reached, "the cache did not converge: {:?}", handle.status());
-    let at = Bounds {
-        min_position: head,
-        sql_position: fx.runtime.position(),
-    };
+    let (_, at) = reach_head(fx, reads).await;
     let (store, cache) = (&*fx.store, reads.cache());
     let mut seen = Seen::default();
     for id in &fx.ids("rm_clusters").await {
@@ -145,8 +115,7 @@ async fn create_and_wait(fx: &Fixture, service: &CommandService, handle: &CacheH
     let mut known = Known::default();
     create_cluster(service, &mut known, &mut Rng(7)).await;
     let head = fx.store.head().await.expect("head");
-    let caught_up = |s: &CacheStatus| s.state == CacheState::Ok && s.position >= head;
-    assert!(handle.wait_for(DEADLINE, caught_up).await);
+    assert!(handle.wait_for(DEADLINE, caught_up(head)).await);
 }
 
 /// A droplet whose record was evicted while its cluster's summary was kept (read after

@@ -6,8 +6,11 @@
 use engine::commands::{DropletCreated, JobAccepted};
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
+use std::collections::BTreeMap;
+
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, Type};
-use utoipa::{IntoParams, ToResponse};
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{IntoParams, IntoResponses, ToResponse};
 
 use crate::errors::Problem;
 use crate::models::replies::Positioned;
@@ -236,68 +239,95 @@ pub struct Unavailable(pub Problem);
 #[response(content_type = "application/problem+json")]
 pub struct GatewayTimeout(pub Problem);
 
-/// The cluster after the command, with `position`.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("ETag" = String, description = "The cluster's version, quoted: `If-Match` takes it."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-    ("RateLimit-Limit" = u64, description = "When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left)."),
-    ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
-    ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
-))]
-pub struct ClusterReply(pub Positioned<ClusterView>);
+/// Declares [`IntoResponses`] sets of the problem responses above, by status, for the
+/// `responses(...)` lists of the handlers.
+macro_rules! problems {
+    ($($(#[doc = $doc:literal])* $name:ident: $($status:literal => $response:ident),+;)+) => {
+        $(
+            $(#[doc = $doc])*
+            pub struct $name;
 
-/// The droplet and the job that provisions it, with `position`.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-    ("RateLimit-Limit" = u64, description = "When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left)."),
-    ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
-    ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
-))]
-pub struct DropletCreatedReply(pub Positioned<DropletCreated>);
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<Response>> {
+                    BTreeMap::from([$((
+                        $status.to_string(),
+                        RefOr::Ref(Ref::from_response_name(stringify!($response))),
+                    )),+])
+                }
+            }
+        )+
+    };
+}
 
-/// The job the command started, with `position`.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-    ("RateLimit-Limit" = u64, description = "When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left)."),
-    ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
-    ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
-))]
-pub struct JobStartedReply(pub Positioned<JobAccepted>);
+problems! {
+    /// What any command may answer: bad input, a conflict, an internal error, busy.
+    CommandProblems: 400 => BadRequest, 409 => Conflict, 500 => Internal, 503 => Unavailable;
+    /// What a command with a JSON body may answer besides.
+    BodyProblems: 411 => LengthRequired, 413 => PayloadTooLarge, 422 => Unprocessable;
+    /// What any read may answer: bad parameters, an internal error, read models too late.
+    ReadProblems: 400 => BadRequest, 500 => Internal, 504 => GatewayTimeout;
+}
 
-/// The job after the cancel request (`cancelled`, or running with `cancel_requested`),
-/// with `position`.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("ETag" = String, description = "The job's version, quoted."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-    ("RateLimit-Limit" = u64, description = "When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left)."),
-    ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
-    ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
-))]
-pub struct JobCancelReply(pub Positioned<JobView>);
+/// Declares the [`ToResponse`] of a command's answer, `Positioned<$body>`, with the
+/// headers every command answers with (`X-Position`, `Idempotent-Replayed`), `ETag` when
+/// a description of it is given, and the `RateLimit-*` headers on a `limited` route.
+macro_rules! command_reply {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident($body:ident), etag: $($etag:literal)?, $limits:ident
+    ) => {
+        command_reply!(@limits $limits [$(#[doc = $doc])*] $name($body) [
+            ("X-Position" = i64, description = "The log position of the command's last event."),
+            $(("ETag" = String, description = $etag),)?
+            ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
+        ]);
+    };
+    (@limits limited $docs:tt $name:ident($body:ident) [$($headers:tt)*]) => {
+        command_reply!(@emit $docs $name($body) [$($headers)*
+            ("RateLimit-Limit" = u64, description = "When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left)."),
+            ("RateLimit-Remaining" = u64, description = "Its whole tokens left."),
+            ("RateLimit-Reset" = u64, description = "Seconds until its bucket is full."),
+        ]);
+    };
+    (@limits unlimited $docs:tt $name:ident($body:ident) $headers:tt) => {
+        command_reply!(@emit $docs $name($body) $headers);
+    };
+    (@emit [$($docs:tt)*] $name:ident($body:ident) [$($headers:tt)*]) => {
+        $($docs)*
+        #[derive(ToResponse)]
+        #[response(headers($($headers)*))]
+        pub struct $name(pub Positioned<$body>);
+    };
+}
 
-/// The rule in force after the command (a deleted built-in rule: its default), with
-/// `position`. Answered once the read models have it, so the limiter applies it.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("ETag" = String, description = "The rule's version, quoted: `If-Match` takes it."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-))]
-pub struct RuleReply(pub Positioned<RateLimitRuleView>);
+command_reply! {
+    /// The cluster after the command, with `position`.
+    ClusterReply(ClusterView), etag: "The cluster's version, quoted: `If-Match` takes it.", limited
+}
 
-/// The provider's configuration, with `position`.
-#[derive(ToResponse)]
-#[response(headers(
-    ("X-Position" = i64, description = "The log position of the command's last event."),
-    ("ETag" = String, description = "The provider configuration's version, quoted."),
-    ("Idempotent-Replayed" = String, description = "`true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`."),
-))]
-pub struct ProviderReply(pub Positioned<ProviderView>);
+command_reply! {
+    /// The droplet and the job that provisions it, with `position`.
+    DropletCreatedReply(DropletCreated), etag:, limited
+}
+
+command_reply! {
+    /// The job the command started, with `position`.
+    JobStartedReply(JobAccepted), etag:, limited
+}
+
+command_reply! {
+    /// The job after the cancel request (`cancelled`, or running with `cancel_requested`),
+    /// with `position`.
+    JobCancelReply(JobView), etag: "The job's version, quoted.", limited
+}
+
+command_reply! {
+    /// The rule in force after the command (a deleted built-in rule: its default), with
+    /// `position`. Answered once the read models have it, so the limiter applies it.
+    RuleReply(RateLimitRuleView), etag: "The rule's version, quoted: `If-Match` takes it.", unlimited
+}
+
+command_reply! {
+    /// The provider's configuration, with `position`.
+    ProviderReply(ProviderView), etag: "The provider configuration's version, quoted.", unlimited
+}

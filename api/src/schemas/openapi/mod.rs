@@ -148,13 +148,16 @@ impl Modify for Info {
 }
 
 /// The document as JSON.
-pub fn document() -> Value {
-    // A document of plain maps and strings always serialises.
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+pub fn document() -> Result<Value, serde_json::Error> {
+    serde_json::to_value(ApiDoc::openapi())
 }
 
 /// The document, built once per process (what `GET /v1/openapi.json` answers).
-pub fn served() -> &'static Value {
+pub fn served() -> Result<&'static Value, serde_json::Error> {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
-    DOCUMENT.get_or_init(document)
+    if let Some(document) = DOCUMENT.get() {
+        return Ok(document);
+    }
+    let built = document()?;
+    Ok(DOCUMENT.get_or_init(|| built))
 }

@@ -48,7 +48,7 @@ pub async fn measure(url: String, events: i64) -> anyhow::Result<()> {
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::from_pool(pool));
     store.migrate().await?;
     let started = Instant::now();
-    crate::bench_rebuild::fill(&store, events).await?;
+    crate::bench::rebuild::fill(&store, events).await?;
     let head = store.head().await?;
     eprintln!(
         "wrote {head} events in {:.1} s",
@@ -345,7 +345,10 @@ async fn relay_latency(store: &Arc<dyn EventStore>) -> anyhow::Result<Histogram<
     let arrived = tokio::task::spawn_blocking(move || receiver.join()).await?;
     let _ = stop.send(true);
     relay.await?;
-    let sent = sent.lock().map(|s| s.clone()).unwrap_or_default();
+    let sent = sent
+        .lock()
+        .map_err(|_| anyhow::anyhow!("a sender panicked"))?
+        .clone();
     let arrived = arrived.map_err(|_| anyhow::anyhow!("receiver panicked"))?;
     anyhow::ensure!(sent.keys().all(|p| *p > before), "positions after the head");
     latencies(&sent, &arrived)

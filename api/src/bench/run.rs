@@ -1,8 +1,4 @@
-//! `clustergenie bench`: measurements against baselines in the same run, printed as ratios.
-//! Each runs on scratch databases created on the same PostgreSQL server and dropped
-//! afterwards: `append` ([`crate::bench_append`]), `rebuild` ([`crate::bench_rebuild`]),
-//! `relay` ([`crate::bench_relay`]), `jobs` ([`crate::bench_jobs`]) and `system`
-//! ([`crate::bench_system`]).
+//! Which benchmark runs, and the scratch databases they run on.
 
 use std::future::Future;
 
@@ -14,10 +10,10 @@ use crate::cli::{BenchArgs, BenchKind};
 /// Runs the benchmark named in `args`.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
-        BenchKind::Append => crate::bench_append::run(&args).await,
+        BenchKind::Append => crate::bench::append::run(&args).await,
         BenchKind::Rebuild => {
             let (events, cqrs, rounds) = (args.most_events(), !args.without_cqrs, args.rounds);
-            let measure = |url| crate::bench_rebuild::measure(url, events, cqrs, rounds);
+            let measure = |url| crate::bench::rebuild::measure(url, events, cqrs, rounds);
             match &args.keep_database {
                 Some(name) => measure(kept(&args.database_url, name).await?).await,
                 None => with_scratch(&args.database_url, measure).await,
@@ -26,19 +22,19 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchKind::Relay => {
             let events = args.most_events();
             with_scratch(&args.database_url, |url| {
-                crate::bench_relay::measure(url, events)
+                crate::bench::relay::measure(url, events)
             })
             .await
         }
         BenchKind::Jobs => {
-            let clients = args.clients_or(&crate::bench_append::DEFAULT_CLIENTS);
+            let clients = args.clients_or(&crate::bench::append::DEFAULT_CLIENTS);
             let (jobs, workers) = (args.jobs, clients.first().copied().unwrap_or(4));
             with_scratch(&args.database_url, |url| {
-                crate::bench_jobs::measure(url, jobs, workers)
+                crate::bench::jobs::measure(url, jobs, workers)
             })
             .await
         }
-        BenchKind::System => crate::bench_system::run(&args).await,
+        BenchKind::System => crate::bench::system::run(&args).await,
     }
 }
 

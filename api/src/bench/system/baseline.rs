@@ -15,7 +15,7 @@ use super::load::{Outcome, Request};
 
 /// The raw insert on PostgreSQL: `bench append`'s contender, on its own database `url`.
 pub async fn postgres_insert(url: &str, clients: usize) -> anyhow::Result<Request> {
-    let (_, op) = crate::bench_append::raw_insert(url.to_owned(), clients).await?;
+    let (_, op) = crate::bench::append::raw_insert(url.to_owned(), clients).await?;
     Ok(Arc::new(move |_, _| {
         let op = Arc::clone(&op);
         Box::pin(async move {

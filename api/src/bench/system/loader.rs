@@ -173,7 +173,7 @@ async fn run_jobs(service: CommandService) -> anyhow::Result<()> {
         name: "bench-template".into(),
         ..ExecutorOptions::default()
     };
-    crate::bench_jobs::run_to_end(service, options, Duration::from_secs(60)).await?;
+    crate::bench::jobs::run_to_end(service, options, Duration::from_secs(60)).await?;
     Ok(())
 }
 

@@ -1,0 +1,14 @@
+//! `clustergenie bench`: measurements against baselines in the same run, printed as ratios.
+//! Each runs on scratch databases created on the same PostgreSQL server and dropped
+//! afterwards: [`append`], [`rebuild`], [`relay`], [`jobs`] and [`system`]; [`run`]
+//! dispatches to them.
+
+pub mod append;
+pub mod jobs;
+pub mod rebuild;
+pub mod relay;
+mod run;
+pub mod system;
+
+pub use run::run;
+pub(crate) use run::{kept, Scratch};
