@@ -7,10 +7,12 @@
 #
 #   1. tools:    cc/pkg-config/OpenSSL and zlib headers (librdkafka), PostgreSQL, Redis,
 #                python3 (+ PyYAML; kafka-python, jsonschema and schemathesis in
-#                target/pyenv), Rust (rustup), tansu (a Kafka-protocol broker,
-#                `cargo install`, only when missing)
+#                target/pyenv), Node.js + npm and Chromium (Debian), Rust (rustup),
+#                tansu (a Kafka-protocol broker, `cargo install`, only when missing)
 #   2. services: PostgreSQL at $DATABASE_URL, Redis at $REDIS_URL (both local by default)
-#   3. checks:   scripts/check-deploy.sh, cargo fmt --check, cargo clippy -D warnings
+#   3. checks:   scripts/check-deploy.sh, cargo fmt --check, cargo clippy -D warnings;
+#                the web console (web/): npm ci, generated client current, type check and
+#                build, Vitest, then the end-to-end run in Debian's Chromium
 #   4. tests:    cargo nextest run (+ doc tests) when cargo-nextest is installed,
 #                else cargo test, after scripts/fuzz-api.sh (schemathesis against the
 #                served OpenAPI document)
@@ -173,6 +175,10 @@ if [[ $REDIS_LOCAL -eq 1 ]] && ! redis_answering && ! command -v redis-server >/
     need redis-server
 fi
 if ! command -v redis-cli >/dev/null 2>&1; then need redis-tools; fi
+# The web console: Node and npm (its packages come from npm), and Debian's Chromium for the
+# browser test (never a downloaded browser).
+if ! command -v npm >/dev/null 2>&1; then need nodejs npm; fi
+if [[ ! -x /usr/bin/chromium ]]; then need chromium; fi
 
 if ! command -v python3 >/dev/null 2>&1; then
     need python3 python3-yaml python3-venv
@@ -352,6 +358,16 @@ run_step "deploy files (scripts/check-deploy.sh)" bash scripts/check-deploy.sh
 run_step "cargo fmt --all -- --check" cargo fmt --all -- --check
 run_step "cargo clippy --workspace --all-targets --locked -- -D warnings" \
     cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The console: its packages, generated client, types, unit tests and build; then, once the
+# binary is built, the end-to-end run in Chromium.
+web() { (cd web && "$@"); }
+run_step "web: npm ci" web npm ci --no-audit --no-fund
+run_step "web: generated API client is current (npm run gen:check)" web npm run --silent gen:check
+run_step "web: type check and build (npm run build)" web npm run --silent build
+run_step "web: unit and component tests (npm test)" web npm test --silent
+run_step "web: end to end in Chromium (npm run e2e)" bash -c \
+    'cargo build --quiet --locked -p clustergenie-api --bin clustergenie && cd web && npm run --silent e2e'
 
 # Before the test suite, so that its summary is the last one printed.
 run_step "API fuzzing (scripts/fuzz-api.sh)" env CG_SCHEMATHESIS="$PYENV/bin/schemathesis" \
