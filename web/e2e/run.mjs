@@ -1,9 +1,11 @@
 // End to end in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core;
 // no browser is downloaded) against the real `clustergenie serve` on a free port, embedded
-// mode, in a fresh data directory. Screenshots of every page go to docs/screenshots/.
+// mode, in a fresh data directory. Screenshots of every page go to test-results/screenshots/
+// (`npm run screenshots`: to docs/screenshots/, the set the README shows).
 //
 //   CLUSTERGENIE_BIN  the binary (default ../target/debug/clustergenie)
 //   CHROMIUM          the browser (default /usr/bin/chromium)
+//   SCREENSHOTS_DIR   where screenshots go
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,7 +17,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const bin = process.env.CLUSTERGENIE_BIN ?? join(root, 'target/debug/clustergenie');
-const shots = join(root, 'docs/screenshots');
+const shots = resolve(process.env.SCREENSHOTS_DIR ?? join(here, '../test-results/screenshots'));
 const axeSource = readFileSync(join(here, '../node_modules/axe-core/axe.min.js'), 'utf8');
 const STEP_TIMEOUT = 20_000;
 

@@ -473,7 +473,7 @@ export interface paths {
         get: operations["getRateLimitRule"];
         /**
          * Create or replace a rule
-         * @description A body `name` must be the path's. `endpoints` may be left out for a built-in rule (its own endpoints). Answered once the read models have the rule, so the next request anywhere is limited by it.
+         * @description A body `name` must be the path's. `endpoints` may be left out: a built-in rule keeps its own, any other rule guards every limitable route (every one that names a cluster for the `cluster` scope). `201` when the rule did not exist, `200` when it replaced one. Answered once the read models have the rule, so the next request anywhere is limited by it.
          */
         put: operations["putRateLimitRule"];
         post?: never;
@@ -666,8 +666,9 @@ export interface components {
              * @description Store: `ok` or `down`. Bus: `ok`. Cache: `ok`, `healing` (filling up to the log
              *     head) or `down`. Workers: `off`, `ok` or `joining` (Kafka worker group not
              *     reached). Projections: `ok`.
+             * @enum {string}
              */
-            status: string;
+            status: "ok" | "down" | "healing" | "off" | "joining";
         };
         /** @description Each part of the process, as `/readyz` sees it. */
         Checks: {
@@ -716,11 +717,8 @@ export interface components {
         CreateClusterBody: {
             /** @description A cluster name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
             name: string;
-            /**
-             * @description A simulated provider name, e.g. `simcloud`.
-             * @enum {string}
-             */
-            provider?: "simcloud" | "nimbus" | "stratus";
+            /** @description A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
+            provider?: string;
             /**
              * @description A catalog region id, e.g. `nyc1`.
              * @enum {string}
@@ -729,7 +727,7 @@ export interface components {
         };
         /** @description `POST /v1/droplets`. */
         CreateDropletBody: {
-            avoid_providers?: ("simcloud" | "nimbus" | "stratus")[];
+            avoid_providers?: string[];
             /** @description A cluster id: `cl_` and a UUID v7 in simple hex (32 lowercase hex digits). */
             cluster_id: string;
             /**
@@ -739,11 +737,8 @@ export interface components {
             image: "ubuntu-22-04-x64" | "ubuntu-20-04-x64" | "centos-7-x64" | "debian-11-x64" | "fedora-36-x64" | "rocky-8-x64";
             /** @description A droplet name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
             name: string;
-            /**
-             * @description A simulated provider name, e.g. `simcloud`.
-             * @enum {string}
-             */
-            provider?: "simcloud" | "nimbus" | "stratus";
+            /** @description A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
+            provider?: string;
             /**
              * @description A catalog region id, e.g. `nyc1`.
              * @enum {string}
@@ -971,11 +966,8 @@ export interface components {
         };
         /** @description `POST /v1/droplets/{id}/migrate`. */
         MigrateBody: {
-            /**
-             * @description A simulated provider name, e.g. `simcloud`.
-             * @enum {string}
-             */
-            target_provider: "simcloud" | "nimbus" | "stratus";
+            /** @description A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
+            target_provider: string;
         };
         /** @description One page of a list. */
         Page_ClusterView: {
@@ -1329,7 +1321,11 @@ export interface components {
             /** Format: int64 */
             position: number;
             rebuild?: components["schemas"]["RebuildStatus"] | null;
-            status: string;
+            /**
+             * @description What a projection's live worker is doing.
+             * @enum {string}
+             */
+            status: "starting" | "running" | "retrying" | "stopped";
             /** Format: date-time */
             updated_at?: string | null;
         };
@@ -1399,7 +1395,9 @@ export interface components {
         };
         /**
          * @description `PUT /v1/ratelimits/rules[/{name}]`. `name` may be left out when the path names the
-         *     rule; `endpoints` may be left out for a built-in rule (its own endpoints).
+         *     rule. `endpoints` may be left out: a built-in rule keeps its own endpoints, any other
+         *     rule guards every limitable route (with the `cluster` scope, every route that names a
+         *     cluster), listed as such in the stored rule.
          */
         RateLimitRuleBody: {
             /** @description The most tokens a bucket holds. */
@@ -1445,8 +1443,11 @@ export interface components {
             checks: components["schemas"]["Checks"];
             /** @description True while the cache is not `ok`: reads then answer from SQL. */
             degraded: boolean;
-            /** @description `ready`, or `not_ready` (answered with `503`) when the store does not answer. */
-            status: string;
+            /**
+             * @description `ready`, or `not_ready` (answered with `503`) when the store does not answer.
+             * @enum {string}
+             */
+            status: "ready" | "not_ready";
         };
         /** @description `POST /v1/projections/{name}/rebuild`. */
         RebuildStarted: {
@@ -1466,8 +1467,11 @@ export interface components {
              */
             position: number;
             started_at: string;
-            /** @description `running`, `completed` or `failed`. */
-            status: string;
+            /**
+             * @description `running`, `completed` or `failed`.
+             * @enum {string}
+             */
+            status: "running" | "completed" | "failed";
         };
         /** @description An event as stored in the log. */
         RecordedEvent: {
@@ -3145,6 +3149,7 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RuleReply"];
+            201: components["responses"]["RuleReply"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -3237,6 +3242,7 @@ export interface operations {
         };
         responses: {
             200: components["responses"]["RuleReply"];
+            201: components["responses"]["RuleReply"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
