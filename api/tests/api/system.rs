@@ -113,7 +113,6 @@ async fn workers_show_the_pool(app: TestApp) {
 api_test!(unknown_paths_are_404_problems);
 async fn unknown_paths_are_404_problems(app: TestApp) {
     for path in [
-        "/nope",
         "/v1",
         "/v1/nothing",
         "/v1/clusters/a/b/c",
@@ -126,6 +125,36 @@ async fn unknown_paths_are_404_problems(app: TestApp) {
     }
     let answer = app.post("/v1/nothing", &json!({})).await;
     answer.problem(404);
+    // Outside the API only GET and HEAD are answered (by the console).
+    let answer = app.post("/nope", &json!({})).await;
+    answer.problem(404);
+}
+
+api_test!(the_console_answers_every_get_outside_the_api);
+async fn the_console_answers_every_get_outside_the_api(app: TestApp) {
+    for path in ["/", "/clusters", "/clusters/cl_0/history", "/no/such/page"] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, 200, "{path}");
+        let content_type = answer.header("content-type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        assert_eq!(answer.header("cache-control"), Some("no-cache"), "{path}");
+        assert!(
+            answer.text.contains("<title>ClusterGenie</title>"),
+            "{path}"
+        );
+    }
+    // The API's own paths never fall through to the console.
+    for path in [
+        "/v1/nothing",
+        "/v1/clusters/a/b",
+        "/metrics/x",
+        "/healthz/x",
+    ] {
+        app.get(path).await.problem(404);
+    }
 }
 
 api_test!(wrong_methods_are_405_problems);
