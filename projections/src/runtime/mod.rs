@@ -1,11 +1,13 @@
 //! The projection runtime: one task tails the global log and applies each page of events
 //! to every projection's read model together with their checkpoints in one transaction;
-//! a rebuild fills one projection's shadow tables on its own.
+//! a rebuild fills one projection's shadow tables on its own; tables are analysed as they
+//! grow (`statistics`).
 
 mod applier;
 pub(crate) mod checkpoint;
 mod projection;
 mod service;
+mod statistics;
 mod worker;
 
 pub use applier::{is_poison, Applier};

@@ -10,6 +10,9 @@
 //! database crash is found (a stored checkpoint behind the one this worker saved) and
 //! applied again (see docs/architecture.md).
 //!
+//! On PostgreSQL a projection's tables are analysed as they grow ([`super::statistics`]),
+//! so the planner knows their size while autovacuum has yet to catch up.
+//!
 //! An event one projection cannot apply fails the shared transaction: the page is then
 //! applied projection by projection through each one's [`Applier`], which retries the
 //! event and parks it as a dead letter, so the others go on.
@@ -22,6 +25,7 @@ use tokio::sync::watch;
 
 use super::checkpoint::{lock_checkpoints, save_checkpoint};
 use super::service::Entry;
+use super::statistics::{analyse, Growth};
 use super::{error_chain, is_poison, Applier, WorkerState};
 use crate::{ProjectionError, Target};
 
@@ -31,6 +35,8 @@ pub struct Live {
     pub applier: Applier,
     /// The checkpoint this worker last stored or read for it.
     saved: std::sync::atomic::AtomicI64,
+    /// Rows written since its tables were last analysed.
+    growth: Growth,
 }
 
 impl Live {
@@ -39,6 +45,7 @@ impl Live {
             entry,
             applier,
             saved: checkpoint.into(),
+            growth: Growth::default(),
         }
     }
 
@@ -62,8 +69,8 @@ impl Live {
 
 /// What one transaction did to one projection.
 enum Applied {
-    /// Rows and checkpoint written up to this position.
-    Written(i64),
+    /// Rows and checkpoint written up to `position`, from `handled` events.
+    Written { position: i64, handled: u64 },
     /// Nothing for it in the page: only its position in memory moves.
     Passed,
 }
@@ -183,8 +190,12 @@ impl Worker {
         }
         tx.commit().await?;
         for (live, outcome) in self.live.iter().zip(outcomes) {
-            if let Applied::Written(position) = outcome {
+            if let Applied::Written { position, handled } = outcome {
                 live.set_saved(position);
+                if live.growth.grew(handled) {
+                    let tables = live.applier.projection.tables();
+                    analyse(&live.applier.db, tables.iter().map(|t| t.name).collect());
+                }
             }
         }
         Ok(true)
@@ -248,13 +259,16 @@ async fn apply_one(
         return Ok(Applied::Passed);
     };
     let projection = &*live.applier.projection;
-    let handled = fresh.iter().any(|e| projection.handles(e));
+    let handled = fresh.iter().filter(|e| projection.handles(e)).count() as u64;
     let every = live.applier.options.idle_checkpoint_every;
-    if handled {
+    if handled > 0 {
         projection.apply(&mut *tx, fresh, &Target::Live).await?;
     } else if last - stored < every {
         return Ok(Applied::Passed);
     }
     save_checkpoint(tx, live.name(), last).await?;
-    Ok(Applied::Written(last))
+    Ok(Applied::Written {
+        position: last,
+        handled,
+    })
 }

@@ -1,0 +1,78 @@
+//! Planner statistics that keep up with the read models (PostgreSQL).
+//!
+//! A list's bounded count (`lists`) is only cheap while the planner knows how big a table
+//! is: with statistics that still describe a few hundred rows, PostgreSQL may count the
+//! first 1,001 rows of a 70,000-row table with a bitmap scan of the whole index instead of
+//! a scan that stops there. Autovacuum analyses a table after it grew by 10%, but only
+//! once a minute at most, so a table that grows fast (a burst of creations, a catch-up) is
+//! planned for the size it had. The live worker therefore analyses a projection's tables
+//! itself each time the rows it wrote since the last analysis reach the rows written
+//! before it (at least [`Growth::FLOOR`]): doubling steps, so about twenty `ANALYZE`s take a
+//! table from empty to a million rows, each a sample of at most 30,000 rows.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::ReadDb;
+
+/// Rows a projection wrote since its tables were last analysed.
+#[derive(Debug, Default)]
+pub struct Growth {
+    since: AtomicU64,
+    base: AtomicU64,
+}
+
+impl Growth {
+    /// The fewest rows written that call for an analysis.
+    pub const FLOOR: u64 = 1_000;
+
+    /// Records `rows` written; `true` when the tables are due for an analysis (the count
+    /// starts again from there).
+    pub fn grew(&self, rows: u64) -> bool {
+        let since = self.since.fetch_add(rows, Ordering::Relaxed) + rows;
+        let base = self.base.load(Ordering::Relaxed);
+        if since < base.max(Self::FLOOR) {
+            return false;
+        }
+        self.since.store(0, Ordering::Relaxed);
+        self.base.store(base + since, Ordering::Relaxed);
+        true
+    }
+}
+
+/// Analyses `tables` in the background (PostgreSQL; SQLite plans these lists from its
+/// indexes without statistics). A failure is logged: the lists stay correct, only slower.
+pub fn analyse(db: &ReadDb, tables: Vec<&'static str>) {
+    if db.is_sqlite() {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        for table in tables {
+            if let Err(error) = sqlx::query(&format!("ANALYZE {table}"))
+                .execute(db.pool())
+                .await
+            {
+                tracing::warn!(%error, table, "could not analyse a read model's table");
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyses_come_in_doubling_steps() {
+        let growth = Growth::default();
+        let mut due = Vec::new();
+        let mut written = 0;
+        for _ in 0..1_000 {
+            written += 100;
+            if growth.grew(100) {
+                due.push(written);
+            }
+        }
+        assert_eq!(due, [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000]);
+    }
+}
