@@ -59,7 +59,7 @@ async fn append_with_retry(store: &dyn EventStore, stream: &str) -> i64 {
             Ok(AppendOutcome::Committed(c)) => return c.last_position(),
             Ok(other) => panic!("unexpected {other:?}"),
             Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => panic!("append failed: {e}"),
+            Err(e) => panic!("append failed: {}", engine::error_chain(&e)),
         }
     }
 }
