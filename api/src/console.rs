@@ -7,6 +7,9 @@
 //! cached for a year; `index.html` is revalidated on every load. Without a built console the
 //! binary answers a short page that says how to build it (`cargo build` never needs npm).
 
+use std::borrow::Cow;
+
+use bytes::Bytes;
 use rust_embed::RustEmbed;
 use warp::filters::BoxedFilter;
 use warp::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -29,9 +32,10 @@ pub fn routes() -> BoxedFilter<(Response,)> {
         .and(warp::path::full())
         .and_then(|method: Method, path: warp::path::FullPath| async move {
             let path = path.as_str();
-            let api = API_PREFIXES
-                .iter()
-                .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+            let api = API_PREFIXES.iter().any(|prefix| {
+                path.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
             if api || (method != Method::GET && method != Method::HEAD) {
                 return Err(warp::reject::not_found());
             }
@@ -48,27 +52,31 @@ pub fn serve(path: &str) -> Response {
         return reply(
             StatusCode::OK,
             file.metadata.mimetype(),
-            file.data.into_owned(),
+            body(file.data),
             immutable,
         );
     }
+    let html = "text/html; charset=utf-8";
     match Assets::get("index.html") {
-        Some(index) => reply(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            index.data.into_owned(),
-            false,
-        ),
+        Some(index) => reply(StatusCode::OK, html, body(index.data), false),
         None => reply(
             StatusCode::OK,
-            "text/html; charset=utf-8",
-            NOT_BUILT.as_bytes().to_vec(),
+            html,
+            Bytes::from_static(NOT_BUILT.as_bytes()),
             false,
         ),
     }
 }
 
-fn reply(status: StatusCode, mime: &str, body: Vec<u8>, immutable: bool) -> Response {
+/// An asset's bytes: embedded ones (a release build) are not copied per request.
+fn body(data: Cow<'static, [u8]>) -> Bytes {
+    match data {
+        Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+        Cow::Owned(bytes) => Bytes::from(bytes),
+    }
+}
+
+fn reply(status: StatusCode, mime: &str, body: Bytes, immutable: bool) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = status;
     let headers = response.headers_mut();
