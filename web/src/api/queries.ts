@@ -81,21 +81,22 @@ export function useStream(aggregateType: string, id: string) {
   });
 }
 
-export function useRecentEvents(limit: number) {
+/** The last `limit` events before `head` (the log's head, from the projections). */
+export function useRecentEvents(limit: number, head: number | undefined) {
   return useQuery({
-    queryKey: ['dashboard', 'events', limit],
+    queryKey: ['dashboard', 'events', limit, head],
+    enabled: head !== undefined,
     queryFn: async () => {
-      const head = await headPosition();
-      const after = Math.max(0, head - limit);
+      const after = Math.max(0, (head ?? 0) - limit);
       return unwrap(await api.GET('/v1/events', { params: { query: { after, limit } } }));
     },
+    placeholderData: (previous) => previous,
   });
 }
 
 /** The log's head as the projections report it. */
-async function headPosition(): Promise<number> {
-  const list = unwrap(await api.GET('/v1/projections'));
-  return Math.max(0, ...list.items.map((p) => p.position + p.lag));
+export function logHead(projections: Schemas['ProjectionList'] | undefined): number | undefined {
+  return projections && Math.max(0, ...projections.items.map((p) => p.position + p.lag));
 }
 
 export function useProjections() {

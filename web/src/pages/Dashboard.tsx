@@ -1,6 +1,6 @@
 import { Link } from 'react-router-dom';
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { CLUSTER_STATUSES, useClusterCounts, useProjections, useRecentEvents, useWorkers } from '../api/queries';
+import { CLUSTER_STATUSES, logHead, useClusterCounts, useProjections, useRecentEvents, useWorkers } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
@@ -9,7 +9,7 @@ export function Dashboard() {
   const counts = useClusterCounts();
   const workers = useWorkers();
   const projections = useProjections();
-  const events = useRecentEvents(15);
+  const events = useRecentEvents(15, logHead(projections.data));
   const chart = CLUSTER_STATUSES.map((status) => ({ status, clusters: counts.data?.[status].total ?? 0 }));
   const maxLag = Math.max(0, ...(projections.data?.items.map((p) => p.lag) ?? [0]));
   return (
@@ -85,7 +85,7 @@ export function Dashboard() {
             ))}
           </ol>
         ) : (
-          <p className="empty">{events.isLoading ? 'Loading…' : 'The log is empty: create a cluster to begin.'}</p>
+          <p className="empty">{events.isPending ? 'Loading…' : 'The log is empty: create a cluster to begin.'}</p>
         )}
       </section>
     </>
