@@ -69,6 +69,15 @@ async fn job_as(app: &TestApp, user: Option<&str>, cluster_id: &str) -> Answer {
     app.send(request).await
 }
 
+/// `PUT /v1/ratelimits/rules` with the rule's name in the body.
+async fn put_rule_by_body(app: &TestApp, body: &Value) -> Answer {
+    app.send(
+        app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
+            .json(body),
+    )
+    .await
+}
+
 async fn put_rule(app: &TestApp, name: &str, body: &Value) -> Answer {
     app.send(
         app.request(
@@ -181,12 +190,7 @@ ratelimit_test!(a_rule_in_the_contract_shape_guards_every_endpoint);
 async fn a_rule_in_the_contract_shape_guards_every_endpoint(app: TestApp, clock: Arc<ManualClock>) {
     let body =
         json!({ "name": "everything", "scope": "global", "rate_per_sec": 1.0, "capacity": 2 });
-    let created = app
-        .send(
-            app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
-                .json(&body),
-        )
-        .await;
+    let created = put_rule_by_body(&app, &body).await;
     let created = created.expect(201).clone();
     let every = [
         "clusters.create",
@@ -368,22 +372,12 @@ async fn rules_are_managed_and_validated(app: TestApp, _clock: Arc<ManualClock>)
         "name": "droplet_churn", "scope": "global", "rate_per_sec": 2.5, "capacity": 20,
         "endpoints": ["droplets.create", "droplets.delete"],
     });
-    let created = app
-        .send(
-            app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
-                .json(&body),
-        )
-        .await;
+    let created = put_rule_by_body(&app, &body).await;
     let created = created.expect(201).clone();
     assert_eq!(created["builtin"], false);
     assert_eq!(created["version"], 1);
     // The same rule again replaces it with itself: 200, nothing recorded.
-    let again = app
-        .send(
-            app.request(reqwest::Method::PUT, "/v1/ratelimits/rules")
-                .json(&body),
-        )
-        .await;
+    let again = put_rule_by_body(&app, &body).await;
     assert_eq!(again.expect(200)["version"], 1);
     let got = app.get("/v1/ratelimits/rules/droplet_churn").await;
     let got = got.expect(200);
