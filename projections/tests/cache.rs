@@ -31,6 +31,8 @@ use tokio::sync::watch;
 
 #[path = "cache/bounded.rs"]
 mod bounded;
+#[path = "cache/generations.rs"]
+mod generations;
 
 /// How long any wait may take.
 const DEADLINE: Duration = Duration::from_secs(60);

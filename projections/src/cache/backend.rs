@@ -8,6 +8,13 @@
 //! generation, and which event log it follows (the id of the log's first event). A cache
 //! that lost its data (flushed, restarted empty) has no checkpoint, which is how a runner
 //! notices that it must heal the cache from the log.
+//!
+//! Every record also carries the generation it was written in, and a record of another
+//! generation counts as absent for reads, folds and writes alike. So keys that outlive
+//! their checkpoint (a flush that deleted keys one by one while a runner wrote, a reset
+//! after an inconsistency or for another log) cannot be mistaken for the new
+//! generation's: a runner healing from the log would otherwise skip events such a record
+//! already reflects and leave them out of the summaries it folds anew.
 
 use std::fmt;
 

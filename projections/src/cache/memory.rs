@@ -112,7 +112,10 @@ impl ReadCache for MemoryCache {
     }
 
     async fn reset(&self, fresh: &Checkpoint) -> Result<(), CacheError> {
-        self.lock().checkpoint = Some(fresh.clone());
+        // Records of the old generation are not this one's (see `backend.rs`).
+        let mut inner = self.lock();
+        inner.checkpoint = Some(fresh.clone());
+        inner.records.clear();
         Ok(())
     }
 

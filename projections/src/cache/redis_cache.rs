@@ -26,7 +26,8 @@ use super::CacheError;
 /// Records per write script (a batch may need several; the checkpoint goes with the last).
 const WRITE_CHUNK: usize = 200;
 
-/// Sets records only if newer, then raises the checkpoint, all only in generation ARGV[1].
+/// Sets records only if newer than a record of the same generation (one of another
+/// generation counts as absent), then raises the checkpoint, all only in generation ARGV[1].
 const WRITE: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if epoch ~= ARGV[1] then return -1 end
@@ -34,10 +35,12 @@ local written = 0
 for i = 2, #KEYS do
   local base = 3 + (i - 2) * 3
   local position = tonumber(ARGV[base])
-  local current = tonumber(redis.call('HGET', KEYS[i], 'position') or '-1')
+  local held = redis.call('HMGET', KEYS[i], 'epoch', 'position')
+  local current = -1
+  if held[1] == ARGV[1] then current = tonumber(held[2] or '-1') end
   if current < position then
-    redis.call('HSET', KEYS[i], 'position', ARGV[base], 'view', ARGV[base + 1],
-      'state', ARGV[base + 2])
+    redis.call('HSET', KEYS[i], 'epoch', ARGV[1], 'position', ARGV[base],
+      'view', ARGV[base + 1], 'state', ARGV[base + 2])
     written = written + 1
   end
 end
@@ -264,22 +267,27 @@ impl ReadCache for RedisCache {
             return Ok(Vec::new());
         }
         let mut pipe = redis::pipe();
+        pipe.atomic();
         for key in keys {
             pipe.cmd("HMGET")
                 .arg(self.key(key))
+                .arg("epoch")
                 .arg("position")
                 .arg("state");
         }
+        pipe.cmd("HMGET").arg(self.checkpoint_key()).arg("epoch");
         let mut connection = self.connection.clone();
-        let rows: Vec<(Option<String>, Option<String>)> =
+        let mut rows: Vec<Vec<Option<String>>> =
             self.timed(pipe.query_async(&mut connection)).await?;
+        let epoch = match rows.pop().as_deref() {
+            Some([epoch]) => epoch.clone(),
+            _ => return Err(CacheError::Protocol("no checkpoint in the answer".into())),
+        };
         rows.into_iter()
-            .map(|row| match row {
-                (Some(position), Some(state)) => Ok(Some(StoredState {
-                    position: parse_position(&position)?,
-                    state,
-                })),
-                _ => Ok(None),
+            .map(|row| {
+                let fields = record_fields(row)?;
+                Ok(current(&epoch, fields)?
+                    .map(|(position, state)| StoredState { position, state }))
             })
             .collect()
     }
@@ -311,6 +319,7 @@ impl ReadCache for RedisCache {
         for key in keys {
             pipe.cmd("HMGET")
                 .arg(self.key(key))
+                .arg("epoch")
                 .arg("position")
                 .arg("view");
         }
@@ -324,14 +333,12 @@ impl ReadCache for RedisCache {
             Some(fields) => parse_checkpoint(checkpoint_fields(fields)?)?,
             None => return Err(CacheError::Protocol("no checkpoint in the answer".into())),
         };
+        let epoch = checkpoint.as_ref().map(|c| c.epoch.clone());
         let views = rows
             .into_iter()
-            .map(|row| match <[Option<String>; 2]>::try_from(row) {
-                Ok([Some(position), Some(view)]) => Ok(Some(StoredView {
-                    position: parse_position(&position)?,
-                    view,
-                })),
-                _ => Ok(None),
+            .map(|row| {
+                let fields = record_fields(row)?;
+                Ok(current(&epoch, fields)?.map(|(position, view)| StoredView { position, view }))
             })
             .collect::<Result<Vec<_>, CacheError>>()?;
         Ok(ViewsRead { checkpoint, views })
@@ -345,6 +352,28 @@ async fn within<T>(
     match tokio::time::timeout(limit, work).await {
         Ok(result) => Ok(result?),
         Err(_) => Err(CacheError::Timeout(limit)),
+    }
+}
+
+/// A record's `epoch`, `position` and its view or state, as read.
+type RecordFields = [Option<String>; 3];
+
+fn record_fields(row: Vec<Option<String>>) -> Result<RecordFields, CacheError> {
+    RecordFields::try_from(row)
+        .map_err(|row| CacheError::Protocol(format!("{} record fields", row.len())))
+}
+
+/// The position and text of a record of generation `epoch`; None for a missing record
+/// or one of another generation (left behind by a flush or a reset).
+fn current(
+    epoch: &Option<String>,
+    [held, position, text]: RecordFields,
+) -> Result<Option<(i64, String)>, CacheError> {
+    match (held, position, text) {
+        (Some(held), Some(position), Some(text)) if Some(&held) == epoch.as_ref() => {
+            Ok(Some((parse_position(&position)?, text)))
+        }
+        _ => Ok(None),
     }
 }
 
