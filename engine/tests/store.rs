@@ -12,7 +12,7 @@ use engine::store::{
     IdempotencyWrite, NewEvent, ReplyKind, StoreError, StreamWrite,
 };
 use serde_json::json;
-use test_support::on_both_backends;
+use test_support::{eventually, on_both_backends, DEADLINE};
 use uuid::Uuid;
 
 fn event(n: usize) -> NewEvent {
@@ -551,6 +551,82 @@ async fn tailing_holds_across_two_postgres_writers() {
         .expect("the reader reaches the end")
         .unwrap();
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
+}
+
+/// A fast-path append never lands between a slow writer's read of the head and its
+/// write: it yields to the holder of the log's advisory lock and queues behind it, so the
+/// slow writer's position is still free when it writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_append_yields_to_a_writer_holding_the_log() {
+    use engine::store::postgres::append::LOG_LOCK;
+    let (pool, _db) = common::postgres_pool().await;
+    let store = common::postgres_store(pool.clone()).await;
+    // This store's own commit makes its head cache exact: its next append is a fast one.
+    assert_eq!(append_ok(&*store, request("fast", 0, 1)).await, 1);
+
+    // Another process's slow writer: it holds the lock and has read the head.
+    let mut slow = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(LOG_LOCK)
+        .execute(&mut *slow)
+        .await
+        .unwrap();
+    let head: i64 = sqlx::query_scalar("SELECT MAX(position) FROM cg_events")
+        .fetch_one(&mut *slow)
+        .await
+        .unwrap();
+    assert_eq!(head, 1);
+    let appending = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move { append_ok(&*store, request("fast", 1, 1)).await })
+    };
+    // The append queues on the lock instead of taking position 2.
+    eventually(DEADLINE, "the fast append waits for the log's lock", || {
+        let pool = pool.clone();
+        async move {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event = 'advisory'",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cg_events")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            assert_eq!(written, 1, "the fast append wrote while the log was held");
+            waiting == 1
+        }
+    })
+    .await;
+    sqlx::query(
+        "INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, \
+         event_type, schema_version, recorded_at, data, metadata, hash) \
+         VALUES ($1, $2, 'test', 'slow', 1, 'test.happened', 1, now(), '{}', $3, 'h')",
+    )
+    .bind(head + 1)
+    .bind(Uuid::now_v7())
+    .bind(serde_json::to_value(request("slow", 0, 1).metadata).unwrap())
+    .execute(&mut *slow)
+    .await
+    .expect("the slow writer's position is free");
+    slow.commit().await.unwrap();
+
+    let position = tokio::time::timeout(DEADLINE, appending)
+        .await
+        .expect("the fast append goes on once the lock is free")
+        .unwrap();
+    assert_eq!(position, 3);
+    let all = store
+        .read_all(0, 10, &EventFilter::default())
+        .await
+        .unwrap();
+    let streams: Vec<_> = all
+        .iter()
+        .map(|e| (e.position, e.aggregate_id.as_str()))
+        .collect();
+    assert_eq!(streams, vec![(1, "fast"), (2, "slow"), (3, "fast")]);
 }
 
 async fn leases_have_one_holder(store: Arc<dyn EventStore>) {

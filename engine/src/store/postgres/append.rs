@@ -16,8 +16,14 @@
 //! - **slow**: `BEGIN`; take the log's advisory lock (so writers that must read the head
 //!   queue instead of colliding); read the head (`MAX(position)`, committed events only);
 //!   take in every request queued meanwhile; read the stream heads and idempotency keys of
-//!   the batch; plan; write; commit. A collision with another process's fast path rolls
-//!   back and starts again (bounded).
+//!   the batch; plan; write; commit.
+//!
+//! Every insert also *tries* the advisory lock, once, in the same statement, and writes
+//! nothing when another transaction holds it. So a fast insert never lands between a slow
+//! writer's read of the head and its write: it yields and queues on the slow path instead.
+//! Without that, a process appending steadily on its fast path could keep taking the
+//! position a slow writer had just read, and starve it until it gave up. (A collision
+//! left, with a writer of an older version, rolls back and starts again, bounded.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -39,7 +45,7 @@ use crate::store::{IdempotencyRecord, ReplyKind};
 const CACHE_LIMIT: usize = 100_000;
 
 /// The key of the advisory lock that queues writers reading the head ("cg-log").
-const LOG_LOCK: i64 = 0x6367_2d6c_6f67;
+pub const LOG_LOCK: i64 = 0x6367_2d6c_6f67;
 
 /// Slow-path attempts before a batch gives up on colliding writers.
 const SLOW_ATTEMPTS: usize = 16;
@@ -159,9 +165,19 @@ impl PgAppender {
         };
         let plan = plan::plan(requests, state);
         if plan.new_head > head || !plan.idempotency.is_empty() {
-            if let Err(error) = write_plan(&mut tx, &plan).await {
-                self.forget();
-                return Err(error);
+            // Holding the lock, the try in the insert takes it again (it is re-entrant).
+            match write_plan(&mut tx, &plan).await {
+                Ok(Written::Yes) => {}
+                Ok(Written::Yielded) => {
+                    self.forget();
+                    return Err(StoreError::Database(sqlx::Error::Protocol(
+                        "the log's advisory lock was lost inside its transaction".into(),
+                    )));
+                }
+                Err(error) => {
+                    self.forget();
+                    return Err(error);
+                }
             }
         }
         tx.commit().await?;
@@ -181,10 +197,12 @@ impl BatchBackend for PgAppender {
         if let Some(plan) = self.fast_plan(source.fill()) {
             let mut conn = self.pool.acquire().await?;
             match write_plan(&mut conn, &plan).await {
-                Ok(()) => {
+                Ok(Written::Yes) => {
                     self.remember(&plan, HashMap::new());
                     return Ok(plan);
                 }
+                // A slow writer holds the log: it is about to move the head on.
+                Ok(Written::Yielded) => self.forget(),
                 Err(error) if is_collision(&error) => self.forget(),
                 Err(error) => {
                     self.forget();
@@ -259,9 +277,32 @@ pub fn idempotency_row(r: &PgRow) -> Result<IdempotencyRecord, StoreError> {
     })
 }
 
-/// Writes a batch's events and idempotency records in one statement. A position or
-/// sequence another writer took first is a unique violation: nothing is written.
-async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(), StoreError> {
+/// Whether an insert wrote its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Written {
+    Yes,
+    /// Nothing: another transaction holds the log's advisory lock.
+    Yielded,
+}
+
+impl Written {
+    fn from_lock(taken: bool) -> Self {
+        if taken {
+            Self::Yes
+        } else {
+            Self::Yielded
+        }
+    }
+}
+
+/// Writes a batch's events and idempotency records in one statement, which first tries
+/// the log's advisory lock once and writes nothing if another transaction holds it. A
+/// position or sequence another writer took first is a unique violation: nothing is
+/// written.
+async fn write_plan(
+    conn: &mut sqlx::PgConnection,
+    plan: &BatchPlan,
+) -> Result<Written, StoreError> {
     if let ([event], []) = (plan.events.as_slice(), plan.idempotency.as_slice()) {
         return write_one(conn, event).await;
     }
@@ -271,16 +312,23 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
         .map(|e| serde_json::to_value(&e.metadata))
         .collect::<Result<_, _>>()?;
     let idem = &plan.idempotency;
-    sqlx::query(
-        "WITH e AS (
+    let taken: bool = sqlx::query_scalar(
+        "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($17) AS taken),
+         e AS (
             INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
                                    schema_version, recorded_at, data, metadata, hash)
-            SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
-                                 $6::text[], $7::int4[], $8::timestamptz[], $9::jsonb[],
-                                 $10::jsonb[], $11::text[])
+            SELECT u.* FROM UNNEST($1::int8[], $2::uuid[], $3::text[], $4::text[], $5::int8[],
+                                   $6::text[], $7::int4[], $8::timestamptz[], $9::jsonb[],
+                                   $10::jsonb[], $11::text[]) AS u, l
+            WHERE l.taken
+         ),
+         i AS (
+            INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
+            SELECT u.* FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[],
+                                   $16::int8[]) AS u, l
+            WHERE l.taken
          )
-         INSERT INTO cg_idempotency (key, fingerprint, status, body, position)
-         SELECT * FROM UNNEST($12::text[], $13::text[], $14::int4[], $15::jsonb[], $16::int8[])",
+         SELECT taken FROM l",
     )
     .bind(ev.iter().map(|e| e.position).collect::<Vec<_>>())
     .bind(ev.iter().map(|e| e.id).collect::<Vec<Uuid>>())
@@ -318,18 +366,23 @@ async fn write_plan(conn: &mut sqlx::PgConnection, plan: &BatchPlan) -> Result<(
     )
     .bind(idem.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
     .bind(idem.iter().map(|r| r.position).collect::<Vec<_>>())
-    .execute(&mut *conn)
+    .bind(LOG_LOCK)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    Ok(Written::from_lock(taken))
 }
 
-/// [`write_plan`] for the most common batch, one event and no idempotency record: a plain
+/// [`write_plan`] for the most common batch, one event and no idempotency record: a
 /// single-row insert, which PostgreSQL plans and runs faster than the array form.
-async fn write_one(conn: &mut sqlx::PgConnection, e: &RecordedEvent) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
+async fn write_one(
+    conn: &mut sqlx::PgConnection,
+    e: &RecordedEvent,
+) -> Result<Written, StoreError> {
+    let done = sqlx::query(
+        "WITH l AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($12) AS taken)
+         INSERT INTO cg_events (position, id, aggregate_type, aggregate_id, sequence, event_type,
                                 schema_version, recorded_at, data, metadata, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM l WHERE l.taken",
     )
     .bind(e.position)
     .bind(e.id)
@@ -342,7 +395,8 @@ async fn write_one(conn: &mut sqlx::PgConnection, e: &RecordedEvent) -> Result<(
     .bind(&e.data)
     .bind(serde_json::to_value(&e.metadata)?)
     .bind(&e.hash)
+    .bind(LOG_LOCK)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(Written::from_lock(done.rows_affected() == 1))
 }
