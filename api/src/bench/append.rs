@@ -187,9 +187,9 @@ fn payload(id: &ClusterId) -> serde_json::Value {
     serde_json::json!({ "id": id, "name": "bench", "region": "nyc1", "provider": null })
 }
 
-fn metadata() -> serde_json::Value {
+fn metadata() -> serde_json::Result<serde_json::Value> {
     let ctx = CommandContext::new("bench");
-    serde_json::to_value(ctx.metadata()).unwrap_or_default()
+    serde_json::to_value(ctx.metadata())
 }
 
 async fn pool(url: &str, clients: usize) -> anyhow::Result<PgPool> {
@@ -231,7 +231,7 @@ pub(crate) fn raw_insert(
                 .bind(id.as_str())
                 .bind(Utc::now())
                 .bind(payload(&id))
-                .bind(metadata())
+                .bind(metadata()?)
                 .bind("0".repeat(64))
                 .execute(&pool)
                 .await?;

@@ -112,7 +112,8 @@ pub fn request_for(ce_type: Option<&str>, value: &[u8]) -> Result<CommandRequest
     let body = if method == Method::DELETE && fields.is_empty() {
         Vec::new()
     } else {
-        serde_json::to_vec(&Value::Object(fields)).unwrap_or_default()
+        serde_json::to_vec(&Value::Object(fields))
+            .map_err(|e| NotACommand::NotJson(e.to_string()))?
     };
     Ok(CommandRequest {
         method,

@@ -318,7 +318,7 @@ async fn publish(
     outcome: &Outcome,
     command_headers: &HashMap<String, String>,
 ) -> Result<(), KafkaError> {
-    let payload = serde_json::to_vec(outcome).unwrap_or_default();
+    let payload = serde_json::to_vec(outcome)?;
     let id = uuid::Uuid::new_v4().to_string();
     let time = format_time(Utc::now());
     let mut fields = vec![

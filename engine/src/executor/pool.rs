@@ -2,7 +2,7 @@
 //! durable timers (retries due, lost attempts).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -85,6 +85,12 @@ struct Shared {
 }
 
 impl Shared {
+    /// The shared state, also after a panic elsewhere left the lock poisoned (every update
+    /// of it is a few field writes, so what a panic leaves is still worth counting).
+    fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+        shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn holds(&self, id: &str) -> bool {
         self.active.contains_key(id) || self.queued_set.contains(id)
     }
@@ -169,20 +175,17 @@ impl Executor {
     /// Whether the queue holds as many jobs as it may (new ones would wait in the log).
     pub fn is_full(&self) -> bool {
         // Asked by every command that starts a job: no copy of the queue's ids.
-        let queued = self.shared.lock().map_or(0, |s| s.queued.len());
+        let queued = Shared::lock(&self.shared).queued.len();
         queued >= self.options.queue.max(1)
     }
 
     /// The pool's current numbers.
     pub fn stats(&self) -> WorkerStats {
-        let (queued, active, unfinished) = self
-            .shared
-            .lock()
-            .map(|s| {
-                let active: Vec<String> = s.active.keys().cloned().collect();
-                (s.queued.clone(), active, s.unfinished)
-            })
-            .unwrap_or_default();
+        let (queued, active, unfinished) = {
+            let s = Shared::lock(&self.shared);
+            let active: Vec<String> = s.active.keys().cloned().collect();
+            (s.queued.clone(), active, s.unfinished)
+        };
         WorkerStats {
             worker_count: self.options.workers.max(1),
             active_workers: active.len(),
@@ -201,10 +204,7 @@ impl Executor {
 
     /// The attempts that ended here since the last call (at most the last 10 000).
     pub fn take_finished(&self) -> Vec<Finished> {
-        self.shared
-            .lock()
-            .map(|mut s| s.finished.drain(..).collect())
-            .unwrap_or_default()
+        Shared::lock(&self.shared).finished.drain(..).collect()
     }
 }
 
@@ -225,7 +225,8 @@ impl Worker {
             };
             let Some(job_id) = next else { return };
             let (cancel_tx, cancel) = watch::channel(false);
-            if let Ok(mut shared) = self.shared.lock() {
+            {
+                let mut shared = Shared::lock(&self.shared);
                 shared.queued.retain(|id| *id != job_id);
                 shared.queued_set.remove(&job_id);
                 shared.active.insert(job_id.clone(), cancel_tx);
@@ -235,7 +236,8 @@ impl Worker {
                 ran = run_attempt(&self.service, &job_id, &self.work, cancel) => Some(ran),
                 _ = shutdown.wait_for(|s| *s) => None,
             };
-            if let Ok(mut shared) = self.shared.lock() {
+            {
+                let mut shared = Shared::lock(&self.shared);
                 shared.active.remove(&job_id);
                 if let Some(Ok(Ran::Ended {
                     job_type: Some(job_type),
@@ -311,7 +313,8 @@ impl Follower {
                 continue; // catching up
             }
             cursor = cursor.max(seen);
-            if let Ok(mut shared) = self.shared.lock() {
+            {
+                let mut shared = Shared::lock(&self.shared);
                 shared.unfinished = book.len();
             }
             let now = Utc::now();
@@ -332,9 +335,7 @@ impl Follower {
 
     /// Hands the pool the jobs that may start, oldest first, while the queue has room.
     fn submit_ready(&self, book: &JobBook, now: chrono::DateTime<Utc>) {
-        let Ok(mut shared) = self.shared.lock() else {
-            return;
-        };
+        let mut shared = Shared::lock(&self.shared);
         for id in book.ready(now) {
             if shared.holds(id) || !self.ownership.owns(id) {
                 continue;
@@ -353,11 +354,7 @@ impl Follower {
     /// (their worker died or lost the store), unless they run here.
     async fn time_out_lost(&self, book: &JobBook, now: chrono::DateTime<Utc>) {
         for (job_id, attempt) in book.lost(now, &self.policies) {
-            let here = self
-                .shared
-                .lock()
-                .map(|s| s.active.contains_key(&job_id))
-                .unwrap_or(false);
+            let here = Shared::lock(&self.shared).active.contains_key(&job_id);
             if here || !self.ownership.owns(&job_id) {
                 continue;
             }
@@ -382,10 +379,8 @@ impl Follower {
     }
 
     fn cancel(&self, job_id: &str) {
-        if let Ok(shared) = self.shared.lock() {
-            if let Some(switch) = shared.active.get(job_id) {
-                let _ = switch.send(true);
-            }
+        if let Some(switch) = Shared::lock(&self.shared).active.get(job_id) {
+            let _ = switch.send(true);
         }
     }
 

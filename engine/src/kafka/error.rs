@@ -31,4 +31,7 @@ pub enum KafkaError {
     /// The worker group could not be joined.
     #[error("worker group: {0}")]
     Worker(String),
+    /// A message could not be encoded.
+    #[error("could not encode a message")]
+    Encode(#[from] serde_json::Error),
 }

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance, StreamConsumer};
@@ -47,7 +47,10 @@ pub struct WorkerGroup {
 impl WorkerGroup {
     /// The partitions assigned to this process now.
     pub fn assigned(&self) -> BTreeSet<i32> {
-        self.assigned.read().map(|a| a.clone()).unwrap_or_default()
+        self.assigned
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Whether the process reached the brokers and subscribed (until then it owns no job:
@@ -63,19 +66,24 @@ impl WorkerGroup {
 
     /// Why the last attempt to join failed (cleared once joined).
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn set(&self, partitions: BTreeSet<i32>) {
-        if let Ok(mut assigned) = self.assigned.write() {
-            *assigned = partitions;
-        }
+        *self
+            .assigned
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = partitions;
     }
 
     fn note_error(&self, error: Option<String>) {
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = error;
-        }
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = error;
     }
 }
 

@@ -17,7 +17,7 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -120,14 +120,18 @@ impl RelayStats {
 
     /// The last failure, with its causes.
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn fail(&self, error: &KafkaError) {
         self.failures.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = Some(error_chain(error));
-        }
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error_chain(error));
     }
 }
 
