@@ -4,9 +4,12 @@
 //! Rows are encoded on a blocking thread while the connection sends what is ready, so
 //! encoding and PostgreSQL's loading run at the same time. The binary format spares both
 //! sides the text format's escaping and scanning for delimiters: a field is its length and
-//! its bytes (`TEXT` as UTF-8, `BIGINT` as eight big-endian bytes), the only column types
-//! the read models have.
+//! its bytes in PostgreSQL's binary form, which `postgres-types` writes for each column type
+//! (the read models have `TEXT` and `BIGINT` columns; see `docs/architecture.md` on why times
+//! are stored as RFC 3339 text).
 
+use bytes::{BufMut, Bytes, BytesMut};
+use postgres_types::{IsNull, ToSql, Type};
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
@@ -118,7 +121,7 @@ pub async fn copy_in(
             "COPY {table} ({columns}) FROM STDIN WITH ({options})"
         ))
         .await?;
-    let (chunks, mut ready) = mpsc::channel::<Result<Vec<u8>, ProjectionError>>(4);
+    let (chunks, mut ready) = mpsc::channel::<Result<Bytes, ProjectionError>>(4);
     let encode = tokio::task::spawn_blocking(move || encode(rows, &chunks));
     while let Some(chunk) = ready.recv().await {
         copy.send(chunk?).await?;
@@ -132,9 +135,9 @@ pub async fn copy_in(
 
 /// Encodes `rows` into binary `COPY` chunks of about [`CHUNK`] bytes, handed to `chunks`
 /// (an error ends the encoding; a closed channel too).
-fn encode(rows: TableRows, chunks: &mpsc::Sender<Result<Vec<u8>, ProjectionError>>) -> Written {
+fn encode(rows: TableRows, chunks: &mpsc::Sender<Result<Bytes, ProjectionError>>) -> Written {
     let mut written = Written::default();
-    let mut buffer = Vec::with_capacity(CHUNK + 4096);
+    let mut buffer = BytesMut::with_capacity(CHUNK + 4096);
     buffer.extend_from_slice(HEADER);
     for row in rows.rows {
         let row = match row {
@@ -152,35 +155,37 @@ fn encode(rows: TableRows, chunks: &mpsc::Sender<Result<Vec<u8>, ProjectionError
         written.rows += 1;
         written.bytes += buffer.len() - before;
         if buffer.len() >= CHUNK {
-            let full = std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK + 4096));
+            let full = buffer.split().freeze();
+            buffer.reserve(CHUNK + 4096);
             if chunks.blocking_send(Ok(full)).is_err() {
                 return written;
             }
         }
     }
     buffer.extend_from_slice(TRAILER);
-    let _ = chunks.blocking_send(Ok(buffer));
+    let _ = chunks.blocking_send(Ok(buffer.freeze()));
     written
 }
 
-/// Appends one row as a binary `COPY` tuple: the field count, then each field's length and
-/// bytes.
-fn encode_row(buffer: &mut Vec<u8>, row: &[Value]) -> Result<(), ProjectionError> {
+/// Appends one row as a binary `COPY` tuple: the field count, then each field's length
+/// (-1 for NULL) and its bytes as `postgres-types` encodes them.
+fn encode_row(buffer: &mut BytesMut, row: &[Value]) -> Result<(), ProjectionError> {
     let too_big = || ProjectionError::Invalid("a row is too large for COPY".into());
     let fields = i16::try_from(row.len()).map_err(|_| too_big())?;
-    buffer.extend_from_slice(&fields.to_be_bytes());
+    buffer.put_i16(fields);
     for value in row {
-        match value {
-            Value::Int(n) => {
-                buffer.extend_from_slice(&8i32.to_be_bytes());
-                buffer.extend_from_slice(&n.to_be_bytes());
-            }
-            Value::Text(text) => {
-                let len = i32::try_from(text.len()).map_err(|_| too_big())?;
-                buffer.extend_from_slice(&len.to_be_bytes());
-                buffer.extend_from_slice(text.as_bytes());
-            }
-        }
+        let at = buffer.len();
+        buffer.put_i32(0);
+        let encoded = match value {
+            Value::Int(n) => n.to_sql(&Type::INT8, buffer),
+            Value::Text(text) => text.as_str().to_sql(&Type::TEXT, buffer),
+        };
+        let len =
+            match encoded.map_err(|e| ProjectionError::Invalid(format!("a COPY field: {e}")))? {
+                IsNull::Yes => -1,
+                IsNull::No => i32::try_from(buffer.len() - at - 4).map_err(|_| too_big())?,
+            };
+        buffer[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
     Ok(())
 }
@@ -191,7 +196,7 @@ mod tests {
 
     #[test]
     fn rows_are_encoded_as_binary_copy_tuples() {
-        let mut buffer = Vec::new();
+        let mut buffer = BytesMut::new();
         encode_row(
             &mut buffer,
             &[
@@ -207,7 +212,7 @@ mod tests {
         expected.extend_from_slice(&8i32.to_be_bytes());
         expected.extend_from_slice(&(-42i64).to_be_bytes());
         expected.extend_from_slice(&0i32.to_be_bytes());
-        assert_eq!(buffer, expected);
+        assert_eq!(buffer.as_ref(), expected.as_slice());
     }
 
     #[test]
