@@ -56,6 +56,9 @@ pub struct Settings {
     /// How long the live tail waits for a client that stopped reading (its buffer full)
     /// before it ends the stream with a `disconnect` event.
     pub sse_slow_client_ms: u64,
+    /// On SIGTERM, how long requests still open may take before the server stops anyway
+    /// (live tails end at once, with a `disconnect` event).
+    pub shutdown_grace_ms: u64,
     /// `redis://…` for the cache read models (`REDIS_URL`); empty means in-process.
     pub redis_url: Option<String>,
     /// Prefix of every cache key in Redis.
@@ -98,6 +101,7 @@ impl Default for Settings {
             log_format: "pretty".into(),
             read_your_writes_timeout_ms: 5000,
             sse_slow_client_ms: 30_000,
+            shutdown_grace_ms: 10_000,
             redis_url: None,
             cache_key_prefix: "cg:".into(),
             cache_memory_budget_mb: 64.0,

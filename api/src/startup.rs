@@ -61,6 +61,8 @@ const CACHE_WARM_UP: Duration = Duration::from_secs(2);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// Tells the live tails the server is shutting down.
+    draining: watch::Sender<bool>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -116,6 +118,7 @@ impl Application {
         let worker_group = jobs.as_ref().and_then(|j| j.group.clone());
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
+        let (draining, draining_rx) = watch::channel(false);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -134,6 +137,7 @@ impl Application {
             rules: Arc::default(),
             metrics: Arc::new(Metrics::new()?),
             settings: Arc::new(settings),
+            draining: draining_rx,
         });
         if let Some(kafka) = state.settings.kafka() {
             let routes = crate::filters::routes(state.clone());
@@ -143,6 +147,7 @@ impl Application {
         Ok(Self {
             listener,
             state,
+            draining,
             shutdown,
             tasks,
         })
@@ -160,16 +165,38 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `signal` completes, then lets in-flight requests finish, stops the
-    /// background tasks and waits (bounded) for them to persist their checkpoints.
+    /// Serves until `signal` completes, then ends the live tails (each with a
+    /// `disconnect` event), lets in-flight requests finish (for at most
+    /// `shutdown_grace_ms`), stops the background tasks and waits (bounded) for them to
+    /// persist their checkpoints.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) {
         let routes = crate::filters::routes(self.state.clone());
-        tracing::info!(address = %self.address(), database = self.state.store.backend(), "serving");
-        warp::serve(routes)
+        let address = self.address();
+        tracing::info!(%address, database = self.state.store.backend(), "serving");
+        let grace = Duration::from_millis(self.state.settings.shutdown_grace_ms);
+        let (fired, heard) = tokio::sync::oneshot::channel::<()>();
+        let draining = self.draining;
+        let server = warp::serve(routes)
             .incoming(self.listener)
-            .graceful(signal)
-            .run()
-            .await;
+            .graceful(async move {
+                signal.await;
+                let _ = draining.send(true);
+                let _ = fired.send(());
+            })
+            .run();
+        let deadline = async move {
+            if heard.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            () = server => {}
+            () = deadline => {
+                tracing::warn!(?grace, "requests still open after the shutdown grace; stopping");
+            }
+        }
         let _ = self.shutdown.send(true);
         let stop = futures::future::join_all(self.tasks);
         if tokio::time::timeout(Duration::from_secs(10), stop)

@@ -58,6 +58,8 @@ pub struct Shared {
     pub rules: Arc<RulesHeld>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<Settings>,
+    /// Turns true when the server starts shutting down: live tails end then.
+    pub draining: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Shared {

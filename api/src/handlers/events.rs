@@ -126,8 +126,10 @@ pub async fn stream_of(
     summary = "The live tail of the log (Server-Sent Events)",
     description = "Each message is one event: `id` its position, `event` its type, `data` \
 the event as JSON (as in `GET /v1/events`). Heartbeat comments every 15 s. A client that \
-stops reading for a while gets a `disconnect` event naming the last position it was sent \
-(`last_event_id`), and the stream ends: resume with `Last-Event-ID`.",
+stops reading for a while, and every client when the server shuts down, gets a `disconnect` \
+event with the reason (`slow client` or `shutdown`) and the last position it was sent \
+(`last_event_id`), and the stream ends: resume with `Last-Event-ID` (here or, after a \
+shutdown, on another instance).",
     params(
         LastEventId,
         ("after" = Option<i64>, Query, minimum = 0, description = "Start after this position (default: the head, new events only)."),
@@ -177,14 +179,17 @@ const TAIL_BUFFER_BYTES: usize = 1 << 20;
 /// it and the task waits (no unbounded buffer); a client that does not take its buffered
 /// bytes for `sse_slow_client_ms` is let go: once it has read what is buffered, it gets a
 /// `disconnect` event naming the last position it was sent (resume with `Last-Event-ID`),
-/// and the stream ends. A gone client closes the channel and the task ends.
+/// and the stream ends. When the server starts shutting down, every tail ends the same
+/// way (reason `shutdown`, with a one-second reconnection hint), so open streams never hold
+/// the shutdown up. A gone client closes the channel and the task ends.
 fn tail(
     state: AppState,
     after: i64,
     filter: EventFilter,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + Sync {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(Event, OwnedSemaphorePermit)>();
-    let (gave_up, reason) = tokio::sync::oneshot::channel::<i64>();
+    let (gave_up, reason) = tokio::sync::oneshot::channel::<(Farewell, i64)>();
+    let mut draining = state.draining.clone();
     let patience = Duration::from_millis(state.settings.sse_slow_client_ms);
     let budget = Arc::new(Semaphore::new(TAIL_BUFFER_BYTES));
     tokio::spawn(async move {
@@ -193,6 +198,12 @@ fn tail(
         let mut after = after;
         let mut sent = after;
         loop {
+            // Shutting down (or the server is gone altogether).
+            let ending = draining.has_changed().is_err() || *draining.borrow();
+            if ending {
+                let _ = gave_up.send((Farewell::Shutdown, sent));
+                return;
+            }
             match state
                 .store
                 .read_all(after, 200, &EventFilter::default())
@@ -227,7 +238,7 @@ fn tail(
                                     "live tail: client too slow, disconnecting"
                                 );
                                 state.metrics.live_tail_slow_client();
-                                let _ = gave_up.send(sent);
+                                let _ = gave_up.send((Farewell::SlowClient, sent));
                                 return;
                             }
                         }
@@ -241,6 +252,7 @@ fn tail(
                             }
                         }
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = async { let _ = draining.wait_for(|d| *d).await; } => {}
                         _ = tx.closed() => return,
                     }
                 }
@@ -254,16 +266,38 @@ fn tail(
     // The permit goes back to the budget as the response takes the event.
     let events = tokio_stream::wrappers::UnboundedReceiverStream::new(rx)
         .map(|(message, _permit)| Ok(message));
-    // After the buffered events: a disconnect notice if the tail gave up on this client.
+    // After the buffered events: a disconnect notice if the tail let this client go.
     let farewell = futures::stream::once(reason).filter_map(|outcome| async move {
-        outcome.ok().map(|last_sent| {
-            Ok(Event::default().event("disconnect").data(
-                json!({ "reason": "slow client", "last_event_id": last_sent.to_string() })
-                    .to_string(),
-            ))
-        })
+        outcome
+            .ok()
+            .map(|(why, last_sent)| Ok(why.event(last_sent)))
     });
     events.chain(farewell)
+}
+
+/// Why a live tail let its client go.
+#[derive(Debug, Clone, Copy)]
+enum Farewell {
+    SlowClient,
+    Shutdown,
+}
+
+impl Farewell {
+    /// The `disconnect` event naming the reason and the last position sent.
+    fn event(self, last_sent: i64) -> Event {
+        let reason = match self {
+            Self::SlowClient => "slow client",
+            Self::Shutdown => "shutdown",
+        };
+        let event = Event::default()
+            .event("disconnect")
+            .data(json!({ "reason": reason, "last_event_id": last_sent.to_string() }).to_string());
+        match self {
+            // Come back soon, to whichever instance answers.
+            Self::Shutdown => event.retry(Duration::from_secs(1)),
+            Self::SlowClient => event,
+        }
+    }
 }
 
 /// Counts a live tail in `clustergenie_live_tails_open` while it lives.

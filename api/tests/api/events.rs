@@ -557,3 +557,70 @@ async fn filtered_log_pages_through(app: TestApp) {
         assert_eq!(seen, wanted, "{filter}");
     }
 }
+
+/// On shutdown every live tail ends with a `disconnect` event (reason `shutdown`, the last
+/// position it sent, a reconnection hint) and the server stops at once, although its
+/// clients keep their streams open and would read for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_live_tails_instead_of_waiting_for_them() {
+    let db = test_support::ScratchDb::new(Backend::Sqlite).await;
+    let settings = api::settings::Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: db.dir().to_path_buf(),
+        database_url: Some(db.url().to_owned()),
+        workers: false,
+        // Far beyond the test's deadline: stopping in time is not the grace running out.
+        shutdown_grace_ms: 3_600_000,
+        ..Default::default()
+    };
+    let application = api::startup::Application::build(settings)
+        .await
+        .expect("build the application");
+    let base = format!("http://{}", application.address());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{base}/v1/clusters"))
+        .json(&json!({ "name": "before-shutdown", "region": "nyc1" }))
+        .send()
+        .await
+        .expect("create a cluster");
+    assert_eq!(created.status().as_u16(), 201);
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .get(format!("{base}/v1/events/stream?after=0"))
+            .send()
+            .await
+            .expect("open the stream");
+        let mut reader = SseReader {
+            response,
+            buffer: String::new(),
+        };
+        // The control: the stream is live and has sent the log so far.
+        let first = reader.next(1).await;
+        assert_eq!(check_message(&first[0])["type"], "cluster.created");
+        streams.push(reader);
+    }
+
+    stop.send(()).expect("the server listens for its stop");
+    for mut reader in streams {
+        let farewell = reader.next(1).await;
+        assert_eq!(farewell[0].event.as_deref(), Some("disconnect"), "{farewell:?}");
+        assert_eq!(
+            farewell[0].json(),
+            json!({ "reason": "shutdown", "last_event_id": "1" })
+        );
+        let end = tokio::time::timeout(DEADLINE, reader.response.chunk())
+            .await
+            .expect("the stream ends after its farewell");
+        assert!(matches!(end, Ok(None)), "{end:?}");
+    }
+    tokio::time::timeout(DEADLINE, server)
+        .await
+        .expect("the server stopped although live tails were open")
+        .expect("the server task");
+}

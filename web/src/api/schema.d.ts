@@ -266,7 +266,7 @@ export interface paths {
         };
         /**
          * The live tail of the log (Server-Sent Events)
-         * @description Each message is one event: `id` its position, `event` its type, `data` the event as JSON (as in `GET /v1/events`). Heartbeat comments every 15 s. A client that stops reading for a while gets a `disconnect` event naming the last position it was sent (`last_event_id`), and the stream ends: resume with `Last-Event-ID`.
+         * @description Each message is one event: `id` its position, `event` its type, `data` the event as JSON (as in `GET /v1/events`). Heartbeat comments every 15 s. A client that stops reading for a while, and every client when the server shuts down, gets a `disconnect` event with the reason (`slow client` or `shutdown`) and the last position it was sent (`last_event_id`), and the stream ends: resume with `Last-Event-ID` (here or, after a shutdown, on another instance).
          */
         get: operations["streamEvents"];
         put?: never;
