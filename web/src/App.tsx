@@ -8,6 +8,7 @@ import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
 import { System } from './pages/System';
 import { Jobs } from './pages/Jobs';
+import { JobDetail } from './pages/JobDetail';
 import { NotFound } from './pages/NotFound';
 
 const NAV = [
@@ -50,6 +51,7 @@ export function App() {
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
           <Route path="/jobs" element={<Jobs />} />
+          <Route path="/jobs/:id" element={<JobDetail />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
