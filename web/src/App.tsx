@@ -7,11 +7,14 @@ import { Dashboard } from './pages/Dashboard';
 import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
 import { System } from './pages/System';
+import { Jobs } from './pages/Jobs';
+import { JobDetail } from './pages/JobDetail';
 import { NotFound } from './pages/NotFound';
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/jobs', label: 'Jobs' },
   { to: '/system', label: 'System' },
 ];
 
@@ -47,6 +50,8 @@ export function App() {
           <Route path="/" element={<Dashboard />} />
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
+          <Route path="/jobs" element={<Jobs />} />
+          <Route path="/jobs/:id" element={<JobDetail />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

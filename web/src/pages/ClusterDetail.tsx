@@ -122,7 +122,7 @@ function Jobs({ id }: { id: string }) {
       <tbody>
         {jobs.items.map((j) => (
           <tr key={j.id}>
-            <td className="mono">{j.id}</td><td>{j.type}</td><td><StatusBadge status={j.status} /></td>
+            <td><Link to={`/jobs/${j.id}`} className="mono">{j.id}</Link></td><td>{j.type}</td><td><StatusBadge status={j.status} /></td>
             <td>{j.progress}%</td><td><Time at={j.created_at} /></td>
           </tr>
         ))}
