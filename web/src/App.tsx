@@ -8,10 +8,13 @@ import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
 import { System } from './pages/System';
 import { NotFound } from './pages/NotFound';
+import { Audit } from './pages/Audit';
+import { AuditStream } from './pages/AuditStream';
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/audit', label: 'Audit & Replay' },
   { to: '/system', label: 'System' },
 ];
 
@@ -47,6 +50,8 @@ export function App() {
           <Route path="/" element={<Dashboard />} />
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
+          <Route path="/audit" element={<Audit />} />
+          <Route path="/audit/:type/:id" element={<AuditStream />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
