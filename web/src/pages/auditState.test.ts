@@ -151,3 +151,12 @@ describe('provenance', () => {
     expect(provenance([{ position: 5, state: { id: 'x', n: { m: 1 } } }])).toEqual({ id: 5, 'n.m': 5 });
   });
 });
+
+test('a field that turns from a value into an object is one change, the object whole', () => {
+  const rows = diffStates({ result: null, status: 'running' }, { result: { ip: '10.0.0.2', size: 's-1' }, status: 'done' });
+  expect(rows).toEqual([
+    { field: 'result', kind: 'changed', before: null, after: { ip: '10.0.0.2', size: 's-1' } },
+    { field: 'status', kind: 'changed', before: 'running', after: 'done' },
+  ]);
+  expect(diffStates({ r: { x: 1 } }, { r: 'gone' })).toEqual([{ field: 'r', kind: 'changed', before: { x: 1 }, after: 'gone' }]);
+});

@@ -222,18 +222,40 @@ export interface DiffRow {
 /**
  * The fields of two states of one aggregate, compared: `before` and `after` are the states
  * (`null` when the aggregate did not exist then). A field holding `null` is present; only a
- * field that is absent counts as added or removed. Rows follow the fields' order in
- * `after`, then the fields only `before` has.
+ * field that is absent counts as added or removed. A field that is a value on one side and
+ * an object on the other (`result`: `null`, then `{…}`) is one changed row, the object
+ * whole. Rows follow the fields' order in `after`, then the fields only `before` has.
  */
 export function diffStates(before: unknown, after: unknown): DiffRow[] {
   const a = flatten(before);
   const b = flatten(after);
-  const fields = [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))];
-  return fields.map((field): DiffRow => {
-    if (!(field in a)) return { field, kind: 'added', after: b[field] };
-    if (!(field in b)) return { field, kind: 'removed', before: a[field] };
-    return { field, kind: sameValue(a[field], b[field]) ? 'unchanged' : 'changed', before: a[field], after: b[field] };
-  });
+  const reshaped = new Set<string>();
+  for (const [leaves, other] of [[a, b], [b, a]] as const) {
+    for (const field of Object.keys(leaves)) {
+      if (!(field in other) && Object.keys(other).some((k) => k.startsWith(`${field}.`))) reshaped.add(field);
+    }
+  }
+  const under = (field: string) => [...reshaped].find((r) => field.startsWith(`${r}.`));
+  const rows: DiffRow[] = [];
+  const seen = new Set<string>();
+  for (const field of [...Object.keys(b), ...Object.keys(a).filter((k) => !(k in b))]) {
+    const name = under(field) ?? field;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (reshaped.has(name)) {
+      rows.push({ field: name, kind: 'changed', before: valueAt(before, name), after: valueAt(after, name) });
+    } else if (!(field in a)) rows.push({ field, kind: 'added', after: b[field] });
+    else if (!(field in b)) rows.push({ field, kind: 'removed', before: a[field] });
+    else rows.push({ field, kind: sameValue(a[field], b[field]) ? 'unchanged' : 'changed', before: a[field], after: b[field] });
+  }
+  return rows;
+}
+
+/** The value at a dotted path of a state. */
+function valueAt(state: unknown, path: string): unknown {
+  let value: unknown = state;
+  for (const key of path.split('.')) value = isPlainObject(value) ? value[key] : undefined;
+  return value;
 }
 
 /** How many rows of each kind a diff has. */
