@@ -189,5 +189,6 @@ function describe(page: LogPage | undefined, desc: boolean): string {
   const low = page.items[0]!.position;
   const high = page.items[page.items.length - 1]!.position;
   const n = page.items.length;
-  return `${n} event${n === 1 ? '' : 's'}, positions #${desc ? high : low}–#${desc ? low : high}`;
+  const looked = page.limited ? ` (positions #${page.scanned.from}–#${page.scanned.to} looked at so far)` : '';
+  return `${n} event${n === 1 ? '' : 's'}, positions #${desc ? high : low}–#${desc ? low : high}${looked}`;
 }
