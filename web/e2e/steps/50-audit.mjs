@@ -54,8 +54,9 @@ step('audit: the log is filtered by the cluster, in the URL', async ({ page, bas
   await page.getByLabel('Aggregate id').fill(audit.clusterId);
   await page.waitForURL(new RegExp(`aggregate_id=${audit.clusterId}`));
   const rows = page.locator('.audit-table tbody tr');
-  await page.getByRole('cell', { name: 'cluster.created', exact: true }).waitFor();
-  await until('three rows of the cluster', async () => (await rows.count()) === 3);
+  const ofCluster = rows.getByRole('link', { name: audit.clusterId, exact: true });
+  await until('only the three rows of the cluster', async () => (await rows.count()) === 3 && (await ofCluster.count()) === 3);
+  await rows.last().getByRole('cell', { name: 'cluster.created', exact: true }).waitFor();
   if (await page.getByRole('cell', { name: 'droplet.requested', exact: true }).count()) {
     throw new Error('the filter let another aggregate through');
   }
