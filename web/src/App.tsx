@@ -10,11 +10,14 @@ import { System } from './pages/System';
 import { Jobs } from './pages/Jobs';
 import { JobDetail } from './pages/JobDetail';
 import { NotFound } from './pages/NotFound';
+import { Audit } from './pages/Audit';
+import { AuditStream } from './pages/AuditStream';
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
   { to: '/jobs', label: 'Jobs' },
+  { to: '/audit', label: 'Audit & Replay' },
   { to: '/system', label: 'System' },
 ];
 
@@ -52,6 +55,8 @@ export function App() {
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
           <Route path="/jobs" element={<Jobs />} />
           <Route path="/jobs/:id" element={<JobDetail />} />
+          <Route path="/audit" element={<Audit />} />
+          <Route path="/audit/:type/:id" element={<AuditStream />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

@@ -30,6 +30,7 @@ export function staleKeys(event: StreamEvent): string[][] {
     default:
       keys.push([event.aggregate_type]);
   }
+  keys.push(['audit', event.aggregate_type, event.aggregate_id]);
   return keys;
 }
 

@@ -135,6 +135,8 @@ function History({ id }: { id: string }) {
   const stream = useStream('cluster', id).data;
   if (!stream) return <p className="muted">Loading…</p>;
   return (
+    <>
+    <p><Link to={`/audit/cluster/${id}`}>Replay this history in Audit &amp; Replay</Link></p>
     <ol className="timeline" aria-label="Events of this cluster">
       {stream.items.map((e) => (
         <li key={e.position}>
@@ -147,6 +149,7 @@ function History({ id }: { id: string }) {
         </li>
       ))}
     </ol>
+    </>
   );
 }
 
