@@ -6,12 +6,14 @@ import { applyTheme, storedTheme, type Theme } from './theme';
 import { Dashboard } from './pages/Dashboard';
 import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
+import { Droplets } from './pages/Droplets';
 import { System } from './pages/System';
 import { NotFound } from './pages/NotFound';
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/droplets', label: 'Droplets' },
   { to: '/system', label: 'System' },
 ];
 
@@ -47,6 +49,7 @@ export function App() {
           <Route path="/" element={<Dashboard />} />
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
+          <Route path="/droplets" element={<Droplets />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
