@@ -7,6 +7,7 @@ import { Dashboard } from './pages/Dashboard';
 import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
 import { Droplets } from './pages/Droplets';
+import { DropletDetail } from './pages/DropletDetail';
 import { System } from './pages/System';
 import { NotFound } from './pages/NotFound';
 
@@ -50,6 +51,7 @@ export function App() {
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
           <Route path="/droplets" element={<Droplets />} />
+          <Route path="/droplets/:id" element={<DropletDetail />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
