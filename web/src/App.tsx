@@ -6,6 +6,8 @@ import { applyTheme, storedTheme, type Theme } from './theme';
 import { Dashboard } from './pages/Dashboard';
 import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
+import { Droplets } from './pages/Droplets';
+import { DropletDetail } from './pages/DropletDetail';
 import { System } from './pages/System';
 import { Jobs } from './pages/Jobs';
 import { JobDetail } from './pages/JobDetail';
@@ -16,6 +18,7 @@ import { AuditStream } from './pages/AuditStream';
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/droplets', label: 'Droplets' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/audit', label: 'Audit & Replay' },
   { to: '/system', label: 'System' },
@@ -57,6 +60,8 @@ export function App() {
           <Route path="/jobs/:id" element={<JobDetail />} />
           <Route path="/audit" element={<Audit />} />
           <Route path="/audit/:type/:id" element={<AuditStream />} />
+          <Route path="/droplets" element={<Droplets />} />
+          <Route path="/droplets/:id" element={<DropletDetail />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

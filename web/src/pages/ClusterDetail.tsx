@@ -103,7 +103,7 @@ function Droplets({ id }: { id: string }) {
       <tbody>
         {droplets.items.map((d) => (
           <tr key={d.id}>
-            <td>{d.name}</td><td><StatusBadge status={d.status} /></td><td>{d.size}</td><td>{d.region}</td>
+            <td><Link to={`/droplets/${d.id}`}>{d.name}</Link></td><td><StatusBadge status={d.status} /></td><td>{d.size}</td><td>{d.region}</td>
             <td>{d.provider ?? '—'}</td><td><Time at={d.created_at} /></td>
           </tr>
         ))}
