@@ -7,11 +7,15 @@ import { Dashboard } from './pages/Dashboard';
 import { Clusters } from './pages/Clusters';
 import { ClusterDetail } from './pages/ClusterDetail';
 import { System } from './pages/System';
+import { Providers } from './pages/Providers';
+import { Limits } from './pages/Limits';
 import { NotFound } from './pages/NotFound';
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/providers', label: 'Providers' },
+  { to: '/limits', label: 'Limits' },
   { to: '/system', label: 'System' },
 ];
 
@@ -47,6 +51,8 @@ export function App() {
           <Route path="/" element={<Dashboard />} />
           <Route path="/clusters" element={<Clusters />} />
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
+          <Route path="/providers" element={<Providers />} />
+          <Route path="/limits" element={<Limits />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
