@@ -1,6 +1,6 @@
 import type { Schemas } from '../api/client';
 import {
-  costRows, faultFieldErrors, faultState, faultsToForm, jobPhase, monthlyUsd, nextAttemptAt, priceOf, validateFaults,
+  costRows, faultFieldErrors, NO_FAULTS, faultState, faultsToForm, jobPhase, monthlyUsd, nextAttemptAt, priceOf, validateFaults,
   validateProvider, type ProviderForm,
 } from './providerModel';
 
@@ -39,12 +39,13 @@ test("the API's fault field names map onto the form's", () => {
 });
 
 test('faults read as healthy, degraded or broken', () => {
-  expect(faultState({ failure_rate: 0, spike_rate: 0, spike_ms: 0, outage: false }).level).toBe('healthy');
-  expect(faultState({ failure_rate: 0.3 })).toEqual({ level: 'degraded', summary: '30% of calls fail' });
-  expect(faultState({ spike_rate: 0.5, spike_ms: 5000 })).toEqual({ level: 'degraded', summary: '50% of calls 5 s slower' });
-  expect(faultState({ failure_rate: 1 }).level).toBe('broken');
-  expect(faultState({ outage: true }).summary).toMatch(/^outage/);
-  expect(faultState({ spike_rate: 0.5, spike_ms: 0 }).level).toBe('healthy');
+  const with_ = (faults: Partial<typeof NO_FAULTS>) => ({ ...NO_FAULTS, ...faults });
+  expect(faultState(NO_FAULTS).level).toBe('healthy');
+  expect(faultState(with_({ failure_rate: 0.3 }))).toEqual({ level: 'degraded', summary: '30% of calls fail' });
+  expect(faultState(with_({ spike_rate: 0.5, spike_ms: 5000 }))).toEqual({ level: 'degraded', summary: '50% of calls 5 s slower' });
+  expect(faultState(with_({ failure_rate: 1 }))).toEqual({ level: 'broken', summary: '100% of calls fail' });
+  expect(faultState(with_({ outage: true }))).toEqual({ level: 'broken', summary: 'outage: every call fails at once' });
+  expect(faultState(with_({ spike_rate: 0.5, spike_ms: 0 })).level).toBe('healthy');
   expect(faultState(null).level).toBe('unknown');
 });
 
