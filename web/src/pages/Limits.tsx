@@ -116,14 +116,14 @@ function RuleRow(props: { rule: Rule; scopeId: string; refused: number | null; o
         </div>
       </td>
       <td>{rule.scope}</td>
-      <td>{rateText(rule.rate_per_sec)}</td>
+      <td className="nowrap">{rateText(rule.rate_per_sec)}</td>
       <td>{rule.capacity}</td>
       <td className="routes" title={rule.endpoints.join(', ')}>
         {summary ?? <span className="chips">{rule.endpoints.map((e) => <span key={e} className="chip mono">{e}</span>)}</span>}
       </td>
       <td className="bucket-cell"><BucketCell rule={rule} scopeId={props.scopeId} /></td>
       <td data-testid="refused">{props.refused ?? <span className="muted">—</span>}</td>
-      <td>{rule.configured ? <Time at={rule.updated_at} /> : <span className="muted">never set</span>}</td>
+      <td className="nowrap">{rule.configured ? <Time at={rule.updated_at} /> : <span className="muted">never set</span>}</td>
       <td className="row-actions">
         <button onClick={props.onEdit}>Edit</button>
         {rule.configured && (

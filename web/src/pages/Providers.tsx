@@ -185,7 +185,7 @@ function RecentJobs() {
   return (
     <div className="recent-jobs">
       <h3 id="recent-jobs">Recent jobs</h3>
-      <div className="table-wrap">
+      <div className="table-wrap table-scroll">
         <table className="data" aria-labelledby="recent-jobs">
           <thead>
             <tr><th>Job</th><th>Type</th><th>Provider</th><th>Status</th><th>Attempt</th><th>Last error</th><th>Next attempt</th></tr>
@@ -281,7 +281,7 @@ function BillingView({ id, providers }: { id: string; providers: ProviderItem[] 
                 <XAxis type="number" fontSize={11} tickFormatter={(v: number) => `$${v}`} />
                 <YAxis type="category" dataKey="label" fontSize={11} width={90} />
                 <Tooltip formatter={(v) => monthlyUsd(Number(v))} />
-                <Bar dataKey="monthly" name="per month" fill="var(--accent)" />
+                <Bar dataKey="monthly" name="per month" fill="var(--accent)" maxBarSize={28} />
               </BarChart>
             </ResponsiveContainer>
           </div>
