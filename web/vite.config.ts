@@ -10,6 +10,7 @@ export default defineConfig({
       '/v1': 'http://127.0.0.1:8080',
       '/readyz': 'http://127.0.0.1:8080',
       '/healthz': 'http://127.0.0.1:8080',
+      '/metrics': 'http://127.0.0.1:8080',
     },
   },
   build: {

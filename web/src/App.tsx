@@ -1,19 +1,24 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { NavLink, Route, Routes } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { useLiveEvents } from './live/stream';
 import { applyTheme, storedTheme, type Theme } from './theme';
-import { Dashboard } from './pages/Dashboard';
-import { Clusters } from './pages/Clusters';
-import { ClusterDetail } from './pages/ClusterDetail';
-import { Droplets } from './pages/Droplets';
-import { DropletDetail } from './pages/DropletDetail';
-import { System } from './pages/System';
-import { Jobs } from './pages/Jobs';
-import { JobDetail } from './pages/JobDetail';
 import { NotFound } from './pages/NotFound';
-import { Audit } from './pages/Audit';
-import { AuditStream } from './pages/AuditStream';
+
+// Each page is its own chunk, loaded when first opened: the first load carries the shell
+// and the page it lands on, not the whole console (charts included).
+const Dashboard = lazy(() => import('./pages/Dashboard').then((m) => ({ default: m.Dashboard })));
+const Clusters = lazy(() => import('./pages/Clusters').then((m) => ({ default: m.Clusters })));
+const ClusterDetail = lazy(() => import('./pages/ClusterDetail').then((m) => ({ default: m.ClusterDetail })));
+const Droplets = lazy(() => import('./pages/Droplets').then((m) => ({ default: m.Droplets })));
+const DropletDetail = lazy(() => import('./pages/DropletDetail').then((m) => ({ default: m.DropletDetail })));
+const System = lazy(() => import('./pages/System').then((m) => ({ default: m.System })));
+const Jobs = lazy(() => import('./pages/Jobs').then((m) => ({ default: m.Jobs })));
+const JobDetail = lazy(() => import('./pages/JobDetail').then((m) => ({ default: m.JobDetail })));
+const Providers = lazy(() => import('./pages/Providers').then((m) => ({ default: m.Providers })));
+const Limits = lazy(() => import('./pages/Limits').then((m) => ({ default: m.Limits })));
+const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
+const AuditStream = lazy(() => import('./pages/AuditStream').then((m) => ({ default: m.AuditStream })));
 
 const NAV = [
   { to: '/', label: 'Dashboard', end: true },
@@ -21,6 +26,8 @@ const NAV = [
   { to: '/droplets', label: 'Droplets' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/audit', label: 'Audit & Replay' },
+  { to: '/providers', label: 'Providers' },
+  { to: '/limits', label: 'Limits' },
   { to: '/system', label: 'System' },
 ];
 
@@ -52,6 +59,7 @@ export function App() {
         </button>
       </aside>
       <main>
+        <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
         <Routes>
           <Route path="/" element={<Dashboard />} />
           <Route path="/clusters" element={<Clusters />} />
@@ -62,9 +70,12 @@ export function App() {
           <Route path="/audit/:type/:id" element={<AuditStream />} />
           <Route path="/droplets" element={<Droplets />} />
           <Route path="/droplets/:id" element={<DropletDetail />} />
+          <Route path="/providers" element={<Providers />} />
+          <Route path="/limits" element={<Limits />} />
           <Route path="/system" element={<System />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
+        </Suspense>
       </main>
     </div>
   );

@@ -22,7 +22,8 @@ export function staleKeys(event: StreamEvent): string[][] {
       keys.push(['clusters'], ['cluster', event.aggregate_id]);
       break;
     case 'droplet':
-      keys.push(['droplets'], ['clusters'], ['cluster']);
+      // `['provider']`: a provider's live droplets (its usage) are counted from droplets.
+      keys.push(['droplets'], ['clusters'], ['cluster'], ['provider']);
       break;
     case 'job':
       keys.push(['jobs'], ['cluster']);

@@ -34,7 +34,7 @@ export function JobDetail() {
         <h1>{j ? `${j.type.replace(/_/g, ' ')} job` : '…'}</h1>
         {phase && <StatusBadge status={phase.badge} />}
         {j && !isFinished(j.status) && (
-          <button className="danger jobs-danger" onClick={() => setCancelling(true)} disabled={j.cancel_requested}>
+          <button className="danger" onClick={() => setCancelling(true)} disabled={j.cancel_requested}>
             {j.cancel_requested ? 'Cancellation requested' : 'Cancel job'}
           </button>
         )}
@@ -158,7 +158,7 @@ function CancelDialog(props: { open: boolean; onClose: () => void; id: string; j
       )}
       <div className="actions">
         <button onClick={close}>Keep it</button>
-        <button className="danger jobs-danger" disabled={cancel.isPending}
+        <button className="danger" disabled={cancel.isPending}
           onClick={() => cancel.mutate(reason.trim(), { onSuccess: close })}>
           {cancel.isPending ? 'Working…' : 'Cancel job'}
         </button>
