@@ -18,8 +18,8 @@
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
 //! - [`subcommands`]: what each subcommand of the binary does (`main` only parses the
 //!   command line, loads the settings and sets up logging).
-//! - [`cli`], [`admin`], `bench` (with the default `bench` feature), [`schemas`]: the
-//!   command line and its non-serving commands.
+//! - [`cli`], [`admin`], `bench` (with the default `bench` feature), `demo` (with the
+//!   default `demo` feature), [`schemas`]: the command line and its non-serving commands.
 
 pub mod admin;
 #[cfg(feature = "bench")]
@@ -27,6 +27,8 @@ pub mod bench;
 pub mod cli;
 pub mod command_topic;
 pub mod console;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod errors;
 pub mod filters;
 pub mod handlers;

@@ -1,0 +1,12 @@
+//! `clustergenie demo`: seeds a running server with a scene through its HTTP command API,
+//! so that what it makes lands in the log like any user's commands (actor `demo`), then
+//! says what it made and which console pages show it (see docs/demo.md).
+//!
+//! - [`client`] is the HTTP client (commands, bounded waits on jobs and droplets);
+//! - [`error`] holds [`DemoError`].
+
+pub mod client;
+pub mod error;
+
+pub use client::DemoClient;
+pub use error::DemoError;
