@@ -43,6 +43,36 @@ pub enum Command {
     /// document of the Kafka topics and the OpenAPI document of the HTTP API.
     #[command(subcommand)]
     Schemas(SchemasCommand),
+    /// Seed a running server with a demo scene through its HTTP API (see docs/demo.md).
+    #[cfg(feature = "demo")]
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// `demo` subcommands.
+#[cfg(feature = "demo")]
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Make a scene's clusters, droplets and jobs through the server's HTTP API (as the
+    /// actor `demo`), wait until they have settled, and say which console pages show them.
+    Load(DemoLoadArgs),
+    /// The scenes, one line each.
+    List,
+}
+
+/// `demo load` flags.
+#[cfg(feature = "demo")]
+#[derive(Debug, Clone, Args)]
+pub struct DemoLoadArgs {
+    /// The scene (`demo list` says what each makes).
+    #[arg(value_enum)]
+    pub scene: crate::demo::Scene,
+    /// The running server (`clustergenie serve`).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Seconds to wait for any one thing (a job, a droplet's status) before giving up.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
 }
 
 /// `schemas` subcommands.
@@ -341,6 +371,23 @@ mod tests {
         none.apply(&mut untouched);
         assert_eq!((untouched.sim_speed, untouched.sim_seed), (1.0, 42));
         assert!(Cli::try_parse_from(["clustergenie", "serve", "--sim-speed", "fast"]).is_err());
+    }
+
+    #[cfg(feature = "demo")]
+    #[test]
+    fn demo_load_takes_a_known_scene_and_defaults_to_the_local_server() {
+        let cli =
+            Cli::try_parse_from(["clustergenie", "demo", "load", "incident"]).expect("valid flags");
+        let Command::Demo(DemoCommand::Load(args)) = cli.command else {
+            panic!("demo load expected");
+        };
+        assert_eq!(args.scene, crate::demo::Scene::Incident);
+        assert_eq!(
+            (args.url.as_str(), args.timeout),
+            ("http://127.0.0.1:8080", 120)
+        );
+        assert!(Cli::try_parse_from(["clustergenie", "demo", "load", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["clustergenie", "demo", "list"]).is_ok());
     }
 
     fn worker_settings(args: &[&str]) -> Settings {

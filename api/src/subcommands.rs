@@ -85,8 +85,36 @@ pub async fn run(command: Command, mut settings: Settings) -> Result<ExitCode, S
             print!("{}", outcome.message);
             return Ok(exit_code(outcome.success));
         }
+        #[cfg(feature = "demo")]
+        Command::Demo(command) => demo(command).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `demo list` and `demo load`: progress on stderr, the summary on stdout.
+#[cfg(feature = "demo")]
+async fn demo(command: crate::cli::DemoCommand) -> Result<(), SubcommandError> {
+    use crate::cli::DemoCommand;
+    use crate::demo::DemoClient;
+    match command {
+        DemoCommand::List => print!("{}", crate::demo::list()),
+        DemoCommand::Load(args) => {
+            let timeout = std::time::Duration::from_secs(args.timeout);
+            let client = DemoClient::new(&args.url, timeout)
+                .map_err(failed("bad --url"))?
+                .catch_interrupt();
+            client.say(format!(
+                "loading {} into {}",
+                args.scene.name(),
+                client.base()
+            ));
+            let summary = crate::demo::load(args.scene, &client)
+                .await
+                .map_err(failed("the scene could not be loaded"))?;
+            print!("{}", summary.render(client.base()));
+        }
+    }
+    Ok(())
 }
 
 /// `serve`: the API until a shutdown signal.
