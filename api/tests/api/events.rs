@@ -609,7 +609,11 @@ async fn shutdown_ends_live_tails_instead_of_waiting_for_them() {
     stop.send(()).expect("the server listens for its stop");
     for mut reader in streams {
         let farewell = reader.next(1).await;
-        assert_eq!(farewell[0].event.as_deref(), Some("disconnect"), "{farewell:?}");
+        assert_eq!(
+            farewell[0].event.as_deref(),
+            Some("disconnect"),
+            "{farewell:?}"
+        );
         assert_eq!(
             farewell[0].json(),
             json!({ "reason": "shutdown", "last_event_id": "1" })

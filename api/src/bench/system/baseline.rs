@@ -115,6 +115,19 @@ impl Database {
         }
     }
 
+    /// Vacuums and analyses the database (PostgreSQL; nothing on SQLite), as autovacuum
+    /// would minutes after the prefill's burst: the figures then measure a long log, not
+    /// the dead row versions and cold visibility map a bulk load leaves for a while.
+    pub async fn vacuum(&self) -> anyhow::Result<()> {
+        let Database::Postgres(url) = self else {
+            return Ok(());
+        };
+        let mut conn = PgConnection::connect(url).await?;
+        sqlx::query("VACUUM (ANALYZE)").execute(&mut conn).await?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+
     /// Transactions committed in this database so far (`pg_stat_database.xact_commit`;
     /// `None` on SQLite).
     pub async fn commits(&self) -> anyhow::Result<Option<i64>> {

@@ -159,6 +159,12 @@ async fn measure_level(
         .unwrap_or_else(|| started.elapsed().as_secs_f64());
     eprintln!("{events}: server caught up in {catch_up_s:.1} s");
     let database = &prepared.database;
+    let vacuum = Instant::now();
+    database.vacuum().await?;
+    eprintln!(
+        "{events}: vacuumed in {:.1} s",
+        vacuum.elapsed().as_secs_f64()
+    );
     let bytes = database.bytes().await?;
     let mut level = Level {
         backend: database.backend(),
