@@ -178,6 +178,8 @@ if dockerfile.exists():
     text = dockerfile.read_text(encoding="utf-8")
     for needle, what in (
         (r"(?m)^FROM\s+\S+\s+AS\s+builder", "a builder stage"),
+        (r"(?m)^FROM\s+node:\S+\s+AS\s+console", "a Node stage building the console"),
+        (r"(?m)^COPY\s+--from=console\s+\S*web/dist\s", "the built console copied into the builder"),
         (r"cargo build --release --locked -p clustergenie-api", "the release build"),
         (r"(?m)^EXPOSE\s+8080", "EXPOSE 8080"),
         (r"(?m)^HEALTHCHECK\b.*(\n\s+.*)*?/healthz", "a HEALTHCHECK on /healthz"),
