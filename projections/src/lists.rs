@@ -163,6 +163,8 @@ pub(crate) struct Where {
     /// The rows come from a search index, not from the sort's: keep SQLite from walking
     /// the sort's index and checking every row instead (`ORDER BY +column`).
     searched_first: bool,
+    /// A search clause is set: its index, not the sort's, finds the rows.
+    searched: bool,
 }
 
 impl Where {
@@ -191,6 +193,7 @@ impl Where {
         else {
             return;
         };
+        self.searched = true;
         let text = value.to_lowercase();
         let short = text.chars().count() < 3;
         let a = spec.alias;
@@ -270,12 +273,6 @@ pub(crate) fn build(
     let a = spec.alias;
     let count_args = w.args.len();
     let from_where = w.sql_from(spec, "");
-    let count_sql = p.cursor.is_none().then(|| {
-        format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where} LIMIT {}) t",
-            count_bound + 1
-        )
-    });
     let (dir, cmp) = if p.descending {
         ("DESC", "<")
     } else {
@@ -283,6 +280,26 @@ pub(crate) fn build(
     };
     let sort = format!("{a}.{}", p.sort_by);
     let id = format!("{a}.id");
+    let plus = if w.searched_first { "+" } else { "" };
+    let order = if p.sort_by == "id" {
+        format!("{plus}{id} {dir}")
+    } else {
+        format!("{plus}{sort} {dir}, {plus}{id} {dir}")
+    };
+    // Without a search, the count walks the sort's index like the page does (an index-only
+    // scan: its cost is the bound, not the width of the rows); a search's rows come from
+    // the search index, where an order would mean sorting every match first.
+    let count_order = if w.searched {
+        String::new()
+    } else {
+        format!(" ORDER BY {order}")
+    };
+    let count_sql = p.cursor.is_none().then(|| {
+        format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where}{count_order} LIMIT {}) t",
+            count_bound + 1
+        )
+    });
     if let Some(cursor) = &p.cursor {
         let key = w.arg(cursor.key.clone());
         let last = w.arg(cursor.id.clone());
@@ -295,12 +312,6 @@ pub(crate) fn build(
     let offset = match &p.cursor {
         Some(_) => 0,
         None => i64::from(p.page.saturating_sub(1)) * i64::from(p.page_size),
-    };
-    let plus = if w.searched_first { "+" } else { "" };
-    let order = if p.sort_by == "id" {
-        format!("{plus}{id} {dir}")
-    } else {
-        format!("{plus}{sort} {dir}, {plus}{id} {dir}")
     };
     // The first page's count rides along with its rows: one statement, one round trip.
     let counted = match &count_sql {
