@@ -33,25 +33,41 @@ function freePort() {
   });
 }
 
-async function startServer() {
-  const port = await freePort();
-  const data = mkdtempSync(join(tmpdir(), 'cg-e2e-'));
+/** Starts `clustergenie serve` (on `port` and `data` when given: a restart) and waits until ready. */
+async function startServer(port, data) {
+  port ??= await freePort();
+  data ??= mkdtempSync(join(tmpdir(), 'cg-e2e-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLUSTERGENIE_') && k !== 'DATABASE_URL' && k !== 'REDIS_URL' && k !== 'KAFKA_BROKERS'));
   const child = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', data, '--sim-delay-ms', '300'], {
     cwd: data, env, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
   child.stderr.on('data', (chunk) => { log = (log + chunk).slice(-20_000); });
+  const exited = new Promise((ok) => child.on('exit', (code, signal) => ok({ code, signal })));
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${base}/readyz`)).ok) return { base, child, data, log: () => log };
+      if ((await fetch(`${base}/readyz`)).ok) return { base, port, child, data, exited, log: () => log };
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill('SIGKILL');
   throw new Error(`clustergenie serve did not become ready:\n${log}`);
+}
+
+/** SIGTERM, then the time it took to exit; SIGKILL and an error past `within` ms. */
+async function stopServer(server, within = 15_000) {
+  const started = Date.now();
+  server.child.kill('SIGTERM');
+  const late = new Promise((ok) => setTimeout(() => ok(null), within));
+  const exit = await Promise.race([server.exited, late]);
+  if (!exit) {
+    server.child.kill('SIGKILL');
+    await server.exited;
+    throw new Error(`clustergenie serve still ran ${within} ms after SIGTERM`);
+  }
+  return Date.now() - started;
 }
 
 // The steps, file by file (e2e/steps/NN-name.mjs, in the order of their names).
@@ -68,7 +84,15 @@ const page = await context.newPage();
 page.setDefaultTimeout(STEP_TIMEOUT);
 const errors = [];
 page.on('pageerror', (e) => errors.push(String(e)));
+// `ctx.restart()`: SIGTERM the server (it must exit within 15 s, live streams open or not),
+// then start it again on the same port and data; resolves to how long the stop took.
 const ctx = { page, base: server.base };
+let current = server;
+ctx.restart = async () => {
+  const took = await stopServer(current);
+  current = await startServer(current.port, current.data);
+  return took;
+};
 let failed = 0;
 for (const { name, run } of steps) {
   const started = Date.now();
@@ -83,10 +107,10 @@ for (const { name, run } of steps) {
   }
 }
 await browser.close();
-server.child.kill('SIGTERM');
-rmSync(server.data, { recursive: true, force: true });
+await stopServer(current).catch((e) => { failed += 1; console.log(`FAIL stopping the server\n${e}`); });
+rmSync(current.data, { recursive: true, force: true });
 if (failed) {
-  console.log(`--- server log ---\n${server.log()}`);
+  console.log(`--- server log ---\n${current.log()}`);
   console.log(`${failed} of ${steps.length} failed`);
   process.exit(1);
 }
