@@ -168,6 +168,18 @@ impl CommandService {
                 }),
                 None => None,
             };
+            if lane.is_none() {
+                // A stream another command is retrying on: queue behind it rather than
+                // race it, or a steady stream of first attempts could starve the retrier.
+                let busy = writes.iter().find_map(|w| {
+                    self.lanes
+                        .busy(&format!("{}/{}", w.aggregate_type, w.aggregate_id))
+                });
+                if let Some(busy) = busy {
+                    lane = Some(busy.lock_owned().await);
+                    continue;
+                }
+            }
             let request = AppendRequest {
                 writes,
                 metadata: ctx.metadata(),
@@ -299,6 +311,13 @@ impl Lanes {
         }
         Arc::clone(lanes.entry(key.to_owned()).or_default())
     }
+
+    /// The lane of `key` while a command holds it (one is retrying on that stream).
+    fn busy(&self, key: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let lane = Arc::clone(self.lanes.lock().ok()?.get(key)?);
+        let busy = lane.try_lock().is_err();
+        busy.then_some(lane)
+    }
 }
 
 fn replay<T>(record: IdempotencyRecord, fingerprint: &str) -> Result<Reply<T>, CommandError> {
@@ -344,4 +363,25 @@ pub fn stream_write<A: Aggregate>(
         expected_version,
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lanes;
+
+    #[tokio::test]
+    async fn a_lane_is_busy_only_while_held() {
+        let lanes = Lanes::default();
+        assert!(lanes.busy("cluster/cl_1").is_none(), "no lane yet");
+        let held = lanes.lane("cluster/cl_1").lock_owned().await;
+        let busy = lanes.busy("cluster/cl_1").expect("held by a retrier");
+        assert!(lanes.busy("cluster/cl_2").is_none(), "lanes are per stream");
+        drop(held);
+        // A command that queued on the busy lane gets it once the retrier is done.
+        let queued = tokio::time::timeout(std::time::Duration::from_secs(5), busy.lock_owned())
+            .await
+            .expect("the lane is free");
+        drop(queued);
+        assert!(lanes.busy("cluster/cl_1").is_none(), "free again");
+    }
 }
