@@ -4,9 +4,28 @@ import { CLUSTER_STATUSES, logHead, useClusterCounts, useProjections, useRecentE
 import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
+import {
+  countText, DASHBOARD_DROPLET_STATUSES, DASHBOARD_JOB_STATUSES, useDropletCounts, useJobCounts, type Count,
+} from '../api/counts';
+
+/** One line of a counts card: the status (a link to the list filtered by it) and its count. */
+function CountRow({ to, status, count, testId }: { to: string; status: string; count?: Count; testId: string }) {
+  return (
+    <div className="row" style={{ justifyContent: 'space-between' }}>
+      <Link to={to}>
+        <StatusBadge status={status} />
+      </Link>
+      <span className="stat" style={{ fontSize: 20 }} data-testid={testId}>
+        {countText(count)}
+      </span>
+    </div>
+  );
+}
 
 export function Dashboard() {
   const counts = useClusterCounts();
+  const droplets = useDropletCounts();
+  const jobs = useJobCounts();
   const workers = useWorkers();
   const projections = useProjections();
   const events = useRecentEvents(15, logHead(projections.data));
@@ -40,6 +59,21 @@ export function Dashboard() {
               </BarChart>
             </ResponsiveContainer>
           </div>
+        </section>
+        <section className="card" aria-labelledby="droplets-by-status">
+          <h2 id="droplets-by-status">Droplets by status</h2>
+          {DASHBOARD_DROPLET_STATUSES.map((status) => (
+            <CountRow key={status} to={`/droplets?status=${status}`} status={status}
+              count={droplets.data?.[status]} testId={`droplets-${status}`} />
+          ))}
+        </section>
+        <section className="card" aria-labelledby="jobs-by-status">
+          <h2 id="jobs-by-status">Jobs</h2>
+          {DASHBOARD_JOB_STATUSES.map((status) => (
+            <CountRow key={status} to={`/jobs?status=${status}`} status={status}
+              count={jobs.data?.[status]} testId={`jobs-${status}`} />
+          ))}
+          <p className="muted">Queued includes jobs waiting to retry.</p>
         </section>
         <section className="card" aria-labelledby="worker-pool">
           <h2 id="worker-pool">Worker pool</h2>

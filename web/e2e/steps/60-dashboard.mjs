@@ -1,0 +1,41 @@
+// The Dashboard over a fleet: droplets and jobs counted by status, live, each count a link to
+// its filtered list; recent events link to their droplet and job pages.
+import { axe, shot, step } from '../lib.mjs';
+
+async function send(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** The number a Dashboard count shows, once it shows one. */
+async function shown(page, testId) {
+  const text = await page.getByTestId(testId).getByText(/\d/).textContent();
+  return Number(text.replace('≈', ''));
+}
+
+step('the dashboard counts droplets and jobs by status, live', async ({ page, base }) => {
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Droplets by status' }).waitFor();
+  const active = await shown(page, 'droplets-active');
+  const cluster = await send(base, 'POST', '/v1/clusters', { name: 'dashboard-fleet', region: 'nyc1' });
+  const made = await send(base, 'POST', '/v1/droplets', {
+    cluster_id: cluster.id, name: 'dash-web-1', region: 'nyc1', size: 's-1vcpu-1gb', image: 'ubuntu-22-04-x64',
+  });
+  // Without a reload: the droplet turns active and the count follows.
+  await page.waitForFunction(
+    ([id, want]) => Number(document.querySelector(`[data-testid="${id}"]`)?.textContent?.replace('≈', '')) >= want,
+    ['droplets-active', active + 1],
+  );
+  await page.getByRole('link', { name: made.droplet.id }).first().waitFor();
+  await axe(page, 'dashboard (a fleet)');
+  await shot(page, 'dashboard');
+  await page.getByRole('link', { name: made.job.id }).first().click();
+  await page.waitForURL(new RegExp(`/jobs/${made.job.id}$`));
+  await page.goto(`${base}/`);
+  await page.getByTestId('droplets-active').getByText(/\d/).waitFor();
+  await page.getByTestId('droplets-active').locator('xpath=..').getByRole('link').click();
+  await page.waitForURL(/\/droplets\?status=active/);
+});
