@@ -39,3 +39,18 @@ step('the dashboard counts droplets and jobs by status, live', async ({ page, ba
   await page.getByTestId('droplets-active').locator('xpath=..').getByRole('link').click();
   await page.waitForURL(/\/droplets\?status=active/);
 });
+
+step('lists say how fresh their read model is', async ({ page, base }) => {
+  for (const [path, projection] of [['/clusters', 'clusters'], ['/droplets', 'droplets'], ['/jobs', 'jobs']]) {
+    await page.goto(`${base}${path}`);
+    await page.getByTestId(`freshness-${projection}`).getByText(/^Up to date with the log \(position \d+\)$/).waitFor();
+  }
+  // A new event moves the position shown, without a reload.
+  const before = await page.getByTestId('freshness-jobs').textContent();
+  await send(base, 'POST', '/v1/clusters', { name: 'freshness-probe', region: 'nyc1' });
+  await page.waitForFunction(
+    (text) => document.querySelector('[data-testid="freshness-jobs"]')?.textContent !== text,
+    before,
+  );
+  await axe(page, 'jobs (freshness)');
+});

@@ -1,4 +1,5 @@
 import { useCallback, useState } from 'react';
+import { Freshness } from '../components/Freshness';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { CLUSTER_STATUSES, useClusters, useCreateCluster, type ClusterQuery, type ClusterSort } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
@@ -58,6 +59,7 @@ export function Clusters() {
           Create cluster
         </button>
       </div>
+      <Freshness projection="clusters" />
       <div className="toolbar" role="search">
         <SearchBox value={query.search ?? ''} label="Search clusters by name" onSearch={onSearch} />
         <select aria-label="Status" value={query.status ?? ''} onChange={(e) => update({ status: e.target.value })}>

@@ -1,4 +1,5 @@
 import { useCallback, useMemo, useState } from 'react';
+import { Freshness } from '../components/Freshness';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { formatMonthly, fromHourly } from '../api/catalog';
 import { useClusterChoices, useCreateDroplet, useDroplets, type DropletSort } from '../api/droplets';
@@ -51,6 +52,7 @@ export function Droplets() {
         <h1>Droplets</h1>
         <button className="primary" onClick={() => setCreating(true)}>Create droplet</button>
       </div>
+      <Freshness projection="droplets" />
       <div className="toolbar" role="search">
         <SearchBox value={query.search ?? ''} label="Search droplets by name" onSearch={onSearch} />
         <select aria-label="Cluster" value={query.cluster_id ?? ''} onChange={(e) => update({ cluster_id: e.target.value })}>

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'react';
+import { Freshness } from '../components/Freshness';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { JOB_STATUSES, JOB_TYPES, useClusterChoices, useCreateJob, useJobs, type JobSort } from '../api/jobs';
 import { StatusBadge } from '../components/Badge';
@@ -50,6 +51,7 @@ export function Jobs() {
         <h1>Jobs</h1>
         <button className="primary" onClick={() => { create.reset(); setCreating(true); }}>Create job</button>
       </div>
+      <Freshness projection="jobs" />
       <div className="toolbar" role="search" aria-label="Filter jobs">
         <select aria-label="Status" value={query.status ?? ''} onChange={(e) => update({ status: e.target.value })}>
           <option value="">Every status</option>
