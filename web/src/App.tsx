@@ -3,6 +3,7 @@ import { NavLink, Route, Routes } from 'react-router-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { useLiveEvents } from './live/stream';
 import { applyTheme, storedTheme, type Theme } from './theme';
+import { saveZone, storedZone, ZoneContext, type Zone } from './components/Time';
 import { NotFound } from './pages/NotFound';
 
 // Each page is its own chunk, loaded when first opened: the first load carries the shell
@@ -39,7 +40,14 @@ export function App() {
     applyTheme(next);
     setTheme(next);
   };
+  const [zone, setZone] = useState<Zone>(storedZone);
+  const switchZone = () => {
+    const next = zone === 'utc' ? 'local' : 'utc';
+    saveZone(next);
+    setZone(next);
+  };
   return (
+    <ZoneContext.Provider value={zone}>
     <div className="shell">
       <aside className="sidebar">
         <div className="brand">ClusterGenie</div>
@@ -54,6 +62,9 @@ export function App() {
         <div className="freshness" role="status" aria-live="polite">
           Live updates: {live}
         </div>
+        <button onClick={switchZone} aria-label={`Show times in ${zone === 'utc' ? 'your local zone' : 'UTC'}`}>
+          {zone === 'utc' ? 'Times: UTC' : 'Times: local'}
+        </button>
         <button onClick={toggle} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
           {theme === 'dark' ? 'Light theme' : 'Dark theme'}
         </button>
@@ -78,5 +89,6 @@ export function App() {
         </Suspense>
       </main>
     </div>
+    </ZoneContext.Provider>
   );
 }

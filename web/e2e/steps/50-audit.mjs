@@ -102,7 +102,7 @@ step('audit: the stream scrubs back to before the droplets and forward to the he
 
 step('audit: a time before the cluster shows it did not exist', async ({ page }) => {
   await page.getByLabel('As of a time').fill('2020-01-01T00:00');
-  await page.getByRole('button', { name: 'Show' }).click();
+  await page.getByRole('button', { name: 'Show', exact: true }).click();
   await page.waitForURL(/time=2020-01-01/);
   await page.getByTestId('replay-absent').waitFor();
   await page.getByRole('button', { name: 'Head' }).click();

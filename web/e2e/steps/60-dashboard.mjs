@@ -54,3 +54,16 @@ step('lists say how fresh their read model is', async ({ page, base }) => {
   );
   await axe(page, 'jobs (freshness)');
 });
+
+step('times switch to UTC everywhere, and stay so after a reload', async ({ page, base }) => {
+  await page.goto(`${base}/`);
+  await page.getByRole('button', { name: 'Show times in UTC' }).click();
+  await page.locator('time').first().getByText(/ UTC$/).waitFor();
+  await page.reload();
+  await page.locator('time').first().getByText(/ UTC$/).waitFor();
+  await page.goto(`${base}/jobs`);
+  await page.locator('time').first().getByText(/ UTC$/).waitFor();
+  await axe(page, 'jobs (times in UTC)');
+  await page.getByRole('button', { name: 'Show times in your local zone' }).click();
+  await page.getByRole('button', { name: 'Show times in UTC' }).waitFor();
+});
