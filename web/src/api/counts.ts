@@ -11,6 +11,20 @@ export interface Count {
   estimate: boolean;
 }
 
+/** One page per status, a single row each: their totals, by status. */
+export async function countEach<S extends string>(
+  statuses: readonly S[],
+  page: (status: S) => Promise<{ total?: number | null; total_is_estimate: boolean }>,
+): Promise<Record<S, Count>> {
+  const counts = await Promise.all(
+    statuses.map(async (status) => {
+      const { total, total_is_estimate } = await page(status);
+      return [status, { total: total ?? 0, estimate: total_is_estimate }] as const;
+    }),
+  );
+  return Object.fromEntries(counts) as Record<S, Count>;
+}
+
 export const DASHBOARD_DROPLET_STATUSES = [
   'provisioning', 'active', 'resizing', 'off', 'failed',
 ] as const satisfies readonly DropletStatus[];
@@ -19,30 +33,18 @@ export const DASHBOARD_JOB_STATUSES = ['running', 'queued', 'failed'] as const s
 export function useDropletCounts() {
   return useQuery({
     queryKey: ['droplets', 'counts'],
-    queryFn: async () => {
-      const counts = await Promise.all(
-        DASHBOARD_DROPLET_STATUSES.map(async (status) => {
-          const page = unwrap(await api.GET('/v1/droplets', { params: { query: { status, page_size: 1 } } }));
-          return [status, { total: page.total ?? 0, estimate: page.total_is_estimate }] as const;
-        }),
-      );
-      return Object.fromEntries(counts) as Record<(typeof DASHBOARD_DROPLET_STATUSES)[number], Count>;
-    },
+    queryFn: () =>
+      countEach(DASHBOARD_DROPLET_STATUSES, async (status) =>
+        unwrap(await api.GET('/v1/droplets', { params: { query: { status, page_size: 1 } } }))),
   });
 }
 
 export function useJobCounts() {
   return useQuery({
     queryKey: ['jobs', 'counts'],
-    queryFn: async () => {
-      const counts = await Promise.all(
-        DASHBOARD_JOB_STATUSES.map(async (status) => {
-          const page = unwrap(await api.GET('/v1/jobs', { params: { query: { status, page_size: 1 } } }));
-          return [status, { total: page.total ?? 0, estimate: page.total_is_estimate }] as const;
-        }),
-      );
-      return Object.fromEntries(counts) as Record<(typeof DASHBOARD_JOB_STATUSES)[number], Count>;
-    },
+    queryFn: () =>
+      countEach(DASHBOARD_JOB_STATUSES, async (status) =>
+        unwrap(await api.GET('/v1/jobs', { params: { query: { status, page_size: 1 } } }))),
   });
 }
 

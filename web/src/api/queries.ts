@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type Schemas } from './client';
 import { fresh, observe } from '../live/position';
+import { countEach } from './counts';
 import type { operations } from './schema';
 
 export type ClusterQuery = NonNullable<operations['listClusters']['parameters']['query']>;
@@ -22,15 +23,9 @@ export function useClusters(query: ClusterQuery) {
 export function useClusterCounts() {
   return useQuery({
     queryKey: ['clusters', 'counts'],
-    queryFn: async () => {
-      const counts = await Promise.all(
-        CLUSTER_STATUSES.map(async (status) => {
-          const page = unwrap(await api.GET('/v1/clusters', { params: { query: { status, page_size: 1 } } }));
-          return [status, { total: page.total ?? 0, estimate: page.total_is_estimate }] as const;
-        }),
-      );
-      return Object.fromEntries(counts) as Record<ClusterStatus, { total: number; estimate: boolean }>;
-    },
+    queryFn: () =>
+      countEach(CLUSTER_STATUSES, async (status) =>
+        unwrap(await api.GET('/v1/clusters', { params: { query: { status, page_size: 1 } } }))),
   });
 }
 

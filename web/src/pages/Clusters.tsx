@@ -1,5 +1,6 @@
 import { useCallback, useState } from 'react';
 import { Freshness } from '../components/Freshness';
+import { withChanges } from './urlState';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { CLUSTER_STATUSES, useClusters, useCreateCluster, type ClusterQuery, type ClusterSort } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
@@ -29,15 +30,8 @@ export function useListParams() {
     ...(params.get('search') ? { search: params.get('search')! } : {}),
     ...(params.get('status') ? { status: params.get('status') as ClusterQuery['status'] } : {}),
   };
-  const update = (changes: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === null || value === '') next.delete(key);
-      else next.set(key, value);
-    }
-    if (!('page' in changes)) next.delete('page');
-    setParams(next, { replace: true });
-  };
+  const update = (changes: Record<string, string | null>) =>
+    setParams(withChanges(params, changes), { replace: true });
   return { query, update };
 }
 

@@ -11,8 +11,9 @@ import { SearchBox } from '../components/SearchBox';
 import { Time } from '../components/Time';
 import { DropletForm } from './DropletForm';
 import {
-  DROPLET_PAGE_SIZE, DROPLET_STATUSES, isFiltered, parseDropletQuery, sortChange, withChanges,
+  DROPLET_PAGE_SIZE, DROPLET_STATUSES, isFiltered, parseDropletQuery, sortChange,
 } from './dropletParams';
+import { withChanges } from './urlState';
 
 const COLUMNS: { key: DropletSort | null; label: string }[] = [
   { key: 'name', label: 'Name' },

@@ -8,7 +8,8 @@ import { Pager } from '../components/Pager';
 import { Time } from '../components/Time';
 import { JobForm } from './JobForm';
 import { ClusterLink, DropletLink, JobProgress } from './JobParts';
-import { JOB_PAGE_SIZE, jobPhase, jobQueryFrom, shortId, withChanges } from './jobState';
+import { JOB_PAGE_SIZE, jobPhase, jobQueryFrom, shortId } from './jobState';
+import { withChanges } from './urlState';
 
 const COLUMNS: { key: JobSort | null; label: string }[] = [
   { key: 'id', label: 'Job' },

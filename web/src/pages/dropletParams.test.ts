@@ -1,4 +1,5 @@
-import { isFiltered, parseDropletQuery, sortChange, withChanges } from './dropletParams';
+import { isFiltered, parseDropletQuery, sortChange } from './dropletParams';
+import { withChanges } from './urlState';
 
 const parse = (qs: string) => parseDropletQuery(new URLSearchParams(qs));
 

@@ -31,19 +31,6 @@ export function parseDropletQuery(params: URLSearchParams): DropletQuery {
   };
 }
 
-/**
- * The query string after `changes` (`null` or `''` removes a key). Any change but the page's
- * goes back to the first page.
- */
-export function withChanges(params: URLSearchParams, changes: Record<string, string | null>): URLSearchParams {
-  const next = new URLSearchParams(params);
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null || value === '') next.delete(key);
-    else next.set(key, value);
-  }
-  if (!('page' in changes)) next.delete('page');
-  return next;
-}
 
 /** The changes a click on a column's sort button makes: that column, or the other direction. */
 export function sortChange(query: DropletQuery, key: DropletSort): Record<string, string> {

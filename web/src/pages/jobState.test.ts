@@ -1,7 +1,8 @@
 import { at, ev, job, retried } from '../test/jobs';
 import {
-  attemptsOf, backoffs, eventSummary, formatMs, jobPhase, jobQueryFrom, pendingRetry, shortId, withChanges,
+  attemptsOf, backoffs, eventSummary, formatMs, jobPhase, jobQueryFrom, pendingRetry, shortId,
 } from './jobState';
+import { withChanges } from './urlState';
 
 describe('the phase of a job', () => {
   test('a job back in the queue after a failed attempt is retrying, with the attempt to come and its time', () => {

@@ -261,16 +261,6 @@ export function jobQueryFrom(params: URLSearchParams): JobQuery {
   };
 }
 
-/** The query string after `changes` (`null` or `''` removes a key); other changes go to page 1. */
-export function withChanges(params: URLSearchParams, changes: Record<string, string | null>): URLSearchParams {
-  const next = new URLSearchParams(params);
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null || value === '') next.delete(key);
-    else next.set(key, value);
-  }
-  if (!('page' in changes)) next.delete('page');
-  return next;
-}
 
 /** The tone of a phase's badge, for its progress bar. */
 export function phaseTone(badge: string): 'ok' | 'warn' | 'danger' | 'info' | 'muted' {
