@@ -207,6 +207,20 @@ impl DemoClient {
             .await
     }
 
+    /// `POST /v1/droplets` with `body`, which creates the droplet `name`: its id and its
+    /// provision job's.
+    pub async fn create_droplet(
+        &self,
+        name: &str,
+        body: &Value,
+        correlation: &str,
+    ) -> Result<(String, String), DemoError> {
+        let what = format!("create droplet {name}");
+        let created = self.post("/v1/droplets", body, &what, correlation).await?;
+        let id = text(&created["droplet"], "id").to_owned();
+        Ok((id, text(&created["job"], "id").to_owned()))
+    }
+
     /// Calls `probe` every 200 ms until it is done, at most the client's timeout; the
     /// error names `what` and the last thing the probe saw.
     pub async fn wait<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T, DemoError>

@@ -87,20 +87,13 @@ pub async fn load(client: &DemoClient) -> Result<Incident, DemoError> {
             "cluster_id": cluster_id, "name": name, "region": REGION,
             "size": size, "image": image, "provider": HEALTHY,
         });
-        let what = format!("create droplet {name}");
-        let created = client
-            .post(
-                "/v1/droplets",
-                &body,
-                &what,
-                &correlation(&format!("api-{n}")),
-            )
+        let (id, job) = client
+            .create_droplet(&name, &body, &correlation(&format!("api-{n}")))
             .await?;
-        let (id, job) = (text(&created["droplet"], "id"), text(&created["job"], "id"));
         client.say(format!(
             "requested droplet {name} ({id}) on {HEALTHY}, job {job}"
         ));
-        api.push((id.to_owned(), name, job.to_owned()));
+        api.push((id, name, job));
     }
     for (id, name, job) in &api {
         client
@@ -256,12 +249,7 @@ async fn provision_until_retry(
         "cluster_id": cluster_id, "name": name, "region": REGION, "size": size,
         "image": image, "provider": provider, "avoid_providers": avoid,
     });
-    let what = format!("create droplet {name}");
-    let created = client
-        .post("/v1/droplets", &body, &what, correlation)
-        .await?;
-    let id = text(&created["droplet"], "id").to_owned();
-    let job = text(&created["job"], "id").to_owned();
+    let (id, job) = client.create_droplet(name, &body, correlation).await?;
     client.say(format!(
         "requested droplet {name} ({id}) on {provider}, job {job}; waiting for a retry…"
     ));

@@ -83,24 +83,14 @@ pub async fn load(client: &DemoClient) -> Result<Quickstart, DemoError> {
             "cluster_id": clusters[cluster].id, "name": name, "region": region,
             "size": size, "image": image, "provider": provider,
         });
-        let what = format!("create droplet {name}");
-        let created = client
-            .post(
-                "/v1/droplets",
-                &body,
-                &what,
-                &correlation(&format!("{prefix}-{n}")),
-            )
+        let (id, job) = client
+            .create_droplet(&name, &body, &correlation(&format!("{prefix}-{n}")))
             .await?;
-        let (id, job) = (text(&created["droplet"], "id"), text(&created["job"], "id"));
         client.say(format!(
             "requested droplet {name} ({id}): {size} {image} on {provider} in {region}, job {job}"
         ));
-        jobs.push(job.to_owned());
-        droplets.push(Made {
-            id: id.to_owned(),
-            name,
-        });
+        jobs.push(job);
+        droplets.push(Made { id, name });
     }
     client.say("waiting for the five provision jobs…");
     for (droplet, job) in droplets.iter().zip(&jobs) {
