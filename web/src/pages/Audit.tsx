@@ -1,8 +1,9 @@
 // The global log: every event, filtered and paged by position, newest or oldest first.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { READ_LIMIT, SCAN_BUDGET, useLogPage, type LogPage } from '../api/audit';
 import { Time } from '../components/Time';
+import { useRowNavigation } from '../components/useRowNavigation';
 import { EVENT_TYPES } from '../live/eventTypes';
 import { CorrelationLink, EventData, FilterField } from './AuditParts';
 import {
@@ -40,6 +41,9 @@ export function Audit() {
 
   const filtered = Object.keys(state.filters).length > 0;
   const rows = data ? (state.order === 'desc' ? [...data.items].reverse() : data.items) : [];
+  const navigate = useNavigate();
+  const nav = useRowNavigation(rows, (e) => String(e.position),
+    (e) => navigate(`/audit/${e.aggregate_type}/${encodeURIComponent(e.aggregate_id)}?at=${e.position}`));
   const types = state.filters.aggregate_type
     ? EVENT_TYPES.filter((t) => t.startsWith(`${state.filters.aggregate_type}.`))
     : EVENT_TYPES;
@@ -93,7 +97,8 @@ export function Audit() {
       )}
       <LogPager state={state} page={data} onGo={(cursor) => go({ ...state, cursor }, false)} />
       <div className="table-wrap audit-table">
-        <table className="data">
+        <p {...nav.hintProps} />
+        <table className="data" {...nav.tableProps}>
           <caption className="sr-only">Events of the log, {state.order === 'desc' ? 'newest' : 'oldest'} first</caption>
           <thead>
             <tr>
@@ -102,11 +107,11 @@ export function Audit() {
               <th scope="col">Data</th>
             </tr>
           </thead>
-          <tbody>
-            {rows.map((event) => {
+          <tbody {...nav.bodyProps}>
+            {rows.map((event, i) => {
               const stream = `/audit/${event.aggregate_type}/${encodeURIComponent(event.aggregate_id)}`;
               return (
-                <tr key={event.position}>
+                <tr key={event.position} {...nav.rowProps(event, i)}>
                   <td>
                     <Link to={`${stream}?at=${event.position}`} className="mono"
                       title="The aggregate's state after this event">#{event.position}</Link>

@@ -1,5 +1,6 @@
 import { useCallback, useState } from 'react';
 import { Freshness } from '../components/Freshness';
+import { useRowNavigation } from '../components/useRowNavigation';
 import { withChanges } from './urlState';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { CLUSTER_STATUSES, useClusters, useCreateCluster, type ClusterQuery, type ClusterSort } from '../api/queries';
@@ -45,6 +46,7 @@ export function Clusters() {
     update({ sort_by: key, sort_dir: query.sort_by === key && query.sort_dir === 'asc' ? 'desc' : 'asc' });
   const page = clusters.data;
   const onSearch = useCallback((text: string) => update({ search: text }), [update]);
+  const nav = useRowNavigation(page?.items, (c) => c.id, (c) => navigate(`/clusters/${c.id}`));
   return (
     <>
       <div className="page-head">
@@ -65,7 +67,8 @@ export function Clusters() {
         {clusters.isFetching && <span className="muted" aria-live="polite">Refreshing…</span>}
       </div>
       <div className="table-wrap">
-        <table className="data">
+        <p {...nav.hintProps} />
+        <table className="data" {...nav.tableProps}>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -81,9 +84,9 @@ export function Clusters() {
               ))}
             </tr>
           </thead>
-          <tbody>
-            {page?.items.map((cluster) => (
-              <tr key={cluster.id}>
+          <tbody {...nav.bodyProps}>
+            {page?.items.map((cluster, i) => (
+              <tr key={cluster.id} {...nav.rowProps(cluster, i)}>
                 <td><Link to={`/clusters/${cluster.id}`}>{cluster.name}</Link></td>
                 <td><StatusBadge status={cluster.status} /></td>
                 <td>{cluster.region}</td>

@@ -1,5 +1,6 @@
 import { useCallback, useMemo, useState } from 'react';
 import { Freshness } from '../components/Freshness';
+import { useRowNavigation } from '../components/useRowNavigation';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { formatMonthly, fromHourly } from '../api/catalog';
 import { useClusterChoices, useCreateDroplet, useDroplets, type DropletSort } from '../api/droplets';
@@ -45,6 +46,8 @@ export function Droplets() {
   const [creating, setCreating] = useState(false);
   const page = droplets.data;
   const onSearch = useCallback((text: string) => update({ search: text }), [update]);
+  const navigate = useNavigate();
+  const nav = useRowNavigation(page?.items, (d) => d.id, (d) => navigate(`/droplets/${d.id}`));
   const clusterOptions = clusters.data?.items ?? [];
   const unknownCluster = query.cluster_id && !clusterOptions.some((c) => c.id === query.cluster_id);
   return (
@@ -75,7 +78,8 @@ export function Droplets() {
         {droplets.isFetching && <span className="muted" aria-live="polite">Refreshing…</span>}
       </div>
       <div className="table-wrap">
-        <table className="data" aria-label="Droplets">
+        <p {...nav.hintProps} />
+        <table className="data" aria-label="Droplets" {...nav.tableProps}>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -91,9 +95,9 @@ export function Droplets() {
               ))}
             </tr>
           </thead>
-          <tbody>
-            {page?.items.map((d) => (
-              <tr key={d.id} data-testid={`droplet-row-${d.name}`}>
+          <tbody {...nav.bodyProps}>
+            {page?.items.map((d, i) => (
+              <tr key={d.id} data-testid={`droplet-row-${d.name}`} {...nav.rowProps(d, i)}>
                 <td><Link to={`/droplets/${d.id}`}>{d.name}</Link></td>
                 <td>
                   <Link to={`/clusters/${d.cluster_id}`} className="cluster-badge" title={d.cluster_id}>

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { Freshness } from '../components/Freshness';
+import { useRowNavigation } from '../components/useRowNavigation';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { JOB_STATUSES, JOB_TYPES, useClusterChoices, useCreateJob, useJobs, type JobSort } from '../api/jobs';
 import { StatusBadge } from '../components/Badge';
@@ -46,6 +47,7 @@ export function Jobs() {
     update({ sort_by: key, sort_dir: query.sort_by === key && query.sort_dir === 'desc' ? 'asc' : 'desc' });
   const page = jobs.data;
   const filtered = !!(query.status || query.type || query.cluster_id);
+  const nav = useRowNavigation(page?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
     <>
       <div className="page-head">
@@ -73,7 +75,8 @@ export function Jobs() {
         <span className="muted jobs-refreshing" aria-live="polite">{jobs.isFetching ? 'Refreshing…' : ''}</span>
       </div>
       <div className="table-wrap">
-        <table className="data jobs-table">
+        <p {...nav.hintProps} />
+        <table className="data jobs-table" {...nav.tableProps}>
           <thead>
             <tr>
               {COLUMNS.map((column) => (
@@ -89,9 +92,9 @@ export function Jobs() {
               ))}
             </tr>
           </thead>
-          <tbody>
-            {page?.items.map((job) => (
-              <tr key={job.id} data-job={job.id}>
+          <tbody {...nav.bodyProps}>
+            {page?.items.map((job, i) => (
+              <tr key={job.id} data-job={job.id} {...nav.rowProps(job, i)}>
                 <td>
                   <Link to={`/jobs/${job.id}`}>
                     {job.type.replace(/_/g, ' ')} <span className="mono jobs-id">{shortId(job.id)}</span>
