@@ -177,8 +177,20 @@ export function useMigrateDroplet(id: string) {
   );
 }
 
+/** Destroys a droplet at the version shown (its refusal thrown as a `CommandError`). */
+export async function destroyDroplet(id: string, version: number) {
+  return unwrapCommand(await api.DELETE('/v1/droplets/{id}', { params: { path: { id }, header: ifMatch(version) } }));
+}
+
 export function useDestroyDroplet(id: string) {
-  return useCommand(async ({ version }: { version: number }) =>
-    unwrapCommand(await api.DELETE('/v1/droplets/{id}', { params: { path: { id }, header: ifMatch(version) } })),
-  );
+  return useCommand(async ({ version }: { version: number }) => destroyDroplet(id, version));
+}
+
+/** After commands sent outside `useCommand` (a bulk destroy): what they changed, read again. */
+export function useRefreshAfterCommands() {
+  const client = useQueryClient();
+  return async (positions: readonly (number | undefined)[]) => {
+    for (const position of positions) observe(position);
+    await Promise.all(CHANGED.map((queryKey) => client.invalidateQueries({ queryKey })));
+  };
 }

@@ -1,8 +1,11 @@
 import { useState } from 'react';
 import { Link, NavLink, Route, Routes, useNavigate, useParams } from 'react-router-dom';
+import { Freshness } from '../components/Freshness';
+import { useRowNavigation } from '../components/useRowNavigation';
+import { DeleteClusterDialog, DestroyAllDialog } from './ClusterDanger';
 import { ProblemError } from '../api/client';
 import {
-  useCluster, useClusterDroplets, useClusterJobs, useClusterSummary, useDeleteCluster, useStream, useUpdateCluster,
+  useCluster, useClusterDroplets, useClusterJobs, useClusterSummary, useStream, useUpdateCluster,
 } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
@@ -14,6 +17,7 @@ export function ClusterDetail() {
   const cluster = useCluster(id);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [destroyingAll, setDestroyingAll] = useState(false);
   if (cluster.isError) {
     const gone = cluster.error instanceof ProblemError && cluster.error.status === 404;
     return (
@@ -32,8 +36,13 @@ export function ClusterDetail() {
         <h1>{c?.name ?? '…'}</h1>
         {c && <StatusBadge status={c.status} />}
         <button onClick={() => setEditing(true)} disabled={!c}>Rename or move</button>
+        <button onClick={() => setDestroyingAll(true)} disabled={!c || c.droplet_count === 0}
+          title={c?.droplet_count === 0 ? 'The cluster has no droplets.' : undefined}>
+          Destroy all droplets
+        </button>
         <button className="danger" onClick={() => setDeleting(true)} disabled={!c}>Delete</button>
       </div>
+      <Freshness projection="clusters" named />
       <nav className="tabs" aria-label="Cluster">
         <NavLink to="" end>Overview</NavLink>
         <NavLink to="droplets">Droplets</NavLink>
@@ -50,8 +59,9 @@ export function ClusterDetail() {
         <>
           <EditDialog open={editing} onClose={() => setEditing(false)} id={id}
             initial={{ name: c.name, region: c.region as Region }} />
-          <DeleteDialog open={deleting} onClose={() => setDeleting(false)} id={id} name={c.name}
+          <DeleteClusterDialog open={deleting} onClose={() => setDeleting(false)} id={id} name={c.name}
             droplets={c.droplet_count} />
+          <DestroyAllDialog open={destroyingAll} onClose={() => setDestroyingAll(false)} id={id} name={c.name} />
         </>
       )}
     </>
@@ -95,39 +105,59 @@ function Overview({ id }: { id: string }) {
 
 function Droplets({ id }: { id: string }) {
   const droplets = useClusterDroplets(id).data;
-  if (!droplets) return <p className="muted">Loading…</p>;
-  if (droplets.items.length === 0) return <p className="empty">This cluster has no droplets.</p>;
+  const navigate = useNavigate();
+  const nav = useRowNavigation(droplets?.items, (d) => d.id, (d) => navigate(`/droplets/${d.id}`));
   return (
-    <table className="data">
+    <>
+      <Freshness projection="droplets" named />
+      {!droplets ? <p className="muted">Loading…</p> : droplets.items.length === 0 ? (
+        <p className="empty">This cluster has no droplets.</p>
+      ) : (
+    <>
+    <p {...nav.hintProps} />
+    <table className="data" aria-label="Droplets of this cluster" {...nav.tableProps}>
       <thead><tr><th>Name</th><th>Status</th><th>Size</th><th>Region</th><th>Provider</th><th>Created</th></tr></thead>
-      <tbody>
-        {droplets.items.map((d) => (
-          <tr key={d.id}>
+      <tbody {...nav.bodyProps}>
+        {droplets.items.map((d, i) => (
+          <tr key={d.id} {...nav.rowProps(d, i)}>
             <td><Link to={`/droplets/${d.id}`}>{d.name}</Link></td><td><StatusBadge status={d.status} /></td><td>{d.size}</td><td>{d.region}</td>
             <td>{d.provider ?? '—'}</td><td><Time at={d.created_at} /></td>
           </tr>
         ))}
       </tbody>
     </table>
+    </>
+      )}
+    </>
   );
 }
 
 function Jobs({ id }: { id: string }) {
   const jobs = useClusterJobs(id).data;
-  if (!jobs) return <p className="muted">Loading…</p>;
-  if (jobs.items.length === 0) return <p className="empty">No job has run for this cluster.</p>;
+  const navigate = useNavigate();
+  const nav = useRowNavigation(jobs?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
-    <table className="data">
+    <>
+      <Freshness projection="jobs" named />
+      {!jobs ? <p className="muted">Loading…</p> : jobs.items.length === 0 ? (
+        <p className="empty">No job has run for this cluster.</p>
+      ) : (
+    <>
+    <p {...nav.hintProps} />
+    <table className="data" aria-label="Jobs of this cluster" {...nav.tableProps}>
       <thead><tr><th>Job</th><th>Type</th><th>Status</th><th>Progress</th><th>Created</th></tr></thead>
-      <tbody>
-        {jobs.items.map((j) => (
-          <tr key={j.id}>
+      <tbody {...nav.bodyProps}>
+        {jobs.items.map((j, i) => (
+          <tr key={j.id} {...nav.rowProps(j, i)}>
             <td><Link to={`/jobs/${j.id}`} className="mono">{j.id}</Link></td><td>{j.type}</td><td><StatusBadge status={j.status} /></td>
             <td>{j.progress}%</td><td><Time at={j.created_at} /></td>
           </tr>
         ))}
       </tbody>
     </table>
+    </>
+      )}
+    </>
   );
 }
 
@@ -160,39 +190,6 @@ function EditDialog(props: { open: boolean; onClose: () => void; id: string; ini
       <ClusterForm initial={props.initial} submitLabel="Save" busy={update.isPending} error={update.error}
         onCancel={props.onClose}
         onSubmit={({ name, region }) => update.mutate({ name, region }, { onSuccess: props.onClose })} />
-    </Dialog>
-  );
-}
-
-function DeleteDialog(props: { open: boolean; onClose: () => void; id: string; name: string; droplets: number }) {
-  const remove = useDeleteCluster(props.id);
-  const navigate = useNavigate();
-  const [typed, setTyped] = useState('');
-  const conflict = remove.error instanceof ProblemError && remove.error.status === 409;
-  return (
-    <Dialog open={props.open} title={`Delete ${props.name}?`} onClose={props.onClose}>
-      {props.droplets > 0 && (
-        <p className="error">
-          It still has {props.droplets} droplet{props.droplets === 1 ? '' : 's'}: a cluster can only be deleted once
-          every droplet in it is destroyed.
-        </p>
-      )}
-      <div className="field">
-        <label htmlFor="confirm-name">Type the cluster&apos;s name to confirm</label>
-        <input id="confirm-name" value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" />
-      </div>
-      {remove.error && (
-        <p className="error" role="alert">
-          {conflict ? `Refused: ${remove.error.message}` : remove.error.message}
-        </p>
-      )}
-      <div className="actions">
-        <button onClick={props.onClose}>Cancel</button>
-        <button className="danger" disabled={typed !== props.name || remove.isPending}
-          onClick={() => remove.mutate(undefined, { onSuccess: () => navigate('/clusters') })}>
-          Delete
-        </button>
-      </div>
     </Dialog>
   );
 }

@@ -2,6 +2,7 @@ import { Link } from 'react-router-dom';
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { CLUSTER_STATUSES, logHead, useClusterCounts, useProjections, useRecentEvents, useWorkers } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
+import { Freshness } from '../components/Freshness';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
 import {
@@ -59,6 +60,7 @@ export function Dashboard() {
               </BarChart>
             </ResponsiveContainer>
           </div>
+          <Freshness projection="clusters" named inCard />
         </section>
         <section className="card" aria-labelledby="droplets-by-status">
           <h2 id="droplets-by-status">Droplets by status</h2>
@@ -66,6 +68,7 @@ export function Dashboard() {
             <CountRow key={status} to={`/droplets?status=${status}`} status={status}
               count={droplets.data?.[status]} testId={`droplets-${status}`} />
           ))}
+          <Freshness projection="droplets" named inCard />
         </section>
         <section className="card" aria-labelledby="jobs-by-status">
           <h2 id="jobs-by-status">Jobs</h2>
@@ -74,6 +77,7 @@ export function Dashboard() {
               count={jobs.data?.[status]} testId={`jobs-${status}`} />
           ))}
           <p className="muted">Queued includes jobs waiting to retry.</p>
+          <Freshness projection="jobs" named inCard />
         </section>
         <section className="card" aria-labelledby="worker-pool">
           <h2 id="worker-pool">Worker pool</h2>

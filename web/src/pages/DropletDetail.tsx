@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Freshness } from '../components/Freshness';
+import { useRowNavigation } from '../components/useRowNavigation';
 import { ProblemError } from '../api/client';
 import {
   IMAGES, SIZE_SLUGS, describeSize, formatPrice, fromHourly, isSize, quote, type Provider,
@@ -13,6 +15,8 @@ import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
 import { actionState, blockedReason, migrationTargets } from './dropletActions';
+
+const UNFINISHED: readonly string[] = ['running', 'queued', 'pending'];
 
 type Open = null | 'resize' | 'migrate' | 'destroy' | PowerAction;
 
@@ -65,6 +69,7 @@ export function DropletDetail() {
           {button('destroy', 'Destroy', can?.destroy, true)}
         </div>
       </div>
+      <Freshness projection="droplets" named />
       <p className="muted droplet-blocked" aria-live="polite">{blocked ?? '\u00a0'}</p>
       {d?.last_error && (
         <p className="card droplet-last-error"><strong>Last error:</strong> {d.last_error}</p>
@@ -165,20 +170,25 @@ function JobProgress({ job, clusterName }: { job: Job; clusterName?: string | nu
 
 function Jobs({ d }: { d: Droplet }) {
   const jobs = useDropletJobs(d.cluster_id, d.id);
+  const navigate = useNavigate();
+  const nav = useRowNavigation(jobs.data?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
     <section aria-labelledby="droplet-jobs" className="droplet-section">
       <h2 id="droplet-jobs">Jobs</h2>
+      <Freshness projection="jobs" named />
       {!jobs.data && !jobs.isError && <p className="muted">Loading…</p>}
       {jobs.isError && <p className="error" role="alert">{jobs.error.message}</p>}
       {jobs.data && jobs.data.items.length === 0 && <p className="empty">No job found for this droplet.</p>}
       {jobs.data && jobs.data.items.length > 0 && (
-        <table className="data" aria-label="Jobs of this droplet">
+        <>
+        <p {...nav.hintProps} />
+        <table className="data" aria-label="Jobs of this droplet" {...nav.tableProps}>
           <thead>
             <tr><th>Job</th><th>Type</th><th>Status</th><th>Progress</th><th>Attempts</th><th>Created</th><th>Finished</th></tr>
           </thead>
-          <tbody>
-            {jobs.data.items.map((j) => (
-              <tr key={j.id}>
+          <tbody {...nav.bodyProps}>
+            {jobs.data.items.map((j, i) => (
+              <tr key={j.id} {...nav.rowProps(j, i)}>
                 <td><Link to={`/jobs/${j.id}`} className="mono">{j.id}</Link></td>
                 <td>{j.type.replace(/_/g, ' ')}</td>
                 <td><StatusBadge status={j.status} /></td>
@@ -190,6 +200,7 @@ function Jobs({ d }: { d: Droplet }) {
             ))}
           </tbody>
         </table>
+        </>
       )}
       {jobs.data && !jobs.data.complete && (
         <p className="muted">Searched among the cluster&apos;s {DROPLET_JOBS_WINDOW} latest jobs.</p>
@@ -351,6 +362,8 @@ function MigrateDialog(props: { open: boolean; onClose: () => void; d: Droplet; 
 function DestroyDialog(props: { open: boolean; onClose: () => void; d: Droplet }) {
   const { d } = props;
   const destroy = useDestroyDroplet(d.id);
+  const jobs = useDropletJobs(d.cluster_id, d.id);
+  const unfinished = jobs.data?.items.filter((j) => UNFINISHED.includes(j.status)) ?? [];
   const [typed, setTyped] = useState('');
   const close = () => { destroy.reset(); setTyped(''); props.onClose(); };
   return (
@@ -362,6 +375,17 @@ function DestroyDialog(props: { open: boolean; onClose: () => void; d: Droplet }
           cluster <strong>{d.cluster_name ?? d.cluster_id}</strong>: the provider deletes it and frees its address, and its
           cost ({formatPrice(fromHourly(d.price_hourly))}) stops. The cluster and its other droplets are not touched.
           It cannot be undone.
+        </p>
+        <p data-testid="destroy-jobs">
+          {!jobs.data ? 'Reading its jobs…' : unfinished.length === 0 ? 'No job is running or waiting on it.' : (
+            <>Unfinished jobs on it (the destroy is refused until they end):{' '}
+              {unfinished.map((j) => (
+                <span key={j.id} className="touch-job">
+                  <Link to={`/jobs/${j.id}`} className="mono">{j.id}</Link> <StatusBadge status={j.status} />
+                </span>
+              ))}
+            </>
+          )}
         </p>
         <div className="field">
           <label htmlFor="confirm-droplet">Type the droplet&apos;s name to confirm</label>

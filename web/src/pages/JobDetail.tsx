@@ -5,6 +5,7 @@ import { useCancelJob, useJob, useJobEvents } from '../api/jobs';
 import { useCluster, useWorkers } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
+import { Freshness } from '../components/Freshness';
 import { Time } from '../components/Time';
 import { AttemptsTable, BackoffText, ClusterLink, DropletLink, JobPhaseText, JobProgress } from './JobParts';
 import { attemptsOf, backoffs, eventSummary, isFinished, jobPhase, type Job, type JobEvent } from './jobState';
@@ -39,6 +40,7 @@ export function JobDetail() {
           </button>
         )}
       </div>
+      <Freshness projection="jobs" named />
       {j ? <Overview job={j} events={stream} /> : <p className="muted jobs-placeholder">Loading…</p>}
       <section className="card jobs-section" aria-labelledby="attempts">
         <h2 id="attempts">Attempts</h2>
