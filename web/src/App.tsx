@@ -5,6 +5,7 @@ import { useLiveEvents } from './live/stream';
 import { applyTheme, storedTheme, type Theme } from './theme';
 import { saveZone, storedZone, ZoneContext, type Zone } from './components/Time';
 import { NotFound } from './pages/NotFound';
+import { CommandPalette } from './components/CommandPalette';
 
 // Each page is its own chunk, loaded when first opened: the first load carries the shell
 // and the page it lands on, not the whole console (charts included).
@@ -51,6 +52,7 @@ export function App() {
     <div className="shell">
       <aside className="sidebar">
         <div className="brand">ClusterGenie</div>
+        <CommandPalette zone={zone} onSwitchZone={switchZone} />
         <nav className="nav" aria-label="Main">
           {NAV.map((item) => (
             <NavLink key={item.to} to={item.to} end={item.end}>

@@ -40,7 +40,6 @@ export function Clusters() {
   const { query, update } = useListParams();
   const clusters = useClusters(query);
   const [creating, setCreating] = useState(false);
-  const create = useCreateCluster();
   const navigate = useNavigate();
   const sortBy = (key: ClusterSort) =>
     update({ sort_by: key, sort_dir: query.sort_by === key && query.sort_dir === 'asc' ? 'desc' : 'asc' });
@@ -51,7 +50,7 @@ export function Clusters() {
     <>
       <div className="page-head">
         <h1>Clusters</h1>
-        <button className="primary" onClick={() => { create.reset(); setCreating(true); }}>
+        <button className="primary" onClick={() => setCreating(true)}>
           Create cluster
         </button>
       </div>
@@ -105,13 +104,26 @@ export function Clusters() {
         <Pager page={query.page ?? 1} pageSize={PAGE_SIZE} total={page.total} estimate={page.total_is_estimate}
           hasNext={!!page.next_cursor} onPage={(p) => update({ page: String(p) })} />
       )}
-      <Dialog open={creating} title="Create a cluster" onClose={() => setCreating(false)}>
-        <ClusterForm withProvider submitLabel="Create" busy={create.isPending} error={create.error}
-          onCancel={() => setCreating(false)}
-          onSubmit={(value) => create.mutate(value, {
-            onSuccess: (cluster) => { setCreating(false); navigate(`/clusters/${cluster.id}`); },
-          })} />
-      </Dialog>
+      <CreateClusterDialog open={creating} onClose={() => setCreating(false)} />
     </>
+  );
+}
+
+/** The create dialog (also opened from the command palette); on success, the new cluster. */
+export function CreateClusterDialog(props: { open: boolean; onClose: () => void }) {
+  const create = useCreateCluster();
+  const navigate = useNavigate();
+  const close = () => {
+    create.reset();
+    props.onClose();
+  };
+  return (
+    <Dialog open={props.open} title="Create a cluster" onClose={close}>
+      <ClusterForm withProvider submitLabel="Create" busy={create.isPending} error={create.error}
+        onCancel={close}
+        onSubmit={(value) => create.mutate(value, {
+          onSuccess: (cluster) => { props.onClose(); navigate(`/clusters/${cluster.id}`); },
+        })} />
+    </Dialog>
   );
 }
