@@ -37,7 +37,7 @@ test('arrow keys move the chosen option and Enter opens it', () => {
   const { dialog, input } = open();
   fireEvent.change(input, { target: { value: 'drop' } });
   const options = within(dialog).getAllByRole('option');
-  expect(options.map((o) => o.textContent)).toEqual(['PageDroplets', 'ActionCreate droplet']);
+  expect(options.map((o) => o.textContent)).toEqual(['Page Droplets', 'Action Create droplet']);
   expect(options[0]).toHaveAttribute('aria-selected', 'true');
   expect(input).toHaveAttribute('aria-activedescendant', options[0]!.id);
   fireEvent.keyDown(input, { key: 'ArrowDown' });

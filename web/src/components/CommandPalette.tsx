@@ -162,9 +162,9 @@ export function PaletteDialog(props: { zone: Zone; onClose: () => void; onAction
           {items.map((item, i) => (
             <li key={item.key} id={optionId(item)} role="option" aria-selected={i === current}
               onMouseMove={() => { if (i !== current) setActive(i); }} onClick={() => choose(item)}>
-              <span className="palette-kind">{item.kind}</span>
+              <span className="palette-kind">{item.kind}</span>{' '}
               <span className="palette-label">{item.label}</span>
-              {item.detail && <span className="palette-detail">{item.detail}</span>}
+              {item.detail && <>{' '}<span className="palette-detail">{item.detail}</span></>}
             </li>
           ))}
         </ul>
