@@ -152,7 +152,8 @@ export function PaletteDialog(props: { zone: Zone; onClose: () => void; onAction
     <dialog ref={dialog} className="palette" aria-label="Search or jump"
       onCancel={(e) => { e.preventDefault(); props.onClose(); }}
       onClick={(e) => { if (e.target === dialog.current) props.onClose(); }}>
-      <input role="combobox" aria-expanded={items.length > 0} aria-controls={listId} aria-autocomplete="list"
+      <input role="combobox" aria-expanded={items.length > 0}
+        aria-controls={items.length > 0 ? listId : undefined} aria-autocomplete="list"
         aria-activedescendant={items[current] ? optionId(items[current]) : undefined}
         aria-label="Search clusters and droplets by name, or type a page, an action or an id"
         placeholder="Search by name, or type a page, an action or an id…" autoFocus autoComplete="off" spellCheck={false}
