@@ -23,6 +23,14 @@ export function nextIndex(key: string, index: number, count: number): number | n
   }
 }
 
+/** What a row of a navigable table is given. */
+export interface RowProps {
+  tabIndex: number;
+  className?: string;
+  'data-current'?: string;
+  onFocus: (e: FocusEvent) => void;
+}
+
 const TYPING = new Set(['INPUT', 'SELECT', 'TEXTAREA']);
 
 /** Shown beside a navigable table (for `aria-describedby`). */
@@ -85,13 +93,13 @@ export function useRowNavigation<T>(rows: readonly T[] | undefined, keyOf: (row:
   const hintProps = { id: hintId, className: 'sr-only', children: ROW_KEYS_HINT };
 
   /** What a row needs: its tab stop, and becoming current when it (or anything in it) takes the focus. */
-  const rowProps = (row: T, index: number) => {
+  const rowProps = (row: T, index: number): RowProps => {
     const key = keyOf(row);
     return {
       tabIndex: index === stop ? 0 : -1,
       className: index === stop ? 'current-row' : undefined,
       'data-current': index === stop ? 'true' : undefined,
-      onFocus: (_: FocusEvent) => setActive(key),
+      onFocus: () => setActive(key),
     };
   };
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ProblemError } from '../api/client';
 import { useClusters } from '../api/queries';
@@ -10,6 +10,7 @@ import {
 import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
+import { useRowNavigation, type RowProps } from '../components/useRowNavigation';
 import { FaultForm } from './FaultForm';
 import { ProviderForm } from './ProviderForm';
 import {
@@ -182,16 +183,19 @@ function ChaosCard({ provider: p }: { provider: ProviderItem }) {
 
 function RecentJobs() {
   const jobs = useRecentJobs(8);
+  const navigate = useNavigate();
+  const nav = useRowNavigation(jobs.data?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
     <div className="recent-jobs">
       <h3 id="recent-jobs">Recent jobs</h3>
       <div className="table-wrap table-scroll">
-        <table className="data" aria-labelledby="recent-jobs">
+        <p {...nav.hintProps} />
+        <table className="data" aria-labelledby="recent-jobs" {...nav.tableProps}>
           <thead>
             <tr><th>Job</th><th>Type</th><th>Provider</th><th>Status</th><th>Attempt</th><th>Last error</th><th>Next attempt</th></tr>
           </thead>
-          <tbody>
-            {jobs.data?.items.map((job) => <JobRow key={job.id} job={job} />)}
+          <tbody {...nav.bodyProps}>
+            {jobs.data?.items.map((job, i) => <JobRow key={job.id} job={job} row={nav.rowProps(job, i)} />)}
           </tbody>
         </table>
         {jobs.data && jobs.data.items.length === 0 && <p className="empty">No job has run yet.</p>}
@@ -202,14 +206,14 @@ function RecentJobs() {
   );
 }
 
-function JobRow({ job }: { job: Job }) {
+function JobRow({ job, row }: { job: Job; row: RowProps }) {
   const phase = jobPhase(job);
   const waiting = phase === 'retry_scheduled';
   const events = useJobEvents(job.id, waiting);
   const next = waiting && events.data ? nextAttemptAt(events.data.items) : null;
   const provider = (job.parameters as { provider?: string } | null)?.provider;
   return (
-    <tr data-job={job.id}>
+    <tr data-job={job.id} {...row}>
       <td><Link to={`/clusters/${job.cluster_id}/jobs`} className="mono">{job.id}</Link></td>
       <td>{job.type}</td>
       <td>{provider ?? <span className="muted">—</span>}</td>
