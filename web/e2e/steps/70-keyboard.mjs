@@ -62,6 +62,10 @@ step('keyboard: Ctrl+K opens the palette; pages, names and ids are reached from 
   if (!(await field.evaluate((el) => el === document.activeElement))) throw new Error('the field does not have the focus');
   await palette.getByRole('option', { name: /Providers & billing/ }).waitFor();
   await axe(page, 'command palette');
+  // The focus is trapped: Tab and Shift+Tab stay in the field.
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Shift+Tab');
+  if (!(await field.evaluate((el) => el === document.activeElement))) throw new Error('the focus left the palette');
   // Pages by name, chosen with the arrows.
   await field.fill('li');
   await palette.getByRole('option', { name: /Limits/ }).waitFor();

@@ -26,6 +26,9 @@ test('Ctrl+K opens the palette on its field; Escape closes it and gives the focu
   const input = within(screen.getByRole('dialog')).getByRole('combobox');
   expect(input).toHaveFocus();
   expect(within(screen.getByRole('dialog')).getAllByRole('option')).toHaveLength(11);
+  // The focus stays in the dialog.
+  expect(fireEvent.keyDown(input, { key: 'Tab' })).toBe(false);
+  expect(fireEvent.keyDown(input, { key: 'Tab', shiftKey: true })).toBe(false);
   fireEvent.keyDown(input, { key: 'Escape' });
   expect(screen.queryByRole('dialog')).toBeNull();
   expect(button).toHaveFocus();

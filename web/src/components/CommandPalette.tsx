@@ -35,6 +35,8 @@ function useNameSearch(text: string | null) {
     queryKey: ['palette', 'search', text],
     enabled: text !== null,
     staleTime: 5_000,
+    // The last results stay until the new ones come (no flicker while typing).
+    placeholderData: (previous) => previous,
     queryFn: async (): Promise<PaletteItem[]> => {
       const query = { search: text!, page_size: SEARCH_PAGE_SIZE, sort_by: 'name' as const };
       const [clusters, droplets] = await Promise.all([
@@ -141,6 +143,9 @@ export function PaletteDialog(props: { zone: Zone; onClose: () => void; onAction
     } else if (e.key === 'Escape') {
       e.preventDefault();
       props.onClose();
+    } else if (e.key === 'Tab') {
+      // The field is the dialog's one stop: the focus stays in it.
+      e.preventDefault();
     }
   };
   const busy = searchText(text) !== null && (searched !== searchText(text) || search.isFetching);
