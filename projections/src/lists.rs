@@ -286,13 +286,16 @@ pub(crate) fn build(
     } else {
         format!("{plus}{sort} {dir}, {plus}{id} {dir}")
     };
-    // Without a search, the count walks the sort's index like the page does (an index-only
-    // scan: its cost is the bound, not the width of the rows); a search's rows come from
-    // the search index, where an order would mean sorting every match first.
-    let count_order = if w.searched {
-        String::new()
-    } else {
-        format!(" ORDER BY {order}")
+    // Without a search, the count walks the sort's index upwards, whatever the page's
+    // direction: an index-only scan whose cost is the bound, not the width of the rows.
+    // Upwards, a creation order starts at the oldest rows, which a vacuum has marked
+    // all-visible; the newest (where a descending page starts) are not yet, and each
+    // would be fetched from the heap. A search's rows come from the search index, where
+    // an order would mean sorting every match first.
+    let count_order = match (w.searched, p.sort_by == "id") {
+        (true, _) => String::new(),
+        (false, true) => format!(" ORDER BY {id}"),
+        (false, false) => format!(" ORDER BY {sort}, {id}"),
     };
     let count_sql = p.cursor.is_none().then(|| {
         format!(
