@@ -6,6 +6,7 @@ import { applyTheme, storedTheme, type Theme } from './theme';
 import { saveZone, storedZone, ZoneContext, type Zone } from './components/Time';
 import { NotFound } from './pages/NotFound';
 import { CommandPalette } from './components/CommandPalette';
+import { Identity } from './components/Identity';
 
 // Each page is its own chunk, loaded when first opened: the first load carries the shell
 // and the page it lands on, not the whole console (charts included).
@@ -61,6 +62,7 @@ export function App() {
           ))}
         </nav>
         <div className="spacer" />
+        <Identity />
         <div className="freshness" role="status" aria-live="polite">
           Live updates: {live}
         </div>

@@ -10,7 +10,10 @@ export function Dialog(props: { open: boolean; title: string; onClose: () => voi
       if (typeof dialog.showModal === 'function') dialog.showModal();
       else dialog.setAttribute('open', '');
     }
-    if (!props.open && dialog.open) dialog.close();
+    if (!props.open && dialog.open) {
+      if (typeof dialog.close === 'function') dialog.close();
+      else dialog.removeAttribute('open');
+    }
   }, [props.open]);
   return (
     <dialog ref={ref} aria-labelledby="dialog-title" onClose={props.onClose} onCancel={props.onClose}>

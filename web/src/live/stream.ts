@@ -1,6 +1,8 @@
 // One Server-Sent Events connection drives what is on screen: each event invalidates the
 // queries of what it touched. The browser's EventSource resumes after a drop with
-// `Last-Event-ID`, so nothing is missed.
+// `Last-Event-ID`, so nothing is missed. It carries no `X-User-Id` (EventSource cannot set
+// headers), and needs none: the server reads no caller on `/v1/events/stream` (no actor is
+// recorded by a read, and no rate limit guards the stream).
 import { useEffect, useState } from 'react';
 import type { QueryClient } from '@tanstack/react-query';
 import { EVENT_TYPES } from './eventTypes';

@@ -4,6 +4,7 @@ import { useClusters } from '../api/queries';
 import {
   BUCKET_REFRESH_MS, useBucket, useDeleteRule, usePutRule, useRefusals, useRules, type Rule,
 } from '../api/limits';
+import { useUserId } from '../api/identity';
 import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
 import { RuleForm } from './RuleForm';
@@ -16,7 +17,9 @@ export function Limits() {
   const refusals = useRefusals().data;
   const [params, setParams] = useSearchParams();
   const [userText, setUserText] = useState('');
-  const user = userText.trim() || 'anonymous';
+  // By default the buckets of whom the console acts as (its X-User-Id; anonymous without one).
+  const me = useUserId() ?? 'anonymous';
+  const user = userText.trim() || me;
   const cluster = params.get('cluster') ?? '';
   const clusters = useClusters({ page_size: 100, sort_by: 'name', sort_dir: 'asc' });
   const [editing, setEditing] = useState<Editing>(null);
@@ -43,9 +46,9 @@ export function Limits() {
       </p>
       <div className="toolbar" role="group" aria-label="Whose buckets">
         <label htmlFor="bucket-user">Buckets of user</label>
-        <input id="bucket-user" value={userText} placeholder="anonymous" onChange={(e) => setUserText(e.target.value)}
+        <input id="bucket-user" value={userText} placeholder={me} onChange={(e) => setUserText(e.target.value)}
           aria-describedby="bucket-user-help" size={16} />
-        <span id="bucket-user-help" className="muted">(requests without X-User-Id, like this console&apos;s, are anonymous)</span>
+        <span id="bucket-user-help" className="muted">(empty: the name this console acts as, set in the sidebar; requests without X-User-Id are anonymous)</span>
         <label htmlFor="bucket-cluster">and cluster</label>
         <select id="bucket-cluster" value={cluster} onChange={(e) => setCluster(e.target.value)}>
           <option value="">Pick a cluster…</option>
