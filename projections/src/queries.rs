@@ -69,6 +69,8 @@ pub struct DropletFilter {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobFilter {
     pub cluster_id: Option<String>,
+    /// The jobs working on this droplet (`rm_jobs.droplet_id`).
+    pub droplet_id: Option<String>,
     pub status: Option<String>,
     pub job_type: Option<String>,
 }
@@ -204,6 +206,7 @@ impl ReadModels {
     pub fn jobs_query(&self, f: &JobFilter, p: &PageRequest) -> ListQuery {
         let mut w = Where::default();
         w.eq("j.cluster_id", &f.cluster_id);
+        w.eq("j.droplet_id", &f.droplet_id);
         w.eq("j.status", &f.status);
         w.eq("j.job_type", &f.job_type);
         lists::build(&JOBS, w, p, self.count_bound)

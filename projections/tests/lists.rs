@@ -59,9 +59,11 @@ async fn fill(db: &ReadDb, n: i64) {
             ),
         ),
         (
-            "rm_jobs (id, job_type, cluster_id, status, created_at, state, last_position)",
+            "rm_jobs (id, job_type, cluster_id, status, created_at, state, last_position, \
+             droplet_id)",
             format!(
-                "'job_' || (1000000 + i), {}, {cluster_of}, {}, {created}, '{job}', i",
+                "'job_' || (1000000 + i), {}, {cluster_of}, {}, {created}, '{job}', i, \
+                 CASE WHEN i % 4 = 3 THEN '' ELSE 'dr_' || (1000000 + i % 97) END",
                 pick("job_type", &["provision", "destroy", "resize", "monitor"]),
                 pick(
                     "status",
@@ -181,11 +183,25 @@ fn job_filters() -> Vec<JobFilter> {
             for job_type in [None, some("resize")] {
                 all.push(JobFilter {
                     cluster_id: cluster_id.clone(),
+                    droplet_id: None,
                     status: status.clone(),
                     job_type,
                 });
             }
         }
+    }
+    // A droplet has few jobs: its own index serves it with any other filter.
+    for (cluster_id, status) in [
+        (None, None),
+        (None, some("running")),
+        (some("cl_1000003"), some("failed")),
+    ] {
+        all.push(JobFilter {
+            cluster_id,
+            droplet_id: some("dr_1000042"),
+            status,
+            job_type: None,
+        });
     }
     all
 }
@@ -483,6 +499,16 @@ async fn totals_are_bounded(backend: &Stores) {
         .unwrap();
     assert_eq!((page.total, page.total_is_estimate), (Some(17), false));
     assert_eq!(page.next_cursor, None, "one page holds them all");
+    // i % 97 = 42 and i % 4 <> 3: i = 42, 236, 333, 430.
+    let of_droplet = JobFilter {
+        droplet_id: some("dr_1000042"),
+        ..JobFilter::default()
+    };
+    let page = read
+        .jobs(&of_droplet, &request("created_at", true, None))
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (Some(4), 4));
     let exact = ReadModels::new(db.clone());
     let page = exact
         .jobs(&JobFilter::default(), &request("created_at", true, None))

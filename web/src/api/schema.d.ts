@@ -2706,6 +2706,11 @@ export interface operations {
             query?: {
                 /** @description Only the jobs of this cluster. */
                 cluster_id?: string;
+                /**
+                 * @description Only the jobs working on this droplet (`dr_` and 32 lowercase hex digits): its
+                 *     provisioning, power, resize, migration and destruction.
+                 */
+                droplet_id?: string;
                 status?: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
                 type?: "provision" | "destroy" | "resize" | "scale_up" | "scale_down" | "restart" | "diagnose" | "monitor" | "power_on" | "power_off" | "migrate";
                 sort_by?: "created_at" | "id";
