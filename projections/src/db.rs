@@ -129,12 +129,14 @@ impl ReadDb {
         })
     }
 
-    /// Applies the read-model migrations, then makes the live tables' search indexes
-    /// (backend-specific, so not in the portable migrations).
+    /// Applies the read-model migrations, fills the columns they added to existing rows
+    /// (once), then makes the live tables' search indexes (backend-specific, so not in
+    /// the portable migrations).
     pub async fn migrate(&self) -> Result<(), ProjectionError> {
         let mut migrator = sqlx::migrate!("./migrations");
         migrator.set_ignore_missing(true);
         migrator.run(&self.pool).await?;
+        crate::read_models::jobs::backfill_droplet_ids(self).await?;
         let tables = [
             &crate::read_models::tables::CLUSTERS,
             &crate::read_models::tables::DROPLETS,

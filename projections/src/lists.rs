@@ -2,7 +2,9 @@
 //!
 //! - the page is read in index order and the read stops after `page_size + 1` rows: every
 //!   filter combination and sort a list offers has an index (filter columns, the sort
-//!   column, `id`), see [`crate::read_models::tables`];
+//!   column, `id`), see [`crate::read_models::tables`]; the exception is a filter whose rows
+//!   are few whatever the table's size (a droplet's jobs): its index finds them and the
+//!   other filters are checked on them ([`Where::eq_checked`]);
 //! - `?cursor=` goes on after the last row of the previous page with a keyset condition
 //!   `(sort, id) > (last sort, last id)` (`<` descending), never `OFFSET`; `?page=` keeps
 //!   working with `OFFSET`;
@@ -173,6 +175,17 @@ impl Where {
         if let Some(value) = value {
             let n = self.arg(value.clone());
             self.clauses.push(format!("{column} = ${n}"));
+        }
+    }
+
+    /// `column = value` when a value is given, checked on the rows another filter's index
+    /// finds: written `column || '' = value`, which no index of `column` serves, so neither
+    /// planner combines a wide index range of `column` with that filter's few rows (and then
+    /// sorts them) instead of reading those rows in order.
+    pub fn eq_checked(&mut self, column: &str, value: &Option<String>) {
+        if let Some(value) = value {
+            let n = self.arg(value.clone());
+            self.clauses.push(format!("{column} || '' = ${n}"));
         }
     }
 

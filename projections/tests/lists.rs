@@ -1,7 +1,8 @@
 //! The list queries are served from indexes and page correctly, on SQLite and PostgreSQL:
 //! - every list shape (no filter, each filter, search, each sort, cursor) plans without a
 //!   scan of a whole read-model table (PostgreSQL `EXPLAIN` after 20k rows and `ANALYZE`;
-//!   SQLite `EXPLAIN QUERY PLAN`), and the sorted shapes without a sort step;
+//!   SQLite `EXPLAIN QUERY PLAN`), and the sorted shapes without a sort step (a droplet's
+//!   jobs: through the droplet's index alone, their sort, if any, bounded by its jobs);
 //! - a cursor walk reads every row once, in the order of the page-number walk, in both
 //!   directions and over ties on the sort column;
 //! - `total` is exact up to the bound and flagged as an estimate above it;
@@ -59,9 +60,11 @@ async fn fill(db: &ReadDb, n: i64) {
             ),
         ),
         (
-            "rm_jobs (id, job_type, cluster_id, status, created_at, state, last_position)",
+            "rm_jobs (id, job_type, cluster_id, status, created_at, state, last_position, \
+             droplet_id)",
             format!(
-                "'job_' || (1000000 + i), {}, {cluster_of}, {}, {created}, '{job}', i",
+                "'job_' || (1000000 + i), {}, {cluster_of}, {}, {created}, '{job}', i, \
+                 CASE WHEN i % 4 = 3 THEN '' ELSE 'dr_' || (1000000 + i % 97) END",
                 pick("job_type", &["provision", "destroy", "resize", "monitor"]),
                 pick(
                     "status",
@@ -164,7 +167,12 @@ fn shapes(read: &ReadModels) -> Vec<(String, ListQuery)> {
             }
             for sort_by in ["created_at", "id"] {
                 for filter in job_filters() {
-                    let req = at(sort_by, "");
+                    let mut req = at(sort_by, "");
+                    // Within a droplet's few jobs the cursor's id is a job's, not one past
+                    // every id (which would make any index's range empty).
+                    if let (Some(cursor), Some(_)) = (req.cursor.as_mut(), &filter.droplet_id) {
+                        cursor.id = "job_1000500".to_owned();
+                    }
                     let name = format!("jobs {filter:?} {req:?}");
                     all.push((name, read.jobs_query(&filter, &req)));
                 }
@@ -181,11 +189,26 @@ fn job_filters() -> Vec<JobFilter> {
             for job_type in [None, some("resize")] {
                 all.push(JobFilter {
                     cluster_id: cluster_id.clone(),
+                    droplet_id: None,
                     status: status.clone(),
                     job_type,
                 });
             }
         }
+    }
+    // A droplet has few jobs: its own index serves it with any other filter.
+    for (cluster_id, status, job_type) in [
+        (None, None, None),
+        (None, some("running"), None),
+        (None, None, some("resize")),
+        (some("cl_1000003"), some("failed"), some("monitor")),
+    ] {
+        all.push(JobFilter {
+            cluster_id,
+            droplet_id: some("dr_1000042"),
+            status,
+            job_type,
+        });
     }
     all
 }
@@ -276,12 +299,24 @@ async fn list_queries_use_indexes(backend: &Stores) {
             q.sql,
             page.join("\n")
         );
+        // A droplet's jobs are found by its index, whatever else is filtered: the rows
+        // read (and sorted, where the planner finds that cheaper than reading them in
+        // order) are that droplet's few jobs, never a range that grows with the table.
+        let of_droplet = name.contains("droplet_id: Some");
         assert!(
-            !sorts(db, &page),
+            of_droplet || !sorts(db, &page),
             "{name} sorts: {}\n{}",
             q.sql,
             page.join("\n")
         );
+        if of_droplet {
+            assert!(
+                page.iter().any(|step| step.contains("rm_jobs_droplet_")),
+                "{name} reads the droplet's index: {}\n{}",
+                q.sql,
+                page.join("\n")
+            );
+        }
         if let Some(count) = &q.count_sql {
             let counted = plan(db, count, &q.args[..q.count_args]).await;
             assert!(
@@ -491,6 +526,16 @@ async fn totals_are_bounded(backend: &Stores) {
         .unwrap();
     assert_eq!((page.total, page.total_is_estimate), (Some(17), false));
     assert_eq!(page.next_cursor, None, "one page holds them all");
+    // i % 97 = 42 and i % 4 <> 3: i = 42, 236, 333, 430.
+    let of_droplet = JobFilter {
+        droplet_id: some("dr_1000042"),
+        ..JobFilter::default()
+    };
+    let page = read
+        .jobs(&of_droplet, &request("created_at", true, None))
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.items.len()), (Some(4), 4));
     let exact = ReadModels::new(db.clone());
     let page = exact
         .jobs(&JobFilter::default(), &request("created_at", true, None))

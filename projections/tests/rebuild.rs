@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use common::{generate, quiet, snapshot, Stores};
 use engine::domain::{Cluster, Droplet, Job};
-use engine::fold::load;
+use engine::fold::{load, Loaded};
 use engine::views::{ClusterView, DropletView, JobView};
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
@@ -24,6 +24,7 @@ use projections::{
     rebuild, DropletFilter, PageRequest, ReadModels, RuntimeOptions, SchemaName, Target,
 };
 use serde_json::Value;
+use sqlx::Row;
 use test_support::on_both_backends;
 
 fn events_wanted() -> i64 {
@@ -42,6 +43,7 @@ async fn rebuild_equals_incremental(backend: &Stores) {
     for table in ["rm_clusters", "rm_droplets", "rm_jobs"] {
         assert!(!incremental[table].is_empty(), "{table}: a real mix");
     }
+    job_droplets_match_states(&backend.db).await;
     for name in running.runtime.names() {
         running.runtime.rebuild(name).await.unwrap();
         running.runtime.rebuild_finished(name).await;
@@ -59,6 +61,65 @@ async fn rebuild_equals_incremental(backend: &Stores) {
     running.stop().await;
 }
 on_both_backends!(rebuild_equality, super::rebuild_equals_incremental);
+
+/// Every job row's `droplet_id` is its folded job's (empty for none), and some have one.
+async fn job_droplets_match_states(db: &projections::ReadDb) {
+    let rows = sqlx::query("SELECT id, droplet_id, state FROM rm_jobs")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let mut with_droplet = 0;
+    for row in &rows {
+        let column: String = row.try_get("droplet_id").unwrap();
+        let state: String = row.try_get("state").unwrap();
+        let loaded: Loaded<Job> = serde_json::from_str(&state).unwrap();
+        let folded = loaded.state.droplet_id.map(|d| d.to_string());
+        let id: String = row.try_get("id").unwrap();
+        assert_eq!(column, folded.unwrap_or_default(), "{id}");
+        with_droplet += usize::from(!column.is_empty());
+    }
+    assert!(
+        with_droplet > 0,
+        "some of {} jobs work on a droplet",
+        rows.len()
+    );
+}
+
+async fn droplet_ids_are_backfilled_once(backend: &Stores) {
+    let running = backend.runtime().await;
+    generate(&backend.store, 2_000, 4, 5).await;
+    quiet(&*backend.store).await;
+    running.catch_up(&*backend.store).await;
+    running.stop().await;
+    // As rows written before the column existed, with the migration's request.
+    sqlx::query("UPDATE rm_jobs SET droplet_id = ''")
+        .execute(backend.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO rm_backfills (name) VALUES ('rm_jobs.droplet_id')")
+        .execute(backend.db.pool())
+        .await
+        .unwrap();
+    backend.db.migrate().await.unwrap();
+    job_droplets_match_states(&backend.db).await;
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rm_backfills")
+        .fetch_one(backend.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "done once");
+    sqlx::query("UPDATE rm_jobs SET droplet_id = ''")
+        .execute(backend.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        projections::read_models::jobs::backfill_droplet_ids(&backend.db)
+            .await
+            .unwrap(),
+        0,
+        "not asked again"
+    );
+}
+on_both_backends!(droplet_backfill, super::droplet_ids_are_backfilled_once);
 
 async fn rebuild_under_load(backend: &Stores) {
     let running = backend.runtime().await;

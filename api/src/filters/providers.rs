@@ -1,5 +1,5 @@
-//! `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`
-//! routes.
+//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults` and
+//! `/v1/clusters/{id}/billing` routes.
 
 use warp::filters::BoxedFilter;
 use warp::http::Method;
@@ -11,8 +11,11 @@ use super::table::RouteTable;
 use crate::handlers::providers;
 use crate::state::AppState;
 
-/// List, register, faults get/put, billing.
+/// Catalog, list, register, faults get/put, billing.
 pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,)> {
+    let catalog = table
+        .at0(Method::GET, "/v1/catalog")
+        .and_then(|| async move { providers::catalog().await.map_err(Rejection::from) });
     let list = table
         .at0(Method::GET, "/v1/providers")
         .and(read(state.clone()))
@@ -48,7 +51,10 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
                 .await
                 .map_err(Rejection::from)
         });
-    list.or(register)
+    catalog
+        .or(list)
+        .unify()
+        .or(register)
         .unify()
         .or(get_faults)
         .unify()

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use engine::commands::{CancelJob, CreateJob};
 use engine::domain::ratelimit_rule::Endpoint;
-use engine::domain::Job;
+use engine::domain::{DropletId, Job};
 use engine::fold::load;
 use engine::views::JobView;
 use projections::{JobFilter, Page};
@@ -56,6 +56,10 @@ pub const SORTABLE: [&str; 2] = ["created_at", "id"];
 pub struct ListQuery {
     /// Only the jobs of this cluster.
     pub cluster_id: Option<String>,
+    /// Only the jobs working on this droplet (`dr_` and 32 lowercase hex digits): its
+    /// provisioning, power, resize, migration and destruction.
+    #[param(pattern = r"^dr_[0-9a-f]{32}$")]
+    pub droplet_id: Option<String>,
     #[param(schema_with = statuses)]
     pub status: Option<String>,
     #[param(schema_with = types)]
@@ -122,6 +126,11 @@ pub async fn list(
     read_your_writes(&state, &meta, &params).await?;
     let filter = JobFilter {
         cluster_id: params.text("cluster_id"),
+        droplet_id: params
+            .text("droplet_id")
+            .map(|raw| DropletId::parse(&raw).map(String::from))
+            .transpose()
+            .map_err(|e| ApiError::bad_field(e.field, e.message))?,
         status: params.one_of("status", &STATUSES)?.map(str::to_owned),
         job_type: params.one_of("type", &TYPES)?.map(str::to_owned),
     };

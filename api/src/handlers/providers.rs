@@ -1,4 +1,4 @@
-//! `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`.
+//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +13,7 @@ use super::{not_found, ok, read_your_writes};
 use crate::errors::ApiError;
 use crate::filters::common::RequestMeta;
 use crate::models::bodies::parse;
+use crate::models::catalog::{prices, Catalog};
 use crate::models::replies::{Listed, ProviderFaults, ProviderListItem, Usage};
 use crate::models::{Params, RegisterProviderBody};
 use crate::schemas::openapi::common::{
@@ -54,11 +55,27 @@ pub async fn list(
             faults: state.providers.get(&view.name).ok().map(|p| p.faults()),
             sim_speed: speed,
             usage: usage.remove(&view.name).unwrap_or_default(),
+            prices: prices(&view.sizes, view.price_multiplier),
             view,
         })
         .collect();
     let total = items.len();
     ok(&Listed { items, total })
+}
+
+/// `GET /v1/catalog`: the catalog's regions, sizes with their list prices, and images.
+#[utoipa::path(
+    get, path = "/v1/catalog", tag = "providers", operation_id = "getCatalog",
+    summary = "Regions, sizes with their list prices, and images",
+    description = "What a droplet can be made of, in catalog order. A provider offers a \
+subset of the regions and sizes (`GET /v1/providers`) and charges the list price times its \
+`price_multiplier` (its `prices`). The catalog is fixed: it changes only with a new version.",
+    responses(
+        (status = 200, description = "The catalog.", body = Catalog),
+    )
+)]
+pub async fn catalog() -> Result<Response, ApiError> {
+    ok(&Catalog::current())
 }
 
 fn usage(droplets: &[DropletView]) -> BTreeMap<String, Usage> {

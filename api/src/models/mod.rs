@@ -2,6 +2,7 @@
 //! answers handlers build themselves.
 
 pub mod bodies;
+pub mod catalog;
 pub mod params;
 pub mod replies;
 

@@ -230,6 +230,9 @@ pub struct ProviderListItem {
     pub faults: Option<Faults>,
     pub sim_speed: f64,
     pub usage: Usage,
+    /// What it charges for each of its `sizes` (the catalog's list price times its
+    /// `price_multiplier`), in their order.
+    pub prices: Vec<super::catalog::SizePrice>,
 }
 
 /// Live droplets of a provider.

@@ -506,6 +506,82 @@ async fn job_lists_filter_and_sort(app: TestApp) {
     assert_eq!(list.expect(200)["total"], 0);
 }
 
+api_test!(job_lists_filter_by_droplet);
+async fn job_lists_filter_by_droplet(app: TestApp) {
+    let cluster = app.create_cluster("by-droplet").await;
+    let cluster_id = str_of(&cluster["id"]);
+    let one = app.active_droplet(cluster_id, "one").await;
+    let two = app.active_droplet(cluster_id, "two").await;
+    let one_id = str_of(&one["id"]);
+    let two_id = str_of(&two["id"]);
+    let resize = app
+        .post(
+            &format!("/v1/droplets/{one_id}/resize"),
+            &json!({ "size": "s-2vcpu-4gb" }),
+        )
+        .await
+        .expect(202)
+        .clone();
+    let resized = app
+        .wait_for_job(str_of(&resize["job"]["id"]), "succeeded")
+        .await;
+    // A cluster job works on no droplet: never listed under one.
+    let diagnose = start_job(&app, "diagnose", cluster_id, json!({})).await;
+    app.wait_for_job(str_of(&diagnose["job"]["id"]), "succeeded")
+        .await;
+    let ids = |list: &Value| field_of_items(list, "id");
+    let types = |list: &Value| field_of_items(list, "type");
+
+    let of_one = app.get(&format!("/v1/jobs?droplet_id={one_id}")).await;
+    let of_one = of_one.expect(200);
+    assert_eq!(types(of_one), ["resize", "provision"]);
+    assert_eq!(ids(of_one)[0], str_of(&resized["id"]));
+    assert_eq!(of_one["total"], 2);
+    assert!(items(of_one).iter().all(|j| j["droplet_id"] == one_id));
+    let of_two = app.get(&format!("/v1/jobs?droplet_id={two_id}")).await;
+    assert_eq!(types(of_two.expect(200)), ["provision"]);
+    // With the other filters, and paged by cursor.
+    let resizes = app
+        .get(&format!(
+            "/v1/jobs?droplet_id={one_id}&type=resize&cluster_id={cluster_id}"
+        ))
+        .await;
+    assert_eq!(types(resizes.expect(200)), ["resize"]);
+    let first = app
+        .get(&format!("/v1/jobs?droplet_id={one_id}&page_size=1"))
+        .await
+        .expect(200)
+        .clone();
+    let cursor = str_of(&first["next_cursor"]);
+    let next = app
+        .get(&format!(
+            "/v1/jobs?droplet_id={one_id}&page_size=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(types(next.expect(200)), ["provision"]);
+    let nobody = format!("dr_{}", "0".repeat(32));
+    let none = app.get(&format!("/v1/jobs?droplet_id={nobody}")).await;
+    assert_eq!(none.expect(200)["total"], 0);
+    // An empty value is no filter, like the others'.
+    let all = app.get("/v1/jobs?droplet_id=").await;
+    assert_eq!(all.expect(200)["total"], 4);
+}
+
+api_test!(a_malformed_droplet_filter_is_a_bad_request);
+async fn a_malformed_droplet_filter_is_a_bad_request(app: TestApp) {
+    for bad in [
+        "nope",
+        "dr_123",
+        "cl_0123456789abcdef0123456789abcdef",
+        "DR_%27%20OR%201=1",
+    ] {
+        let answer = app.get(&format!("/v1/jobs?droplet_id={bad}")).await;
+        let problem = answer.problem(400);
+        let message = str_of(&problem["errors"]["droplet_id"]);
+        assert!(message.contains("\"dr_\""), "{bad}: {problem}");
+    }
+}
+
 api_test!(job_details_and_time_travel);
 async fn job_details_and_time_travel(app: TestApp) {
     let cluster = app.create_cluster("history").await;

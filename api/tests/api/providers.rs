@@ -88,6 +88,84 @@ async fn a_registered_provider_is_listed_usable_and_updated_by_events(app: TestA
     let list = app.get_at("/v1/providers", &nimbus["position"]).await;
     assert_eq!(find(&list, "nimbus")["source"], "registered");
     assert_eq!(find(&list, "nimbus")["regions"], json!(["sgp1"]));
+    // Its prices follow its new multiplier; edge charges 0.8 of the list price.
+    let prices = &find(&list, "nimbus")["prices"];
+    assert_eq!(prices[0]["size"], "s-1vcpu-1gb");
+    assert_eq!(prices[0]["price_monthly"], 3.0);
+    assert_eq!(
+        find(&list, "edge")["prices"],
+        json!([
+            { "size": "s-1vcpu-1gb", "price_monthly": 4.8, "price_hourly": 0.006667 },
+            { "size": "c-2", "price_monthly": 33.6, "price_hourly": 0.046667 },
+        ])
+    );
+}
+
+api_test!(the_catalog_lists_regions_sizes_and_images_with_list_prices);
+async fn the_catalog_lists_regions_sizes_and_images_with_list_prices(app: TestApp) {
+    let catalog = app.get("/v1/catalog").await.expect(200).clone();
+    let slugs = |key: &str, field: &str| -> Vec<String> {
+        catalog[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {catalog}"))
+            .iter()
+            .map(|i| str_of(&i[field]).to_owned())
+            .collect()
+    };
+    assert_eq!(slugs("regions", "id").len(), 11);
+    assert_eq!(
+        catalog["regions"][0],
+        json!({ "id": "nyc1", "name": "New York 1" })
+    );
+    assert_eq!(
+        slugs("sizes", "slug"),
+        [
+            "s-1vcpu-1gb",
+            "s-1vcpu-2gb",
+            "s-2vcpu-2gb",
+            "s-2vcpu-4gb",
+            "s-4vcpu-8gb",
+            "c-2",
+            "m-1vcpu-8gb"
+        ]
+    );
+    assert_eq!(
+        catalog["sizes"][5],
+        json!({
+            "slug": "c-2", "vcpus": 2, "memory_gb": 4, "class": "cpu_optimized",
+            "price_monthly": 42.0, "price_hourly": 0.058333,
+        })
+    );
+    assert_eq!(slugs("images", "slug").len(), 6);
+    assert_eq!(
+        catalog["images"][5],
+        json!({ "slug": "rocky-8-x64", "name": "Rocky Linux 8 x64" })
+    );
+    assert_eq!(catalog["hours_per_month"], 720);
+    // What every provider charges is the list price times its multiplier.
+    let list = app.get("/v1/providers").await.expect(200).clone();
+    for provider in items(&list) {
+        let multiplier = provider["price_multiplier"].as_f64().unwrap();
+        let prices = provider["prices"].as_array().unwrap();
+        assert_eq!(prices.len(), provider["sizes"].as_array().unwrap().len());
+        for price in prices {
+            let size = catalog["sizes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["slug"] == price["size"])
+                .unwrap_or_else(|| panic!("{price} in the catalog"));
+            let list_price = size["price_monthly"].as_f64().unwrap();
+            let monthly = price["price_monthly"].as_f64().unwrap();
+            assert!((monthly - list_price * multiplier).abs() < 0.006, "{price}");
+            let hourly = price["price_hourly"].as_f64().unwrap();
+            assert!((hourly - monthly / 720.0).abs() < 1e-5, "{price}");
+        }
+    }
+    assert_eq!(
+        find(&list, "nimbus")["prices"][0],
+        json!({ "size": "s-1vcpu-1gb", "price_monthly": 6.9, "price_hourly": 0.009583 })
+    );
 }
 
 api_test!(invalid_registrations_are_problems_naming_the_field);

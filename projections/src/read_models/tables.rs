@@ -224,6 +224,8 @@ pub const JOBS: TableDef = TableDef {
         "created_at TEXT NOT NULL",
         "state TEXT NOT NULL",
         "last_position BIGINT NOT NULL",
+        // Added by a later migration, hence last; empty for a job of no droplet.
+        "droplet_id TEXT NOT NULL DEFAULT ''",
     ],
     indexes: &[
         full("created", "created_at, id"),
@@ -250,6 +252,9 @@ pub const JOBS: TableDef = TableDef {
         full("cluster_type_id", "cluster_id, job_type, id"),
         full("status_type_id", "status, job_type, id"),
         full("cluster_status_type_id", "cluster_id, status, job_type, id"),
+        // A droplet has few jobs: its index serves every other filter combined with it.
+        full("droplet_created", "droplet_id, created_at, id"),
+        full("droplet_id", "droplet_id, id"),
     ],
     search: None,
 };

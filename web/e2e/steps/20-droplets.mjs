@@ -1,6 +1,7 @@
 // Droplets: two made through the create dialog turn active live, one is resized and powered
 // off, a refused command shows the server's reason, the other is destroyed after its name is
-// typed; a droplet's page reloads from its address; the cluster's droplets link to theirs.
+// typed; a droplet's page reloads from its address and lists its own jobs, which the jobs
+// list filters by droplet; the cluster's droplets link to theirs.
 import { axe, shot, step } from '../lib.mjs';
 
 const CLUSTER = 'fleet-e2e';
@@ -173,6 +174,21 @@ step("droplets: a droplet's address reloads into its page; the cluster links to 
   await page.getByRole('heading', { name: 'node-a' }).waitFor();
   await page.getByTestId('droplet-size').filter({ hasText: 's-2vcpu-4gb' }).waitFor();
   await page.getByText('droplet.powered_on').waitFor();
+  // Its jobs are its own (GET /v1/jobs?droplet_id=): its five, none of node-b's.
+  const jobs = page.getByRole('table', { name: 'Jobs of this droplet' });
+  for (const type of ['provision', 'resize', 'power off', 'power on', 'migrate']) {
+    await jobs.getByRole('cell', { name: type, exact: true }).waitFor();
+  }
+  const rows = await jobs.locator('tbody tr').count();
+  if (rows !== 5) throw new Error(`node-a lists ${rows} jobs, not 5`);
+  await page.getByRole('link', { name: 'Filter them on the Jobs page' }).click();
+  await page.waitForURL(/\/jobs\?droplet_id=dr_[0-9a-f]{32}$/);
+  await page.getByRole('group', { name: 'Droplet filter' }).waitFor();
+  await page.locator('tr[data-job]').nth(4).waitFor();
+  if ((await page.locator('tr[data-job]').count()) !== 5) throw new Error('the jobs list is not filtered by the droplet');
+  await axe(page, 'jobs of a droplet');
+  await page.goto(ctx.nodeA);
+  await page.getByRole('heading', { name: 'node-a' }).waitFor();
   const toggle = page.getByRole('button', { name: /Switch to (dark|light) theme/ });
   await toggle.click();
   await axe(page, 'droplet detail (other theme)');

@@ -1,58 +1,60 @@
-// What a droplet can be made of, and what it costs. Which regions and sizes each provider
-// offers, and its price multiplier, come from `GET /v1/providers`; the API does not publish
-// the catalog's images or list prices, so those are the catalog's own (docs/spec/PRODUCT.md,
-// "Catalog"), keyed by the OpenAPI document's enums: a size or image added to or removed from
-// the API fails the type check here.
-import type { Schemas } from './client';
+// What a droplet can be made of, and what it costs, as the API publishes it: the catalog's
+// regions, sizes (with their list prices) and images from `GET /v1/catalog`, fetched once
+// per page load (it changes only with a new server version); which regions and sizes each
+// provider offers, and what it charges for each (`prices`), from `GET /v1/providers`.
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap, type Schemas } from './client';
 
-export type Size = Schemas['CreateDropletBody']['size'];
-export type Image = Schemas['CreateDropletBody']['image'];
-export type Region = Schemas['CreateDropletBody']['region'];
+export type Catalog = Schemas['Catalog'];
+export type CatalogSize = Schemas['CatalogSize'];
+export type Size = CatalogSize['slug'];
+export type Image = Schemas['CatalogImage']['slug'];
+export type Region = Schemas['CatalogRegion']['id'];
 export type Provider = Schemas['ProviderListItem'];
 
-/** Hours in a billing month: hourly price = monthly price / 720. */
+/** Hours in a billing month (the catalog's `hours_per_month`): hourly = monthly / 720. */
 export const HOURS_PER_MONTH = 720;
 
-export interface SizeInfo {
-  vcpus: number;
-  memoryGb: number;
-  /** List price per month in USD, before a provider's multiplier. */
-  monthly: number;
-  kind: 'general purpose' | 'CPU optimized' | 'memory optimized';
+/** `GET /v1/catalog`. */
+export async function fetchCatalog(): Promise<Catalog> {
+  return unwrap(await api.GET('/v1/catalog'));
 }
 
-export const SIZES: Readonly<Record<Size, SizeInfo>> = {
-  's-1vcpu-1gb': { vcpus: 1, memoryGb: 1, monthly: 6, kind: 'general purpose' },
-  's-1vcpu-2gb': { vcpus: 1, memoryGb: 2, monthly: 12, kind: 'general purpose' },
-  's-2vcpu-2gb': { vcpus: 2, memoryGb: 2, monthly: 18, kind: 'general purpose' },
-  's-2vcpu-4gb': { vcpus: 2, memoryGb: 4, monthly: 24, kind: 'general purpose' },
-  's-4vcpu-8gb': { vcpus: 4, memoryGb: 8, monthly: 48, kind: 'general purpose' },
-  'c-2': { vcpus: 2, memoryGb: 4, monthly: 42, kind: 'CPU optimized' },
-  'm-1vcpu-8gb': { vcpus: 1, memoryGb: 8, monthly: 48, kind: 'memory optimized' },
-};
-
-export const IMAGES: Readonly<Record<Image, string>> = {
-  'ubuntu-22-04-x64': 'Ubuntu 22.04 x64',
-  'ubuntu-20-04-x64': 'Ubuntu 20.04 x64',
-  'centos-7-x64': 'CentOS 7 x64',
-  'debian-11-x64': 'Debian 11 x64',
-  'fedora-36-x64': 'Fedora 36 x64',
-  'rocky-8-x64': 'Rocky Linux 8 x64',
-};
-
-/** The catalog's sizes in list order. */
-export const SIZE_SLUGS = Object.keys(SIZES) as Size[];
-export const IMAGE_SLUGS = Object.keys(IMAGES) as Image[];
-
-export function isSize(value: string): value is Size {
-  return Object.prototype.hasOwnProperty.call(SIZES, value);
+/** The catalog, read once and kept for the page's life. */
+export function useCatalog() {
+  return useQuery({ queryKey: ['catalog'], queryFn: fetchCatalog, staleTime: Infinity, gcTime: Infinity });
 }
 
-/** `1 vCPU · 2 GB`, or the slug alone for a size this console does not know. */
-export function describeSize(size: string): string {
-  if (!isSize(size)) return size;
-  const s = SIZES[size];
-  return `${s.vcpus} vCPU${s.vcpus === 1 ? '' : 's'} · ${s.memoryGb} GB`;
+const KIND: Readonly<Record<CatalogSize['class'], string>> = {
+  general: 'general purpose',
+  cpu_optimized: 'CPU optimized',
+  memory_optimized: 'memory optimized',
+};
+
+/** The catalog's entry for a size slug. */
+export function findSize(catalog: Catalog | undefined, slug: string): CatalogSize | undefined {
+  return catalog?.sizes.find((s) => s.slug === slug);
+}
+
+export function isSize(catalog: Catalog | undefined, value: string): value is Size {
+  return findSize(catalog, value) !== undefined;
+}
+
+export function isImage(catalog: Catalog, value: string): value is Image {
+  return catalog.images.some((i) => i.slug === value);
+}
+
+/** `1 vCPU · 2 GB`, or the slug alone for a size the catalog does not know (or not yet). */
+export function describeSize(catalog: Catalog | undefined, size: string): string {
+  const s = findSize(catalog, size);
+  if (!s) return size;
+  return `${s.vcpus} vCPU${s.vcpus === 1 ? '' : 's'} · ${s.memory_gb} GB`;
+}
+
+/** `general purpose`, `CPU optimized` or `memory optimized`; empty for an unknown size. */
+export function sizeKind(catalog: Catalog | undefined, size: string): string {
+  const s = findSize(catalog, size);
+  return s ? KIND[s.class] : '';
 }
 
 export interface Quote {
@@ -63,10 +65,10 @@ export interface Quote {
 
 /** A provider's price for a size, or `null` when it does not offer the size (or the region). */
 export function quote(provider: Provider, size: string, region?: string): Quote | null {
-  if (!isSize(size) || !provider.sizes.includes(size)) return null;
   if (region !== undefined && !provider.regions.includes(region)) return null;
-  const monthly = SIZES[size].monthly * provider.price_multiplier;
-  return { provider: provider.name, monthly, hourly: monthly / HOURS_PER_MONTH };
+  const price = provider.prices.find((p) => p.size === size);
+  if (!price) return null;
+  return { provider: provider.name, monthly: price.price_monthly, hourly: price.price_hourly };
 }
 
 /**
@@ -88,10 +90,13 @@ export function offeredRegions(providers: readonly Provider[]): string[] {
   return [...new Set(providers.flatMap((p) => p.regions))].sort();
 }
 
-/** The sizes that can be had in `region`: from `provider` if named, else from any provider there. */
-export function offeredSizes(providers: readonly Provider[], region: string, provider?: string): Size[] {
+/**
+ * The sizes that can be had in `region` (from `provider` if named, else from any provider
+ * there), in catalog order.
+ */
+export function offeredSizes(catalog: Catalog, providers: readonly Provider[], region: string, provider?: string): Size[] {
   const candidates = providers.filter((p) => p.regions.includes(region) && (!provider || p.name === provider));
-  return SIZE_SLUGS.filter((size) => candidates.some((p) => p.sizes.includes(size)));
+  return catalog.sizes.map((s) => s.slug).filter((size) => candidates.some((p) => p.sizes.includes(size)));
 }
 
 const money = (digits: { min: number; max: number }) =>

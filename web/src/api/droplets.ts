@@ -88,22 +88,15 @@ export function useJob(id: string | null | undefined) {
   });
 }
 
-/** How many of the cluster's latest jobs are searched for a droplet's (the list has no droplet filter). */
-export const DROPLET_JOBS_WINDOW = 200;
+/** Rows per page of a droplet's jobs. */
+export const DROPLET_JOBS_PAGE_SIZE = 10;
 
-/** The droplet's jobs, newest first, among its cluster's latest ones. */
-export function useDropletJobs(clusterId: string | undefined, dropletId: string) {
+/** A page of the droplet's jobs, newest first (`GET /v1/jobs?droplet_id=`). */
+export function useDropletJobs(dropletId: string, page = 1) {
+  const query = { droplet_id: dropletId, page, page_size: DROPLET_JOBS_PAGE_SIZE, sort_dir: 'desc' } as const;
   return useQuery({
-    queryKey: ['jobs', { cluster_id: clusterId, droplet_id: dropletId }],
-    enabled: !!clusterId,
-    queryFn: async () => {
-      const page = unwrapRead(
-        await api.GET('/v1/jobs', {
-          params: { query: { cluster_id: clusterId!, page_size: DROPLET_JOBS_WINDOW, sort_dir: 'desc', ...fresh() } },
-        }),
-      );
-      return { items: page.items.filter((j) => j.droplet_id === dropletId), complete: !page.next_cursor };
-    },
+    queryKey: ['jobs', query],
+    queryFn: async () => unwrapRead(await api.GET('/v1/jobs', { params: { query: { ...query, ...fresh() } } })),
     placeholderData: (previous) => previous,
   });
 }

@@ -11,18 +11,6 @@ export type Billing = Schemas['Billing'];
 export type Job = Schemas['JobView'];
 export type SizeSlug = NonNullable<Schemas['RegisterProviderBody']['sizes']>[number];
 
-/** The catalog's sizes and their monthly list prices in USD (PRODUCT.md, "Catalog"; the API
- * has no catalog endpoint). A provider charges these times its `price_multiplier`. */
-export const CATALOG_SIZES: readonly { slug: SizeSlug; label: string; monthly: number }[] = [
-  { slug: 's-1vcpu-1gb', label: '1 vCPU · 1 GB', monthly: 6 },
-  { slug: 's-1vcpu-2gb', label: '1 vCPU · 2 GB', monthly: 12 },
-  { slug: 's-2vcpu-2gb', label: '2 vCPU · 2 GB', monthly: 18 },
-  { slug: 's-2vcpu-4gb', label: '2 vCPU · 4 GB', monthly: 24 },
-  { slug: 's-4vcpu-8gb', label: '4 vCPU · 8 GB', monthly: 48 },
-  { slug: 'c-2', label: '2 vCPU · 4 GB, CPU optimized', monthly: 42 },
-  { slug: 'm-1vcpu-8gb', label: '1 vCPU · 8 GB, memory optimized', monthly: 48 },
-];
-
 /** Every provider with its faults in this process, sim speed and live droplets. */
 export function useProviderList() {
   return useQuery({

@@ -76,6 +76,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Regions, sizes with their list prices, and images
+         * @description What a droplet can be made of, in catalog order. A provider offers a subset of the regions and sizes (`GET /v1/providers`) and charges the list price times its `price_multiplier` (its `prices`). The catalog is fixed: it changes only with a new version.
+         */
+        get: operations["getCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters": {
         parameters: {
             query?: never;
@@ -610,6 +630,60 @@ export interface components {
         CancelJobBody: {
             reason?: string | null;
         };
+        /** @description `GET /v1/catalog`: every region, size and image, in catalog order. */
+        Catalog: {
+            /**
+             * Format: int32
+             * @description Hours in a billing month: an hourly price is the monthly one divided by this.
+             */
+            hours_per_month: number;
+            images: components["schemas"]["CatalogImage"][];
+            regions: components["schemas"]["CatalogRegion"][];
+            sizes: components["schemas"]["CatalogSize"][];
+        };
+        /** @description An operating-system image. */
+        CatalogImage: {
+            /** @description For people, e.g. `Ubuntu 22.04 x64`. */
+            name: string;
+            /**
+             * @description A catalog image slug, e.g. `ubuntu-22-04-x64`.
+             * @enum {string}
+             */
+            slug: "ubuntu-22-04-x64" | "ubuntu-20-04-x64" | "centos-7-x64" | "debian-11-x64" | "fedora-36-x64" | "rocky-8-x64";
+        };
+        /** @description A data-centre region. */
+        CatalogRegion: {
+            /**
+             * @description A catalog region id, e.g. `nyc1`.
+             * @enum {string}
+             */
+            id: "nyc1" | "nyc2" | "nyc3" | "sfo1" | "sfo2" | "sfo3" | "lon1" | "fra1" | "tor1" | "blr1" | "sgp1";
+            /** @description For people, e.g. `New York 1`. */
+            name: string;
+        };
+        /** @description A droplet size and its list price (before a provider's `price_multiplier`). */
+        CatalogSize: {
+            class: components["schemas"]["SizeKind"];
+            /** Format: int32 */
+            memory_gb: number;
+            /**
+             * Format: double
+             * @description USD per hour: monthly / `hours_per_month`, to a millionth.
+             */
+            price_hourly: number;
+            /**
+             * Format: double
+             * @description USD per month.
+             */
+            price_monthly: number;
+            /**
+             * @description A catalog size slug, e.g. `s-1vcpu-1gb`.
+             * @enum {string}
+             */
+            slug: "s-1vcpu-1gb" | "s-1vcpu-2gb" | "s-2vcpu-2gb" | "s-2vcpu-4gb" | "s-4vcpu-8gb" | "c-2" | "m-1vcpu-8gb";
+            /** Format: int32 */
+            vcpus: number;
+        };
         /** @description One part's state. Only `status` decides for the store; the others are reported. */
         Check: {
             /**
@@ -930,6 +1004,11 @@ export interface components {
         Listed_ProviderListItem: {
             items: (components["schemas"]["ProviderView"] & {
                 faults?: components["schemas"]["Faults"] | null;
+                /**
+                 * @description What it charges for each of its `sizes` (the catalog's list price times its
+                 *     `price_multiplier`), in their order.
+                 */
+                prices: components["schemas"]["SizePrice"][];
                 /** Format: double */
                 sim_speed: number;
                 usage: components["schemas"]["Usage"];
@@ -1366,6 +1445,11 @@ export interface components {
          */
         ProviderListItem: components["schemas"]["ProviderView"] & {
             faults?: components["schemas"]["Faults"] | null;
+            /**
+             * @description What it charges for each of its `sizes` (the catalog's list price times its
+             *     `price_multiplier`), in their order.
+             */
+            prices: components["schemas"]["SizePrice"][];
             /** Format: double */
             sim_speed: number;
             usage: components["schemas"]["Usage"];
@@ -1560,6 +1644,29 @@ export interface components {
             max_interval_ms: number;
             /** @description Error kinds never retried, even when transient. */
             non_retryable: string[];
+        };
+        /**
+         * @description The class of a size.
+         * @enum {string}
+         */
+        SizeKind: "general" | "cpu_optimized" | "memory_optimized";
+        /** @description What a provider charges for a size: the list price times its `price_multiplier`. */
+        SizePrice: {
+            /**
+             * Format: double
+             * @description USD per hour (monthly / 720), to a millionth.
+             */
+            price_hourly: number;
+            /**
+             * Format: double
+             * @description USD per month, to the cent.
+             */
+            price_monthly: number;
+            /**
+             * @description A catalog size slug, e.g. `s-1vcpu-1gb`.
+             * @enum {string}
+             */
+            size: "s-1vcpu-1gb" | "s-1vcpu-2gb" | "s-2vcpu-2gb" | "s-2vcpu-4gb" | "s-4vcpu-8gb" | "c-2" | "m-1vcpu-8gb";
         };
         /** @description `PATCH /v1/clusters/{id}`. */
         UpdateClusterBody: {
@@ -1975,6 +2082,26 @@ export interface operations {
             411: components["responses"]["LengthRequired"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    getCatalog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The catalog. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Catalog"];
+                };
+            };
         };
     };
     listClusters: {
@@ -2706,6 +2833,11 @@ export interface operations {
             query?: {
                 /** @description Only the jobs of this cluster. */
                 cluster_id?: string;
+                /**
+                 * @description Only the jobs working on this droplet (`dr_` and 32 lowercase hex digits): its
+                 *     provisioning, power, resize, migration and destruction.
+                 */
+                droplet_id?: string;
                 status?: "pending" | "queued" | "running" | "succeeded" | "failed" | "cancelled" | "timed_out";
                 type?: "provision" | "destroy" | "resize" | "scale_up" | "scale_down" | "restart" | "diagnose" | "monitor" | "power_on" | "power_off" | "migrate";
                 sort_by?: "created_at" | "id";

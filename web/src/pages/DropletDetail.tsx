@@ -4,15 +4,16 @@ import { Freshness } from '../components/Freshness';
 import { useRowNavigation } from '../components/useRowNavigation';
 import { ProblemError } from '../api/client';
 import {
-  IMAGES, SIZE_SLUGS, describeSize, formatPrice, fromHourly, isSize, quote, type Provider,
+  describeSize, formatPrice, fromHourly, isSize, quote, useCatalog, type Catalog, type Provider,
 } from '../api/catalog';
 import {
-  DROPLET_JOBS_WINDOW, refusal, useDestroyDroplet, useDroplet, useDropletHistory, useDropletJobs, useJob,
+  DROPLET_JOBS_PAGE_SIZE, refusal, useDestroyDroplet, useDroplet, useDropletHistory, useDropletJobs, useJob,
   useMigrateDroplet, usePowerDroplet, useResizeDroplet, type Droplet, type Job, type PowerAction,
 } from '../api/droplets';
 import { useProviders } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
+import { Pager } from '../components/Pager';
 import { Time } from '../components/Time';
 import { actionState, blockedReason, migrationTargets } from './dropletActions';
 
@@ -33,6 +34,7 @@ export function DropletDetail() {
   const { id = '' } = useParams();
   const droplet = useDroplet(id);
   const providers = useProviders();
+  const catalog = useCatalog();
   const [open, setOpen] = useState<Open>(null);
   if (droplet.isError) {
     const gone = droplet.error instanceof ProblemError && droplet.error.status === 404;
@@ -77,14 +79,17 @@ export function DropletDetail() {
       {!d ? <p className="muted">Loading…</p> : (
         <>
           <div className="grid droplet-grid">
-            <Properties d={d} providers={providers.data?.items} />
+            <Properties d={d} providers={providers.data?.items} catalog={catalog.data} />
             <CurrentJob d={d} />
           </div>
           <Jobs d={d} />
           <History id={d.id} />
           {providers.data && (
             <>
-              <ResizeDialog open={open === 'resize'} onClose={close} d={d} providers={providers.data.items} />
+              {catalog.data && (
+                <ResizeDialog open={open === 'resize'} onClose={close} d={d} providers={providers.data.items}
+                  catalog={catalog.data} />
+              )}
               <MigrateDialog open={open === 'migrate'} onClose={close} d={d} providers={providers.data.items} />
             </>
           )}
@@ -103,7 +108,7 @@ function providerName(providers: readonly Provider[] | undefined, name: string |
   return providers?.find((p) => p.name === name)?.display_name ?? name;
 }
 
-function Properties({ d, providers }: { d: Droplet; providers?: readonly Provider[] }) {
+function Properties({ d, providers, catalog }: { d: Droplet; providers?: readonly Provider[]; catalog?: Catalog }) {
   return (
     <section className="card" aria-labelledby="droplet-specs">
       <h2 id="droplet-specs">Specs</h2>
@@ -111,8 +116,8 @@ function Properties({ d, providers }: { d: Droplet; providers?: readonly Provide
         <dt>Id</dt><dd className="mono">{d.id}</dd>
         <dt>Cluster</dt><dd><Link to={`/clusters/${d.cluster_id}`}>{d.cluster_name ?? d.cluster_id}</Link></dd>
         <dt>Region</dt><dd>{d.region}</dd>
-        <dt>Size</dt><dd><span className="mono" data-testid="droplet-size">{d.size}</span> · {describeSize(d.size)}</dd>
-        <dt>Image</dt><dd>{isImage(d.image) ? IMAGES[d.image] : d.image}</dd>
+        <dt>Size</dt><dd><span className="mono" data-testid="droplet-size">{d.size}</span> · {describeSize(catalog, d.size)}</dd>
+        <dt>Image</dt><dd>{catalog?.images.find((i) => i.slug === d.image)?.name ?? d.image}</dd>
         <dt>Provider</dt>
         <dd>{providerName(providers, d.provider) ?? <span className="muted">not placed yet</span>}</dd>
         <dt>IP address</dt><dd className="mono">{d.ip_address ?? <span className="muted">none yet</span>}</dd>
@@ -125,12 +130,10 @@ function Properties({ d, providers }: { d: Droplet; providers?: readonly Provide
   );
 }
 
-const isImage = (image: string): image is keyof typeof IMAGES => Object.prototype.hasOwnProperty.call(IMAGES, image);
-
 /** The job working on the droplet now (its progress, attempt and status), else the last one. */
 function CurrentJob({ d }: { d: Droplet }) {
   const pending = useJob(d.pending_job_id);
-  const jobs = useDropletJobs(d.cluster_id, d.id);
+  const jobs = useDropletJobs(d.id);
   const job = d.pending_job_id ? pending.data : jobs.data?.items[0];
   const working = !!d.pending_job_id;
   const title = working ? (job?.type === 'provision' ? 'Provisioning' : 'Job in progress') : 'Last job';
@@ -138,7 +141,7 @@ function CurrentJob({ d }: { d: Droplet }) {
     <section className="card droplet-job" aria-labelledby="droplet-job">
       <h2 id="droplet-job">{title}</h2>
       {!job && (working || !jobs.data) && <p className="muted">Loading…</p>}
-      {!job && !working && jobs.data && <p className="muted">No job of this droplet among its cluster&apos;s latest.</p>}
+      {!job && !working && jobs.data && <p className="muted">No job has worked on this droplet.</p>}
       {job && <JobProgress job={job} clusterName={d.cluster_name} />}
     </section>
   );
@@ -169,7 +172,8 @@ function JobProgress({ job, clusterName }: { job: Job; clusterName?: string | nu
 }
 
 function Jobs({ d }: { d: Droplet }) {
-  const jobs = useDropletJobs(d.cluster_id, d.id);
+  const [page, setPage] = useState(1);
+  const jobs = useDropletJobs(d.id, page);
   const navigate = useNavigate();
   const nav = useRowNavigation(jobs.data?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
@@ -202,8 +206,12 @@ function Jobs({ d }: { d: Droplet }) {
         </table>
         </>
       )}
-      {jobs.data && !jobs.data.complete && (
-        <p className="muted">Searched among the cluster&apos;s {DROPLET_JOBS_WINDOW} latest jobs.</p>
+      {jobs.data && (jobs.data.next_cursor || page > 1) && (
+        <Pager page={page} pageSize={DROPLET_JOBS_PAGE_SIZE} total={jobs.data.total}
+          estimate={jobs.data.total_is_estimate} hasNext={!!jobs.data.next_cursor} onPage={setPage} />
+      )}
+      {jobs.data && jobs.data.items.length > 0 && (
+        <p><Link to={`/jobs?droplet_id=${d.id}`}>Filter them on the Jobs page</Link></p>
       )}
     </section>
   );
@@ -238,16 +246,19 @@ function Refusal({ error }: { error: unknown }) {
   return <p className="error" role="alert">{refusal(error)}</p>;
 }
 
-function ResizeDialog(props: { open: boolean; onClose: () => void; d: Droplet; providers: readonly Provider[] }) {
-  const { d } = props;
+function ResizeDialog(props: {
+  open: boolean; onClose: () => void; d: Droplet; providers: readonly Provider[]; catalog: Catalog;
+}) {
+  const { d, catalog } = props;
   const resize = useResizeDroplet(d.id);
   const [size, setSize] = useState('');
   const provider = props.providers.find((p) => p.name === d.provider);
-  const sizes = provider ? SIZE_SLUGS.filter((s) => provider.sizes.includes(s)) : SIZE_SLUGS;
+  const slugs = catalog.sizes.map((s) => s.slug);
+  const sizes = provider ? slugs.filter((s) => provider.sizes.includes(s)) : slugs;
   const close = () => { resize.reset(); setSize(''); props.onClose(); };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (isSize(size)) resize.mutate({ size, version: d.version }, { onSuccess: close });
+    if (isSize(catalog, size)) resize.mutate({ size, version: d.version }, { onSuccess: close });
   };
   const chosen = provider && size ? quote(provider, size) : null;
   return (
@@ -263,7 +274,7 @@ function ResizeDialog(props: { open: boolean; onClose: () => void; d: Droplet; p
                 <input type="radio" name="resize-size" value={s} checked={size === s} disabled={current}
                   onChange={() => setSize(s)} />
                 <span className="mono">{s}</span>
-                <span className="muted">{describeSize(s)}{current ? ' (current)' : ''}</span>
+                <span className="muted">{describeSize(catalog, s)}{current ? ' (current)' : ''}</span>
                 <span className="price">{q ? formatPrice(q) : '—'}</span>
               </label>
             );
@@ -362,7 +373,7 @@ function MigrateDialog(props: { open: boolean; onClose: () => void; d: Droplet; 
 function DestroyDialog(props: { open: boolean; onClose: () => void; d: Droplet }) {
   const { d } = props;
   const destroy = useDestroyDroplet(d.id);
-  const jobs = useDropletJobs(d.cluster_id, d.id);
+  const jobs = useDropletJobs(d.id);
   const unfinished = jobs.data?.items.filter((j) => UNFINISHED.includes(j.status)) ?? [];
   const [typed, setTyped] = useState('');
   const close = () => { destroy.reset(); setTyped(''); props.onClose(); };

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import type { Cluster } from '../api/client';
 import { ProblemError } from '../api/client';
+import { CATALOG } from '../test/catalog';
 import { PROVIDERS } from '../test/providers';
 import { changeDraft, DropletForm, initialDraft, validateDraft, type DropletDraft } from './DropletForm';
 
@@ -13,40 +14,40 @@ const draft = (change: Partial<DropletDraft> = {}): DropletDraft => ({
 });
 
 test('a complete draft has no mistakes', () => {
-  expect(validateDraft(draft(), PROVIDERS)).toEqual({});
-  expect(validateDraft(draft({ provider: 'stratus' }), PROVIDERS)).toEqual({});
+  expect(validateDraft(draft(), PROVIDERS, CATALOG)).toEqual({});
+  expect(validateDraft(draft({ provider: 'stratus' }), PROVIDERS, CATALOG)).toEqual({});
 });
 
 test('each mistake is named by the field the API would name', () => {
-  expect(validateDraft(draft({ cluster_id: '', name: '  ' }), PROVIDERS)).toEqual({
+  expect(validateDraft(draft({ cluster_id: '', name: '  ' }), PROVIDERS, CATALOG)).toEqual({
     cluster_id: 'Choose a cluster.', name: 'A name is required.',
   });
-  expect(validateDraft(draft({ name: 'Web' }), PROVIDERS).name).toMatch(/^Lowercase letters/);
-  expect(validateDraft(draft({ name: 'web-' }), PROVIDERS).name).toMatch(/^Lowercase letters/);
-  expect(validateDraft(draft({ name: 'a'.repeat(64) }), PROVIDERS).name).toBe('At most 63 characters.');
-  expect(validateDraft(draft({ name: 'a'.repeat(63) }), PROVIDERS)).toEqual({});
-  expect(validateDraft(draft({ region: 'mars1' }), PROVIDERS).region).toBe('No provider offers this region.');
-  expect(validateDraft(draft({ region: 'sgp1', provider: 'stratus' }), PROVIDERS).provider).toBe('Stratus does not offer sgp1.');
-  expect(validateDraft(draft({ provider: 'stratus', size: 'c-2' }), PROVIDERS).size).toBe('c-2 is not offered by Stratus in fra1.');
-  expect(validateDraft(draft({ size: '' }), PROVIDERS).size).toBe('Choose a size.');
-  expect(validateDraft(draft({ image: 'windows' }), PROVIDERS).image).toBe('Choose an image.');
+  expect(validateDraft(draft({ name: 'Web' }), PROVIDERS, CATALOG).name).toMatch(/^Lowercase letters/);
+  expect(validateDraft(draft({ name: 'web-' }), PROVIDERS, CATALOG).name).toMatch(/^Lowercase letters/);
+  expect(validateDraft(draft({ name: 'a'.repeat(64) }), PROVIDERS, CATALOG).name).toBe('At most 63 characters.');
+  expect(validateDraft(draft({ name: 'a'.repeat(63) }), PROVIDERS, CATALOG)).toEqual({});
+  expect(validateDraft(draft({ region: 'mars1' }), PROVIDERS, CATALOG).region).toBe('No provider offers this region.');
+  expect(validateDraft(draft({ region: 'sgp1', provider: 'stratus' }), PROVIDERS, CATALOG).provider).toBe('Stratus does not offer sgp1.');
+  expect(validateDraft(draft({ provider: 'stratus', size: 'c-2' }), PROVIDERS, CATALOG).size).toBe('c-2 is not offered by Stratus in fra1.');
+  expect(validateDraft(draft({ size: '' }), PROVIDERS, CATALOG).size).toBe('Choose a size.');
+  expect(validateDraft(draft({ image: 'windows' }), PROVIDERS, CATALOG).image).toBe('Choose an image.');
 });
 
 test('choosing a cluster brings its region and provider; a size not offered gives way', () => {
-  const start = initialDraft('', PROVIDERS, CLUSTERS);
+  const start = initialDraft('', PROVIDERS, CATALOG, CLUSTERS);
   expect(start.cluster_id).toBe('');
-  const edge = changeDraft(start, { cluster_id: 'cl_b' }, PROVIDERS, CLUSTERS);
+  const edge = changeDraft(start, { cluster_id: 'cl_b' }, PROVIDERS, CATALOG, CLUSTERS);
   expect(edge).toMatchObject({ region: 'sgp1', provider: 'nimbus', size: 's-1vcpu-1gb' });
   // Stratus is not in sgp1: the provider is dropped rather than kept wrong.
-  expect(changeDraft(draft({ region: 'fra1', provider: 'stratus' }), { region: 'sgp1' }, PROVIDERS, CLUSTERS).provider).toBe('');
+  expect(changeDraft(draft({ region: 'fra1', provider: 'stratus' }), { region: 'sgp1' }, PROVIDERS, CATALOG, CLUSTERS).provider).toBe('');
   // Stratus has no c-2: the first size it offers is taken instead.
-  expect(changeDraft(draft({ size: 'c-2' }), { provider: 'stratus' }, PROVIDERS, CLUSTERS).size).toBe('s-1vcpu-1gb');
-  expect(changeDraft(draft({ size: 's-2vcpu-4gb' }), { provider: 'stratus' }, PROVIDERS, CLUSTERS).size).toBe('s-2vcpu-4gb');
+  expect(changeDraft(draft({ size: 'c-2' }), { provider: 'stratus' }, PROVIDERS, CATALOG, CLUSTERS).size).toBe('s-1vcpu-1gb');
+  expect(changeDraft(draft({ size: 's-2vcpu-4gb' }), { provider: 'stratus' }, PROVIDERS, CATALOG, CLUSTERS).size).toBe('s-2vcpu-4gb');
 });
 
 function renderForm(props: Partial<Parameters<typeof DropletForm>[0]> = {}) {
   const onSubmit = vi.fn();
-  render(<DropletForm clusters={CLUSTERS} providers={PROVIDERS} busy={false} error={null} onSubmit={onSubmit}
+  render(<DropletForm clusters={CLUSTERS} providers={PROVIDERS} catalog={CATALOG} busy={false} error={null} onSubmit={onSubmit}
     onCancel={() => {}} {...props} />);
   return onSubmit;
 }
@@ -81,7 +82,7 @@ test('sizes carry their price at the chosen provider, and the body is what was c
 
 test("the API's field errors are shown at their fields, a refusal as an alert", () => {
   const error = new ProblemError(422, { detail: 'invalid', errors: { name: 'must start with a lowercase letter' } });
-  const { unmount } = render(<DropletForm clusters={CLUSTERS} providers={PROVIDERS} busy={false} error={error}
+  const { unmount } = render(<DropletForm clusters={CLUSTERS} providers={PROVIDERS} catalog={CATALOG} busy={false} error={error}
     onSubmit={() => {}} onCancel={() => {}} />);
   expect(screen.getByText('must start with a lowercase letter')).toHaveClass('error');
   expect(screen.getByLabelText('Name')).toHaveAttribute('aria-invalid', 'true');

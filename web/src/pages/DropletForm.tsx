@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { ProblemError, type Cluster, type Schemas } from '../api/client';
 import {
-  IMAGES, IMAGE_SLUGS, SIZES, cheapestQuote, describeSize, formatPrice, isSize, offeredRegions, offeredSizes, quote,
-  type Provider,
+  cheapestQuote, describeSize, formatPrice, isImage, offeredRegions, offeredSizes, quote, sizeKind,
+  type Catalog, type Provider,
 } from '../api/catalog';
 import { refusal } from '../api/droplets';
 
@@ -20,7 +20,7 @@ const NAME = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 export const NAME_RULE = 'Lowercase letters, digits and hyphens; starts with a letter, does not end with a hyphen.';
 
 /** The draft's mistakes by field, as the API would name them (none: it can be sent). */
-export function validateDraft(draft: DropletDraft, providers: readonly Provider[]): Record<string, string> {
+export function validateDraft(draft: DropletDraft, providers: readonly Provider[], catalog: Catalog): Record<string, string> {
   const errors: Record<string, string> = {};
   if (!draft.cluster_id) errors.cluster_id = 'Choose a cluster.';
   const name = draft.name.trim();
@@ -34,10 +34,10 @@ export function validateDraft(draft: DropletDraft, providers: readonly Provider[
     errors.provider = `${chosen.display_name} does not offer ${draft.region}.`;
   }
   if (!draft.size) errors.size = 'Choose a size.';
-  else if (!errors.region && !errors.provider && !offeredSizes(providers, draft.region, draft.provider).includes(draft.size as never)) {
+  else if (!errors.region && !errors.provider && !offeredSizes(catalog, providers, draft.region, draft.provider).includes(draft.size as never)) {
     errors.size = `${draft.size} is not offered ${chosen ? `by ${chosen.display_name} ` : ''}in ${draft.region}.`;
   }
-  if (!Object.prototype.hasOwnProperty.call(IMAGES, draft.image)) errors.image = 'Choose an image.';
+  if (!isImage(catalog, draft.image)) errors.image = 'Choose an image.';
   return errors;
 }
 
@@ -59,7 +59,8 @@ export function draftBody(draft: DropletDraft): Schemas['CreateDropletBody'] {
  * dropped; a size no longer offered gives way to the first one that is.
  */
 export function changeDraft(
-  draft: DropletDraft, change: Partial<DropletDraft>, providers: readonly Provider[], clusters: readonly Cluster[],
+  draft: DropletDraft, change: Partial<DropletDraft>, providers: readonly Provider[], catalog: Catalog,
+  clusters: readonly Cluster[],
 ): DropletDraft {
   let next = { ...draft, ...change };
   if (change.cluster_id !== undefined && change.cluster_id !== draft.cluster_id) {
@@ -70,39 +71,42 @@ export function changeDraft(
   }
   const provider = providers.find((p) => p.name === next.provider);
   if (next.provider && (!provider || !provider.regions.includes(next.region))) next = { ...next, provider: '' };
-  const sizes = offeredSizes(providers, next.region, next.provider);
+  const sizes = offeredSizes(catalog, providers, next.region, next.provider);
   if (!sizes.includes(next.size as never)) next = { ...next, size: sizes[0] ?? '' };
   return next;
 }
 
 /** A starting draft: the given cluster (its region and provider) and the cheapest size. */
-export function initialDraft(clusterId: string, providers: readonly Provider[], clusters: readonly Cluster[]): DropletDraft {
+export function initialDraft(
+  clusterId: string, providers: readonly Provider[], catalog: Catalog, clusters: readonly Cluster[],
+): DropletDraft {
   const blank: DropletDraft = {
     cluster_id: '', name: '', region: offeredRegions(providers)[0] ?? '', provider: '', size: '', image: 'ubuntu-22-04-x64',
   };
-  return changeDraft(blank, { cluster_id: clusterId }, providers, clusters);
+  return changeDraft(blank, { cluster_id: clusterId }, providers, catalog, clusters);
 }
 
 /** The fields of a new droplet, with what each size costs where; mistakes shown at their fields. */
 export function DropletForm(props: {
   clusters: readonly Cluster[];
   providers: readonly Provider[];
+  catalog: Catalog;
   initialClusterId?: string;
   busy: boolean;
   error: unknown;
   onSubmit: (body: Schemas['CreateDropletBody']) => void;
   onCancel: () => void;
 }) {
-  const { clusters, providers } = props;
-  const [draft, setDraft] = useState(() => initialDraft(props.initialClusterId ?? '', providers, clusters));
+  const { clusters, providers, catalog } = props;
+  const [draft, setDraft] = useState(() => initialDraft(props.initialClusterId ?? '', providers, catalog, clusters));
   const [tried, setTried] = useState(false);
-  const local = validateDraft(draft, providers);
+  const local = validateDraft(draft, providers, catalog);
   const server = props.error instanceof ProblemError ? props.error.fieldErrors : {};
   const errors = { ...server, ...(tried ? local : {}) };
   const fields = ['cluster_id', 'name', 'region', 'provider', 'size', 'image'];
   const unplaced = Object.keys(server).filter((k) => !fields.includes(k));
   const general = props.error instanceof Error && Object.keys(server).length === 0 ? refusal(props.error) : null;
-  const set = (change: Partial<DropletDraft>) => setDraft((d) => changeDraft(d, change, providers, clusters));
+  const set = (change: Partial<DropletDraft>) => setDraft((d) => changeDraft(d, change, providers, catalog, clusters));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTried(true);
@@ -110,7 +114,7 @@ export function DropletForm(props: {
   };
   const inRegion = providers.filter((p) => p.regions.includes(draft.region));
   const chosen = providers.find((p) => p.name === draft.provider);
-  const sizes = offeredSizes(providers, draft.region, draft.provider);
+  const sizes = offeredSizes(catalog, providers, draft.region, draft.provider);
   const priceOf = (size: string) =>
     chosen ? quote(chosen, size, draft.region) : cheapestQuote(providers, draft.region, size);
   const estimate = draft.size ? priceOf(draft.size) : null;
@@ -177,7 +181,7 @@ export function DropletForm(props: {
               <input type="radio" name="droplet-size" value={size} checked={draft.size === size}
                 onChange={() => set({ size })} />
               <span className="mono">{size}</span>
-              <span className="muted">{describeSize(size)}{isSize(size) ? `, ${SIZES[size].kind}` : ''}</span>
+              <span className="muted">{describeSize(catalog, size)}, {sizeKind(catalog, size)}</span>
               <span className="price">{q ? `${chosen ? '' : 'from '}${formatPrice(q)}` : '—'}</span>
             </label>
           );
@@ -188,8 +192,8 @@ export function DropletForm(props: {
         <label htmlFor="droplet-image">Image</label>
         <select id="droplet-image" value={draft.image} onChange={(e) => set({ image: e.target.value })}
           aria-invalid={!!errors.image} aria-describedby={describedBy('image')}>
-          {IMAGE_SLUGS.map((slug) => (
-            <option key={slug} value={slug}>{IMAGES[slug]}</option>
+          {catalog.images.map((image) => (
+            <option key={image.slug} value={image.slug}>{image.name}</option>
           ))}
         </select>
         {fieldError('image')}

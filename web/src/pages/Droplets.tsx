@@ -2,7 +2,7 @@ import { useCallback, useMemo, useState } from 'react';
 import { Freshness } from '../components/Freshness';
 import { useRowNavigation } from '../components/useRowNavigation';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
-import { formatMonthly, fromHourly } from '../api/catalog';
+import { formatMonthly, fromHourly, useCatalog } from '../api/catalog';
 import { useClusterChoices, useCreateDroplet, useDroplets, type DropletSort } from '../api/droplets';
 import { useProviders } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
@@ -132,25 +132,23 @@ export function Droplets() {
   );
 }
 
-/** The create dialog: clusters and providers are read when it opens; on success, the new droplet. */
+/** The create dialog: clusters, providers and the catalog are read when it opens; on success, the new droplet. */
 export function CreateDropletDialog(props: { open: boolean; onClose: () => void; clusterId?: string }) {
   const clusters = useClusterChoices();
   const providers = useProviders();
+  const catalog = useCatalog();
   const create = useCreateDroplet();
   const navigate = useNavigate();
   const close = () => {
     create.reset();
     props.onClose();
   };
-  const ready = clusters.data && providers.data;
+  const ready = clusters.data && providers.data && catalog.data;
+  const failed = clusters.error ?? providers.error ?? catalog.error;
   return (
     <Dialog open={props.open} title="Create a droplet" onClose={close}>
-      {!ready && !(clusters.isError || providers.isError) && <p className="muted">Loading clusters and providers…</p>}
-      {(clusters.isError || providers.isError) && (
-        <p className="error" role="alert">
-          {clusters.error?.message ?? providers.error?.message}
-        </p>
-      )}
+      {!ready && !failed && <p className="muted">Loading clusters and providers…</p>}
+      {failed && <p className="error" role="alert">{failed.message}</p>}
       {ready && clusters.data.items.length === 0 && (
         <>
           <p>A droplet belongs to a cluster: <Link to="/clusters">create a cluster</Link> first.</p>
@@ -158,7 +156,8 @@ export function CreateDropletDialog(props: { open: boolean; onClose: () => void;
         </>
       )}
       {ready && clusters.data.items.length > 0 && (
-        <DropletForm clusters={clusters.data.items} providers={providers.data.items} initialClusterId={props.clusterId}
+        <DropletForm clusters={clusters.data.items} providers={providers.data.items} catalog={catalog.data}
+          initialClusterId={props.clusterId}
           busy={create.isPending} error={create.error} onCancel={close}
           onSubmit={(body) => create.mutate(body, {
             onSuccess: (answer) => {

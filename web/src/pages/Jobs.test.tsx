@@ -58,3 +58,12 @@ test('an empty list says whether filters hide jobs', () => {
   renderList('?type=monitor', []);
   expect(screen.getByText('No job matches these filters.')).toBeInTheDocument();
 });
+
+test("a droplet's jobs show as a chip that can be removed", () => {
+  const droplet = `dr_${'0123456789abcdef'.repeat(2)}`;
+  renderList(`?droplet_id=${droplet}&status=failed`, [job({ droplet_id: droplet })]);
+  const chip = screen.getByRole('group', { name: 'Droplet filter' });
+  expect(within(chip).getByRole('link')).toHaveAttribute('href', `/droplets/${droplet}`);
+  fireEvent.click(within(chip).getByRole('button', { name: /remove the droplet filter/ }));
+  expect(location()).toBe('/jobs?status=failed');
+});

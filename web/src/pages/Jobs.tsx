@@ -46,7 +46,7 @@ export function Jobs() {
   const sortBy = (key: JobSort) =>
     update({ sort_by: key, sort_dir: query.sort_by === key && query.sort_dir === 'desc' ? 'asc' : 'desc' });
   const page = jobs.data;
-  const filtered = !!(query.status || query.type || query.cluster_id);
+  const filtered = !!(query.status || query.type || query.cluster_id || query.droplet_id);
   const nav = useRowNavigation(page?.items, (j) => j.id, (j) => navigate(`/jobs/${j.id}`));
   return (
     <>
@@ -71,7 +71,16 @@ export function Jobs() {
           {query.cluster_id && !names.has(query.cluster_id) && <option value={query.cluster_id}>{query.cluster_id}</option>}
           {choices.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
         </select>
-        {filtered && <button onClick={() => update({ status: null, type: null, cluster_id: null })}>Clear filters</button>}
+        {query.droplet_id && (
+          <span className="chip filter-chip" role="group" aria-label="Droplet filter">
+            Droplet <DropletLink id={query.droplet_id} />
+            <button type="button" aria-label="Every droplet (remove the droplet filter)"
+              onClick={() => update({ droplet_id: null })}>×</button>
+          </span>
+        )}
+        {filtered && (
+          <button onClick={() => update({ status: null, type: null, cluster_id: null, droplet_id: null })}>Clear filters</button>
+        )}
         <span className="muted jobs-refreshing" aria-live="polite">{jobs.isFetching ? 'Refreshing…' : ''}</span>
       </div>
       <div className="table-wrap">

@@ -1,11 +1,12 @@
 import { fireEvent, render, screen } from '@testing-library/react';
 import { ProblemError } from '../api/client';
 import { staleKeys } from '../live/stream';
+import { CATALOG } from '../test/catalog';
 import { ProviderForm } from './ProviderForm';
 
 function renderForm(props: Partial<Parameters<typeof ProviderForm>[0]> = {}) {
   const onSubmit = vi.fn();
-  render(<ProviderForm busy={false} error={null} onSubmit={onSubmit} onCancel={() => {}} {...props} />);
+  render(<ProviderForm catalog={CATALOG} busy={false} error={null} onSubmit={onSubmit} onCancel={() => {}} {...props} />);
   return onSubmit;
 }
 

@@ -1,13 +1,15 @@
 import { useState, type FormEvent } from 'react';
 import { ProblemError, type Schemas } from '../api/client';
-import { CATALOG_SIZES, type SizeSlug } from '../api/providers';
+import type { Catalog } from '../api/catalog';
+import type { SizeSlug } from '../api/providers';
 import { REGIONS, type Region } from './ClusterForm';
 import { validateProvider, type ProviderForm as Form } from './providerModel';
 
-const EMPTY: Form = {
-  name: '', displayName: '', regions: [], sizes: CATALOG_SIZES.map((s) => s.slug),
+/** A blank registration: every size of the catalog. */
+const empty = (catalog: Catalog): Form => ({
+  name: '', displayName: '', regions: [], sizes: catalog.sizes.map((s) => s.slug),
   priceMultiplier: '1', capacity: '50', provisionMs: '',
-};
+});
 
 function toggle<T>(list: readonly T[], item: T, on: boolean): T[] {
   return on ? [...list, item] : list.filter((x) => x !== item);
@@ -16,12 +18,13 @@ function toggle<T>(list: readonly T[], item: T, on: boolean): T[] {
 /** Registers a provider (or replaces one's configuration): checked here first, then the
  * API's field errors shown at their fields. */
 export function ProviderForm(props: {
+  catalog: Catalog;
   busy: boolean;
   error: unknown;
   onSubmit: (body: Schemas['RegisterProviderBody']) => void;
   onCancel: () => void;
 }) {
-  const [form, setForm] = useState<Form>(EMPTY);
+  const [form, setForm] = useState<Form>(() => empty(props.catalog));
   const [checked, setChecked] = useState<Record<string, string>>({});
   const server = props.error instanceof ProblemError ? props.error.fieldErrors : {};
   const errors: Record<string, string | undefined> = { ...server, ...checked };
@@ -65,7 +68,7 @@ export function ProviderForm(props: {
       <fieldset aria-describedby="provider-sizes-help">
         <legend>Sizes</legend>
         <div className="choices">
-          {CATALOG_SIZES.map((size) => (
+          {props.catalog.sizes.map((size) => (
             <label key={size.slug}>
               <input type="checkbox" checked={form.sizes.includes(size.slug)}
                 onChange={(e) => setForm({ ...form, sizes: toggle<SizeSlug>(form.sizes, size.slug, e.target.checked) })} />

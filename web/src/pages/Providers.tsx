@@ -3,8 +3,9 @@ import { Link, useNavigate, useSearchParams } from 'react-router-dom';
 import { Bar, BarChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ProblemError } from '../api/client';
 import { useClusters } from '../api/queries';
+import { describeSize, quote, sizeKind, useCatalog, type Catalog } from '../api/catalog';
 import {
-  CATALOG_SIZES, useClusterBilling, useJobEvents, useProviderList, useRecentJobs, useRegisterProvider, useSetFaults,
+  useClusterBilling, useJobEvents, useProviderList, useRecentJobs, useRegisterProvider, useSetFaults,
   type Job, type ProviderItem,
 } from '../api/providers';
 import { StatusBadge } from '../components/Badge';
@@ -14,7 +15,7 @@ import { useRowNavigation, type RowProps } from '../components/useRowNavigation'
 import { FaultForm } from './FaultForm';
 import { ProviderForm } from './ProviderForm';
 import {
-  costRows, FAULT_PRESETS, faultState, hourlyUsd, jobPhase, monthlyUsd, NO_FAULTS, nextAttemptAt, priceOf,
+  costRows, FAULT_PRESETS, faultState, hourlyUsd, jobPhase, monthlyUsd, NO_FAULTS, nextAttemptAt,
   type FaultLevel,
 } from './providerModel';
 
@@ -26,6 +27,7 @@ function FaultBadge({ level }: { level: FaultLevel }) {
 
 export function Providers() {
   const providers = useProviderList();
+  const catalog = useCatalog();
   const [registering, setRegistering] = useState(false);
   const register = useRegisterProvider();
   const items = providers.data?.items ?? [];
@@ -49,12 +51,13 @@ export function Providers() {
       <ChaosPanel providers={items} loading={providers.isPending} />
       <section className="card providers-section" aria-labelledby="price-table">
         <h2 id="price-table">Prices per size</h2>
-        <PriceTable providers={items} />
+        {catalog.isError && <p className="error" role="alert">The catalog could not be read: {catalog.error.message}</p>}
+        <PriceTable providers={items} catalog={catalog.data} />
       </section>
       <BillingSection providers={items} />
       <Dialog open={registering} title="Register a provider" onClose={() => setRegistering(false)}>
-        <ProviderForm busy={register.isPending} error={register.error} onCancel={() => setRegistering(false)}
-          onSubmit={(body) => register.mutate(body, { onSuccess: () => setRegistering(false) })} />
+        {catalog.data && <ProviderForm catalog={catalog.data} busy={register.isPending} error={register.error} onCancel={() => setRegistering(false)}
+          onSubmit={(body) => register.mutate(body, { onSuccess: () => setRegistering(false) })} />}
       </Dialog>
     </>
   );
@@ -89,8 +92,8 @@ function ProviderCard({ provider: p }: { provider: ProviderItem }) {
   );
 }
 
-function PriceTable({ providers }: { providers: ProviderItem[] }) {
-  if (providers.length === 0) return <p className="muted placeholder">Loading…</p>;
+function PriceTable({ providers, catalog }: { providers: ProviderItem[]; catalog?: Catalog }) {
+  if (providers.length === 0 || !catalog) return <p className="muted placeholder">Loading…</p>;
   return (
     <div className="table-scroll">
       <table className="data prices">
@@ -103,12 +106,14 @@ function PriceTable({ providers }: { providers: ProviderItem[] }) {
           </tr>
         </thead>
         <tbody>
-          {CATALOG_SIZES.map((size) => (
+          {catalog.sizes.map((size) => (
             <tr key={size.slug}>
-              <th scope="row"><span className="mono">{size.slug}</span> <span className="muted">{size.label}</span></th>
-              <td>{monthlyUsd(size.monthly)}/mo</td>
+              <th scope="row">
+                <span className="mono">{size.slug}</span> <span className="muted">{describeSize(catalog, size.slug)}, {sizeKind(catalog, size.slug)}</span>
+              </th>
+              <td>{monthlyUsd(size.price_monthly)}/mo</td>
               {providers.map((p) => {
-                const price = p.sizes.includes(size.slug) ? priceOf(size.slug, p.price_multiplier) : null;
+                const price = quote(p, size.slug);
                 return (
                   <td key={p.name} data-testid={`price-${p.name}-${size.slug}`}>
                     {price ? (

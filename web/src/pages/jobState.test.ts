@@ -111,6 +111,14 @@ describe('the list in the URL', () => {
   test('values the API does not know are dropped rather than sent', () => {
     expect(jobQueryFrom(new URLSearchParams('status=retrying&type=bake&sort_by=name&page=-4&sort_dir=up')))
       .toEqual({ page: 1, page_size: 20, sort_by: 'created_at', sort_dir: 'desc' });
+    expect(jobQueryFrom(new URLSearchParams('droplet_id=dr_1')).droplet_id).toBeUndefined();
+    expect(jobQueryFrom(new URLSearchParams(`droplet_id=DR_${'a'.repeat(32)}`)).droplet_id).toBeUndefined();
+  });
+
+  test("a droplet's jobs are a filter of the list", () => {
+    const droplet = `dr_${'0123456789abcdef'.repeat(2)}`;
+    expect(jobQueryFrom(new URLSearchParams(`droplet_id=${droplet}&status=failed`)))
+      .toEqual({ page: 1, page_size: 20, sort_by: 'created_at', sort_dir: 'desc', status: 'failed', droplet_id: droplet });
   });
 
   test('a change goes back to the first page unless it is the page; an empty value removes the key', () => {

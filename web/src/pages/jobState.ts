@@ -243,13 +243,15 @@ function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T
 }
 
 /**
- * The list's filters, sort and page from the URL's query string. Values the API does not
- * know are dropped (they would be a `400`); the default order is newest first.
+ * The list's filters, sort and page from the URL's query string (`droplet_id` comes from a
+ * droplet's page). Values the API does not know are dropped (they would be a `400`); the
+ * default order is newest first.
  */
 export function jobQueryFrom(params: URLSearchParams): JobQuery {
   const status = oneOf<JobStatus>(params.get('status'), JOB_STATUSES);
   const type = oneOf<JobType>(params.get('type'), JOB_TYPES);
   const cluster = params.get('cluster_id');
+  const droplet = params.get('droplet_id');
   return {
     page: Math.max(1, Math.floor(Number(params.get('page') ?? 1)) || 1),
     page_size: JOB_PAGE_SIZE,
@@ -258,8 +260,12 @@ export function jobQueryFrom(params: URLSearchParams): JobQuery {
     ...(status ? { status } : {}),
     ...(type ? { type } : {}),
     ...(cluster ? { cluster_id: cluster } : {}),
+    ...(droplet && DROPLET_ID.test(droplet) ? { droplet_id: droplet } : {}),
   };
 }
+
+/** A droplet id as the API takes it in `?droplet_id=` (another is a `400`). */
+const DROPLET_ID = /^dr_[0-9a-f]{32}$/;
 
 
 /** The tone of a phase's badge, for its progress bar. */

@@ -1,6 +1,6 @@
 import type { Schemas } from '../api/client';
 import {
-  costRows, faultFieldErrors, NO_FAULTS, faultState, faultsToForm, jobPhase, monthlyUsd, nextAttemptAt, priceOf, validateFaults,
+  costRows, faultFieldErrors, NO_FAULTS, faultState, faultsToForm, jobPhase, monthlyUsd, nextAttemptAt, validateFaults,
   validateProvider, type ProviderForm,
 } from './providerModel';
 
@@ -49,10 +49,9 @@ test('faults read as healthy, degraded or broken', () => {
   expect(faultState(null).level).toBe('unknown');
 });
 
-test('a price is the list price times the multiplier; hourly is monthly / 720', () => {
-  expect(priceOf('s-1vcpu-1gb', 0.9)).toEqual({ monthly: 5.4, hourly: 0.0075 });
-  expect(priceOf('s-1vcpu-1gb', 1.15)).toEqual({ monthly: 6.9, hourly: 0.009583 });
+test('monthly amounts have cents', () => {
   expect(monthlyUsd(1234.5)).toBe('$1,234.50');
+  expect(monthlyUsd(5.4)).toBe('$5.40');
 });
 
 test('costs by provider: costliest first, each with its share of the total', () => {

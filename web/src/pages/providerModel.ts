@@ -1,7 +1,7 @@
 // The providers page's logic, apart from React: prices, fault forms and states, costs by
 // provider, a job's retry phase, and the registration form's checks.
 import type { Schemas } from '../api/client';
-import { CATALOG_SIZES, type Billing, type Faults, type Job, type SizeSlug } from '../api/providers';
+import type { Billing, Faults, Job, SizeSlug } from '../api/providers';
 import { REGIONS, type Region } from './ClusterForm';
 
 const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -15,14 +15,6 @@ export function monthlyUsd(amount: number): string {
 /** An hourly amount to the millionth of a dollar, e.g. `$0.0075`. */
 export function hourlyUsd(amount: number): string {
   return usd6.format(amount);
-}
-
-/** A size's price at a provider: the list price times the multiplier; hourly = monthly / 720. */
-export function priceOf(size: SizeSlug, multiplier: number): { monthly: number; hourly: number } | null {
-  const entry = CATALOG_SIZES.find((s) => s.slug === size);
-  if (!entry) return null;
-  const monthly = entry.monthly * multiplier;
-  return { monthly: Math.round(monthly * 100) / 100, hourly: Math.round((monthly / 720) * 1e6) / 1e6 };
 }
 
 // ---- Faults -------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ allowed requests of a limited route carry too.";
         handlers::ratelimits::put,
         handlers::ratelimits::delete,
         handlers::ratelimits::status,
+        handlers::providers::catalog,
         handlers::providers::list,
         handlers::providers::register,
         handlers::providers::get_faults,
