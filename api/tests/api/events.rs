@@ -805,3 +805,31 @@ async fn the_log_reads_back_from_a_position(app: TestApp) {
     assert_eq!(positions_of(&page), [1, 2]);
     assert!(page.get("next_before").is_none(), "{page}");
 }
+
+api_test!(live_tail_follows_one_correlation_id);
+async fn live_tail_follows_one_correlation_id(app: TestApp) {
+    let cluster = app.create_cluster("traced").await;
+    let cluster_id = str_of(&cluster["id"]).to_owned();
+    let request = app.request(Method::GET, "/v1/events/stream?correlation_id=req-live");
+    let mut traced = SseReader::open(&app, request).await;
+    app.create_droplet(&cluster_id, "untraced").await;
+    let body = json!({
+        "cluster_id": cluster_id, "name": "traced", "region": "nyc1",
+        "size": "s-1vcpu-1gb", "image": "ubuntu-22-04-x64",
+    });
+    post_as(&app, "/v1/droplets", &body, "ann", "req-live").await;
+    // The request's three events, across aggregates, and none of the other request's.
+    let messages = traced.next(3).await;
+    let events: Vec<Value> = messages.iter().map(check_message).collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["metadata"]["correlation_id"] == "req-live"),
+        "{events:?}"
+    );
+    let kinds: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| str_of(&e["aggregate_type"]))
+        .collect();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+}
