@@ -1,7 +1,9 @@
 //! Reading the log costs what is read, not what is stored: every statement that reads
-//! `cg_events` by position, stream or type is an index scan, also as a generic plan (the
-//! plan a prepared statement falls back to, which cannot know that `position > $1`
-//! selects only the newest rows). Checked with tens of thousands of events stored.
+//! `cg_events` by position, stream, type, actor or correlation id, forward or back, is an
+//! index scan, also as a generic plan (the plan a prepared statement falls back to, which
+//! cannot know that `position > $1` selects only the newest rows); a read by actor or
+//! correlation id alone walks the index made for it. Checked with tens of thousands of
+//! events stored.
 
 mod common;
 
@@ -22,13 +24,19 @@ const STORED: usize = 20_000;
 /// Streams they are spread over (three aggregate types).
 const STREAMS: usize = 2_000;
 
-/// Appends [`STORED`] events, a batch of streams at a time.
+/// Streams per append: each append is one request, with its own correlation id.
+const PER_REQUEST: usize = 20;
+/// Actors the requests are spread over.
+const ACTORS: usize = 10;
+
+/// Appends [`STORED`] events, a batch of streams at a time, each batch one request of
+/// one of [`ACTORS`] actors with a correlation id of its own (`req-N`).
 async fn fill(store: &dyn EventStore) {
     let per_stream = STORED / STREAMS;
-    for chunk in 0..STREAMS / 200 {
-        let writes = (0..200)
+    for chunk in 0..STREAMS / PER_REQUEST {
+        let writes = (0..PER_REQUEST)
             .map(|i| {
-                let n = chunk * 200 + i;
+                let n = chunk * PER_REQUEST + i;
                 StreamWrite {
                     aggregate_type: ["cluster", "droplet", "job"][n % 3].into(),
                     aggregate_id: format!("s-{n}"),
@@ -39,7 +47,11 @@ async fn fill(store: &dyn EventStore) {
             .collect();
         let request = AppendRequest {
             writes,
-            metadata: EventMetadata::default(),
+            metadata: EventMetadata {
+                actor: format!("user-{}", chunk % ACTORS),
+                correlation_id: format!("req-{chunk}"),
+                ..EventMetadata::default()
+            },
             idempotency: None,
         };
         let outcome = store.append(request).await.expect("append");
@@ -58,43 +70,84 @@ fn event(stream: usize, k: usize) -> NewEvent {
     }
 }
 
-/// Every filter combination `read_all` is asked for.
+/// Every filter combination `read_all` and `read_before` are asked for.
 fn filters() -> Vec<EventFilter> {
     let mut all = Vec::new();
     for aggregate_type in [None, Some("job")] {
         for aggregate_id in [None, Some("s-7")] {
             for event_type in [None, Some("thing.step_1")] {
-                all.push(EventFilter {
-                    aggregate_type: aggregate_type.map(Into::into),
-                    aggregate_id: aggregate_id.map(Into::into),
-                    event_type: event_type.map(Into::into),
-                });
+                for actor in [None, Some("user-3")] {
+                    for correlation_id in [None, Some("req-42")] {
+                        all.push(EventFilter {
+                            aggregate_type: aggregate_type.map(Into::into),
+                            aggregate_id: aggregate_id.map(Into::into),
+                            event_type: event_type.map(Into::into),
+                            actor: actor.map(Into::into),
+                            correlation_id: correlation_id.map(Into::into),
+                        });
+                    }
+                }
             }
         }
     }
     all
 }
 
-/// The statements readers of the log run, with example arguments (text), near the head.
-fn statements() -> Vec<(String, Vec<String>)> {
+/// The index a read with `filter` must walk, when one is made for it: a read by
+/// correlation id, else by actor, walks that metadata index (one that walked the log's
+/// primary key, filtering as it goes, would cost what lies between the position and the
+/// matches, not what it returns; see `sql::read_all`), unless an aggregate id narrows it
+/// to one aggregate, whose index may serve it as well.
+fn index_for(filter: &EventFilter) -> Option<&'static str> {
+    if filter.aggregate_id.is_some() {
+        None
+    } else if filter.correlation_id.is_some() {
+        Some("cg_events_correlation_idx")
+    } else if filter.actor.is_some() {
+        Some("cg_events_actor_idx")
+    } else {
+        None
+    }
+}
+
+/// A statement readers of the log run, with example arguments (text), near the head, and
+/// the index its plan must name, if one.
+struct Shape {
+    statement: String,
+    args: Vec<String>,
+    index: Option<&'static str>,
+}
+
+/// The statements readers of the log run on a backend: forward after a position near the
+/// head and back from the head's end, with every filter combination.
+fn statements(dialect: sql::Dialect) -> Vec<Shape> {
     let after = (STORED - 10).to_string();
-    let mut all: Vec<(String, Vec<String>)> = filters()
-        .iter()
-        .map(|f| {
-            let mut args = vec![after.clone()];
-            args.extend(sql::filter_values(f).map(str::to_owned));
+    let before = (STORED + 1).to_string();
+    let mut all = Vec::new();
+    for f in filters() {
+        let forward = sql::read_all(&f, dialect);
+        let back = sql::read_before(&f, dialect);
+        for (statement, from) in [(forward, &after), (back, &before)] {
+            let mut args = vec![from.clone()];
+            args.extend(sql::filter_values(&f).map(str::to_owned));
             args.push("500".into());
-            (sql::read_all(f), args)
-        })
-        .collect();
-    all.push((
-        sql::READ_FOR_FOLDING.into(),
-        vec![after.clone(), "500".into()],
-    ));
-    all.push((
-        sql::READ_STREAM_AFTER.into(),
-        vec!["job".into(), "s-7".into(), "0".into(), i64::MAX.to_string()],
-    ));
+            all.push(Shape {
+                statement,
+                args,
+                index: index_for(&f),
+            });
+        }
+    }
+    all.push(Shape {
+        statement: sql::READ_FOR_FOLDING.into(),
+        args: vec![after.clone(), "500".into()],
+        index: None,
+    });
+    all.push(Shape {
+        statement: sql::READ_STREAM_AFTER.into(),
+        args: vec!["job".into(), "s-7".into(), "0".into(), i64::MAX.to_string()],
+        index: None,
+    });
     all
 }
 
@@ -113,18 +166,30 @@ async fn postgres_reads_are_index_scans_as_generic_plans() {
         .execute(&mut *conn)
         .await
         .unwrap();
-    let mut shapes = statements();
-    shapes.push((
-        engine::store::postgres::READ_FOR_PUBLISHING.into(),
-        vec![(STORED - 10).to_string(), "500".into()],
-    ));
-    for (i, (statement, args)) in shapes.iter().enumerate() {
+    let mut shapes = statements(sql::Dialect::Postgres);
+    shapes.push(Shape {
+        statement: engine::store::postgres::READ_FOR_PUBLISHING.into(),
+        args: vec![(STORED - 10).to_string(), "500".into()],
+        index: None,
+    });
+    for (i, shape) in shapes.iter().enumerate() {
+        let Shape {
+            statement,
+            args,
+            index,
+        } = shape;
         let plan = generic_plan(&mut conn, &format!("shape_{i}"), statement, args).await;
         assert!(
             !plan.contains("Seq Scan"),
             "a generic plan scans the log:\n{statement}\n{plan}"
         );
         assert!(plan.contains("Index"), "{statement}\n{plan}");
+        if let Some(index) = index {
+            assert!(
+                plan.contains(index),
+                "not through {index}:\n{statement}\n{plan}"
+            );
+        }
     }
 }
 
@@ -160,7 +225,12 @@ async fn sqlite_reads_search_an_index() {
     store.migrate().await.unwrap();
     fill(&store).await;
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
-    for (statement, args) in statements() {
+    for Shape {
+        statement,
+        args,
+        index,
+    } in statements(sql::Dialect::Sqlite)
+    {
         let explain = format!("EXPLAIN QUERY PLAN {statement}");
         let mut query = sqlx::query(&explain);
         for arg in &args {
@@ -185,6 +255,12 @@ async fn sqlite_reads_search_an_index() {
             plan.iter().any(|d| d.starts_with("SEARCH cg_events")),
             "{statement}: {plan:?}"
         );
+        if let Some(index) = index {
+            assert!(
+                plan.iter().any(|d| d.contains(index)),
+                "not through {index}: {statement}: {plan:?}"
+            );
+        }
     }
 }
 

@@ -139,6 +139,96 @@ async fn round_trip(store: Arc<dyn EventStore>) {
 }
 on_both_backends!(appends_and_reads_back, super::round_trip);
 
+/// `request` for another actor and correlation id.
+fn request_by(
+    stream: &str,
+    expected: u64,
+    events: usize,
+    actor: &str,
+    corr: &str,
+) -> AppendRequest {
+    let mut req = request(stream, expected, events);
+    req.metadata.actor = actor.into();
+    req.metadata.correlation_id = corr.into();
+    req
+}
+
+/// Reads by actor and correlation id (across streams), forward and back from a position,
+/// alone and with the other filters; the tailed store answers as the store does.
+async fn reads_by_metadata_and_back(store: Arc<dyn EventStore>) {
+    // Wrapped first, the tail holds the events as they commit and answers from memory.
+    let tailed: Arc<dyn EventStore> = engine::store::TailedStore::wrap(Arc::clone(&store))
+        .await
+        .unwrap();
+    append_ok(&*store, request_by("a", 0, 2, "ann", "c1")).await; // 1, 2
+    append_ok(&*store, request_by("b", 0, 1, "bob", "c2")).await; // 3
+    append_ok(&*store, request_by("b", 1, 1, "ann", "c1")).await; // 4
+    append_ok(&*store, request_by("c", 0, 2, "ann", "c3")).await; // 5, 6
+    let positions = |events: Vec<engine::store::RecordedEvent>| -> Vec<i64> {
+        events.iter().map(|e| e.position).collect()
+    };
+    let by = |actor: Option<&str>, corr: Option<&str>, id: Option<&str>| EventFilter {
+        aggregate_id: id.map(Into::into),
+        actor: actor.map(Into::into),
+        correlation_id: corr.map(Into::into),
+        ..EventFilter::default()
+    };
+    for store in [&store, &tailed] {
+        let forward = |after, limit, filter: EventFilter| {
+            let store = Arc::clone(store);
+            async move { positions(store.read_all(after, limit, &filter).await.unwrap()) }
+        };
+        let back = |before, limit, filter: EventFilter| {
+            let store = Arc::clone(store);
+            async move { positions(store.read_before(before, limit, &filter).await.unwrap()) }
+        };
+        assert_eq!(forward(0, 100, by(None, Some("c1"), None)).await, [1, 2, 4]);
+        assert_eq!(forward(2, 100, by(None, Some("c1"), None)).await, [4]);
+        assert_eq!(forward(0, 100, by(Some("bob"), None, None)).await, [3]);
+        assert_eq!(forward(0, 2, by(Some("ann"), None, None)).await, [1, 2]);
+        assert_eq!(
+            forward(0, 100, by(Some("ann"), Some("c1"), Some("b"))).await,
+            [4]
+        );
+        assert_eq!(
+            forward(0, 100, by(Some("bob"), Some("c1"), None)).await,
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            forward(0, 100, by(None, Some("nope"), None)).await,
+            Vec::<i64>::new()
+        );
+
+        assert_eq!(
+            back(i64::MAX, 100, EventFilter::default()).await,
+            [6, 5, 4, 3, 2, 1]
+        );
+        assert_eq!(back(i64::MAX, 2, EventFilter::default()).await, [6, 5]);
+        assert_eq!(back(5, 2, EventFilter::default()).await, [4, 3]);
+        assert_eq!(back(1, 10, EventFilter::default()).await, Vec::<i64>::new());
+        assert_eq!(
+            back(i64::MAX, 100, by(None, Some("c1"), None)).await,
+            [4, 2, 1]
+        );
+        assert_eq!(back(4, 1, by(None, Some("c1"), None)).await, [2]);
+        assert_eq!(
+            back(6, 100, by(Some("ann"), None, None)).await,
+            [5, 4, 2, 1]
+        );
+        let jobs = EventFilter {
+            aggregate_type: Some("test".into()),
+            event_type: Some("test.happened".into()),
+            ..by(Some("ann"), Some("c3"), Some("c"))
+        };
+        assert_eq!(back(i64::MAX, 100, jobs.clone()).await, [6, 5]);
+        assert_eq!(forward(0, 100, jobs).await, [5, 6]);
+    }
+}
+on_both_backends!(
+    metadata_filters_and_reading_back,
+    super::reads_by_metadata_and_back
+);
+
 /// What the relay reads is the log as `read_all` gives it: same events, same order, the
 /// same `data` (as text) and trace context.
 async fn read_for_publishing_matches_read_all(store: Arc<dyn EventStore>) {

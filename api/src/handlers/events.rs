@@ -33,7 +33,20 @@ pub struct Filter {
     pub aggregate_id: Option<String>,
     /// Only events of this type, e.g. `cluster.created`.
     pub r#type: Option<String>,
+    /// Only the events recorded for this actor (`metadata.actor`: the `X-User-Id` of the
+    /// command, `anonymous` without one). At most 255 characters.
+    #[param(max_length = 255)]
+    pub actor: Option<String>,
+    /// Only the events of this correlation id (`metadata.correlation_id`: the `X-Request-Id`
+    /// of the command), across aggregates: one request's events. At most 255 characters.
+    #[param(max_length = 255)]
+    pub correlation_id: Option<String>,
 }
+
+/// The longest `actor` and `correlation_id` filter: longer ones are never recorded (an
+/// `X-User-Id` or `X-Request-Id` is at most 200 characters, a command topic's `ce_id`
+/// 255), so a longer value is a mistake, answered `400` rather than an empty page.
+pub const MAX_METADATA_FILTER_LEN: usize = 255;
 
 /// Where a live tail resumes.
 #[derive(utoipa::IntoParams)]
@@ -56,32 +69,77 @@ fn filter(params: &Params) -> Result<EventFilter, ApiError> {
             .map(str::to_owned),
         aggregate_id: params.text("aggregate_id"),
         event_type: params.text("type"),
+        actor: metadata_filter(params, "actor")?,
+        correlation_id: metadata_filter(params, "correlation_id")?,
     })
 }
 
-/// `GET /v1/events?after&limit&aggregate_type&aggregate_id&type`.
+fn metadata_filter(params: &Params, name: &str) -> Result<Option<String>, ApiError> {
+    match params.text(name) {
+        Some(value) if value.chars().count() > MAX_METADATA_FILTER_LEN => Err(ApiError::bad_field(
+            name,
+            format!("{name} is at most {MAX_METADATA_FILTER_LEN} characters"),
+        )),
+        value => Ok(value),
+    }
+}
+
+/// `GET /v1/events?after|before&limit&aggregate_type&aggregate_id&type&actor&correlation_id`.
 #[utoipa::path(
     get, path = "/v1/events", tag = "events", operation_id = "listEvents",
     summary = "Read the log",
+    description = "Forward (the default): the events after `after`, oldest first; `next_after` \
+reads on. Back, with `before`: the events before that position, newest first; `next_before` \
+reads on towards the start (a `before` above the head, e.g. `9007199254740991`, reads from the \
+newest event). `after` and `before` cannot be combined (`400`). Every filter, alone or \
+combined, is served by an index of the log, in both directions.",
     params(
         ("after" = Option<i64>, Query, minimum = 0, description = "Events after this position (default 0)."),
+        ("before" = Option<i64>, Query, minimum = 1, description = "Events before this position (exclusive), newest first."),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "At most this many events (default 100)."),
         Filter,
     ),
     responses(
-        (status = 200, description = "Events in position order.", body = EventPage),
+        (status = 200, description = "Events in position order (newest first with `before`).", body = EventPage),
         (status = 400, response = BadRequest),
         (status = 500, response = Internal),
     )
 )]
 pub async fn list(state: AppState, params: Params) -> Result<Response, ApiError> {
-    let after = params.int("after", 0, i64::MAX)?.unwrap_or(0);
+    let after = params.int("after", 0, i64::MAX)?;
+    let before = params.int("before", 1, i64::MAX)?;
     let limit = params.int("limit", 1, 1000)?.unwrap_or(100);
     let filter = filter(&params)?;
-    let items = state.store.read_all(after, limit, &filter).await?;
-    // With a filter, a short page does not mean the end: continue after the last event read.
-    let next_after = items.last().map_or(after, |e| e.position);
-    ok(&EventPage { items, next_after })
+    match (after, before) {
+        (Some(_), Some(_)) => Err(ApiError::bad_field(
+            "before",
+            "after and before cannot be combined: read forward with after, or back with before",
+        )),
+        (_, Some(before)) => {
+            let items = state.store.read_before(before, limit, &filter).await?;
+            // Newest first: reading on goes before the oldest event read; forward, after
+            // the newest (the events between it and `before` do not match).
+            let next_before = items.last().map_or(before, |e| e.position);
+            let next_after = items.first().map_or(before - 1, |e| e.position);
+            ok(&EventPage {
+                items,
+                next_after,
+                next_before: Some(next_before),
+            })
+        }
+        (after, None) => {
+            let after = after.unwrap_or(0);
+            let items = state.store.read_all(after, limit, &filter).await?;
+            // With a filter, a short page does not mean the end: continue after the last
+            // event read.
+            let next_after = items.last().map_or(after, |e| e.position);
+            ok(&EventPage {
+                items,
+                next_after,
+                next_before: None,
+            })
+        }
+    }
 }
 
 /// `GET /v1/streams/{aggregate_type}/{id}`.

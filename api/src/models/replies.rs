@@ -200,7 +200,12 @@ pub struct Workers {
 pub struct EventPage {
     pub items: Vec<RecordedEvent>,
     /// Pass as `after` to read on (the last position read, or `after` when none was).
+    /// Reading back (`before`): the newest position read, or `before - 1` when none was.
     pub next_after: i64,
+    /// Reading back (`before`) only: pass as `before` to read on towards the start (the
+    /// oldest position read, or `before` when none was: nothing older matches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
 }
 
 /// `GET /v1/streams/{aggregate_type}/{id}`.

@@ -482,9 +482,25 @@ async fn bad_query_parameters(app: TestApp) {
         ("limit=0", "limit"),
         ("limit=1001", "limit"),
         ("aggregate_type=widget", "aggregate_type"),
+        ("before=0", "before"),
+        ("before=-5", "before"),
+        ("before=latest", "before"),
+        ("after=1&before=5", "before"),
+        ("after=0&before=5&actor=ann", "before"),
     ] {
         let answer = app.get(&format!("/v1/events?{query}")).await;
         answer.field_problem(400, field);
+    }
+    // Metadata filters are at most 255 characters, on the log and on its live tail.
+    for field in ["actor", "correlation_id"] {
+        let long = "x".repeat(256);
+        for path in ["/v1/events", "/v1/events/stream"] {
+            let answer = app.get(&format!("{path}?{field}={long}")).await;
+            answer.field_problem(400, field);
+        }
+        let longest = "x".repeat(255);
+        let answer = app.get(&format!("/v1/events?{field}={longest}")).await;
+        assert!(items(answer.expect(200)).is_empty());
     }
     let answer = app
         .send(

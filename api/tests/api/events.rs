@@ -628,3 +628,208 @@ async fn shutdown_ends_live_tails_instead_of_waiting_for_them() {
         .expect("the server stopped although live tails were open")
         .expect("the server task");
 }
+
+/// Posts `body` to `path` as `actor`, with `correlation` as the request id.
+async fn post_as(app: &TestApp, path: &str, body: &Value, actor: &str, correlation: &str) -> Value {
+    let answer = app
+        .send(
+            app.request(Method::POST, path)
+                .header("x-user-id", actor)
+                .header("x-request-id", correlation)
+                .json(body),
+        )
+        .await;
+    assert!(
+        answer.status == 201 || answer.status == 202,
+        "{}",
+        answer.text
+    );
+    answer.body
+}
+
+fn positions_of(page: &Value) -> Vec<i64> {
+    items(page)
+        .iter()
+        .map(|e| e["position"].as_i64().unwrap())
+        .collect()
+}
+
+api_test!(the_log_filters_by_actor_and_correlation_id);
+async fn the_log_filters_by_actor_and_correlation_id(app: TestApp) {
+    let region = json!({ "name": "a", "region": "nyc1" });
+    let a = post_as(&app, "/v1/clusters", &region, "ann", "req-a").await;
+    let a_id = str_of(&a["id"]).to_owned();
+    post_as(
+        &app,
+        "/v1/clusters",
+        &json!({ "name": "b", "region": "nyc1" }),
+        "bob",
+        "req-b",
+    )
+    .await;
+    let body = json!({
+        "cluster_id": a_id, "name": "d", "region": "nyc1",
+        "size": "s-1vcpu-1gb", "image": "ubuntu-22-04-x64",
+    });
+    let droplet = post_as(&app, "/v1/droplets", &body, "ann", "req-d").await;
+    app.wait_for_job(str_of(&droplet["job"]["id"]), "succeeded")
+        .await;
+    let patch = app
+        .send(
+            app.request(Method::PATCH, &format!("/v1/clusters/{a_id}"))
+                .header("x-user-id", "bob")
+                .header("x-request-id", "req-p")
+                .json(&json!({ "name": "a2" })),
+        )
+        .await;
+    patch.expect(200);
+    let all = app.all_events().await;
+    let matching = |pred: &dyn Fn(&Value) -> bool| -> Vec<i64> {
+        all.iter()
+            .filter(|e| pred(e))
+            .map(|e| e["position"].as_i64().unwrap())
+            .collect()
+    };
+    let by_ann = matching(&|e| e["metadata"]["actor"] == "ann");
+    let of_d = matching(&|e| e["metadata"]["correlation_id"] == "req-d");
+
+    // One request's events, across aggregates.
+    let page = app.get("/v1/events?correlation_id=req-d").await;
+    let page = page.expect(200).clone();
+    assert_eq!(positions_of(&page), of_d);
+    let kinds: std::collections::BTreeSet<&str> = items(&page)
+        .iter()
+        .map(|e| str_of(&e["aggregate_type"]))
+        .collect();
+    assert!(
+        kinds.contains("droplet") && kinds.contains("cluster") && kinds.contains("job"),
+        "{kinds:?}"
+    );
+    assert_eq!(page["next_after"], *of_d.last().unwrap());
+    assert!(page.get("next_before").is_none(), "{page}");
+    let page = app.get("/v1/events?actor=ann").await;
+    assert_eq!(positions_of(page.expect(200)), by_ann);
+    assert!(!by_ann.is_empty() && by_ann.len() < all.len());
+
+    // Combined with each other, with the other filters and with `after`.
+    let page = app.get("/v1/events?actor=ann&correlation_id=req-d").await;
+    assert_eq!(positions_of(page.expect(200)), of_d);
+    let page = app.get("/v1/events?actor=bob&correlation_id=req-d").await;
+    assert!(items(page.expect(200)).is_empty());
+    let page = app
+        .get("/v1/events?correlation_id=req-d&aggregate_type=cluster")
+        .await;
+    let page = page.expect(200).clone();
+    let expected = matching(&|e| {
+        e["metadata"]["correlation_id"] == "req-d" && e["aggregate_type"] == "cluster"
+    });
+    assert_eq!(positions_of(&page), expected);
+    assert!(field_of_items(&page, "type").contains(&"cluster.droplet_attached".to_owned()));
+    let page = app
+        .get(&format!("/v1/events?actor=ann&aggregate_id={a_id}"))
+        .await;
+    let expected = matching(&|e| e["metadata"]["actor"] == "ann" && e["aggregate_id"] == a_id);
+    assert_eq!(positions_of(page.expect(200)), expected);
+    assert!(expected.len() >= 2, "created and attached: {expected:?}");
+    let page = app.get("/v1/events?actor=bob&type=cluster.renamed").await;
+    assert_eq!(
+        field_of_items(page.expect(200), "aggregate_id"),
+        [a_id.as_str()]
+    );
+    let first = of_d[0];
+    let page = app
+        .get(&format!("/v1/events?correlation_id=req-d&after={first}"))
+        .await;
+    assert_eq!(positions_of(page.expect(200)), of_d[1..]);
+    // Paging through: next_after continues after the last event read.
+    let mut after = 0;
+    let mut paged = Vec::new();
+    loop {
+        let page = app
+            .get(&format!(
+                "/v1/events?correlation_id=req-d&limit=1&after={after}"
+            ))
+            .await;
+        let page = page.expect(200).clone();
+        if items(&page).is_empty() {
+            break;
+        }
+        paged.extend(positions_of(&page));
+        after = page["next_after"].as_i64().unwrap();
+    }
+    assert_eq!(paged, of_d);
+    // And back from the newest end.
+    let page = app
+        .get("/v1/events?correlation_id=req-d&before=9007199254740991")
+        .await;
+    let page = page.expect(200).clone();
+    let mut newest_first = of_d.clone();
+    newest_first.reverse();
+    assert_eq!(positions_of(&page), newest_first);
+    assert_eq!(page["next_before"], first);
+    let page = app.get("/v1/events?correlation_id=nobody").await;
+    assert!(items(page.expect(200)).is_empty());
+}
+
+api_test!(the_log_reads_back_from_a_position);
+async fn the_log_reads_back_from_a_position(app: TestApp) {
+    for name in ["one", "two", "three", "four", "five"] {
+        app.create_cluster(name).await;
+    }
+    let page = app.get("/v1/events?before=9007199254740991&limit=2").await;
+    let page = page.expect(200).clone();
+    assert_eq!(positions_of(&page), [5, 4]);
+    assert_eq!(page["next_before"], 4);
+    assert_eq!(page["next_after"], 5);
+    let page = app.get("/v1/events?before=4&limit=2").await;
+    let page = page.expect(200).clone();
+    assert_eq!(positions_of(&page), [3, 2]);
+    assert_eq!(page["next_before"], 2);
+    let page = app.get("/v1/events?before=2").await;
+    let page = page.expect(200).clone();
+    assert_eq!(positions_of(&page), [1]);
+    assert_eq!(page["next_before"], 1);
+    let page = app.get("/v1/events?before=1").await;
+    let page = page.expect(200).clone();
+    assert!(items(&page).is_empty());
+    assert_eq!(page["next_before"], 1, "nothing older: stays where it was");
+    assert_eq!(page["next_after"], 0);
+    // With a filter: only the matches, newest first.
+    let page = app
+        .get("/v1/events?before=5&type=cluster.created&limit=3")
+        .await;
+    assert_eq!(positions_of(page.expect(200)), [4, 3, 2]);
+    // Without `before`, forward as ever.
+    let page = app.get("/v1/events?limit=2").await;
+    let page = page.expect(200).clone();
+    assert_eq!(positions_of(&page), [1, 2]);
+    assert!(page.get("next_before").is_none(), "{page}");
+}
+
+api_test!(live_tail_follows_one_correlation_id);
+async fn live_tail_follows_one_correlation_id(app: TestApp) {
+    let cluster = app.create_cluster("traced").await;
+    let cluster_id = str_of(&cluster["id"]).to_owned();
+    let request = app.request(Method::GET, "/v1/events/stream?correlation_id=req-live");
+    let mut traced = SseReader::open(&app, request).await;
+    app.create_droplet(&cluster_id, "untraced").await;
+    let body = json!({
+        "cluster_id": cluster_id, "name": "traced", "region": "nyc1",
+        "size": "s-1vcpu-1gb", "image": "ubuntu-22-04-x64",
+    });
+    post_as(&app, "/v1/droplets", &body, "ann", "req-live").await;
+    // The request's three events, across aggregates, and none of the other request's.
+    let messages = traced.next(3).await;
+    let events: Vec<Value> = messages.iter().map(check_message).collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["metadata"]["correlation_id"] == "req-live"),
+        "{events:?}"
+    );
+    let kinds: std::collections::BTreeSet<&str> = events
+        .iter()
+        .map(|e| str_of(&e["aggregate_type"]))
+        .collect();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+}

@@ -190,7 +190,7 @@ impl PersistedEventRepository for StoreRepository {
         let filter = EventFilter {
             aggregate_type: Some(A::TYPE.to_owned()),
             aggregate_id: Some(aggregate_id.to_owned()),
-            event_type: None,
+            ..EventFilter::default()
         };
         Ok(self.replay(filter))
     }

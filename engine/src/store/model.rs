@@ -131,6 +131,11 @@ pub struct EventFilter {
     pub aggregate_type: Option<String>,
     pub aggregate_id: Option<String>,
     pub event_type: Option<String>,
+    /// Only the events recorded for this actor (`metadata.actor`).
+    pub actor: Option<String>,
+    /// Only the events of this correlation id (`metadata.correlation_id`), across
+    /// aggregates: one request's events.
+    pub correlation_id: Option<String>,
 }
 
 impl EventFilter {
@@ -147,6 +152,14 @@ impl EventFilter {
                 .event_type
                 .as_ref()
                 .is_none_or(|t| *t == event.event_type)
+            && self
+                .actor
+                .as_ref()
+                .is_none_or(|a| *a == event.metadata.actor)
+            && self
+                .correlation_id
+                .as_ref()
+                .is_none_or(|c| *c == event.metadata.correlation_id)
     }
 }
 

@@ -329,6 +329,18 @@ impl EventLog for TailedStore {
         self.inner.read_all(after, limit, filter).await
     }
 
+    /// Reading back is for looking at history (the Audit page), not for following the
+    /// log: it goes to the store's indexes.
+    async fn read_before(
+        &self,
+        before: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.inner.read_before(before, limit, filter).await
+    }
+
     async fn read_for_publishing(
         &self,
         after: i64,
@@ -370,7 +382,7 @@ impl EventLog for TailedStore {
         let filter = EventFilter {
             aggregate_type: Some(aggregate_type.to_owned()),
             aggregate_id: Some(aggregate_id.to_owned()),
-            event_type: None,
+            ..EventFilter::default()
         };
         // Every event of the stream after its `after_sequence`th is after `after_position`.
         if let Some(events) = self.read_held(after_position, i64::MAX, &filter).await? {

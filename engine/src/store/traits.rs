@@ -40,6 +40,16 @@ pub trait EventLog: Send + Sync + 'static {
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Events with `position < before` matching `filter`, newest first, at most `limit`:
+    /// the log read back from a position (from its newest end with `before` above the
+    /// head), through the same indexes as [`read_all`](Self::read_all).
+    async fn read_before(
+        &self,
+        before: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
     /// Events with `position > after`, in position order, at most `limit`, shaped for the
     /// Kafka relay. The default reads them whole and writes `data` back to text; a backend
     /// may hand over the stored text directly.

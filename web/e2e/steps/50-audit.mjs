@@ -1,6 +1,7 @@
 // Audit & Replay: a cluster and two droplets made through the API; the log filtered by the
 // cluster, its stream scrubbed back to before the droplets and forward again, a diff of two
-// points, a correlation id followed across aggregates, deep links reloaded, live updates.
+// points, a correlation id followed across aggregates (filtered by the server), deep links
+// reloaded, live updates.
 import { axe, shot, step } from '../lib.mjs';
 
 /** Polls `check` (every 200 ms, up to 15 s) until it gives a truthy value, and returns it. */
@@ -64,8 +65,10 @@ step('audit: the log is filtered by the cluster, in the URL', async ({ page, bas
   await shot(page, 'audit');
 });
 
-step('audit: new events appear live at the head, filtered by actor in the browser', async ({ page, base, audit }) => {
+step('audit: new events appear live at the head, filtered by actor on the server', async ({ page, base, audit }) => {
+  const asked = page.waitForRequest((r) => r.url().includes('/v1/events?') && r.url().includes('actor=auditor'));
   await page.goto(`${base}/audit?actor=auditor`);
+  await asked;
   await page.getByRole('cell', { name: 'cluster.created', exact: true }).first().waitFor();
   const before = await page.locator('.audit-table tbody tr').count();
   const made = await post(base, '/v1/clusters', { name: `audit-${audit.tag}-live`, region: 'fra1' }, { 'X-User-Id': 'auditor' });
@@ -139,19 +142,38 @@ step('audit: a deep link to a point and a diff survives a reload', async ({ page
   await axe(page, 'replay (other theme)');
 });
 
-step('audit: a correlation id is followed across aggregates', async ({ page, base, audit }) => {
+step('audit: a correlation id is followed across aggregates, filtered on the server', async ({ page, base, audit }) => {
   await page.goto(`${base}/audit/cluster/${audit.clusterId}`);
+  // The log is read back from the newest event, filtered by the server: one read, not a
+  // scan of the log in the browser.
+  const reads = [];
+  const onRequest = (r) => { if (r.url().includes('/v1/events?')) reads.push(new URL(r.url()).searchParams); };
+  page.on('request', onRequest);
   await page.locator('.stream-table').getByRole('link', { name: audit.correlation }).click();
   await page.waitForURL(new RegExp(`/audit\\?correlation_id=${audit.correlation}$`));
+  const rows = page.locator('.audit-table tbody tr');
   await page.getByRole('cell', { name: 'droplet.requested', exact: true }).waitFor();
   await page.getByRole('cell', { name: 'job.created', exact: true }).waitFor();
   await page.getByRole('cell', { name: 'cluster.droplet_attached', exact: true }).waitFor();
-  const rows = page.locator('.audit-table tbody tr');
   await until('exactly the three events of that request', async () => (await rows.count()) === 3);
+  page.off('request', onRequest);
+  const filtered = reads.filter((q) => q.get('correlation_id') === audit.correlation);
+  if (!filtered.length || reads.some((q) => q.get('correlation_id') !== audit.correlation || !q.has('before'))) {
+    throw new Error(`the log was not read back filtered by the server: ${reads.map(String).join(' | ')}`);
+  }
+  const kinds = new Set(await rows.locator('td:nth-child(3) .muted').allTextContents());
+  if (['droplet', 'job', 'cluster'].some((k) => !kinds.has(k))) throw new Error(`not across aggregates: ${[...kinds]}`);
+  await page.getByText('3 events, positions').waitFor();
   await axe(page, 'audit (correlation)');
   await page.reload();
   await page.getByRole('cell', { name: 'droplet.requested', exact: true }).waitFor();
   if ((await page.getByLabel('Correlation id').inputValue()) !== audit.correlation) throw new Error('the filter field lost its value');
+  // The other request of the same cluster: the filter follows it, and only it.
+  const other = `audit-e2e-${audit.tag}-b`;
+  await page.getByLabel('Correlation id').fill(other);
+  await page.waitForURL(new RegExp(`correlation_id=${other}`));
+  await until('the three events of the other request', async () =>
+    (await rows.count()) === 3 && (await rows.getByRole('link', { name: other }).count()) === 3);
   await page.getByRole('button', { name: 'Clear filters' }).click();
   await page.waitForURL(/\/audit$/);
 });

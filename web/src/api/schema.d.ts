@@ -267,7 +267,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the log */
+        /**
+         * Read the log
+         * @description Forward (the default): the events after `after`, oldest first; `next_after` reads on. Back, with `before`: the events before that position, newest first; `next_before` reads on towards the start (a `before` above the head, e.g. `9007199254740991`, reads from the newest event). `after` and `before` cannot be combined (`400`). Every filter, alone or combined, is served by an index of the log, in both directions.
+         */
         get: operations["listEvents"];
         put?: never;
         post?: never;
@@ -893,8 +896,15 @@ export interface components {
             /**
              * Format: int64
              * @description Pass as `after` to read on (the last position read, or `after` when none was).
+             *     Reading back (`before`): the newest position read, or `before - 1` when none was.
              */
             next_after: number;
+            /**
+             * Format: int64
+             * @description Reading back (`before`) only: pass as `before` to read on towards the start (the
+             *     oldest position read, or `before` when none was: nothing older matches).
+             */
+            next_before?: number | null;
         };
         /** @description Faults injected into one provider's operations. */
         Faults: {
@@ -2765,6 +2775,8 @@ export interface operations {
             query?: {
                 /** @description Events after this position (default 0). */
                 after?: number;
+                /** @description Events before this position (exclusive), newest first. */
+                before?: number;
                 /** @description At most this many events (default 100). */
                 limit?: number;
                 aggregate_type?: "cluster" | "droplet" | "job" | "provider" | "ratelimit_rule";
@@ -2772,6 +2784,16 @@ export interface operations {
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
                 type?: string;
+                /**
+                 * @description Only the events recorded for this actor (`metadata.actor`: the `X-User-Id` of the
+                 *     command, `anonymous` without one). At most 255 characters.
+                 */
+                actor?: string;
+                /**
+                 * @description Only the events of this correlation id (`metadata.correlation_id`: the `X-Request-Id`
+                 *     of the command), across aggregates: one request's events. At most 255 characters.
+                 */
+                correlation_id?: string;
             };
             header?: never;
             path?: never;
@@ -2779,7 +2801,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Events in position order. */
+            /** @description Events in position order (newest first with `before`). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2802,6 +2824,16 @@ export interface operations {
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
                 type?: string;
+                /**
+                 * @description Only the events recorded for this actor (`metadata.actor`: the `X-User-Id` of the
+                 *     command, `anonymous` without one). At most 255 characters.
+                 */
+                actor?: string;
+                /**
+                 * @description Only the events of this correlation id (`metadata.correlation_id`: the `X-Request-Id`
+                 *     of the command), across aggregates: one request's events. At most 255 characters.
+                 */
+                correlation_id?: string;
             };
             header?: {
                 /**

@@ -1,13 +1,13 @@
 // The global log: every event, filtered and paged by position, newest or oldest first.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
-import { READ_LIMIT, SCAN_BUDGET, useLogPage, type LogPage } from '../api/audit';
+import { useLogPage, type LogPage } from '../api/audit';
 import { Time } from '../components/Time';
 import { useRowNavigation } from '../components/useRowNavigation';
 import { EVENT_TYPES } from '../live/eventTypes';
 import { CorrelationLink, EventData, FilterField } from './AuditParts';
 import {
-  AGGREGATE_TYPES, filtersInBrowser, logSearch, parseLogState, withFilters, type Cursor, type LogFilters,
+  AGGREGATE_TYPES, MAX_METADATA_FILTER, logSearch, parseLogState, withFilters, type Cursor, type LogFilters,
   type LogState,
 } from './auditState';
 
@@ -71,9 +71,10 @@ export function Audit() {
         </div>
         <FilterField id="audit-aggregate-id" label="Aggregate id" value={state.filters.aggregate_id ?? ''}
           onChange={setFilter.aggregate_id} />
-        <FilterField id="audit-actor" label="Actor" value={state.filters.actor ?? ''} onChange={setFilter.actor} />
+        <FilterField id="audit-actor" label="Actor" value={state.filters.actor ?? ''} onChange={setFilter.actor}
+          maxLength={MAX_METADATA_FILTER} />
         <FilterField id="audit-correlation" label="Correlation id" value={state.filters.correlation_id ?? ''}
-          onChange={setFilter.correlation_id} />
+          onChange={setFilter.correlation_id} maxLength={MAX_METADATA_FILTER} />
         <div className="field">
           <label htmlFor="audit-order">Order</label>
           <select id="audit-order" value={state.order}
@@ -89,12 +90,6 @@ export function Audit() {
           </button>
         </div>
       </form>
-      {filtersInBrowser(state.filters) && (
-        <p className="muted audit-note">
-          Actor and correlation id are matched in the browser: pages are looked for {(SCAN_BUDGET * READ_LIMIT).toLocaleString()} events
-          at a time.
-        </p>
-      )}
       <LogPager state={state} page={data} onGo={(cursor) => go({ ...state, cursor }, false)} />
       <div className="table-wrap audit-table">
         <p {...nav.hintProps} />
@@ -135,9 +130,7 @@ export function Audit() {
         </table>
         {data && rows.length === 0 && (
           <p className="empty">
-            {data.limited
-              ? `No match among positions #${data.scanned.from}–#${data.scanned.to} yet: search further with the buttons above.`
-              : filtered ? 'No event matches these filters.' : state.cursor ? 'No events on this page.' : 'The log is empty.'}
+            {state.cursor ? 'No events on this page.' : filtered ? 'No event matches these filters.' : 'The log is empty.'}
           </p>
         )}
         {page.isPending && <p className="muted">Loading…</p>}
@@ -168,7 +161,7 @@ function LogPager(props: { state: LogState; page: LogPage | undefined; onGo: (cu
       {desc ? 'Newer' : 'Older'}
     </button>,
     <button key="b" type="button" disabled={!(desc ? older : newer)} onClick={desc ? older : newer}>
-      {desc ? (page?.limited ? 'Search older' : 'Older') : page?.limited ? 'Search newer' : 'Newer'}
+      {desc ? 'Older' : 'Newer'}
     </button>,
   ];
   return (
@@ -190,10 +183,9 @@ function LogPager(props: { state: LogState; page: LogPage | undefined; onGo: (cu
 
 function describe(page: LogPage | undefined, desc: boolean): string {
   if (!page) return 'Reading the log…';
-  if (page.items.length === 0) return `Positions #${page.scanned.from}–#${page.scanned.to} looked at`;
+  if (page.items.length === 0) return 'No events';
   const low = page.items[0]!.position;
   const high = page.items[page.items.length - 1]!.position;
   const n = page.items.length;
-  const looked = page.limited ? ` (positions #${page.scanned.from}–#${page.scanned.to} looked at so far)` : '';
-  return `${n} event${n === 1 ? '' : 's'}, positions #${desc ? high : low}–#${desc ? low : high}${looked}`;
+  return `${n} event${n === 1 ? '' : 's'}, positions #${desc ? high : low}–#${desc ? low : high}`;
 }

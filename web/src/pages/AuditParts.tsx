@@ -7,7 +7,9 @@ import { correlationLink } from './auditState';
  * A labelled text filter that reports its trimmed text once typing pauses (300 ms), and
  * takes the value from outside when it changes there (a link followed, back/forward).
  */
-export function FilterField(props: { id: string; label: string; value: string; onChange: (value: string) => void }) {
+export function FilterField(props: {
+  id: string; label: string; value: string; onChange: (value: string) => void; maxLength?: number;
+}) {
   const { value, onChange } = props;
   const [text, setText] = useState(value);
   const reported = useRef(value);
@@ -30,7 +32,7 @@ export function FilterField(props: { id: string; label: string; value: string; o
     <div className="field">
       <label htmlFor={props.id}>{props.label}</label>
       <input id={props.id} type="search" value={text} autoComplete="off" spellCheck={false}
-        onChange={(e) => setText(e.target.value)} />
+        maxLength={props.maxLength} onChange={(e) => setText(e.target.value)} />
     </div>
   );
 }

@@ -30,6 +30,9 @@ describe('the log state in the URL', () => {
     expect(state).toEqual({ filters: {}, order: 'desc', cursor: null });
     expect(parseLogState(q('before=0')).cursor).toBeNull();
     expect(parseLogState(q('before=12&after=3')).cursor).toEqual({ before: 12 });
+    const long = 'x'.repeat(256);
+    expect(parseLogState(q(`actor=${long}&correlation_id=${long}`)).filters).toEqual({});
+    expect(parseLogState(q(`correlation_id=${long.slice(1)}`)).filters).toEqual({ correlation_id: long.slice(1) });
   });
 
   test('cursors say which way a page is read, whatever the order', () => {

@@ -20,7 +20,7 @@ export function canTimeTravel(type: string): type is TimeTravelType {
 // ---------------------------------------------------------------------------------------
 // The global log (`/audit`)
 
-/** What the log is filtered by. The server filters the first three, the browser the rest. */
+/** What the log is filtered by: the server applies every filter, each through an index. */
 export interface LogFilters {
   type?: string;
   aggregate_type?: AggregateType;
@@ -30,6 +30,9 @@ export interface LogFilters {
 }
 
 export const FILTER_KEYS = ['type', 'aggregate_type', 'aggregate_id', 'actor', 'correlation_id'] as const;
+
+/** The longest actor or correlation id the server filters by (a longer one is a `400`). */
+export const MAX_METADATA_FILTER = 255;
 
 export type Order = 'desc' | 'asc';
 
@@ -61,9 +64,11 @@ export function parseLogState(params: URLSearchParams): LogState {
   if (type && (EVENT_TYPES as readonly string[]).includes(type)) filters.type = type;
   const aggregateType = text(params, 'aggregate_type');
   if (isAggregateType(aggregateType)) filters.aggregate_type = aggregateType;
-  for (const key of ['aggregate_id', 'actor', 'correlation_id'] as const) {
+  const aggregateId = text(params, 'aggregate_id');
+  if (aggregateId) filters.aggregate_id = aggregateId;
+  for (const key of ['actor', 'correlation_id'] as const) {
     const value = text(params, key);
-    if (value) filters[key] = value;
+    if (value && value.length <= MAX_METADATA_FILTER) filters[key] = value;
   }
   const before = position(params, 'before', 1);
   const after = position(params, 'after', 0);
@@ -111,11 +116,6 @@ export function pageRequest(state: LogState): PageRequest {
   if (cursor && 'before' in cursor) return { direction: 'backward', before: cursor.before };
   if (cursor && 'after' in cursor) return { direction: 'forward', after: cursor.after };
   return order === 'desc' ? { direction: 'backward' } : { direction: 'forward', after: 0 };
-}
-
-/** True when the filters need the browser to look at every event (no server filter for them). */
-export function filtersInBrowser(filters: LogFilters): boolean {
-  return Boolean(filters.actor || filters.correlation_id);
 }
 
 // ---------------------------------------------------------------------------------------

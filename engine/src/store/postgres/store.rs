@@ -193,8 +193,23 @@ impl EventLog for PgEventStore {
         limit: i64,
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let sql = sql::read_all(filter);
+        let sql = sql::read_all(filter, sql::Dialect::Postgres);
         let mut query = sqlx::query(&sql).bind(after);
+        for value in sql::filter_values(filter) {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(event_row).collect()
+    }
+
+    async fn read_before(
+        &self,
+        before: i64,
+        limit: i64,
+        filter: &EventFilter,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = sql::read_before(filter, sql::Dialect::Postgres);
+        let mut query = sqlx::query(&sql).bind(before);
         for value in sql::filter_values(filter) {
             query = query.bind(value);
         }
