@@ -4,6 +4,7 @@ import { CLUSTER_STATUSES, logHead, useClusterCounts, useProjections, useRecentE
 import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
+import { FleetCost } from './FleetCost';
 import {
   countText, DASHBOARD_DROPLET_STATUSES, DASHBOARD_JOB_STATUSES, useDropletCounts, useJobCounts, type Count,
 } from '../api/counts';
@@ -66,6 +67,13 @@ export function Dashboard() {
             <CountRow key={status} to={`/droplets?status=${status}`} status={status}
               count={droplets.data?.[status]} testId={`droplets-${status}`} />
           ))}
+        </section>
+        <section className="card" aria-labelledby="fleet-cost">
+          <h2 id="fleet-cost">Fleet cost</h2>
+          <FleetCost compact />
+          <p className="muted">
+            every billed droplet · <Link to="/providers">by cluster</Link>
+          </p>
         </section>
         <section className="card" aria-labelledby="jobs-by-status">
           <h2 id="jobs-by-status">Jobs</h2>

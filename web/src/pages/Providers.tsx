@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
 import { FaultForm } from './FaultForm';
+import { FleetCost } from './FleetCost';
 import { ProviderForm } from './ProviderForm';
 import {
   costRows, FAULT_PRESETS, faultState, hourlyUsd, jobPhase, monthlyUsd, NO_FAULTS, nextAttemptAt, priceOf,
@@ -49,6 +50,10 @@ export function Providers() {
       <section className="card providers-section" aria-labelledby="price-table">
         <h2 id="price-table">Prices per size</h2>
         <PriceTable providers={items} />
+      </section>
+      <section className="card providers-section" aria-labelledby="fleet-billing">
+        <h2 id="fleet-billing">Fleet cost</h2>
+        <FleetCost providers={items} />
       </section>
       <BillingSection providers={items} />
       <Dialog open={registering} title="Register a provider" onClose={() => setRegistering(false)}>
