@@ -457,7 +457,7 @@ impl Writes<'_> {
 
     /// Loads the rows of a write: every table at the same time, each on its own connection
     /// and in its own transaction (a table's parts, new rows and rows to upsert, one after
-    /// the other). The caller holds the checkpoints' row locks meanwhile and moves them only
+    /// the other; a table loaded with another, [`TableDef::loaded_with`], in that one's). The caller holds the checkpoints' row locks meanwhile and moves them only
     /// after every table committed, so another filler waits on those locks. A crash in
     /// between leaves some tables ahead of the checkpoints: on the `first` write the
     /// checkpoints are still at 0 and the next fill empties the tables again (`load_table`
@@ -469,16 +469,21 @@ impl Writes<'_> {
         tables: Vec<TableRows>,
         first: bool,
     ) -> Result<Written, ProjectionError> {
-        let mut by_table: BTreeMap<&'static str, Vec<TableRows>> = BTreeMap::new();
+        let mut parts: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut by_group: BTreeMap<&'static str, Vec<TableRows>> = BTreeMap::new();
         for table in tables {
-            by_table.entry(table.def.name).or_default().push(table);
+            *parts.entry(table.def.name).or_default() += 1;
+            by_group
+                .entry(table.def.load_group())
+                .or_default()
+                .push(table);
         }
-        if first && by_table.values().any(|parts| parts.len() > 1) {
+        if first && parts.values().any(|n| *n > 1) {
             return Err(ProjectionError::Invalid(
                 "a first bulk write got one table's rows in two parts".into(),
             ));
         }
-        let loads: Vec<_> = by_table
+        let loads: Vec<_> = by_group
             .into_values()
             .map(|parts| {
                 let target = self.plan.target.clone();

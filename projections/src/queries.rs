@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use engine::domain::{Cluster, Droplet, Job, RateLimitRule};
 use engine::fold::Loaded;
+use engine::provider::BilledAs;
 use engine::views::{ClusterView, DropletView, JobView, ProviderView};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -11,6 +12,7 @@ use sqlx::Row;
 
 use crate::cache::{ClusterSummary, LastJob};
 use crate::lists::{self, Cursor, Estimates, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND};
+use crate::read_models::billing;
 use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
 use crate::{ProjectionError, ReadDb};
 
@@ -422,6 +424,20 @@ impl ReadModels {
         rows.iter()
             .map(|row| Ok(DropletView::from_loaded(&state(row)?, None)))
             .collect()
+    }
+
+    /// The fleet's billed droplets counted per provider, region and size (groups with
+    /// none left included, at 0), and the position of the last event that changed a
+    /// count: a few hundred rows at most, however many droplets there are.
+    pub async fn billing_totals(&self) -> Result<(Vec<(BilledAs, usize)>, i64), ProjectionError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let table = crate::read_models::tables::BILLING_TOTALS.name;
+        let (groups, position) = billing::stored(&mut conn, table).await?;
+        let counts = groups
+            .into_iter()
+            .map(|(group, (count, _))| (group, usize::try_from(count).unwrap_or(0)))
+            .collect();
+        Ok((counts, position))
     }
 
     /// The rate-limit rules set through the API (not deleted), by name.

@@ -9,13 +9,16 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::{generate, quiet, snapshot, Stores};
 use engine::domain::{Cluster, Droplet, Job};
 use engine::fold::{load, Loaded};
+use engine::provider::BilledAs;
 use engine::views::{ClusterView, DropletView, JobView};
+use projections::read_models::tables::DROPLETS;
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
 use projections::runtime::Applier;
@@ -40,10 +43,11 @@ async fn rebuild_equals_incremental(backend: &Stores) {
     quiet(&*backend.store).await;
     running.catch_up(&*backend.store).await;
     let incremental = snapshot(&backend.db, &Target::Live).await;
-    for table in ["rm_clusters", "rm_droplets", "rm_jobs"] {
+    for table in ["rm_clusters", "rm_droplets", "rm_jobs", "rm_billing_totals"] {
         assert!(!incremental[table].is_empty(), "{table}: a real mix");
     }
     job_droplets_match_states(&backend.db).await;
+    billing_totals_count_the_rows(&incremental);
     for name in running.runtime.names() {
         running.runtime.rebuild(name).await.unwrap();
         running.runtime.rebuild_finished(name).await;
@@ -51,6 +55,7 @@ async fn rebuild_equals_incremental(backend: &Stores) {
         assert_eq!(status.status, RebuildState::Completed, "{name}: {status:?}");
     }
     let rebuilt = snapshot(&backend.db, &Target::Live).await;
+    billing_totals_count_the_rows(&rebuilt);
     for (table, rows) in &incremental {
         assert_eq!(rows.len(), rebuilt[table].len(), "{table}: row count");
         assert!(
@@ -120,6 +125,31 @@ async fn droplet_ids_are_backfilled_once(backend: &Stores) {
     );
 }
 on_both_backends!(droplet_backfill, super::droplet_ids_are_backfilled_once);
+
+type Snapshot = BTreeMap<String, BTreeMap<String, Vec<Option<String>>>>;
+
+/// `rm_billing_totals` holds what counting the billed droplet rows gives (a group emptied
+/// stays, at 0).
+fn billing_totals_count_the_rows(snapshot: &Snapshot) {
+    let state = DROPLETS.column_names().iter().position(|c| *c == "state");
+    let mut counted: BTreeMap<String, i64> = BTreeMap::new();
+    for row in snapshot["rm_droplets"].values() {
+        let state = row[state.unwrap()].as_deref().unwrap();
+        let loaded: Loaded<Droplet> = serde_json::from_str(state).unwrap();
+        if let Some(g) = BilledAs::of(&loaded.state) {
+            *counted
+                .entry(format!("{}/{}/{}", g.provider, g.region, g.size))
+                .or_default() += 1;
+        }
+    }
+    let stored: BTreeMap<String, i64> = snapshot["rm_billing_totals"]
+        .iter()
+        .map(|(id, row)| (id.clone(), row[4].as_deref().unwrap().parse().unwrap()))
+        .filter(|(_, count)| *count != 0)
+        .collect();
+    assert!(!counted.is_empty(), "droplets are billed");
+    assert_eq!(stored, counted, "the totals count the droplet rows");
+}
 
 async fn rebuild_under_load(backend: &Stores) {
     let running = backend.runtime().await;

@@ -1,5 +1,5 @@
-//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults` and
-//! `/v1/clusters/{id}/billing` routes.
+//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults`,
+//! `/v1/clusters/{id}/billing` and `/v1/billing` routes.
 
 use warp::filters::BoxedFilter;
 use warp::http::Method;
@@ -11,7 +11,7 @@ use super::table::RouteTable;
 use crate::handlers::providers;
 use crate::state::AppState;
 
-/// Catalog, list, register, faults get/put, billing.
+/// Catalog, list, register, faults get/put, a cluster's billing, the fleet's.
 pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,)> {
     let catalog = table
         .at0(Method::GET, "/v1/catalog")
@@ -45,9 +45,17 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
         });
     let billing = table
         .at1(Method::GET, "/v1/clusters/{id}/billing")
-        .and(read(state))
+        .and(read(state.clone()))
         .and_then(|id, s, m, q| async move {
             providers::billing(s, id, m, q)
+                .await
+                .map_err(Rejection::from)
+        });
+    let fleet_billing = table
+        .at0(Method::GET, "/v1/billing")
+        .and(read(state))
+        .and_then(|s, m, q| async move {
+            providers::fleet_billing(s, m, q)
                 .await
                 .map_err(Rejection::from)
         });
@@ -61,6 +69,8 @@ pub fn routes(state: AppState, table: &mut RouteTable) -> BoxedFilter<(Response,
         .or(put_faults)
         .unify()
         .or(billing)
+        .unify()
+        .or(fleet_billing)
         .unify()
         .boxed()
 }

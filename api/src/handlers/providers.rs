@@ -1,10 +1,14 @@
-//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults` and `/v1/clusters/{id}/billing`.
+//! `/v1/catalog`, `/v1/providers`, `/v1/admin/providers/{name}/faults`,
+//! `/v1/clusters/{id}/billing` and `/v1/billing`.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use engine::commands::{ProviderInput, RegisterProvider, Reply};
-use engine::provider::{bill, default_specs, Billing, Faults, ProviderError, SimulatedProvider};
+use engine::provider::{
+    bill, bill_fleet, default_specs, Billing, Faults, FleetBilling, ProviderError,
+    SimulatedProvider,
+};
 use engine::views::{DropletView, ProviderView};
 use warp::reply::Response;
 
@@ -217,6 +221,32 @@ pub async fn billing(
     }
     let droplets = state.read.billable_droplets(Some(&id)).await?;
     ok(&bill(&id, &droplets, &state.providers))
+}
+
+/// `GET /v1/billing`: the fleet's costs, priced from the read model's counts of billed
+/// droplets per provider, region and size (never a sum over the droplets).
+#[utoipa::path(
+    get, path = "/v1/billing", tag = "providers", operation_id = "getFleetBilling",
+    summary = "What every droplet of the fleet costs",
+    description = "The same rule as a cluster's bill (droplets neither destroyed nor failed, \
+at their providers' current prices), over every cluster: in total, by provider and by \
+region. Read from counts kept per provider, region and size, so it costs the same for any \
+number of droplets. `position` is the log position of the last event that changed a count.",
+    params(MinPosition, MinPositionHeader),
+    responses(
+        (status = 200, description = "The fleet's costs, in total, by provider and by region (USD).", body = FleetBilling),
+        ReadProblems,
+    )
+)]
+pub async fn fleet_billing(
+    state: AppState,
+    meta: RequestMeta,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read_your_writes(&state, &meta, &params).await?;
+    let (counts, position) = state.read.billing_totals().await?;
+    let groups = counts.iter().map(|(group, count)| (group, *count));
+    ok(&bill_fleet(groups, position, &state.providers))
 }
 
 /// A provider error as a problem: unknown provider 404, a bad fault setting 422.

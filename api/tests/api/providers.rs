@@ -1,5 +1,5 @@
-//! `/v1/providers` (defaults, registration, validation), the fault admin endpoint and
-//! `/v1/clusters/{id}/billing`, against the real server.
+//! `/v1/providers` (defaults, registration, validation), the fault admin endpoint,
+//! `/v1/clusters/{id}/billing` and `/v1/billing`, against the real server.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -319,6 +319,154 @@ async fn billing_sums_a_clusters_live_droplets_by_provider(app: TestApp) {
     app.get(&format!("/v1/clusters/{}/billing", unknown_id("cl_")))
         .await
         .problem(404);
+}
+
+fn cost(billing: &Value, field: &str) -> f64 {
+    billing[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{field}: {billing}"))
+}
+
+/// The fleet's bill at the answer's `position`, checked against the sum of its clusters'.
+async fn fleet_at(app: &TestApp, position: &Value, clusters: &[&str]) -> Value {
+    let fleet = app.get_at("/v1/billing", position).await;
+    let (mut droplets, mut hourly) = (0, 0.0);
+    for id in clusters {
+        let cluster = app
+            .get_at(&format!("/v1/clusters/{id}/billing"), position)
+            .await;
+        droplets += cluster["droplet_count"].as_u64().unwrap();
+        hourly += cost(&cluster, "hourly_cost");
+    }
+    assert_eq!(fleet["droplet_count"], droplets, "{fleet}");
+    assert!(
+        (cost(&fleet, "hourly_cost") - hourly).abs() < 1e-5,
+        "{fleet}"
+    );
+    let monthly = cost(&fleet, "hourly_cost") * 720.0;
+    assert!(
+        (cost(&fleet, "monthly_cost") - monthly).abs() < 0.01,
+        "{fleet}"
+    );
+    fleet
+}
+
+api_test!(the_fleet_bill_follows_droplets_across_clusters);
+async fn the_fleet_bill_follows_droplets_across_clusters(app: TestApp) {
+    let empty = app.get("/v1/billing").await.expect(200).clone();
+    assert_eq!(empty["droplet_count"], 0, "{empty}");
+    assert_eq!(empty["hourly_cost"], 0.0);
+    assert_eq!(empty["by_provider"], json!({}));
+    assert_eq!(empty["by_region"], json!({}));
+    assert_eq!(empty["position"], 0);
+
+    let a = app.create_cluster("fleet-a").await;
+    let b = app.create_cluster("fleet-b").await;
+    let (a, b) = (str_of(&a["id"]).to_owned(), str_of(&b["id"]).to_owned());
+    let clusters = [a.as_str(), b.as_str()];
+    let small = app.create_droplet(&a, "small").await; // simcloud nyc1, $6
+    let body = json!({
+        "cluster_id": b,
+        "name": "big",
+        "region": "fra1",
+        "size": "s-4vcpu-8gb",
+        "image": "ubuntu-22-04-x64",
+        "provider": "nimbus",
+    });
+    let big = app.post("/v1/droplets", &body).await.expect(202).clone(); // 48 x 1.15
+    let fleet = fleet_at(&app, &big["position"], &clusters).await;
+    assert_eq!(fleet["droplet_count"], 2);
+    assert!((cost(&fleet, "monthly_cost") - (6.0 + 48.0 * 1.15)).abs() < 0.005);
+    assert_eq!(fleet["by_provider"]["simcloud"]["droplet_count"], 1);
+    assert_eq!(fleet["by_provider"]["nimbus"]["droplet_count"], 1);
+    assert_eq!(fleet["by_region"]["fra1"]["droplet_count"], 1);
+    assert_eq!(fleet["by_region"]["nyc1"]["droplet_count"], 1);
+    assert!(fleet["position"].as_i64().unwrap() >= 1);
+
+    // Resized: the same droplet, a bigger price.
+    let small_id = str_of(&small["droplet"]["id"]).to_owned();
+    app.wait_for_job(str_of(&small["job"]["id"]), "succeeded")
+        .await;
+    let resize = app
+        .post(
+            &format!("/v1/droplets/{small_id}/resize"),
+            &json!({ "size": "s-2vcpu-4gb" }),
+        )
+        .await
+        .expect(202)
+        .clone();
+    app.wait_for_job(str_of(&resize["job"]["id"]), "succeeded")
+        .await;
+    let fleet = fleet_at(&app, &app.head().await, &clusters).await;
+    assert_eq!(fleet["droplet_count"], 2);
+    let simcloud = &fleet["by_provider"]["simcloud"];
+    assert!(
+        (cost(simcloud, "monthly_cost") - 24.0).abs() < 0.005,
+        "{fleet}"
+    );
+
+    // Migrated: it moves from simcloud to nimbus (x1.15).
+    let migrate = app
+        .post(
+            &format!("/v1/droplets/{small_id}/migrate"),
+            &json!({ "target_provider": "nimbus" }),
+        )
+        .await
+        .expect(202)
+        .clone();
+    app.wait_for_job(str_of(&migrate["job"]["id"]), "succeeded")
+        .await;
+    let fleet = fleet_at(&app, &app.head().await, &clusters).await;
+    assert!(fleet["by_provider"].get("simcloud").is_none(), "{fleet}");
+    let nimbus = &fleet["by_provider"]["nimbus"];
+    assert_eq!(nimbus["droplet_count"], 2);
+    assert!(
+        (cost(nimbus, "monthly_cost") - 72.0 * 1.15).abs() < 0.005,
+        "{fleet}"
+    );
+
+    // Destroyed: no longer billed.
+    let destroy = app
+        .delete(&format!("/v1/droplets/{small_id}"))
+        .await
+        .expect(202)
+        .clone();
+    app.wait_for_job(str_of(&destroy["job"]["id"]), "succeeded")
+        .await;
+    let fleet = fleet_at(&app, &app.head().await, &clusters).await;
+    assert_eq!(fleet["droplet_count"], 1, "{fleet}");
+    assert_eq!(
+        fleet["by_provider"]["nimbus"]["droplet_count"], 1,
+        "{fleet}"
+    );
+    assert!(fleet["by_region"].get("nyc1").is_none(), "{fleet}");
+    assert!((cost(&fleet, "monthly_cost") - 48.0 * 1.15).abs() < 0.005);
+
+    // A provider's new price shows at once: the counts are priced when read.
+    let pricier = json!({ "name": "nimbus", "regions": ["fra1"], "price_multiplier": 2.0 });
+    let registered = app.post("/v1/providers", &pricier).await;
+    assert!(
+        matches!(registered.status, 200 | 201),
+        "{}",
+        registered.text
+    );
+    let fleet = app
+        .get_at("/v1/billing", &registered.body["position"])
+        .await;
+    assert!(
+        (cost(&fleet, "monthly_cost") - 96.0).abs() < 0.005,
+        "{fleet}"
+    );
+
+    app.get("/v1/billing?min_position=x")
+        .await
+        .field_problem(400, "min_position");
+    app.get("/v1/billing?min_position=-1")
+        .await
+        .field_problem(400, "min_position");
+    app.send(app.request(Method::POST, "/v1/billing"))
+        .await
+        .problem(405);
 }
 
 api_test!(capacity_counts_the_droplets_made_before_a_restart);

@@ -57,7 +57,7 @@ pub mod sync;
 mod tests;
 mod traits;
 
-pub use billing::{bill, Billing, ProviderCost};
+pub use billing::{bill, bill_fleet, BilledAs, Billing, FleetBilling, ProviderCost};
 pub use defaults::default_specs;
 pub use error::{Operation, ProviderError};
 pub use faults::{Faults, SimSpeed};

@@ -543,6 +543,74 @@ fn billing_sums_live_droplets_by_provider_at_their_prices() {
     assert_eq!(bill("cl_y", &[], &providers).monthly_cost, 0.0);
 }
 
+#[test]
+fn a_droplet_is_billed_as_its_view_is() {
+    use crate::domain::values::ProviderName;
+    use crate::domain::{Droplet, DropletStatus};
+    let mut state = Droplet {
+        region: Region::parse("lon1").ok(),
+        size: Size::parse("s-1vcpu-2gb").ok(),
+        status: DropletStatus::Provisioning,
+        ..Droplet::default()
+    };
+    let expected = |provider: &str| BilledAs {
+        provider: provider.into(),
+        region: "lon1".into(),
+        size: "s-1vcpu-2gb".into(),
+    };
+    assert_eq!(
+        BilledAs::of(&state),
+        Some(expected("simcloud")),
+        "the region's default"
+    );
+    let view = droplet(None, "lon1", "s-1vcpu-2gb", "provisioning");
+    assert_eq!(BilledAs::of(&state), BilledAs::of_view(&view));
+    state.provider = Some(ProviderName::parse("nimbus").expect("name"));
+    state.status = DropletStatus::Off;
+    assert_eq!(BilledAs::of(&state), Some(expected("nimbus")));
+    for status in [DropletStatus::Destroyed, DropletStatus::Failed] {
+        state.status = status;
+        assert_eq!(BilledAs::of(&state), None, "{status:?}");
+        let view = droplet(Some("nimbus"), "lon1", "s-1vcpu-2gb", status.as_str());
+        assert_eq!(BilledAs::of_view(&view), None);
+    }
+    assert_eq!(BilledAs::of(&Droplet::default()), None, "never requested");
+}
+
+#[test]
+fn the_fleet_is_billed_from_counts_as_its_droplets_one_by_one() {
+    let providers = Providers::new(SimSpeed::INSTANT, 1);
+    let mut droplets = Vec::new();
+    for _ in 0..250 {
+        droplets.push(droplet(Some("nimbus"), "fra1", "s-4vcpu-8gb", "active"));
+        droplets.push(droplet(Some("stratus"), "fra1", "s-1vcpu-1gb", "off"));
+        droplets.push(droplet(None, "lon1", "m-1vcpu-8gb", "provisioning"));
+    }
+    droplets.push(droplet(Some("simcloud"), "nyc1", "c-2", "destroyed"));
+    let one_by_one = bill("cl_x", &droplets, &providers);
+    let mut counts: std::collections::BTreeMap<BilledAs, usize> = Default::default();
+    for billed in droplets.iter().filter_map(BilledAs::of_view) {
+        *counts.entry(billed).or_default() += 1;
+    }
+    let fleet = bill_fleet(counts.iter().map(|(g, n)| (g, *n)), 42, &providers);
+    assert_eq!(fleet.droplet_count, 750);
+    assert_eq!(fleet.hourly_cost, one_by_one.hourly_cost);
+    assert_eq!(fleet.monthly_cost, one_by_one.monthly_cost);
+    assert_eq!(fleet.by_provider, one_by_one.by_provider);
+    assert_eq!(fleet.position, 42);
+    let regions: Vec<&str> = fleet.by_region.keys().map(String::as_str).collect();
+    assert_eq!(regions, ["fra1", "lon1"]);
+    assert_eq!(fleet.by_region["fra1"].droplet_count, 500);
+    let monthly = 250.0 * (48.0 * 1.15 + 6.0 * 0.9);
+    assert!(
+        (fleet.by_region["fra1"].monthly_cost - monthly).abs() < 0.005,
+        "{fleet:?}"
+    );
+    let empty = bill_fleet([], 0, &providers);
+    assert_eq!((empty.droplet_count, empty.hourly_cost), (0, 0.0));
+    assert!(empty.by_provider.is_empty() && empty.by_region.is_empty());
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_repeated_provision_of_one_droplet_makes_it_once() {
     let provider = SimulatedProvider::new(spec("sim", 5), SimSpeed::new(1.0).expect("speed"), 1);

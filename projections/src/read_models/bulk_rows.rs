@@ -11,7 +11,7 @@ use engine::store::FoldingEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::rows::{load_rows, Folded, Render, Value};
+use super::rows::{load_rows, Folded, Render, Step, Value};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
 use crate::{ProjectionError, ReadDb, Target};
@@ -69,6 +69,22 @@ where
         target: &Target,
         events: &[FoldingEvent],
     ) -> Result<(), ProjectionError> {
+        let mut apply =
+            |loaded: &mut Loaded<A>, event: &FoldingEvent| -> Result<(), ProjectionError> {
+                loaded.apply_folding(event)?;
+                Ok(())
+            };
+        self.fold_with(db, target, events, &mut apply).await
+    }
+
+    /// [`BulkRows::fold`], each event applied by `step` (which may watch the row change).
+    pub async fn fold_with(
+        &mut self,
+        db: &ReadDb,
+        target: &Target,
+        events: &[FoldingEvent],
+        step: &mut Step<'_, A, FoldingEvent>,
+    ) -> Result<(), ProjectionError> {
         let aggregate_type = self.aggregate_type;
         let mine = events.iter().filter(|e| e.aggregate_type == aggregate_type);
         if !matches!(self.stored, Stored::Nothing) {
@@ -83,7 +99,7 @@ where
                 continue;
             };
             if event.position > *last {
-                loaded.apply_folding(event)?;
+                step(loaded, event)?;
                 *last = event.position;
             }
         }

@@ -1,21 +1,25 @@
 //! `rm_droplets`: one row per droplet, plus this projection's own copy of cluster names
-//! (joined in at query time, so a rename shows on every droplet at once).
+//! (joined in at query time, so a rename shows on every droplet at once) and the fleet's
+//! billing totals (`rm_billing_totals`, see [`super::billing`]), which move with the
+//! droplet rows in the same transaction.
 
 use async_trait::async_trait;
 use engine::domain::Droplet;
+use engine::fold::Loaded;
 use engine::store::{FoldingEvent, RecordedEvent};
 use sqlx::AnyConnection;
 
+use super::billing::Totals;
 use super::bulk_rows::{BulkLatest, BulkRows};
-use super::rows::{canonical_state, project, text, time, upsert, Folded, Value};
-use super::tables::{TableDef, DROPLETS, DROPLET_CLUSTER_NAMES};
+use super::rows::{canonical_state, fold_batch_with, text, time, upsert, Folded, Value};
+use super::tables::{TableDef, BILLING_TOTALS, DROPLETS, DROPLET_CLUSTER_NAMES};
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
 
-/// Builds `rm_droplets` and `rm_droplet_cluster_names`.
+/// Builds `rm_droplets`, `rm_droplet_cluster_names` and `rm_billing_totals`.
 pub struct DropletsProjection;
 
-const TABLES: [TableDef; 2] = [DROPLETS, DROPLET_CLUSTER_NAMES];
+const TABLES: [TableDef; 3] = [DROPLETS, DROPLET_CLUSTER_NAMES, BILLING_TOTALS];
 
 #[async_trait]
 impl Projection for DropletsProjection {
@@ -45,6 +49,8 @@ impl Projection for DropletsProjection {
         Some(Box::new(DropletsBulk {
             names: BulkLatest::new(&DROPLET_CLUSTER_NAMES),
             droplets: BulkRows::new(&DROPLETS, "droplet", render, existing),
+            totals: None,
+            existing,
         }))
     }
 
@@ -96,12 +102,32 @@ async fn cluster_names(
     upsert(conn, &table, &DROPLET_CLUSTER_NAMES.column_names(), rows).await
 }
 
+/// Folds the batch onto the droplet rows, and the droplets' moves between billing groups
+/// onto the totals.
 async fn droplets(
     conn: &mut AnyConnection,
     events: &[RecordedEvent],
     target: &Target,
 ) -> Result<(), ProjectionError> {
-    project::<Droplet>(conn, &DROPLETS, target, events, "droplet", render).await
+    let mine: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.aggregate_type == "droplet")
+        .collect();
+    if mine.is_empty() {
+        return Ok(());
+    }
+    let table = target.table(DROPLETS.name);
+    let mut totals = Totals::default();
+    let mut step = |loaded: &mut Loaded<Droplet>, event: &RecordedEvent| {
+        totals.step(loaded, event.position, |d| Ok(d.apply_recorded(event)?))
+    };
+    let folded = fold_batch_with::<Droplet>(conn, &table, &mine, &mut step).await?;
+    let rows = folded.iter().map(render).collect::<Result<Vec<_>, _>>()?;
+    upsert(conn, &table, &DROPLETS.column_names(), rows).await?;
+    if totals.is_empty() {
+        return Ok(());
+    }
+    totals.add_to(conn, target).await
 }
 
 fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
@@ -117,10 +143,14 @@ fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
     ])
 }
 
-/// The droplets projection's bulk fill: both of its tables folded in memory.
+/// The droplets projection's bulk fill: its tables folded in memory, the billing totals
+/// whole (read from the table first when the fill resumes over rows written before; the
+/// fill writes them in the droplet rows' transaction, so they agree).
 struct DropletsBulk {
     names: BulkLatest,
     droplets: BulkRows<Droplet>,
+    totals: Option<Totals>,
+    existing: bool,
 }
 
 #[async_trait]
@@ -136,7 +166,22 @@ impl BulkFill for DropletsBulk {
                 self.names.set(&event.aggregate_id, &name, event.position);
             }
         }
-        self.droplets.fold(db, target, events).await
+        let totals = match &mut self.totals {
+            Some(totals) => totals,
+            None => {
+                let totals = if self.existing {
+                    let mut conn = db.pool().acquire().await?;
+                    Totals::load(&mut conn, target).await?
+                } else {
+                    Totals::default()
+                };
+                self.totals.insert(totals)
+            }
+        };
+        let mut step = |loaded: &mut Loaded<Droplet>, event: &FoldingEvent| {
+            totals.step(loaded, event.position, |d| Ok(d.apply_folding(event)?))
+        };
+        self.droplets.fold_with(db, target, events, &mut step).await
     }
 
     fn held(&self) -> usize {
@@ -146,6 +191,9 @@ impl BulkFill for DropletsBulk {
     fn take(&mut self) -> Result<Vec<TableRows>, ProjectionError> {
         let mut tables = vec![self.names.take()];
         tables.extend(self.droplets.take());
+        if let Some(totals) = &self.totals {
+            tables.push(TableRows::rendered(&BILLING_TOTALS, totals.rows()));
+        }
         Ok(tables)
     }
 }

@@ -1,8 +1,10 @@
-//! The SQL read models: clusters, droplets, jobs, providers, rate-limit rules. Each row
+//! The SQL read models: clusters, droplets (with the fleet's billing totals), jobs,
+//! providers, rate-limit rules. Each row
 //! keeps the folded aggregate (`state`), the rendered view (`view`) and the position of the
 //! last event it reflects, so a replayed event is skipped and a row equals what a fresh fold
 //! gives.
 
+pub mod billing;
 mod bulk_rows;
 pub mod clusters;
 pub mod droplets;

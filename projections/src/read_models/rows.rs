@@ -45,12 +45,33 @@ impl Value {
     }
 }
 
+/// Applies one event to a row's folded aggregate.
+pub type Step<'a, A, E> = dyn FnMut(&mut Loaded<A>, &E) -> Result<(), ProjectionError> + Send + 'a;
+
 /// Folds `events` (all of one aggregate type) onto the rows of `table`; returns the rows
 /// that changed, in order of first appearance.
 pub async fn fold_batch<A>(
     conn: &mut AnyConnection,
     table: &str,
     events: &[&RecordedEvent],
+) -> Result<Vec<Folded<A>>, ProjectionError>
+where
+    A: Aggregate + Serialize + DeserializeOwned,
+{
+    let mut apply =
+        |loaded: &mut Loaded<A>, event: &RecordedEvent| -> Result<(), ProjectionError> {
+            loaded.apply_recorded(event)?;
+            Ok(())
+        };
+    fold_batch_with(conn, table, events, &mut apply).await
+}
+
+/// [`fold_batch`], each event applied by `step` (which may watch the row change).
+pub async fn fold_batch_with<A>(
+    conn: &mut AnyConnection,
+    table: &str,
+    events: &[&RecordedEvent],
+    step: &mut Step<'_, A, RecordedEvent>,
 ) -> Result<Vec<Folded<A>>, ProjectionError>
 where
     A: Aggregate + Serialize + DeserializeOwned,
@@ -72,7 +93,7 @@ where
         };
         let row = if event.position > last {
             let mut loaded = loaded;
-            loaded.apply_recorded(event)?;
+            step(&mut loaded, event)?;
             changed.insert(id, true);
             (loaded, event.position)
         } else {

@@ -20,6 +20,9 @@ pub struct TableDef {
     /// The column `?search=` looks into, if any: it gets a trigram index (see
     /// [`super::search`]).
     pub search: Option<&'static str>,
+    /// A table whose rows must change together with another table's (a sum over that
+    /// table's rows): a bulk fill writes it in the other table's transaction.
+    pub loaded_with: Option<&'static str>,
 }
 
 /// A secondary index: the list queries' filters and sort (see `crate::lists`) are served
@@ -54,6 +57,11 @@ const fn partial(short: &'static str, columns: &'static str, filter: &'static st
 }
 
 impl TableDef {
+    /// The table whose transaction a bulk fill writes this one in (itself, usually).
+    pub fn load_group(&self) -> &'static str {
+        self.loaded_with.unwrap_or(self.name)
+    }
+
     /// The column names.
     pub fn column_names(&self) -> Vec<&'static str> {
         self.columns
@@ -153,6 +161,7 @@ pub const CLUSTERS: TableDef = TableDef {
         partial("status_region", "status, region, id", LIVE_CLUSTER),
     ],
     search: Some("name"),
+    loaded_with: None,
 };
 
 /// The clusters a list shows (deleted ones stay as rows).
@@ -196,6 +205,7 @@ pub const DROPLETS: TableDef = TableDef {
         full("cluster_status_id", "cluster_id, status, id"),
     ],
     search: Some("name"),
+    loaded_with: None,
 };
 
 /// The droplets a list shows unless it asks for a status (destroyed ones stay as rows).
@@ -211,6 +221,26 @@ pub const DROPLET_CLUSTER_NAMES: TableDef = TableDef {
     ],
     indexes: &[],
     search: None,
+    loaded_with: None,
+};
+
+/// `rm_billing_totals`: the droplets projection's count of billed droplets per provider,
+/// region and size (see [`super::billing`]); one row per combination ever billed, so the
+/// fleet's bill reads a few hundred rows at most, however many droplets there are. `id` is
+/// `provider/region/size`.
+pub const BILLING_TOTALS: TableDef = TableDef {
+    name: "rm_billing_totals",
+    columns: &[
+        "id TEXT PRIMARY KEY",
+        "provider TEXT NOT NULL",
+        "region TEXT NOT NULL",
+        "size TEXT NOT NULL",
+        "droplet_count BIGINT NOT NULL",
+        "last_position BIGINT NOT NULL",
+    ],
+    indexes: &[],
+    search: None,
+    loaded_with: Some("rm_droplets"),
 };
 
 /// `rm_jobs`.
@@ -257,6 +287,7 @@ pub const JOBS: TableDef = TableDef {
         full("droplet_id", "droplet_id, id"),
     ],
     search: None,
+    loaded_with: None,
 };
 
 /// `rm_providers`: registered provider configurations.
@@ -271,6 +302,7 @@ pub const PROVIDERS: TableDef = TableDef {
     ],
     indexes: &[],
     search: None,
+    loaded_with: None,
 };
 
 /// `rm_ratelimit_rules`.
@@ -285,6 +317,7 @@ pub const RATELIMIT_RULES: TableDef = TableDef {
     ],
     indexes: &[full("configured", "configured, id")],
     search: None,
+    loaded_with: None,
 };
 
 /// Creates the secondary indexes of `tables` in `target` (see

@@ -12,6 +12,7 @@ use engine::commands::{
     ActOnDroplet, CancelJob, CommandContext, CommandService, CreateCluster, CreateDroplet,
     CreateJob, DeleteCluster, DropletAction, DropletInput, UpdateCluster,
 };
+use engine::domain::values::ProviderName;
 use engine::domain::{PowerAction, Size};
 use engine::executor::{Executor, ExecutorOptions};
 use engine::store::EventStore;
@@ -237,10 +238,11 @@ impl Client {
                 }
             }
             (60..=79, _, Some(droplet)) => {
-                let action = match self.rng.gen_range(0..4) {
+                let action = match self.rng.gen_range(0..5) {
                     0 => DropletAction::Resize(Size::parse(SIZES[2]).unwrap()),
                     1 => DropletAction::Power(PowerAction::Off),
                     2 => DropletAction::Power(PowerAction::On),
+                    3 => DropletAction::Migrate(ProviderName::parse("nimbus").unwrap()),
                     _ => DropletAction::Destroy,
                 };
                 let command = ActOnDroplet::new(&droplet, action, ctx.trace_id(), None);

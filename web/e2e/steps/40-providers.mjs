@@ -67,6 +67,14 @@ step("a cluster's costs are shown by provider, and follow its droplets", async (
   await page.waitForURL(/cluster=cl_/);
   await page.getByTestId('cost-stratus').getByText('$5.40').waitFor();
   await page.getByTestId('billing-monthly').getByText('$5.40').waitFor();
+  // The fleet's total above, as the API has it, the droplet in its Stratus share (earlier
+  // steps may have left droplets there too).
+  const fleet = await send(base, 'GET', '/v1/billing');
+  if (!(fleet.by_provider.stratus?.monthly_cost >= 5.4)) throw new Error(JSON.stringify(fleet));
+  const usd = (amount) => `$${amount.toFixed(2)}`;
+  await page.getByRole('heading', { name: 'Fleet cost' }).waitFor();
+  await page.getByTestId('fleet-cost-stratus').getByText(usd(fleet.by_provider.stratus.monthly_cost)).waitFor();
+  await page.getByTestId('fleet-monthly').getByText(usd(fleet.monthly_cost)).waitFor();
   await axe(page, 'providers (billing)');
   await page.getByRole('heading', { name: 'Cost by cluster' }).evaluate((h) => h.scrollIntoView({ block: 'start' }));
   await shot(page, 'providers-billing');

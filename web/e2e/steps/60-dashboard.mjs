@@ -1,5 +1,5 @@
 // The Dashboard over a fleet: droplets and jobs counted by status, live, each count a link to
-// its filtered list; recent events link to their droplet and job pages.
+// its filtered list; the fleet's cost, live; recent events link to their droplet and job pages.
 import { axe, shot, step } from '../lib.mjs';
 
 async function send(base, method, path, body) {
@@ -38,6 +38,54 @@ step('the dashboard counts droplets and jobs by status, live', async ({ page, ba
   await page.getByTestId('droplets-active').getByText(/\d/).waitFor();
   await page.getByTestId('droplets-active').locator('xpath=..').getByRole('link').click();
   await page.waitForURL(/\/droplets\?status=active/);
+});
+
+/** The dollars a Dashboard cost shows. */
+async function dollars(page, testId) {
+  const text = await page.getByTestId(testId).getByText(/\$\d/).textContent();
+  return Number(text.replace(/[$,]/g, ''));
+}
+
+/** Waits until the Dashboard's monthly fleet cost is `want` dollars (to the cent). */
+async function monthlyBecomes(page, want) {
+  await page.waitForFunction(
+    (target) => {
+      const text = document.querySelector('[data-testid="fleet-monthly"]')?.textContent ?? '';
+      return /\$\d/.test(text) && Math.abs(Number(text.replace(/[$,]/g, '')) - target) < 0.011;
+    },
+    want,
+  );
+  return dollars(page, 'fleet-monthly');
+}
+
+step('the dashboard shows what the fleet costs, live', async ({ page, base }) => {
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Fleet cost' }).waitFor();
+  const before = await dollars(page, 'fleet-monthly');
+  const hourlyBefore = await dollars(page, 'fleet-hourly');
+  const cluster = await send(base, 'POST', '/v1/clusters', { name: 'cost-fleet', region: 'fra1' });
+  const made = [];
+  for (const name of ['cost-web-1', 'cost-web-2']) {
+    made.push(await send(base, 'POST', '/v1/droplets', {
+      cluster_id: cluster.id, name, region: 'fra1', size: 's-2vcpu-4gb', image: 'ubuntu-22-04-x64', provider: 'nimbus',
+    }));
+  }
+  // Two droplets at Nimbus: 2 x $24 x 1.15 a month more, without a reload.
+  const after = await monthlyBecomes(page, before + 55.2);
+  const hourlyAfter = await dollars(page, 'fleet-hourly');
+  if (!(hourlyAfter > hourlyBefore)) throw new Error(`hourly ${hourlyBefore} -> ${hourlyAfter}`);
+  await page.getByTestId('fleet-cost-nimbus').getByText(/\/h$/).waitFor();
+  await axe(page, 'dashboard (fleet cost)');
+  // A destroyed droplet costs nothing: the total comes down by one of them (once provisioned:
+  // one request at a time).
+  const job = made[0].job.id;
+  const deadline = Date.now() + 10_000;
+  while ((await send(base, 'GET', `/v1/jobs/${job}`)).status !== 'succeeded') {
+    if (Date.now() > deadline) throw new Error(`${job} did not succeed`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await send(base, 'DELETE', `/v1/droplets/${made[0].droplet.id}`);
+  await monthlyBecomes(page, after - 27.6);
 });
 
 step('lists say how fresh their read model is', async ({ page, base }) => {

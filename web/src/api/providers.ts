@@ -1,4 +1,4 @@
-// Providers, their injected faults (chaos) and what a cluster costs. Faults are not events:
+// Providers, their injected faults (chaos) and what a cluster and the fleet cost. Faults are not events:
 // a change is seen by refetching after the command (and by every `provider` event of the
 // live stream, which marks `['provider']` stale).
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -8,6 +8,7 @@ import { fresh, observe } from '../live/position';
 export type ProviderItem = Schemas['ProviderListItem'];
 export type Faults = Schemas['Faults'];
 export type Billing = Schemas['Billing'];
+export type FleetBilling = Schemas['FleetBilling'];
 export type Job = Schemas['JobView'];
 export type SizeSlug = NonNullable<Schemas['RegisterProviderBody']['sizes']>[number];
 
@@ -50,6 +51,20 @@ export function useClusterBilling(id: string) {
       unwrap(await api.GET('/v1/clusters/{id}/billing', { params: { path: { id }, query: fresh() } })),
     retry: false,
     placeholderData: (previous) => (previous?.cluster_id === id ? previous : undefined),
+  });
+}
+
+/** The fleet's costs' query key: under `['provider']`, which every droplet and provider
+ * event of the live stream marks stale (a droplet's billing changes with the first, its
+ * price with the second). */
+export const FLEET_BILLING_KEY = ['provider', 'fleet-billing'] as const;
+
+/** What every billed droplet of the fleet costs, in total, by provider and by region. */
+export function useFleetBilling() {
+  return useQuery({
+    queryKey: FLEET_BILLING_KEY,
+    queryFn: async () => unwrap(await api.GET('/v1/billing', { params: { query: fresh() } })),
+    placeholderData: (previous) => previous,
   });
 }
 

@@ -76,6 +76,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What every droplet of the fleet costs
+         * @description The same rule as a cluster's bill (droplets neither destroyed nor failed, at their providers' current prices), over every cluster: in total, by provider and by region. Read from counts kept per provider, region and size, so it costs the same for any number of droplets. `position` is the log position of the last event that changed a count.
+         */
+        get: operations["getFleetBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog": {
         parameters: {
             query?: never;
@@ -932,6 +952,32 @@ export interface components {
              */
             spike_rate: number;
         };
+        /** @description `GET /v1/billing`: every billed droplet of the fleet. */
+        FleetBilling: {
+            by_provider: {
+                [key: string]: components["schemas"]["ProviderCost"];
+            };
+            /** @description Each region's share (the same shape as a provider's). */
+            by_region: {
+                [key: string]: components["schemas"]["ProviderCost"];
+            };
+            droplet_count: number;
+            /**
+             * Format: double
+             * @description USD per hour.
+             */
+            hourly_cost: number;
+            /**
+             * Format: double
+             * @description USD per month (hourly x 720).
+             */
+            monthly_cost: number;
+            /**
+             * Format: int64
+             * @description The log position of the last event that changed these counts (0: none yet).
+             */
+            position: number;
+        };
         /** @description `GET /healthz`. */
         Health: {
             /** @description Always `ok`. */
@@ -1418,7 +1464,7 @@ export interface components {
             /** Format: date-time */
             updated_at?: string | null;
         };
-        /** @description The cost of one provider's share. */
+        /** @description The cost of one provider's (or region's) share. */
         ProviderCost: {
             droplet_count: number;
             /** Format: double */
@@ -2092,6 +2138,39 @@ export interface operations {
             411: components["responses"]["LengthRequired"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
+        };
+    };
+    getFleetBilling: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wait (up to the read-your-writes timeout, 5 s by default, else `504`) until the
+                 *     read models have applied this log position (a command's `position`). Wins over
+                 *     `X-Min-Position`.
+                 */
+                min_position?: number;
+            };
+            header?: {
+                /** @description As the `min_position` query parameter. */
+                "X-Min-Position"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The fleet's costs, in total, by provider and by region (USD). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetBilling"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     getCatalog: {

@@ -5,6 +5,7 @@ import { StatusBadge } from '../components/Badge';
 import { Freshness } from '../components/Freshness';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
+import { FleetCost } from './FleetCost';
 import {
   countText, DASHBOARD_DROPLET_STATUSES, DASHBOARD_JOB_STATUSES, useDropletCounts, useJobCounts, type Count,
 } from '../api/counts';
@@ -69,6 +70,13 @@ export function Dashboard() {
               count={droplets.data?.[status]} testId={`droplets-${status}`} />
           ))}
           <Freshness projection="droplets" named inCard />
+        </section>
+        <section className="card" aria-labelledby="fleet-cost">
+          <h2 id="fleet-cost">Fleet cost</h2>
+          <FleetCost compact />
+          <p className="muted">
+            every billed droplet · <Link to="/providers">by cluster</Link>
+          </p>
         </section>
         <section className="card" aria-labelledby="jobs-by-status">
           <h2 id="jobs-by-status">Jobs</h2>

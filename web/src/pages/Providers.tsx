@@ -13,6 +13,7 @@ import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
 import { useRowNavigation, type RowProps } from '../components/useRowNavigation';
 import { FaultForm } from './FaultForm';
+import { FleetCost } from './FleetCost';
 import { ProviderForm } from './ProviderForm';
 import {
   costRows, FAULT_PRESETS, faultState, hourlyUsd, jobPhase, monthlyUsd, NO_FAULTS, nextAttemptAt,
@@ -53,6 +54,10 @@ export function Providers() {
         <h2 id="price-table">Prices per size</h2>
         {catalog.isError && <p className="error" role="alert">The catalog could not be read: {catalog.error.message}</p>}
         <PriceTable providers={items} catalog={catalog.data} />
+      </section>
+      <section className="card providers-section" aria-labelledby="fleet-billing">
+        <h2 id="fleet-billing">Fleet cost</h2>
+        <FleetCost providers={items} />
       </section>
       <BillingSection providers={items} />
       <Dialog open={registering} title="Register a provider" onClose={() => setRegistering(false)}>

@@ -118,13 +118,16 @@ export interface CostRow {
   droplets: number;
   hourly: number;
   monthly: number;
-  /** Of the cluster's monthly total, 0 to 1. */
+  /** Of the cluster's (or fleet's) monthly total, 0 to 1. */
   share: number;
 }
 
-/** A cluster's billing as rows, the costliest provider first (ties by name), each with its
- * share of the total. */
-export function costRows(billing: Billing, providers: readonly { name: string; display_name: string }[] = []): CostRow[] {
+/** A cluster's (or the fleet's) billing as rows, the costliest provider first (ties by
+ * name), each with its share of the total. */
+export function costRows(
+  billing: Pick<Billing, 'by_provider'>,
+  providers: readonly { name: string; display_name: string }[] = [],
+): CostRow[] {
   const rows = Object.entries(billing.by_provider).map(([provider, cost]) => ({
     provider,
     label: providers.find((p) => p.name === provider)?.display_name ?? provider,

@@ -87,6 +87,7 @@ allowed requests of a limited route carry too.";
         handlers::providers::register,
         handlers::providers::get_faults,
         handlers::providers::put_faults,
+        handlers::providers::fleet_billing,
     ),
     components(schemas(
         crate::errors::Problem,
