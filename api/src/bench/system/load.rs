@@ -124,13 +124,19 @@ impl Op {
 /// Clusters the reads and droplets go to: ids and names, from the first list pages.
 pub struct Sample {
     clusters: Vec<(String, String)>,
+    /// The newest clusters: the create measurement's own (`sys-<client>-<n>`), the same
+    /// names at every log size. A search looks for these, so that every size searches
+    /// for the same terms (the loader's names, which only a prefilled log holds, share
+    /// most of their trigrams and would make the sizes search for different things).
+    newest: Vec<(String, String)>,
 }
 
 impl Sample {
     /// Up to 500 clusters, taken from the server's list (sorted by name, then by time).
     pub async fn take(server: &Server) -> anyhow::Result<Self> {
         let mut clusters = Vec::new();
-        for sort in ["name", "created_at"] {
+        let mut newest = Vec::new();
+        for sort in ["name", "created_at&sort_dir=desc"] {
             let page = server
                 .get_json(&format!("/v1/clusters?page_size=250&sort_by={sort}"))
                 .await?;
@@ -138,18 +144,31 @@ impl Sample {
                 let (Some(id), Some(name)) = (item["id"].as_str(), item["name"].as_str()) else {
                     continue;
                 };
+                let cluster = (id.to_owned(), name.to_owned());
+                if sort != "name" {
+                    newest.push(cluster.clone());
+                }
                 if !clusters.iter().any(|(known, _)| known == id) {
-                    clusters.push((id.to_owned(), name.to_owned()));
+                    clusters.push(cluster);
                 }
             }
         }
-        Ok(Self { clusters })
+        Ok(Self { clusters, newest })
     }
 
     /// The cluster request `n` of `client` goes to.
     fn pick(&self, client: usize, n: u64) -> Option<&(String, String)> {
-        let len = self.clusters.len();
-        (len > 0).then(|| &self.clusters[(client * 7_919 + n as usize * 31) % len])
+        Self::pick_in(&self.clusters, client, n)
+    }
+
+    /// The cluster request `n` of `client` searches for, among the newest.
+    fn pick_newest(&self, client: usize, n: u64) -> Option<&(String, String)> {
+        Self::pick_in(&self.newest, client, n)
+    }
+
+    fn pick_in(clusters: &[(String, String)], client: usize, n: u64) -> Option<&(String, String)> {
+        let len = clusters.len();
+        (len > 0).then(|| &clusters[(client * 7_919 + n as usize * 31) % len])
     }
 }
 
@@ -159,7 +178,10 @@ pub fn http(op: Op, server: &Server, sample: Arc<Sample>) -> Request {
     Arc::new(move |client, n| {
         let (http, base, sample) = (http.clone(), base.clone(), Arc::clone(&sample));
         Box::pin(async move {
-            let picked = sample.pick(client, n).cloned();
+            let picked = match op {
+                Op::Search => sample.pick_newest(client, n).cloned(),
+                _ => sample.pick(client, n).cloned(),
+            };
             let request = match (op, picked) {
                 (Op::CreateCluster, _) => http
                     .post(format!("{base}/v1/clusters"))
