@@ -326,7 +326,9 @@ async fn list_queries_use_indexes(backend: &Stores) {
             );
             // PostgreSQL counts from the index alone, not from the (wide) rows. (SQLite
             // checks a partial index's predicate column in the row.)
-            if !db.is_sqlite() {
+            // (A filter written `column || ''`, which no index serves, reads a droplet's
+            // few rows on purpose.)
+            if !db.is_sqlite() && !count.contains("|| ''") {
                 // Upwards: from the oldest entries, which the vacuum marked all-visible.
                 let index_only = counted.iter().any(|s| s.contains("Index Only Scan"))
                     && !counted.iter().any(|s| s.contains("Backward"));
