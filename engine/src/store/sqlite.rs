@@ -181,6 +181,23 @@ async fn write_plan(conn: &mut SqliteConnection, plan: &BatchPlan) -> Result<(),
     Ok(())
 }
 
+/// The events of a filtered read (`sql::read_all` or `sql::read_before`): `from` is `$1`,
+/// the filter's values follow, the limit last.
+async fn read_filtered(
+    pool: &SqlitePool,
+    sql: &str,
+    from: i64,
+    limit: i64,
+    filter: &EventFilter,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut query = sqlx::query(sql).bind(from);
+    for value in sql::filter_values(filter) {
+        query = query.bind(value);
+    }
+    let rows = query.bind(limit).fetch_all(pool).await?;
+    rows.iter().map(event_row).collect()
+}
+
 fn event_row(r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let id: String = r.try_get(1)?;
     let recorded_at: String = r.try_get(7)?;
@@ -248,12 +265,7 @@ impl EventLog for SqliteEventStore {
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = sql::read_all(filter, sql::Dialect::Sqlite);
-        let mut query = sqlx::query(&sql).bind(after);
-        for value in sql::filter_values(filter) {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(event_row).collect()
+        read_filtered(&self.pool, &sql, after, limit, filter).await
     }
 
     async fn read_before(
@@ -263,12 +275,7 @@ impl EventLog for SqliteEventStore {
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = sql::read_before(filter, sql::Dialect::Sqlite);
-        let mut query = sqlx::query(&sql).bind(before);
-        for value in sql::filter_values(filter) {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(event_row).collect()
+        read_filtered(&self.pool, &sql, before, limit, filter).await
     }
 
     async fn read_for_folding(

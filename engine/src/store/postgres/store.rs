@@ -76,6 +76,23 @@ impl PgEventStore {
     }
 }
 
+/// The events of a filtered read (`sql::read_all` or `sql::read_before`): `from` is `$1`,
+/// the filter's values follow, the limit last.
+async fn read_filtered(
+    pool: &PgPool,
+    sql: &str,
+    from: i64,
+    limit: i64,
+    filter: &EventFilter,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut query = sqlx::query(sql).bind(from);
+    for value in sql::filter_values(filter) {
+        query = query.bind(value);
+    }
+    let rows = query.bind(limit).fetch_all(pool).await?;
+    rows.iter().map(event_row).collect()
+}
+
 fn event_row(r: &PgRow) -> Result<RecordedEvent, StoreError> {
     let metadata: Json<EventMetadata> = r.try_get(9)?;
     Ok(RecordedEvent {
@@ -194,12 +211,7 @@ impl EventLog for PgEventStore {
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = sql::read_all(filter, sql::Dialect::Postgres);
-        let mut query = sqlx::query(&sql).bind(after);
-        for value in sql::filter_values(filter) {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(event_row).collect()
+        read_filtered(&self.pool, &sql, after, limit, filter).await
     }
 
     async fn read_before(
@@ -209,12 +221,7 @@ impl EventLog for PgEventStore {
         filter: &EventFilter,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = sql::read_before(filter, sql::Dialect::Postgres);
-        let mut query = sqlx::query(&sql).bind(before);
-        for value in sql::filter_values(filter) {
-            query = query.bind(value);
-        }
-        let rows = query.bind(limit).fetch_all(&self.pool).await?;
-        rows.iter().map(event_row).collect()
+        read_filtered(&self.pool, &sql, before, limit, filter).await
     }
 
     async fn read_for_folding(
