@@ -2,6 +2,7 @@
 // Dashboard shows it as a card, the Providers & billing page above its costs by cluster; the
 // live stream refreshes it (see `FLEET_BILLING_KEY`).
 import { useFleetBilling, type FleetBilling } from '../api/providers';
+import { CostTable } from './CostTable';
 import { costRows, hourlyUsd, monthlyUsd } from './providerModel';
 
 interface Props {
@@ -42,21 +43,7 @@ export function FleetCostView({ billing: b, providers = [], compact = false }: P
           ))}
         </ul>
       ) : (
-        <table className="data">
-          <caption className="sr-only">Costs of the fleet by provider</caption>
-          <thead><tr><th>Provider</th><th>Droplets</th><th>Per hour</th><th>Per month</th><th>Share</th></tr></thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.provider} data-testid={`fleet-cost-${row.provider}`}>
-                <td>{row.label} <span className="mono muted">{row.provider}</span></td>
-                <td>{row.droplets}</td>
-                <td>{hourlyUsd(row.hourly)}</td>
-                <td>{monthlyUsd(row.monthly)}</td>
-                <td>{Math.round(row.share * 100)}%</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <CostTable rows={rows} caption="Costs of the fleet by provider" testIdPrefix="fleet-cost-" />
       )}
     </div>
   );

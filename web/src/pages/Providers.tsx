@@ -15,6 +15,7 @@ import { useRowNavigation, type RowProps } from '../components/useRowNavigation'
 import { FaultForm } from './FaultForm';
 import { FleetCost } from './FleetCost';
 import { ProviderForm } from './ProviderForm';
+import { CostTable } from './CostTable';
 import {
   costRows, FAULT_PRESETS, faultState, hourlyUsd, jobPhase, monthlyUsd, NO_FAULTS, nextAttemptAt,
   type FaultLevel,
@@ -299,21 +300,7 @@ function BillingView({ id, providers }: { id: string; providers: ProviderItem[] 
               </BarChart>
             </ResponsiveContainer>
           </div>
-          <table className="data">
-            <caption className="sr-only">Costs of the cluster by provider</caption>
-            <thead><tr><th>Provider</th><th>Droplets</th><th>Per hour</th><th>Per month</th><th>Share</th></tr></thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={row.provider} data-testid={`cost-${row.provider}`}>
-                  <td>{row.label} <span className="mono muted">{row.provider}</span></td>
-                  <td>{row.droplets}</td>
-                  <td>{hourlyUsd(row.hourly)}</td>
-                  <td>{monthlyUsd(row.monthly)}</td>
-                  <td>{Math.round(row.share * 100)}%</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <CostTable rows={rows} caption="Costs of the cluster by provider" testIdPrefix="cost-" />
         </div>
       )}
     </div>
