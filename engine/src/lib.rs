@@ -28,6 +28,8 @@
 //!   each job type does, through the commands.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket
 //!   stores, the limiter); the rules are the `ratelimit_rule` aggregate.
+//! - [`metrics`]: metric samples (telemetry beside the log, not events): the metrics
+//!   table, its rollups and retention, and simulated load.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
 //! - [`contract`]: the published event contract: every event type, its version and the
 //!   JSON Schema of its data, and the backward-compatibility check between two schemas.
@@ -38,6 +40,7 @@ pub mod domain;
 pub mod executor;
 pub mod fold;
 pub mod kafka;
+pub mod metrics;
 pub mod policies;
 pub mod provider;
 pub mod ratelimit;
