@@ -19,6 +19,9 @@
 //!   from a snapshot and the events after it; shared by commands and the read side.
 //! - [`views`]: the resource views built from folded aggregates.
 //! - [`policies`]: the retry policy of each job type (attempts, backoff, time limits).
+//! - [`diagnosis`]: the genie's diagnosis: bounded inputs and their digest, the rules
+//!   engine (the seed's rules and what it adds after them), the LLM engine (any
+//!   OpenAI-compatible endpoint, a versioned prompt, fallback to the rules).
 //! - [`commands`]: the command service (load, decide, append, retry on conflict,
 //!   idempotency) and the commands callers issue; each answer has a
 //!   [`ReplyKind`](store::ReplyKind) (created, accepted, done), never a transport status.
@@ -36,6 +39,7 @@
 
 pub mod commands;
 pub mod contract;
+pub mod diagnosis;
 pub mod domain;
 pub mod executor;
 pub mod fold;

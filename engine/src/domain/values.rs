@@ -11,7 +11,7 @@ mod ids;
 mod names;
 
 pub use catalog_refs::{Image, Region, Size};
-pub use ids::{ClusterId, DropletId, JobId};
+pub use ids::{ClusterId, DiagnosisId, DropletId, JobId};
 pub use names::{ClusterName, DropletName, ProviderId, ProviderName, MAX_NAME_LEN};
 
 /// A value that failed validation: which field, and why.
