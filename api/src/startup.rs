@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::diagnosis::{Diagnoser, LlmClient};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
 use engine::ratelimit::{
     BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
@@ -136,6 +137,7 @@ impl Application {
             limiter_fallback,
             rules: Arc::default(),
             metrics: Arc::new(Metrics::new()?),
+            diagnoser: Diagnoser::new(settings.llm().map(LlmClient::new)),
             settings: Arc::new(settings),
             draining: draining_rx,
         });

@@ -16,6 +16,9 @@ mod droplets;
 #[path = "api/jobs.rs"]
 mod jobs;
 
+#[path = "api/diagnoses.rs"]
+mod diagnoses;
+
 #[path = "api/runtime.rs"]
 mod runtime;
 

@@ -2,6 +2,7 @@
 
 pub mod clusters;
 pub mod common;
+pub mod diagnoses;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
@@ -48,6 +49,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .or(droplets::routes(state.clone(), t))
         .unify()
         .or(jobs::routes(state.clone(), t))
+        .unify()
+        .or(diagnoses::routes(state.clone(), t))
         .unify()
         .or(ratelimits::routes(state.clone(), t))
         .unify()

@@ -3,6 +3,8 @@
 
 pub mod clusters;
 pub mod commands;
+pub mod diagnoses;
+pub mod diagnosis_inputs;
 pub mod droplets;
 pub mod events;
 pub mod jobs;

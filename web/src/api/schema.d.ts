@@ -173,6 +173,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clusters/{id}/diagnose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Diagnose a cluster
+         * @description Health score, insights and prioritised recommendations from the cluster's droplets, health, metric trends, failed jobs and provider faults, by the rules engine (default) or the configured LLM (`engine: "llm"`, falling back to the rules with a `fallback_reason` when it fails; `422` when no LLM is configured). Recorded as `diagnosis.completed`. Limited by the `diagnose` rule (per cluster). The body is optional.
+         */
+        post: operations["diagnoseCluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/diagnoses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a cluster's diagnoses
+         * @description Newest first (`sort_by=position`, the default and only order). Each diagnosis carries `implemented`: which recommendation became which job.
+         */
+        get: operations["listDiagnoses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/recommendations/{rec_id}/implement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Implement a recommendation (start its job)
+         * @description Creates the job the recommendation's action names (scale_up, scale_down, monitor on the cluster; resize or restart of a droplet; a new droplet with its provision job), caused by the diagnosis' event. Implementing it again answers the same job. `409` for a recommendation of a diagnosis that is not the cluster's latest, `404` for an unknown one, `422` for advice only (action `none`). The body is ignored.
+         */
+        post: operations["implementRecommendation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters/{id}/summary": {
         parameters: {
             query?: never;
@@ -878,6 +938,53 @@ export interface components {
         DeadLetterList: {
             items: components["schemas"]["DeadLetter"][];
         };
+        /** @description `POST /v1/clusters/{id}/diagnose` (the body is optional). */
+        DiagnoseBody: {
+            /**
+             * @description `rules` (the default: deterministic, offline) or `llm` (the configured
+             *     OpenAI-compatible endpoint, falling back to the rules when it fails; `422` when
+             *     none is configured).
+             */
+            engine?: string | null;
+        };
+        /** @description A recorded diagnosis. */
+        DiagnosisView: {
+            cluster_id: string;
+            /** Format: date-time */
+            created_at: string;
+            diagnosis_id: string;
+            /** @description The engine that produced the answer: `rules` or `llm`. */
+            engine: string;
+            /** @description Why the LLM's answer was not used (`null` unless it failed). */
+            fallback_reason?: string | null;
+            /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+            health_label: string;
+            /**
+             * Format: int32
+             * @description 0-100.
+             */
+            health_score: number;
+            /** @description Recommendation id -> the job implementing it. */
+            implemented?: {
+                [key: string]: string;
+            };
+            /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+            inputs_digest: string;
+            insights: string[];
+            /** @description The model that answered (`null` for the rules engine). */
+            model?: string | null;
+            /**
+             * Format: int64
+             * @description The log position of its `diagnosis.completed` (of the command's last event in the
+             *     answer to a diagnose).
+             */
+            position?: number;
+            /** @description The prompt version (`null` for the rules engine). */
+            prompt_version?: string | null;
+            recommendations: components["schemas"]["Recommendation"][];
+            /** @description The engine asked for. */
+            requested_engine: string;
+        };
         /** @description A droplet as the API shows it. */
         DropletView: {
             cluster_id: string;
@@ -1140,6 +1247,63 @@ export interface components {
             total_is_estimate: boolean;
         };
         /** @description One page of a list. */
+        Page_DiagnosisView: {
+            items: {
+                cluster_id: string;
+                /** Format: date-time */
+                created_at: string;
+                diagnosis_id: string;
+                /** @description The engine that produced the answer: `rules` or `llm`. */
+                engine: string;
+                /** @description Why the LLM's answer was not used (`null` unless it failed). */
+                fallback_reason?: string | null;
+                /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+                health_label: string;
+                /**
+                 * Format: int32
+                 * @description 0-100.
+                 */
+                health_score: number;
+                /** @description Recommendation id -> the job implementing it. */
+                implemented?: {
+                    [key: string]: string;
+                };
+                /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+                inputs_digest: string;
+                insights: string[];
+                /** @description The model that answered (`null` for the rules engine). */
+                model?: string | null;
+                /**
+                 * Format: int64
+                 * @description The log position of its `diagnosis.completed` (of the command's last event in the
+                 *     answer to a diagnose).
+                 */
+                position?: number;
+                /** @description The prompt version (`null` for the rules engine). */
+                prompt_version?: string | null;
+                recommendations: components["schemas"]["Recommendation"][];
+                /** @description The engine asked for. */
+                requested_engine: string;
+            }[];
+            /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
+            next_cursor?: string | null;
+            /**
+             * Format: int32
+             * @description The page number (`null` on a cursor page).
+             */
+            page?: number | null;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
+             *     on a cursor page, which does not count).
+             */
+            total?: number | null;
+            /** @description Whether `total` is an estimate. */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
         Page_DropletView: {
             items: {
                 cluster_id: string;
@@ -1250,6 +1414,54 @@ export interface components {
             updated_at?: string | null;
             /** Format: int64 */
             version: number;
+        } & {
+            /**
+             * Format: int64
+             * @description The global log position of the last event the command appended (also in
+             *     `X-Position`): pass it as `min_position` to read what the command wrote.
+             */
+            position: number;
+        };
+        /**
+         * @description A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
+         *     was started) with `position`.
+         */
+        Positioned_DiagnosisView: {
+            cluster_id: string;
+            /** Format: date-time */
+            created_at: string;
+            diagnosis_id: string;
+            /** @description The engine that produced the answer: `rules` or `llm`. */
+            engine: string;
+            /** @description Why the LLM's answer was not used (`null` unless it failed). */
+            fallback_reason?: string | null;
+            /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+            health_label: string;
+            /**
+             * Format: int32
+             * @description 0-100.
+             */
+            health_score: number;
+            /** @description Recommendation id -> the job implementing it. */
+            implemented?: {
+                [key: string]: string;
+            };
+            /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+            inputs_digest: string;
+            insights: string[];
+            /** @description The model that answered (`null` for the rules engine). */
+            model?: string | null;
+            /**
+             * Format: int64
+             * @description The log position of its `diagnosis.completed` (of the command's last event in the
+             *     answer to a diagnose).
+             */
+            position?: number;
+            /** @description The prompt version (`null` for the rules engine). */
+            prompt_version?: string | null;
+            recommendations: components["schemas"]["Recommendation"][];
+            /** @description The engine asked for. */
+            requested_engine: string;
         } & {
             /**
              * Format: int64
@@ -1613,6 +1825,21 @@ export interface components {
              */
             status: "running" | "completed" | "failed";
         };
+        /** @description How the API documents a recommendation (the domain type's JSON form). */
+        Recommendation: {
+            /**
+             * @description What implementing it does: `{"type": ..., ...parameters}`, one of `scale_up`
+             *     `{count}`, `scale_down` `{count}`, `resize` `{droplet_id, size}`, `restart`
+             *     `{droplet_id}`, `create_droplet` `{size, image}`, `monitor`, `none` (advice only).
+             */
+            action: Record<string, never>;
+            detail: string;
+            /** @description `rec_<32 hex digits of the diagnosis id>_<n>` (n from 1). */
+            id: string;
+            /** @description `high`, `medium` or `low`. */
+            priority: string;
+            title: string;
+        };
         /** @description An event as stored in the log. */
         RecordedEvent: {
             aggregate_id: string;
@@ -1812,6 +2039,25 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The diagnosis recorded, with `position`. */
+        DiagnosisReply: {
+            headers: {
+                /** @description `true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`. */
+                "Idempotent-Replayed"?: string;
+                /** @description When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left). */
+                "RateLimit-Limit"?: number;
+                /** @description Its whole tokens left. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until its bucket is full. */
+                "RateLimit-Reset"?: number;
+                /** @description The log position of the command's last event. */
+                "X-Position"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Positioned_DiagnosisView"];
             };
         };
         /** @description The droplet and the job that provisions it, with `position`. */
@@ -2465,6 +2711,151 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    diagnoseCluster: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: `{}` uses the rules engine. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DiagnoseBody"] | null;
+            };
+        };
+        responses: {
+            200: components["responses"]["DiagnosisReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDiagnoses: {
+        parameters: {
+            query?: {
+                /** @description The page (ignored with `cursor`). */
+                page?: number;
+                /** @description Items per page (default 20). */
+                page_size?: number;
+                sort_dir?: "asc" | "desc";
+                /**
+                 * @description A list answer's `next_cursor`: reads the next page in the same order (same
+                 *     `sort_by` and `sort_dir`, else `400`) without counting or skipping rows.
+                 */
+                cursor?: string;
+                /**
+                 * @description Wait (up to the read-your-writes timeout, 5 s by default, else `504`) until the
+                 *     read models have applied this log position (a command's `position`). Wins over
+                 *     `X-Min-Position`.
+                 */
+                min_position?: number;
+            };
+            header?: {
+                /** @description As the `min_position` query parameter. */
+                "X-Min-Position"?: number;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of diagnoses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DiagnosisView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    implementRecommendation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+                /** @description The recommendation id (`rec_<diagnosis hex>_<n>`). */
+                rec_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["JobStartedReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description Advice only: nothing to implement. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getClusterSummary: {
         parameters: {
             query?: {
@@ -2858,7 +3249,7 @@ export interface operations {
                 before?: number;
                 /** @description At most this many events (default 100). */
                 limit?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
@@ -2898,7 +3289,7 @@ export interface operations {
             query?: {
                 /** @description Start after this position (default: the head, new events only). */
                 after?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */

@@ -10,6 +10,7 @@
 use std::sync::OnceLock;
 
 use engine::commands::{DropletCreated, JobAccepted};
+use engine::diagnosis::DiagnosisView;
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
 use utoipa::openapi::{InfoBuilder, LicenseBuilder};
@@ -68,6 +69,9 @@ allowed requests of a limited route carry too.";
         handlers::jobs::list,
         handlers::jobs::get,
         handlers::jobs::cancel,
+        handlers::diagnoses::diagnose,
+        handlers::diagnoses::list,
+        handlers::diagnoses::implement,
         handlers::system::workers,
         handlers::events::list,
         handlers::events::live,
@@ -94,6 +98,7 @@ allowed requests of a limited route carry too.";
         Positioned<ClusterView>,
         Positioned<DropletCreated>,
         Positioned<JobAccepted>,
+        Positioned<DiagnosisView>,
         Positioned<JobView>,
         Positioned<RateLimitRuleView>,
         Positioned<ProviderView>,
@@ -112,6 +117,7 @@ allowed requests of a limited route carry too.";
         common::ClusterReply,
         common::DropletCreatedReply,
         common::JobStartedReply,
+        common::DiagnosisReply,
         common::JobCancelReply,
         common::RuleReply,
         common::ProviderReply,
@@ -121,6 +127,7 @@ allowed requests of a limited route carry too.";
         (name = "clusters", description = "Clusters: created, renamed, moved, deleted."),
         (name = "droplets", description = "Droplets of a cluster and the jobs that act on them."),
         (name = "jobs", description = "Asynchronous work, run by the job runtime."),
+        (name = "diagnosis", description = "The genie's diagnosis of a cluster (rules engine or an LLM) and implementing its recommendations."),
         (name = "events", description = "The event log: pages, a live tail, one aggregate's stream."),
         (name = "projections", description = "The read models built from the log."),
         (name = "ratelimits", description = "Rate-limit rules and their buckets."),
