@@ -101,7 +101,7 @@ async fn unknown_clusters_and_engines_are_refused(app: TestApp) {
     app.get(&format!("/v1/clusters/{nobody}/diagnoses"))
         .await
         .problem(404);
-    app.post(&format!("/v1/clusters/not-an-id/diagnose"), &json!({}))
+    app.post("/v1/clusters/not-an-id/diagnose", &json!({}))
         .await
         .problem(404);
     let cluster = app.create_cluster("engines").await;

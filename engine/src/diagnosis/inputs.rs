@@ -77,14 +77,16 @@ mod tests {
 
     #[test]
     fn bounding_cuts_lists_and_texts() {
-        let mut inputs = DiagnosisInputs::default();
-        inputs.failed_jobs = (0..30)
-            .map(|i| FailedJobInput {
-                id: format!("job_{i}"),
-                job_type: "resize".to_owned(),
-                error: Some("x".repeat(1000)),
-            })
-            .collect();
+        let inputs = DiagnosisInputs {
+            failed_jobs: (0..30)
+                .map(|i| FailedJobInput {
+                    id: format!("job_{i}"),
+                    job_type: "resize".to_owned(),
+                    error: Some("x".repeat(1000)),
+                })
+                .collect(),
+            ..DiagnosisInputs::default()
+        };
         let bounded = inputs.bounded();
         assert_eq!(bounded.failed_jobs.len(), 10);
         assert_eq!(bounded.failed_jobs[0].error.as_ref().unwrap().len(), 200);
