@@ -18,7 +18,10 @@ pub use aggregate::{
     DomainErrorKind,
 };
 pub use catalog::{ImageInfo, ProviderInfo, RegionInfo, SizeClass, SizeInfo};
-pub use cluster::{Cluster, ClusterCommand, ClusterError, ClusterEvent, ClusterStatus};
+pub use cluster::{
+    status_reason, worst_status, Cluster, ClusterCommand, ClusterError, ClusterEvent,
+    ClusterStatus, HealthIssue, IssueKind, Severity,
+};
 pub use diagnosis::{
     Diagnosis, DiagnosisCommand, DiagnosisEngine, DiagnosisError, DiagnosisEvent, DiagnosisInputs,
     Recommendation, RecommendationId, RecommendedAction,
@@ -36,6 +39,6 @@ pub use ratelimit_rule::{
     RuleScope, RuleSpec,
 };
 pub use values::{
-    ClusterId, ClusterName, DiagnosisId, DropletId, DropletName, Image, JobId, ProviderId,
-    ProviderName, Region, Size, ValidationError,
+    ClusterId, ClusterName, DiagnosisId, DropletId, DropletName, Image, JobId, MetricType,
+    ProviderId, ProviderName, Region, Size, ValidationError,
 };
