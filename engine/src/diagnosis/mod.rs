@@ -2,12 +2,13 @@
 //! score, insights and prioritised recommendations, by the deterministic [`rules`] engine
 //! (the seed's rules, then [`enrich`]) or by any OpenAI-compatible chat endpoint ([`llm`],
 //! with the versioned [`prompt`]), falling back to the rules engine when the LLM fails
-//! ([`diagnoser`]). Recording the diagnosis and implementing its recommendations are
+//! ([`diagnoser`]). [`gather`] turns a health check and metric series into inputs. Recording the diagnosis and implementing its recommendations are
 //! commands ([`crate::commands::diagnoses`]).
 
 pub mod advice;
 pub mod diagnoser;
 pub mod enrich;
+pub mod gather;
 pub mod inputs;
 pub mod llm;
 pub mod prompt;
