@@ -138,8 +138,8 @@ a recommendation of a diagnosis that is not the cluster's latest, `404` for an u
     responses(
         (status = 202, response = JobStartedReply),
         (status = 404, response = NotFound),
-        (status = 422, description = "Advice only: nothing to implement.", body = crate::errors::Problem, content_type = "application/problem+json"),
         CommandProblems,
+        BodyProblems,
     )
 )]
 pub async fn implement(
