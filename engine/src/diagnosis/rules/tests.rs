@@ -264,3 +264,56 @@ fn the_same_inputs_give_the_same_advice() {
     inputs.health_issues = vec![issue("critical", Some(droplet_id(1)))];
     assert_eq!(advise(&inputs), advise(&inputs.clone()));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn status() -> impl Strategy<Value = &'static str> {
+        prop_oneof![Just("healthy"), Just("warning"), Just("critical")]
+    }
+
+    proptest! {
+        /// Whatever the seed could not see, the seed's advice comes first, unchanged, and
+        /// the score is the seed's, within 0-100.
+        #[test]
+        fn enrichment_only_appends(
+            status in status(),
+            n in 0u32..8,
+            slope in -20.0f64..20.0,
+            last in 0.0f64..100.0,
+            failed in 0usize..4,
+            outage in any::<bool>(),
+            failure_rate in 0.0f64..1.0,
+        ) {
+            let plain = inputs(status, n);
+            let mut enriched = plain.clone();
+            enriched.metric_trends = vec![MetricTrend {
+                metric_type: "memory".to_owned(),
+                avg: last,
+                max: last,
+                last,
+                slope_per_hour: slope,
+            }];
+            enriched.failed_jobs = (0..failed)
+                .map(|i| FailedJobInput {
+                    id: format!("job_{i}"),
+                    job_type: "provision".to_owned(),
+                    error: None,
+                })
+                .collect();
+            enriched.provider_faults = vec![ProviderFaultInput {
+                provider: "simcloud".to_owned(),
+                outage,
+                failure_rate,
+            }];
+            let seed = advise(&plain);
+            let all = advise(&enriched);
+            prop_assert!(seed.health_score <= 100);
+            prop_assert_eq!(all.health_score, seed.health_score);
+            prop_assert_eq!(&all.drafts[..seed.drafts.len()], &seed.drafts[..]);
+            prop_assert_eq!(&all.insights[..seed.insights.len()], &seed.insights[..]);
+        }
+    }
+}
