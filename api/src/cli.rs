@@ -171,6 +171,9 @@ pub struct ServeArgs {
     /// Publish the log to Kafka at these brokers (`host:port,…`; default: no Kafka).
     #[arg(long)]
     pub kafka_brokers: Option<String>,
+    /// Every active droplet reports simulated metric samples (seeded by --sim-seed).
+    #[arg(long)]
+    pub sim_load: bool,
 }
 
 /// `worker` flags.
@@ -336,6 +339,9 @@ impl ServeArgs {
         }
         if let Some(brokers) = &self.kafka_brokers {
             settings.kafka.brokers = brokers.clone();
+        }
+        if self.sim_load {
+            settings.sim_load = true;
         }
     }
 }

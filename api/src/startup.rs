@@ -49,6 +49,8 @@ pub enum StartupError {
     JobPolicies(#[from] engine::policies::PolicyError),
     #[error("could not join the Kafka worker group")]
     WorkerGroup(#[from] engine::kafka::KafkaError),
+    #[error("could not open the metric samples store")]
+    MetricSamples(#[from] engine::metrics::MetricsError),
     #[error("`clustergenie worker` needs Kafka: set KAFKA_BROKERS (or [kafka] brokers)")]
     NoKafka,
 }
@@ -119,6 +121,9 @@ impl Application {
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let (draining, draining_rx) = watch::channel(false);
+        let samples = crate::samples::Samples::open(&settings, &url, db.clone()).await?;
+        let metrics = Arc::new(Metrics::new()?);
+        samples.start(&settings, &metrics, &shutdown_rx, &mut tasks);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -135,7 +140,9 @@ impl Application {
             limiter,
             limiter_fallback,
             rules: Arc::default(),
-            metrics: Arc::new(Metrics::new()?),
+            metrics,
+            metric_samples: samples.reader(),
+            samples: Arc::new(samples),
             settings: Arc::new(settings),
             draining: draining_rx,
         });

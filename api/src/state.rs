@@ -57,6 +57,10 @@ pub struct Shared {
     /// The rate-limit rules last read, while the log says they still hold.
     pub rules: Arc<RulesHeld>,
     pub metrics: Arc<Metrics>,
+    /// Metric samples (telemetry beside the log), as health checks and diagnosis read them.
+    pub metric_samples: Arc<dyn engine::metrics::MetricsStore>,
+    /// The same store with its list and retention, and what ingest checks ids against.
+    pub samples: Arc<crate::samples::Samples>,
     pub settings: Arc<Settings>,
     /// Turns true when the server starts shutting down: live tails end then.
     pub draining: tokio::sync::watch::Receiver<bool>,

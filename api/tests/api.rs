@@ -44,3 +44,6 @@ mod history;
 
 #[path = "api/openapi.rs"]
 mod openapi;
+
+#[path = "api/metric_samples.rs"]
+mod metric_samples;

@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod catalog;
+pub mod metric_samples;
 pub mod params;
 pub mod replies;
 

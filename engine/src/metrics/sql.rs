@@ -110,7 +110,7 @@ pub type SeriesRow = (i64, i64, f64, f64, f64);
 /// Whether a series at `step_seconds` reads the per-minute rollups (a step of a minute
 /// or more that is a whole number of minutes) rather than the raw samples.
 pub fn reads_rollups(step_seconds: u32) -> bool {
-    step_seconds >= 60 && step_seconds % 60 == 0
+    step_seconds >= 60 && step_seconds.is_multiple_of(60)
 }
 
 /// A series: buckets of `step` aligned on the epoch, oldest first. From the rollups when
