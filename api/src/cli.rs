@@ -246,6 +246,15 @@ pub struct BenchArgs {
     /// `system`: the backends to measure on.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "postgres")]
     pub backend: Vec<SystemBackend>,
+    /// `metrics`: samples posted (and inserted raw) for the ingest ratio.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// `metrics`: samples stored for the 24-hour series query.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub series_samples: usize,
+    /// `metrics`: series queries timed.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
     /// `system`: seconds PostgreSQL's commits are counted for with no load.
     #[arg(long, default_value_t = 5)]
     pub idle_seconds: u64,
@@ -301,6 +310,8 @@ pub enum BenchKind {
     Jobs,
     /// The whole server over HTTP on logs of several sizes vs a raw insert.
     System,
+    /// Metric samples: ingest over HTTP vs a raw multi-row insert, and a day's series.
+    Metrics,
 }
 
 impl DatabaseArgs {
