@@ -23,7 +23,7 @@ use crate::models::metric_samples::{
     RejectedSample, SeriesPointView, SeriesView, Verdict, Window, MAX_POINTS,
 };
 use crate::models::Params;
-use crate::schemas::openapi::common::{BadRequest, Internal, PayloadTooLarge, Unprocessable};
+use crate::schemas::openapi::common::{BadRequest, BodyProblems, Internal, Unprocessable};
 use crate::state::AppState;
 
 /// The list's one order (newest first).
@@ -78,9 +78,8 @@ pub enum MetricsAnswer {
     responses(
         (status = 202, description = "The samples stored and those left out.", body = IngestReply),
         (status = 400, response = BadRequest),
-        (status = 413, response = PayloadTooLarge),
-        (status = 422, response = Unprocessable),
         (status = 500, response = Internal),
+        BodyProblems,
     )
 )]
 pub async fn ingest(

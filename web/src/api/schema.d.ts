@@ -3320,6 +3320,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            411: components["responses"]["LengthRequired"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
             500: components["responses"]["Internal"];
