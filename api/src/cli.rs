@@ -390,6 +390,50 @@ mod tests {
         assert!(Cli::try_parse_from(["clustergenie", "serve", "--sim-speed", "fast"]).is_err());
     }
 
+    #[test]
+    fn sim_load_is_off_unless_the_flag_turns_it_on() {
+        let serve = |args: &[&str]| {
+            let Command::Serve(args) = Cli::try_parse_from(args).expect("valid").command else {
+                panic!("serve expected");
+            };
+            let mut settings = Settings::default();
+            args.apply(&mut settings);
+            settings
+        };
+        let off = serve(&["clustergenie", "serve"]);
+        assert!(!off.sim_load);
+        assert_eq!(off.sim_load_interval_secs, 10);
+        let on = serve(&["clustergenie", "serve", "--sim-load", "--sim-seed", "5"]);
+        assert_eq!((on.sim_load, on.sim_seed), (true, 5));
+    }
+
+    #[cfg(feature = "bench")]
+    #[test]
+    fn bench_metrics_takes_its_sizes() {
+        let cli = Cli::try_parse_from([
+            "clustergenie",
+            "bench",
+            "metrics",
+            "--database-url",
+            "postgres://x",
+            "--samples",
+            "500",
+            "--series-samples",
+            "1000",
+            "--queries",
+            "3",
+        ])
+        .expect("valid flags");
+        let Command::Bench(args) = cli.command else {
+            panic!("bench expected");
+        };
+        assert!(matches!(args.what, BenchKind::Metrics));
+        assert_eq!(
+            (args.samples, args.series_samples, args.queries),
+            (500, 1000, 3)
+        );
+    }
+
     #[cfg(feature = "demo")]
     #[test]
     fn demo_load_takes_a_known_scene_and_defaults_to_the_local_server() {

@@ -98,12 +98,8 @@ async fn run_both(
         rate(through_http) / rate(raw)
     );
     let series_cluster = ClusterId::new();
-    let loaded = load_day(
-        &PgMetricsStore::new(pool),
-        &series_cluster,
-        sizes.series_samples,
-    )
-    .await?;
+    let store = PgMetricsStore::new(pool);
+    let loaded = load_day(&store, &series_cluster, sizes.series_samples).await?;
     println!(
         "loaded {} samples (and rollups) in {:.1} s",
         sizes.series_samples,
@@ -120,6 +116,7 @@ async fn run_both(
         pick(0.5).as_secs_f64() * 1000.0,
         pick(0.99).as_secs_f64() * 1000.0
     );
+    store.pool().close().await;
     Ok(())
 }
 
