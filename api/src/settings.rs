@@ -76,6 +76,17 @@ pub struct Settings {
     /// How long a take from the Redis buckets may take before this process falls back
     /// to its own buckets.
     pub ratelimit_redis_timeout_ms: u64,
+    /// Every active droplet reports simulated metric samples (`--sim-load`), seeded by
+    /// `sim_seed`.
+    pub sim_load: bool,
+    /// Seconds between two simulated samples of a droplet.
+    pub sim_load_interval_secs: u64,
+    /// Hours raw metric samples are kept (older ones are refused and expired).
+    pub metrics_raw_retention_hours: u64,
+    /// Days the per-minute metric rollups are kept.
+    pub metrics_rollup_retention_days: u64,
+    /// Seconds between two passes of metric retention.
+    pub metrics_retention_interval_secs: u64,
     /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
     /// environment); off while `brokers` is empty.
     pub kafka: KafkaConfig,
@@ -125,6 +136,11 @@ impl Default for Settings {
             llm_model: "gpt-4o-mini".into(),
             llm_api_key: None,
             llm_timeout_seconds: engine::diagnosis::llm::DEFAULT_TIMEOUT_SECONDS,
+            sim_load: false,
+            sim_load_interval_secs: 10,
+            metrics_raw_retention_hours: 24,
+            metrics_rollup_retention_days: 30,
+            metrics_retention_interval_secs: 300,
         }
     }
 }
@@ -145,6 +161,7 @@ impl std::fmt::Debug for Settings {
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("sim_speed", &self.sim_speed)
             .field("sim_seed", &self.sim_seed)
+            .field("sim_load", &self.sim_load)
             .field("log_format", &self.log_format)
             .field("llm", &self.llm().map(|_| self.llm_model.as_str()))
             .field(

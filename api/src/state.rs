@@ -60,6 +60,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Makes diagnoses (the rules engine, and the LLM when `llm_url` is set).
     pub diagnoser: Diagnoser,
+    /// Metric samples (telemetry beside the log), as health checks and diagnosis read them.
+    pub metric_samples: Arc<dyn engine::metrics::MetricsStore>,
+    /// The same store with its list and retention, and what ingest checks ids against.
+    pub samples: Arc<crate::samples::Samples>,
     pub settings: Arc<Settings>,
     /// Turns true when the server starts shutting down: live tails end then.
     pub draining: tokio::sync::watch::Receiver<bool>,

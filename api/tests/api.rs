@@ -47,3 +47,6 @@ mod history;
 
 #[path = "api/openapi.rs"]
 mod openapi;
+
+#[path = "api/metric_samples.rs"]
+mod metric_samples;

@@ -32,6 +32,7 @@ pub mod dead_letters;
 pub mod error;
 pub mod health_directory;
 pub mod lists;
+pub mod metric_refs;
 pub mod pg_copy;
 pub mod queries;
 pub mod read_models;

@@ -6,6 +6,7 @@ pub mod diagnoses;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod metric_samples;
 pub mod providers;
 pub mod ratelimits;
 pub mod system;
@@ -55,6 +56,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .or(ratelimits::routes(state.clone(), t))
         .unify()
         .or(providers::routes(state.clone(), t))
+        .unify()
+        .or(metric_samples::routes(state.clone(), t))
         .unify()
         .or(events::routes(state, t))
         .unify()

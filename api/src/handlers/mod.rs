@@ -9,6 +9,7 @@ pub mod droplets;
 pub mod events;
 pub mod jobs;
 pub mod limiting;
+pub mod metric_samples;
 pub mod projections;
 pub mod providers;
 pub mod ratelimits;

@@ -4,6 +4,7 @@
 pub mod bodies;
 pub mod catalog;
 pub mod diagnoses;
+pub mod metric_samples;
 pub mod params;
 pub mod replies;
 

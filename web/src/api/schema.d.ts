@@ -435,6 +435,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List metric samples, or a series of them
+         * @description Without `step`: a page of samples, newest first. With `step` (and `type`): a series `{type, unit, step, since, until, points}`, oldest point first.
+         */
+        get: operations["listMetrics"];
+        put?: never;
+        /**
+         * Store a batch of metric samples
+         * @description 1 to 1000 samples. A malformed sample makes the whole batch a `422` naming `samples[i].field` (nothing is stored); a sample whose cluster or droplet is gone or unknown is left out and listed in `rejected` (all of them: `422`).
+         */
+        post: operations["ingestMetrics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -1090,6 +1114,37 @@ export interface components {
             /** @description Always `ok`. */
             status: string;
         };
+        /** @description `POST /v1/metrics`: a batch of 1 to 1000 samples. */
+        IngestBody: {
+            samples: components["schemas"]["IngestSample"][];
+        };
+        /** @description `202` of `POST /v1/metrics`. */
+        IngestReply: {
+            /**
+             * Format: int64
+             * @description Samples stored.
+             */
+            accepted: number;
+            /** @description Samples left out because their cluster or droplet is gone or unknown. */
+            rejected: components["schemas"]["RejectedSample"][];
+        };
+        /** @description One sample of a batch. */
+        IngestSample: {
+            /** @description The cluster (it must exist and not be deleted). */
+            cluster_id: string;
+            /** @description The droplet, of that cluster; absent or null for a cluster-wide sample. */
+            droplet_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was measured (default: now); at most 5 minutes ahead, no older than the raw
+             *     retention (24 hours by default).
+             */
+            timestamp?: string | null;
+            /** @description `cpu`, `memory`, `disk` (percent, 0 to 100) or `network` (Mbps, 0 to 100,000). */
+            type: string;
+            /** Format: double */
+            value: number;
+        };
         /** @description A job as the API shows it. */
         JobView: {
             /** Format: int32 */
@@ -1206,6 +1261,8 @@ export interface components {
             }[];
             total: number;
         };
+        /** @description A page of samples or a series. */
+        MetricsAnswer: components["schemas"]["Page_MetricSampleView"] | components["schemas"]["SeriesView"];
         /** @description `POST /v1/droplets/{id}/migrate`. */
         MigrateBody: {
             /** @description A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
@@ -1377,6 +1434,37 @@ export interface components {
                 /** Format: int64 */
                 version: number;
                 worker?: string | null;
+            }[];
+            /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
+            next_cursor?: string | null;
+            /**
+             * Format: int32
+             * @description The page number (`null` on a cursor page).
+             */
+            page?: number | null;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
+             *     on a cursor page, which does not count).
+             */
+            total?: number | null;
+            /** @description Whether `total` is an estimate. */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
+        Page_MetricSampleView: {
+            items: {
+                cluster_id: string;
+                droplet_id?: string | null;
+                /** Format: date-time */
+                timestamp: string;
+                type: string;
+                /** @description `percent` or `mbps`. */
+                unit: string;
+                /** Format: double */
+                value: number;
             }[];
             /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
             next_cursor?: string | null;
@@ -1876,6 +1964,14 @@ export interface components {
             regions: ("nyc1" | "nyc2" | "nyc3" | "sfo1" | "sfo2" | "sfo3" | "lon1" | "fra1" | "tor1" | "blr1" | "sgp1")[];
             sizes?: ("s-1vcpu-1gb" | "s-1vcpu-2gb" | "s-2vcpu-2gb" | "s-2vcpu-4gb" | "s-4vcpu-8gb" | "c-2" | "m-1vcpu-8gb")[];
         };
+        /** @description A sample left out of a batch that was otherwise stored. */
+        RejectedSample: {
+            detail: string;
+            /** @description `cluster_id` or `droplet_id`. */
+            field: string;
+            /** @description Its index in `samples`. */
+            index: number;
+        };
         /** @description `POST /v1/droplets/{id}/resize`. */
         ResizeBody: {
             /**
@@ -1927,6 +2023,34 @@ export interface components {
             max_interval_ms: number;
             /** @description Error kinds never retried, even when transient. */
             non_retryable: string[];
+        };
+        /** @description One point of a series: the samples in `[t, t + step)`. */
+        SeriesPointView: {
+            /** Format: double */
+            avg: number;
+            /** Format: int64 */
+            count: number;
+            /** Format: double */
+            max: number;
+            /** Format: double */
+            min: number;
+            /** Format: date-time */
+            t: string;
+        };
+        /** @description `GET /v1/metrics?step=`: a series, oldest point first, empty buckets left out. */
+        SeriesView: {
+            points: components["schemas"]["SeriesPointView"][];
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: int32
+             * @description Seconds per point.
+             */
+            step: number;
+            type: string;
+            unit: string;
+            /** Format: date-time */
+            until: string;
         };
         /**
          * @description The class of a size.
@@ -3511,6 +3635,80 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listMetrics: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster's samples. */
+                cluster_id?: string;
+                /** @description Only this droplet's samples. */
+                droplet_id?: string;
+                /** @description `cpu`, `memory`, `disk` or `network` (required with `step`). */
+                type?: string;
+                /** @description From this time on (RFC 3339; with `step`, default an hour before `until`). */
+                since?: string;
+                /** @description Before this time (RFC 3339; with `step`, default now). */
+                until?: string;
+                /**
+                 * @description Answer a series with a point per `step` seconds instead of a page (at most 2000
+                 *     points; a step of a minute or more must be whole minutes and reads the rollups).
+                 */
+                step?: number;
+                /** @description The page (ignored with `cursor`). */
+                page?: number;
+                /** @description Items per page (default 20). */
+                page_size?: number;
+                /** @description A page's `next_cursor`: the samples after its last one. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of samples, or a series with `step`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    ingestMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestBody"];
+            };
+        };
+        responses: {
+            /** @description The samples stored and those left out. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestReply"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
         };
     };
     openapi: {

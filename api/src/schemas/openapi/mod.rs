@@ -92,6 +92,8 @@ allowed requests of a limited route carry too.";
         handlers::providers::get_faults,
         handlers::providers::put_faults,
         handlers::providers::fleet_billing,
+        handlers::metric_samples::ingest,
+        handlers::metric_samples::list,
     ),
     components(schemas(
         crate::errors::Problem,
@@ -132,6 +134,7 @@ allowed requests of a limited route carry too.";
         (name = "projections", description = "The read models built from the log."),
         (name = "ratelimits", description = "Rate-limit rules and their buckets."),
         (name = "providers", description = "Simulated cloud providers, their faults and billing."),
+        (name = "metrics", description = "Metric samples (telemetry, not events): ingest, list, series."),
     ),
     modifiers(&Info, &Links)
 )]
