@@ -23,12 +23,19 @@ impl HealthDirectory {
     }
 }
 
-/// `$1, $2, ... $n`.
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The rows of `sql`, whose `{ids}` becomes one placeholder per id of `ids`.
+async fn rows_for(
+    db: &ReadDb,
+    sql: &str,
+    ids: &[ClusterId],
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = sql.replace("{ids}", &placeholders.join(", "));
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id.as_str().to_owned());
+    }
+    query.fetch_all(db.pool()).await
 }
 
 fn parse_status(text: &str) -> Option<ClusterStatus> {
@@ -48,15 +55,8 @@ impl ClusterDirectory for HealthDirectory {
         if clusters.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT id, status FROM rm_clusters WHERE deleted = 0 AND id IN ({})",
-            placeholders(clusters.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in clusters {
-            query = query.bind(id.as_str().to_owned());
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let sql = "SELECT id, status FROM rm_clusters WHERE deleted = 0 AND id IN ({ids})";
+        let rows = rows_for(&self.db, sql, clusters).await?;
         let mut found = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.try_get("id")?;
@@ -75,16 +75,9 @@ impl ClusterDirectory for HealthDirectory {
         if clusters.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT cluster_id, id, status FROM rm_droplets \
-             WHERE status <> 'destroyed' AND cluster_id IN ({})",
-            placeholders(clusters.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in clusters {
-            query = query.bind(id.as_str().to_owned());
-        }
-        let rows = query.fetch_all(self.db.pool()).await?;
+        let sql = "SELECT cluster_id, id, status FROM rm_droplets \
+                   WHERE status <> 'destroyed' AND cluster_id IN ({ids})";
+        let rows = rows_for(&self.db, sql, clusters).await?;
         let mut found = Vec::with_capacity(rows.len());
         for row in rows {
             let cluster: String = row.try_get("cluster_id")?;
