@@ -1,0 +1,302 @@
+// The genie's endpoints: metric samples and series (`/v1/metrics`), a cluster's health, its
+// diagnoses and the jobs that implement their recommendations. Same client, base and problem
+// handling as every other module (the typed `api`, `X-User-Id` included); refusals keep their
+// `Retry-After` (`CommandError`). Keys: `metrics` (polled: samples are telemetry, not events),
+// `cluster` (health follows `cluster.status_changed`), `diagnosis` (its events).
+import { queryOptions, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { Client } from 'openapi-fetch';
+import { api, ProblemError, type Problem } from './client';
+import { CommandError } from './droplets';
+import { fresh, observe } from '../live/position';
+import type { Job } from '../pages/jobState';
+
+export type MetricType = 'cpu' | 'memory' | 'disk' | 'network';
+export type MetricUnit = 'percent' | 'mbps';
+export const METRIC_TYPES = ['cpu', 'memory', 'disk', 'network'] as const satisfies readonly MetricType[];
+
+export interface MetricSample {
+  cluster_id: string;
+  droplet_id: string | null;
+  type: MetricType;
+  value: number;
+  unit: MetricUnit;
+  timestamp: string;
+}
+
+export interface MetricPage {
+  items: MetricSample[];
+  /** `null` on a cursor page. */
+  page?: number | null;
+  page_size: number;
+  total: number;
+  total_is_estimate?: boolean;
+  next_cursor: string | null;
+}
+
+export interface SeriesPoint {
+  /** The bucket's time (RFC 3339). */
+  t: string;
+  avg: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface MetricSeries {
+  type: MetricType;
+  unit: MetricUnit;
+  step: number;
+  since: string;
+  until: string;
+  points: SeriesPoint[];
+}
+
+export type HealthStatus = 'healthy' | 'warning' | 'critical';
+
+export interface HealthIssue {
+  kind: 'metric' | 'droplet';
+  severity: 'warning' | 'critical';
+  metric_type: MetricType | null;
+  value: number | null;
+  threshold: number | null;
+  droplet_id: string | null;
+  message: string;
+}
+
+export interface ClusterHealth {
+  cluster_id: string;
+  status: HealthStatus;
+  issues: HealthIssue[];
+  checked_at: string;
+  window_seconds: number;
+}
+
+export type Engine = 'rules' | 'llm';
+export type Priority = 'high' | 'medium' | 'low';
+export type ActionType = 'scale_up' | 'scale_down' | 'create_droplet' | 'resize' | 'restart' | 'monitor' | 'none';
+
+/** What implementing a recommendation does: its type and the job's parameters. */
+export interface RecommendationAction {
+  type: ActionType;
+  [param: string]: unknown;
+}
+
+export interface Recommendation {
+  id: string;
+  title: string;
+  detail: string;
+  priority: Priority;
+  action: RecommendationAction;
+}
+
+export interface Diagnosis {
+  diagnosis_id: string;
+  cluster_id: string;
+  engine: Engine;
+  requested_engine: Engine;
+  model: string | null;
+  prompt_version: string | null;
+  fallback_reason: string | null;
+  health_score: number;
+  health_label: 'Excellent' | 'Good' | 'Needs Attention';
+  insights: string[];
+  recommendations: Recommendation[];
+  inputs_digest: string;
+  created_at: string;
+  position: number;
+}
+
+export interface DiagnosisPage {
+  items: Diagnosis[];
+  page?: number | null;
+  page_size: number;
+  total: number;
+  total_is_estimate?: boolean;
+  next_cursor: string | null;
+}
+
+export interface Implemented {
+  job: Job;
+  position: number;
+}
+
+export interface HistoryQuery {
+  cluster_id?: string;
+  droplet_id?: string;
+  type?: MetricType;
+  since?: string;
+  until?: string;
+  page?: number;
+  page_size: number;
+  cursor?: string;
+}
+
+export interface SeriesQuery {
+  type: MetricType;
+  cluster_id: string;
+  droplet_id?: string;
+  since: string;
+  until: string;
+  step: number;
+}
+
+// The endpoints in the shape of the generated `paths`, so the one typed client serves them.
+type Json<T> = { headers: { [name: string]: unknown }; content: { 'application/json': T } };
+type Refusal = { headers: { [name: string]: unknown }; content: { 'application/problem+json': Problem } };
+type Op<Q, P, B, R, S extends number = 200> = {
+  parameters: { query?: Q; header?: never; cookie?: never } & ([P] extends [never] ? { path?: never } : { path: P });
+  responses: { [K in S]: Json<R> } & { default: Refusal };
+} & ([B] extends [never] ? { requestBody?: never } : { requestBody: { content: { 'application/json': B } } });
+type Path<M> = { parameters: { query?: never; header?: never; path?: never; cookie?: never } } & M;
+type ClusterPath = { id: string };
+interface GeniePaths {
+  '/v1/metrics': Path<{ get: Op<(HistoryQuery | SeriesQuery) & { min_position?: number }, never, never, MetricPage | MetricSeries> }>;
+  '/v1/clusters/{id}/health': Path<{ get: Op<{ min_position?: number }, ClusterPath, never, ClusterHealth> }>;
+  '/v1/clusters/{id}/diagnose': Path<{ post: Op<never, ClusterPath, { engine?: Engine }, Diagnosis> }>;
+  '/v1/clusters/{id}/diagnoses': Path<{
+    get: Op<{ page?: number; page_size?: number; min_position?: number }, ClusterPath, never, DiagnosisPage>;
+  }>;
+  '/v1/clusters/{id}/recommendations/{rec_id}/implement': Path<{
+    post: Op<never, ClusterPath & { rec_id: string }, never, Implemented, 202>;
+  }>;
+}
+const genie = api as unknown as Client<GeniePaths>;
+
+/** The data of an answer, or its problem thrown with `Retry-After` (a `429`). */
+export function unwrapGenie<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data !== undefined && result.response.ok) return result.data;
+  const retry = Number(result.response.headers.get('Retry-After'));
+  throw new CommandError(
+    result.response.status,
+    (result.error ?? {}) as Partial<Problem>,
+    result.response.headers.has('Retry-After') && Number.isFinite(retry) ? retry : null,
+  );
+}
+
+/** How often charts, health and the newest samples are read again while shown. */
+export const METRICS_REFRESH_MS = 10_000;
+
+/** What a chart shows: a type over a cluster (or one droplet) for the last `seconds`, by `step`. */
+export interface SeriesSpec {
+  type: MetricType;
+  cluster_id: string;
+  droplet_id?: string;
+  seconds: number;
+  step: number;
+}
+
+/**
+ * A chart's series, for the window ending when it is read; read again every 10 s while the
+ * page is visible (the window moves with it). Options for `useQuery` / `useQueries`.
+ */
+export function seriesQuery(spec: SeriesSpec) {
+  return queryOptions({
+    queryKey: ['metrics', 'series', spec],
+    queryFn: async () => {
+      const { seconds, ...rest } = spec;
+      const now = Date.now();
+      const query: SeriesQuery = {
+        ...rest,
+        since: new Date(now - seconds * 1000).toISOString(),
+        until: new Date(now).toISOString(),
+      };
+      return unwrapGenie(await genie.GET('/v1/metrics', { params: { query } })) as MetricSeries;
+    },
+    refetchInterval: METRICS_REFRESH_MS,
+    retry: false,
+  });
+}
+
+/** The series of every metric type for one cluster (or droplet). */
+export function useMetricSeries(specs: SeriesSpec[]) {
+  return useQueries({ queries: specs.map(seriesQuery) });
+}
+
+/** A page of samples, newest first; the first page is read again every 10 s. */
+export function useMetricHistory(query: HistoryQuery) {
+  const first = !query.cursor && (query.page ?? 1) === 1;
+  return useQuery({
+    queryKey: ['metrics', 'history', query],
+    queryFn: async () => unwrapGenie(await genie.GET('/v1/metrics', { params: { query } })) as MetricPage,
+    refetchInterval: first ? METRICS_REFRESH_MS : false,
+    placeholderData: (previous) => previous,
+    retry: false,
+  });
+}
+
+/** A cluster's health: refreshed by its events, and polled where `poll` (its issues move with samples). */
+export function useClusterHealth(id: string | undefined, poll = false) {
+  return useQuery({
+    queryKey: ['cluster', id, 'health'],
+    enabled: !!id,
+    queryFn: async () =>
+      unwrapGenie(await genie.GET('/v1/clusters/{id}/health', { params: { path: { id: id! }, query: fresh() } })),
+    refetchInterval: poll ? METRICS_REFRESH_MS : false,
+    retry: false,
+  });
+}
+
+/** Rows per page of a cluster's past diagnoses. */
+export const DIAGNOSES_PAGE_SIZE = 10;
+
+/** A page of a cluster's diagnoses, newest first. */
+export function useDiagnoses(clusterId: string, page = 1) {
+  const query = { page, page_size: DIAGNOSES_PAGE_SIZE };
+  return useQuery({
+    queryKey: ['diagnosis', clusterId, 'list', query],
+    queryFn: async () =>
+      unwrapGenie(await genie.GET('/v1/clusters/{id}/diagnoses', {
+        params: { path: { id: clusterId }, query: { ...query, ...fresh() } },
+      })),
+    placeholderData: (previous) => previous,
+    retry: false,
+  });
+}
+
+/** Runs a diagnosis of the cluster with an engine. */
+export function useRunDiagnosis(clusterId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (engine: Engine) =>
+      unwrapGenie(await genie.POST('/v1/clusters/{id}/diagnose', { params: { path: { id: clusterId } }, body: { engine } })),
+    onSuccess: async (answer) => {
+      observe(answer.position);
+      await client.invalidateQueries({ queryKey: ['diagnosis', clusterId] });
+    },
+  });
+}
+
+/** Starts (or finds again: it is idempotent) the job implementing a recommendation. */
+export function useImplement(clusterId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async (recId: string) =>
+      unwrapGenie(await genie.POST('/v1/clusters/{id}/recommendations/{rec_id}/implement', {
+        params: { path: { id: clusterId, rec_id: recId } },
+      })),
+    onSuccess: async (answer) => {
+      observe(answer.position);
+      await Promise.all([['jobs'], ['diagnosis', clusterId]].map((queryKey) => client.invalidateQueries({ queryKey })));
+    },
+  });
+}
+
+/** Whether an error is the server saying the LLM engine is not configured (`422`). */
+export function llmUnavailable(error: unknown): error is ProblemError {
+  return error instanceof ProblemError && error.status === 422;
+}
+
+/** The cluster's diagnosis stream (which recommendations a job implements); none yet is no error. */
+export function useDiagnosisStream(clusterId: string) {
+  return useQuery({
+    queryKey: ['diagnosis', clusterId, 'stream'],
+    queryFn: async () => {
+      const result = await api.GET('/v1/streams/{aggregate_type}/{id}', {
+        params: { path: { aggregate_type: 'diagnosis', id: clusterId } },
+      });
+      if (result.response.status === 404) return { items: [] };
+      return unwrapGenie(result);
+    },
+    retry: false,
+  });
+}

@@ -1,0 +1,61 @@
+// A cluster's health as the server's checks see it: the status and each issue (a metric over
+// its threshold, a failed droplet). Follows `cluster.status_changed`; polled where the page
+// shows samples (the issues' values move with them).
+import { Link } from 'react-router-dom';
+import { ProblemError } from '../api/client';
+import { useClusterHealth, type HealthIssue } from '../api/genie';
+import { StatusBadge } from '../components/Badge';
+import { Time } from '../components/Time';
+import { formatValue, METRIC_LABELS, UNIT_OF } from './monitoringModel';
+
+/** `5 minutes`, `1 hour`, `90 seconds`. */
+export function windowText(seconds: number): string {
+  const [n, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** What an issue says beyond its message: the value against its threshold. */
+export function issueFigures(issue: HealthIssue): string | null {
+  if (issue.kind !== 'metric' || !issue.metric_type || issue.value == null) return null;
+  const unit = UNIT_OF[issue.metric_type];
+  const threshold = issue.threshold == null ? '' : ` (threshold ${formatValue(issue.threshold, unit)})`;
+  return `${METRIC_LABELS[issue.metric_type]} ${formatValue(issue.value, unit)}${threshold}`;
+}
+
+export function HealthPanel({ clusterId, poll }: { clusterId: string; poll?: boolean }) {
+  const health = useClusterHealth(clusterId, poll);
+  const h = health.data;
+  return (
+    <section className="card health-panel" aria-labelledby="health-title" data-testid="health-panel">
+      <h2 id="health-title">Health</h2>
+      {health.isError ? (
+        <p className="error" role="alert">
+          {health.error instanceof ProblemError && health.error.status === 404
+            ? `No cluster ${clusterId} exists.` : `The health could not be read: ${health.error.message}`}
+        </p>
+      ) : !h ? <p className="muted">Loading…</p> : (
+        <>
+          <p className="row">
+            <StatusBadge status={h.status} />
+            <span className="muted">checked <Time at={h.checked_at} /> over the last {windowText(h.window_seconds)}</span>
+          </p>
+          {h.issues.length === 0 ? (
+            <p className="muted">No issue: every check passes.</p>
+          ) : (
+            <ul className="issues" aria-label="Issues">
+              {h.issues.map((issue, i) => (
+                <li key={`${issue.kind}-${issue.metric_type ?? ''}-${issue.droplet_id ?? ''}-${i}`}>
+                  <StatusBadge status={issue.severity} /> <span>{issue.message}</span>
+                  {issueFigures(issue) && <span className="muted"> · {issueFigures(issue)}</span>}
+                  {issue.droplet_id && (
+                    <> · <Link to={`/droplets/${issue.droplet_id}`} className="mono">{issue.droplet_id}</Link></>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
