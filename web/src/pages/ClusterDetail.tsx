@@ -97,13 +97,12 @@ function Overview({ id }: { id: string }) {
           ))}
         </div>
       </section>
-      <div className="health-overview">
-        <HealthPanel clusterId={id} />
-        <p className="muted">
+      <HealthPanel clusterId={id} footer={
+        <p className="muted health-links">
           <Link to={`/monitoring?cluster_id=${id}`}>Charts on Monitoring</Link> ·{' '}
           <Link to={`/clusters/${id}/diagnosis`}>Diagnose</Link>
         </p>
-      </div>
+      } />
       {summary?.last_job && (
         <section className="card" aria-label="Last job">
           <h2>Last job</h2>

@@ -99,11 +99,11 @@ test('the LLM not configured (422) is said, and the LLM choice disabled', async 
   fireEvent.click(screen.getByRole('radio', { name: 'LLM' }));
   fireEvent.click(screen.getByRole('button', { name: 'Run diagnosis' }));
   expect(await screen.findByRole('alert')).toHaveTextContent(
-    'Refused: the LLM engine is not configured on this server (the llm engine is not configured). The rules engine is chosen instead.',
+    'Refused: the LLM engine is not configured on this server. The rules engine is chosen instead.',
   );
   expect(post.mock.calls[0]![1]).toEqual({ params: { path: { id: 'cl_1' } }, body: { engine: 'llm' } });
   const llm = screen.getByRole('radio', { name: 'LLM' });
   expect(llm).toBeDisabled();
-  expect(llm).toHaveAccessibleDescription(/the server has no LLM configured/);
+  expect(llm).toHaveAccessibleDescription(/the server has no LLM configured \(it answered “the llm engine is not configured”\)/);
   expect(screen.getByRole('radio', { name: /Rules/ })).toBeChecked();
 });

@@ -128,7 +128,7 @@ function RunPanel({ clusterId, run }: { clusterId: string; run: ReturnType<typeo
       {error && (
         <p className="error" role="alert">
           {llmUnavailable(error) && refused
-            ? `Refused: the LLM engine is not configured on this server (${error.message.replace(/\.$/, '')}). The rules engine is chosen instead.`
+            ? 'Refused: the LLM engine is not configured on this server. The rules engine is chosen instead.'
             : diagnosisRefusal(error)}
         </p>
       )}

@@ -1,11 +1,12 @@
 // A cluster's health as the server's checks see it: the status and each issue (a metric over
 // its threshold, a failed droplet). Follows `cluster.status_changed`; polled where the page
 // shows samples (the issues' values move with them).
-import { Link } from 'react-router-dom';
+import type { ReactNode } from 'react';
 import { ProblemError } from '../api/client';
 import { useClusterHealth, type HealthIssue } from '../api/genie';
 import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
+import { DropletLink } from './JobParts';
 import { formatValue, METRIC_LABELS, UNIT_OF } from './monitoringModel';
 
 /** `5 minutes`, `1 hour`, `90 seconds`. */
@@ -22,7 +23,7 @@ export function issueFigures(issue: HealthIssue): string | null {
   return `${METRIC_LABELS[issue.metric_type]} ${formatValue(issue.value, unit)}${threshold}`;
 }
 
-export function HealthPanel({ clusterId, poll }: { clusterId: string; poll?: boolean }) {
+export function HealthPanel({ clusterId, poll, footer }: { clusterId: string; poll?: boolean; footer?: ReactNode }) {
   const health = useClusterHealth(clusterId, poll);
   const h = health.data;
   return (
@@ -48,7 +49,7 @@ export function HealthPanel({ clusterId, poll }: { clusterId: string; poll?: boo
                   <StatusBadge status={issue.severity} /> <span>{issue.message}</span>
                   {issueFigures(issue) && <span className="muted"> · {issueFigures(issue)}</span>}
                   {issue.droplet_id && (
-                    <> · <Link to={`/droplets/${issue.droplet_id}`} className="mono">{issue.droplet_id}</Link></>
+                    <> · <DropletLink id={issue.droplet_id} /></>
                   )}
                 </li>
               ))}
@@ -56,6 +57,7 @@ export function HealthPanel({ clusterId, poll }: { clusterId: string; poll?: boo
           )}
         </>
       )}
+      {footer}
     </section>
   );
 }
