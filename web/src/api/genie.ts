@@ -103,6 +103,8 @@ export interface Diagnosis {
   recommendations: Recommendation[];
   inputs_digest: string;
   created_at: string;
+  /** Recommendation id -> the job implementing it. */
+  implemented?: Record<string, string>;
   position: number;
 }
 
@@ -284,19 +286,4 @@ export function useImplement(clusterId: string) {
 /** Whether an error is the server saying the LLM engine is not configured (`422`). */
 export function llmUnavailable(error: unknown): error is ProblemError {
   return error instanceof ProblemError && error.status === 422;
-}
-
-/** The cluster's diagnosis stream (which recommendations a job implements); none yet is no error. */
-export function useDiagnosisStream(clusterId: string) {
-  return useQuery({
-    queryKey: ['diagnosis', clusterId, 'stream'],
-    queryFn: async () => {
-      const result = await api.GET('/v1/streams/{aggregate_type}/{id}', {
-        params: { path: { aggregate_type: 'diagnosis', id: clusterId } },
-      });
-      if (result.response.status === 404) return { items: [] };
-      return unwrapGenie(result);
-    },
-    retry: false,
-  });
 }

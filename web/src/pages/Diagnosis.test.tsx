@@ -13,7 +13,6 @@ const LIST = ['diagnosis', 'cl_1', 'list', { page: 1, page_size: DIAGNOSES_PAGE_
 function renderTab(items = [diagnosis()]) {
   renderAt('/clusters/cl_1/diagnosis', '/clusters/:id/diagnosis', <ClusterDiagnosis clusterId="cl_1" />, [
     [LIST, pageOf(items)],
-    [['diagnosis', 'cl_1', 'stream'], { items: [] }],
     [['jobs', 'detail', 'job_9'], job({ id: 'job_9', type: 'scale_up', status: 'running', progress: 40, droplet_id: null })],
   ]);
 }
@@ -37,6 +36,13 @@ test('the latest diagnosis: its score as a meter, insights and recommendations',
   expect(within(low!).getByText('low priority')).toHaveClass('info');
   expect(within(low!).queryByRole('button')).toBeNull();
   expect(within(low!).getByText('No job to start.')).toBeInTheDocument();
+});
+
+test('a recommendation implemented before shows its job instead of Implement', () => {
+  renderTab([diagnosis({ implemented: { rec_1: 'job_9' } })]);
+  const shown = within(latest()).getByTestId('implemented-job');
+  expect(within(shown).getByRole('link')).toHaveAttribute('href', '/jobs/job_9');
+  expect(within(latest()).queryByRole('button', { name: /^Implement: / })).toBeNull();
 });
 
 test('no diagnosis yet says how to get one', () => {

@@ -3,17 +3,17 @@
 // with Implement (the job it starts is followed live), and every past diagnosis, newest first.
 // A `429` disables Run for the seconds `Retry-After` says; an outdated recommendation's `409`
 // is shown at it.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { CommandError } from '../api/droplets';
 import {
-  DIAGNOSES_PAGE_SIZE, llmUnavailable, useDiagnoses, useDiagnosisStream, useImplement, useRunDiagnosis,
+  DIAGNOSES_PAGE_SIZE, llmUnavailable, useDiagnoses, useImplement, useRunDiagnosis,
   type Diagnosis, type Engine,
 } from '../api/genie';
 import { Pager } from '../components/Pager';
 import { Time } from '../components/Time';
 import { DiagnosisBody, HealthGauge, ImplementationsContext, type Implementations } from './DiagnosisParts';
-import { diagnosisRefusal, engineText, implementedJobs } from './diagnosisModel';
+import { diagnosisRefusal, engineText } from './diagnosisModel';
 
 // What the server said when asked for the LLM and it is not configured (kept while the console
 // is open: configuring it takes a restart of the server).
@@ -37,16 +37,14 @@ function newest(a: Diagnosis | undefined, b: Diagnosis | undefined): Diagnosis |
   return a.position >= b.position ? a : b;
 }
 
-/** Implement on every recommendation shown, with the jobs already started (from the stream). */
+/** Implement on every recommendation shown (the jobs started before are in each diagnosis). */
 function useImplementations(clusterId: string): Implementations {
   const implement = useImplement(clusterId);
-  const stream = useDiagnosisStream(clusterId);
-  const recorded = useMemo(() => implementedJobs(stream.data?.items), [stream.data]);
   const [jobs, setJobs] = useState<Record<string, string>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [pending, setPending] = useState<Record<string, boolean>>({});
   return {
-    jobOf: (rec) => jobs[rec] ?? recorded.get(rec),
+    jobOf: (rec) => jobs[rec],
     errorOf: (rec) => errors[rec],
     pending: (rec) => !!pending[rec],
     implement: (rec) => {

@@ -59,9 +59,9 @@ export function ImplementedJob({ id }: { id: string }) {
   );
 }
 
-function RecommendationItem({ rec }: { rec: Recommendation }) {
+function RecommendationItem({ rec, recorded }: { rec: Recommendation; recorded?: string }) {
   const state = useContext(ImplementationsContext);
-  const job = state.jobOf(rec.id);
+  const job = state.jobOf(rec.id) ?? recorded;
   const error = state.errorOf(rec.id);
   const busy = state.pending(rec.id);
   const can = implementable(rec.action);
@@ -99,7 +99,9 @@ export function DiagnosisBody({ diagnosis }: { diagnosis: Diagnosis }) {
       <h3>Recommendations</h3>
       {diagnosis.recommendations.length === 0 ? <p className="muted">No recommendation.</p> : (
         <ol className="recommendations" aria-label={`Recommendations of ${diagnosis.diagnosis_id}`}>
-          {diagnosis.recommendations.map((rec) => <RecommendationItem key={rec.id} rec={rec} />)}
+          {diagnosis.recommendations.map((rec) => (
+            <RecommendationItem key={rec.id} rec={rec} recorded={diagnosis.implemented?.[rec.id]} />
+          ))}
         </ol>
       )}
     </div>

@@ -1,7 +1,6 @@
 import { ProblemError } from '../api/client';
 import { CommandError } from '../api/droplets';
-import { ev } from '../test/jobs';
-import { actionSummary, diagnosisRefusal, engineText, gaugeArc, implementable, implementedJobs, scoreTone } from './diagnosisModel';
+import { actionSummary, diagnosisRefusal, engineText, gaugeArc, implementable, scoreTone } from './diagnosisModel';
 
 test('each action reads as what its job will do', () => {
   expect(actionSummary({ type: 'scale_up', count: 2, size: 's-2vcpu-4gb' })).toBe('Scale up: add 2 droplets of size s-2vcpu-4gb');
@@ -46,14 +45,4 @@ test('refusals say what happened and what to do', () => {
   expect(diagnosisRefusal(new ProblemError(422, problem(422, 'engine llm is not configured'))))
     .toBe('Refused: engine llm is not configured.');
   expect(diagnosisRefusal(new Error('network down'))).toBe('network down');
-});
-
-test('the jobs already implementing recommendations come from the stream', () => {
-  const events = [
-    ev('diagnosis.completed', { diagnosis_id: 'dg_1' }, 0),
-    ev('diagnosis.recommendation_implemented', { recommendation_id: 'rec_1', job_id: 'job_9' }, 1),
-    ev('diagnosis.recommendation_implemented', { recommendation_id: 'rec_2' }, 2),
-  ];
-  expect([...implementedJobs(events)]).toEqual([['rec_1', 'job_9']]);
-  expect(implementedJobs(undefined).size).toBe(0);
 });

@@ -1,11 +1,9 @@
 // What the Diagnosis tab says: a recommendation's action in words, the score's tone, the
-// engine that answered, refusals (LLM not configured, rate limited, outdated), and which
-// recommendations a job already implements (from the diagnosis stream). Pure, tested alone.
+// engine that answered, and refusals (LLM not configured, rate limited, outdated). Pure,
+// tested alone.
 import { ProblemError } from '../api/client';
-import { CommandError } from '../api/droplets';
-import { refusal } from '../api/droplets';
+import { CommandError, refusal } from '../api/droplets';
 import type { Diagnosis, RecommendationAction } from '../api/genie';
-import type { JobEvent } from './jobState';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -100,23 +98,4 @@ export function diagnosisRefusal(error: unknown): string {
     default:
       return refusal(error);
   }
-}
-
-/** Reads a string field of an event's data. */
-function text(event: JobEvent, key: string): string | undefined {
-  const data = event.data as Record<string, unknown> | null | undefined;
-  const value = data && typeof data === 'object' ? data[key] : undefined;
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The job implementing each recommendation (by id), from `diagnosis.recommendation_implemented` events. */
-export function implementedJobs(events: readonly JobEvent[] | undefined): Map<string, string> {
-  const jobs = new Map<string, string>();
-  for (const event of events ?? []) {
-    if (event.type !== 'diagnosis.recommendation_implemented') continue;
-    const rec = text(event, 'recommendation_id') ?? text(event, 'rec_id');
-    const job = text(event, 'job_id');
-    if (rec && job) jobs.set(rec, job);
-  }
-  return jobs;
 }
