@@ -103,3 +103,14 @@ test('a cursor page goes back to the first', () => {
   fireEvent.click(screen.getByRole('button', { name: 'Previous' }));
   expect(location()).toBe('/monitoring');
 });
+
+test('back from a page reached by cursor uses the cursor it was reached with', () => {
+  renderPage('/monitoring?page=2&cursor=cur_2', [
+    [historyKey({ cursor: 'cur_2' }), { ...samples, page: null, next_cursor: 'cur_3' }],
+    [historyKey({ cursor: 'cur_3' }), { ...samples, page: null, next_cursor: null }],
+  ]);
+  fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+  expect(location()).toBe('/monitoring?page=3&cursor=cur_3');
+  fireEvent.click(screen.getByRole('button', { name: 'Previous' }));
+  expect(location()).toBe('/monitoring?page=2&cursor=cur_2');
+});

@@ -3,7 +3,7 @@
 // filters and its page are in the URL. Charts and the first page of samples are read again
 // every 10 s while the page is visible (samples are telemetry, not events); health also
 // follows the live stream.
-import { useCallback, useEffect, useMemo, useRef } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useClusterChoices } from '../api/jobs';
 import { useClusterDroplets } from '../api/queries';
@@ -138,12 +138,12 @@ function History(props: {
   const { state, page, update, names } = props;
   const history = useMetricHistory(state.history);
   // The cursor each page was reached with, for Previous (reset when the filters change).
-  const cursors = useRef(new Map<number, string>());
-  const filterKey = JSON.stringify({ ...state.history, page: undefined, cursor: undefined });
-  useEffect(() => { cursors.current = new Map(); }, [filterKey]);
-  if (state.history.cursor) cursors.current.set(page, state.history.cursor);
+  const cursors = useRef({ filters: '', byPage: new Map<number, string>() });
+  const filters = JSON.stringify({ ...state.history, page: undefined, cursor: undefined });
+  if (cursors.current.filters !== filters) cursors.current = { filters, byPage: new Map() };
+  if (state.history.cursor) cursors.current.byPage.set(page, state.history.cursor);
   const data = history.data;
-  const onPage = (to: number) => update(pageChange(page, to, data?.next_cursor, cursors.current));
+  const onPage = (to: number) => update(pageChange(page, to, data?.next_cursor, cursors.current.byPage));
   const filtered = historyFiltered(state.history);
   const timeField = (key: 'since' | 'until', label: string) => (
     <label className="inline-field">
