@@ -18,18 +18,20 @@
 //! - [`fold`]: an aggregate folded from its stream ([`fold::Loaded`]) and its loading
 //!   from a snapshot and the events after it; shared by commands and the read side.
 //! - [`views`]: the resource views built from folded aggregates.
+//! - [`metrics`]: metric samples (telemetry beside the log, not events): the metrics
+//!   table, its rollups and retention, and simulated load.
 //! - [`policies`]: the retry policy of each job type (attempts, backoff, time limits).
 //! - [`commands`]: the command service (load, decide, append, retry on conflict,
 //!   idempotency) and the commands callers issue; each answer has a
 //!   [`ReplyKind`](store::ReplyKind) (created, accepted, done), never a transport status.
+//! - [`health`]: synthetic health checks turning metric windows and droplet states into
+//!   a cluster's status, recorded only when it changes.
 //! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
 //!   placement, latencies scaled by a sim speed, injected faults, billing.
 //! - [`executor`]: the durable job runtime: durable timers, a bounded worker pool, and what
 //!   each job type does, through the commands.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket
 //!   stores, the limiter); the rules are the `ratelimit_rule` aggregate.
-//! - [`metrics`]: metric samples (telemetry beside the log, not events): the metrics
-//!   table, its rollups and retention, and simulated load.
 //! - [`kafka`]: the outbox relay publishing the log to Kafka as CloudEvents, and the topics.
 //! - [`contract`]: the published event contract: every event type, its version and the
 //!   JSON Schema of its data, and the backward-compatibility check between two schemas.
@@ -39,6 +41,7 @@ pub mod contract;
 pub mod domain;
 pub mod executor;
 pub mod fold;
+pub mod health;
 pub mod kafka;
 pub mod metrics;
 pub mod policies;

@@ -19,6 +19,7 @@
 //! - [`queries`]: get and list queries over the read models.
 //! - [`lists`]: how a list query is built to be served from indexes (keyset cursors,
 //!   bounded `total`, trigram search).
+//! - [`health_directory`]: what the health checker reads of clusters and droplets.
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
@@ -29,6 +30,7 @@ pub mod cache;
 pub mod db;
 pub mod dead_letters;
 pub mod error;
+pub mod health_directory;
 pub mod lists;
 pub mod pg_copy;
 pub mod queries;
@@ -44,6 +46,7 @@ pub use cache::{CacheReads, CacheRunner, ClusterSummary, MemoryCache, ReadCache,
 pub use db::ReadDb;
 pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
+pub use health_directory::HealthDirectory;
 pub use lists::{Cursor, ListQuery, DEFAULT_COUNT_BOUND};
 pub use queries::{ClusterFilter, DropletFilter, JobFilter, Page, PageRequest, ReadModels};
 pub use runtime::{

@@ -1,11 +1,13 @@
-//! Cluster commands: create, update (rename / move), delete.
+//! Cluster commands: create, update (rename / move), delete, and record a health check's
+//! status.
 
 use super::error::Fields;
 use super::providers::resolve_provider;
 use super::service::{stream_write, Command, CommandService, Decision};
 use super::CommandError;
 use crate::domain::{
-    Cluster, ClusterCommand, ClusterId, ClusterName, Decide, ProviderName, Region,
+    status_reason, Cluster, ClusterCommand, ClusterId, ClusterName, ClusterStatus, Decide,
+    HealthIssue, ProviderName, Region,
 };
 use crate::fold::Loaded;
 use crate::store::{now, ReplyKind};
@@ -193,5 +195,44 @@ pub(crate) fn check_version(if_match: Option<u64>, actual: u64) -> Result<(), Co
             Err(CommandError::PreconditionFailed { expected, actual })
         }
         _ => Ok(()),
+    }
+}
+
+/// Record what a health check found: the cluster's new status and the issues behind it.
+/// Nothing is appended when the status is unchanged, so repeating a check is free.
+#[derive(Debug, Clone)]
+pub struct RecordClusterHealth {
+    pub id: ClusterId,
+    pub status: ClusterStatus,
+    pub issues: Vec<HealthIssue>,
+}
+
+impl Command for RecordClusterHealth {
+    type Output = ClusterView;
+
+    async fn decide(
+        &self,
+        service: &CommandService,
+    ) -> Result<Decision<ClusterView>, CommandError> {
+        let mut cluster = load_live(service, self.id.as_str(), None).await?;
+        let expected = cluster.version;
+        let events = cluster.state.decide(ClusterCommand::ChangeClusterStatus {
+            status: self.status,
+            reason: status_reason(&self.issues),
+            issues: self.issues.clone(),
+        })?;
+        let at = now();
+        cluster.apply_new(&events, at);
+        Ok(Decision {
+            writes: vec![stream_write::<Cluster>(
+                self.id.as_str(),
+                expected,
+                &events,
+                at,
+            )?],
+            value: ClusterView::from_loaded(&cluster),
+            kind: ReplyKind::Done,
+            unchanged_position: cluster.last_position,
+        })
     }
 }

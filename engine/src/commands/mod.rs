@@ -17,7 +17,7 @@ pub mod ratelimits;
 pub mod service;
 
 pub use crate::store::ReplyKind;
-pub use clusters::{CreateCluster, DeleteCluster, UpdateCluster};
+pub use clusters::{CreateCluster, DeleteCluster, RecordClusterHealth, UpdateCluster};
 pub use context::{CommandContext, Idempotency};
 pub use droplets::{
     ActOnDroplet, CreateDroplet, DropletAction, DropletCreated, DropletInput, JobAccepted,

@@ -56,6 +56,15 @@ fn cluster_samples() -> Vec<ClusterEvent> {
             from: ClusterStatus::Healthy,
             to: ClusterStatus::Critical,
             reason: "cpu above 95%".to_owned(),
+            issues: vec![crate::domain::HealthIssue {
+                kind: crate::domain::IssueKind::Metric,
+                severity: crate::domain::Severity::Warning,
+                metric_type: Some(crate::domain::MetricType::Cpu),
+                value: Some(95.5),
+                threshold: Some(80.0),
+                droplet_id: None,
+                message: "cpu 95.5% > 80% over 60 s".to_owned(),
+            }],
         }),
         ClusterEvent::DropletAttached(ClusterDropletAttached {
             droplet_id: droplet_id(),

@@ -18,12 +18,14 @@ use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, ValidationError};
 
 mod events;
+mod issues;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
 
 pub use events::*;
+pub use issues::{status_reason, worst_status, HealthIssue, IssueKind, Severity};
 
 /// A cluster's health status, derived from health checks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -145,6 +147,8 @@ pub enum ClusterCommand {
         status: ClusterStatus,
         /// Why (e.g. which check crossed which threshold).
         reason: String,
+        /// The issues the check found (empty when it turns healthy).
+        issues: Vec<HealthIssue>,
     },
     /// Attach a live droplet.
     AttachDroplet {
@@ -231,11 +235,16 @@ impl Cluster {
                 vec![E::Moved(ClusterMoved { region })]
             }
             C::ChangeClusterStatus { status, .. } if status == self.status => Vec::new(),
-            C::ChangeClusterStatus { status, reason } => {
+            C::ChangeClusterStatus {
+                status,
+                reason,
+                issues,
+            } => {
                 vec![E::StatusChanged(ClusterStatusChanged {
                     from: self.status,
                     to: status,
                     reason,
+                    issues,
                 })]
             }
             C::AttachDroplet { droplet_id } if self.droplets.contains(&droplet_id) => Vec::new(),

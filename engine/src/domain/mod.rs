@@ -17,7 +17,10 @@ pub use aggregate::{
     DomainErrorKind,
 };
 pub use catalog::{ImageInfo, ProviderInfo, RegionInfo, SizeClass, SizeInfo};
-pub use cluster::{Cluster, ClusterCommand, ClusterError, ClusterEvent, ClusterStatus};
+pub use cluster::{
+    status_reason, worst_status, Cluster, ClusterCommand, ClusterError, ClusterEvent,
+    ClusterStatus, HealthIssue, IssueKind, Severity,
+};
 pub use droplet::{
     Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,
 };
@@ -31,6 +34,6 @@ pub use ratelimit_rule::{
     RuleScope, RuleSpec,
 };
 pub use values::{
-    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, ProviderId, ProviderName, Region,
-    Size, ValidationError,
+    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, MetricType, ProviderId,
+    ProviderName, Region, Size, ValidationError,
 };

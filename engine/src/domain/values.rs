@@ -8,10 +8,12 @@ use super::aggregate::{Classify, DomainErrorKind};
 
 mod catalog_refs;
 mod ids;
+mod metric_type;
 mod names;
 
 pub use catalog_refs::{Image, Region, Size};
 pub use ids::{ClusterId, DropletId, JobId};
+pub use metric_type::MetricType;
 pub use names::{ClusterName, DropletName, ProviderId, ProviderName, MAX_NAME_LEN};
 
 /// A value that failed validation: which field, and why.

@@ -7,7 +7,7 @@ use cqrs_es::DomainEvent;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ClusterStatus;
+use super::{ClusterStatus, HealthIssue};
 use crate::domain::values::{ClusterId, ClusterName, DropletId, ProviderName, Region};
 
 /// Payload of `cluster.created`.
@@ -46,6 +46,10 @@ pub struct ClusterStatusChanged {
     pub to: ClusterStatus,
     /// Why it changed.
     pub reason: String,
+    /// The issues the health check found (empty when the cluster turned healthy; absent
+    /// in events recorded before checks carried them).
+    #[serde(default)]
+    pub issues: Vec<HealthIssue>,
 }
 
 /// Payload of `cluster.droplet_attached`.

@@ -31,6 +31,7 @@ fn command(selector: u8, param: u8) -> ClusterCommand {
         3 => ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::ALL[p % 3],
             reason: "check".into(),
+            issues: Vec::new(),
         },
         // Attach twice as often as the others, so deletes meet attached droplets.
         4 | 5 => ClusterCommand::AttachDroplet { droplet_id },

@@ -87,6 +87,7 @@ fn non_create_commands() -> Vec<ClusterCommand> {
         ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::Warning,
             reason: "cpu".into(),
+            issues: Vec::new(),
         },
         ClusterCommand::AttachDroplet {
             droplet_id: droplet(1),
@@ -276,12 +277,53 @@ fn status_change_emits_from_to_and_reason() {
         .when(ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::Critical,
             reason: "memory 91% > 85%".into(),
+            issues: Vec::new(),
         })
         .then_expect_events(vec![ClusterEvent::StatusChanged(ClusterStatusChanged {
             from: ClusterStatus::Healthy,
             to: ClusterStatus::Critical,
             reason: "memory 91% > 85%".into(),
+            issues: Vec::new(),
         })]);
+}
+
+#[test]
+fn status_change_carries_the_issues_behind_it() {
+    let issue = HealthIssue {
+        kind: IssueKind::Metric,
+        severity: Severity::Critical,
+        metric_type: Some(crate::domain::MetricType::Memory),
+        value: Some(91.0),
+        threshold: Some(85.0),
+        droplet_id: None,
+        message: "memory 91.0% > 85% over 60 s".into(),
+    };
+    Framework::with(())
+        .given(vec![created()])
+        .when(ClusterCommand::ChangeClusterStatus {
+            status: worst_status(std::slice::from_ref(&issue)),
+            reason: status_reason(std::slice::from_ref(&issue)),
+            issues: vec![issue.clone()],
+        })
+        .then_expect_events(vec![ClusterEvent::StatusChanged(ClusterStatusChanged {
+            from: ClusterStatus::Healthy,
+            to: ClusterStatus::Critical,
+            reason: "memory 91.0% > 85% over 60 s".into(),
+            issues: vec![issue],
+        })]);
+}
+
+#[test]
+fn a_status_change_recorded_before_issues_existed_still_reads() {
+    let event: ClusterEvent = serde_json::from_value(json!({
+        "type": "cluster.status_changed",
+        "data": {"from": "healthy", "to": "warning", "reason": "cpu"}
+    }))
+    .unwrap();
+    let ClusterEvent::StatusChanged(changed) = event else {
+        panic!("not a status change: {event:?}");
+    };
+    assert!(changed.issues.is_empty());
 }
 
 #[test]
@@ -291,6 +333,7 @@ fn status_change_to_the_same_status_is_a_no_op() {
         .when(ClusterCommand::ChangeClusterStatus {
             status: ClusterStatus::Healthy,
             reason: "all good".into(),
+            issues: Vec::new(),
         })
         .then_expect_events(vec![]);
 }
@@ -396,6 +439,7 @@ fn fold_builds_the_state() {
             from: ClusterStatus::Healthy,
             to: ClusterStatus::Warning,
             reason: "cpu".into(),
+            issues: Vec::new(),
         }),
     ]);
     assert!(cluster.is_live());
@@ -446,12 +490,13 @@ fn status_changed_and_deleted_serialise_to_their_shapes() {
         from: ClusterStatus::Healthy,
         to: ClusterStatus::Critical,
         reason: "disk".into(),
+        issues: Vec::new(),
     });
     assert_eq!(
         event_parts(&event).expect("parts"),
         (
             "cluster.status_changed".to_owned(),
-            json!({"from": "healthy", "to": "critical", "reason": "disk"})
+            json!({"from": "healthy", "to": "critical", "reason": "disk", "issues": []})
         )
     );
     assert_eq!(
@@ -472,6 +517,7 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
             from: ClusterStatus::Warning,
             to: ClusterStatus::Healthy,
             reason: String::new(),
+            issues: Vec::new(),
         }),
         attached(3),
         ClusterEvent::DropletDetached(ClusterDropletDetached {
