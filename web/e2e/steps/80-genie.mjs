@@ -12,11 +12,11 @@ async function send(base, method, path, body) {
   return response.json();
 }
 
-/** Waits until `GET /v1/jobs/{id}` says `status`. */
-async function jobBecomes(base, id, status, within = 15_000) {
+/** Waits until `GET /v1/jobs/{id}` says `status` (read at the command's `position`). */
+async function jobBecomes(base, id, status, position, within = 15_000) {
   const deadline = Date.now() + within;
   for (;;) {
-    const job = await send(base, 'GET', `/v1/jobs/${id}`);
+    const job = await send(base, 'GET', `/v1/jobs/${id}?min_position=${position}`);
     if (job.status === status) return job;
     if (Date.now() > deadline) throw new Error(`${id} is ${job.status}, not ${status}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -43,8 +43,8 @@ step('genie: samples above the thresholds turn the cluster critical, live', asyn
   const made = await send(base, 'POST', '/v1/droplets', {
     cluster_id: cluster.id, name: 'genie-web-1', region: 'fra1', size: 's-1vcpu-1gb', image: 'ubuntu-22-04-x64',
   });
-  await jobBecomes(base, made.job.id, 'succeeded');
   ctx.genie = { cluster, droplet: made.droplet };
+  await jobBecomes(base, made.job.id, 'succeeded', made.position);
   await page.goto(`${base}/clusters/${cluster.id}`);
   await page.getByRole('heading', { name: 'genie-hot' }).waitFor();
   await page.getByText('Live updates: live').waitFor();
