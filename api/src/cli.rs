@@ -171,6 +171,9 @@ pub struct ServeArgs {
     /// Publish the log to Kafka at these brokers (`host:port,…`; default: no Kafka).
     #[arg(long)]
     pub kafka_brokers: Option<String>,
+    /// Every active droplet reports simulated metric samples (seeded by --sim-seed).
+    #[arg(long)]
+    pub sim_load: bool,
 }
 
 /// `worker` flags.
@@ -243,6 +246,15 @@ pub struct BenchArgs {
     /// `system`: the backends to measure on.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "postgres")]
     pub backend: Vec<SystemBackend>,
+    /// `metrics`: samples posted (and inserted raw) for the ingest ratio.
+    #[arg(long, default_value_t = 100_000)]
+    pub samples: usize,
+    /// `metrics`: samples stored for the 24-hour series query.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub series_samples: usize,
+    /// `metrics`: series queries timed.
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
     /// `system`: seconds PostgreSQL's commits are counted for with no load.
     #[arg(long, default_value_t = 5)]
     pub idle_seconds: u64,
@@ -298,6 +310,8 @@ pub enum BenchKind {
     Jobs,
     /// The whole server over HTTP on logs of several sizes vs a raw insert.
     System,
+    /// Metric samples: ingest over HTTP vs a raw multi-row insert, and a day's series.
+    Metrics,
 }
 
 impl DatabaseArgs {
@@ -337,6 +351,9 @@ impl ServeArgs {
         if let Some(brokers) = &self.kafka_brokers {
             settings.kafka.brokers = brokers.clone();
         }
+        if self.sim_load {
+            settings.sim_load = true;
+        }
     }
 }
 
@@ -371,6 +388,50 @@ mod tests {
         none.apply(&mut untouched);
         assert_eq!((untouched.sim_speed, untouched.sim_seed), (1.0, 42));
         assert!(Cli::try_parse_from(["clustergenie", "serve", "--sim-speed", "fast"]).is_err());
+    }
+
+    #[test]
+    fn sim_load_is_off_unless_the_flag_turns_it_on() {
+        let serve = |args: &[&str]| {
+            let Command::Serve(args) = Cli::try_parse_from(args).expect("valid").command else {
+                panic!("serve expected");
+            };
+            let mut settings = Settings::default();
+            args.apply(&mut settings);
+            settings
+        };
+        let off = serve(&["clustergenie", "serve"]);
+        assert!(!off.sim_load);
+        assert_eq!(off.sim_load_interval_secs, 10);
+        let on = serve(&["clustergenie", "serve", "--sim-load", "--sim-seed", "5"]);
+        assert_eq!((on.sim_load, on.sim_seed), (true, 5));
+    }
+
+    #[cfg(feature = "bench")]
+    #[test]
+    fn bench_metrics_takes_its_sizes() {
+        let cli = Cli::try_parse_from([
+            "clustergenie",
+            "bench",
+            "metrics",
+            "--database-url",
+            "postgres://x",
+            "--samples",
+            "500",
+            "--series-samples",
+            "1000",
+            "--queries",
+            "3",
+        ])
+        .expect("valid flags");
+        let Command::Bench(args) = cli.command else {
+            panic!("bench expected");
+        };
+        assert!(matches!(args.what, BenchKind::Metrics));
+        assert_eq!(
+            (args.samples, args.series_samples, args.queries),
+            (500, 1000, 3)
+        );
     }
 
     #[cfg(feature = "demo")]

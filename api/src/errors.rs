@@ -40,6 +40,8 @@ pub enum ApiError {
     Store(#[from] engine::store::StoreError),
     #[error("could not serialise the answer")]
     Serialise(#[source] serde_json::Error),
+    #[error("metric samples store failure")]
+    MetricSamples(#[from] engine::metrics::MetricsError),
     #[error("could not render the metrics")]
     Metrics(#[source] prometheus::Error),
     #[error("rate limit {rule} ({scope} scope) exceeded; retry in {retry_after} s")]
@@ -121,9 +123,11 @@ impl ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotCaughtUp(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Projection(_) | Self::Store(_) | Self::Serialise(_) | Self::Metrics(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Projection(_)
+            | Self::Store(_)
+            | Self::Serialise(_)
+            | Self::Metrics(_)
+            | Self::MetricSamples(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

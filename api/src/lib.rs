@@ -16,6 +16,8 @@
 //! - [`command_topic`]: commands from Kafka, run through the same routes, outcomes to
 //!   the results topic.
 //! - [`state`], [`metrics`], [`settings`], [`telemetry`]: shared plumbing.
+//! - [`samples`], [`sample_gauge`], [`sim_load`]: metric samples (telemetry beside the
+//!   log): the store and its tasks, their Prometheus gauge, simulated load.
 //! - [`subcommands`]: what each subcommand of the binary does (`main` only parses the
 //!   command line, loads the settings and sets up logging).
 //! - [`cli`], [`admin`], `bench` (with the default `bench` feature), `demo` (with the
@@ -35,8 +37,11 @@ pub mod handlers;
 pub mod metrics;
 pub mod models;
 pub mod runtime;
+pub mod sample_gauge;
+pub mod samples;
 pub mod schemas;
 pub mod settings;
+pub mod sim_load;
 pub mod startup;
 pub mod state;
 pub mod subcommands;

@@ -30,6 +30,7 @@ pub struct Metrics {
     relay: RelayMetrics,
     rate_limit: RateLimitMetrics,
     live_tails: LiveTailMetrics,
+    samples: crate::sample_gauge::SampleGauge,
 }
 
 /// The live tails' (`/v1/events/stream`) metrics.
@@ -270,6 +271,7 @@ impl Metrics {
         let relay = RelayMetrics::register(&registry)?;
         let rate_limit = RateLimitMetrics::register(&registry)?;
         let live_tails = LiveTailMetrics::register(&registry)?;
+        let samples = crate::sample_gauge::SampleGauge::register(&registry)?;
         Ok(Self {
             registry,
             http_requests,
@@ -287,7 +289,18 @@ impl Metrics {
             relay,
             rate_limit,
             live_tails,
+            samples,
         })
+    }
+
+    /// Takes a stored batch of metric samples into `clustergenie_cluster_metric_value`.
+    pub fn observe_samples(&self, samples: &[engine::metrics::MetricSample]) {
+        self.samples.observe(samples);
+    }
+
+    /// Drops the metric-value series of a cluster whose samples were refused as gone.
+    pub fn forget_cluster_samples(&self, cluster_id: &str) {
+        self.samples.forget(cluster_id);
     }
 
     /// Records a rate-limit check of `rule` (`scope`): the tokens left, and whether the

@@ -76,9 +76,32 @@ pub struct Settings {
     /// How long a take from the Redis buckets may take before this process falls back
     /// to its own buckets.
     pub ratelimit_redis_timeout_ms: u64,
+    /// Every active droplet reports simulated metric samples (`--sim-load`), seeded by
+    /// `sim_seed`.
+    pub sim_load: bool,
+    /// Seconds between two simulated samples of a droplet.
+    pub sim_load_interval_secs: u64,
+    /// Hours raw metric samples are kept (older ones are refused and expired).
+    pub metrics_raw_retention_hours: u64,
+    /// Days the per-minute metric rollups are kept.
+    pub metrics_rollup_retention_days: u64,
+    /// Seconds between two passes of metric retention.
+    pub metrics_retention_interval_secs: u64,
     /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
     /// environment); off while `brokers` is empty.
     pub kafka: KafkaConfig,
+    /// Base URL of an OpenAI-compatible chat endpoint for `engine: "llm"` diagnoses
+    /// (`/chat/completions` is appended; `CLUSTERGENIE_LLM_URL`); unset or empty: the LLM
+    /// engine is off and asking for it is a `422`.
+    pub llm_url: Option<String>,
+    /// The model named in LLM requests (`CLUSTERGENIE_LLM_MODEL`).
+    pub llm_model: String,
+    /// The LLM endpoint's API key (`CLUSTERGENIE_LLM_API_KEY`): a secret, sent as a bearer
+    /// token only; never logged, never serialised.
+    #[serde(skip_serializing)]
+    pub llm_api_key: Option<String>,
+    /// Seconds one LLM request may take before the diagnosis falls back to the rules.
+    pub llm_timeout_seconds: u64,
 }
 
 impl Default for Settings {
@@ -109,6 +132,15 @@ impl Default for Settings {
             ratelimit_key_prefix: "cg:ratelimit:".into(),
             ratelimit_redis_timeout_ms: 250,
             kafka: KafkaConfig::default(),
+            llm_url: None,
+            llm_model: "gpt-4o-mini".into(),
+            llm_api_key: None,
+            llm_timeout_seconds: engine::diagnosis::llm::DEFAULT_TIMEOUT_SECONDS,
+            sim_load: false,
+            sim_load_interval_secs: 10,
+            metrics_raw_retention_hours: 24,
+            metrics_rollup_retention_days: 30,
+            metrics_retention_interval_secs: 300,
         }
     }
 }
@@ -129,7 +161,13 @@ impl std::fmt::Debug for Settings {
             .field("sim_delay_ms", &self.sim_delay_ms)
             .field("sim_speed", &self.sim_speed)
             .field("sim_seed", &self.sim_seed)
+            .field("sim_load", &self.sim_load)
             .field("log_format", &self.log_format)
+            .field("llm", &self.llm().map(|_| self.llm_model.as_str()))
+            .field(
+                "llm_api_key",
+                &self.llm_api_key.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -203,6 +241,19 @@ impl Settings {
         Some(&self.kafka).filter(|k| !k.brokers.trim().is_empty())
     }
 
+    /// The LLM engine's endpoint, if `llm_url` is set (an empty one is none).
+    pub fn llm(&self) -> Option<engine::diagnosis::LlmConfig> {
+        let url = self
+            .llm_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())?;
+        let key = self.llm_api_key.clone().filter(|k| !k.trim().is_empty());
+        let mut config = engine::diagnosis::LlmConfig::new(url, self.llm_model.clone(), key);
+        config.timeout = std::time::Duration::from_secs(self.llm_timeout_seconds.max(1));
+        Some(config)
+    }
+
     /// The in-process cache's budget in bytes (a negative or non-finite setting is 0:
     /// nothing is kept, every read goes to SQL).
     pub fn cache_memory_budget_bytes(&self) -> usize {
@@ -242,6 +293,27 @@ mod tests {
         let settings = Settings::default();
         assert_eq!(settings.database_url(), "sqlite://data/clustergenie.db");
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_llm_key_is_never_printed_nor_serialised() {
+        let settings = Settings {
+            llm_url: Some("http://127.0.0.1:9/v1".into()),
+            llm_api_key: Some("sk-very-secret".into()),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?} {:?}", settings.llm());
+        assert!(!printed.contains("sk-very-secret"), "{printed}");
+        let json = serde_json::to_string(&settings).unwrap();
+        assert!(!json.contains("sk-very-secret"), "{json}");
+        let llm = settings.llm().expect("configured");
+        assert_eq!(llm.api_key.as_deref(), Some("sk-very-secret"));
+        assert_eq!(llm.timeout, std::time::Duration::from_secs(20));
+        let off = Settings {
+            llm_url: Some(" ".into()),
+            ..Settings::default()
+        };
+        assert!(off.llm().is_none());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::diagnosis::{Diagnoser, LlmClient};
 use engine::kafka::{Relay, RelayOptions, RelayStats, RELAY_NAME};
 use engine::ratelimit::{
     BucketStore, Clock, FallbackBuckets, MemoryBuckets, RateLimiter, RedisBuckets, SystemClock,
@@ -49,6 +50,8 @@ pub enum StartupError {
     JobPolicies(#[from] engine::policies::PolicyError),
     #[error("could not join the Kafka worker group")]
     WorkerGroup(#[from] engine::kafka::KafkaError),
+    #[error("could not open the metric samples store")]
+    MetricSamples(#[from] engine::metrics::MetricsError),
     #[error("`clustergenie worker` needs Kafka: set KAFKA_BROKERS (or [kafka] brokers)")]
     NoKafka,
 }
@@ -119,6 +122,9 @@ impl Application {
         let relay = start_relay(&settings, &store, &shutdown_rx, &mut tasks);
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let (draining, draining_rx) = watch::channel(false);
+        let samples = crate::samples::Samples::open(&settings, &url, db.clone()).await?;
+        let metrics = Arc::new(Metrics::new()?);
+        samples.start(&settings, &metrics, &shutdown_rx, &mut tasks);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -136,6 +142,10 @@ impl Application {
             limiter_fallback,
             rules: Arc::default(),
             metrics: Arc::new(Metrics::new()?),
+            diagnoser: Diagnoser::new(settings.llm().map(LlmClient::new)),
+            metrics,
+            metric_samples: samples.reader(),
+            samples: Arc::new(samples),
             settings: Arc::new(settings),
             draining: draining_rx,
         });

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use engine::commands::CommandService;
+use engine::diagnosis::Diagnoser;
 use engine::executor::Executor;
 use engine::kafka::group::WorkerGroup;
 use engine::kafka::RelayStats;
@@ -57,6 +58,12 @@ pub struct Shared {
     /// The rate-limit rules last read, while the log says they still hold.
     pub rules: Arc<RulesHeld>,
     pub metrics: Arc<Metrics>,
+    /// Makes diagnoses (the rules engine, and the LLM when `llm_url` is set).
+    pub diagnoser: Diagnoser,
+    /// Metric samples (telemetry beside the log), as health checks and diagnosis read them.
+    pub metric_samples: Arc<dyn engine::metrics::MetricsStore>,
+    /// The same store with its list and retention, and what ingest checks ids against.
+    pub samples: Arc<crate::samples::Samples>,
     pub settings: Arc<Settings>,
     /// Turns true when the server starts shutting down: live tails end then.
     pub draining: tokio::sync::watch::Receiver<bool>,

@@ -16,6 +16,9 @@ mod droplets;
 #[path = "api/jobs.rs"]
 mod jobs;
 
+#[path = "api/diagnoses.rs"]
+mod diagnoses;
+
 #[path = "api/runtime.rs"]
 mod runtime;
 
@@ -44,3 +47,6 @@ mod history;
 
 #[path = "api/openapi.rs"]
 mod openapi;
+
+#[path = "api/metric_samples.rs"]
+mod metric_samples;

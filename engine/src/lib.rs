@@ -21,6 +21,9 @@
 //! - [`metrics`]: metric samples (telemetry beside the log, not events): the metrics
 //!   table, its rollups and retention, and simulated load.
 //! - [`policies`]: the retry policy of each job type (attempts, backoff, time limits).
+//! - [`diagnosis`]: the genie's diagnosis: bounded inputs and their digest, the rules
+//!   engine (the seed's rules and what it adds after them), the LLM engine (any
+//!   OpenAI-compatible endpoint, a versioned prompt, fallback to the rules).
 //! - [`commands`]: the command service (load, decide, append, retry on conflict,
 //!   idempotency) and the commands callers issue; each answer has a
 //!   [`ReplyKind`](store::ReplyKind) (created, accepted, done), never a transport status.
@@ -38,6 +41,7 @@
 
 pub mod commands;
 pub mod contract;
+pub mod diagnosis;
 pub mod domain;
 pub mod executor;
 pub mod fold;

@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`runtime`]: the [`Projection`] trait and the [`ProjectionRuntime`] (checkpoints,
 //!   batches in one transaction, read-your-writes waiting, status).
-//! - [`read_models`]: the clusters, droplets, jobs and rate-limit rules projections and
+//! - [`read_models`]: the clusters, droplets, jobs, diagnoses and rate-limit rules projections and
 //!   their tables.
 //! - [`target`]: where a projection writes: live tables, a rebuild's shadows, a scratch schema.
 //! - [`rebuild`]: rebuilding a projection without downtime (shadow tables, atomic swap).
@@ -32,6 +32,7 @@ pub mod dead_letters;
 pub mod error;
 pub mod health_directory;
 pub mod lists;
+pub mod metric_refs;
 pub mod pg_copy;
 pub mod queries;
 pub mod read_models;
@@ -61,6 +62,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::clusters::projection()),
         Arc::new(read_models::DropletsProjection),
         Arc::new(read_models::jobs::projection()),
+        Arc::new(read_models::DiagnosesProjection),
         Arc::new(read_models::providers::projection()),
         Arc::new(read_models::ratelimit_rules::projection()),
     ]

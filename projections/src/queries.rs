@@ -223,6 +223,16 @@ impl ReadModels {
         lists::build(&JOBS, w, p, self.count_bound)
     }
 
+    /// The diagnoses of a cluster, newest first unless `p` says otherwise (see
+    /// [`crate::read_models::diagnoses::list`]).
+    pub async fn diagnoses(
+        &self,
+        cluster_id: &str,
+        p: &PageRequest,
+    ) -> Result<Page<engine::diagnosis::DiagnosisView>, ProjectionError> {
+        crate::read_models::diagnoses::list(&self.db, cluster_id, p, self.count_bound).await
+    }
+
     /// Runs a list's statements: the page, the cursor after it, and the bounded count.
     async fn run<T>(
         &self,

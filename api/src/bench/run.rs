@@ -35,6 +35,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .await
         }
         BenchKind::System => crate::bench::system::run(&args).await,
+        BenchKind::Metrics => {
+            let sizes = crate::bench::metrics::Sizes {
+                samples: args.samples,
+                series_samples: args.series_samples,
+                queries: args.queries,
+                clients: args.clients_or(&[4])[0],
+            };
+            with_scratch(&args.database_url, |url| {
+                crate::bench::metrics::measure(url, sizes)
+            })
+            .await
+        }
     }
 }
 

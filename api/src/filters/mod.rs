@@ -2,9 +2,11 @@
 
 pub mod clusters;
 pub mod common;
+pub mod diagnoses;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
+pub mod metric_samples;
 pub mod providers;
 pub mod ratelimits;
 pub mod system;
@@ -49,9 +51,13 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .unify()
         .or(jobs::routes(state.clone(), t))
         .unify()
+        .or(diagnoses::routes(state.clone(), t))
+        .unify()
         .or(ratelimits::routes(state.clone(), t))
         .unify()
         .or(providers::routes(state.clone(), t))
+        .unify()
+        .or(metric_samples::routes(state.clone(), t))
         .unify()
         .or(events::routes(state, t))
         .unify()

@@ -21,7 +21,14 @@ use crate::schemas::openapi::common::{one_of, BadRequest, Internal, NotFound};
 use crate::state::AppState;
 
 /// The aggregate types of the log.
-pub const AGGREGATE_TYPES: [&str; 5] = ["cluster", "droplet", "job", "provider", "ratelimit_rule"];
+pub const AGGREGATE_TYPES: [&str; 6] = [
+    "cluster",
+    "droplet",
+    "job",
+    "diagnosis",
+    "provider",
+    "ratelimit_rule",
+];
 
 /// The filters of the log's reads.
 #[derive(utoipa::IntoParams)]

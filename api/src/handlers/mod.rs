@@ -3,10 +3,13 @@
 
 pub mod clusters;
 pub mod commands;
+pub mod diagnoses;
+pub mod diagnosis_inputs;
 pub mod droplets;
 pub mod events;
 pub mod jobs;
 pub mod limiting;
+pub mod metric_samples;
 pub mod projections;
 pub mod providers;
 pub mod ratelimits;

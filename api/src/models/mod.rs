@@ -3,6 +3,8 @@
 
 pub mod bodies;
 pub mod catalog;
+pub mod diagnoses;
+pub mod metric_samples;
 pub mod params;
 pub mod replies;
 
@@ -10,4 +12,5 @@ pub use bodies::{
     CancelJobBody, CreateClusterBody, CreateDropletBody, CreateJobBody, LatencyBody, MigrateBody,
     PowerBody, RateLimitRuleBody, RegisterProviderBody, ResizeBody, UpdateClusterBody,
 };
+pub use diagnoses::DiagnoseBody;
 pub use params::{AsOf, Params};

@@ -1,8 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DomainErrorKind, DropletError, JobError, ProviderConfigError,
-    RateLimitRuleError, ValidationError,
+    Classify, ClusterError, DiagnosisError, DomainErrorKind, DropletError, JobError,
+    ProviderConfigError, RateLimitRuleError, ValidationError,
 };
 use crate::fold::FoldError;
 use crate::store::StoreError;
@@ -35,6 +35,8 @@ pub enum CommandError {
     Cluster(#[from] ClusterError),
     #[error(transparent)]
     Droplet(#[from] DropletError),
+    #[error(transparent)]
+    Diagnosis(#[from] DiagnosisError),
     #[error(transparent)]
     Job(#[from] JobError),
     #[error(transparent)]
@@ -92,6 +94,7 @@ impl CommandError {
         match self {
             Self::Cluster(e) => domain(e.kind()),
             Self::Droplet(e) => domain(e.kind()),
+            Self::Diagnosis(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
             Self::Provider(e) => domain(e.kind()),
             Self::RateLimitRule(e) => domain(e.kind()),

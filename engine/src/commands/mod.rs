@@ -1,5 +1,5 @@
 //! The command side: contexts, the command service with its retry loop, one file of
-//! commands per resource (clusters, droplets, jobs, providers, rate-limit rules), what a
+//! commands per resource (clusters, droplets, jobs, diagnoses, providers, rate-limit rules), what a
 //! job's end records on its droplet ([`job_ends`]), and the [`Folds`] of aggregates the
 //! service loaded lately. Commands fold through [`crate::fold`] and take job policies from
 //! [`crate::policies`]; the job runtime ([`crate::executor`]) builds on this module, never
@@ -7,6 +7,7 @@
 
 pub mod clusters;
 pub mod context;
+pub mod diagnoses;
 pub mod droplets;
 pub mod error;
 pub mod folds;
@@ -19,6 +20,7 @@ pub mod service;
 pub use crate::store::ReplyKind;
 pub use clusters::{CreateCluster, DeleteCluster, RecordClusterHealth, UpdateCluster};
 pub use context::{CommandContext, Idempotency};
+pub use diagnoses::{completed_event_id, Diagnose, ImplementRecommendation};
 pub use droplets::{
     ActOnDroplet, CreateDroplet, DropletAction, DropletCreated, DropletInput, JobAccepted,
 };

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{CommandContext, CommandError, Folds};
 use crate::domain::event_parts;
-use crate::domain::{Cluster, Droplet, Job, JobType, ProviderConfig, RateLimitRule};
+use crate::domain::{Cluster, Diagnosis, Droplet, Job, JobType, ProviderConfig, RateLimitRule};
 use crate::fold::Loaded;
 use crate::policies::Policies;
 use crate::store::{
@@ -272,6 +272,7 @@ impl CommandService {
                 "cluster" => self.snapshot::<Cluster>(aggregate_id).await,
                 "droplet" => self.snapshot::<Droplet>(aggregate_id).await,
                 "job" => self.snapshot::<Job>(aggregate_id).await,
+                "diagnosis" => self.snapshot::<Diagnosis>(aggregate_id).await,
                 "provider" => self.snapshot::<ProviderConfig>(aggregate_id).await,
                 "ratelimit_rule" => self.snapshot::<RateLimitRule>(aggregate_id).await,
                 _ => Ok(()),

@@ -20,7 +20,8 @@ use crate::domain::ratelimit_rule::{self, RuleName};
 use crate::domain::upcast::Upcasters;
 use crate::domain::values::{ClusterId, DropletId, JobId, ProviderId};
 use crate::domain::{
-    cluster, droplet, job, Cluster, Droplet, Job, ProviderConfig, ProviderSpec, RateLimitRule,
+    cluster, diagnosis, droplet, job, Cluster, Diagnosis, Droplet, Job, ProviderConfig,
+    ProviderSpec, RateLimitRule,
 };
 
 pub mod compat;
@@ -152,6 +153,12 @@ pub fn aggregates() -> Vec<AggregateContract> {
              attempts and retries",
             job_events(),
         ),
+        AggregateContract::of::<Diagnosis, ClusterId>(
+            "the diagnoses of one cluster (the stream's id is the cluster id): what was \
+             advised, by which engine, from which inputs, and which recommendation became \
+             which job",
+            diagnosis_events(),
+        ),
         AggregateContract::of::<ProviderConfig, ProviderId>(
             "the configuration of a simulated cloud provider (regions, sizes, prices, \
              capacity, latencies); injected faults are not recorded",
@@ -217,6 +224,15 @@ fn job_events() -> Vec<EventContract> {
         EventContract::of::<job::JobTimedOut>("job.timed_out"),
         EventContract::of::<job::JobCancelRequested>("job.cancel_requested"),
         EventContract::of::<job::JobCancelled>("job.cancelled"),
+    ]
+}
+
+fn diagnosis_events() -> Vec<EventContract> {
+    vec![
+        EventContract::of::<diagnosis::DiagnosisCompleted>("diagnosis.completed"),
+        EventContract::of::<diagnosis::DiagnosisRecommendationImplemented>(
+            "diagnosis.recommendation_implemented",
+        ),
     ]
 }
 

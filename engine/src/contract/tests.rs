@@ -14,7 +14,9 @@ use crate::domain::job::*;
 use crate::domain::ratelimit_rule::*;
 use crate::domain::values::ProviderId;
 use crate::domain::values::{ClusterName, DropletName, Image, ProviderName, Region, Size};
-use crate::domain::{event_parts, ClusterStatus, JobType, Latency, PowerAction, ProviderEvent};
+use crate::domain::{
+    event_parts, ClusterStatus, DiagnosisEvent, JobType, Latency, PowerAction, ProviderEvent,
+};
 
 fn cluster_id() -> ClusterId {
     ClusterId::parse("cl_0190f3a1b2c37d4e8f9a0b1c2d3e4f50").unwrap()
@@ -319,12 +321,122 @@ fn every_provider_event_is_published_and_valid() {
     check_aggregate("provider", &ProviderEvent::TYPES, &provider_samples());
 }
 
+/// One sample of every diagnosis event variant (with every optional field set).
+fn diagnosis_samples() -> Vec<DiagnosisEvent> {
+    use crate::domain::diagnosis::*;
+    let diagnosis_id =
+        crate::domain::DiagnosisId::parse("dg_0190f3a1b2c37d4e8f9a0b1c2d3e4f53").unwrap();
+    let inputs = DiagnosisInputs {
+        cluster: ClusterInput {
+            id: cluster_id().to_string(),
+            name: "web".to_owned(),
+            status: "warning".to_owned(),
+            droplet_count: 1,
+        },
+        droplets: vec![DropletInput {
+            id: droplet_id().to_string(),
+            name: "web-1".to_owned(),
+            status: "active".to_owned(),
+            size: "s-1vcpu-1gb".to_owned(),
+            provider: Some("simcloud".to_owned()),
+        }],
+        health_issues: vec![HealthIssueInput {
+            kind: "metric".to_owned(),
+            severity: "warning".to_owned(),
+            metric_type: Some("cpu".to_owned()),
+            value: Some(85.0),
+            threshold: Some(80.0),
+            droplet_id: Some(droplet_id().to_string()),
+            message: "cpu 85 above 80".to_owned(),
+        }],
+        metric_trends: vec![MetricTrend {
+            metric_type: "cpu".to_owned(),
+            avg: 70.0,
+            max: 85.0,
+            last: 85.0,
+            slope_per_hour: 4.5,
+        }],
+        failed_jobs: vec![FailedJobInput {
+            id: job_id().to_string(),
+            job_type: "resize".to_owned(),
+            error: Some("provider said no".to_owned()),
+        }],
+        provider_faults: vec![ProviderFaultInput {
+            provider: "simcloud".to_owned(),
+            outage: false,
+            failure_rate: 0.5,
+        }],
+    };
+    let actions = vec![
+        RecommendedAction::ScaleUp { count: 1 },
+        RecommendedAction::ScaleDown { count: 1 },
+        RecommendedAction::Resize {
+            droplet_id: droplet_id(),
+            size: size("s-1vcpu-2gb"),
+        },
+        RecommendedAction::Restart {
+            droplet_id: droplet_id(),
+        },
+        RecommendedAction::CreateDroplet {
+            size: size("s-1vcpu-1gb"),
+            image: Image::parse("ubuntu-22-04-x64").unwrap(),
+        },
+        RecommendedAction::Monitor {},
+        RecommendedAction::None {},
+    ];
+    let recommendations = actions
+        .into_iter()
+        .enumerate()
+        .map(|(i, action)| Recommendation {
+            id: RecommendationId::new(&diagnosis_id, i + 1),
+            title: "t".to_owned(),
+            detail: "d".to_owned(),
+            priority: Priority::Medium,
+            action,
+        })
+        .collect();
+    vec![
+        DiagnosisEvent::Completed(Box::new(DiagnosisCompleted {
+            diagnosis_id: diagnosis_id.clone(),
+            cluster_id: cluster_id(),
+            engine: DiagnosisEngine::Llm,
+            requested_engine: DiagnosisEngine::Llm,
+            model: Some("m".to_owned()),
+            prompt_version: Some("diagnosis-v1".to_owned()),
+            inputs_digest: "0".repeat(64),
+            inputs,
+            health_score: 65,
+            health_label: "Good".to_owned(),
+            insights: vec!["i".to_owned()],
+            recommendations,
+            fallback_reason: Some("timeout".to_owned()),
+        })),
+        DiagnosisEvent::RecommendationImplemented(DiagnosisRecommendationImplemented {
+            recommendation_id: RecommendationId::new(&diagnosis_id, 1),
+            diagnosis_id,
+            job_id: job_id(),
+        }),
+    ]
+}
+
+#[test]
+fn every_diagnosis_event_is_published_and_valid() {
+    check_aggregate("diagnosis", &DiagnosisEvent::TYPES, &diagnosis_samples());
+}
+
 #[test]
 fn only_the_known_aggregates_are_published_each_once() {
     let types: Vec<&str> = aggregates().iter().map(|a| a.aggregate_type).collect();
     assert_eq!(
         types,
-        ["cluster", "droplet", "job", "provider", "ratelimit_rule"]
+        [
+            "cluster",
+            "droplet",
+            "job",
+            "diagnosis",
+            "provider",
+            "ratelimit_rule"
+        ]
     );
     let all = events();
     let unique: BTreeSet<&str> = all.iter().map(|e| e.event_type).collect();

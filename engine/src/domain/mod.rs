@@ -1,10 +1,11 @@
-//! The domain: validated values, the static catalog and the `cluster`, `droplet` and `job`
-//! aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
+//! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job`
+//! and `diagnosis` aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
 //! pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
 
 pub mod aggregate;
 pub mod catalog;
 pub mod cluster;
+pub mod diagnosis;
 pub mod droplet;
 pub mod job;
 pub mod provider_config;
@@ -21,6 +22,10 @@ pub use cluster::{
     status_reason, worst_status, Cluster, ClusterCommand, ClusterError, ClusterEvent,
     ClusterStatus, HealthIssue, IssueKind, Severity,
 };
+pub use diagnosis::{
+    Diagnosis, DiagnosisCommand, DiagnosisEngine, DiagnosisError, DiagnosisEvent, DiagnosisInputs,
+    Recommendation, RecommendationId, RecommendedAction,
+};
 pub use droplet::{
     Droplet, DropletCommand, DropletError, DropletEvent, DropletStatus, PendingAction, PowerAction,
 };
@@ -34,6 +39,6 @@ pub use ratelimit_rule::{
     RuleScope, RuleSpec,
 };
 pub use values::{
-    ClusterId, ClusterName, DropletId, DropletName, Image, JobId, MetricType, ProviderId,
-    ProviderName, Region, Size, ValidationError,
+    ClusterId, ClusterName, DiagnosisId, DropletId, DropletName, Image, JobId, MetricType,
+    ProviderId, ProviderName, Region, Size, ValidationError,
 };

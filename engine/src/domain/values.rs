@@ -12,7 +12,7 @@ mod metric_type;
 mod names;
 
 pub use catalog_refs::{Image, Region, Size};
-pub use ids::{ClusterId, DropletId, JobId};
+pub use ids::{ClusterId, DiagnosisId, DropletId, JobId};
 pub use metric_type::MetricType;
 pub use names::{ClusterName, DropletName, ProviderId, ProviderName, MAX_NAME_LEN};
 

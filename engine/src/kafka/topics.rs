@@ -13,7 +13,14 @@ pub const COMMANDS_TOPIC: &str = "clustergenie.commands.v1";
 /// The outcome of each command, keyed by its `ce_id`.
 pub const COMMAND_RESULTS_TOPIC: &str = "clustergenie.command-results.v1";
 /// The aggregate types whose event topics exist from the start.
-pub const AGGREGATE_TYPES: [&str; 5] = ["cluster", "droplet", "job", "provider", "ratelimit_rule"];
+pub const AGGREGATE_TYPES: [&str; 6] = [
+    "cluster",
+    "droplet",
+    "job",
+    "diagnosis",
+    "provider",
+    "ratelimit_rule",
+];
 
 /// Every topic ClusterGenie writes or reads.
 pub fn all_topics() -> Vec<String> {

@@ -1,5 +1,5 @@
 //! The SQL read models: clusters, droplets (with the fleet's billing totals), jobs,
-//! providers, rate-limit rules. Each row
+//! diagnoses, providers, rate-limit rules. Each row
 //! keeps the folded aggregate (`state`), the rendered view (`view`) and the position of the
 //! last event it reflects, so a replayed event is skipped and a row equals what a fresh fold
 //! gives.
@@ -7,6 +7,7 @@
 pub mod billing;
 mod bulk_rows;
 pub mod clusters;
+pub mod diagnoses;
 pub mod droplets;
 pub mod jobs;
 pub mod providers;
@@ -16,6 +17,7 @@ pub(crate) mod rows;
 pub mod search;
 pub mod tables;
 
+pub use diagnoses::DiagnosesProjection;
 pub use droplets::DropletsProjection;
 pub use row_model::RowModel;
 pub use rows::Value;

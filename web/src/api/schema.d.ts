@@ -173,6 +173,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clusters/{id}/diagnose": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Diagnose a cluster
+         * @description Health score, insights and prioritised recommendations from the cluster's droplets, health, metric trends, failed jobs and provider faults, by the rules engine (default) or the configured LLM (`engine: "llm"`, falling back to the rules with a `fallback_reason` when it fails; `422` when no LLM is configured). Recorded as `diagnosis.completed`. Limited by the `diagnose` rule (per cluster). The body is optional.
+         */
+        post: operations["diagnoseCluster"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/diagnoses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a cluster's diagnoses
+         * @description Newest first (`sort_by=position`, the default and only order). Each diagnosis carries `implemented`: which recommendation became which job.
+         */
+        get: operations["listDiagnoses"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/recommendations/{rec_id}/implement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Implement a recommendation (start its job)
+         * @description Creates the job the recommendation's action names (scale_up, scale_down, monitor on the cluster; resize or restart of a droplet; a new droplet with its provision job), caused by the diagnosis' event. Implementing it again answers the same job. `409` for a recommendation of a diagnosis that is not the cluster's latest, `404` for an unknown one, `422` for advice only (action `none`). The body is ignored.
+         */
+        post: operations["implementRecommendation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters/{id}/summary": {
         parameters: {
             query?: never;
@@ -369,6 +429,30 @@ export interface paths {
          * @description `409` once the job has finished. The body is optional.
          */
         post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List metric samples, or a series of them
+         * @description Without `step`: a page of samples, newest first. With `step` (and `type`): a series `{type, unit, step, since, until, points}`, oldest point first.
+         */
+        get: operations["listMetrics"];
+        put?: never;
+        /**
+         * Store a batch of metric samples
+         * @description 1 to 1000 samples. A malformed sample makes the whole batch a `422` naming `samples[i].field` (nothing is stored); a sample whose cluster or droplet is gone or unknown is left out and listed in `rejected` (all of them: `422`).
+         */
+        post: operations["ingestMetrics"];
         delete?: never;
         options?: never;
         head?: never;
@@ -878,6 +962,53 @@ export interface components {
         DeadLetterList: {
             items: components["schemas"]["DeadLetter"][];
         };
+        /** @description `POST /v1/clusters/{id}/diagnose` (the body is optional). */
+        DiagnoseBody: {
+            /**
+             * @description `rules` (the default: deterministic, offline) or `llm` (the configured
+             *     OpenAI-compatible endpoint, falling back to the rules when it fails; `422` when
+             *     none is configured).
+             */
+            engine?: string | null;
+        };
+        /** @description A recorded diagnosis. */
+        DiagnosisView: {
+            cluster_id: string;
+            /** Format: date-time */
+            created_at: string;
+            diagnosis_id: string;
+            /** @description The engine that produced the answer: `rules` or `llm`. */
+            engine: string;
+            /** @description Why the LLM's answer was not used (`null` unless it failed). */
+            fallback_reason?: string | null;
+            /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+            health_label: string;
+            /**
+             * Format: int32
+             * @description 0-100.
+             */
+            health_score: number;
+            /** @description Recommendation id -> the job implementing it. */
+            implemented?: {
+                [key: string]: string;
+            };
+            /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+            inputs_digest: string;
+            insights: string[];
+            /** @description The model that answered (`null` for the rules engine). */
+            model?: string | null;
+            /**
+             * Format: int64
+             * @description The log position of its `diagnosis.completed` (of the command's last event in the
+             *     answer to a diagnose).
+             */
+            position?: number;
+            /** @description The prompt version (`null` for the rules engine). */
+            prompt_version?: string | null;
+            recommendations: components["schemas"]["Recommendation"][];
+            /** @description The engine asked for. */
+            requested_engine: string;
+        };
         /** @description A droplet as the API shows it. */
         DropletView: {
             cluster_id: string;
@@ -982,6 +1113,37 @@ export interface components {
         Health: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /** @description `POST /v1/metrics`: a batch of 1 to 1000 samples. */
+        IngestBody: {
+            samples: components["schemas"]["IngestSample"][];
+        };
+        /** @description `202` of `POST /v1/metrics`. */
+        IngestReply: {
+            /**
+             * Format: int64
+             * @description Samples stored.
+             */
+            accepted: number;
+            /** @description Samples left out because their cluster or droplet is gone or unknown. */
+            rejected: components["schemas"]["RejectedSample"][];
+        };
+        /** @description One sample of a batch. */
+        IngestSample: {
+            /** @description The cluster (it must exist and not be deleted). */
+            cluster_id: string;
+            /** @description The droplet, of that cluster; absent or null for a cluster-wide sample. */
+            droplet_id?: string | null;
+            /**
+             * Format: date-time
+             * @description When it was measured (default: now); at most 5 minutes ahead, no older than the raw
+             *     retention (24 hours by default).
+             */
+            timestamp?: string | null;
+            /** @description `cpu`, `memory`, `disk` (percent, 0 to 100) or `network` (Mbps, 0 to 100,000). */
+            type: string;
+            /** Format: double */
+            value: number;
         };
         /** @description A job as the API shows it. */
         JobView: {
@@ -1099,6 +1261,8 @@ export interface components {
             }[];
             total: number;
         };
+        /** @description A page of samples or a series. */
+        MetricsAnswer: components["schemas"]["Page_MetricSampleView"] | components["schemas"]["SeriesView"];
         /** @description `POST /v1/droplets/{id}/migrate`. */
         MigrateBody: {
             /** @description A simulated provider's name (the id of its `provider` aggregate): 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
@@ -1120,6 +1284,63 @@ export interface components {
                 updated_at?: string | null;
                 /** Format: int64 */
                 version: number;
+            }[];
+            /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
+            next_cursor?: string | null;
+            /**
+             * Format: int32
+             * @description The page number (`null` on a cursor page).
+             */
+            page?: number | null;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
+             *     on a cursor page, which does not count).
+             */
+            total?: number | null;
+            /** @description Whether `total` is an estimate. */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
+        Page_DiagnosisView: {
+            items: {
+                cluster_id: string;
+                /** Format: date-time */
+                created_at: string;
+                diagnosis_id: string;
+                /** @description The engine that produced the answer: `rules` or `llm`. */
+                engine: string;
+                /** @description Why the LLM's answer was not used (`null` unless it failed). */
+                fallback_reason?: string | null;
+                /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+                health_label: string;
+                /**
+                 * Format: int32
+                 * @description 0-100.
+                 */
+                health_score: number;
+                /** @description Recommendation id -> the job implementing it. */
+                implemented?: {
+                    [key: string]: string;
+                };
+                /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+                inputs_digest: string;
+                insights: string[];
+                /** @description The model that answered (`null` for the rules engine). */
+                model?: string | null;
+                /**
+                 * Format: int64
+                 * @description The log position of its `diagnosis.completed` (of the command's last event in the
+                 *     answer to a diagnose).
+                 */
+                position?: number;
+                /** @description The prompt version (`null` for the rules engine). */
+                prompt_version?: string | null;
+                recommendations: components["schemas"]["Recommendation"][];
+                /** @description The engine asked for. */
+                requested_engine: string;
             }[];
             /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
             next_cursor?: string | null;
@@ -1232,6 +1453,37 @@ export interface components {
             /** @description Whether `total` is an estimate. */
             total_is_estimate: boolean;
         };
+        /** @description One page of a list. */
+        Page_MetricSampleView: {
+            items: {
+                cluster_id: string;
+                droplet_id?: string | null;
+                /** Format: date-time */
+                timestamp: string;
+                type: string;
+                /** @description `percent` or `mbps`. */
+                unit: string;
+                /** Format: double */
+                value: number;
+            }[];
+            /** @description Where the next page starts (`?cursor=`), or `null` after the last row. */
+            next_cursor?: string | null;
+            /**
+             * Format: int32
+             * @description The page number (`null` on a cursor page).
+             */
+            page?: number | null;
+            /** Format: int32 */
+            page_size: number;
+            /**
+             * Format: int64
+             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
+             *     on a cursor page, which does not count).
+             */
+            total?: number | null;
+            /** @description Whether `total` is an estimate. */
+            total_is_estimate: boolean;
+        };
         /**
          * @description A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
          *     was started) with `position`.
@@ -1250,6 +1502,54 @@ export interface components {
             updated_at?: string | null;
             /** Format: int64 */
             version: number;
+        } & {
+            /**
+             * Format: int64
+             * @description The global log position of the last event the command appended (also in
+             *     `X-Position`): pass it as `min_position` to read what the command wrote.
+             */
+            position: number;
+        };
+        /**
+         * @description A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
+         *     was started) with `position`.
+         */
+        Positioned_DiagnosisView: {
+            cluster_id: string;
+            /** Format: date-time */
+            created_at: string;
+            diagnosis_id: string;
+            /** @description The engine that produced the answer: `rules` or `llm`. */
+            engine: string;
+            /** @description Why the LLM's answer was not used (`null` unless it failed). */
+            fallback_reason?: string | null;
+            /** @description `Excellent` (>= 80), `Good` (>= 60) or `Needs Attention`. */
+            health_label: string;
+            /**
+             * Format: int32
+             * @description 0-100.
+             */
+            health_score: number;
+            /** @description Recommendation id -> the job implementing it. */
+            implemented?: {
+                [key: string]: string;
+            };
+            /** @description SHA-256 (hex) of the canonical JSON of the inputs. */
+            inputs_digest: string;
+            insights: string[];
+            /** @description The model that answered (`null` for the rules engine). */
+            model?: string | null;
+            /**
+             * Format: int64
+             * @description The log position of its `diagnosis.completed` (of the command's last event in the
+             *     answer to a diagnose).
+             */
+            position?: number;
+            /** @description The prompt version (`null` for the rules engine). */
+            prompt_version?: string | null;
+            recommendations: components["schemas"]["Recommendation"][];
+            /** @description The engine asked for. */
+            requested_engine: string;
         } & {
             /**
              * Format: int64
@@ -1613,6 +1913,21 @@ export interface components {
              */
             status: "running" | "completed" | "failed";
         };
+        /** @description How the API documents a recommendation (the domain type's JSON form). */
+        Recommendation: {
+            /**
+             * @description What implementing it does: `{"type": ..., ...parameters}`, one of `scale_up`
+             *     `{count}`, `scale_down` `{count}`, `resize` `{droplet_id, size}`, `restart`
+             *     `{droplet_id}`, `create_droplet` `{size, image}`, `monitor`, `none` (advice only).
+             */
+            action: Record<string, never>;
+            detail: string;
+            /** @description `rec_<32 hex digits of the diagnosis id>_<n>` (n from 1). */
+            id: string;
+            /** @description `high`, `medium` or `low`. */
+            priority: string;
+            title: string;
+        };
         /** @description An event as stored in the log. */
         RecordedEvent: {
             aggregate_id: string;
@@ -1648,6 +1963,14 @@ export interface components {
             price_multiplier?: number | null;
             regions: ("nyc1" | "nyc2" | "nyc3" | "sfo1" | "sfo2" | "sfo3" | "lon1" | "fra1" | "tor1" | "blr1" | "sgp1")[];
             sizes?: ("s-1vcpu-1gb" | "s-1vcpu-2gb" | "s-2vcpu-2gb" | "s-2vcpu-4gb" | "s-4vcpu-8gb" | "c-2" | "m-1vcpu-8gb")[];
+        };
+        /** @description A sample left out of a batch that was otherwise stored. */
+        RejectedSample: {
+            detail: string;
+            /** @description `cluster_id` or `droplet_id`. */
+            field: string;
+            /** @description Its index in `samples`. */
+            index: number;
         };
         /** @description `POST /v1/droplets/{id}/resize`. */
         ResizeBody: {
@@ -1700,6 +2023,34 @@ export interface components {
             max_interval_ms: number;
             /** @description Error kinds never retried, even when transient. */
             non_retryable: string[];
+        };
+        /** @description One point of a series: the samples in `[t, t + step)`. */
+        SeriesPointView: {
+            /** Format: double */
+            avg: number;
+            /** Format: int64 */
+            count: number;
+            /** Format: double */
+            max: number;
+            /** Format: double */
+            min: number;
+            /** Format: date-time */
+            t: string;
+        };
+        /** @description `GET /v1/metrics?step=`: a series, oldest point first, empty buckets left out. */
+        SeriesView: {
+            points: components["schemas"]["SeriesPointView"][];
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: int32
+             * @description Seconds per point.
+             */
+            step: number;
+            type: string;
+            unit: string;
+            /** Format: date-time */
+            until: string;
         };
         /**
          * @description The class of a size.
@@ -1812,6 +2163,25 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The diagnosis recorded, with `position`. */
+        DiagnosisReply: {
+            headers: {
+                /** @description `true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`. */
+                "Idempotent-Replayed"?: string;
+                /** @description When a rule limits the route: the capacity of the binding rule (the one with the fewest tokens left). */
+                "RateLimit-Limit"?: number;
+                /** @description Its whole tokens left. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until its bucket is full. */
+                "RateLimit-Reset"?: number;
+                /** @description The log position of the command's last event. */
+                "X-Position"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Positioned_DiagnosisView"];
             };
         };
         /** @description The droplet and the job that provisions it, with `position`. */
@@ -2465,6 +2835,145 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    diagnoseCluster: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional: `{}` uses the rules engine. */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DiagnoseBody"] | null;
+            };
+        };
+        responses: {
+            200: components["responses"]["DiagnosisReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDiagnoses: {
+        parameters: {
+            query?: {
+                /** @description The page (ignored with `cursor`). */
+                page?: number;
+                /** @description Items per page (default 20). */
+                page_size?: number;
+                sort_dir?: "asc" | "desc";
+                /**
+                 * @description A list answer's `next_cursor`: reads the next page in the same order (same
+                 *     `sort_by` and `sort_dir`, else `400`) without counting or skipping rows.
+                 */
+                cursor?: string;
+                /**
+                 * @description Wait (up to the read-your-writes timeout, 5 s by default, else `504`) until the
+                 *     read models have applied this log position (a command's `position`). Wins over
+                 *     `X-Min-Position`.
+                 */
+                min_position?: number;
+            };
+            header?: {
+                /** @description As the `min_position` query parameter. */
+                "X-Min-Position"?: number;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of diagnoses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DiagnosisView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    implementRecommendation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+                /** @description The recommendation id (`rec_<diagnosis hex>_<n>`). */
+                rec_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["JobStartedReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getClusterSummary: {
         parameters: {
             query?: {
@@ -2858,7 +3367,7 @@ export interface operations {
                 before?: number;
                 /** @description At most this many events (default 100). */
                 limit?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
@@ -2898,7 +3407,7 @@ export interface operations {
             query?: {
                 /** @description Start after this position (default: the head, new events only). */
                 after?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
@@ -3126,6 +3635,80 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listMetrics: {
+        parameters: {
+            query?: {
+                /** @description Only this cluster's samples. */
+                cluster_id?: string;
+                /** @description Only this droplet's samples. */
+                droplet_id?: string;
+                /** @description `cpu`, `memory`, `disk` or `network` (required with `step`). */
+                type?: string;
+                /** @description From this time on (RFC 3339; with `step`, default an hour before `until`). */
+                since?: string;
+                /** @description Before this time (RFC 3339; with `step`, default now). */
+                until?: string;
+                /**
+                 * @description Answer a series with a point per `step` seconds instead of a page (at most 2000
+                 *     points; a step of a minute or more must be whole minutes and reads the rollups).
+                 */
+                step?: number;
+                /** @description The page (ignored with `cursor`). */
+                page?: number;
+                /** @description Items per page (default 20). */
+                page_size?: number;
+                /** @description A page's `next_cursor`: the samples after its last one. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of samples, or a series with `step`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    ingestMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestBody"];
+            };
+        };
+        responses: {
+            /** @description The samples stored and those left out. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestReply"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
         };
     };
     openapi: {

@@ -4,6 +4,7 @@
 //! of the handlers.
 
 use engine::commands::{DropletCreated, JobAccepted};
+use engine::diagnosis::DiagnosisView;
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -308,6 +309,11 @@ command_reply! {
 command_reply! {
     /// The droplet and the job that provisions it, with `position`.
     DropletCreatedReply(DropletCreated), etag:, limited
+}
+
+command_reply! {
+    /// The diagnosis recorded, with `position`.
+    DiagnosisReply(DiagnosisView), etag:, limited
 }
 
 command_reply! {

@@ -10,6 +10,7 @@
 use std::sync::OnceLock;
 
 use engine::commands::{DropletCreated, JobAccepted};
+use engine::diagnosis::DiagnosisView;
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
 use utoipa::openapi::{InfoBuilder, LicenseBuilder};
@@ -68,6 +69,9 @@ allowed requests of a limited route carry too.";
         handlers::jobs::list,
         handlers::jobs::get,
         handlers::jobs::cancel,
+        handlers::diagnoses::diagnose,
+        handlers::diagnoses::list,
+        handlers::diagnoses::implement,
         handlers::system::workers,
         handlers::events::list,
         handlers::events::live,
@@ -88,12 +92,15 @@ allowed requests of a limited route carry too.";
         handlers::providers::get_faults,
         handlers::providers::put_faults,
         handlers::providers::fleet_billing,
+        handlers::metric_samples::ingest,
+        handlers::metric_samples::list,
     ),
     components(schemas(
         crate::errors::Problem,
         Positioned<ClusterView>,
         Positioned<DropletCreated>,
         Positioned<JobAccepted>,
+        Positioned<DiagnosisView>,
         Positioned<JobView>,
         Positioned<RateLimitRuleView>,
         Positioned<ProviderView>,
@@ -112,6 +119,7 @@ allowed requests of a limited route carry too.";
         common::ClusterReply,
         common::DropletCreatedReply,
         common::JobStartedReply,
+        common::DiagnosisReply,
         common::JobCancelReply,
         common::RuleReply,
         common::ProviderReply,
@@ -121,10 +129,12 @@ allowed requests of a limited route carry too.";
         (name = "clusters", description = "Clusters: created, renamed, moved, deleted."),
         (name = "droplets", description = "Droplets of a cluster and the jobs that act on them."),
         (name = "jobs", description = "Asynchronous work, run by the job runtime."),
+        (name = "diagnosis", description = "The genie's diagnosis of a cluster (rules engine or an LLM) and implementing its recommendations."),
         (name = "events", description = "The event log: pages, a live tail, one aggregate's stream."),
         (name = "projections", description = "The read models built from the log."),
         (name = "ratelimits", description = "Rate-limit rules and their buckets."),
         (name = "providers", description = "Simulated cloud providers, their faults and billing."),
+        (name = "metrics", description = "Metric samples (telemetry, not events): ingest, list, series."),
     ),
     modifiers(&Info, &Links)
 )]
