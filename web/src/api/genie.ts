@@ -5,10 +5,9 @@
 // `cluster` (health follows `cluster.status_changed`), `diagnosis` (its events).
 import { queryOptions, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Client } from 'openapi-fetch';
-import { api, ProblemError, type Problem } from './client';
+import { api, ProblemError, type Problem, type Schemas } from './client';
 import { CommandError } from './droplets';
 import { fresh, observe } from '../live/position';
-import type { Job } from '../pages/jobState';
 
 export type MetricType = 'cpu' | 'memory' | 'disk' | 'network';
 export type MetricUnit = 'percent' | 'mbps';
@@ -81,46 +80,24 @@ export interface RecommendationAction {
   [param: string]: unknown;
 }
 
-export interface Recommendation {
-  id: string;
-  title: string;
-  detail: string;
+// The generated diagnosis types, with the values the API documents in words made exact.
+export type Recommendation = Omit<Schemas['Recommendation'], 'priority' | 'action'> & {
   priority: Priority;
   action: RecommendationAction;
-}
+};
 
-export interface Diagnosis {
-  diagnosis_id: string;
-  cluster_id: string;
+export type Diagnosis = Omit<
+  Schemas['DiagnosisView'], 'engine' | 'requested_engine' | 'health_label' | 'recommendations'
+> & {
   engine: Engine;
   requested_engine: Engine;
-  model: string | null;
-  prompt_version: string | null;
-  fallback_reason: string | null;
-  health_score: number;
   health_label: 'Excellent' | 'Good' | 'Needs Attention';
-  insights: string[];
   recommendations: Recommendation[];
-  inputs_digest: string;
-  created_at: string;
-  /** Recommendation id -> the job implementing it. */
-  implemented?: Record<string, string>;
-  position: number;
-}
+};
 
-export interface DiagnosisPage {
-  items: Diagnosis[];
-  page?: number | null;
-  page_size: number;
-  total: number;
-  total_is_estimate?: boolean;
-  next_cursor: string | null;
-}
+export type DiagnosisPage = Omit<Schemas['Page_DiagnosisView'], 'items'> & { items: Diagnosis[] };
 
-export interface Implemented {
-  job: Job;
-  position: number;
-}
+export type Implemented = Schemas['Positioned_JobStarted'];
 
 export interface HistoryQuery {
   cluster_id?: string;
@@ -154,13 +131,6 @@ type ClusterPath = { id: string };
 interface GeniePaths {
   '/v1/metrics': Path<{ get: Op<(HistoryQuery | SeriesQuery) & { min_position?: number }, never, never, MetricPage | MetricSeries> }>;
   '/v1/clusters/{id}/health': Path<{ get: Op<{ min_position?: number }, ClusterPath, never, ClusterHealth> }>;
-  '/v1/clusters/{id}/diagnose': Path<{ post: Op<never, ClusterPath, { engine?: Engine }, Diagnosis> }>;
-  '/v1/clusters/{id}/diagnoses': Path<{
-    get: Op<{ page?: number; page_size?: number; min_position?: number }, ClusterPath, never, DiagnosisPage>;
-  }>;
-  '/v1/clusters/{id}/recommendations/{rec_id}/implement': Path<{
-    post: Op<never, ClusterPath & { rec_id: string }, never, Implemented, 202>;
-  }>;
 }
 const genie = api as unknown as Client<GeniePaths>;
 
@@ -247,9 +217,9 @@ export function useDiagnoses(clusterId: string, page = 1) {
   return useQuery({
     queryKey: ['diagnosis', clusterId, 'list', query],
     queryFn: async () =>
-      unwrapGenie(await genie.GET('/v1/clusters/{id}/diagnoses', {
+      unwrapGenie(await api.GET('/v1/clusters/{id}/diagnoses', {
         params: { path: { id: clusterId }, query: { ...query, ...fresh() } },
-      })),
+      })) as DiagnosisPage,
     placeholderData: (previous) => previous,
     retry: false,
   });
@@ -260,7 +230,7 @@ export function useRunDiagnosis(clusterId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async (engine: Engine) =>
-      unwrapGenie(await genie.POST('/v1/clusters/{id}/diagnose', { params: { path: { id: clusterId } }, body: { engine } })),
+      unwrapGenie(await api.POST('/v1/clusters/{id}/diagnose', { params: { path: { id: clusterId } }, body: { engine } })) as Diagnosis,
     onSuccess: async (answer) => {
       observe(answer.position);
       await client.invalidateQueries({ queryKey: ['diagnosis', clusterId] });
@@ -273,7 +243,7 @@ export function useImplement(clusterId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async (recId: string) =>
-      unwrapGenie(await genie.POST('/v1/clusters/{id}/recommendations/{rec_id}/implement', {
+      unwrapGenie(await api.POST('/v1/clusters/{id}/recommendations/{rec_id}/implement', {
         params: { path: { id: clusterId, rec_id: recId } },
       })),
     onSuccess: async (answer) => {

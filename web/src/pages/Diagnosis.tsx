@@ -34,7 +34,7 @@ function useSecondsLeft(until: number | null): number {
 /** The newer of two diagnoses (by log position). */
 function newest(a: Diagnosis | undefined, b: Diagnosis | undefined): Diagnosis | undefined {
   if (!a || !b) return a ?? b;
-  return a.position >= b.position ? a : b;
+  return (a.position ?? 0) >= (b.position ?? 0) ? a : b;
 }
 
 /** Implement on every recommendation shown (the jobs started before are in each diagnosis). */
@@ -184,9 +184,9 @@ function PastDiagnoses(props: { clusterId: string; page: number; onPage: (page: 
             ))}
           </ol>
         )}
-      {data && data.total > 0 && (
+      {data && (data.items.length > 0 || props.page > 1) && (
         <Pager page={props.page} pageSize={DIAGNOSES_PAGE_SIZE} total={data.total} estimate={data.total_is_estimate}
-          hasNext={!!data.next_cursor || props.page * DIAGNOSES_PAGE_SIZE < data.total} onPage={props.onPage} />
+          hasNext={!!data.next_cursor} onPage={props.onPage} />
       )}
     </section>
   );
