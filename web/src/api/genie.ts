@@ -13,42 +13,12 @@ export type MetricType = 'cpu' | 'memory' | 'disk' | 'network';
 export type MetricUnit = 'percent' | 'mbps';
 export const METRIC_TYPES = ['cpu', 'memory', 'disk', 'network'] as const satisfies readonly MetricType[];
 
-export interface MetricSample {
-  cluster_id: string;
-  droplet_id: string | null;
-  type: MetricType;
-  value: number;
-  unit: MetricUnit;
-  timestamp: string;
-}
-
-export interface MetricPage {
-  items: MetricSample[];
-  /** `null` on a cursor page. */
-  page?: number | null;
-  page_size: number;
-  total: number;
-  total_is_estimate?: boolean;
-  next_cursor: string | null;
-}
-
-export interface SeriesPoint {
-  /** The bucket's time (RFC 3339). */
-  t: string;
-  avg: number;
-  min: number;
-  max: number;
-  count: number;
-}
-
-export interface MetricSeries {
-  type: MetricType;
-  unit: MetricUnit;
-  step: number;
-  since: string;
-  until: string;
-  points: SeriesPoint[];
-}
+// The generated metric types, with the type and unit (documented in words) made exact.
+type SampleView = Schemas['Page_MetricSampleView']['items'][number];
+export type MetricSample = Omit<SampleView, 'type' | 'unit'> & { type: MetricType; unit: MetricUnit };
+export type MetricPage = Omit<Schemas['Page_MetricSampleView'], 'items'> & { items: MetricSample[] };
+export type SeriesPoint = Schemas['SeriesPointView'];
+export type MetricSeries = Omit<Schemas['SeriesView'], 'type' | 'unit'> & { type: MetricType; unit: MetricUnit };
 
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
 
@@ -119,7 +89,8 @@ export interface SeriesQuery {
   step: number;
 }
 
-// The endpoints in the shape of the generated `paths`, so the one typed client serves them.
+// The health endpoint, not yet in the OpenAPI document, in the shape of the generated `paths`,
+// so the one typed client serves it.
 type Json<T> = { headers: { [name: string]: unknown }; content: { 'application/json': T } };
 type Refusal = { headers: { [name: string]: unknown }; content: { 'application/problem+json': Problem } };
 type Op<Q, P, B, R, S extends number = 200> = {
@@ -129,7 +100,6 @@ type Op<Q, P, B, R, S extends number = 200> = {
 type Path<M> = { parameters: { query?: never; header?: never; path?: never; cookie?: never } } & M;
 type ClusterPath = { id: string };
 interface GeniePaths {
-  '/v1/metrics': Path<{ get: Op<(HistoryQuery | SeriesQuery) & { min_position?: number }, never, never, MetricPage | MetricSeries> }>;
   '/v1/clusters/{id}/health': Path<{ get: Op<{ min_position?: number }, ClusterPath, never, ClusterHealth> }>;
 }
 const genie = api as unknown as Client<GeniePaths>;
@@ -172,7 +142,7 @@ export function seriesQuery(spec: SeriesSpec) {
         since: new Date(now - seconds * 1000).toISOString(),
         until: new Date(now).toISOString(),
       };
-      return unwrapGenie(await genie.GET('/v1/metrics', { params: { query } })) as MetricSeries;
+      return unwrapGenie(await api.GET('/v1/metrics', { params: { query } })) as MetricSeries;
     },
     refetchInterval: METRICS_REFRESH_MS,
     retry: false,
@@ -189,7 +159,7 @@ export function useMetricHistory(query: HistoryQuery) {
   const first = !query.cursor && (query.page ?? 1) === 1;
   return useQuery({
     queryKey: ['metrics', 'history', query],
-    queryFn: async () => unwrapGenie(await genie.GET('/v1/metrics', { params: { query } })) as MetricPage,
+    queryFn: async () => unwrapGenie(await api.GET('/v1/metrics', { params: { query } })) as MetricPage,
     refetchInterval: first ? METRICS_REFRESH_MS : false,
     placeholderData: (previous) => previous,
     retry: false,
