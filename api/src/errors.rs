@@ -42,6 +42,8 @@ pub enum ApiError {
     Serialise(#[source] serde_json::Error),
     #[error("metric samples store failure")]
     MetricSamples(#[from] engine::metrics::MetricsError),
+    #[error("health check failure")]
+    Health(#[source] engine::health::HealthError),
     #[error("could not render the metrics")]
     Metrics(#[source] prometheus::Error),
     #[error("rate limit {rule} ({scope} scope) exceeded; retry in {retry_after} s")]
@@ -60,6 +62,17 @@ impl warp::reject::Reject for ApiError {}
 impl From<engine::fold::FoldError> for ApiError {
     fn from(error: engine::fold::FoldError) -> Self {
         Self::Command(error.into())
+    }
+}
+
+/// A health check that failed: its store's or command's own answer.
+impl From<engine::health::HealthError> for ApiError {
+    fn from(error: engine::health::HealthError) -> Self {
+        match error {
+            engine::health::HealthError::Metrics(e) => Self::MetricSamples(e),
+            engine::health::HealthError::Command(e) => Self::Command(e),
+            error => Self::Health(error),
+        }
     }
 }
 
@@ -127,7 +140,8 @@ impl ApiError {
             | Self::Store(_)
             | Self::Serialise(_)
             | Self::Metrics(_)
-            | Self::MetricSamples(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::MetricSamples(_)
+            | Self::Health(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -2,17 +2,21 @@
 //! followed), retry policies from the settings, and the executor, in the Kafka worker group
 //! when Kafka is configured (the group divides the jobs among the processes; without it,
 //! the processes race for each attempt and one wins). Kafka being down holds nothing up:
-//! the group is joined in the background.
+//! the group is joined in the background. Also the scheduled health checks, which record
+//! a cluster status change when the checks change it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::commands::CommandService;
 use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership};
+use engine::health::HealthChecker;
 use engine::kafka::group::{self, WorkerGroup};
+use engine::metrics::MetricsStore;
 use engine::policies::Policies;
 use engine::provider::{self, Providers};
 use engine::store::EventStore;
+use projections::{HealthDirectory, ReadDb};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -105,4 +109,29 @@ pub fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "local".into())
+}
+
+/// The health checker over `samples` and the read models; its scheduled rounds run
+/// every `health_check_interval_seconds` (none at `0`) until shutdown.
+pub fn health_checks(
+    settings: &Settings,
+    samples: Arc<dyn MetricsStore>,
+    db: &ReadDb,
+    commands: &CommandService,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> HealthChecker {
+    let checker = HealthChecker::new(
+        samples,
+        Arc::new(HealthDirectory::new(db.clone())),
+        commands.clone(),
+        Duration::from_secs(settings.health_window_seconds.max(1)),
+    );
+    if settings.health_check_interval_seconds > 0 {
+        let interval = Duration::from_secs(settings.health_check_interval_seconds);
+        tasks.push(tokio::spawn(
+            checker.clone().run(interval, shutdown.clone()),
+        ));
+    }
+    checker
 }

@@ -87,6 +87,11 @@ pub struct Settings {
     pub metrics_rollup_retention_days: u64,
     /// Seconds between two passes of metric retention.
     pub metrics_retention_interval_secs: u64,
+    /// Seconds between two rounds of the scheduled health checks (`0`: none; the status
+    /// then only changes when another process checks).
+    pub health_check_interval_seconds: u64,
+    /// The window (seconds) a health check averages each metric over.
+    pub health_window_seconds: u64,
     /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
     /// environment); off while `brokers` is empty.
     pub kafka: KafkaConfig,
@@ -141,6 +146,8 @@ impl Default for Settings {
             metrics_raw_retention_hours: 24,
             metrics_rollup_retention_days: 30,
             metrics_retention_interval_secs: 300,
+            health_check_interval_seconds: 15,
+            health_window_seconds: 60,
         }
     }
 }
@@ -162,6 +169,10 @@ impl std::fmt::Debug for Settings {
             .field("sim_speed", &self.sim_speed)
             .field("sim_seed", &self.sim_seed)
             .field("sim_load", &self.sim_load)
+            .field(
+                "health_check_interval_seconds",
+                &self.health_check_interval_seconds,
+            )
             .field("log_format", &self.log_format)
             .field("llm", &self.llm().map(|_| self.llm_model.as_str()))
             .field(

@@ -125,6 +125,14 @@ impl Application {
         let samples = crate::samples::Samples::open(&settings, &url, db.clone()).await?;
         let metrics = Arc::new(Metrics::new()?);
         samples.start(&settings, &metrics, &shutdown_rx, &mut tasks);
+        let health = runtime::health_checks(
+            &settings,
+            samples.reader(),
+            &db,
+            &commands,
+            &shutdown_rx,
+            &mut tasks,
+        );
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -141,10 +149,10 @@ impl Application {
             limiter,
             limiter_fallback,
             rules: Arc::default(),
-            metrics: Arc::new(Metrics::new()?),
             diagnoser: Diagnoser::new(settings.llm().map(LlmClient::new)),
             metrics,
             metric_samples: samples.reader(),
+            health,
             samples: Arc::new(samples),
             settings: Arc::new(settings),
             draining: draining_rx,

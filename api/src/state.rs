@@ -64,6 +64,8 @@ pub struct Shared {
     pub metric_samples: Arc<dyn engine::metrics::MetricsStore>,
     /// The same store with its list and retention, and what ingest checks ids against.
     pub samples: Arc<crate::samples::Samples>,
+    /// The health checks (`GET /v1/clusters/{id}/health`, and scheduled rounds).
+    pub health: engine::health::HealthChecker,
     pub settings: Arc<Settings>,
     /// Turns true when the server starts shutting down: live tails end then.
     pub draining: tokio::sync::watch::Receiver<bool>,

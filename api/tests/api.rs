@@ -50,3 +50,6 @@ mod openapi;
 
 #[path = "api/metric_samples.rs"]
 mod metric_samples;
+
+#[path = "api/health.rs"]
+mod health;

@@ -25,7 +25,10 @@ impl HealthDirectory {
 
 /// `$1, $2, ... $n`.
 fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_status(text: &str) -> Option<ClusterStatus> {

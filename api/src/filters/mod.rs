@@ -1,5 +1,6 @@
 //! Routes: which path and method reach which handler.
 
+pub mod cluster_health;
 pub mod clusters;
 pub mod common;
 pub mod diagnoses;
@@ -58,6 +59,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .or(providers::routes(state.clone(), t))
         .unify()
         .or(metric_samples::routes(state.clone(), t))
+        .unify()
+        .or(cluster_health::routes(state.clone(), t))
         .unify()
         .or(events::routes(state, t))
         .unify()

@@ -1,12 +1,16 @@
 //! Gathering a diagnosis' inputs for a cluster: the cluster as folded from its stream, its
-//! droplets and its latest failed jobs from the read models (bounded), its health, and
-//! the faults injected into the providers. Everything is cut to the bounds of
+//! droplets and its latest failed jobs from the read models (bounded), its health checked
+//! now (status and issues), its metric trends over the last hour, and the faults injected
+//! into the providers. Everything is cut to the bounds of
 //! [`engine::domain::diagnosis::inputs`].
 
+use chrono::Utc;
+use engine::diagnosis::gather::{apply_health, metric_trends};
 use engine::diagnosis::inputs::{
     ClusterInput, DiagnosisInputs, DropletInput, FailedJobInput, ProviderFaultInput,
 };
 use engine::domain::diagnosis::{shorten, MAX_DROPLETS, MAX_FAILED_JOBS};
+use engine::domain::ClusterId;
 use engine::provider::Provider as _;
 use engine::views::ClusterView;
 use projections::{DropletFilter, JobFilter, PageRequest};
@@ -16,7 +20,7 @@ use crate::state::AppState;
 
 /// The inputs of a diagnosis of `cluster`.
 pub async fn gather(state: &AppState, cluster: &ClusterView) -> Result<DiagnosisInputs, ApiError> {
-    let inputs = DiagnosisInputs {
+    let mut inputs = DiagnosisInputs {
         cluster: ClusterInput {
             id: cluster.id.clone(),
             name: cluster.name.clone(),
@@ -29,6 +33,14 @@ pub async fn gather(state: &AppState, cluster: &ClusterView) -> Result<Diagnosis
         failed_jobs: failed_jobs(state, &cluster.id).await?,
         provider_faults: provider_faults(state),
     };
+    let id = ClusterId::parse(&cluster.id).map_err(|_| ApiError::NotFound {
+        what: "cluster",
+        id: cluster.id.clone(),
+    })?;
+    let now = Utc::now();
+    let health = state.health.check(&id, now).await?;
+    apply_health(&mut inputs, health.status, &health.issues);
+    inputs.metric_trends = metric_trends(&*state.metric_samples, &id, now).await?;
     Ok(inputs.bounded())
 }
 

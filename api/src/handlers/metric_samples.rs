@@ -5,11 +5,12 @@ use std::collections::BTreeSet;
 
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use engine::domain::{ClusterId, DropletId};
+use engine::domain::{Cluster, ClusterId, Droplet, DropletId, DropletStatus};
+use engine::fold::load;
 use engine::metrics::{
     MetricSample, MetricType, SampleFilter, SamplePageRequest, SampleStart, SeriesQuery,
 };
-use projections::metric_refs::sample_refs;
+use projections::metric_refs::{sample_refs, DropletRef, SampleRefs};
 use projections::{Cursor, Page, PageRequest, DEFAULT_COUNT_BOUND};
 use warp::http::StatusCode;
 use warp::reply::Response;
@@ -157,7 +158,8 @@ async fn sort_out(
         .collect();
     let clusters: Vec<String> = clusters.into_iter().collect();
     let droplets: Vec<String> = droplets.into_iter().collect();
-    let refs = sample_refs(&state.samples.db, &clusters, &droplets).await?;
+    let mut refs = sample_refs(&state.samples.db, &clusters, &droplets).await?;
+    complete_from_log(state, &clusters, &droplets, &mut refs).await?;
     let (mut keep, mut left, mut errors) = (Vec::new(), Vec::new(), FieldErrors::new());
     for (index, sample) in samples.into_iter().enumerate() {
         match judge(&sample, &refs) {
@@ -177,6 +179,44 @@ async fn sort_out(
         true => Ok((keep, left)),
         false => Err(invalid(errors)),
     }
+}
+
+/// Adds to `refs` the clusters and droplets the read models do not have yet but the log
+/// does (made a moment ago: the read models follow the log within milliseconds), so a
+/// client that creates a cluster and sends its first samples at once is not refused.
+/// Only the ids the read models missed are folded, which is rare.
+async fn complete_from_log(
+    state: &AppState,
+    clusters: &[String],
+    droplets: &[String],
+    refs: &mut SampleRefs,
+) -> Result<(), ApiError> {
+    let missing: Vec<&String> = clusters
+        .iter()
+        .filter(|id| !refs.live_clusters.contains(*id))
+        .collect();
+    for id in missing {
+        let cluster = load::<Cluster>(&*state.store, id, None).await?;
+        if cluster.state.is_live() {
+            refs.live_clusters.insert(id.clone());
+        }
+    }
+    let missing: Vec<&String> = droplets
+        .iter()
+        .filter(|id| !refs.droplets.contains_key(*id))
+        .collect();
+    for id in missing {
+        let droplet = load::<Droplet>(&*state.store, id, None).await?;
+        if let Some(cluster_id) = &droplet.state.cluster_id {
+            let destroyed = droplet.state.status == DropletStatus::Destroyed;
+            let found = DropletRef {
+                cluster_id: cluster_id.to_string(),
+                destroyed,
+            };
+            refs.droplets.insert(id.clone(), found);
+        }
+    }
+    Ok(())
 }
 
 /// `GET /v1/metrics`.

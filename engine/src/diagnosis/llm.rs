@@ -173,7 +173,7 @@ impl LlmClient {
 }
 
 /// A failure to get a response: a timeout, or anything else on the way (refused
-/// connection, DNS, a scheme this build cannot speak such as `https` without TLS).
+/// connection, DNS, TLS).
 fn transport(error: reqwest::Error) -> LlmFailure {
     if error.is_timeout() {
         LlmFailure::Timeout

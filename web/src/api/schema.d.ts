@@ -213,6 +213,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/clusters/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A cluster's health now
+         * @description Checks the cluster now: each metric's average over the check window against the thresholds (CPU > 80 % warning, memory > 85 % and disk > 90 % critical) and its droplets' states (a droplet whose provisioning failed is a warning; all failed is critical). The worst issue sets `status`. The scheduled checks record a `cluster.status_changed` event when this status differs from the recorded one.
+         */
+        get: operations["getClusterHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters/{id}/recommendations/{rec_id}/implement": {
         parameters: {
             query?: never;
@@ -1109,10 +1129,44 @@ export interface components {
              */
             position: number;
         };
-        /** @description `GET /healthz`. */
+        /** @description One cluster's health now. */
         Health: {
-            /** @description Always `ok`. */
+            /** Format: date-time */
+            checked_at: string;
+            cluster_id: string;
+            issues: components["schemas"]["HealthIssue"][];
+            /**
+             * @description The status the issues set (the worst wins; `healthy` without issues).
+             * @example warning
+             */
             status: string;
+            /**
+             * Format: int32
+             * @description The window metric averages are taken over.
+             */
+            window_seconds: number;
+        };
+        /** @description One issue a health check found. */
+        HealthIssue: {
+            /** @description The droplet (droplet issues). */
+            droplet_id?: string | null;
+            /** @description What kind of check found it. */
+            kind: components["schemas"]["IssueKind"];
+            /** @description A sentence for people, e.g. `memory 91.2% > 85% over 60 s`. */
+            message: string;
+            metric_type?: components["schemas"]["MetricType"] | null;
+            /** @description How bad it is. */
+            severity: components["schemas"]["Severity"];
+            /**
+             * Format: double
+             * @description The threshold it crossed (metric issues).
+             */
+            threshold?: number | null;
+            /**
+             * Format: double
+             * @description The value judged: the metric's average over the window (metric issues).
+             */
+            value?: number | null;
         };
         /** @description `POST /v1/metrics`: a batch of 1 to 1000 samples. */
         IngestBody: {
@@ -1145,6 +1199,11 @@ export interface components {
             /** Format: double */
             value: number;
         };
+        /**
+         * @description What kind of check found an issue.
+         * @enum {string}
+         */
+        IssueKind: "metric" | "droplet";
         /** @description A job as the API shows it. */
         JobView: {
             /** Format: int32 */
@@ -1261,6 +1320,11 @@ export interface components {
             }[];
             total: number;
         };
+        /**
+         * @description What a sample measures.
+         * @enum {string}
+         */
+        MetricType: "cpu" | "memory" | "disk" | "network";
         /** @description A page of samples or a series. */
         MetricsAnswer: components["schemas"]["Page_MetricSampleView"] | components["schemas"]["SeriesView"];
         /** @description `POST /v1/droplets/{id}/migrate`. */
@@ -2052,6 +2116,11 @@ export interface components {
             /** Format: date-time */
             until: string;
         };
+        /**
+         * @description How bad an issue is; the worst issue sets the cluster's status.
+         * @enum {string}
+         */
+        Severity: "warning" | "critical";
         /**
          * @description The class of a size.
          * @enum {string}
@@ -2922,6 +2991,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_DiagnosisView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getClusterHealth: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wait (up to the read-your-writes timeout, 5 s by default, else `504`) until the
+                 *     read models have applied this log position (a command's `position`). Wins over
+                 *     `X-Min-Position`.
+                 */
+                min_position?: number;
+            };
+            header?: {
+                /** @description As the `min_position` query parameter. */
+                "X-Min-Position"?: number;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster's health. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -94,6 +94,7 @@ allowed requests of a limited route carry too.";
         handlers::providers::fleet_billing,
         handlers::metric_samples::ingest,
         handlers::metric_samples::list,
+        handlers::cluster_health::get,
     ),
     components(schemas(
         crate::errors::Problem,
