@@ -55,8 +55,9 @@ step('genie: samples above the thresholds turn the cluster critical, live', asyn
   const answer = await send(base, 'POST', '/v1/metrics',
     samples(cluster.id, made.droplet.id, { cpu: 95, memory: 93, disk: 55, network: 140 }));
   if (!(answer.accepted > 0)) throw new Error(`POST /v1/metrics accepted ${JSON.stringify(answer)}`);
-  // Without a reload: the status event refreshes the page's badge and its health.
-  await head.getByText('critical').waitFor();
+  // Without a reload (the checks run every 15 s): the status event refreshes the page's
+  // badge and its health.
+  await head.getByText('critical').waitFor({ timeout: 40_000 });
   const panel = page.getByTestId('health-panel');
   await panel.locator('.badge', { hasText: 'critical' }).first().waitFor();
   await panel.getByRole('list', { name: 'Issues' }).getByText(/memory/i).first().waitFor();
@@ -194,5 +195,5 @@ step('genie: the Dashboard lists the unhealthy cluster, linked to its diagnosis'
   await card.getByRole('link', { name: 'genie-hot (critical): diagnose' }).waitFor();
   await send(base, 'POST', '/v1/metrics',
     samples(genie.cluster.id, genie.droplet.id, { cpu: 20, memory: 30, disk: 40, network: 50 }));
-  await card.getByRole('link', { name: /^genie-hot / }).waitFor({ state: 'detached', timeout: 20_000 });
+  await card.getByRole('link', { name: /^genie-hot / }).waitFor({ state: 'detached', timeout: 40_000 });
 });

@@ -1,10 +1,10 @@
 // The genie's endpoints: metric samples and series (`/v1/metrics`), a cluster's health, its
 // diagnoses and the jobs that implement their recommendations. Same client, base and problem
 // handling as every other module (the typed `api`, `X-User-Id` included); refusals keep their
-// `Retry-After` (`CommandError`). Keys: `metrics` (polled: samples are telemetry, not events),
+// `Retry-After` (`CommandError`). The generated types are narrowed where the API states the
+// values in words (types, units, engines, priorities, labels, actions). Keys: `metrics` (polled: samples are telemetry, not events),
 // `cluster` (health follows `cluster.status_changed`), `diagnosis` (its events).
 import { queryOptions, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Client } from 'openapi-fetch';
 import { api, ProblemError, type Problem, type Schemas } from './client';
 import { CommandError } from './droplets';
 import { fresh, observe } from '../live/position';
@@ -21,24 +21,9 @@ export type SeriesPoint = Schemas['SeriesPointView'];
 export type MetricSeries = Omit<Schemas['SeriesView'], 'type' | 'unit'> & { type: MetricType; unit: MetricUnit };
 
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
-
-export interface HealthIssue {
-  kind: 'metric' | 'droplet';
-  severity: 'warning' | 'critical';
-  metric_type: MetricType | null;
-  value: number | null;
-  threshold: number | null;
-  droplet_id: string | null;
-  message: string;
-}
-
-export interface ClusterHealth {
-  cluster_id: string;
-  status: HealthStatus;
-  issues: HealthIssue[];
-  checked_at: string;
-  window_seconds: number;
-}
+export type HealthIssue = Schemas['HealthIssue'];
+/** `GET /v1/clusters/{id}/health`, its status made exact. */
+export type ClusterHealth = Omit<Schemas['Health'], 'status'> & { status: HealthStatus };
 
 export type Engine = 'rules' | 'llm';
 export type Priority = 'high' | 'medium' | 'low';
@@ -88,21 +73,6 @@ export interface SeriesQuery {
   until: string;
   step: number;
 }
-
-// The health endpoint, not yet in the OpenAPI document, in the shape of the generated `paths`,
-// so the one typed client serves it.
-type Json<T> = { headers: { [name: string]: unknown }; content: { 'application/json': T } };
-type Refusal = { headers: { [name: string]: unknown }; content: { 'application/problem+json': Problem } };
-type Op<Q, P, B, R, S extends number = 200> = {
-  parameters: { query?: Q; header?: never; cookie?: never } & ([P] extends [never] ? { path?: never } : { path: P });
-  responses: { [K in S]: Json<R> } & { default: Refusal };
-} & ([B] extends [never] ? { requestBody?: never } : { requestBody: { content: { 'application/json': B } } });
-type Path<M> = { parameters: { query?: never; header?: never; path?: never; cookie?: never } } & M;
-type ClusterPath = { id: string };
-interface GeniePaths {
-  '/v1/clusters/{id}/health': Path<{ get: Op<{ min_position?: number }, ClusterPath, never, ClusterHealth> }>;
-}
-const genie = api as unknown as Client<GeniePaths>;
 
 /** The data of an answer, or its problem thrown with `Retry-After` (a `429`). */
 export function unwrapGenie<T>(result: { data?: T; error?: unknown; response: Response }): T {
@@ -172,7 +142,7 @@ export function useClusterHealth(id: string | undefined, poll = false) {
     queryKey: ['cluster', id, 'health'],
     enabled: !!id,
     queryFn: async () =>
-      unwrapGenie(await genie.GET('/v1/clusters/{id}/health', { params: { path: { id: id! }, query: fresh() } })),
+      unwrapGenie(await api.GET('/v1/clusters/{id}/health', { params: { path: { id: id! }, query: fresh() } })) as ClusterHealth,
     refetchInterval: poll ? METRICS_REFRESH_MS : false,
     retry: false,
   });

@@ -1,26 +1,17 @@
-// A cluster's health as the server's checks see it: the status and each issue (a metric over
-// its threshold, a failed droplet). Follows `cluster.status_changed`; polled where the page
+// A cluster's health as the server's checks see it now: the status and each issue (a metric
+// over its threshold, a failed droplet), in the server's words. Follows `cluster.status_changed`; polled where the page
 // shows samples (the issues' values move with them).
 import type { ReactNode } from 'react';
 import { ProblemError } from '../api/client';
-import { useClusterHealth, type HealthIssue } from '../api/genie';
+import { useClusterHealth } from '../api/genie';
 import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { DropletLink } from './JobParts';
-import { formatValue, METRIC_LABELS, UNIT_OF } from './monitoringModel';
 
 /** `5 minutes`, `1 hour`, `90 seconds`. */
 export function windowText(seconds: number): string {
   const [n, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
   return `${n} ${unit}${n === 1 ? '' : 's'}`;
-}
-
-/** What an issue says beyond its message: the value against its threshold. */
-export function issueFigures(issue: HealthIssue): string | null {
-  if (issue.kind !== 'metric' || !issue.metric_type || issue.value == null) return null;
-  const unit = UNIT_OF[issue.metric_type];
-  const threshold = issue.threshold == null ? '' : ` (threshold ${formatValue(issue.threshold, unit)})`;
-  return `${METRIC_LABELS[issue.metric_type]} ${formatValue(issue.value, unit)}${threshold}`;
 }
 
 export function HealthPanel({ clusterId, poll, footer }: { clusterId: string; poll?: boolean; footer?: ReactNode }) {
@@ -47,7 +38,6 @@ export function HealthPanel({ clusterId, poll, footer }: { clusterId: string; po
               {h.issues.map((issue, i) => (
                 <li key={`${issue.kind}-${issue.metric_type ?? ''}-${issue.droplet_id ?? ''}-${i}`}>
                   <StatusBadge status={issue.severity} /> <span>{issue.message}</span>
-                  {issueFigures(issue) && <span className="muted"> · {issueFigures(issue)}</span>}
                   {issue.droplet_id && (
                     <> · <DropletLink id={issue.droplet_id} /></>
                   )}
