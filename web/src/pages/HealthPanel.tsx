@@ -8,10 +8,10 @@ import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { DropletLink } from './JobParts';
 
-/** `5 minutes`, `1 hour`, `90 seconds`. */
+/** `5 minutes`, `hour`, `90 seconds` (to follow "the last"). */
 export function windowText(seconds: number): string {
   const [n, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
-  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+  return n === 1 ? unit : `${n} ${unit}s`;
 }
 
 export function HealthPanel({ clusterId, poll, footer }: { clusterId: string; poll?: boolean; footer?: ReactNode }) {

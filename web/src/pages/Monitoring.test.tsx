@@ -113,3 +113,8 @@ test('back from a page reached by cursor uses the cursor it was reached with', (
   fireEvent.click(screen.getByRole('button', { name: 'Previous' }));
   expect(location()).toBe('/monitoring?page=2&cursor=cur_2');
 });
+
+test('the health window reads as words', async () => {
+  const { windowText } = await import('./HealthPanel');
+  expect([60, 300, 3600, 90, 7200].map(windowText)).toEqual(['minute', '5 minutes', 'hour', '90 seconds', '2 hours']);
+});
