@@ -79,7 +79,7 @@ step('genie: Monitoring charts the samples with thresholds and lists them', asyn
   // The average as a line over its band, and the threshold as a reference line.
   await cpu.locator('.recharts-line path').first().waitFor();
   await cpu.locator('.recharts-area path').first().waitFor();
-  await cpu.locator('.recharts-reference-line').waitFor();
+  await cpu.locator('.recharts-reference-line-line').waitFor({ state: 'attached' }); // flat: no height to be visible
   await page.getByTestId('chart-memory').getByText(/critical above 85 %$/).waitFor();
   await page.getByTestId('chart-network').getByText(/^Network: latest \d+(\.\d)? Mbps/).waitFor();
   await page.getByTestId('health-panel').locator('.badge', { hasText: 'critical' }).first().waitFor();
@@ -98,8 +98,10 @@ step('genie: Monitoring charts the samples with thresholds and lists them', asyn
   const types = await table.locator('tbody tr td:nth-child(4)').allTextContents();
   if (types.length === 0 || types.some((t) => t !== 'Memory')) throw new Error(`types after the filter: ${types}`);
   if (await table.getByText('cluster-wide').count()) throw new Error('the droplet filter shows cluster-wide samples');
-  // Paged by cursor: 10 minutes of samples is more than a page of memory samples for the cluster.
+  // Paged by cursor: the cluster's 80 samples are more than a page of 25.
   await page.getByLabel('Droplet').selectOption('');
+  await page.getByRole('button', { name: 'Clear filters' }).click();
+  await page.waitForURL((url) => !url.search.includes('type='));
   await page.getByRole('button', { name: 'Next' }).click();
   await page.waitForURL(/cursor=/);
   await page.getByText(/^Page 2/).waitFor();

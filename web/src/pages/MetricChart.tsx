@@ -6,8 +6,11 @@ import { Area, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip,
 import type { MetricSeries, MetricType } from '../api/genie';
 import { ZoneContext } from '../components/Time';
 import {
-  chartRows, chartSentence, formatValue, METRIC_LABELS, THRESHOLDS, tickLabel, UNIT_OF, type Range,
+  chartRows, chartSentence, evenTicks, formatValue, METRIC_LABELS, THRESHOLDS, tickLabel, UNIT_OF, type Range,
 } from './monitoringModel';
+
+/** Up to this many rows, each point is also drawn as a dot (a lone point has no line). */
+const SPARSE_ROWS = 60;
 
 export function MetricChart(props: {
   type: MetricType;
@@ -37,6 +40,7 @@ export function MetricChart(props: {
           <ResponsiveContainer width="100%" height="100%">
             <ComposedChart data={rows} accessibilityLayer={false} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <XAxis dataKey="t" type="number" scale="time" domain={[since, until]} fontSize={11}
+                ticks={evenTicks(since, until)}
                 tickFormatter={(ms: number) => tickLabel(ms, range, utc)} />
               <YAxis fontSize={11} width={44} domain={unit === 'percent' ? [0, 100] : [0, 'auto']}
                 allowDataOverflow={false} />
@@ -51,7 +55,8 @@ export function MetricChart(props: {
                 contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', color: 'var(--text)' }} />
               <Area dataKey="band" stroke="none" fill="var(--accent)" fillOpacity={0.18} isAnimationActive={false}
                 connectNulls={false} />
-              <Line dataKey="avg" stroke="var(--accent)" strokeWidth={2} dot={false} isAnimationActive={false}
+              <Line dataKey="avg" stroke="var(--accent)" strokeWidth={2} isAnimationActive={false}
+                dot={rows.length <= SPARSE_ROWS ? { r: 2.5, fill: 'var(--accent)' } : false}
                 connectNulls={false} />
               {threshold && (
                 <ReferenceLine y={threshold.value} ifOverflow="extendDomain"

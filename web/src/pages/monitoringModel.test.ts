@@ -1,6 +1,6 @@
 import type { MetricSeries } from '../api/genie';
 import {
-  chartRows, chartSentence, formatValue, MAX_POINTS, pageChange, parseMonitoring, RANGES, seriesSummary, shownPage,
+  chartRows, chartSentence, evenTicks, formatValue, MAX_POINTS, pageChange, parseMonitoring, RANGES, seriesSummary, shownPage,
   stepFor, tickLabel,
 } from './monitoringModel';
 
@@ -38,10 +38,23 @@ describe('chart rows', () => {
     ]);
   });
 
-  test('a gap of more than one and a half steps breaks the line', () => {
-    const rows = chartRows(series([[1, 30, 20, 35], [2, 31, 20, 35], [10, 90, 85, 99]]));
-    expect(rows.map((r) => r.avg)).toEqual([30, 31, null, 90]);
-    expect(rows[2]).toEqual({ t: Date.parse(at(3)), avg: null, band: null });
+  test('a gap of more than twice the spacing breaks the line', () => {
+    const rows = chartRows(series([[1, 30, 20, 35], [2, 31, 20, 35], [3, 32, 20, 35], [10, 90, 85, 99]]));
+    expect(rows.map((r) => r.avg)).toEqual([30, 31, 32, null, 90]);
+    expect(rows[3]).toEqual({ t: Date.parse(at(4)), avg: null, band: null });
+    // One bucket missing is no gap.
+    expect(chartRows(series([[1, 30, 20, 35], [2, 31, 20, 35], [4, 32, 20, 35]])).map((r) => r.avg)).toEqual([30, 31, 32]);
+  });
+
+  test('samples sparser than the step are joined at their own spacing', () => {
+    // One a minute on a 15 s step: no gap between them, a gap where three minutes are missing.
+    const rows = chartRows(series([[1, 30, 20, 35], [2, 31, 20, 35], [3, 32, 20, 35], [7, 33, 20, 35]], 15));
+    expect(rows.map((r) => r.avg)).toEqual([30, 31, 32, null, 33]);
+  });
+
+  test('ticks are spread evenly over the window', () => {
+    expect(evenTicks(0, 1000, 6)).toEqual([0, 200, 400, 600, 800, 1000]);
+    expect(evenTicks(5, 5)).toEqual([5]);
   });
 
   test('no series, no rows', () => {

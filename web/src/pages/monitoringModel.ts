@@ -63,10 +63,19 @@ export interface ChartRow {
   band: [number, number] | null;
 }
 
+/** The middle of `values` (0 for none). */
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /**
- * The series as chart rows, oldest first. Where buckets are missing (no sample for longer
- * than one and a half steps) a row of nulls is put in, so the line breaks instead of
- * drawing across a time without data.
+ * The series as chart rows, oldest first. Where samples stop for more than twice their usual
+ * spacing (the step, or the typical time between points when samples come less often than
+ * the step), a row of nulls is put in, so the line breaks instead of drawing across a time
+ * without data.
  */
 export function chartRows(series: MetricSeries | undefined): ChartRow[] {
   if (!series) return [];
@@ -75,7 +84,8 @@ export function chartRows(series: MetricSeries | undefined): ChartRow[] {
     .filter((p) => Number.isFinite(p.ms))
     .sort((a, b) => a.ms - b.ms);
   const rows: ChartRow[] = [];
-  const gap = series.step * 1500;
+  const spacing = median(points.slice(1).map((p, i) => p.ms - points[i]!.ms));
+  const gap = 2 * Math.max(series.step * 1000, spacing);
   let previous: number | null = null;
   for (const p of points) {
     if (previous !== null && p.ms - previous > gap) rows.push({ t: previous + series.step * 1000, avg: null, band: null });
@@ -105,6 +115,12 @@ export function chartSentence(type: MetricType, series: MetricSeries | undefined
   const line = threshold ? `; ${threshold.severity} above ${formatValue(threshold.value, unit)}` : '';
   if (samples === 0) return `${METRIC_LABELS[type]}: no samples in this range${line}`;
   return `${METRIC_LABELS[type]}: latest ${formatValue(latest, unit)}, peak ${formatValue(peak, unit)}, ${samples} sample${samples === 1 ? '' : 's'}${line}`;
+}
+
+/** `count` evenly spaced ticks from `since` to `until` (ms), ends included. */
+export function evenTicks(since: number, until: number, count = 6): number[] {
+  if (!(until > since) || count < 2) return [since];
+  return Array.from({ length: count }, (_, i) => Math.round(since + ((until - since) * i) / (count - 1)));
 }
 
 /** A tick's label: the time of day for a range within a day, else the day and hour. */
