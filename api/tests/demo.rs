@@ -6,6 +6,9 @@
 //! - `incident`: the provision on the broken provider failed an attempt, retried and
 //!   succeeded; no fault is left; one droplet is destroyed; and when the provision cannot
 //!   succeed (one attempt allowed), the scene fails naming the job and still heals;
+//! - `genie`: the memory spike turns the cluster critical (one status change carrying the
+//!   memory issue), the rules diagnosis is recorded, its scale-up recommendation starts a
+//!   job caused by the diagnosis, and the calm samples turn the cluster healthy again;
 //! - the binary: `demo list`, `demo load quickstart --url` printing the console pages, and
 //!   a refused command printed with its problem's detail.
 //!
@@ -18,7 +21,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use api::demo::{incident, quickstart, DemoClient, DemoError};
+use api::demo::{genie, incident, quickstart, DemoClient, DemoError};
 use api::settings::Settings;
 use engine::policies::PolicyPatch;
 use serde_json::json;
@@ -268,4 +271,54 @@ async fn the_binary_loads_lists_and_explains_refusals(app: TestApp) {
         err.contains("is `clustergenie serve` running there?"),
         "{err}"
     );
+}
+
+api_test!(
+    genie_diagnoses_the_spike_and_scales_up,
+    |s: &mut Settings| {
+        s.health_check_interval_seconds = 1;
+    }
+);
+
+async fn genie_diagnoses_the_spike_and_scales_up(app: TestApp) {
+    let loaded = genie::load(&client(&app)).await.expect("genie");
+    let changes: Vec<_> = app
+        .stream("cluster", &loaded.cluster_id)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == json!("cluster.status_changed"))
+        .collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0]["data"]["to"], json!("critical"));
+    let issues = changes[0]["data"]["issues"].as_array().expect("issues");
+    assert!(
+        issues.iter().any(|i| i["metric_type"] == json!("memory")),
+        "{issues:?}"
+    );
+    assert_eq!(changes[1]["data"]["to"], json!("healthy"));
+
+    assert_eq!(loaded.diagnosis["engine"], json!("rules"));
+    assert_eq!(loaded.implemented["action"]["type"], json!("scale_up"));
+    assert_eq!(loaded.job["type"], json!("scale_up"));
+    assert_eq!(loaded.job["status"], json!("succeeded"));
+    let completed = app
+        .stream("diagnosis", &loaded.cluster_id)
+        .await
+        .into_iter()
+        .find(|e| e["type"] == json!("diagnosis.completed"))
+        .expect("diagnosis.completed");
+    let job_events = app.stream("job", str_of(&loaded.job["id"])).await;
+    assert_eq!(
+        job_events[0]["metadata"]["causation_id"], completed["id"],
+        "{job_events:?}"
+    );
+    let samples = app
+        .get(&format!(
+            "/v1/metrics?cluster_id={}&type=memory&page_size=1",
+            loaded.cluster_id
+        ))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(samples["total"], json!(60 + 12 + 240), "{samples}");
 }

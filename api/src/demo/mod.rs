@@ -4,12 +4,13 @@
 //!
 //! - [`scene`] names the scenes, loads one ([`scene::load`]) and prints a
 //!   [`scene::Summary`];
-//! - [`quickstart`] and [`incident`] are the scenes, one file each;
+//! - [`quickstart`], [`incident`] and [`genie`] are the scenes, one file each;
 //! - [`client`] is the HTTP client (commands, bounded waits on jobs and droplets);
 //! - [`error`] holds [`DemoError`].
 
 pub mod client;
 pub mod error;
+pub mod genie;
 pub mod incident;
 pub mod quickstart;
 pub mod scene;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::client::DemoClient;
 use super::error::DemoError;
-use super::{incident, quickstart};
+use super::{genie, incident, quickstart};
 
 /// A scene `clustergenie demo load` can seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,17 +14,21 @@ pub enum Scene {
     /// A payments cluster; a provider fails every call, a provision job retries, the
     /// provider is healed and the job succeeds; a droplet is destroyed.
     Incident,
+    /// A checkout cluster's memory climbs past the critical threshold; the health checks
+    /// turn it critical, the genie diagnoses it and a recommendation is implemented.
+    Genie,
 }
 
 impl Scene {
     /// Every scene, in the order `demo list` prints them.
-    pub const ALL: [Scene; 2] = [Scene::Quickstart, Scene::Incident];
+    pub const ALL: [Scene; 3] = [Scene::Quickstart, Scene::Incident, Scene::Genie];
 
     /// The name the command line takes.
     pub fn name(self) -> &'static str {
         match self {
             Scene::Quickstart => "quickstart",
             Scene::Incident => "incident",
+            Scene::Genie => "genie",
         }
     }
 
@@ -39,6 +43,11 @@ impl Scene {
                 "a payments cluster; a provider fails every call while a droplet is \
                  provisioned on it, the job retries, the provider is healed and the job \
                  succeeds; then a droplet is destroyed"
+            }
+            Scene::Genie => {
+                "a checkout cluster sends metrics; its memory spikes, the health checks turn \
+                 it critical, the rules engine diagnoses it and its scale-up recommendation \
+                 is implemented; then it calms down and turns healthy"
             }
         }
     }
@@ -58,6 +67,7 @@ pub async fn load(scene: Scene, client: &DemoClient) -> Result<Summary, DemoErro
     Ok(match scene {
         Scene::Quickstart => quickstart::load(client).await?.summary(),
         Scene::Incident => incident::load(client).await?.summary(),
+        Scene::Genie => genie::load(client).await?.summary(),
     })
 }
 

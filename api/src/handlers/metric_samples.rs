@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use engine::domain::{Cluster, ClusterId, Droplet, DropletId, DropletStatus};
 use engine::fold::load;
 use engine::metrics::{
-    MetricSample, MetricType, SampleFilter, SamplePageRequest, SampleStart, SeriesQuery,
+    KeyedBatch, MetricSample, MetricType, SampleFilter, SamplePageRequest, SampleStart, SeriesQuery,
 };
 use projections::metric_refs::{sample_refs, DropletRef, SampleRefs};
 use projections::{Cursor, Page, PageRequest, DEFAULT_COUNT_BOUND};
@@ -24,7 +24,9 @@ use crate::models::metric_samples::{
     RejectedSample, SeriesPointView, SeriesView, Verdict, Window, MAX_POINTS,
 };
 use crate::models::Params;
-use crate::schemas::openapi::common::{BadRequest, BodyProblems, Internal, Unprocessable};
+use crate::schemas::openapi::common::{
+    BadRequest, BodyProblems, CommandHeaders, Conflict, Internal, Unprocessable,
+};
 use crate::state::AppState;
 
 /// The list's one order (newest first).
@@ -74,20 +76,20 @@ pub enum MetricsAnswer {
     summary = "Store a batch of metric samples",
     description = "1 to 1000 samples. A malformed sample makes the whole batch a `422` naming \
     `samples[i].field` (nothing is stored); a sample whose cluster or droplet is gone or \
-    unknown is left out and listed in `rejected` (all of them: `422`).",
+    unknown is left out and listed in `rejected` (all of them: `422`). With \
+    `Idempotency-Key`, the batch is stored once: the same key and body answer the first \
+    answer again, the same key with another body is a `409`.",
+    params(CommandHeaders),
     request_body = IngestBody,
     responses(
         (status = 202, description = "The samples stored and those left out.", body = IngestReply),
         (status = 400, response = BadRequest),
+        (status = 409, response = Conflict),
         (status = 500, response = Internal),
         BodyProblems,
     )
 )]
-pub async fn ingest(
-    state: AppState,
-    _meta: RequestMeta,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn ingest(state: AppState, meta: RequestMeta, body: Bytes) -> Result<Response, ApiError> {
     let batch: RawBatch = parse(&body)?;
     let now = Utc::now();
     let window = Window {
@@ -114,8 +116,6 @@ pub async fn ingest(
             errors,
         });
     }
-    let accepted = state.samples.store.insert(&keep).await?;
-    state.metrics.observe_samples(&keep);
     let rejected = rejected
         .into_iter()
         .map(|r| RejectedSample {
@@ -124,7 +124,41 @@ pub async fn ingest(
             detail: r.detail,
         })
         .collect();
-    typed(StatusCode::ACCEPTED, &IngestReply { accepted, rejected })
+    let reply = IngestReply {
+        accepted: keep.len() as u64,
+        rejected,
+    };
+    match meta.context(&body).idempotency {
+        None => {
+            state.samples.store.insert(&keep).await?;
+        }
+        Some(idempotency) => {
+            let batch = KeyedBatch {
+                key: idempotency.key,
+                fingerprint: idempotency.fingerprint,
+                reply: serde_json::to_string(&reply).map_err(ApiError::Serialise)?,
+            };
+            if let Some(first) = state.samples.store.insert_once(&keep, &batch).await? {
+                return replay(first, &batch);
+            }
+        }
+    }
+    state.metrics.observe_samples(&keep);
+    typed(StatusCode::ACCEPTED, &reply)
+}
+
+/// The first answer to a batch sent again under its idempotency key; the same key with
+/// another body is a `409`.
+fn replay(first: KeyedBatch, again: &KeyedBatch) -> Result<Response, ApiError> {
+    if first.fingerprint != again.fingerprint {
+        return Err(ApiError::Conflict(format!(
+            "idempotency key {} was already used with a different request",
+            first.key
+        )));
+    }
+    let reply: serde_json::Value =
+        serde_json::from_str(&first.reply).map_err(ApiError::Serialise)?;
+    typed(StatusCode::ACCEPTED, &reply)
 }
 
 fn invalid(errors: FieldErrors) -> ApiError {

@@ -2,6 +2,7 @@
 //! series (exact numbers, limits), the Prometheus gauge and simulated load.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -409,4 +410,40 @@ async fn simulated_load_reports_for_active_droplets(app: TestApp) {
         .collect();
     assert_eq!(types.len(), 4, "{listed}");
     assert!(items(&listed).iter().all(|s| s["cluster_id"] == json!(c)));
+}
+
+api_test!(a_batch_under_an_idempotency_key_is_stored_once);
+async fn a_batch_under_an_idempotency_key_is_stored_once(app: TestApp) {
+    let cluster = app.create_cluster("keyed").await;
+    let id = str_of(&cluster["id"]).to_owned();
+    let body = json!({ "samples": [
+        { "cluster_id": id, "type": "cpu", "value": 41.0 },
+        { "cluster_id": id, "type": "disk", "value": 12.5 },
+    ]});
+    let keyed = |body: &Value| {
+        app.request(Method::POST, "/v1/metrics")
+            .header("idempotency-key", "batch-7")
+            .json(body)
+    };
+    let first = app.send(keyed(&body)).await.expect(202).clone();
+    assert_eq!(first["accepted"], 2, "{first}");
+    let again = app.send(keyed(&body)).await.expect(202).clone();
+    assert_eq!(again, first);
+    let stored = app
+        .get(&format!("/v1/metrics?cluster_id={id}"))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(stored["total"], 2, "{stored}");
+
+    let other = json!({ "samples": [{ "cluster_id": id, "type": "cpu", "value": 99.0 }] });
+    let refused = app.send(keyed(&other)).await;
+    let problem = refused.problem(409);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("batch-7"),
+        "{problem}"
+    );
 }

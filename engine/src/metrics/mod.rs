@@ -27,7 +27,8 @@ pub use model::{
 };
 pub use postgres::PgMetricsStore;
 pub use reads::{
-    Expired, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore, StoredSample,
+    Expired, KeyedBatch, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore,
+    StoredSample,
 };
 pub use retention::Retention;
 pub use sqlite::SqliteMetricsStore;

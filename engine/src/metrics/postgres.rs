@@ -10,7 +10,7 @@ use super::model::{
     MetricSample, MetricsError, MetricsStore, SeriesPoint, SeriesQuery, WindowSummary,
 };
 use super::reads::{
-    Expired, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore,
+    Expired, KeyedBatch, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore,
 };
 use super::rollup::{group, micros, MINUTE_MICROS};
 use super::sql::{self, bind_args, SampleRow, SeriesRow, SummaryRow};
@@ -32,6 +32,32 @@ const INSERT: &str = "WITH raw AS (\
 #[derive(Debug, Clone)]
 pub struct PgMetricsStore {
     pool: PgPool,
+}
+
+/// The one statement storing a batch and its rollups, on `conn`.
+async fn insert_with(
+    conn: &mut sqlx::PgConnection,
+    samples: &[MetricSample],
+) -> Result<(), sqlx::Error> {
+    let raw = raw_columns(samples);
+    let rollups = rollup_columns(samples);
+    sqlx::query(INSERT)
+        .bind(raw.clusters)
+        .bind(raw.droplets)
+        .bind(raw.types)
+        .bind(raw.values)
+        .bind(raw.ts)
+        .bind(rollups.clusters)
+        .bind(rollups.droplets)
+        .bind(rollups.types)
+        .bind(rollups.minutes)
+        .bind(rollups.counts)
+        .bind(rollups.sums)
+        .bind(rollups.mins)
+        .bind(rollups.maxs)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 impl PgMetricsStore {
@@ -103,24 +129,8 @@ impl MetricsStore for PgMetricsStore {
         if samples.is_empty() {
             return Ok(0);
         }
-        let raw = raw_columns(samples);
-        let rollups = rollup_columns(samples);
-        sqlx::query(INSERT)
-            .bind(raw.clusters)
-            .bind(raw.droplets)
-            .bind(raw.types)
-            .bind(raw.values)
-            .bind(raw.ts)
-            .bind(rollups.clusters)
-            .bind(rollups.droplets)
-            .bind(rollups.types)
-            .bind(rollups.minutes)
-            .bind(rollups.counts)
-            .bind(rollups.sums)
-            .bind(rollups.mins)
-            .bind(rollups.maxs)
-            .execute(&self.pool)
-            .await?;
+        let mut conn = self.pool.acquire().await?;
+        insert_with(&mut conn, samples).await?;
         Ok(samples.len() as u64)
     }
 
@@ -176,12 +186,54 @@ impl SampleStore for PgMetricsStore {
         sql::page_of(rows, page, counted)
     }
 
+    async fn insert_once(
+        &self,
+        samples: &[MetricSample],
+        batch: &KeyedBatch,
+    ) -> Result<Option<KeyedBatch>, MetricsError> {
+        let mut tx = self.pool.begin().await?;
+        // A concurrent claim of the same key waits here for the first one's commit.
+        let claimed = sqlx::query(
+            "INSERT INTO cg_metric_batches (key, fingerprint, reply, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&batch.key)
+        .bind(&batch.fingerprint)
+        .bind(&batch.reply)
+        .bind(micros(Utc::now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let (fingerprint, reply): (String, String) =
+                sqlx::query_as("SELECT fingerprint, reply FROM cg_metric_batches WHERE key = $1")
+                    .bind(&batch.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.rollback().await?;
+            return Ok(Some(KeyedBatch {
+                key: batch.key.clone(),
+                fingerprint,
+                reply,
+            }));
+        }
+        if !samples.is_empty() {
+            insert_with(&mut tx, samples).await?;
+        }
+        tx.commit().await?;
+        Ok(None)
+    }
+
     async fn expire(
         &self,
         samples_before: DateTime<Utc>,
         rollups_before: DateTime<Utc>,
         batch: u32,
     ) -> Result<Expired, MetricsError> {
+        sqlx::query("DELETE FROM cg_metric_batches WHERE created_at < $1")
+            .bind(micros(samples_before))
+            .execute(&self.pool)
+            .await?;
         let samples = self
             .delete_batches("cg_metric_samples", "ts", micros(samples_before), batch)
             .await?;

@@ -52,6 +52,14 @@ pub struct SamplePage {
     pub total_is_estimate: bool,
 }
 
+/// A batch's idempotency key, the digest of its request and its answer (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedBatch {
+    pub key: String,
+    pub fingerprint: String,
+    pub reply: String,
+}
+
 /// How many rows one retention pass removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Expired {
@@ -71,6 +79,15 @@ pub trait SampleStore: MetricsStore {
         filter: &SampleFilter,
         page: &SamplePageRequest,
     ) -> Result<SamplePage, MetricsError>;
+
+    /// Stores samples under an idempotency key, at most once: in one transaction, claims
+    /// `batch.key` and stores the samples. When the key was claimed before, nothing is
+    /// stored and the first batch's digest and answer come back.
+    async fn insert_once(
+        &self,
+        samples: &[MetricSample],
+        batch: &KeyedBatch,
+    ) -> Result<Option<KeyedBatch>, MetricsError>;
 
     /// Deletes raw samples older than `samples_before` and rollups of minutes older than
     /// `rollups_before`, `batch` rows per statement (short transactions, short locks).

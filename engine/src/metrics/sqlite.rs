@@ -9,7 +9,7 @@ use super::model::{
     MetricSample, MetricsError, MetricsStore, SeriesPoint, SeriesQuery, WindowSummary,
 };
 use super::reads::{
-    Expired, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore,
+    Expired, KeyedBatch, SampleFilter, SamplePage, SamplePageRequest, SampleStart, SampleStore,
 };
 use super::rollup::{group, micros, MINUTE_MICROS};
 use super::sql::{self, bind_args, SampleRow, SeriesRow, SummaryRow};
@@ -163,12 +163,54 @@ impl SampleStore for SqliteMetricsStore {
         sql::page_of(rows, page, counted)
     }
 
+    async fn insert_once(
+        &self,
+        samples: &[MetricSample],
+        batch: &KeyedBatch,
+    ) -> Result<Option<KeyedBatch>, MetricsError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let claimed = sqlx::query(
+            "INSERT INTO cg_metric_batches (key, fingerprint, reply, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&batch.key)
+        .bind(&batch.fingerprint)
+        .bind(&batch.reply)
+        .bind(micros(Utc::now()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let (fingerprint, reply): (String, String) =
+                sqlx::query_as("SELECT fingerprint, reply FROM cg_metric_batches WHERE key = $1")
+                    .bind(&batch.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.rollback().await?;
+            return Ok(Some(KeyedBatch {
+                key: batch.key.clone(),
+                fingerprint,
+                reply,
+            }));
+        }
+        if !samples.is_empty() {
+            insert_raw(&mut tx, samples).await?;
+            upsert_rollups(&mut tx, samples).await?;
+        }
+        tx.commit().await?;
+        Ok(None)
+    }
+
     async fn expire(
         &self,
         samples_before: DateTime<Utc>,
         rollups_before: DateTime<Utc>,
         batch: u32,
     ) -> Result<Expired, MetricsError> {
+        sqlx::query("DELETE FROM cg_metric_batches WHERE created_at < $1")
+            .bind(micros(samples_before))
+            .execute(&self.pool)
+            .await?;
         let samples = self
             .delete_batches("cg_metric_samples", "ts", micros(samples_before), batch)
             .await?;

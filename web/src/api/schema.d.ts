@@ -470,7 +470,7 @@ export interface paths {
         put?: never;
         /**
          * Store a batch of metric samples
-         * @description 1 to 1000 samples. A malformed sample makes the whole batch a `422` naming `samples[i].field` (nothing is stored); a sample whose cluster or droplet is gone or unknown is left out and listed in `rejected` (all of them: `422`).
+         * @description 1 to 1000 samples. A malformed sample makes the whole batch a `422` naming `samples[i].field` (nothing is stored); a sample whose cluster or droplet is gone or unknown is left out and listed in `rejected` (all of them: `422`). With `Idempotency-Key`, the batch is stored once: the same key and body answer the first answer again, the same key with another body is a `409`.
          */
         post: operations["ingestMetrics"];
         delete?: never;
@@ -3791,7 +3791,26 @@ export interface operations {
     ingestMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3811,6 +3830,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
             411: components["responses"]["LengthRequired"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["Unprocessable"];
