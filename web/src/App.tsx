@@ -17,6 +17,7 @@ const Droplets = lazy(() => import('./pages/Droplets').then((m) => ({ default: m
 const DropletDetail = lazy(() => import('./pages/DropletDetail').then((m) => ({ default: m.DropletDetail })));
 const System = lazy(() => import('./pages/System').then((m) => ({ default: m.System })));
 const Jobs = lazy(() => import('./pages/Jobs').then((m) => ({ default: m.Jobs })));
+const Monitoring = lazy(() => import('./pages/Monitoring').then((m) => ({ default: m.Monitoring })));
 const JobDetail = lazy(() => import('./pages/JobDetail').then((m) => ({ default: m.JobDetail })));
 const Providers = lazy(() => import('./pages/Providers').then((m) => ({ default: m.Providers })));
 const Limits = lazy(() => import('./pages/Limits').then((m) => ({ default: m.Limits })));
@@ -28,6 +29,7 @@ const NAV = [
   { to: '/clusters', label: 'Clusters' },
   { to: '/droplets', label: 'Droplets' },
   { to: '/jobs', label: 'Jobs' },
+  { to: '/monitoring', label: 'Monitoring' },
   { to: '/audit', label: 'Audit & Replay' },
   { to: '/providers', label: 'Providers' },
   { to: '/limits', label: 'Limits' },
@@ -81,6 +83,7 @@ export function App() {
           <Route path="/clusters/:id/*" element={<ClusterDetail />} />
           <Route path="/jobs" element={<Jobs />} />
           <Route path="/jobs/:id" element={<JobDetail />} />
+          <Route path="/monitoring" element={<Monitoring />} />
           <Route path="/audit" element={<Audit />} />
           <Route path="/audit/:type/:id" element={<AuditStream />} />
           <Route path="/droplets" element={<Droplets />} />

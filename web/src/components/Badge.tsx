@@ -1,5 +1,5 @@
 const TONES: Record<string, 'ok' | 'warn' | 'danger' | 'info' | 'muted'> = {
-  healthy: 'ok', active: 'ok', succeeded: 'ok', ok: 'ok', running: 'info', live: 'ok',
+  healthy: 'ok', warning: 'warn', critical: 'danger', active: 'ok', succeeded: 'ok', ok: 'ok', running: 'info', live: 'ok',
   degraded: 'warn', provisioning: 'info', queued: 'info', pending: 'info', retrying: 'warn',
   resizing: 'info', migrating: 'info', off: 'muted', cancelled: 'muted', destroyed: 'muted',
   failed: 'danger', unhealthy: 'danger', error: 'danger', timed_out: 'danger', stopped: 'muted',

@@ -21,7 +21,7 @@ test('every word typed must be found, in any case', () => {
 test('with nothing typed every page and action is offered; an id offers its page alone', () => {
   const all = staticItems('', 'local');
   expect(all.filter((i) => i.kind === 'Page').map((i) => i.label)).toEqual([
-    'Dashboard', 'Clusters', 'Droplets', 'Jobs', 'Providers & billing', 'Limits', 'Audit & Replay', 'System',
+    'Dashboard', 'Clusters', 'Droplets', 'Jobs', 'Monitoring', 'Providers & billing', 'Limits', 'Audit & Replay', 'System',
   ]);
   expect(all.filter((i) => i.kind === 'Action').map((i) => i.label)).toEqual([
     'Create cluster', 'Create droplet', 'Show times in UTC',

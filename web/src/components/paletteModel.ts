@@ -20,6 +20,7 @@ export const PAGES: readonly { label: string; to: string; words?: string }[] = [
   { label: 'Clusters', to: '/clusters' },
   { label: 'Droplets', to: '/droplets', words: 'machines vms' },
   { label: 'Jobs', to: '/jobs' },
+  { label: 'Monitoring', to: '/monitoring', words: 'metrics charts samples cpu memory disk network health' },
   { label: 'Providers & billing', to: '/providers', words: 'chaos faults prices costs' },
   { label: 'Limits', to: '/limits', words: 'rate limits rules 429' },
   { label: 'Audit & Replay', to: '/audit', words: 'log events history' },

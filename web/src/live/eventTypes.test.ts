@@ -16,3 +16,18 @@ test('an event makes stale what it touched', () => {
   expect(keys).toContainEqual(['cluster', 'cl_1']);
   expect(staleKeys({ position: 4, aggregate_type: 'droplet', aggregate_id: 'dr_1', type: 'droplet.resized' })).toContainEqual(['droplets']);
 });
+
+test('a status change refreshes the cluster wherever it is shown, and its health', () => {
+  const keys = staleKeys({ position: 5, aggregate_type: 'cluster', aggregate_id: 'cl_1', type: 'cluster.status_changed' });
+  // Lists (`['clusters', query]`), the Dashboard's counts and unhealthy card, the page and its health.
+  expect(keys).toContainEqual(['clusters']);
+  expect(keys).toContainEqual(['dashboard']);
+  expect(keys).toContainEqual(['cluster', 'cl_1']);
+});
+
+test("a diagnosis event refreshes its cluster's diagnoses", () => {
+  for (const type of ['diagnosis.completed', 'diagnosis.recommendation_implemented']) {
+    expect(EVENT_TYPES).toContain(type);
+    expect(staleKeys({ position: 6, aggregate_type: 'diagnosis', aggregate_id: 'cl_1', type })).toContainEqual(['diagnosis', 'cl_1']);
+  }
+});

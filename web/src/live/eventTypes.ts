@@ -8,6 +8,8 @@ export const EVENT_TYPES = [
   'cluster.moved',
   'cluster.renamed',
   'cluster.status_changed',
+  'diagnosis.completed',
+  'diagnosis.recommendation_implemented',
   'droplet.destroy_failed',
   'droplet.destroy_requested',
   'droplet.destroyed',

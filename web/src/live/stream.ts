@@ -21,6 +21,7 @@ export function staleKeys(event: StreamEvent): string[][] {
   const keys: string[][] = [['dashboard']];
   switch (event.aggregate_type) {
     case 'cluster':
+      // `cluster.status_changed` too: the status in lists, pages and counts, and its health.
       keys.push(['clusters'], ['cluster', event.aggregate_id]);
       break;
     case 'droplet':
@@ -29,6 +30,10 @@ export function staleKeys(event: StreamEvent): string[][] {
       break;
     case 'job':
       keys.push(['jobs'], ['cluster']);
+      break;
+    case 'diagnosis':
+      // A diagnosis stream is its cluster's (`aggregate_id` is the cluster id).
+      keys.push(['diagnosis', event.aggregate_id]);
       break;
     default:
       keys.push([event.aggregate_type]);

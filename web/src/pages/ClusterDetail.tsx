@@ -11,6 +11,8 @@ import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { Time } from '../components/Time';
 import { ClusterForm, type Region } from './ClusterForm';
+import { ClusterDiagnosis } from './Diagnosis';
+import { HealthPanel } from './HealthPanel';
 
 export function ClusterDetail() {
   const { id = '' } = useParams();
@@ -46,12 +48,14 @@ export function ClusterDetail() {
       <nav className="tabs" aria-label="Cluster">
         <NavLink to="" end>Overview</NavLink>
         <NavLink to="droplets">Droplets</NavLink>
+        <NavLink to="diagnosis">Diagnosis</NavLink>
         <NavLink to="jobs">Jobs</NavLink>
         <NavLink to="history">History</NavLink>
       </nav>
       <Routes>
         <Route index element={<Overview id={id} />} />
         <Route path="droplets" element={<Droplets id={id} />} />
+        <Route path="diagnosis" element={<ClusterDiagnosis clusterId={id} />} />
         <Route path="jobs" element={<Jobs id={id} />} />
         <Route path="history" element={<History id={id} />} />
       </Routes>
@@ -93,6 +97,12 @@ function Overview({ id }: { id: string }) {
           ))}
         </div>
       </section>
+      <HealthPanel clusterId={id} footer={
+        <p className="muted health-links">
+          <Link to={`/monitoring?cluster_id=${id}`}>Charts on Monitoring</Link> ·{' '}
+          <Link to={`/clusters/${id}/diagnosis`}>Diagnose</Link>
+        </p>
+      } />
       {summary?.last_job && (
         <section className="card" aria-label="Last job">
           <h2>Last job</h2>

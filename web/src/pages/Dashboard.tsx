@@ -6,6 +6,7 @@ import { Freshness } from '../components/Freshness';
 import { Time } from '../components/Time';
 import { aggregateLink } from './links';
 import { FleetCost } from './FleetCost';
+import { UnhealthyClusters } from './UnhealthyClusters';
 import {
   countText, DASHBOARD_DROPLET_STATUSES, DASHBOARD_JOB_STATUSES, useDropletCounts, useJobCounts, type Count,
 } from '../api/counts';
@@ -63,6 +64,7 @@ export function Dashboard() {
           </div>
           <Freshness projection="clusters" named inCard />
         </section>
+        <UnhealthyClusters />
         <section className="card" aria-labelledby="droplets-by-status">
           <h2 id="droplets-by-status">Droplets by status</h2>
           {DASHBOARD_DROPLET_STATUSES.map((status) => (

@@ -125,6 +125,8 @@ function Properties({ d, providers, catalog }: { d: Droplet; providers?: readonl
         <dt>Version</dt><dd>{d.version}</dd>
         <dt>Created</dt><dd><Time at={d.created_at} /></dd>
         <dt>Updated</dt><dd><Time at={d.updated_at} /></dd>
+        <dt>Metrics</dt>
+        <dd><Link to={`/monitoring?cluster_id=${d.cluster_id}&droplet_id=${d.id}`}>Charts on Monitoring</Link></dd>
       </dl>
     </section>
   );
