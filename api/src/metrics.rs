@@ -1,5 +1,7 @@
 //! Prometheus metrics, with the seed's names (see PRODUCT.md).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use engine::executor::pool::{Finished, WorkerStats};
@@ -31,6 +33,7 @@ pub struct Metrics {
     rate_limit: RateLimitMetrics,
     live_tails: LiveTailMetrics,
     samples: crate::sample_gauge::SampleGauge,
+    samples_stored: Arc<AtomicU64>,
 }
 
 /// The live tails' (`/v1/events/stream`) metrics.
@@ -290,12 +293,21 @@ impl Metrics {
             rate_limit,
             live_tails,
             samples,
+            samples_stored: Arc::default(),
         })
     }
 
     /// Takes a stored batch of metric samples into `clustergenie_cluster_metric_value`.
     pub fn observe_samples(&self, samples: &[engine::metrics::MetricSample]) {
         self.samples.observe(samples);
+        self.samples_stored
+            .fetch_add(samples.len() as u64, Ordering::Relaxed);
+    }
+
+    /// How many samples this process stored so far (the health checks skip a round when
+    /// neither it nor the log moved).
+    pub fn samples_stored(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.samples_stored)
     }
 
     /// Drops the metric-value series of a cluster whose samples were refused as gone.

@@ -20,6 +20,7 @@ use projections::{HealthDirectory, ReadDb};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::startup::StartupError;
 
@@ -118,6 +119,7 @@ pub fn health_checks(
     samples: Arc<dyn MetricsStore>,
     db: &ReadDb,
     commands: &CommandService,
+    metrics: &Metrics,
     shutdown: &watch::Receiver<bool>,
     tasks: &mut Vec<JoinHandle<()>>,
 ) -> HealthChecker {
@@ -126,12 +128,13 @@ pub fn health_checks(
         Arc::new(HealthDirectory::new(db.clone())),
         commands.clone(),
         Duration::from_secs(settings.health_window_seconds.max(1)),
-    );
+    )
+    .with_stored_samples(metrics.samples_stored());
     if settings.health_check_interval_seconds > 0 {
         let interval = Duration::from_secs(settings.health_check_interval_seconds);
-        tasks.push(tokio::spawn(
-            checker.clone().run(interval, shutdown.clone()),
-        ));
+        let head = commands.store().watch_head();
+        let round = checker.clone().run(interval, head, shutdown.clone());
+        tasks.push(tokio::spawn(round));
     }
     checker
 }

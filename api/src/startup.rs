@@ -130,6 +130,7 @@ impl Application {
             samples.reader(),
             &db,
             &commands,
+            &metrics,
             &shutdown_rx,
             &mut tasks,
         );

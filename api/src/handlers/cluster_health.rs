@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use engine::domain::ClusterId;
-use engine::health::Health;
+use engine::health::ClusterHealth;
 use warp::reply::Response;
 
 use super::{ok, read_your_writes};
@@ -25,7 +25,7 @@ use crate::state::AppState;
         `cluster.status_changed` event when this status differs from the recorded one.",
     params(("id" = String, Path, description = "The cluster id."), MinPosition, MinPositionHeader),
     responses(
-        (status = 200, description = "The cluster's health.", body = Health),
+        (status = 200, description = "The cluster's health.", body = ClusterHealth),
         (status = 404, response = NotFound),
         ReadProblems,
     )

@@ -16,7 +16,7 @@ pub const TREND_WINDOW_MINUTES: i64 = 60;
 pub const TREND_STEP_SECONDS: u32 = 60;
 
 /// Takes a health check's status (fresher than the recorded one) and its issues (the
-/// `status` and `issues` of [`crate::health::Health`]).
+/// `status` and `issues` of [`crate::health::ClusterHealth`]).
 pub fn apply_health(inputs: &mut DiagnosisInputs, status: ClusterStatus, issues: &[HealthIssue]) {
     inputs.cluster.status = status.as_str().to_owned();
     inputs.health_issues = issues

@@ -11,6 +11,7 @@
 //! change twice.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,7 +66,7 @@ pub enum HealthError {
 
 /// One cluster's health now.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub struct ClusterHealth {
     pub cluster_id: String,
     /// The status the issues set (the worst wins; `healthy` without issues).
     #[schema(value_type = String, example = "warning")]
@@ -84,6 +85,15 @@ pub struct HealthChecker {
     commands: CommandService,
     thresholds: Thresholds,
     window: Duration,
+    /// Samples stored by this process so far (see [`HealthChecker::run`]).
+    stored: Arc<AtomicU64>,
+}
+
+/// What a round saw, to tell whether the next one can be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    head: i64,
+    stored: u64,
 }
 
 impl HealthChecker {
@@ -100,7 +110,14 @@ impl HealthChecker {
             commands,
             thresholds: Thresholds::default(),
             window,
+            stored: Arc::default(),
         }
+    }
+
+    /// Counts the samples this process stores in `stored` (bumped by whoever stores them).
+    pub fn with_stored_samples(mut self, stored: Arc<AtomicU64>) -> Self {
+        self.stored = stored;
+        self
     }
 
     /// The window metric averages are taken over, in seconds.
@@ -117,7 +134,7 @@ impl HealthChecker {
         &self,
         cluster: &ClusterId,
         now: DateTime<Utc>,
-    ) -> Result<Health, HealthError> {
+    ) -> Result<ClusterHealth, HealthError> {
         let summaries = self
             .metrics
             .window_summaries(self.since(now), Some(cluster))
@@ -129,7 +146,7 @@ impl HealthChecker {
             &self.thresholds,
             self.window_seconds(),
         );
-        Ok(Health {
+        Ok(ClusterHealth {
             cluster_id: cluster.to_string(),
             status: worst_status(&issues),
             issues,
@@ -141,6 +158,11 @@ impl HealthChecker {
     /// One round at `now`: records a status change on every cluster whose status the
     /// checks change; returns how many changed.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<usize, HealthError> {
+        self.round(now).await.map(|(changed, _)| changed)
+    }
+
+    /// One round: how many statuses changed, and how many clusters it looked at.
+    async fn round(&self, now: DateTime<Utc>) -> Result<(usize, usize), HealthError> {
         let mut windows: BTreeMap<ClusterId, Vec<WindowSummary>> = BTreeMap::new();
         for summary in self.metrics.window_summaries(self.since(now), None).await? {
             windows
@@ -160,7 +182,7 @@ impl HealthChecker {
         for chunk in candidates.chunks(CHUNK) {
             changed += self.judge(chunk, &windows).await?;
         }
-        Ok(changed)
+        Ok((changed, candidates.len()))
     }
 
     /// Judges a chunk of clusters and records the changes.
@@ -227,10 +249,19 @@ impl HealthChecker {
     }
 
     /// Checks every `interval` until `stop` turns true; a failed round is logged and the
-    /// next one runs on time.
-    pub async fn run(self, interval: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    /// next one runs on time. A round is skipped while nothing can have changed: the last
+    /// round looked at no cluster (no recent samples, none unhealthy, no failed droplet),
+    /// the log's `head` has not moved and this process stored no sample since. An idle
+    /// server then reads nothing.
+    pub async fn run(
+        self,
+        interval: Duration,
+        head: tokio::sync::watch::Receiver<i64>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut quiet_at: Option<Seen> = None;
         loop {
             tokio::select! {
                 _ = ticks.tick() => {}
@@ -239,11 +270,24 @@ impl HealthChecker {
             if *stop.borrow() {
                 return;
             }
-            match self.run_once(Utc::now()).await {
-                Ok(0) => {}
-                Ok(changed) => tracing::info!(changed, "health checks changed cluster statuses"),
+            let seen = Seen {
+                head: *head.borrow(),
+                stored: self.stored.load(Ordering::Relaxed),
+            };
+            if quiet_at == Some(seen) {
+                continue;
+            }
+            match self.round(Utc::now()).await {
+                Ok((changed, looked_at)) => {
+                    if changed > 0 {
+                        tracing::info!(changed, "health checks changed cluster statuses");
+                    }
+                    // A status change moves the head: the next round runs and confirms.
+                    quiet_at = (looked_at == 0).then_some(seen);
+                }
                 Err(e) => {
-                    tracing::warn!(error = %crate::error_chain(&e), "health check round failed")
+                    quiet_at = None;
+                    tracing::warn!(error = %crate::error_chain(&e), "health check round failed");
                 }
             }
         }

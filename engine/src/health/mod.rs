@@ -6,5 +6,5 @@
 pub mod checker;
 pub mod evaluate;
 
-pub use checker::{ClusterDirectory, DirectoryError, Health, HealthChecker, HealthError};
+pub use checker::{ClusterDirectory, ClusterHealth, DirectoryError, HealthChecker, HealthError};
 pub use evaluate::{evaluate, DropletState, Thresholds};

@@ -23,7 +23,7 @@ export type MetricSeries = Omit<Schemas['SeriesView'], 'type' | 'unit'> & { type
 export type HealthStatus = 'healthy' | 'warning' | 'critical';
 export type HealthIssue = Schemas['HealthIssue'];
 /** `GET /v1/clusters/{id}/health`, its status made exact. */
-export type ClusterHealth = Omit<Schemas['Health'], 'status'> & { status: HealthStatus };
+export type ClusterHealth = Omit<Schemas['ClusterHealth'], 'status'> & { status: HealthStatus };
 
 export type Engine = 'rules' | 'llm';
 export type Priority = 'high' | 'medium' | 'low';

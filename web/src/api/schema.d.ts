@@ -879,6 +879,23 @@ export interface components {
             store: components["schemas"]["Check"];
             workers: components["schemas"]["Check"];
         };
+        /** @description One cluster's health now. */
+        ClusterHealth: {
+            /** Format: date-time */
+            checked_at: string;
+            cluster_id: string;
+            issues: components["schemas"]["HealthIssue"][];
+            /**
+             * @description The status the issues set (the worst wins; `healthy` without issues).
+             * @example warning
+             */
+            status: string;
+            /**
+             * Format: int32
+             * @description The window metric averages are taken over.
+             */
+            window_seconds: number;
+        };
         /** @description The summary of one cluster. */
         ClusterSummary: {
             cluster_id: string;
@@ -1129,22 +1146,10 @@ export interface components {
              */
             position: number;
         };
-        /** @description One cluster's health now. */
+        /** @description `GET /healthz`. */
         Health: {
-            /** Format: date-time */
-            checked_at: string;
-            cluster_id: string;
-            issues: components["schemas"]["HealthIssue"][];
-            /**
-             * @description The status the issues set (the worst wins; `healthy` without issues).
-             * @example warning
-             */
+            /** @description Always `ok`. */
             status: string;
-            /**
-             * Format: int32
-             * @description The window metric averages are taken over.
-             */
-            window_seconds: number;
         };
         /** @description One issue a health check found. */
         HealthIssue: {
@@ -3027,7 +3032,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["ClusterHealth"];
                 };
             };
             400: components["responses"]["BadRequest"];
