@@ -138,11 +138,13 @@ function EvaluatePanel({ clusterId, hasPolicy }: { clusterId: string; hasPolicy:
   return (
     <section className="card evaluate-card" aria-labelledby="evaluate-title">
       <h2 id="evaluate-title">Evaluate now</h2>
-      <p className="muted">Runs the policy at once, as the schedule would; an acting decision starts a scale job.</p>
-      <button className="primary" onClick={() => evaluate.mutate()} disabled={!hasPolicy || evaluate.isPending}
-        title={hasPolicy ? undefined : 'Set a policy first.'}>
-        {evaluate.isPending ? 'Evaluating…' : 'Evaluate now'}
-      </button>
+      <div className="row">
+        <button className="primary" onClick={() => evaluate.mutate()} disabled={!hasPolicy || evaluate.isPending}
+          title={hasPolicy ? undefined : 'Set a policy first.'}>
+          {evaluate.isPending ? 'Evaluating…' : 'Evaluate now'}
+        </button>
+        <p className="muted">Runs the policy at once, as the schedule would; an acting decision starts a scale job.</p>
+      </div>
       {error && (
         <p className="error" role="alert">
           {error instanceof ProblemError && error.status === 409 ? `No policy to evaluate: ${error.message}` : refusal(error)}

@@ -11,7 +11,7 @@ import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { Time } from '../components/Time';
-import { canPromote, canRollback, dropletProgress, LOG_TONE, strategyText } from './deploymentModel';
+import { canPromote, canRollback, dropletProgress, LOG_TONE, phaseText, strategyText, waiting } from './deploymentModel';
 import { shortId } from './jobState';
 
 export function DeploymentDetail() {
@@ -41,7 +41,7 @@ export function DeploymentDetail() {
         <Commands deployment={d} />
       </div>
       <p className="deploy-phase" role="status" data-testid="deploy-phase">
-        {d.waiting_for_promotion && d.status === 'running' && <span className="badge warn">waiting for promotion</span>} {d.phase}
+        {waiting(d) && <span className="badge warn">waiting for promotion</span>} {phaseText(d)}
       </p>
       <div className="deploy-grid">
         <Summary d={d} />

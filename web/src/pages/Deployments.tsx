@@ -8,7 +8,7 @@ import { StatusBadge } from '../components/Badge';
 import { Time } from '../components/Time';
 import { useRowNavigation } from '../components/useRowNavigation';
 import { DeployForm } from './DeployForm';
-import { strategyText } from './deploymentModel';
+import { phaseText, strategyText, waiting } from './deploymentModel';
 import { shortId } from './jobState';
 
 export function Deployments() {
@@ -83,8 +83,8 @@ function DeploymentList({ clusterId }: { clusterId: string }) {
                       <td><Link to={`/deployments/${d.id}`} className="mono" title={d.id}>{shortId(d.id)}</Link></td>
                       <td className="mono">{d.previous_version ? `${d.previous_version} → ` : ''}{d.version}</td>
                       <td>{strategyText(d)}</td>
-                      <td><StatusBadge status={d.status} />{d.waiting_for_promotion && d.status === 'running' && <> <span className="badge warn">waiting for promotion</span></>}</td>
-                      <td>{d.phase}</td>
+                      <td><StatusBadge status={d.status} />{waiting(d) && <> <span className="badge warn">waiting for promotion</span></>}</td>
+                      <td>{phaseText(d)}</td>
                       <td><Time at={d.created_at} /></td>
                     </tr>
                   ))}

@@ -135,7 +135,7 @@ function WindowsTable(props: {
     const days = windows[i]!.days;
     change(i, { days: on ? [...days, day] : days.filter((d) => d !== day) });
   };
-  const cell = (i: number, key: string, label: string, control: (props: object) => ReactNode) => {
+  const cell = (i: number, key: string, label: string, control: (props: Record<string, unknown>) => ReactNode) => {
     const field = windowField(i, key);
     const helpId = `${id}-${field}-help`;
     return (
@@ -152,12 +152,12 @@ function WindowsTable(props: {
         <table className="data windows-table" aria-label="Windows">
           <thead>
             <tr><th scope="col">Days</th><th scope="col">Start</th><th scope="col">End</th><th scope="col">Time zone</th>
-              <th scope="col">Desired droplets</th><th scope="col"><span className="sr-only">Remove</span></th></tr>
+              <th scope="col">Desired</th><th scope="col"><span className="sr-only">Remove</span></th></tr>
           </thead>
           <tbody>
             {windows.map((w, i) => (
               <tr key={i}>
-                {cell(i, 'days', 'Days', (a) => (
+                {cell(i, 'days', 'Days', ({ 'aria-invalid': _, ...a }: Record<string, unknown>) => (
                   <div className="choices days" role="group" {...a}>
                     {WEEKDAYS.map((d) => (
                       <label key={d}>

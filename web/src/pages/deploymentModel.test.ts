@@ -1,6 +1,7 @@
 import { deployment } from '../test/deployments';
 import {
-  canPromote, canRollback, deployField, dropletProgress, EMPTY_DEPLOY, strategyText, validateDeploy, type DeployForm,
+  canPromote, canRollback, deployField, dropletProgress, EMPTY_DEPLOY, phaseText, strategyText, validateDeploy,
+  type DeployForm,
 } from './deploymentModel';
 
 const form = (changes: Partial<DeployForm> = {}): DeployForm => ({ ...EMPTY_DEPLOY, version: '1.2.0', ...changes });
@@ -44,4 +45,12 @@ test('progress counts droplets at the target version; strategies read in words',
     .toBe('canary to 25 %, then waits for Promote');
   expect(deployField('health_gate[max]')).toBe('health_gate.max');
   expect(deployField('/health_gate/window_seconds')).toBe('health_gate.window_seconds');
+});
+
+test('the phase is not said twice when the badge says it', () => {
+  const w = deployment({ waiting_for_promotion: true, phase: 'waiting for promotion' });
+  expect(phaseText(w)).toBe('');
+  expect(phaseText(deployment({ waiting_for_promotion: true, phase: 'canary at 34 %, waiting for promotion' })))
+    .toBe('canary at 34 %, waiting for promotion');
+  expect(phaseText(deployment())).toBe('gate after batch 1 of 2');
 });

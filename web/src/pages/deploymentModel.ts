@@ -78,7 +78,14 @@ export function deployField(field: string): string {
 export const canRollback = (d: DeploymentView) => d.status === 'running';
 
 /** Promote applies to a canary waiting at its target. */
-export const canPromote = (d: DeploymentView) => d.status === 'running' && d.waiting_for_promotion;
+export const canPromote = (d: DeploymentView) => waiting(d);
+
+/** A canary stopped at its target until promoted (shown as a badge). */
+export const waiting = (d: DeploymentView) => d.status === 'running' && d.waiting_for_promotion;
+
+/** The phase, unless the badge already says it. */
+export const phaseText = (d: DeploymentView) =>
+  waiting(d) && /^waiting for promotion\.?$/i.test(d.phase.trim()) ? '' : d.phase;
 
 /** How many of the deployment's droplets run its version. */
 export function dropletProgress(d: DeploymentView): { done: number; total: number; percent: number } {
