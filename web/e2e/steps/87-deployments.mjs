@@ -1,7 +1,8 @@
 // Deployments: a rolling deployment started from the Deployments page (cluster picker) with the
-// default health gate succeeds, every droplet at the new version, live on its page; a canary
-// started from the cluster's tab without auto-promote stops at its target, a second start is
-// refused (409) meanwhile, and Promote takes it to every droplet.
+// default health gate (CPU at most 80 % over 30 s, waited after each batch) succeeds, every
+// droplet at the new version, live on its page; a canary started from the cluster's tab with a
+// 5 s gate and without auto-promote stops at its target, a second start is refused (409)
+// meanwhile, and Promote takes it to every droplet.
 import { axe, shot, step } from '../lib.mjs';
 
 const NAMES = ['deploy-web-1', 'deploy-web-2', 'deploy-web-3'];
@@ -76,13 +77,15 @@ step('deployments: a rolling deployment with the default gate reaches every drop
     await axe(page, 'deployments (invalid)');
     await page.getByRole('radio', { name: 'Rolling' }).check();
     await page.getByLabel('Version').fill('1.1.0');
-    await page.getByLabel('Batch size').fill('1');
+    // Two batches (2 then 1), so two gates of the default 30 s.
+    await page.getByLabel('Batch size').fill('2');
     await page.getByRole('button', { name: 'Start deployment' }).click();
     await page.waitForURL(/\/deployments\/dep_/);
     await page.getByRole('heading', { name: 'Deployment of 1.1.0' }).waitFor();
     await page.getByRole('table', { name: 'Steps' }).locator('tbody tr').first().waitFor();
     // Live: read again while it runs, until it succeeds.
-    await statusBecomes(page, 'succeeded');
+    await page.getByTestId('deploy-progress').getByText(/^[12] of 3 at 1\.1\.0$/).waitFor({ timeout: 60_000 });
+    await statusBecomes(page, 'succeeded', 150_000);
     await page.getByTestId('deploy-progress').getByText('3 of 3 at 1.1.0').waitFor();
     for (const name of NAMES) await page.getByTestId(`deploy-droplet-${name}`).getByText('at 1.1.0').waitFor();
     const steps = await page.getByRole('table', { name: 'Steps' }).locator('tbody tr').evaluateAll(
@@ -113,12 +116,16 @@ step('deployments: a canary without auto-promote waits at its target until promo
     await page.getByLabel('Version').fill('1.2.0');
     await page.getByLabel('Canary share (%)').fill('34');
     await page.getByLabel(/Promote automatically/).uncheck();
+    await page.getByLabel(/Set the gate/).check();
+    await page.getByLabel('Gate metric').selectOption('cpu');
+    await page.getByLabel('Gate maximum').fill('80');
+    await page.getByLabel('Gate window (s)').fill('5');
     await page.getByRole('button', { name: 'Start deployment' }).click();
     await page.waitForURL(/\/deployments\/dep_/);
     const canaryUrl = page.url();
     await page.getByRole('heading', { name: 'Deployment of 1.2.0' }).waitFor();
     const promote = page.getByRole('button', { name: 'Promote', exact: true });
-    await promote.waitFor({ timeout: 60_000 });
+    await promote.waitFor({ timeout: 90_000 });
     await page.getByTestId('deploy-phase').locator('.badge', { hasText: 'waiting for promotion' }).waitFor();
     const progress = (await page.getByTestId('deploy-progress').textContent()) ?? '';
     const [done, total] = (/^(\d+) of (\d+)/.exec(progress) ?? []).slice(1).map(Number);
@@ -140,7 +147,7 @@ step('deployments: a canary without auto-promote waits at its target until promo
     // Promote: the rest follows, to every droplet.
     await page.goto(canaryUrl);
     await promote.click();
-    await statusBecomes(page, 'succeeded');
+    await statusBecomes(page, 'succeeded', 90_000);
     await page.getByTestId('deploy-progress').getByText('3 of 3 at 1.2.0').waitFor();
     if (await promote.count()) throw new Error('Promote offered after success');
     await axe(page, 'deployment (promoted)');

@@ -87,6 +87,8 @@ export interface DeploymentView {
   created_at: string;
   updated_at: string;
   finished_at?: string | null;
+  /** Events on the deployment's stream (`version` is the application version). */
+  stream_version?: number;
 }
 
 /** A command's answer (`202`). */

@@ -7,6 +7,7 @@ import { Link, useParams } from 'react-router-dom';
 import { ProblemError } from '../api/client';
 import { refusal } from '../api/droplets';
 import { usePromote, useRollback, useDeployment, type DeploymentView } from '../api/deployments';
+import { useCluster } from '../api/queries';
 import { StatusBadge } from '../components/Badge';
 import { Dialog } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
@@ -33,7 +34,7 @@ export function DeploymentDetail() {
     <>
       <p className="muted">
         <Link to={`/deployments?cluster_id=${d.cluster_id}`}>Deployments</Link> /{' '}
-        <Link to={`/clusters/${d.cluster_id}/deployments`}>cluster {shortId(d.cluster_id)}</Link> /
+        <ClusterCrumb id={d.cluster_id} /> /
       </p>
       <div className="page-head">
         <h1>Deployment of <span className="mono">{d.version}</span></h1>
@@ -52,6 +53,12 @@ export function DeploymentDetail() {
       <Logs d={d} />
     </>
   );
+}
+
+/** The cluster's name (its id until read), linked to its Deployments tab. */
+function ClusterCrumb({ id }: { id: string }) {
+  const name = useCluster(id).data?.name;
+  return <Link to={`/clusters/${id}/deployments`} title={id}>{name ?? `cluster ${shortId(id)}`}</Link>;
 }
 
 function Commands({ deployment }: { deployment: DeploymentView }) {

@@ -17,7 +17,10 @@ function renderTab(items = [deployment()]) {
 }
 
 function renderDetail(d = deployment()) {
-  renderAt(`/deployments/${d.id}`, '/deployments/:id', <DeploymentDetail />, [[deploymentKey(d.id), d]]);
+  renderAt(`/deployments/${d.id}`, '/deployments/:id', <DeploymentDetail />, [
+    [deploymentKey(d.id), d],
+    [['cluster', 'cl_1'], { id: 'cl_1', name: 'web-prod' }],
+  ]);
 }
 
 const start = () => fireEvent.click(screen.getByRole('button', { name: 'Start deployment' }));
@@ -99,6 +102,7 @@ test('a 409 (another deployment runs) is said; a 422 lands on its field', async 
 test("a running deployment: droplets against the target, steps, gates, logs; Rollback but no Promote", () => {
   renderDetail();
   expect(screen.getByRole('heading', { name: 'Deployment of 1.1.0' })).toBeInTheDocument();
+  expect(screen.getByRole('link', { name: 'web-prod' })).toHaveAttribute('href', '/clusters/cl_1/deployments');
   expect(screen.getByTestId('deploy-phase')).toHaveTextContent('gate after batch 1 of 2');
   expect(screen.getByTestId('deploy-progress')).toHaveTextContent('1 of 2 at 1.1.0');
   expect(screen.getByRole('progressbar', { name: 'Droplets at the new version' })).toHaveAttribute('aria-valuenow', '50');

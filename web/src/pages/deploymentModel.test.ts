@@ -40,6 +40,10 @@ test('Rollback applies while it runs; Promote only to a canary waiting at its ta
 
 test('progress counts droplets at the target version; strategies read in words', () => {
   expect(dropletProgress(deployment())).toEqual({ done: 1, total: 2, percent: 50 });
+  // Blue-green: the retired blue droplets no longer count.
+  const d = deployment();
+  expect(dropletProgress({ ...d, droplets: [d.droplets[0]!, { ...d.droplets[1]!, status: 'destroyed' }] }))
+    .toEqual({ done: 1, total: 1, percent: 100 });
   expect(strategyText(deployment({ batch_size: 2 }))).toBe('rolling, 2 droplets a batch');
   expect(strategyText(deployment({ strategy: 'canary', target_percent: 25, auto_promote: false })))
     .toBe('canary to 25 %, then waits for Promote');

@@ -87,10 +87,12 @@ export const waiting = (d: DeploymentView) => d.status === 'running' && d.waitin
 export const phaseText = (d: DeploymentView) =>
   waiting(d) && /^waiting for promotion\.?$/i.test(d.phase.trim()) ? '' : d.phase;
 
-/** How many of the deployment's droplets run its version. */
+/** How many of the deployment's droplets run its version (of those not destroyed: a
+ * blue-green deployment retires the blue ones). */
 export function dropletProgress(d: DeploymentView): { done: number; total: number; percent: number } {
-  const total = d.droplets.length;
-  const done = d.droplets.filter((x) => x.app_version === d.version).length;
+  const live = d.droplets.filter((x) => x.status !== 'destroyed');
+  const total = live.length;
+  const done = live.filter((x) => x.app_version === d.version).length;
   return { done, total, percent: total ? Math.round((done / total) * 100) : 0 };
 }
 
