@@ -96,7 +96,8 @@ step('autoscaling: Evaluate now over hot samples scales up, with its reason and 
   const chart = page.getByTestId('decision-chart');
   // (A decision made before reading the metric, e.g. in cooldown, has no average.)
   await chart.getByText(/^\d+ decisions?; now \d+ droplets?(, cpu average \d+(\.\d)?)?(, scale up above 80, down below 30)?\.$/).waitFor();
-  await chart.locator('.recharts-line path').first().waitFor();
+  // (Attached: a lone decision's line has no length to be visible.)
+  await chart.locator('.recharts-line').first().waitFor({ state: 'attached' });
   await axe(page, 'autoscaling');
   await shot(page, 'autoscaling');
   // The scale job adds a droplet.

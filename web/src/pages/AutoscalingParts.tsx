@@ -22,6 +22,7 @@ export function DecisionChart({ decisions }: { decisions: readonly AutoscalingDe
   const utc = useContext(ZoneContext) === 'utc';
   const rows = decisionRows(decisions);
   const hasMetric = rows.some((r) => r.average != null || r.up != null);
+  const hasDesired = rows.some((r) => r.desired != null);
   return (
     <figure className="decision-chart" data-testid="decision-chart">
       <figcaption className="metric-summary">{chartSentence(decisions)}</figcaption>
@@ -40,6 +41,10 @@ export function DecisionChart({ decisions }: { decisions: readonly AutoscalingDe
               <Legend wrapperStyle={{ fontSize: 12 }} />
               <Line yAxisId="droplets" dataKey="droplets" name="droplets" type="stepAfter" stroke="var(--ok)"
                 strokeWidth={2} dot={false} isAnimationActive={false} />
+              {hasDesired && (
+                <Line yAxisId="droplets" dataKey="desired" name="desired (window)" type="stepAfter" stroke="var(--warn)"
+                  strokeDasharray="4 3" dot={false} connectNulls={false} isAnimationActive={false} />
+              )}
               {hasMetric && (
                 <>
                   <Line yAxisId="metric" dataKey="average" name="metric average" stroke="var(--accent)" strokeWidth={2}

@@ -107,6 +107,11 @@ test('decisions read as text and chart rows, oldest first, a lasting one as a fl
     ['2026-01-01T12:05:00.000Z', 3, 70, 80, 30],
     ['2026-01-01T12:10:00.000Z', 3, 70, 80, 30],
   ]);
+  expect(rows.every((r) => r.desired === null)).toBe(true);
+  expect(decisionRows([decision({ inputs: { droplets: 2, pending_droplets: 0, desired_droplets: 4, window: 'mon-fri 08:00-20:00',
+    hourly_cost: 0.02, droplet_hourly_cost: 0.01 } })])[0]).toMatchObject({ droplets: 2, desired: 4, average: null, up: null });
   expect(chartSentence([newer, decision()])).toBe('2 decisions; now 3 droplets, cpu average 70, scale up above 80, down below 30.');
   expect(chartSentence([])).toBe('No decision yet.');
+  expect(chartSentence([decision({ inputs: { droplets: 3, pending_droplets: 0, desired_droplets: 4, window: 'weekdays',
+    hourly_cost: 0, droplet_hourly_cost: 0 } })])).toBe('1 decision; now 3 droplets, desired 4 in weekdays.');
 });

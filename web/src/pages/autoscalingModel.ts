@@ -212,6 +212,8 @@ export interface DecisionRow {
   droplets: number;
   up: number | null;
   down: number | null;
+  /** The desired count of a time-of-day window (null outside windows and for other types). */
+  desired: number | null;
 }
 
 /** The decisions (newest first, as listed) as chart rows, oldest first: one at each decision's
@@ -224,6 +226,7 @@ export function decisionRows(decisions: readonly AutoscalingDecisionView[]): Dec
       droplets: d.inputs.droplets,
       up: d.inputs.scale_up_threshold ?? null,
       down: d.inputs.scale_down_threshold ?? null,
+      desired: d.inputs.desired_droplets ?? null,
     };
     const first = Date.parse(d.at);
     const last = Date.parse(d.last_at);
@@ -243,6 +246,7 @@ export function chartSentence(decisions: readonly AutoscalingDecisionView[]): st
   if (i.scale_up_threshold != null && i.scale_down_threshold != null) {
     parts.push(`scale up above ${i.scale_up_threshold}, down below ${i.scale_down_threshold}`);
   }
+  if (i.desired_droplets != null) parts.push(`desired ${i.desired_droplets}${i.window ? ` in ${i.window}` : ''}`);
   return `${parts.join(', ')}.`;
 }
 
