@@ -93,7 +93,7 @@ step('deployments: a rolling deployment with the default gate reaches every drop
     if (steps.length === 0 || steps.some((s) => s !== 'completed')) throw new Error(`steps: ${steps}`);
     await page.getByRole('list', { name: 'Gate results' }).locator('.badge', { hasText: 'passed' }).first().waitFor();
     await page.getByRole('list', { name: 'Log lines' }).locator('li').first().waitFor();
-    if (await page.getByRole('button', { name: 'Rollback', exact: true }).count()) throw new Error('Rollback offered after success');
+    if (!(await page.getByRole('button', { name: 'Rollback', exact: true }).isDisabled())) throw new Error('Rollback enabled after success');
     if (await page.getByRole('button', { name: 'Promote', exact: true }).count()) throw new Error('Promote offered to a rolling deployment');
     await axe(page, 'deployment (succeeded)');
     await shot(page, 'deployment-detail');
@@ -125,12 +125,12 @@ step('deployments: a canary without auto-promote waits at its target until promo
     const canaryUrl = page.url();
     await page.getByRole('heading', { name: 'Deployment of 1.2.0' }).waitFor();
     const promote = page.getByRole('button', { name: 'Promote', exact: true });
-    await promote.waitFor({ timeout: 90_000 });
+    await page.locator('.page-head button:not([disabled])', { hasText: /^Promote$/ }).waitFor({ timeout: 90_000 });
     await page.getByTestId('deploy-phase').locator('.badge', { hasText: 'waiting for promotion' }).waitFor();
     const progress = (await page.getByTestId('deploy-progress').textContent()) ?? '';
     const [done, total] = (/^(\d+) of (\d+)/.exec(progress) ?? []).slice(1).map(Number);
     if (!(done >= 1 && done < total)) throw new Error(`canary progress: ${progress}`);
-    await page.getByRole('button', { name: 'Rollback', exact: true }).waitFor();
+    if (!(await page.getByRole('button', { name: 'Rollback', exact: true }).isEnabled())) throw new Error('Rollback disabled while it runs');
     await axe(page, 'deployment (waiting for promotion)');
     await shot(page, 'deployment-canary');
     // Meanwhile another deployment of the cluster is refused.
@@ -149,7 +149,7 @@ step('deployments: a canary without auto-promote waits at its target until promo
     await promote.click();
     await statusBecomes(page, 'succeeded', 90_000);
     await page.getByTestId('deploy-progress').getByText('3 of 3 at 1.2.0').waitFor();
-    if (await promote.count()) throw new Error('Promote offered after success');
+    if (!(await promote.isDisabled())) throw new Error('Promote enabled after success');
     await axe(page, 'deployment (promoted)');
   } finally {
     stop();

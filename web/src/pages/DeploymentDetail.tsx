@@ -72,14 +72,16 @@ function Commands({ deployment }: { deployment: DeploymentView }) {
   };
   return (
     <>
-      {canPromote(deployment) && (
-        <button className="primary" onClick={() => promote.mutate()} disabled={promote.isPending}>
+      {deployment.strategy === 'canary' && (
+        <button className="primary" onClick={() => promote.mutate()} disabled={!canPromote(deployment) || promote.isPending}
+          title={canPromote(deployment) ? 'Update the rest of the droplets' : 'Only while the canary waits at its target'}>
           {promote.isPending ? 'Promoting…' : 'Promote'}
         </button>
       )}
-      {canRollback(deployment) && (
-        <button className="danger" onClick={() => setConfirming(true)}>Rollback</button>
-      )}
+      <button className="danger" onClick={() => setConfirming(true)} disabled={!canRollback(deployment)}
+        title={canRollback(deployment) ? 'Put the previous version back' : 'Finished: nothing to roll back'}>
+        Rollback
+      </button>
       {error && <p className="error" role="alert">{refusal(error)}</p>}
       <Dialog open={confirming} title="Roll back this deployment?" onClose={close}>
         <p>

@@ -118,6 +118,7 @@ test("a running deployment: droplets against the target, steps, gates, logs; Rol
   expect(gate).toHaveTextContent('cpu observed 42 vs max 90 over 30 s');
   expect(screen.getByRole('list', { name: 'Log lines' })).toHaveTextContent('batch 1 of 2: web-1');
   expect(screen.getByRole('button', { name: 'Rollback' })).toBeEnabled();
+  // Promote is a canary's.
   expect(screen.queryByRole('button', { name: 'Promote' })).toBeNull();
 });
 
@@ -131,8 +132,15 @@ test('a failed gate names the unhealthy droplets; a finished deployment offers n
   expect(within(gate).getByText('failed')).toHaveClass('danger');
   expect(within(gate).getByRole('link', { name: 'web-1' })).toHaveAttribute('href', '/droplets/dr_1');
   expect(screen.getByText('rolled back', { selector: '.page-head .badge' })).toHaveClass('warn');
-  expect(screen.queryByRole('button', { name: 'Rollback' })).toBeNull();
+  expect(screen.getByRole('button', { name: 'Rollback' })).toBeDisabled();
+  expect(screen.getByRole('button', { name: 'Rollback' })).toHaveAttribute('title', 'Finished: nothing to roll back');
   expect(screen.queryByRole('button', { name: 'Promote' })).toBeNull();
+});
+
+test('a canary not (or no longer) waiting offers Promote disabled', () => {
+  renderDetail(deployment({ strategy: 'canary', target_percent: 50, auto_promote: false, phase: 'canary 1 of 1' }));
+  expect(screen.getByRole('button', { name: 'Promote' })).toBeDisabled();
+  expect(screen.getByRole('button', { name: 'Rollback' })).toBeEnabled();
 });
 
 test('a canary waiting at its target: Promote sends the command', async () => {
@@ -142,10 +150,11 @@ test('a canary waiting at its target: Promote sends the command', async () => {
     deployment: { ...waiting, waiting_for_promotion: false, phase: 'rest 1 of 1' },
   }) as never);
   renderDetail(waiting);
+  expect(screen.getByRole('button', { name: 'Promote' })).toBeEnabled();
   fireEvent.click(screen.getByRole('button', { name: 'Promote' }));
   expect(await screen.findByText('rest 1 of 1')).toBeInTheDocument();
   expect(post).toHaveBeenCalledWith('/v1/deployments/{id}/promote', { params: { path: { id: 'dep_1' } } });
-  expect(screen.queryByRole('button', { name: 'Promote' })).toBeNull();
+  expect(screen.getByRole('button', { name: 'Promote' })).toBeDisabled();
 });
 
 test('Rollback asks first, then sends the command', async () => {
@@ -158,6 +167,7 @@ test('Rollback asks first, then sends the command', async () => {
   expect(dialog).toHaveTextContent('goes back to 1.0.0');
   expect(post).not.toHaveBeenCalled();
   fireEvent.click(within(dialog).getByRole('button', { name: 'Roll back' }));
-  await waitFor(() => expect(screen.queryByRole('button', { name: 'Rollback' })).toBeNull());
+  await waitFor(() => expect(screen.getByRole('button', { name: 'Rollback' })).toBeDisabled());
+  expect(screen.queryByRole('dialog')).toBeNull();
   expect(post).toHaveBeenCalledWith('/v1/deployments/{id}/rollback', { params: { path: { id: 'dep_1' } } });
 });
