@@ -97,9 +97,12 @@ step('deployments: a rolling deployment with the default gate reaches every drop
     if (await page.getByRole('button', { name: 'Promote', exact: true }).count()) throw new Error('Promote offered to a rolling deployment');
     await axe(page, 'deployment (succeeded)');
     await shot(page, 'deployment-detail');
-    // The droplets' own pages agree.
+    // The droplets agree, in the API and on their pages.
     const droplet = await send(base, 'GET', `/v1/droplets/${deploy.droplets[0].id}`);
     if (droplet.app_version !== '1.1.0') throw new Error(`app_version ${droplet.app_version}`);
+    await page.getByTestId(`deploy-droplet-${NAMES[0]}`).getByRole('link', { name: NAMES[0] }).click();
+    await page.waitForURL(`${base}/droplets/${deploy.droplets[0].id}`);
+    await page.getByTestId('droplet-app-version').getByText('1.1.0').waitFor();
   } finally {
     stop();
   }
