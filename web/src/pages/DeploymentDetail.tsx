@@ -139,7 +139,7 @@ function Droplets({ d }: { d: DeploymentView }) {
                 <td><Link to={`/droplets/${x.droplet_id}`}>{x.name}</Link></td>
                 <td><StatusBadge status={x.status} /></td>
                 <td className="mono">{x.app_version ?? '—'}</td>
-                <td>{at ? <span className="badge ok">at {d.version}</span> : <span className="badge muted">not yet</span>}</td>
+                <td>{at ? <span className="badge ok">at {d.version}</span> : <span className="badge muted">{d.status === 'running' ? 'not yet' : 'not at it'}</span>}</td>
               </tr>
             );
           })}

@@ -130,6 +130,7 @@ test('a failed gate names the unhealthy droplets; a finished deployment offers n
   }));
   const gate = within(screen.getByRole('list', { name: 'Gate results' })).getByRole('listitem');
   expect(within(gate).getByText('failed')).toHaveClass('danger');
+  expect(screen.getByTestId('deploy-droplet-web-2')).toHaveTextContent('1.0.0not at it');
   expect(within(gate).getByRole('link', { name: 'web-1' })).toHaveAttribute('href', '/droplets/dr_1');
   expect(screen.getByText('rolled back', { selector: '.page-head .badge' })).toHaveClass('warn');
   expect(screen.getByRole('button', { name: 'Rollback' })).toBeDisabled();
