@@ -67,7 +67,13 @@ step('autoscaling: a metrics policy set in the editor, checked first', async (ct
   // Saved: the editor now edits the policy, which can be removed.
   await page.getByRole('button', { name: 'Save policy' }).waitFor();
   await page.getByRole('button', { name: 'Remove policy' }).waitFor();
-  const policy = await send(base, 'GET', `/v1/clusters/${cluster.id}/autoscaling`);
+  // Read back (a read model may trail the command by a moment).
+  let policy = null;
+  for (const deadline = Date.now() + 5000; !policy; await new Promise((r) => setTimeout(r, 200))) {
+    const response = await fetch(`${base}/v1/clusters/${cluster.id}/autoscaling`);
+    if (response.ok) policy = await response.json();
+    else if (Date.now() > deadline) throw new Error(`GET the policy: ${response.status} ${await response.text()}`);
+  }
   if (policy.type !== 'metrics' || policy.scale_up_threshold !== 80 || policy.scale_down_threshold !== 30 || policy.max_droplets !== 3) {
     throw new Error(`the policy saved: ${JSON.stringify(policy)}`);
   }
