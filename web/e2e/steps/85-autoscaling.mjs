@@ -126,6 +126,9 @@ step('autoscaling: the Autoscaling page lists the cluster with its policy', asyn
   await axe(page, 'autoscaling (remove)');
   await dialog.getByRole('button', { name: 'Remove' }).click();
   await page.getByTestId('no-policy').waitFor();
-  const response = await fetch(`${base}/v1/clusters/${scale.cluster.id}/autoscaling`);
-  if (response.status !== 404) throw new Error(`GET after DELETE: ${response.status}`);
+  for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 200))) {
+    const response = await fetch(`${base}/v1/clusters/${scale.cluster.id}/autoscaling`);
+    if (response.status === 404) break;
+    if (Date.now() > deadline) throw new Error(`GET after DELETE: ${response.status}`);
+  }
 });
