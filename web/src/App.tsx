@@ -22,6 +22,9 @@ const JobDetail = lazy(() => import('./pages/JobDetail').then((m) => ({ default:
 const Providers = lazy(() => import('./pages/Providers').then((m) => ({ default: m.Providers })));
 const Limits = lazy(() => import('./pages/Limits').then((m) => ({ default: m.Limits })));
 const Audit = lazy(() => import('./pages/Audit').then((m) => ({ default: m.Audit })));
+const Autoscaling = lazy(() => import('./pages/Autoscaling').then((m) => ({ default: m.Autoscaling })));
+const Deployments = lazy(() => import('./pages/Deployments').then((m) => ({ default: m.Deployments })));
+const DeploymentDetail = lazy(() => import('./pages/DeploymentDetail').then((m) => ({ default: m.DeploymentDetail })));
 const AuditStream = lazy(() => import('./pages/AuditStream').then((m) => ({ default: m.AuditStream })));
 
 const NAV = [
@@ -30,6 +33,8 @@ const NAV = [
   { to: '/droplets', label: 'Droplets' },
   { to: '/jobs', label: 'Jobs' },
   { to: '/monitoring', label: 'Monitoring' },
+  { to: '/autoscaling', label: 'Autoscaling' },
+  { to: '/deployments', label: 'Deployments' },
   { to: '/audit', label: 'Audit & Replay' },
   { to: '/providers', label: 'Providers' },
   { to: '/limits', label: 'Limits' },
@@ -84,6 +89,9 @@ export function App() {
           <Route path="/jobs" element={<Jobs />} />
           <Route path="/jobs/:id" element={<JobDetail />} />
           <Route path="/monitoring" element={<Monitoring />} />
+          <Route path="/autoscaling" element={<Autoscaling />} />
+          <Route path="/deployments" element={<Deployments />} />
+          <Route path="/deployments/:id" element={<DeploymentDetail />} />
           <Route path="/audit" element={<Audit />} />
           <Route path="/audit/:type/:id" element={<AuditStream />} />
           <Route path="/droplets" element={<Droplets />} />

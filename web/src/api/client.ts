@@ -30,9 +30,16 @@ export class ProblemError extends Error {
     super(problem.detail ?? problem.title ?? `HTTP ${status}`);
   }
 
-  /** The fields the problem names, with their messages (`422`). */
+  /** The fields the problem names, with their messages (`422`): a map, or a list of
+   * `{field, message}` (both read the same). */
   get fieldErrors(): Record<string, string> {
-    return this.problem.errors ?? {};
+    const errors: unknown = this.problem.errors;
+    if (!Array.isArray(errors)) return (errors as Record<string, string> | null | undefined) ?? {};
+    const out: Record<string, string> = {};
+    for (const item of errors as { field?: unknown; message?: unknown }[]) {
+      if (typeof item?.field === 'string') out[item.field] = String(item.message ?? 'invalid');
+    }
+    return out;
   }
 }
 

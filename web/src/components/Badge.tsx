@@ -3,6 +3,7 @@ const TONES: Record<string, 'ok' | 'warn' | 'danger' | 'info' | 'muted'> = {
   degraded: 'warn', provisioning: 'info', queued: 'info', pending: 'info', retrying: 'warn',
   resizing: 'info', migrating: 'info', off: 'muted', cancelled: 'muted', destroyed: 'muted',
   failed: 'danger', unhealthy: 'danger', error: 'danger', timed_out: 'danger', stopped: 'muted',
+  completed: 'ok', rolled_back: 'warn',
 };
 
 /** A status as a coloured pill; unknown statuses are neutral. */

@@ -25,7 +25,7 @@ test('Ctrl+K opens the palette on its field; Escape closes it and gives the focu
   fireEvent.keyDown(window, { key: 'k', metaKey: true });
   const input = within(screen.getByRole('dialog')).getByRole('combobox');
   expect(input).toHaveFocus();
-  expect(within(screen.getByRole('dialog')).getAllByRole('option')).toHaveLength(12);
+  expect(within(screen.getByRole('dialog')).getAllByRole('option')).toHaveLength(14);
   // The focus stays in the dialog.
   expect(fireEvent.keyDown(input, { key: 'Tab' })).toBe(false);
   expect(fireEvent.keyDown(input, { key: 'Tab', shiftKey: true })).toBe(false);

@@ -22,6 +22,7 @@ test('with nothing typed every page and action is offered; an id offers its page
   const all = staticItems('', 'local');
   expect(all.filter((i) => i.kind === 'Page').map((i) => i.label)).toEqual([
     'Dashboard', 'Clusters', 'Droplets', 'Jobs', 'Monitoring', 'Providers & billing', 'Limits', 'Audit & Replay', 'System',
+    'Autoscaling', 'Deployments',
   ]);
   expect(all.filter((i) => i.kind === 'Action').map((i) => i.label)).toEqual([
     'Create cluster', 'Create droplet', 'Show times in UTC',
@@ -44,4 +45,11 @@ test('a droplet made from a cluster page starts in that cluster', () => {
   expect(clusterOnPage(`/clusters/cl_${HEX}/droplets`)).toBe(`cl_${HEX}`);
   expect(clusterOnPage(`/clusters/cl_${HEX}`)).toBe(`cl_${HEX}`);
   expect(clusterOnPage('/droplets')).toBeUndefined();
+});
+
+test('the pages added last do not come between those a short query already picks', () => {
+  // "li": Providers & billing, Limits, then the two added (the keyboard walk-through relies on it).
+  expect(staticItems('li', 'local').filter((i) => i.kind === 'Page').map((i) => i.label))
+    .toEqual(['Providers & billing', 'Limits', 'Autoscaling', 'Deployments']);
+  expect(staticItems('canary', 'local').map((i) => i.label)).toEqual(['Deployments']);
 });

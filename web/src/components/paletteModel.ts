@@ -25,6 +25,8 @@ export const PAGES: readonly { label: string; to: string; words?: string }[] = [
   { label: 'Limits', to: '/limits', words: 'rate limits rules 429' },
   { label: 'Audit & Replay', to: '/audit', words: 'log events history' },
   { label: 'System', to: '/system', words: 'projections read models workers health' },
+  { label: 'Autoscaling', to: '/autoscaling', words: 'policies scale thresholds decisions' },
+  { label: 'Deployments', to: '/deployments', words: 'rollouts canary rolling blue green releases versions' },
 ];
 
 const ID = /^(cl|dr|job)_[0-9a-f]{32}$/;

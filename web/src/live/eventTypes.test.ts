@@ -31,3 +31,14 @@ test("a diagnosis event refreshes its cluster's diagnoses", () => {
     expect(staleKeys({ position: 6, aggregate_type: 'diagnosis', aggregate_id: 'cl_1', type })).toContainEqual(['diagnosis', 'cl_1']);
   }
 });
+
+test('auto-scaling and deployment events refresh what shows them', () => {
+  // A policy set or removed is a cluster event: its key is under the cluster's.
+  expect(staleKeys({ position: 7, aggregate_type: 'cluster', aggregate_id: 'cl_1', type: 'cluster.autoscaling_policy_set' }))
+    .toContainEqual(['cluster', 'cl_1']);
+  // Decisions (`['autoscaler', cluster, ...]`) and deployments (`['deployment', ...]`) by their stream's type.
+  expect(staleKeys({ position: 8, aggregate_type: 'autoscaler', aggregate_id: 'cl_1', type: 'autoscaling.decided' }))
+    .toContainEqual(['autoscaler']);
+  expect(staleKeys({ position: 9, aggregate_type: 'deployment', aggregate_id: 'dep_1', type: 'deployment.step_completed' }))
+    .toContainEqual(['deployment']);
+});

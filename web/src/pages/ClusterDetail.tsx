@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, useState } from 'react';
 import { Link, NavLink, Route, Routes, useNavigate, useParams } from 'react-router-dom';
 import { Freshness } from '../components/Freshness';
 import { useRowNavigation } from '../components/useRowNavigation';
@@ -13,6 +13,10 @@ import { Time } from '../components/Time';
 import { ClusterForm, type Region } from './ClusterForm';
 import { ClusterDiagnosis } from './Diagnosis';
 import { HealthPanel } from './HealthPanel';
+
+// Tabs with charts load when first opened (the chart library stays out of this page's chunk).
+const ClusterAutoscaling = lazy(() => import('./Autoscaling').then((m) => ({ default: m.ClusterAutoscaling })));
+const ClusterDeployments = lazy(() => import('./Deployments').then((m) => ({ default: m.ClusterDeployments })));
 
 export function ClusterDetail() {
   const { id = '' } = useParams();
@@ -49,6 +53,8 @@ export function ClusterDetail() {
         <NavLink to="" end>Overview</NavLink>
         <NavLink to="droplets">Droplets</NavLink>
         <NavLink to="diagnosis">Diagnosis</NavLink>
+        <NavLink to="autoscaling">Autoscaling</NavLink>
+        <NavLink to="deployments">Deployments</NavLink>
         <NavLink to="jobs">Jobs</NavLink>
         <NavLink to="history">History</NavLink>
       </nav>
@@ -56,6 +62,8 @@ export function ClusterDetail() {
         <Route index element={<Overview id={id} />} />
         <Route path="droplets" element={<Droplets id={id} />} />
         <Route path="diagnosis" element={<ClusterDiagnosis clusterId={id} />} />
+        <Route path="autoscaling" element={<ClusterAutoscaling clusterId={id} />} />
+        <Route path="deployments" element={<ClusterDeployments clusterId={id} />} />
         <Route path="jobs" element={<Jobs id={id} />} />
         <Route path="history" element={<History id={id} />} />
       </Routes>

@@ -17,9 +17,9 @@ const jobsKey = (page: number) => ['jobs', { droplet_id: ID, page, page_size: DR
 const pageOf = (items: unknown[], next: string | null, total: number) =>
   ({ items, page_size: DROPLET_JOBS_PAGE_SIZE, total, total_is_estimate: false, next_cursor: next });
 
-function renderDetail(jobs: [unknown[], unknown][]) {
+function renderDetail(jobs: [unknown[], unknown][], shown: Droplet = droplet) {
   renderAt(`/droplets/${ID}`, '/droplets/:id', <DropletDetail />, [
-    [['droplets', 'detail', ID], droplet],
+    [['droplets', 'detail', ID], shown],
     [['provider', 'list'], { items: PROVIDERS, total: PROVIDERS.length }],
     [['catalog'], CATALOG],
     [['droplets', 'stream', ID], { items: [], next_after: 0 }],
@@ -86,4 +86,14 @@ test('a droplet with no job at work says so', async () => {
   renderDetail([[jobsKey(1), pageOf([job({ id: 'job_old', droplet_id: ID, status: 'succeeded' })], null, 1)]]);
   fireEvent.click(screen.getByRole('button', { name: 'Destroy' }));
   expect(await within(screen.getByRole('dialog')).findByText('No job is running or waiting on it.')).toBeInTheDocument();
+});
+
+test('the app version a deployment set is shown when the server says it', () => {
+  renderDetail([[jobsKey(1), pageOf([], null, 0)]], { ...droplet, app_version: '1.2.0' } as Droplet);
+  expect(screen.getByTestId('droplet-app-version')).toHaveTextContent('1.2.0');
+});
+
+test('no app version line from a server that does not say it', () => {
+  renderDetail([[jobsKey(1), pageOf([], null, 0)]]);
+  expect(screen.queryByTestId('droplet-app-version')).toBeNull();
 });

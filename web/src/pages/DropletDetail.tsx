@@ -122,6 +122,11 @@ function Properties({ d, providers, catalog }: { d: Droplet; providers?: readonl
         <dd>{providerName(providers, d.provider) ?? <span className="muted">not placed yet</span>}</dd>
         <dt>IP address</dt><dd className="mono">{d.ip_address ?? <span className="muted">none yet</span>}</dd>
         <dt>Price</dt><dd>{formatPrice(fromHourly(d.price_hourly))}</dd>
+        {/* `app_version` (set by deployments) until schema.d.ts lists it: absent from older servers. */}
+        {'app_version' in d && (
+          <><dt>App version</dt>
+            <dd className="mono" data-testid="droplet-app-version">{(d as { app_version?: string | null }).app_version ?? <span className="muted">none</span>}</dd></>
+        )}
         <dt>Version</dt><dd>{d.version}</dd>
         <dt>Created</dt><dd><Time at={d.created_at} /></dd>
         <dt>Updated</dt><dd><Time at={d.updated_at} /></dd>
