@@ -470,3 +470,41 @@ async fn a_restart_mid_rollout_carries_it_to_an_end(app: TestApp) {
     );
     assert_eq!(types.last(), Some(&"deployment.succeeded"));
 }
+
+api_test!(a_blue_green_rollback_destroys_the_new_set_and_keeps_the_old);
+async fn a_blue_green_rollback_destroys_the_new_set_and_keeps_the_old(app: TestApp) {
+    let (cluster_id, ids) = fleet(&app, "bluegreen", 2, "simcloud").await;
+    let body =
+        json!({"strategy": "rolling", "version": "v1", "batch_size": 2, "health_gate": gate(5)});
+    assert_eq!(
+        ended(&app, &deploy(&app, &cluster_id, body).await).await["status"],
+        "succeeded"
+    );
+    // The green set's gate waits 36 s at sim speed 100: the rollback comes during it.
+    let body = json!({"strategy": "blue_green", "version": "v2", "health_gate": gate(3600)});
+    let id = deploy(&app, &cluster_id, body).await;
+    let waiting = app
+        .poll(&format!("/v1/deployments/{id}"), "at the green gate", |d| {
+            d["phase"] == "gate after the new set"
+        })
+        .await;
+    let green: Vec<String> = waiting["steps"][0]["droplet_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| str_of(id).to_owned())
+        .collect();
+    all_at(&app, &green, json!("v2")).await;
+    app.post(&format!("/v1/deployments/{id}/rollback"), &json!({}))
+        .await
+        .expect(202);
+    let done = ended(&app, &id).await;
+    assert_eq!(done["status"], "rolled_back", "{done}");
+    assert_eq!(done["steps"][1]["status"], "pending", "no switch");
+    for id in &green {
+        app.wait_for_droplet(id, "destroyed").await;
+    }
+    all_at(&app, &ids, json!("v1")).await;
+    let left: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(cluster_droplets(&app, &cluster_id).await, left);
+}

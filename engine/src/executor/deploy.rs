@@ -81,10 +81,7 @@ impl Operations<'_> {
             .speed()
             .scale(u64::from(gate.window_seconds) * 1000);
         let from = step.completed_at.unwrap_or_else(Utc::now);
-        let due = from + TimeDelta::from_std(window).unwrap_or(TimeDelta::zero());
-        if let Ok(left) = (due - Utc::now()).to_std() {
-            tokio::time::sleep(left).await;
-        }
+        tokio::time::sleep(gate_wait_left(from, window, Utc::now())).await;
         self.report(
             job,
             60,
@@ -299,10 +296,6 @@ impl Operations<'_> {
         let deployment_id = deployment.id.clone().ok_or_else(superseded)?;
         let mut destroyed = 0;
         for id in droplets {
-            let droplet = self.service.load::<Droplet>(id.as_str()).await?.state;
-            if !droplet.is_live() {
-                continue;
-            }
             let mut act = ActOnDroplet::new(
                 id.as_str(),
                 DropletAction::Destroy,
@@ -312,13 +305,26 @@ impl Operations<'_> {
             let seed = format!("{purpose}/{deployment_id}");
             act.job_id = JobId::parse(&format!("job_{}", derived_hex(id.as_str(), &seed)))
                 .map_err(CommandError::from)?;
-            match self.service.execute(self.ctx, &act).await {
-                Ok(_) | Err(CommandError::Droplet(DropletError::AlreadyDestroyed)) => {}
-                Err(CommandError::Droplet(DropletError::Busy { job_id }))
-                    if job_id == act.job_id => {}
-                Err(error) => return Err(error.into()),
+            loop {
+                let droplet = self.service.load::<Droplet>(id.as_str()).await?.state;
+                if !droplet.is_live() {
+                    break;
+                }
+                match self.service.execute(self.ctx, &act).await {
+                    Ok(_) | Err(CommandError::Droplet(DropletError::AlreadyDestroyed)) => {}
+                    Err(CommandError::Droplet(DropletError::Busy { job_id }))
+                        if job_id == act.job_id => {}
+                    // Another job works on it (a new droplet still being provisioned):
+                    // destroy it once that job is done.
+                    Err(CommandError::Droplet(DropletError::Busy { .. })) => {
+                        tokio::time::sleep(POLL).await;
+                        continue;
+                    }
+                    Err(error) => return Err(error.into()),
+                }
+                destroyed += 1;
+                break;
             }
-            destroyed += 1;
         }
         for id in droplets {
             loop {
@@ -362,6 +368,18 @@ impl Operations<'_> {
     }
 }
 
+/// What is left at `now` of a gate's wait of `window` from its step's end `step_done`: the
+/// whole window for a fresh attempt, the rest for an attempt that resumes after a restart
+/// or a retry (the step's end is in the log), nothing once it is over.
+pub fn gate_wait_left(
+    step_done: chrono::DateTime<Utc>,
+    window: Duration,
+    now: chrono::DateTime<Utc>,
+) -> Duration {
+    let due = step_done + TimeDelta::from_std(window).unwrap_or(TimeDelta::zero());
+    (due - now).to_std().unwrap_or(Duration::ZERO)
+}
+
 /// Whether the deployment may still move forward (running, not rolling back).
 fn moves(deployment: &Deployment) -> bool {
     deployment.is_running() && !deployment.rolling_back
@@ -389,4 +407,25 @@ fn superseded() -> AttemptError {
         "superseded",
         "the deployment moved on (rolled back or ended) without this job",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resumed_gate_waits_only_what_is_left_of_its_window() {
+        let step_done = chrono::DateTime::<Utc>::UNIX_EPOCH;
+        let window = Duration::from_secs(30);
+        assert_eq!(gate_wait_left(step_done, window, step_done), window);
+        // An attempt taken up 20 s later (its worker died) waits the last 10 s.
+        let resumed = step_done + TimeDelta::seconds(20);
+        let left = gate_wait_left(step_done, window, resumed);
+        assert_eq!(left, Duration::from_secs(10));
+        let started = tokio::time::Instant::now();
+        tokio::time::sleep(left).await;
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+        let late = step_done + TimeDelta::seconds(45);
+        assert_eq!(gate_wait_left(step_done, window, late), Duration::ZERO);
+    }
 }
