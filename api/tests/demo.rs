@@ -235,10 +235,11 @@ api_test!(the_binary_loads_lists_and_explains_refusals);
 async fn the_binary_loads_lists_and_explains_refusals(app: TestApp) {
     let (code, out, err) = run_bin(&["demo", "list"]).await;
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(out.lines().count(), 4, "{out}");
     assert!(out.starts_with("quickstart "), "{out}");
     assert!(out.contains("\nincident "), "{out}");
     assert!(out.contains("\ngenie "), "{out}");
+    assert!(out.contains("\ncanary "), "{out}");
 
     let (code, out, err) = run_bin(&["demo", "load", "quickstart", "--url", &app.address]).await;
     assert_eq!(code, Some(0), "{out}{err}");
