@@ -1,5 +1,6 @@
 //! Properties: whatever the jobs report, in any order, no step starts after a failed gate,
-//! a rollback reverts every droplet a step touched, and an ended deployment stays ended.
+//! a rollback ends with every droplet a step touched at the previous version, and an ended
+//! deployment stays ended.
 
 use proptest::prelude::*;
 
@@ -63,6 +64,31 @@ proptest! {
     ) {
         let mut d = Deployment::default();
         let mut history = execute(&mut d, start(strategy(kind), n, auto)).unwrap();
+        // What each droplet runs, as the jobs would leave it: a started version-setting step
+        // may already have changed any of its droplets, a rollback puts them all back.
+        let mut runs: std::collections::BTreeMap<DropletId, &str> = std::collections::BTreeMap::new();
+        let mut note = |d: &Deployment, events: &[DeploymentEvent]| {
+            for event in events {
+                match event {
+                    DeploymentEvent::StepStarted(e) => {
+                        if let Some(step) = d.step(e.index).filter(|s| s.kind.sets_version()) {
+                            for id in &step.droplet_ids {
+                                runs.insert(id.clone(), "v2");
+                            }
+                        }
+                    }
+                    DeploymentEvent::RolledBack(_) => {
+                        if let Some(step) = d.rollback_step() {
+                            for id in &step.droplet_ids {
+                                runs.insert(id.clone(), "v1");
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        };
+        note(&d, &history);
         // Jobs are numbered in order: job 1 runs first, each new job takes the next number
         // (small, so that random commands often name the current one).
         let mut next = 2u32;
@@ -100,7 +126,14 @@ proptest! {
                     }
                 }
             }
+            note(&d, &events);
             history.extend(events);
+        }
+        if d.status == DeploymentStatus::RolledBack {
+            prop_assert!(
+                runs.values().all(|v| *v == "v1"),
+                "a rollback leaves every touched droplet at the previous version: {runs:?}"
+            );
         }
         prop_assert_eq!(fold::<Deployment>(history), d.clone(), "the state is its events' fold");
         if d.rolling_back {
