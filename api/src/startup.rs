@@ -123,6 +123,8 @@ impl Application {
         let (limiter, limiter_fallback) = rate_limiter(&settings, clock)?;
         let (draining, draining_rx) = watch::channel(false);
         let samples = crate::samples::Samples::open(&settings, &url, db.clone()).await?;
+        // Deployment health gates read the droplets' samples through the providers.
+        providers.set_monitoring(samples.reader());
         let metrics = Arc::new(Metrics::new()?);
         samples.start(&settings, &metrics, &shutdown_rx, &mut tasks);
         let health = runtime::health_checks(

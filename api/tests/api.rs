@@ -19,6 +19,9 @@ mod jobs;
 #[path = "api/diagnoses.rs"]
 mod diagnoses;
 
+#[path = "api/deployments.rs"]
+mod deployments;
+
 #[path = "api/runtime.rs"]
 mod runtime;
 

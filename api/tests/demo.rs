@@ -21,7 +21,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use api::demo::{genie, incident, quickstart, DemoClient, DemoError};
+use api::demo::{canary, genie, incident, quickstart, DemoClient, DemoError};
 use api::settings::Settings;
 use engine::policies::PolicyPatch;
 use serde_json::json;
@@ -235,10 +235,11 @@ api_test!(the_binary_loads_lists_and_explains_refusals);
 async fn the_binary_loads_lists_and_explains_refusals(app: TestApp) {
     let (code, out, err) = run_bin(&["demo", "list"]).await;
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.lines().count(), 3, "{out}");
+    assert_eq!(out.lines().count(), 4, "{out}");
     assert!(out.starts_with("quickstart "), "{out}");
     assert!(out.contains("\nincident "), "{out}");
     assert!(out.contains("\ngenie "), "{out}");
+    assert!(out.contains("\ncanary "), "{out}");
 
     let (code, out, err) = run_bin(&["demo", "load", "quickstart", "--url", &app.address]).await;
     assert_eq!(code, Some(0), "{out}{err}");
@@ -322,4 +323,40 @@ async fn genie_diagnoses_the_spike_and_scales_up(app: TestApp) {
         .expect(200)
         .clone();
     assert_eq!(samples["total"], json!(60 + 12 + 240), "{samples}");
+}
+
+api_test!(
+    canary_fails_under_a_provider_fault_and_rolls_back,
+    |s: &mut Settings| {
+        s.job_policies.insert(
+            "deploy_step".into(),
+            PolicyPatch {
+                initial_interval_ms: Some(20),
+                max_interval_ms: Some(50),
+                ..PolicyPatch::default()
+            },
+        );
+    }
+);
+
+async fn canary_fails_under_a_provider_fault_and_rolls_back(app: TestApp) {
+    let loaded = canary::load(&client(&app)).await.expect("canary");
+    assert_no_faults(&app).await;
+    assert_eq!(
+        loaded.first["status"],
+        json!("succeeded"),
+        "{}",
+        loaded.first
+    );
+    let canary = &loaded.canary;
+    assert_eq!(canary["status"], json!("rolled_back"), "{canary}");
+    assert_eq!(canary["steps"][0]["status"], json!("failed"), "{canary}");
+    let droplets = canary["droplets"].as_array().expect("droplets");
+    assert_eq!(droplets.len(), 4);
+    assert!(
+        droplets.iter().all(|d| d["app_version"] == json!("v1")),
+        "{droplets:?}"
+    );
+    let summary = loaded.summary().render("http://console");
+    assert!(summary.contains("rolled_back"), "{summary}");
 }

@@ -24,6 +24,8 @@
 //! - [`diagnosis`]: the genie's diagnosis: bounded inputs and their digest, the rules
 //!   engine (the seed's rules and what it adds after them), the LLM engine (any
 //!   OpenAI-compatible endpoint, a versioned prompt, fallback to the rules).
+//! - [`deploy`]: deployments beside their aggregate: the API's view and the health
+//!   gate's judgement of a step's droplets over a metric window.
 //! - [`commands`]: the command service (load, decide, append, retry on conflict,
 //!   idempotency) and the commands callers issue; each answer has a
 //!   [`ReplyKind`](store::ReplyKind) (created, accepted, done), never a transport status.
@@ -41,6 +43,7 @@
 
 pub mod commands;
 pub mod contract;
+pub mod deploy;
 pub mod diagnosis;
 pub mod domain;
 pub mod executor;

@@ -62,6 +62,30 @@ impl RetryPolicy {
                 max_attempts: 3,
                 ..base
             },
+            // A step waits on the provider for each of its droplets (and, blue-green, on
+            // the new droplets' provisions); a gate waits its window (up to an hour at sim
+            // speed 1) before judging; a rollback is what must not give up early.
+            JobType::DeployStep => Self {
+                initial_interval_ms: 500,
+                max_interval_ms: 5_000,
+                max_attempts: 3,
+                attempt_timeout_ms: 600_000,
+                ..base
+            },
+            JobType::DeployGate => Self {
+                initial_interval_ms: 500,
+                max_interval_ms: 5_000,
+                max_attempts: 3,
+                attempt_timeout_ms: 3_900_000,
+                ..base
+            },
+            JobType::DeployRollback => Self {
+                initial_interval_ms: 500,
+                max_interval_ms: 10_000,
+                max_attempts: 8,
+                attempt_timeout_ms: 600_000,
+                ..base
+            },
             JobType::Diagnose | JobType::Monitor => Self {
                 initial_interval_ms: 500,
                 max_interval_ms: 10_000,

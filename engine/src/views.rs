@@ -62,6 +62,9 @@ pub struct DropletView {
     /// The job working on the droplet right now, if any.
     pub pending_job_id: Option<String>,
     pub last_error: Option<String>,
+    /// The application version it runs (set by deployments; `null`: none).
+    #[serde(default)]
+    pub app_version: Option<String>,
     pub price_hourly: f64,
     pub version: u64,
     pub created_at: Option<DateTime<Utc>>,
@@ -104,6 +107,7 @@ impl DropletView {
             ip_address: s.ip_address.clone(),
             pending_job_id: s.pending_job.as_ref().map(ToString::to_string),
             last_error: s.last_error.clone(),
+            app_version: s.app_version.as_ref().map(ToString::to_string),
             price_hourly: (price_hourly * 1e6).round() / 1e6,
             version: d.version,
             created_at: d.created_at,

@@ -4,10 +4,11 @@
 //!
 //! - [`scene`] names the scenes, loads one ([`scene::load`]) and prints a
 //!   [`scene::Summary`];
-//! - [`quickstart`], [`incident`] and [`genie`] are the scenes, one file each;
+//! - [`quickstart`], [`incident`], [`genie`] and [`canary`] are the scenes, one file each;
 //! - [`client`] is the HTTP client (commands, bounded waits on jobs and droplets);
 //! - [`error`] holds [`DemoError`].
 
+pub mod canary;
 pub mod client;
 pub mod error;
 pub mod genie;

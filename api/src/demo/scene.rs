@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::client::DemoClient;
 use super::error::DemoError;
-use super::{genie, incident, quickstart};
+use super::{canary, genie, incident, quickstart};
 
 /// A scene `clustergenie demo load` can seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,11 +17,19 @@ pub enum Scene {
     /// A checkout cluster's memory climbs past the critical threshold; the health checks
     /// turn it critical, the genie diagnoses it and a recommendation is implemented.
     Genie,
+    /// A storefront cluster runs v1; its provider fails every call while a canary of v2
+    /// starts, the canary's step fails and the deployment rolls back by itself.
+    Canary,
 }
 
 impl Scene {
     /// Every scene, in the order `demo list` prints them.
-    pub const ALL: [Scene; 3] = [Scene::Quickstart, Scene::Incident, Scene::Genie];
+    pub const ALL: [Scene; 4] = [
+        Scene::Quickstart,
+        Scene::Incident,
+        Scene::Genie,
+        Scene::Canary,
+    ];
 
     /// The name the command line takes.
     pub fn name(self) -> &'static str {
@@ -29,6 +37,7 @@ impl Scene {
             Scene::Quickstart => "quickstart",
             Scene::Incident => "incident",
             Scene::Genie => "genie",
+            Scene::Canary => "canary",
         }
     }
 
@@ -49,6 +58,11 @@ impl Scene {
                  it critical, the rules engine diagnoses it and its scale-up recommendation \
                  is implemented; then it calms down and turns healthy"
             }
+            Scene::Canary => {
+                "a storefront cluster runs v1 on four droplets; its provider fails every call \
+                 while a canary of v2 starts, the step fails and the deployment rolls back \
+                 by itself to v1"
+            }
         }
     }
 }
@@ -68,6 +82,7 @@ pub async fn load(scene: Scene, client: &DemoClient) -> Result<Summary, DemoErro
         Scene::Quickstart => quickstart::load(client).await?.summary(),
         Scene::Incident => incident::load(client).await?.summary(),
         Scene::Genie => genie::load(client).await?.summary(),
+        Scene::Canary => canary::load(client).await?.summary(),
     })
 }
 

@@ -3,6 +3,7 @@
 pub mod cluster_health;
 pub mod clusters;
 pub mod common;
+pub mod deployments;
 pub mod diagnoses;
 pub mod droplets;
 pub mod events;
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .or(jobs::routes(state.clone(), t))
         .unify()
         .or(diagnoses::routes(state.clone(), t))
+        .unify()
+        .or(deployments::routes(state.clone(), t))
         .unify()
         .or(ratelimits::routes(state.clone(), t))
         .unify()

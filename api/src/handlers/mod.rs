@@ -4,6 +4,7 @@
 pub mod cluster_health;
 pub mod clusters;
 pub mod commands;
+pub mod deployments;
 pub mod diagnoses;
 pub mod diagnosis_inputs;
 pub mod droplets;

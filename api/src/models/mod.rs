@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod catalog;
+pub mod deployments;
 pub mod diagnoses;
 pub mod metric_samples;
 pub mod params;

@@ -139,6 +139,7 @@ impl Command for CreateDroplet {
             image: self.image,
             provider,
             job_id: self.job_id.clone(),
+            app_version: cluster.state.deployments.app_version.clone(),
         })?;
         let mut parameters = json!({
             "region": self.region, "size": self.size, "image": self.image, "provider": self.provider,

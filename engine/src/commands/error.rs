@@ -1,8 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DiagnosisError, DomainErrorKind, DropletError, JobError,
-    ProviderConfigError, RateLimitRuleError, ValidationError,
+    Classify, ClusterError, DeploymentError, DiagnosisError, DomainErrorKind, DropletError,
+    JobError, ProviderConfigError, RateLimitRuleError, ValidationError,
 };
 use crate::fold::FoldError;
 use crate::store::StoreError;
@@ -37,6 +37,8 @@ pub enum CommandError {
     Droplet(#[from] DropletError),
     #[error(transparent)]
     Diagnosis(#[from] DiagnosisError),
+    #[error(transparent)]
+    Deployment(#[from] DeploymentError),
     #[error(transparent)]
     Job(#[from] JobError),
     #[error(transparent)]
@@ -95,6 +97,7 @@ impl CommandError {
             Self::Cluster(e) => domain(e.kind()),
             Self::Droplet(e) => domain(e.kind()),
             Self::Diagnosis(e) => domain(e.kind()),
+            Self::Deployment(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
             Self::Provider(e) => domain(e.kind()),
             Self::RateLimitRule(e) => domain(e.kind()),

@@ -1,6 +1,6 @@
 //! What a job's end does to the droplet it acted on (and, for a destroy, to the
-//! cluster): recorded in the same append as the job's end, whether a worker finished it
-//! or it was cancelled before one ran it.
+//! cluster), or to the deployment it is a step of: recorded in the same append as the
+//! job's end, whether a worker finished it or it was cancelled before one ran it.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -22,6 +22,11 @@ pub async fn droplet_writes(
     job: &Job,
     at: DateTime<Utc>,
 ) -> Result<Vec<StreamWrite>, CommandError> {
+    if super::deployment_jobs::is_deployment_job(job.job_type) {
+        // A deployment's step, gate or rollback: its end moves the deployment on (or
+        // rolls it back when it failed for good).
+        return super::deployment_jobs::deployment_writes(service, job, at).await;
+    }
     let Some(droplet_id) = job
         .droplet_id
         .clone()

@@ -42,10 +42,15 @@ impl CreateJob {
         let mut f = Fields::default();
         let job_type = f.check(JobType::parse(job_type));
         if let Some(t) = job_type.filter(|t| !CLUSTER_JOB_TYPES.contains(t)) {
+            let endpoints = if super::deployment_jobs::is_deployment_job(Some(t)) {
+                "deployment"
+            } else {
+                "droplet"
+            };
             f.fail(
                 "type",
                 format!(
-                    "{} jobs are started through the droplet endpoints; here use one of \
+                    "{} jobs are started through the {endpoints} endpoints; here use one of \
                      scale_up, scale_down, diagnose, monitor",
                     t.as_str()
                 ),

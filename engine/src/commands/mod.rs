@@ -1,12 +1,14 @@
 //! The command side: contexts, the command service with its retry loop, one file of
-//! commands per resource (clusters, droplets, jobs, diagnoses, providers, rate-limit rules), what a
-//! job's end records on its droplet ([`job_ends`]), and the [`Folds`] of aggregates the
+//! commands per resource (clusters, droplets, jobs, diagnoses, deployments, providers,
+//! rate-limit rules), what a job's end records on its droplet or deployment ([`job_ends`]), and the [`Folds`] of aggregates the
 //! service loaded lately. Commands fold through [`crate::fold`] and take job policies from
 //! [`crate::policies`]; the job runtime ([`crate::executor`]) builds on this module, never
 //! the other way round.
 
 pub mod clusters;
 pub mod context;
+pub mod deployment_jobs;
+pub mod deployments;
 pub mod diagnoses;
 pub mod droplets;
 pub mod error;
@@ -20,6 +22,11 @@ pub mod service;
 pub use crate::store::ReplyKind;
 pub use clusters::{CreateCluster, DeleteCluster, RecordClusterHealth, UpdateCluster};
 pub use context::{CommandContext, Idempotency};
+pub use deployment_jobs::SetDropletVersion;
+pub use deployments::{
+    CreateDeployment, DeploymentAccepted, DeploymentInput, HealthGateInput, PromoteDeployment,
+    RollbackDeployment,
+};
 pub use diagnoses::{completed_event_id, Diagnose, ImplementRecommendation};
 pub use droplets::{
     ActOnDroplet, CreateDroplet, DropletAction, DropletCreated, DropletInput, JobAccepted,

@@ -273,6 +273,10 @@ impl CommandService {
                 "droplet" => self.snapshot::<Droplet>(aggregate_id).await,
                 "job" => self.snapshot::<Job>(aggregate_id).await,
                 "diagnosis" => self.snapshot::<Diagnosis>(aggregate_id).await,
+                "deployment" => {
+                    self.snapshot::<crate::domain::Deployment>(aggregate_id)
+                        .await
+                }
                 "provider" => self.snapshot::<ProviderConfig>(aggregate_id).await,
                 "ratelimit_rule" => self.snapshot::<RateLimitRule>(aggregate_id).await,
                 _ => Ok(()),

@@ -159,6 +159,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              which job",
             diagnosis_events(),
         ),
+        AggregateContract::of::<crate::domain::Deployment, crate::domain::DeploymentId>(
+            "one rollout of an application version over a cluster's droplets (rolling, \
+             canary or blue-green): its steps, health gates, promotion and rollback",
+            deployment_events(),
+        ),
         AggregateContract::of::<ProviderConfig, ProviderId>(
             "the configuration of a simulated cloud provider (regions, sizes, prices, \
              capacity, latencies); injected faults are not recorded",
@@ -186,6 +191,8 @@ fn cluster_events() -> Vec<EventContract> {
         EventContract::of::<cluster::ClusterDropletAttached>("cluster.droplet_attached"),
         EventContract::of::<cluster::ClusterDropletDetached>("cluster.droplet_detached"),
         EventContract::of::<cluster::ClusterDeleted>("cluster.deleted"),
+        EventContract::of::<cluster::ClusterDeploymentStarted>("cluster.deployment_started"),
+        EventContract::of::<cluster::ClusterDeploymentFinished>("cluster.deployment_finished"),
     ]
 }
 
@@ -208,6 +215,7 @@ fn droplet_events() -> Vec<EventContract> {
         EventContract::of::<droplet::DropletMigrationRequested>("droplet.migration_requested"),
         EventContract::of::<droplet::DropletMigrated>("droplet.migrated"),
         EventContract::of::<droplet::DropletMigrationFailed>("droplet.migration_failed"),
+        EventContract::of::<droplet::DropletAppVersionSet>("droplet.app_version_set"),
     ]
 }
 
@@ -233,6 +241,24 @@ fn diagnosis_events() -> Vec<EventContract> {
         EventContract::of::<diagnosis::DiagnosisRecommendationImplemented>(
             "diagnosis.recommendation_implemented",
         ),
+    ]
+}
+
+fn deployment_events() -> Vec<EventContract> {
+    use crate::domain::deployment as d;
+    vec![
+        EventContract::of::<d::DeploymentStarted>("deployment.started"),
+        EventContract::of::<d::DeploymentStepStarted>("deployment.step_started"),
+        EventContract::of::<d::DeploymentStepCompleted>("deployment.step_completed"),
+        EventContract::of::<d::DeploymentStepFailed>("deployment.step_failed"),
+        EventContract::of::<d::DeploymentGateStarted>("deployment.gate_started"),
+        EventContract::of::<d::GateVerdict>("deployment.gate_passed"),
+        EventContract::of::<d::GateVerdict>("deployment.gate_failed"),
+        EventContract::of::<d::DeploymentPromoted>("deployment.promoted"),
+        EventContract::of::<d::DeploymentRollbackStarted>("deployment.rollback_started"),
+        EventContract::of::<d::DeploymentRolledBack>("deployment.rolled_back"),
+        EventContract::of::<d::DeploymentSucceeded>("deployment.succeeded"),
+        EventContract::of::<d::DeploymentFailed>("deployment.failed"),
     ]
 }
 

@@ -75,6 +75,13 @@ fn cluster_samples() -> Vec<ClusterEvent> {
             droplet_id: droplet_id(),
         }),
         ClusterEvent::Deleted(ClusterDeleted {}),
+        ClusterEvent::DeploymentStarted(crate::domain::cluster::ClusterDeploymentStarted {
+            deployment_id: crate::domain::values::DeploymentId::new(),
+        }),
+        ClusterEvent::DeploymentFinished(crate::domain::cluster::ClusterDeploymentFinished {
+            deployment_id: crate::domain::values::DeploymentId::new(),
+            app_version: None,
+        }),
     ]
 }
 
@@ -91,6 +98,7 @@ fn droplet_samples() -> Vec<DropletEvent> {
             image: Image::parse("ubuntu-22-04-x64").unwrap(),
             provider: Some(provider()),
             job_id: job_id(),
+            app_version: Some(crate::domain::values::AppVersion::parse("v1.2.0").unwrap()),
         }),
         DropletEvent::Provisioned(DropletProvisioned {
             ip_address: "10.0.0.7".to_owned(),
@@ -131,6 +139,10 @@ fn droplet_samples() -> Vec<DropletEvent> {
             ip_address: "10.0.0.9".into(),
         }),
         DropletEvent::MigrationFailed(DropletMigrationFailed { reason: reason() }),
+        DropletEvent::AppVersionSet(crate::domain::droplet::DropletAppVersionSet {
+            app_version: Some(crate::domain::values::AppVersion::parse("v2").unwrap()),
+            deployment_id: crate::domain::values::DeploymentId::new(),
+        }),
     ]
 }
 
@@ -424,6 +436,88 @@ fn every_diagnosis_event_is_published_and_valid() {
     check_aggregate("diagnosis", &DiagnosisEvent::TYPES, &diagnosis_samples());
 }
 
+/// One sample of every deployment event variant (with every optional field set).
+fn deployment_samples() -> Vec<crate::domain::DeploymentEvent> {
+    use crate::domain::deployment::*;
+    use crate::domain::values::{AppVersion, DeploymentId, MetricType};
+    let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let verdict = |passed| GateVerdict {
+        after_step: 0,
+        passed,
+        reason: "cpu averaged 12.0 % over 30 s".to_owned(),
+        metric: MetricType::Cpu,
+        max: 80.0,
+        observed: Some(12.0),
+        unhealthy_droplets: vec![droplet_id()],
+        window_seconds: 30,
+        at,
+    };
+    vec![
+        DeploymentEvent::Started(Box::new(DeploymentStarted {
+            deployment_id: DeploymentId::new(),
+            cluster_id: cluster_id(),
+            strategy: Strategy::Canary,
+            version: AppVersion::parse("v2").unwrap(),
+            previous_version: AppVersion::parse("v1").ok(),
+            target_percent: Some(25),
+            batch_size: Some(1),
+            auto_promote: true,
+            health_gate: HealthGate::default_with(80.0),
+            steps: vec![PlannedStep {
+                kind: StepKind::Canary,
+                droplet_ids: vec![droplet_id()],
+                gated: true,
+            }],
+            at,
+        })),
+        DeploymentEvent::StepStarted(DeploymentStepStarted {
+            index: 0,
+            job_id: Some(job_id()),
+            at,
+        }),
+        DeploymentEvent::StepCompleted(DeploymentStepCompleted { index: 0, at }),
+        DeploymentEvent::StepFailed(DeploymentStepFailed {
+            index: 0,
+            reason: "outage".to_owned(),
+            at,
+        }),
+        DeploymentEvent::GateStarted(DeploymentGateStarted {
+            after_step: 0,
+            job_id: job_id(),
+            at,
+        }),
+        DeploymentEvent::GatePassed(verdict(true)),
+        DeploymentEvent::GateFailed(verdict(false)),
+        DeploymentEvent::Promoted(DeploymentPromoted { at }),
+        DeploymentEvent::RollbackStarted(DeploymentRollbackStarted {
+            reason: "gate failed".to_owned(),
+            manual: false,
+            job_id: job_id(),
+            droplet_ids: vec![droplet_id()],
+            cancels: Some(job_id()),
+            at,
+        }),
+        DeploymentEvent::RolledBack(DeploymentRolledBack {
+            reason: "gate failed".to_owned(),
+            at,
+        }),
+        DeploymentEvent::Succeeded(DeploymentSucceeded { at }),
+        DeploymentEvent::Failed(DeploymentFailed {
+            reason: "rollback failed".to_owned(),
+            at,
+        }),
+    ]
+}
+
+#[test]
+fn every_deployment_event_is_published_and_valid() {
+    check_aggregate(
+        "deployment",
+        &crate::domain::DeploymentEvent::TYPES,
+        &deployment_samples(),
+    );
+}
+
 #[test]
 fn only_the_known_aggregates_are_published_each_once() {
     let types: Vec<&str> = aggregates().iter().map(|a| a.aggregate_type).collect();
@@ -434,6 +528,7 @@ fn only_the_known_aggregates_are_published_each_once() {
             "droplet",
             "job",
             "diagnosis",
+            "deployment",
             "provider",
             "ratelimit_rule"
         ]

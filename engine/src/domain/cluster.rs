@@ -17,6 +17,7 @@ use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
 use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, ValidationError};
 
+mod deployments;
 mod events;
 mod issues;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use deployments::*;
 pub use events::*;
 pub use issues::{status_reason, worst_status, HealthIssue, IssueKind, Severity};
 
@@ -89,6 +91,9 @@ pub struct Cluster {
     pub droplets: BTreeSet<DropletId>,
     /// Whether the cluster was deleted (its stream ends there).
     pub deleted: bool,
+    /// Its running deployment, deployed version and deployments.
+    #[serde(default, skip_serializing_if = "ClusterDeployments::is_empty")]
+    pub deployments: ClusterDeployments,
 }
 
 impl Cluster {
@@ -162,6 +167,8 @@ pub enum ClusterCommand {
     },
     /// Delete the cluster; refused while droplets are attached.
     DeleteCluster,
+    /// Start or finish a deployment.
+    Deployment(ClusterDeploymentCommand),
 }
 
 /// Why a cluster command was rejected.
@@ -190,15 +197,22 @@ pub enum ClusterError {
         /// The region.
         region: Region,
     },
+    /// A deployment starts while another runs.
+    #[error("deployment {deployment_id} of this cluster is still running")]
+    DeploymentRunning {
+        /// The running deployment.
+        deployment_id: crate::domain::values::DeploymentId,
+    },
 }
 
 impl Classify for ClusterError {
     fn kind(&self) -> DomainErrorKind {
         match self {
             Self::NotFound => DomainErrorKind::NotFound,
-            Self::AlreadyExists | Self::Deleted | Self::HasLiveDroplets { .. } => {
-                DomainErrorKind::Conflict
-            }
+            Self::AlreadyExists
+            | Self::Deleted
+            | Self::HasLiveDroplets { .. }
+            | Self::DeploymentRunning { .. } => DomainErrorKind::Conflict,
             Self::ProviderLacksRegion { .. } => DomainErrorKind::Unprocessable,
         }
     }
@@ -261,6 +275,7 @@ impl Cluster {
                 });
             }
             C::DeleteCluster => vec![E::Deleted(ClusterDeleted {})],
+            C::Deployment(command) => return self.decide_deployment(command),
         };
         Ok(events)
     }
@@ -330,6 +345,9 @@ impl Aggregate for Cluster {
                 self.droplets.remove(&e.droplet_id);
             }
             ClusterEvent::Deleted(_) => self.deleted = true,
+            e @ (ClusterEvent::DeploymentStarted(_) | ClusterEvent::DeploymentFinished(_)) => {
+                self.apply_deployment(e);
+            }
         }
     }
 }

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{handle_with_decide, Classify, DomainErrorKind};
 use super::provider_config::ProviderOffer;
-use super::values::{ClusterId, DropletId, DropletName, Image, JobId, ProviderName, Region, Size};
+use super::values::{
+    AppVersion, ClusterId, DeploymentId, DropletId, DropletName, Image, JobId, ProviderName,
+    Region, Size,
+};
 
 mod decide;
 mod events;
@@ -58,6 +61,8 @@ pub struct Droplet {
     pub status_before_resize: Option<DropletStatus>,
     /// The reason of the last failed request, cleared by the next success.
     pub last_error: Option<String>,
+    /// The application version it runs (set by deployments), if any.
+    pub app_version: Option<AppVersion>,
 }
 
 impl Droplet {
@@ -112,6 +117,16 @@ pub enum DropletCommand {
         provider: Option<ProviderOffer>,
         /// The provision job.
         job_id: JobId,
+        /// The application version it starts with (its cluster's deployed version).
+        app_version: Option<AppVersion>,
+    },
+    /// A deployment set the application version the droplet runs (done at its provider
+    /// already); refused on a destroyed droplet, nothing when it runs that version.
+    SetAppVersion {
+        /// The version (None: back to no version).
+        app_version: Option<AppVersion>,
+        /// The deployment.
+        deployment_id: DeploymentId,
     },
     /// The provision job succeeded.
     MarkProvisioned {
@@ -292,7 +307,9 @@ impl Aggregate for Droplet {
                 self.status = DropletStatus::Provisioning;
                 self.pending_job = Some(e.job_id);
                 self.pending_action = Some(PendingAction::Provision);
+                self.app_version = e.app_version;
             }
+            DropletEvent::AppVersionSet(e) => self.app_version = e.app_version,
             DropletEvent::Provisioned(e) => {
                 self.ip_address = Some(e.ip_address);
                 self.provider = Some(e.provider);

@@ -1,10 +1,11 @@
-//! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job`
-//! and `diagnosis` aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
+//! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job`,
+//! `diagnosis` and `deployment` aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
 //! pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
 
 pub mod aggregate;
 pub mod catalog;
 pub mod cluster;
+pub mod deployment;
 pub mod diagnosis;
 pub mod droplet;
 pub mod job;
@@ -21,6 +22,10 @@ pub use catalog::{ImageInfo, ProviderInfo, RegionInfo, SizeClass, SizeInfo};
 pub use cluster::{
     status_reason, worst_status, Cluster, ClusterCommand, ClusterError, ClusterEvent,
     ClusterStatus, HealthIssue, IssueKind, Severity,
+};
+pub use deployment::{
+    Deployment, DeploymentCommand, DeploymentError, DeploymentEvent, DeploymentStatus, HealthGate,
+    StepKind, Strategy,
 };
 pub use diagnosis::{
     Diagnosis, DiagnosisCommand, DiagnosisEngine, DiagnosisError, DiagnosisEvent, DiagnosisInputs,
@@ -39,6 +44,6 @@ pub use ratelimit_rule::{
     RuleScope, RuleSpec,
 };
 pub use values::{
-    ClusterId, ClusterName, DiagnosisId, DropletId, DropletName, Image, JobId, MetricType,
-    ProviderId, ProviderName, Region, Size, ValidationError,
+    AppVersion, ClusterId, ClusterName, DeploymentId, DiagnosisId, DropletId, DropletName, Image,
+    JobId, MetricType, ProviderId, ProviderName, Region, Size, ValidationError,
 };

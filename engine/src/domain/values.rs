@@ -6,13 +6,15 @@
 
 use super::aggregate::{Classify, DomainErrorKind};
 
+mod app_version;
 mod catalog_refs;
 mod ids;
 mod metric_type;
 mod names;
 
+pub use app_version::AppVersion;
 pub use catalog_refs::{Image, Region, Size};
-pub use ids::{ClusterId, DiagnosisId, DropletId, JobId};
+pub use ids::{ClusterId, DeploymentId, DiagnosisId, DropletId, JobId};
 pub use metric_type::MetricType;
 pub use names::{ClusterName, DropletName, ProviderId, ProviderName, MAX_NAME_LEN};
 

@@ -9,10 +9,12 @@
 //! - [`work`]: one attempt: start, heartbeats, time limit, cancellation, outcome.
 //! - [`operations`]: what each job type does (droplet jobs through the provider).
 //! - [`scale`]: scale-up and scale-down of a cluster.
+//! - [`deploy`]: a deployment's steps, health gates and rollback.
 //! - [`ownership`]: which jobs this process starts (all, or a consumer group's share).
 //! - [`steps`]: the commands that move a job (and its droplet) one step.
 
 pub mod book;
+pub mod deploy;
 pub mod operations;
 pub mod ownership;
 pub mod policy;

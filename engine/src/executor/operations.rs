@@ -41,6 +41,9 @@ impl Operations<'_> {
             ) => self.on_droplet(job).await,
             Some(JobType::ScaleUp) => Ok(self.scale_up(job).await?),
             Some(JobType::ScaleDown) => self.scale_down(job).await,
+            Some(JobType::DeployStep) => self.deploy_step(job).await,
+            Some(JobType::DeployGate) => self.deploy_gate(job).await,
+            Some(JobType::DeployRollback) => self.deploy_rollback(job).await,
             Some(JobType::Diagnose | JobType::Monitor) => {
                 tokio::time::sleep(self.sim_delay).await;
                 let cluster_id = job.cluster_id.as_ref().map_or("", |id| id.as_str());
@@ -189,7 +192,7 @@ impl Operations<'_> {
 
     /// The provider running `droplet` and its id there. The simulation's memory is the
     /// process's, so a droplet our log says is live is taken back after a restart.
-    fn instance(
+    pub(super) fn instance(
         &self,
         droplet: &Droplet,
     ) -> Result<(std::sync::Arc<dyn Provider>, String), AttemptError> {

@@ -235,6 +235,9 @@ fn doing(job_type: Option<JobType>) -> &'static str {
         Some(JobType::ScaleDown) => "removing a droplet from the cluster",
         Some(JobType::Diagnose | JobType::Monitor) => "inspecting the cluster",
         Some(JobType::Migrate) => "creating the droplet at the target provider",
+        Some(JobType::DeployStep) => "deploying the version on the step's droplets",
+        Some(JobType::DeployGate) => "waiting for the health gate's window",
+        Some(JobType::DeployRollback) => "rolling the deployment back",
         None => "working",
     }
 }

@@ -13,16 +13,19 @@ pub enum Operation {
     Power,
     /// Delete a droplet.
     Destroy,
+    /// Put an application version on a droplet.
+    Deploy,
 }
 
 impl Operation {
-    /// The lowercase name (`provision`, `resize`, `power`, `destroy`).
+    /// The lowercase name (`provision`, `resize`, `power`, `destroy`, `deploy`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Provision => "provision",
             Self::Resize => "resize",
             Self::Power => "power",
             Self::Destroy => "destroy",
+            Self::Deploy => "deploy",
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Providers {
     seed: u64,
     map: RwLock<BTreeMap<ProviderId, Arc<SimulatedProvider>>>,
     configured_faults: BTreeMap<String, Faults>,
+    /// Where the droplets' metric samples are read (the clouds' monitoring), once set.
+    monitoring: RwLock<Option<Arc<dyn crate::metrics::MetricsStore>>>,
 }
 
 impl Providers {
@@ -60,6 +62,7 @@ impl Providers {
             seed,
             map: RwLock::default(),
             configured_faults: BTreeMap::new(),
+            monitoring: RwLock::default(),
         };
         for spec in default_specs() {
             providers.apply(spec);
@@ -85,6 +88,20 @@ impl Providers {
     /// The sim speed.
     pub fn speed(&self) -> SimSpeed {
         self.speed
+    }
+
+    /// Sets where the droplets' metric samples are read (what deployment health gates
+    /// judge); until set, gates judge droplet health alone.
+    pub fn set_monitoring(&self, store: Arc<dyn crate::metrics::MetricsStore>) {
+        *self.monitoring.write().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    }
+
+    /// Where the droplets' metric samples are read, if set.
+    pub fn monitoring(&self) -> Option<Arc<dyn crate::metrics::MetricsStore>> {
+        self.monitoring
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Registers a provider or replaces its configuration (its droplets and faults stay).

@@ -197,6 +197,8 @@ impl SimulatedProvider {
             Operation::Resize => inner.spec.latency.resize_ms,
             Operation::Power => inner.spec.latency.power_ms,
             Operation::Destroy => inner.spec.latency.destroy_ms,
+            // Putting a version on a droplet restarts its application: a power cycle's time.
+            Operation::Deploy => inner.spec.latency.power_ms,
         };
         // Two draws per operation whatever the faults: the sequence a seed gives does not
         // depend on how the faults are set.
@@ -516,6 +518,15 @@ impl Provider for SimulatedProvider {
             },
         )
         .await
+    }
+
+    async fn deploy(
+        &self,
+        resource_id: &str,
+        _app_version: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        self.on_instance(Operation::Deploy, resource_id, |_| Ok(()), |_| {})
+            .await
     }
 
     async fn destroy(&self, resource_id: &str) -> Result<(), ProviderError> {

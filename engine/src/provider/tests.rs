@@ -508,6 +508,7 @@ fn droplet(provider: Option<&str>, region_id: &str, size_slug: &str, status: &st
         ip_address: None,
         pending_job_id: None,
         last_error: None,
+        app_version: None,
         price_hourly: 0.0,
         version: 1,
         created_at: None,
@@ -685,4 +686,34 @@ async fn new_addresses_go_on_after_the_adopted_ones() {
     }
     let fresh = provider.provision(&request(1)).await.expect("provision");
     assert_eq!(fresh.ip_address, "10.0.0.4");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deploy_takes_a_power_cycle_and_honours_faults() {
+    let provider = SimulatedProvider::new(spec("sim", 5), SimSpeed::new(2.0).expect("speed"), 1);
+    let made = provider.provision(&request(1)).await.expect("provision");
+    let started = tokio::time::Instant::now();
+    provider
+        .deploy(&made.resource_id, Some("v2"))
+        .await
+        .expect("deploy");
+    let power_ms = provider.spec().latency.power_ms;
+    assert_eq!(started.elapsed(), Duration::from_millis(power_ms / 2));
+    let unknown = provider.deploy("sim-dr_nope", Some("v2")).await;
+    assert!(matches!(
+        unknown,
+        Err(ProviderError::UnknownResource { .. })
+    ));
+    provider
+        .set_faults(Faults {
+            outage: true,
+            ..Faults::NONE
+        })
+        .expect("faults");
+    let down = provider.deploy(&made.resource_id, Some("v3")).await;
+    assert!(
+        matches!(down, Err(ProviderError::Outage { .. })),
+        "{down:?}"
+    );
+    assert!(down.unwrap_err().is_retryable());
 }

@@ -88,6 +88,14 @@ pub trait Provider: Send + Sync {
     /// Powers a droplet off, on, or restarts it.
     async fn power(&self, resource_id: &str, action: PowerAction) -> Result<(), ProviderError>;
 
+    /// Puts application version `app_version` (None: none) on a droplet: takes a power
+    /// cycle's (simulated) time and fails as every operation does under injected faults.
+    async fn deploy(
+        &self,
+        resource_id: &str,
+        app_version: Option<&str>,
+    ) -> Result<(), ProviderError>;
+
     /// Deletes a droplet and frees its slot. Destroying an unknown id is an
     /// [`ProviderError::UnknownResource`] error (callers treating destroy as idempotent
     /// may take it as done).

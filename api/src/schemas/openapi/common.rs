@@ -3,7 +3,7 @@
 //! responses [`crate::errors`] renders. Referenced from the `#[utoipa::path]` attributes
 //! of the handlers.
 
-use engine::commands::{DropletCreated, JobAccepted};
+use engine::commands::{DeploymentAccepted, DropletCreated, JobAccepted};
 use engine::diagnosis::DiagnosisView;
 use engine::views::{ClusterView, JobView, ProviderView, RateLimitRuleView};
 use serde_json::Value;
@@ -314,6 +314,11 @@ command_reply! {
 command_reply! {
     /// The diagnosis recorded, with `position`.
     DiagnosisReply(DiagnosisView), etag:, limited
+}
+
+command_reply! {
+    /// The deployment after the command (`{deployment}`), with `position`.
+    DeploymentReply(DeploymentAccepted), etag:, unlimited
 }
 
 command_reply! {

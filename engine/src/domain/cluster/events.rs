@@ -7,7 +7,7 @@ use cqrs_es::DomainEvent;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ClusterStatus, HealthIssue};
+use super::{ClusterDeploymentFinished, ClusterDeploymentStarted, ClusterStatus, HealthIssue};
 use crate::domain::values::{ClusterId, ClusterName, DropletId, ProviderName, Region};
 
 /// Payload of `cluster.created`.
@@ -95,11 +95,17 @@ pub enum ClusterEvent {
     /// `cluster.deleted`
     #[serde(rename = "cluster.deleted")]
     Deleted(ClusterDeleted),
+    /// `cluster.deployment_started`
+    #[serde(rename = "cluster.deployment_started")]
+    DeploymentStarted(ClusterDeploymentStarted),
+    /// `cluster.deployment_finished`
+    #[serde(rename = "cluster.deployment_finished")]
+    DeploymentFinished(ClusterDeploymentFinished),
 }
 
 impl ClusterEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 9] = [
         "cluster.created",
         "cluster.renamed",
         "cluster.moved",
@@ -107,6 +113,8 @@ impl ClusterEvent {
         "cluster.droplet_attached",
         "cluster.droplet_detached",
         "cluster.deleted",
+        "cluster.deployment_started",
+        "cluster.deployment_finished",
     ];
 
     /// The event type string, e.g. `cluster.created`.
@@ -119,6 +127,8 @@ impl ClusterEvent {
             Self::DropletAttached(_) => 4,
             Self::DropletDetached(_) => 5,
             Self::Deleted(_) => 6,
+            Self::DeploymentStarted(_) => 7,
+            Self::DeploymentFinished(_) => 8,
         };
         Self::TYPES[index]
     }

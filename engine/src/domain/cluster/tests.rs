@@ -524,6 +524,13 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
             droplet_id: droplet(3),
         }),
         deleted(),
+        ClusterEvent::DeploymentStarted(ClusterDeploymentStarted {
+            deployment_id: crate::domain::DeploymentId::new(),
+        }),
+        ClusterEvent::DeploymentFinished(ClusterDeploymentFinished {
+            deployment_id: crate::domain::DeploymentId::new(),
+            app_version: None,
+        }),
     ];
     let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
     assert_eq!(types, ClusterEvent::TYPES);

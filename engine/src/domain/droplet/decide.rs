@@ -99,6 +99,7 @@ impl Decide for Droplet {
                 image,
                 provider,
                 job_id,
+                app_version,
             } => {
                 if self.exists() {
                     return Err(DropletError::AlreadyExists);
@@ -115,6 +116,20 @@ impl Decide for Droplet {
                     image,
                     provider: provider.map(|offer| offer.name),
                     job_id,
+                    app_version,
+                })
+            }
+            C::SetAppVersion {
+                app_version,
+                deployment_id,
+            } => {
+                self.ensure_present()?;
+                if self.app_version == app_version {
+                    return Ok(Vec::new());
+                }
+                E::AppVersionSet(super::DropletAppVersionSet {
+                    app_version,
+                    deployment_id,
                 })
             }
             C::MarkProvisioned {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PowerAction;
 use crate::domain::values::{
-    ClusterId, DropletId, DropletName, Image, JobId, ProviderName, Region, Size,
+    AppVersion, ClusterId, DeploymentId, DropletId, DropletName, Image, JobId, ProviderName,
+    Region, Size,
 };
 
 /// Payload of `droplet.requested`.
@@ -31,6 +32,20 @@ pub struct DropletRequested {
     pub provider: Option<ProviderName>,
     /// The provision job.
     pub job_id: JobId,
+    /// The application version it starts with (its cluster's deployed version; absent
+    /// from events recorded before deployments existed, which read as none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<AppVersion>,
+}
+
+/// Payload of `droplet.app_version_set`: a deployment set the droplet's application
+/// version (a rollback back to none sets `null`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropletAppVersionSet {
+    /// The version it runs now.
+    pub app_version: Option<AppVersion>,
+    /// The deployment that set it.
+    pub deployment_id: DeploymentId,
 }
 
 /// Payload of `droplet.provisioned`.
@@ -206,11 +221,14 @@ pub enum DropletEvent {
     /// `droplet.migration_failed`
     #[serde(rename = "droplet.migration_failed")]
     MigrationFailed(DropletMigrationFailed),
+    /// `droplet.app_version_set`
+    #[serde(rename = "droplet.app_version_set")]
+    AppVersionSet(DropletAppVersionSet),
 }
 
 impl DropletEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 17] = [
+    pub const TYPES: [&'static str; 18] = [
         "droplet.requested",
         "droplet.provisioned",
         "droplet.provisioning_failed",
@@ -228,6 +246,7 @@ impl DropletEvent {
         "droplet.migration_requested",
         "droplet.migrated",
         "droplet.migration_failed",
+        "droplet.app_version_set",
     ];
 
     /// The event type string, e.g. `droplet.requested`.
@@ -250,6 +269,7 @@ impl DropletEvent {
             Self::MigrationRequested(_) => 14,
             Self::Migrated(_) => 15,
             Self::MigrationFailed(_) => 16,
+            Self::AppVersionSet(_) => 17,
         };
         Self::TYPES[index]
     }

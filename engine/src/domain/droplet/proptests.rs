@@ -30,6 +30,7 @@ fn command(selector: u8, param: u8) -> DropletCommand {
             image: Image::parse("debian-11-x64").expect("valid image"),
             provider: (param % 4 != 3).then(|| provider(param / 4)),
             job_id: job(param),
+            app_version: None,
         },
         1 | 2 => DropletCommand::MarkProvisioned {
             ip_address: if param.is_multiple_of(8) {

@@ -5,7 +5,7 @@ use cqrs_es::DomainEvent;
 use serde_json::json;
 
 use super::*;
-use crate::domain::aggregate::{event_from_parts, event_parts, fold};
+use crate::domain::aggregate::{event_from_parts, event_parts, execute, fold, Decide};
 
 type Framework = TestFramework<Droplet>;
 
@@ -51,6 +51,7 @@ fn request(provider: Option<ProviderOffer>) -> DropletCommand {
         image: Image::parse("ubuntu-22-04-x64").expect("valid image"),
         provider,
         job_id: job(1),
+        app_version: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn requested_with(provider: Option<ProviderName>) -> DropletEvent {
         image: Image::parse("ubuntu-22-04-x64").expect("valid image"),
         provider,
         job_id: job(1),
+        app_version: None,
     })
 }
 
@@ -768,6 +770,10 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
             ip_address: "10.0.0.9".into(),
         }),
         DropletEvent::MigrationFailed(DropletMigrationFailed { reason: "r".into() }),
+        DropletEvent::AppVersionSet(DropletAppVersionSet {
+            app_version: AppVersion::parse("v2").ok(),
+            deployment_id: DeploymentId::new(),
+        }),
     ];
     let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
     assert_eq!(types, DropletEvent::TYPES);
@@ -966,4 +972,31 @@ fn a_failed_migration_keeps_the_droplet_where_it_was() {
     assert_eq!(droplet.provider, Some(provider("simcloud")));
     assert_eq!(droplet.last_error.as_deref(), Some("no capacity"));
     assert_eq!(droplet.pending_job, None);
+}
+
+#[test]
+fn given_a_droplet_when_a_deployment_sets_its_version_then_it_runs_it() {
+    let mut droplet = fold::<Droplet>([requested(), provisioned()]);
+    assert_eq!(droplet.app_version, None, "old events read as no version");
+    let set = |version: &str| DropletCommand::SetAppVersion {
+        app_version: AppVersion::parse(version).ok(),
+        deployment_id: DeploymentId::parse(&format!("dep_{:032x}", 1)).unwrap(),
+    };
+    let events = execute(&mut droplet, set("v2")).expect("set");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        droplet.app_version.as_ref().map(AppVersion::as_str),
+        Some("v2")
+    );
+    assert!(execute(&mut droplet, set("v2")).expect("again").is_empty());
+    execute(
+        &mut droplet,
+        DropletCommand::RequestDestroy { job_id: job(9) },
+    )
+    .unwrap();
+    execute(&mut droplet, DropletCommand::CompleteDestroy).unwrap();
+    assert_eq!(
+        droplet.decide(set("v3")).unwrap_err(),
+        DropletError::AlreadyDestroyed
+    );
 }

@@ -33,11 +33,17 @@ pub enum JobType {
     PowerOff,
     /// Move a droplet to another provider.
     Migrate,
+    /// Do one step of a deployment.
+    DeployStep,
+    /// Judge a deployment's step by its health gate.
+    DeployGate,
+    /// Roll a deployment back.
+    DeployRollback,
 }
 
 impl JobType {
     /// All job types.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 14] = [
         Self::Provision,
         Self::Destroy,
         Self::Resize,
@@ -49,6 +55,9 @@ impl JobType {
         Self::PowerOn,
         Self::PowerOff,
         Self::Migrate,
+        Self::DeployStep,
+        Self::DeployGate,
+        Self::DeployRollback,
     ];
 
     /// The wire name, e.g. `scale_up`.
@@ -65,6 +74,9 @@ impl JobType {
             Self::PowerOn => "power_on",
             Self::PowerOff => "power_off",
             Self::Migrate => "migrate",
+            Self::DeployStep => "deploy_step",
+            Self::DeployGate => "deploy_gate",
+            Self::DeployRollback => "deploy_rollback",
         }
     }
 

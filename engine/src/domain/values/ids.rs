@@ -1,4 +1,4 @@
-//! Prefixed, time-ordered ids: `cl_`, `dr_`, `job_` and `dg_` followed by a UUID v7 in simple hex.
+//! Prefixed, time-ordered ids: `cl_`, `dr_`, `job_`, `dg_` and `dep_` followed by a UUID v7 in simple hex.
 
 use std::fmt;
 use std::str::FromStr;
@@ -129,6 +129,12 @@ prefixed_id!(
     ClusterId,
     "cl_",
     "cluster_id"
+);
+prefixed_id!(
+    "A deployment id: `dep_` and a UUID v7 in simple hex (32 lowercase hex digits).",
+    DeploymentId,
+    "dep_",
+    "deployment_id"
 );
 prefixed_id!(
     "A diagnosis id: `dg_` and a UUID v7 in simple hex (32 lowercase hex digits).",
