@@ -21,13 +21,14 @@ use crate::schemas::openapi::common::{one_of, BadRequest, Internal, NotFound};
 use crate::state::AppState;
 
 /// The aggregate types of the log.
-pub const AGGREGATE_TYPES: [&str; 6] = [
+pub const AGGREGATE_TYPES: [&str; 7] = [
     "cluster",
     "droplet",
     "job",
     "diagnosis",
     "provider",
     "ratelimit_rule",
+    "autoscaler",
 ];
 
 /// The filters of the log's reads.

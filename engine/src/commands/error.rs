@@ -1,8 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DiagnosisError, DomainErrorKind, DropletError, JobError,
-    ProviderConfigError, RateLimitRuleError, ValidationError,
+    AutoscalerError, Classify, ClusterError, DiagnosisError, DomainErrorKind, DropletError,
+    JobError, ProviderConfigError, RateLimitRuleError, ValidationError,
 };
 use crate::fold::FoldError;
 use crate::store::StoreError;
@@ -40,6 +40,8 @@ pub enum CommandError {
     #[error(transparent)]
     Job(#[from] JobError),
     #[error(transparent)]
+    Autoscaler(#[from] AutoscalerError),
+    #[error(transparent)]
     Provider(#[from] ProviderConfigError),
     #[error(transparent)]
     RateLimitRule(#[from] RateLimitRuleError),
@@ -47,6 +49,8 @@ pub enum CommandError {
     Validation(#[from] ValidationError),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<ValidationError>),
+    #[error("scale job {0} of the last auto-scaling decision is still running")]
+    ScaleJobRunning(crate::domain::JobId),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("version {expected} is stale; the current version is {actual}")]
@@ -96,10 +100,12 @@ impl CommandError {
             Self::Droplet(e) => domain(e.kind()),
             Self::Diagnosis(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
+            Self::Autoscaler(e) => domain(e.kind()),
             Self::Provider(e) => domain(e.kind()),
             Self::RateLimitRule(e) => domain(e.kind()),
             Self::Validation(_) | Self::Invalid(_) => CommandErrorKind::Invalid,
             Self::NotFound { .. } => CommandErrorKind::NotFound,
+            Self::ScaleJobRunning(_) => CommandErrorKind::Conflict,
             Self::PreconditionFailed { .. } => CommandErrorKind::PreconditionFailed,
             Self::IdempotencyMismatch(_) => CommandErrorKind::IdempotencyMismatch,
             Self::Contention | Self::Store(StoreError::WriterStopped) => {

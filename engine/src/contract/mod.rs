@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::domain::ratelimit_rule::{self, RuleName};
 use crate::domain::upcast::Upcasters;
 use crate::domain::values::{ClusterId, DropletId, JobId, ProviderId};
+use crate::domain::{autoscaler, Autoscaler};
 use crate::domain::{
     cluster, diagnosis, droplet, job, Cluster, Diagnosis, Droplet, Job, ProviderConfig,
     ProviderSpec, RateLimitRule,
@@ -169,6 +170,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              guards; built-in rules exist without events",
             ratelimit_rule_events(),
         ),
+        AggregateContract::of::<Autoscaler, ClusterId>(
+            "the acting auto-scaling decisions of one cluster (the stream's id is the cluster \
+             id): why it scaled, from which inputs, and the scale job it started",
+            autoscaler_events(),
+        ),
     ]
 }
 
@@ -186,6 +192,10 @@ fn cluster_events() -> Vec<EventContract> {
         EventContract::of::<cluster::ClusterDropletAttached>("cluster.droplet_attached"),
         EventContract::of::<cluster::ClusterDropletDetached>("cluster.droplet_detached"),
         EventContract::of::<cluster::ClusterDeleted>("cluster.deleted"),
+        EventContract::of::<cluster::ClusterAutoscalingPolicySet>("cluster.autoscaling_policy_set"),
+        EventContract::of::<cluster::ClusterAutoscalingPolicyRemoved>(
+            "cluster.autoscaling_policy_removed",
+        ),
     ]
 }
 
@@ -234,6 +244,12 @@ fn diagnosis_events() -> Vec<EventContract> {
             "diagnosis.recommendation_implemented",
         ),
     ]
+}
+
+fn autoscaler_events() -> Vec<EventContract> {
+    vec![EventContract::of::<autoscaler::AutoscalingDecided>(
+        "autoscaling.decided",
+    )]
 }
 
 fn provider_events() -> Vec<EventContract> {

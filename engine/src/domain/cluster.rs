@@ -17,6 +17,7 @@ use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
 use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, ValidationError};
 
+mod autoscaling;
 mod events;
 mod issues;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use autoscaling::{AutoscalingPolicy, Day, PolicyInput, PolicyType, ScaleWindow, WindowInput};
 pub use events::*;
 pub use issues::{status_reason, worst_status, HealthIssue, IssueKind, Severity};
 
@@ -89,6 +91,8 @@ pub struct Cluster {
     pub droplets: BTreeSet<DropletId>,
     /// Whether the cluster was deleted (its stream ends there).
     pub deleted: bool,
+    /// The auto-scaling policy, if one is set.
+    pub autoscaling: Option<AutoscalingPolicy>,
 }
 
 impl Cluster {
@@ -162,6 +166,10 @@ pub enum ClusterCommand {
     },
     /// Delete the cluster; refused while droplets are attached.
     DeleteCluster,
+    /// Set (create or replace) the auto-scaling policy.
+    SetAutoscalingPolicy(Box<AutoscalingPolicy>),
+    /// Remove the auto-scaling policy; refused when there is none.
+    RemoveAutoscalingPolicy,
 }
 
 /// Why a cluster command was rejected.
@@ -190,12 +198,15 @@ pub enum ClusterError {
         /// The region.
         region: Region,
     },
+    /// Remove while no auto-scaling policy is set.
+    #[error("the cluster has no auto-scaling policy")]
+    NoAutoscalingPolicy,
 }
 
 impl Classify for ClusterError {
     fn kind(&self) -> DomainErrorKind {
         match self {
-            Self::NotFound => DomainErrorKind::NotFound,
+            Self::NotFound | Self::NoAutoscalingPolicy => DomainErrorKind::NotFound,
             Self::AlreadyExists | Self::Deleted | Self::HasLiveDroplets { .. } => {
                 DomainErrorKind::Conflict
             }
@@ -261,6 +272,8 @@ impl Cluster {
                 });
             }
             C::DeleteCluster => vec![E::Deleted(ClusterDeleted {})],
+            C::SetAutoscalingPolicy(policy) => return self.decide_autoscaling(Some(*policy)),
+            C::RemoveAutoscalingPolicy => return self.decide_autoscaling(None),
         };
         Ok(events)
     }
@@ -330,6 +343,8 @@ impl Aggregate for Cluster {
                 self.droplets.remove(&e.droplet_id);
             }
             ClusterEvent::Deleted(_) => self.deleted = true,
+            ClusterEvent::AutoscalingPolicySet(e) => self.autoscaling = Some(e.policy),
+            ClusterEvent::AutoscalingPolicyRemoved(_) => self.autoscaling = None,
         }
     }
 }

@@ -7,7 +7,7 @@ use cqrs_es::DomainEvent;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ClusterStatus, HealthIssue};
+use super::{AutoscalingPolicy, ClusterStatus, HealthIssue};
 use crate::domain::values::{ClusterId, ClusterName, DropletId, ProviderName, Region};
 
 /// Payload of `cluster.created`.
@@ -70,6 +70,17 @@ pub struct ClusterDropletDetached {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterDeleted {}
 
+/// Payload of `cluster.autoscaling_policy_set`: the whole policy now in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterAutoscalingPolicySet {
+    /// The policy.
+    pub policy: AutoscalingPolicy,
+}
+
+/// Payload of `cluster.autoscaling_policy_removed` (empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterAutoscalingPolicyRemoved {}
+
 /// Events of a cluster; serialised as `{"type": "cluster.<name>", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
@@ -95,11 +106,17 @@ pub enum ClusterEvent {
     /// `cluster.deleted`
     #[serde(rename = "cluster.deleted")]
     Deleted(ClusterDeleted),
+    /// `cluster.autoscaling_policy_set`
+    #[serde(rename = "cluster.autoscaling_policy_set")]
+    AutoscalingPolicySet(ClusterAutoscalingPolicySet),
+    /// `cluster.autoscaling_policy_removed`
+    #[serde(rename = "cluster.autoscaling_policy_removed")]
+    AutoscalingPolicyRemoved(ClusterAutoscalingPolicyRemoved),
 }
 
 impl ClusterEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 9] = [
         "cluster.created",
         "cluster.renamed",
         "cluster.moved",
@@ -107,6 +124,8 @@ impl ClusterEvent {
         "cluster.droplet_attached",
         "cluster.droplet_detached",
         "cluster.deleted",
+        "cluster.autoscaling_policy_set",
+        "cluster.autoscaling_policy_removed",
     ];
 
     /// The event type string, e.g. `cluster.created`.
@@ -119,6 +138,8 @@ impl ClusterEvent {
             Self::DropletAttached(_) => 4,
             Self::DropletDetached(_) => 5,
             Self::Deleted(_) => 6,
+            Self::AutoscalingPolicySet(_) => 7,
+            Self::AutoscalingPolicyRemoved(_) => 8,
         };
         Self::TYPES[index]
     }
