@@ -19,6 +19,9 @@ mod jobs;
 #[path = "api/diagnoses.rs"]
 mod diagnoses;
 
+#[path = "api/autoscaling.rs"]
+mod autoscaling;
+
 #[path = "api/runtime.rs"]
 mod runtime;
 
