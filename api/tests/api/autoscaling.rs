@@ -52,7 +52,10 @@ async fn a_policy_is_set_read_replaced_and_removed(app: TestApp) {
     assert!(view["updated_at"].is_string());
     assert_eq!(app.get(&path).await.expect(200), &view);
     // The same policy again changes nothing; another one replaces it.
-    assert_eq!(put(&app, id, &metrics_policy(1, 3)).await.expect(200), &view);
+    assert_eq!(
+        put(&app, id, &metrics_policy(1, 3)).await.expect(200),
+        &view
+    );
     let windows = json!({
         "type": "time_of_day",
         "min_droplets": 0,
@@ -114,7 +117,11 @@ async fn bad_policies_name_every_bad_field(app: TestApp) {
     });
     let answer = put(&app, id, &windows).await;
     let message = str_of(&answer.field_problem(422, "windows")["errors"]["windows"]).to_owned();
-    for part in ["windows[0].days", "windows[0].start", "windows[0].desired_droplets"] {
+    for part in [
+        "windows[0].days",
+        "windows[0].start",
+        "windows[0].desired_droplets",
+    ] {
         assert!(message.contains(part), "{part} missing from {message}");
     }
     // A mistyped or unknown field is named too.
@@ -128,13 +135,18 @@ async fn bad_policies_name_every_bad_field(app: TestApp) {
     assert_eq!(app.stream("cluster", id).await.len(), 1);
     // An unknown cluster is a 404.
     let unknown = unknown_id("cl_");
-    put(&app, &unknown, &metrics_policy(1, 2)).await.problem(404);
+    put(&app, &unknown, &metrics_policy(1, 2))
+        .await
+        .problem(404);
     app.get(&format!("/v1/clusters/{unknown}/autoscaling"))
         .await
         .problem(404);
 }
 
-api_test!(an_evaluation_below_the_minimum_starts_a_scale_job, no_rounds);
+api_test!(
+    an_evaluation_below_the_minimum_starts_a_scale_job,
+    no_rounds
+);
 async fn an_evaluation_below_the_minimum_starts_a_scale_job(app: TestApp) {
     let cluster = app.create_cluster("grow").await;
     let id = str_of(&cluster["id"]);
