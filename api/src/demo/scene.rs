@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::client::DemoClient;
 use super::error::DemoError;
-use super::{genie, incident, quickstart};
+use super::{autoscale, genie, incident, quickstart};
 
 /// A scene `clustergenie demo load` can seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,11 +17,19 @@ pub enum Scene {
     /// A checkout cluster's memory climbs past the critical threshold; the health checks
     /// turn it critical, the genie diagnoses it and a recommendation is implemented.
     Genie,
+    /// A shop cluster's cpu load ramps up and down; its auto-scaling policy scales it out
+    /// to its maximum and back in, each step after the cooldown.
+    Autoscale,
 }
 
 impl Scene {
     /// Every scene, in the order `demo list` prints them.
-    pub const ALL: [Scene; 3] = [Scene::Quickstart, Scene::Incident, Scene::Genie];
+    pub const ALL: [Scene; 4] = [
+        Scene::Quickstart,
+        Scene::Incident,
+        Scene::Genie,
+        Scene::Autoscale,
+    ];
 
     /// The name the command line takes.
     pub fn name(self) -> &'static str {
@@ -29,6 +37,7 @@ impl Scene {
             Scene::Quickstart => "quickstart",
             Scene::Incident => "incident",
             Scene::Genie => "genie",
+            Scene::Autoscale => "autoscale",
         }
     }
 
@@ -49,6 +58,11 @@ impl Scene {
                  it critical, the rules engine diagnoses it and its scale-up recommendation \
                  is implemented; then it calms down and turns healthy"
             }
+            Scene::Autoscale => {
+                "a shop cluster with a metrics policy (1 to 3 droplets); its cpu load ramps \
+                 up, the autoscaler scales it out to 3, the load falls and it scales back \
+                 in to 1, each step after the cooldown"
+            }
         }
     }
 }
@@ -68,6 +82,7 @@ pub async fn load(scene: Scene, client: &DemoClient) -> Result<Summary, DemoErro
         Scene::Quickstart => quickstart::load(client).await?.summary(),
         Scene::Incident => incident::load(client).await?.summary(),
         Scene::Genie => genie::load(client).await?.summary(),
+        Scene::Autoscale => autoscale::load(client).await?.summary(),
     })
 }
 
