@@ -251,3 +251,46 @@ async fn a_disabled_policy_decides_nothing(app: TestApp) {
         .await;
     assert_eq!(none, 2.0);
 }
+
+api_test!(a_scale_down_removes_up_to_its_count, no_rounds);
+async fn a_scale_down_removes_up_to_its_count(app: TestApp) {
+    // Given a cluster of three active droplets
+    let cluster = app.create_cluster("shrink").await;
+    let id = str_of(&cluster["id"]);
+    let mut droplets = Vec::new();
+    for name in ["a", "b", "c"] {
+        droplets.push(str_of(&app.active_droplet(id, name).await["id"]).to_owned());
+    }
+    // When a scale-down of 2 runs
+    let body = json!({"type": "scale_down", "cluster_id": id, "parameters": {"count": 2}});
+    let started = app.post("/v1/jobs", &body).await.expect(202).clone();
+    let job = app
+        .wait_for_job(str_of(&started["job"]["id"]), "succeeded")
+        .await;
+    // Then the two newest droplets are destroyed by two destroy jobs, the oldest stays
+    let removed: Vec<&str> = job["result"]["removed_droplets"]
+        .as_array()
+        .expect("removed_droplets")
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(
+        removed,
+        [droplets[2].as_str(), droplets[1].as_str()],
+        "{job}"
+    );
+    assert_eq!(job["result"]["removed"], droplets[2].as_str());
+    let children = job["result"]["job_ids"]
+        .as_array()
+        .expect("job_ids")
+        .clone();
+    assert_eq!(children.len(), 2);
+    for child in &children {
+        app.wait_for_job(str_of(child), "succeeded").await;
+    }
+    for gone in &removed {
+        app.wait_for_droplet(gone, "destroyed").await;
+    }
+    let kept = app.get(&format!("/v1/droplets/{}", droplets[0])).await;
+    assert_eq!(kept.expect(200)["status"], "active");
+}
