@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::autoscaling::{connect_autoscaling, Autoscaler};
+use engine::autoscaling::{connect_autoscaling, Autoscaler, StoreLease};
 use engine::commands::CommandService;
 use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership};
 use engine::health::HealthChecker;
@@ -172,12 +172,11 @@ pub async fn autoscaler(
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         );
-        let round = autoscaler.clone().run(
-            interval,
-            Arc::clone(commands.store()),
+        let lease = Arc::new(StoreLease {
+            store: Arc::clone(commands.store()),
             holder,
-            shutdown.clone(),
-        );
+        });
+        let round = autoscaler.clone().run(interval, lease, shutdown.clone());
         tasks.push(tokio::spawn(round));
     }
     Ok(autoscaler)

@@ -15,6 +15,7 @@ use engine::autoscaling::directory::{DirectoryError, DropletRow, PolicyRow};
 use engine::autoscaling::store::{MetricAverage, WindowRequest};
 use engine::autoscaling::{
     connect_autoscaling, Autoscaler, AutoscalingDirectory, AutoscalingStore, DecisionRecord,
+    RoundLease, StoreLease,
 };
 use engine::commands::{
     CancelJob, CommandContext, CommandError, CommandErrorKind, CommandService, CreateCluster,
@@ -708,18 +709,23 @@ async fn only_the_lease_holder_runs_scheduled_rounds() {
         Arc::new(Providers::new(SimSpeed::new(1.0).unwrap(), 7)),
     );
     let interval = Duration::from_millis(50);
-    let first = tokio::spawn(rig.autoscaler.clone().run(
-        interval,
-        Arc::clone(&f.store),
-        "first".into(),
-        stopped.clone(),
-    ));
+    let lease = |holder: &str| -> Arc<dyn RoundLease> {
+        Arc::new(StoreLease {
+            store: Arc::clone(&f.store),
+            holder: holder.into(),
+        })
+    };
+    let first = tokio::spawn(
+        rig.autoscaler
+            .clone()
+            .run(interval, lease("first"), stopped.clone()),
+    );
     // The first holds the lease before the second starts.
     test_support::eventually(Duration::from_secs(10), "the first runs rounds", || async {
         rig.directory.world().calls >= 2
     })
     .await;
-    let second = tokio::spawn(other.run(interval, Arc::clone(&f.store), "second".into(), stopped));
+    let second = tokio::spawn(other.run(interval, lease("second"), stopped));
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         other_directory.world().calls,
@@ -730,4 +736,64 @@ async fn only_the_lease_holder_runs_scheduled_rounds() {
     first.await.unwrap();
     second.await.unwrap();
     assert!(rig.directory.world().calls >= 4);
+}
+
+/// A lease held only while `held` says so, counting the attempts.
+struct FakeLease {
+    held: std::sync::atomic::AtomicBool,
+    attempts: std::sync::atomic::AtomicU64,
+    released: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl RoundLease for FakeLease {
+    async fn hold(&self, _ttl: Duration) -> Result<bool, engine::store::StoreError> {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(self.held.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn release(&self) {
+        self.released
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[tokio::test]
+async fn rounds_run_every_interval_while_the_lease_is_held() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    // Given an autoscaler whose rounds find no policy (they touch no database)
+    let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
+    let directory = FakeDirectory::default();
+    let autoscaler = Autoscaler::new(
+        Arc::new(directory.clone()),
+        f.history().await,
+        f.commands(),
+        Arc::new(Providers::new(SimSpeed::new(1.0).unwrap(), 7)),
+    );
+    let lease = Arc::new(FakeLease {
+        held: AtomicBool::new(false),
+        attempts: AtomicU64::new(0),
+        released: AtomicBool::new(false),
+    });
+    tokio::time::pause();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let interval = Duration::from_secs(30);
+    let task = tokio::spawn(autoscaler.run(interval, lease.clone(), stopped));
+    // When another process holds the lease for the first 100 s
+    tokio::time::sleep(Duration::from_secs(100)).await;
+    // Then every tick (0, 30, 60, 90 s) asked for it and none ran a round
+    assert_eq!(lease.attempts.load(Ordering::Relaxed), 4);
+    assert_eq!(directory.world().calls, 0);
+    // When it is ours for the next 100 s (ticks at 120 … 180 s)
+    lease.held.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(100)).await;
+    // Then a round ran at each tick
+    assert_eq!(directory.world().calls, 3);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    assert!(
+        lease.released.load(Ordering::Relaxed),
+        "given up at the end"
+    );
 }

@@ -16,7 +16,7 @@ pub mod store;
 
 pub use directory::{AutoscalingDirectory, ClusterDroplets, PolicyRow};
 pub use evaluate::{evaluate, Decision, Inputs, MetricWindow};
-pub use runner::{Autoscaler, AutoscalerError, RoundReport, LEASE};
+pub use runner::{Autoscaler, AutoscalerError, RoundLease, RoundReport, StoreLease, LEASE};
 pub use store::{
     connect_autoscaling, AutoscalingDecisionView, AutoscalingStore, AutoscalingStoreError,
     DecisionRecord,

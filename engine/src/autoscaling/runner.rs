@@ -33,6 +33,35 @@ pub const LEASE: &str = "autoscaler";
 /// The size a scale-up's droplets get (the `scale_up` job's default), to price one more.
 pub const SCALE_UP_SIZE: &str = "s-1vcpu-1gb";
 
+/// The lease a scheduled round needs: one process at a time runs rounds.
+#[async_trait::async_trait]
+pub trait RoundLease: Send + Sync {
+    /// Takes or renews the lease for `ttl`; `false` while another process holds it.
+    async fn hold(&self, ttl: Duration) -> Result<bool, crate::store::StoreError>;
+
+    /// Gives the lease up.
+    async fn release(&self);
+}
+
+/// The store lease [`LEASE`] held as `holder` (the database's clock decides expiry).
+pub struct StoreLease {
+    pub store: Arc<dyn EventStore>,
+    pub holder: String,
+}
+
+#[async_trait::async_trait]
+impl RoundLease for StoreLease {
+    async fn hold(&self, ttl: Duration) -> Result<bool, crate::store::StoreError> {
+        self.store.acquire_lease(LEASE, &self.holder, ttl).await
+    }
+
+    async fn release(&self) {
+        if let Err(error) = self.store.release_lease(LEASE, &self.holder).await {
+            tracing::debug!(%error, "autoscaler: releasing the lease failed");
+        }
+    }
+}
+
 /// What can stop a round.
 #[derive(Debug, thiserror::Error)]
 pub enum AutoscalerError {
@@ -366,14 +395,14 @@ impl Autoscaler {
         }
     }
 
-    /// Runs a round every `interval` while this process holds the lease [`LEASE`] (as
-    /// `holder`), until `stop` turns true; a failed round is logged and the next one runs
-    /// on time. The lease is given up at the end.
+    /// Runs a round every `interval` while this process holds `lease` (the store lease
+    /// [`LEASE`], see [`StoreLease`]), until `stop` turns true; a failed round is logged
+    /// and the next one runs on time. The lease is taken for three intervals at each tick
+    /// and given up at the end.
     pub async fn run(
         self,
         interval: Duration,
-        lease_store: Arc<dyn EventStore>,
-        holder: String,
+        lease: Arc<dyn RoundLease>,
         mut stop: watch::Receiver<bool>,
     ) {
         let mut ticks = tokio::time::interval(interval);
@@ -386,10 +415,7 @@ impl Autoscaler {
             if *stop.borrow() {
                 break;
             }
-            match lease_store
-                .acquire_lease(LEASE, &holder, interval * 3)
-                .await
-            {
+            match lease.hold(interval * 3).await {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
@@ -411,9 +437,7 @@ impl Autoscaler {
                 }
             }
         }
-        if let Err(error) = lease_store.release_lease(LEASE, &holder).await {
-            tracing::debug!(%error, "autoscaler: releasing the lease failed");
-        }
+        lease.release().await;
     }
 }
 
