@@ -184,13 +184,15 @@ pub async fn evaluate(
     state: AppState,
     id: String,
     meta: RequestMeta,
-    _body: Bytes,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let cluster_id = live_cluster(&state, &id).await?;
     room_for_a_job(&state, &meta).await?;
+    // An acting decision is the request's: its actor, correlation and trace.
+    let ctx = meta.context(&body);
     let decision = state
         .autoscaler
-        .evaluate_cluster(&cluster_id, Utc::now())
+        .evaluate_cluster(&cluster_id, Utc::now(), &ctx)
         .await?;
     let response = ok(&decision)?;
     Ok(match decision.event_position {

@@ -186,6 +186,7 @@ async fn an_evaluation_below_the_minimum_starts_a_scale_job(app: TestApp) {
     assert_eq!(stream[0]["type"], "autoscaling.decided");
     assert_eq!(stream[0]["position"], decision["event_position"]);
     assert_eq!(stream[0]["data"]["job_id"], job_id.as_str());
+    assert_eq!(stream[0]["metadata"]["actor"], "anonymous", "the request's actor");
     let created = app
         .stream("job", &job_id)
         .await

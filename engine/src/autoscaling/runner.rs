@@ -148,23 +148,27 @@ impl Autoscaler {
         &self.store
     }
 
-    /// One round over every cluster with an enabled policy, at `now`.
+    /// One round over every cluster with an enabled policy, at `now`; its acting
+    /// decisions share one correlation id (actor `autoscaler`).
     pub async fn run_once(
         &self,
         now: DateTime<Utc>,
         trigger: Trigger,
     ) -> Result<RoundReport, AutoscalerError> {
-        self.round(None, now, trigger).await
+        let ctx = CommandContext::new("autoscaler");
+        self.round(None, now, trigger, &ctx).await
     }
 
-    /// Evaluates one cluster now (a manual evaluation: its policy applies even when
-    /// disabled, which decides `none`), acting and recording as a round does.
+    /// Evaluates one cluster at `now` (a manual evaluation: its policy applies even when
+    /// disabled, which decides `none`), acting and recording as a round does; an acting
+    /// decision is appended under `ctx` (the request's actor, correlation and trace).
     pub async fn evaluate_cluster(
         &self,
         id: &ClusterId,
         now: DateTime<Utc>,
+        ctx: &CommandContext,
     ) -> Result<AutoscalingDecisionView, AutoscalerError> {
-        let report = self.round(Some(id), now, Trigger::Manual).await?;
+        let report = self.round(Some(id), now, Trigger::Manual, ctx).await?;
         report
             .decisions
             .into_iter()
@@ -177,6 +181,7 @@ impl Autoscaler {
         cluster: Option<&ClusterId>,
         now: DateTime<Utc>,
         trigger: Trigger,
+        ctx: &CommandContext,
     ) -> Result<RoundReport, AutoscalerError> {
         let directory = |e| AutoscalerError::Directory(e);
         let policies = self.directory.policies(cluster).await.map_err(directory)?;
@@ -208,7 +213,7 @@ impl Autoscaler {
             let inputs = self.inputs(&row, &droplets, &jobs, &deploying, &metrics);
             let decision = evaluate(&row.policy, &inputs, now);
             let id = row.cluster_id.clone();
-            match self.act(row, decision, now, trigger).await {
+            match self.act(row, decision, now, trigger, ctx).await {
                 Ok(Some(d)) => decided.push(d),
                 Ok(None) => {}
                 // One cluster's failure does not hold the round's others back.
@@ -337,6 +342,7 @@ impl Autoscaler {
         decision: Decision,
         now: DateTime<Utc>,
         trigger: Trigger,
+        ctx: &CommandContext,
     ) -> Result<Option<Decided>, AutoscalerError> {
         if !decision.decision.acts() {
             return Ok(Some(Decided {
@@ -346,7 +352,6 @@ impl Autoscaler {
                 event_position: None,
             }));
         }
-        let ctx = CommandContext::new("autoscaler");
         let decided = AutoscalingDecided {
             decision: decision.decision,
             count: decision.count,
@@ -366,7 +371,7 @@ impl Autoscaler {
         );
         let outcome = self
             .commands
-            .execute(&command.context(&ctx), &command)
+            .execute(&command.context(ctx), &command)
             .await;
         match outcome {
             Ok(reply) => Ok(Some(Decided {
