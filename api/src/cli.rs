@@ -255,6 +255,9 @@ pub struct BenchArgs {
     /// `metrics`: series queries timed.
     #[arg(long, default_value_t = 200)]
     pub queries: usize,
+    /// `autoscale`: clusters with a policy (and samples) a round evaluates.
+    #[arg(long, default_value_t = 10_000)]
+    pub clusters: usize,
     /// `system`: seconds PostgreSQL's commits are counted for with no load.
     #[arg(long, default_value_t = 5)]
     pub idle_seconds: u64,
@@ -312,6 +315,8 @@ pub enum BenchKind {
     System,
     /// Metric samples: ingest over HTTP vs a raw multi-row insert, and a day's series.
     Metrics,
+    /// Auto-scaling rounds over many clusters vs the one query of the window summaries.
+    Autoscale,
 }
 
 impl DatabaseArgs {

@@ -44,6 +44,8 @@ pub enum ApiError {
     MetricSamples(#[from] engine::metrics::MetricsError),
     #[error("health check failure")]
     Health(#[source] engine::health::HealthError),
+    #[error("auto-scaling failure")]
+    Autoscaling(#[source] engine::autoscaling::AutoscalerError),
     #[error("could not render the metrics")]
     Metrics(#[source] prometheus::Error),
     #[error("rate limit {rule} ({scope} scope) exceeded; retry in {retry_after} s")]
@@ -72,6 +74,21 @@ impl From<engine::health::HealthError> for ApiError {
             engine::health::HealthError::Metrics(e) => Self::MetricSamples(e),
             engine::health::HealthError::Command(e) => Self::Command(e),
             error => Self::Health(error),
+        }
+    }
+}
+
+/// An auto-scaling evaluation that failed: its command's own answer, `409` for a cluster
+/// without a policy.
+impl From<engine::autoscaling::AutoscalerError> for ApiError {
+    fn from(error: engine::autoscaling::AutoscalerError) -> Self {
+        use engine::autoscaling::AutoscalerError as E;
+        match error {
+            E::Command(e) => Self::Command(e),
+            E::NoPolicy(id) => Self::Conflict(format!(
+                "cluster {id} has no auto-scaling policy; set one with PUT /v1/clusters/{id}/autoscaling"
+            )),
+            error => Self::Autoscaling(error),
         }
     }
 }
@@ -141,7 +158,8 @@ impl ApiError {
             | Self::Serialise(_)
             | Self::Metrics(_)
             | Self::MetricSamples(_)
-            | Self::Health(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Health(_)
+            | Self::Autoscaling(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

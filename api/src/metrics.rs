@@ -34,6 +34,7 @@ pub struct Metrics {
     live_tails: LiveTailMetrics,
     samples: crate::sample_gauge::SampleGauge,
     samples_stored: Arc<AtomicU64>,
+    autoscaler_decisions: IntCounterVec,
 }
 
 /// The live tails' (`/v1/events/stream`) metrics.
@@ -275,6 +276,14 @@ impl Metrics {
         let rate_limit = RateLimitMetrics::register(&registry)?;
         let live_tails = LiveTailMetrics::register(&registry)?;
         let samples = crate::sample_gauge::SampleGauge::register(&registry)?;
+        let autoscaler_decisions = IntCounterVec::new(
+            Opts::new(
+                "clustergenie_autoscaler_decisions_total",
+                "Auto-scaling evaluations by decision (scale_up, scale_down, none)",
+            ),
+            &["decision"],
+        )?;
+        registry.register(Box::new(autoscaler_decisions.clone()))?;
         Ok(Self {
             registry,
             http_requests,
@@ -294,6 +303,17 @@ impl Metrics {
             live_tails,
             samples,
             samples_stored: Arc::default(),
+            autoscaler_decisions,
+        })
+    }
+
+    /// Counts every auto-scaling evaluation by its decision (the autoscaler's observer).
+    pub fn autoscaler_observer(&self) -> engine::autoscaling::runner::Observer {
+        let counter = self.autoscaler_decisions.clone();
+        Arc::new(move |decision| {
+            counter
+                .with_label_values(&[decision.decision.as_str()])
+                .inc();
         })
     }
 

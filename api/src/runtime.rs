@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use engine::autoscaling::{connect_autoscaling, Autoscaler, StoreLease};
 use engine::commands::CommandService;
 use engine::executor::{AllJobs, Executor, ExecutorOptions, Ownership};
 use engine::health::HealthChecker;
@@ -16,7 +17,7 @@ use engine::metrics::MetricsStore;
 use engine::policies::Policies;
 use engine::provider::{self, Providers};
 use engine::store::EventStore;
-use projections::{HealthDirectory, ReadDb};
+use projections::{AutoscalingReadDirectory, HealthDirectory, ReadDb};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -137,4 +138,46 @@ pub fn health_checks(
         tasks.push(tokio::spawn(round));
     }
     checker
+}
+
+/// The autoscaler over the read models and the decision history (in the event store's
+/// database); its scheduled rounds run every `autoscaler_interval_seconds` (none at `0`)
+/// while this process holds the store lease `autoscaler`, until shutdown.
+#[allow(clippy::too_many_arguments)]
+pub async fn autoscaler(
+    settings: &Settings,
+    db: &ReadDb,
+    commands: &CommandService,
+    providers: &Arc<Providers>,
+    metrics: Option<&Metrics>,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<Autoscaler, StartupError> {
+    let history =
+        connect_autoscaling(&settings.database_url(), settings.database_max_connections).await?;
+    let mut autoscaler = Autoscaler::new(
+        Arc::new(AutoscalingReadDirectory::new(db.clone())),
+        history,
+        commands.clone(),
+        Arc::clone(providers),
+    );
+    if let Some(metrics) = metrics {
+        autoscaler = autoscaler.with_observer(metrics.autoscaler_observer());
+    }
+    if settings.autoscaler_interval_seconds > 0 {
+        let interval = Duration::from_secs(settings.autoscaler_interval_seconds);
+        let holder = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let lease = Arc::new(StoreLease {
+            store: Arc::clone(commands.store()),
+            holder,
+        });
+        let round = autoscaler.clone().run(interval, lease, shutdown.clone());
+        tasks.push(tokio::spawn(round));
+    }
+    Ok(autoscaler)
 }

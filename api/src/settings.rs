@@ -92,6 +92,9 @@ pub struct Settings {
     pub health_check_interval_seconds: u64,
     /// The window (seconds) a health check averages each metric over.
     pub health_window_seconds: u64,
+    /// Seconds between two auto-scaling rounds (`0`: none; only the process holding the
+    /// store lease `autoscaler` runs them).
+    pub autoscaler_interval_seconds: u64,
     /// Kafka (`[kafka]` in the file, `KAFKA_BROKERS` and `CLUSTERGENIE_KAFKA_*` in the
     /// environment); off while `brokers` is empty.
     pub kafka: KafkaConfig,
@@ -148,6 +151,7 @@ impl Default for Settings {
             metrics_retention_interval_secs: 300,
             health_check_interval_seconds: 15,
             health_window_seconds: 60,
+            autoscaler_interval_seconds: 30,
         }
     }
 }

@@ -52,6 +52,8 @@ pub enum StartupError {
     WorkerGroup(#[from] engine::kafka::KafkaError),
     #[error("could not open the metric samples store")]
     MetricSamples(#[from] engine::metrics::MetricsError),
+    #[error("could not open the autoscaling history")]
+    Autoscaling(#[from] engine::autoscaling::AutoscalingStoreError),
     #[error("`clustergenie worker` needs Kafka: set KAFKA_BROKERS (or [kafka] brokers)")]
     NoKafka,
 }
@@ -136,6 +138,16 @@ impl Application {
             &shutdown_rx,
             &mut tasks,
         );
+        let autoscaler = runtime::autoscaler(
+            &settings,
+            &db,
+            &commands,
+            &providers,
+            Some(&metrics),
+            &shutdown_rx,
+            &mut tasks,
+        )
+        .await?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| StartupError::Listen(settings.listen, e))?;
@@ -156,6 +168,7 @@ impl Application {
             metrics,
             metric_samples: samples.reader(),
             health,
+            autoscaler,
             samples: Arc::new(samples),
             settings: Arc::new(settings),
             draining: draining_rx,

@@ -66,6 +66,8 @@ pub struct Shared {
     pub samples: Arc<crate::samples::Samples>,
     /// The health checks (`GET /v1/clusters/{id}/health`, and scheduled rounds).
     pub health: engine::health::HealthChecker,
+    /// The autoscaler (manual evaluations, the decision history; scheduled rounds).
+    pub autoscaler: engine::autoscaling::Autoscaler,
     pub settings: Arc<Settings>,
     /// Turns true when the server starts shutting down: live tails end then.
     pub draining: tokio::sync::watch::Receiver<bool>,

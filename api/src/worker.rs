@@ -3,7 +3,8 @@
 //! workers) divide the jobs by the group's partitions; a worker that stops or dies leaves
 //! its partitions to the others, which retry its lost attempts. With `--projections`
 //! (`worker_projections`) it runs the projections too, as `serve` does (every process
-//! that runs them shares the work safely: a batch locks its checkpoint row).
+//! that runs them shares the work safely: a batch locks its checkpoint row). It takes part
+//! in the auto-scaling rounds too (one process at a time, by the store lease `autoscaler`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,6 +39,18 @@ pub async fn run(
     let commands = runtime::commands(&settings, &store)?;
     let providers = runtime::providers(&settings, &store, &shutdown_rx, &mut tasks).await?;
     let jobs = runtime::executor(&settings, &commands, &providers, &shutdown_rx, &mut tasks)?;
+    // Auto-scaling rounds: only the process holding the store lease runs them.
+    let db = ReadDb::connect(&settings.database_url(), settings.database_max_connections).await?;
+    runtime::autoscaler(
+        &settings,
+        &db,
+        &commands,
+        &providers,
+        None,
+        &shutdown_rx,
+        &mut tasks,
+    )
+    .await?;
     tracing::info!(
         workers = jobs.executor.stats().worker_count,
         database = store.backend(),

@@ -19,6 +19,8 @@ mod jobs;
 #[path = "api/diagnoses.rs"]
 mod diagnoses;
 
+#[path = "api/autoscaling.rs"]
+mod autoscaling;
 #[path = "api/deployments.rs"]
 mod deployments;
 

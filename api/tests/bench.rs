@@ -202,3 +202,19 @@ fn system_measures_the_server_over_http_at_each_log_size() {
     assert!(vs_empty > 0.0, "{out}");
     eprintln!("bench system took {:?}", started.elapsed());
 }
+
+#[test]
+fn autoscale_times_rounds_and_the_baseline_and_counts_statements() {
+    let (out, _) = succeeded(&bench(&["autoscale", "--clusters", "50", "--rounds", "2"]));
+    assert!(
+        out.contains("| window_summaries, one query (baseline) |"),
+        "{out}"
+    );
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("| autoscaler round |"))
+        .unwrap_or_else(|| panic!("no round row in:\n{out}"));
+    let statements: u64 = row.split('|').nth(4).unwrap().trim().parse().unwrap();
+    assert!((1..=8).contains(&statements), "{row}");
+    assert!(out.contains("round p50 / baseline p50:"), "{out}");
+}

@@ -9,6 +9,10 @@
 //! - `genie`: the memory spike turns the cluster critical (one status change carrying the
 //!   memory issue), the rules diagnosis is recorded, its scale-up recommendation starts a
 //!   job caused by the diagnosis, and the calm samples turn the cluster healthy again;
+//! - `canary`: a canary under a provider fault fails its step and rolls back by itself,
+//!   every droplet back at v1;
+//! - `autoscale`: the cpu ramp scales the cluster out to its maximum of 3 and back in to
+//!   1, each acting decision with its scale job, and the history shows them;
 //! - the binary: `demo list`, `demo load quickstart --url` printing the console pages, and
 //!   a refused command printed with its problem's detail.
 //!
@@ -21,7 +25,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use api::demo::{canary, genie, incident, quickstart, DemoClient, DemoError};
+use api::demo::{autoscale, canary, genie, incident, quickstart, DemoClient, DemoError};
 use api::settings::Settings;
 use engine::policies::PolicyPatch;
 use serde_json::json;
@@ -235,11 +239,12 @@ api_test!(the_binary_loads_lists_and_explains_refusals);
 async fn the_binary_loads_lists_and_explains_refusals(app: TestApp) {
     let (code, out, err) = run_bin(&["demo", "list"]).await;
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out.lines().count(), 4, "{out}");
+    assert_eq!(out.lines().count(), 5, "{out}");
     assert!(out.starts_with("quickstart "), "{out}");
     assert!(out.contains("\nincident "), "{out}");
     assert!(out.contains("\ngenie "), "{out}");
     assert!(out.contains("\ncanary "), "{out}");
+    assert!(out.contains("\nautoscale "), "{out}");
 
     let (code, out, err) = run_bin(&["demo", "load", "quickstart", "--url", &app.address]).await;
     assert_eq!(code, Some(0), "{out}{err}");
@@ -359,4 +364,58 @@ async fn canary_fails_under_a_provider_fault_and_rolls_back(app: TestApp) {
     );
     let summary = loaded.summary().render("http://console");
     assert!(summary.contains("rolled_back"), "{summary}");
+}
+
+api_test!(autoscale_ramps_out_and_back_in, |s: &mut Settings| {
+    s.autoscaler_interval_seconds = 0;
+});
+
+async fn autoscale_ramps_out_and_back_in(app: TestApp) {
+    let client = DemoClient::new(&app.address, Duration::from_secs(90))
+        .expect("the app's URL")
+        .quiet();
+    let scene = autoscale::load(&client).await.expect("autoscale");
+    let decisions: Vec<(&str, u64)> = scene
+        .acted
+        .iter()
+        .map(|(d, n, _)| (d.as_str(), *n))
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            ("scale_up", 1),
+            ("scale_up", 1),
+            ("scale_down", 1),
+            ("scale_down", 1)
+        ]
+    );
+    let id = &scene.cluster_id;
+    let stream = app.stream("autoscaler", id).await;
+    assert_eq!(
+        stream.len(),
+        4,
+        "one autoscaling.decided per acting decision"
+    );
+    let history = app
+        .get(&format!(
+            "/v1/clusters/{id}/autoscaling/decisions?limit=100"
+        ))
+        .await
+        .expect(200)
+        .clone();
+    let codes: BTreeSet<&str> = items(&history)
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        codes.contains("at_max") && codes.contains("at_min"),
+        "{codes:?}"
+    );
+    let droplets = app
+        .get_at(
+            &format!("/v1/droplets?cluster_id={id}&status=active"),
+            &app.head().await,
+        )
+        .await;
+    assert_eq!(droplets["total"], json!(1), "{droplets}");
 }

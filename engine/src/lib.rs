@@ -33,6 +33,9 @@
 //!   a cluster's status, recorded only when it changes.
 //! - [`provider`]: the simulated cloud behind the `Provider` trait: named providers,
 //!   placement, latencies scaled by a sim speed, injected faults, billing.
+//! - [`autoscaling`]: auto-scaling: the pure evaluator of a cluster's policy, the bounded
+//!   decision history (PostgreSQL or SQLite), and the scheduled rounds (one process at a
+//!   time, by a store lease) that record acting decisions with their scale jobs.
 //! - [`executor`]: the durable job runtime: durable timers, a bounded worker pool, and what
 //!   each job type does, through the commands.
 //! - [`ratelimit`]: token-bucket rate limiting (bucket math, in-memory and Redis bucket
@@ -41,6 +44,7 @@
 //! - [`contract`]: the published event contract: every event type, its version and the
 //!   JSON Schema of its data, and the backward-compatibility check between two schemas.
 
+pub mod autoscaling;
 pub mod commands;
 pub mod contract;
 pub mod deploy;

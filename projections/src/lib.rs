@@ -20,11 +20,14 @@
 //! - [`lists`]: how a list query is built to be served from indexes (keyset cursors,
 //!   bounded `total`, trigram search).
 //! - [`health_directory`]: what the health checker reads of clusters and droplets.
+//! - [`autoscaling_directory`]: what the autoscaler's rounds read of policies, droplets
+//!   and jobs, in one statement each.
 //! - [`cache`]: the cache read models (Redis or in-process), their runner and reads.
 //! - [`dead_letters`]: events a projection parked after its retries.
 //! - [`db`]: the portable read-model database (PostgreSQL or SQLite through sqlx `Any`).
 //! - [`error`]: the read side's error type (a failed fold is an [`engine::fold::FoldError`]).
 
+pub mod autoscaling_directory;
 pub mod bulk;
 pub mod cache;
 pub mod db;
@@ -43,6 +46,7 @@ pub mod target;
 
 use std::sync::Arc;
 
+pub use autoscaling_directory::AutoscalingReadDirectory;
 pub use cache::{CacheReads, CacheRunner, ClusterSummary, MemoryCache, ReadCache, RedisCache};
 pub use db::ReadDb;
 pub use dead_letters::DeadLetter;
@@ -63,6 +67,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(read_models::DropletsProjection),
         Arc::new(read_models::jobs::projection()),
         Arc::new(read_models::DiagnosesProjection),
+        Arc::new(read_models::AutoscalingProjection),
         Arc::new(read_models::providers::projection()),
         Arc::new(read_models::ratelimit_rules::projection()),
     ]

@@ -233,6 +233,16 @@ impl ReadModels {
         crate::read_models::diagnoses::list(&self.db, cluster_id, p, self.count_bound).await
     }
 
+    /// The auto-scaling policy of a cluster, if one is set (see
+    /// [`crate::read_models::autoscaling::get`]).
+    pub async fn autoscaling_policy(
+        &self,
+        cluster_id: &str,
+    ) -> Result<Option<crate::read_models::autoscaling::AutoscalingPolicyView>, ProjectionError>
+    {
+        crate::read_models::autoscaling::get(&self.db, cluster_id).await
+    }
+
     /// Runs a list's statements: the page, the cursor after it, and the bounded count.
     async fn run<T>(
         &self,

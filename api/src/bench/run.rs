@@ -35,6 +35,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .await
         }
         BenchKind::System => crate::bench::system::run(&args).await,
+        BenchKind::Autoscale => {
+            let (clusters, rounds) = (args.clusters, args.rounds);
+            with_scratch(&args.database_url, |url| {
+                crate::bench::autoscale::measure(url, clusters, rounds)
+            })
+            .await
+        }
         BenchKind::Metrics => {
             let sizes = crate::bench::metrics::Sizes {
                 samples: args.samples,

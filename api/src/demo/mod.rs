@@ -4,10 +4,12 @@
 //!
 //! - [`scene`] names the scenes, loads one ([`scene::load`]) and prints a
 //!   [`scene::Summary`];
-//! - [`quickstart`], [`incident`], [`genie`] and [`canary`] are the scenes, one file each;
+//! - [`quickstart`], [`incident`], [`genie`], [`canary`] and [`autoscale`] are the scenes,
+//!   one file each;
 //! - [`client`] is the HTTP client (commands, bounded waits on jobs and droplets);
 //! - [`error`] holds [`DemoError`].
 
+pub mod autoscale;
 pub mod canary;
 pub mod client;
 pub mod error;

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::client::DemoClient;
 use super::error::DemoError;
-use super::{canary, genie, incident, quickstart};
+use super::{autoscale, canary, genie, incident, quickstart};
 
 /// A scene `clustergenie demo load` can seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -20,15 +20,19 @@ pub enum Scene {
     /// A storefront cluster runs v1; its provider fails every call while a canary of v2
     /// starts, the canary's step fails and the deployment rolls back by itself.
     Canary,
+    /// A shop cluster's cpu load ramps up and down; its auto-scaling policy scales it out
+    /// to its maximum and back in, each step after the cooldown.
+    Autoscale,
 }
 
 impl Scene {
     /// Every scene, in the order `demo list` prints them.
-    pub const ALL: [Scene; 4] = [
+    pub const ALL: [Scene; 5] = [
         Scene::Quickstart,
         Scene::Incident,
         Scene::Genie,
         Scene::Canary,
+        Scene::Autoscale,
     ];
 
     /// The name the command line takes.
@@ -38,6 +42,7 @@ impl Scene {
             Scene::Incident => "incident",
             Scene::Genie => "genie",
             Scene::Canary => "canary",
+            Scene::Autoscale => "autoscale",
         }
     }
 
@@ -63,6 +68,11 @@ impl Scene {
                  while a canary of v2 starts, the step fails and the deployment rolls back \
                  by itself to v1"
             }
+            Scene::Autoscale => {
+                "a shop cluster with a metrics policy (1 to 3 droplets); its cpu load ramps \
+                 up, the autoscaler scales it out to 3, the load falls and it scales back \
+                 in to 1, each step after the cooldown"
+            }
         }
     }
 }
@@ -83,6 +93,7 @@ pub async fn load(scene: Scene, client: &DemoClient) -> Result<Summary, DemoErro
         Scene::Incident => incident::load(client).await?.summary(),
         Scene::Genie => genie::load(client).await?.summary(),
         Scene::Canary => canary::load(client).await?.summary(),
+        Scene::Autoscale => autoscale::load(client).await?.summary(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Routes: which path and method reach which handler.
 
+pub mod autoscaling;
 pub mod cluster_health;
 pub mod clusters;
 pub mod common;
@@ -56,6 +57,8 @@ pub fn router(state: AppState) -> (BoxedFilter<(Response,)>, RouteTable) {
         .or(diagnoses::routes(state.clone(), t))
         .unify()
         .or(deployments::routes(state.clone(), t))
+        .unify()
+        .or(autoscaling::routes(state.clone(), t))
         .unify()
         .or(ratelimits::routes(state.clone(), t))
         .unify()

@@ -21,7 +21,7 @@ use crate::schemas::openapi::common::{one_of, BadRequest, Internal, NotFound};
 use crate::state::AppState;
 
 /// The aggregate types of the log.
-pub const AGGREGATE_TYPES: [&str; 7] = [
+pub const AGGREGATE_TYPES: [&str; 8] = [
     "cluster",
     "droplet",
     "job",
@@ -29,6 +29,7 @@ pub const AGGREGATE_TYPES: [&str; 7] = [
     "deployment",
     "provider",
     "ratelimit_rule",
+    "autoscaler",
 ];
 
 /// The filters of the log's reads.

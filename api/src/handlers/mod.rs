@@ -1,6 +1,7 @@
 //! Handlers: turn a validated request into a command or a query, and the result into a
 //! response.
 
+pub mod autoscaling;
 pub mod cluster_health;
 pub mod clusters;
 pub mod commands;

@@ -1,8 +1,8 @@
 //! The command layer's one error type.
 
 use crate::domain::{
-    Classify, ClusterError, DeploymentError, DiagnosisError, DomainErrorKind, DropletError,
-    JobError, ProviderConfigError, RateLimitRuleError, ValidationError,
+    AutoscalerError, Classify, ClusterError, DeploymentError, DiagnosisError, DomainErrorKind,
+    DropletError, JobError, ProviderConfigError, RateLimitRuleError, ValidationError,
 };
 use crate::fold::FoldError;
 use crate::store::StoreError;
@@ -42,6 +42,8 @@ pub enum CommandError {
     #[error(transparent)]
     Job(#[from] JobError),
     #[error(transparent)]
+    Autoscaler(#[from] AutoscalerError),
+    #[error(transparent)]
     Provider(#[from] ProviderConfigError),
     #[error(transparent)]
     RateLimitRule(#[from] RateLimitRuleError),
@@ -49,6 +51,8 @@ pub enum CommandError {
     Validation(#[from] ValidationError),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<ValidationError>),
+    #[error("scale job {0} of the last auto-scaling decision is still running")]
+    ScaleJobRunning(crate::domain::JobId),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("version {expected} is stale; the current version is {actual}")]
@@ -99,10 +103,12 @@ impl CommandError {
             Self::Diagnosis(e) => domain(e.kind()),
             Self::Deployment(e) => domain(e.kind()),
             Self::Job(e) => domain(e.kind()),
+            Self::Autoscaler(e) => domain(e.kind()),
             Self::Provider(e) => domain(e.kind()),
             Self::RateLimitRule(e) => domain(e.kind()),
             Self::Validation(_) | Self::Invalid(_) => CommandErrorKind::Invalid,
             Self::NotFound { .. } => CommandErrorKind::NotFound,
+            Self::ScaleJobRunning(_) => CommandErrorKind::Conflict,
             Self::PreconditionFailed { .. } => CommandErrorKind::PreconditionFailed,
             Self::IdempotencyMismatch(_) => CommandErrorKind::IdempotencyMismatch,
             Self::Contention | Self::Store(StoreError::WriterStopped) => {

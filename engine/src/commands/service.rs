@@ -19,7 +19,9 @@ use uuid::Uuid;
 
 use super::{CommandContext, CommandError, Folds};
 use crate::domain::event_parts;
-use crate::domain::{Cluster, Diagnosis, Droplet, Job, JobType, ProviderConfig, RateLimitRule};
+use crate::domain::{
+    Autoscaler, Cluster, Diagnosis, Droplet, Job, JobType, ProviderConfig, RateLimitRule,
+};
 use crate::fold::Loaded;
 use crate::policies::Policies;
 use crate::store::{
@@ -279,6 +281,7 @@ impl CommandService {
                 }
                 "provider" => self.snapshot::<ProviderConfig>(aggregate_id).await,
                 "ratelimit_rule" => self.snapshot::<RateLimitRule>(aggregate_id).await,
+                "autoscaler" => self.snapshot::<Autoscaler>(aggregate_id).await,
                 _ => Ok(()),
             };
             if let Err(error) = saved {

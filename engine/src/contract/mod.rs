@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::domain::ratelimit_rule::{self, RuleName};
 use crate::domain::upcast::Upcasters;
 use crate::domain::values::{ClusterId, DropletId, JobId, ProviderId};
+use crate::domain::{autoscaler, Autoscaler};
 use crate::domain::{
     cluster, diagnosis, droplet, job, Cluster, Diagnosis, Droplet, Job, ProviderConfig,
     ProviderSpec, RateLimitRule,
@@ -174,6 +175,11 @@ pub fn aggregates() -> Vec<AggregateContract> {
              guards; built-in rules exist without events",
             ratelimit_rule_events(),
         ),
+        AggregateContract::of::<Autoscaler, ClusterId>(
+            "the acting auto-scaling decisions of one cluster (the stream's id is the cluster \
+             id): why it scaled, from which inputs, and the scale job it started",
+            autoscaler_events(),
+        ),
     ]
 }
 
@@ -193,6 +199,10 @@ fn cluster_events() -> Vec<EventContract> {
         EventContract::of::<cluster::ClusterDeleted>("cluster.deleted"),
         EventContract::of::<cluster::ClusterDeploymentStarted>("cluster.deployment_started"),
         EventContract::of::<cluster::ClusterDeploymentFinished>("cluster.deployment_finished"),
+        EventContract::of::<cluster::ClusterAutoscalingPolicySet>("cluster.autoscaling_policy_set"),
+        EventContract::of::<cluster::ClusterAutoscalingPolicyRemoved>(
+            "cluster.autoscaling_policy_removed",
+        ),
     ]
 }
 
@@ -260,6 +270,12 @@ fn deployment_events() -> Vec<EventContract> {
         EventContract::of::<d::DeploymentSucceeded>("deployment.succeeded"),
         EventContract::of::<d::DeploymentFailed>("deployment.failed"),
     ]
+}
+
+fn autoscaler_events() -> Vec<EventContract> {
+    vec![EventContract::of::<autoscaler::AutoscalingDecided>(
+        "autoscaling.decided",
+    )]
 }
 
 fn provider_events() -> Vec<EventContract> {

@@ -82,7 +82,77 @@ fn cluster_samples() -> Vec<ClusterEvent> {
             deployment_id: crate::domain::values::DeploymentId::new(),
             app_version: None,
         }),
+        ClusterEvent::AutoscalingPolicySet(ClusterAutoscalingPolicySet {
+            policy: autoscaling_policy_sample(),
+        }),
+        ClusterEvent::AutoscalingPolicyRemoved(ClusterAutoscalingPolicyRemoved {}),
     ]
+}
+
+/// A policy with every optional field set.
+fn autoscaling_policy_sample() -> AutoscalingPolicy {
+    AutoscalingPolicy {
+        policy_type: PolicyType::Cost,
+        enabled: true,
+        min_droplets: 1,
+        max_droplets: 5,
+        cooldown_seconds: 300,
+        metric_type: Some(crate::domain::MetricType::Cpu),
+        scale_up_threshold: Some(80.0),
+        scale_down_threshold: Some(30.0),
+        evaluation_window_seconds: Some(300),
+        windows: vec![ScaleWindow {
+            days: vec![Day::Mon, Day::Sun],
+            start: "22:00".into(),
+            end: "02:00".into(),
+            time_zone: "Europe/Paris".into(),
+            desired_droplets: 3,
+        }],
+        cost_limit_per_hour: Some(0.5),
+    }
+}
+
+/// One sample of every autoscaler event variant (every optional input set).
+fn autoscaler_samples() -> Vec<crate::domain::AutoscalerEvent> {
+    use crate::domain::autoscaler::*;
+    let inputs = DecisionInputs {
+        droplets: 2,
+        pending_droplets: 0,
+        metric_type: Some("cpu".into()),
+        metric_average: Some(86.2),
+        samples: Some(30),
+        window_seconds: Some(300),
+        scale_up_threshold: Some(80.0),
+        scale_down_threshold: Some(30.0),
+        desired_droplets: Some(3),
+        window: Some("mon 09:00-18:00 UTC".into()),
+        hourly_cost: 0.0167,
+        droplet_hourly_cost: 0.0083,
+        cost_limit_per_hour: Some(0.5),
+        cooldown_remaining_seconds: Some(0),
+        running_job_id: Some(job_id().to_string()),
+    };
+    vec![AutoscalerEvent::Decided(Box::new(AutoscalingDecided {
+        decision: ScaleDecision::ScaleUp,
+        count: 1,
+        code: DecisionCode::AboveThreshold,
+        reason: "cpu averaged 86.2 % over 300 s, above the scale-up threshold 80 %".into(),
+        inputs,
+        job_id: job_id(),
+        trigger: Trigger::Schedule,
+        decided_at: chrono::Utc::now(),
+    }))]
+}
+
+#[test]
+fn every_autoscaler_event_is_published_and_valid() {
+    check_aggregate(
+        "autoscaler",
+        &crate::domain::AutoscalerEvent::TYPES,
+        &autoscaler_samples(),
+    );
+    let bad = json!({"decision": "sideways"});
+    assert!(!is_valid("autoscaling.decided", &bad));
 }
 
 /// One sample of every droplet event variant.
@@ -530,7 +600,8 @@ fn only_the_known_aggregates_are_published_each_once() {
             "diagnosis",
             "deployment",
             "provider",
-            "ratelimit_rule"
+            "ratelimit_rule",
+            "autoscaler"
         ]
     );
     let all = events();

@@ -17,6 +17,7 @@ use super::aggregate::{handle_with_decide, Classify, Decide, DomainErrorKind};
 use super::provider_config::ProviderOffer;
 use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, ValidationError};
 
+mod autoscaling;
 mod deployments;
 mod events;
 mod issues;
@@ -25,6 +26,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
+pub use autoscaling::{AutoscalingPolicy, Day, PolicyInput, PolicyType, ScaleWindow, WindowInput};
 pub use deployments::*;
 pub use events::*;
 pub use issues::{status_reason, worst_status, HealthIssue, IssueKind, Severity};
@@ -94,6 +96,8 @@ pub struct Cluster {
     /// Its running deployment, deployed version and deployments.
     #[serde(default, skip_serializing_if = "ClusterDeployments::is_empty")]
     pub deployments: ClusterDeployments,
+    /// The auto-scaling policy, if one is set.
+    pub autoscaling: Option<AutoscalingPolicy>,
 }
 
 impl Cluster {
@@ -169,6 +173,10 @@ pub enum ClusterCommand {
     DeleteCluster,
     /// Start or finish a deployment.
     Deployment(ClusterDeploymentCommand),
+    /// Set (create or replace) the auto-scaling policy.
+    SetAutoscalingPolicy(Box<AutoscalingPolicy>),
+    /// Remove the auto-scaling policy; refused when there is none.
+    RemoveAutoscalingPolicy,
 }
 
 /// Why a cluster command was rejected.
@@ -203,12 +211,15 @@ pub enum ClusterError {
         /// The running deployment.
         deployment_id: crate::domain::values::DeploymentId,
     },
+    /// Remove while no auto-scaling policy is set.
+    #[error("the cluster has no auto-scaling policy")]
+    NoAutoscalingPolicy,
 }
 
 impl Classify for ClusterError {
     fn kind(&self) -> DomainErrorKind {
         match self {
-            Self::NotFound => DomainErrorKind::NotFound,
+            Self::NotFound | Self::NoAutoscalingPolicy => DomainErrorKind::NotFound,
             Self::AlreadyExists
             | Self::Deleted
             | Self::HasLiveDroplets { .. }
@@ -276,6 +287,8 @@ impl Cluster {
             }
             C::DeleteCluster => vec![E::Deleted(ClusterDeleted {})],
             C::Deployment(command) => return self.decide_deployment(command),
+            C::SetAutoscalingPolicy(policy) => return self.decide_autoscaling(Some(*policy)),
+            C::RemoveAutoscalingPolicy => return self.decide_autoscaling(None),
         };
         Ok(events)
     }
@@ -348,6 +361,8 @@ impl Aggregate for Cluster {
             e @ (ClusterEvent::DeploymentStarted(_) | ClusterEvent::DeploymentFinished(_)) => {
                 self.apply_deployment(e);
             }
+            ClusterEvent::AutoscalingPolicySet(e) => self.autoscaling = Some(e.policy),
+            ClusterEvent::AutoscalingPolicyRemoved(_) => self.autoscaling = None,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The domain: validated values, the static catalog and the `cluster`, `droplet`, `job`,
 //! `diagnosis` and `deployment` aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
+//! `diagnosis` and `autoscaler` aggregates plus the `provider` and `ratelimit_rule` configuration aggregates, each with a
 //! pure [`Decide`] step and a cqrs-es [`cqrs_es::Aggregate`] impl.
 
 pub mod aggregate;
+pub mod autoscaler;
 pub mod catalog;
 pub mod cluster;
 pub mod deployment;
@@ -18,10 +20,14 @@ pub use aggregate::{
     event_from_parts, event_from_ref, event_from_str, event_parts, execute, fold, Classify, Decide,
     DomainErrorKind,
 };
+pub use autoscaler::{
+    Autoscaler, AutoscalerCommand, AutoscalerError, AutoscalerEvent, AutoscalingDecided,
+    DecisionCode, DecisionInputs, ScaleDecision, Trigger,
+};
 pub use catalog::{ImageInfo, ProviderInfo, RegionInfo, SizeClass, SizeInfo};
 pub use cluster::{
-    status_reason, worst_status, Cluster, ClusterCommand, ClusterError, ClusterEvent,
-    ClusterStatus, HealthIssue, IssueKind, Severity,
+    status_reason, worst_status, AutoscalingPolicy, Cluster, ClusterCommand, ClusterError,
+    ClusterEvent, ClusterStatus, HealthIssue, IssueKind, Severity,
 };
 pub use deployment::{
     Deployment, DeploymentCommand, DeploymentError, DeploymentEvent, DeploymentStatus, HealthGate,

@@ -1,5 +1,5 @@
 //! Scale jobs: `scale_up` adds droplets to the job's own cluster, `scale_down` removes the
-//! newest idle one. Both act through droplet commands (each child droplet or destroy gets
+//! newest idle ones (`count`, default 1). Both act through droplet commands (each child droplet or destroy gets
 //! its own job) and both are safe to repeat: child ids are derived from the job's id.
 
 use serde_json::{json, Value};
@@ -86,13 +86,16 @@ impl Operations<'_> {
         Ok(json!({ "added": created }))
     }
 
-    /// Destroys the newest idle droplet of the job's own cluster (never another cluster's):
-    /// the newest `active` or `off` one with no job in flight, skipping busy ones (being
-    /// provisioned, resized, powered, migrated or destroyed). The destroy job's id is derived
-    /// from this job's, so a retried attempt finds the destroy an earlier attempt started
-    /// instead of destroying another droplet. When running droplets exist but all are busy,
-    /// the attempt fails with the retryable kind `busy` (the runtime tries again after its
-    /// backoff, when one may be idle); a cluster without running droplets removes nothing.
+    /// Destroys up to `parameters.count` (default 1) of the newest idle droplets of the
+    /// job's own cluster (never another cluster's): the newest `active` or `off` ones with
+    /// no job in flight, skipping busy ones (being provisioned, resized, powered, migrated
+    /// or destroyed). The destroy jobs' ids are derived from this job's and the droplet's
+    /// place in the count, so a retried attempt finds the destroys an earlier attempt
+    /// started instead of destroying other droplets. When nothing was removed and running
+    /// droplets exist but all are busy, the attempt fails with the retryable kind `busy`
+    /// (the runtime tries again after its backoff, when one may be idle); a cluster without
+    /// running droplets removes nothing. The result names the first droplet removed
+    /// (`removed`, `job_id`) and all of them (`removed_droplets`, `job_ids`).
     pub(super) async fn scale_down(&self, job: &Job) -> Result<Value, AttemptError> {
         let cluster_id = job
             .cluster_id
@@ -100,16 +103,35 @@ impl Operations<'_> {
             .map(ToString::to_string)
             .unwrap_or_default();
         let job_id = job.id.as_ref().map(ToString::to_string).unwrap_or_default();
-        let child_id = JobId::parse(&format!("job_{}", derived_hex(&job_id, "destroy")))
-            .map_err(CommandError::from)?;
-        let earlier = self.service.load::<Job>(child_id.as_str()).await?;
-        if earlier.state.exists() {
-            return Ok(json!({ "removed": earlier.state.droplet_id, "job_id": child_id }));
+        let count = job
+            .parameters
+            .get("count")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .clamp(1, 20);
+        let mut removed = Removed::default();
+        let mut open = Vec::new();
+        for index in 0..count {
+            let child = destroy_child(&job_id, index).map_err(CommandError::from)?;
+            let earlier = self.service.load::<Job>(child.as_str()).await?;
+            match earlier.state.droplet_id.clone() {
+                Some(droplet) if earlier.state.exists() => removed.push(droplet, child),
+                _ => open.push(child),
+            }
+        }
+        if open.is_empty() {
+            return Ok(removed.result(None));
         }
         let cluster = self.service.load::<Cluster>(&cluster_id).await?;
         let mut busy = Vec::new();
+        let mut children = open.into_iter();
+        let mut next = children.next();
         // Droplet ids are UUIDv7-based, so the greatest id is the newest droplet.
         for id in cluster.state.droplets.iter().rev() {
+            let Some(child) = next.clone() else { break };
+            if removed.droplets.contains(id) {
+                continue;
+            }
             let droplet = self.service.load::<Droplet>(id.as_str()).await?.state;
             match idleness(&droplet) {
                 Idleness::Idle => {}
@@ -125,11 +147,11 @@ impl Operations<'_> {
                 job.trace_id.clone(),
                 None,
             );
-            act.job_id = child_id.clone();
+            act.job_id = child.clone();
             match self.service.execute(self.ctx, &act).await {
-                Ok(reply) => {
-                    let child = reply.fresh().map(|started| started.job.id);
-                    return Ok(json!({ "removed": id, "job_id": child }));
+                Ok(_) => {
+                    removed.push(id.clone(), child);
+                    next = children.next();
                 }
                 // Another job took it since it was loaded: try the next one.
                 Err(CommandError::Droplet(
@@ -140,13 +162,15 @@ impl Operations<'_> {
                 Err(error) => return Err(error.into()),
             }
         }
-        if busy.is_empty() {
-            let reason = if cluster.state.droplets.is_empty() {
-                "the cluster has no droplets"
+        if !removed.droplets.is_empty() || busy.is_empty() {
+            let reason = if removed.droplets.is_empty() && cluster.state.droplets.is_empty() {
+                Some("the cluster has no droplets")
+            } else if removed.droplets.is_empty() {
+                Some("the cluster has no running droplets")
             } else {
-                "the cluster has no running droplets"
+                None
             };
-            return Ok(json!({ "removed": null, "reason": reason }));
+            return Ok(removed.result(reason));
         }
         Err(AttemptError {
             kind: "busy",
@@ -157,6 +181,43 @@ impl Operations<'_> {
             ),
         })
     }
+}
+
+/// The droplets a scale-down removed and their destroy jobs.
+#[derive(Default)]
+struct Removed {
+    droplets: Vec<DropletId>,
+    jobs: Vec<JobId>,
+}
+
+impl Removed {
+    fn push(&mut self, droplet: DropletId, job: JobId) {
+        self.droplets.push(droplet);
+        self.jobs.push(job);
+    }
+
+    fn result(&self, reason: Option<&str>) -> Value {
+        let mut result = json!({
+            "removed": self.droplets.first(),
+            "job_id": self.jobs.first(),
+            "removed_droplets": self.droplets,
+            "job_ids": self.jobs,
+        });
+        if let Some(reason) = reason {
+            result["reason"] = json!(reason);
+        }
+        result
+    }
+}
+
+/// The destroy job of the `index`th droplet a scale-down removes (the first keeps the id
+/// scale-downs of one droplet always had).
+fn destroy_child(job_id: &str, index: u64) -> Result<JobId, crate::domain::ValidationError> {
+    let seed = match index {
+        0 => job_id.to_owned(),
+        n => format!("{job_id}/{n}"),
+    };
+    JobId::parse(&format!("job_{}", derived_hex(&seed, "destroy")))
 }
 
 /// Whether scale-down may destroy a droplet now.

@@ -13,7 +13,7 @@ pub const COMMANDS_TOPIC: &str = "clustergenie.commands.v1";
 /// The outcome of each command, keyed by its `ce_id`.
 pub const COMMAND_RESULTS_TOPIC: &str = "clustergenie.command-results.v1";
 /// The aggregate types whose event topics exist from the start.
-pub const AGGREGATE_TYPES: [&str; 7] = [
+pub const AGGREGATE_TYPES: [&str; 8] = [
     "cluster",
     "droplet",
     "job",
@@ -21,6 +21,7 @@ pub const AGGREGATE_TYPES: [&str; 7] = [
     "deployment",
     "provider",
     "ratelimit_rule",
+    "autoscaler",
 ];
 
 /// Every topic ClusterGenie writes or reads.

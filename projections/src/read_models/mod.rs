@@ -1,9 +1,10 @@
 //! The SQL read models: clusters, droplets (with the fleet's billing totals), jobs,
-//! diagnoses, providers, rate-limit rules. Each row
+//! diagnoses, auto-scaling policies, providers, rate-limit rules. Each row
 //! keeps the folded aggregate (`state`), the rendered view (`view`) and the position of the
 //! last event it reflects, so a replayed event is skipped and a row equals what a fresh fold
 //! gives.
 
+pub mod autoscaling;
 pub mod billing;
 mod bulk_rows;
 pub mod clusters;
@@ -17,6 +18,7 @@ pub(crate) mod rows;
 pub mod search;
 pub mod tables;
 
+pub use autoscaling::AutoscalingProjection;
 pub use diagnoses::DiagnosesProjection;
 pub use droplets::DropletsProjection;
 pub use row_model::RowModel;

@@ -156,6 +156,74 @@ export interface paths {
         patch: operations["updateCluster"];
         trace?: never;
     };
+    "/v1/clusters/{id}/autoscaling": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A cluster's auto-scaling policy
+         * @description `404` when the cluster is unknown or has no policy (`detail` says which).
+         */
+        get: operations["getAutoscalingPolicy"];
+        /**
+         * Set (create or replace) a cluster's auto-scaling policy
+         * @description Types `metrics` (a metric's average over `evaluation_window_seconds` against `scale_up_threshold` and `scale_down_threshold`; the band between them is the hysteresis), `cost` (the same under a required `cost_limit_per_hour`) and `time_of_day` (`windows` of desired droplets, `min_droplets` outside them). Fields the type does not use are not kept. Every bad field is reported at once (`422`). Recorded as `cluster.autoscaling_policy_set` (nothing when identical); answered once the read models have it.
+         */
+        put: operations["putAutoscalingPolicy"];
+        post?: never;
+        /**
+         * Remove a cluster's auto-scaling policy
+         * @description Recorded as `cluster.autoscaling_policy_removed`; `404` when the cluster has no policy.
+         */
+        delete: operations["deleteAutoscalingPolicy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/autoscaling/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A cluster's recent auto-scaling decisions
+         * @description Newest first, acting and `none` alike, each with its code, reason and inputs. Consecutive evaluations with the same outcome share a row (`evaluations`, `last_at`); at most 100 rows are kept per cluster.
+         */
+        get: operations["listAutoscalingDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/autoscaling/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate a cluster's policy now
+         * @description Decides as a scheduled round does (a disabled policy decides `none`), records the decision in the history (`trigger: manual`) and, when it acts, starts the scale job (`job_id`) in the same append as its `autoscaling.decided` (`event_position`). `409` when the cluster has no policy. The body is ignored.
+         */
+        post: operations["evaluateAutoscaling"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/clusters/{id}/billing": {
         parameters: {
             query?: never;
@@ -167,6 +235,30 @@ export interface paths {
         get: operations["getClusterBilling"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/clusters/{id}/deployments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a cluster's deployments
+         * @description Newest first (at most 100), each with its steps, gates, logs and the droplets it touches at their current application version.
+         */
+        get: operations["listDeployments"];
+        put?: never;
+        /**
+         * Start a deployment (rolling, canary or blue-green)
+         * @description Rolls `version` out over the cluster's active droplets: `rolling` in batches of `batch_size` with a health gate after each, `canary` on `target_percent` of them (at least one), a gate, then the rest (or it waits for `promote` when `auto_promote` is false), `blue_green` on a new set of droplets, a gate, a switch, then the old set is destroyed. Each step and gate is a job; a failed step or gate rolls back by itself. `409` while another deployment of the cluster runs, `422` for bad fields or a cluster without active droplets.
+         */
+        post: operations["createDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -267,6 +359,66 @@ export interface paths {
         get: operations["getClusterSummary"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deployments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a deployment
+         * @description Its status, phase, steps, gates, logs and the droplets it touches.
+         */
+        get: operations["getDeployment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deployments/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Promote a canary waiting at its target
+         * @description The rest of the droplets follow the canary. `409` unless a canary waits at its target (`auto_promote: false` and a passed gate). The body is ignored.
+         */
+        post: operations["promoteDeployment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deployments/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll a deployment back
+         * @description Stops the running step or gate job and starts the rollback job: every droplet a step touched goes back to the previous version (blue-green: the new set is destroyed). `409` once the deployment ended, while it already rolls back, or for a blue-green deployment after its switch. The body is ignored.
+         */
+        post: operations["rollbackDeployment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -697,6 +849,87 @@ export interface components {
              */
             version: number;
         };
+        /** @description A row of the decision history (`GET /v1/clusters/{id}/autoscaling/decisions`). */
+        AutoscalingDecisionView: {
+            /**
+             * Format: date-time
+             * @description The first evaluation with this outcome.
+             */
+            at: string;
+            cluster_id: string;
+            code: components["schemas"]["DecisionCode"];
+            /**
+             * Format: int32
+             * @description Droplets to add or remove (0 for `none`).
+             */
+            count: number;
+            decision: components["schemas"]["ScaleDecision"];
+            /**
+             * Format: int64
+             * @description Consecutive evaluations with this outcome (1 or more).
+             */
+            evaluations: number;
+            /** Format: int64 */
+            event_position?: number | null;
+            id: string;
+            inputs: components["schemas"]["DecisionInputs"];
+            job_id?: string | null;
+            /**
+             * Format: date-time
+             * @description The latest one.
+             */
+            last_at: string;
+            reason: string;
+            trigger: components["schemas"]["Trigger"];
+        };
+        /** @description A cluster's auto-scaling policy (validated: see [`AutoscalingPolicy::parse`]). */
+        AutoscalingPolicy: {
+            /** Format: int32 */
+            cooldown_seconds: number;
+            /**
+             * Format: double
+             * @description Required for `cost`, an optional cap for the others.
+             */
+            cost_limit_per_hour?: number | null;
+            enabled: boolean;
+            /**
+             * Format: int32
+             * @description `metrics` and `cost` only.
+             */
+            evaluation_window_seconds?: number | null;
+            /** Format: int32 */
+            max_droplets: number;
+            metric_type?: components["schemas"]["MetricType"] | null;
+            /** Format: int32 */
+            min_droplets: number;
+            /**
+             * Format: double
+             * @description `metrics` and `cost` only: scale in when the average is below it.
+             */
+            scale_down_threshold?: number | null;
+            /**
+             * Format: double
+             * @description `metrics` and `cost` only: scale out when the average is above it.
+             */
+            scale_up_threshold?: number | null;
+            type: components["schemas"]["PolicyType"];
+            /** @description `time_of_day` only. */
+            windows?: components["schemas"]["ScaleWindow"][];
+        };
+        /** @description A cluster's policy as `GET /v1/clusters/{id}/autoscaling` shows it. */
+        AutoscalingPolicyView: components["schemas"]["AutoscalingPolicy"] & {
+            cluster_id: string;
+            /**
+             * Format: date-time
+             * @description When the policy was set.
+             */
+            updated_at: string;
+            /**
+             * Format: int64
+             * @description The cluster stream version that set it.
+             */
+            version: number;
+        };
         /** @description `GET /v1/clusters/{id}/billing`. */
         Billing: {
             by_provider: {
@@ -978,8 +1211,13 @@ export interface components {
              * @description What a job does.
              * @enum {string}
              */
-            type: "provision" | "destroy" | "resize" | "scale_up" | "scale_down" | "restart" | "diagnose" | "monitor" | "power_on" | "power_off" | "migrate";
+            type: "provision" | "destroy" | "resize" | "scale_up" | "scale_down" | "restart" | "diagnose" | "monitor" | "power_on" | "power_off" | "migrate" | "deploy_step" | "deploy_gate" | "deploy_rollback";
         };
+        /**
+         * @description A day of the week, as windows name them (`mon` … `sun`).
+         * @enum {string}
+         */
+        Day: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /** @description A parked event. */
         DeadLetter: {
             aggregate_id: string;
@@ -998,6 +1236,136 @@ export interface components {
         /** @description `GET /v1/projections/dead-letters`. */
         DeadLetterList: {
             items: components["schemas"]["DeadLetter"][];
+        };
+        /**
+         * @description The short machine reason of a decision.
+         * @enum {string}
+         */
+        DecisionCode: "above_threshold" | "below_threshold" | "within_band" | "no_samples" | "cooldown" | "scale_job_running" | "droplets_pending" | "below_min" | "above_max" | "at_max" | "at_min" | "cost_cap" | "window" | "outside_windows" | "at_desired" | "disabled" | "deployment_running";
+        /** @description What a decision was made from (the fields that do not apply are left out). */
+        DecisionInputs: {
+            /** Format: int64 */
+            cooldown_remaining_seconds?: number | null;
+            /** Format: double */
+            cost_limit_per_hour?: number | null;
+            /** Format: int32 */
+            desired_droplets?: number | null;
+            /**
+             * Format: double
+             * @description USD per hour of one more droplet.
+             */
+            droplet_hourly_cost: number;
+            /**
+             * Format: int32
+             * @description Live droplets (not being provisioned or destroyed).
+             */
+            droplets: number;
+            /**
+             * Format: double
+             * @description USD per hour of the cluster's droplets.
+             */
+            hourly_cost: number;
+            /** Format: double */
+            metric_average?: number | null;
+            metric_type?: string | null;
+            /**
+             * Format: int32
+             * @description Droplets being provisioned or destroyed.
+             */
+            pending_droplets: number;
+            running_job_id?: string | null;
+            /** Format: int64 */
+            samples?: number | null;
+            /** Format: double */
+            scale_down_threshold?: number | null;
+            /** Format: double */
+            scale_up_threshold?: number | null;
+            /** @description The open window, e.g. `mon,tue 09:00-18:00 Europe/Paris`. */
+            window?: string | null;
+            /** Format: int32 */
+            window_seconds?: number | null;
+        };
+        /** @description `GET /v1/clusters/{id}/autoscaling/decisions`. */
+        DecisionList: {
+            /** @description Newest first. */
+            items: components["schemas"]["AutoscalingDecisionView"][];
+        };
+        /** @description A droplet the deployment touches, as it is now. */
+        DeploymentDropletView: {
+            /** @description The application version it runs (`null`: none). */
+            app_version?: string | null;
+            droplet_id: string;
+            name: string;
+            /** @description The droplet's status (`destroyed` once gone). */
+            status: string;
+        };
+        /** @description The body of a deployment's start, as callers send it. */
+        DeploymentInput: {
+            /** @description Canary: whether the rest follows a passed gate by itself (default true). */
+            auto_promote?: boolean | null;
+            /**
+             * Format: int64
+             * @description Rolling: droplets per batch, at least 1 (default 1).
+             */
+            batch_size?: number | null;
+            health_gate?: components["schemas"]["HealthGateInput"] | null;
+            /** @description `rolling`, `canary` or `blue_green`. */
+            strategy: string;
+            /**
+             * Format: int64
+             * @description Canary: the share of droplets in the canary, 1 to 100 (default 25).
+             */
+            target_percent?: number | null;
+            /** @description The application version: 1 to 64 letters, digits, `.`, `_` or `-`. */
+            version: string;
+        };
+        /** @description `GET /v1/clusters/{id}/deployments`: the cluster's deployments, newest first. */
+        DeploymentList: {
+            items: components["schemas"]["DeploymentView"][];
+        };
+        /**
+         * @description A deployment as the API shows it.
+         *
+         *     `version` is the application version deployed; the deployment stream's version (what
+         *     `If-Match` and `min_position` reasoning need) is `stream_version`.
+         */
+        DeploymentView: {
+            auto_promote: boolean;
+            /** Format: int32 */
+            batch_size?: number | null;
+            cluster_id: string;
+            /** Format: date-time */
+            created_at?: string | null;
+            /** @description The droplets the deployment touches, with their current application version. */
+            droplets: components["schemas"]["DeploymentDropletView"][];
+            /** Format: date-time */
+            finished_at?: string | null;
+            gates: components["schemas"]["GateResultView"][];
+            health_gate: components["schemas"]["GateView"];
+            /** @description `dep_...`. */
+            id: string;
+            logs: components["schemas"]["LogView"][];
+            /** @description What happens now, in words (e.g. `gate after batch 2 of 3`). */
+            phase: string;
+            /** @description The version a rollback returns to (`null`: none). */
+            previous_version?: string | null;
+            /** @description `running`, `succeeded`, `rolled_back` or `failed`. */
+            status: string;
+            steps: components["schemas"]["StepView"][];
+            /** @description `rolling`, `canary` or `blue_green`. */
+            strategy: string;
+            /**
+             * Format: int64
+             * @description Events on the deployment's stream.
+             */
+            stream_version: number;
+            /** Format: int32 */
+            target_percent?: number | null;
+            /** Format: date-time */
+            updated_at?: string | null;
+            /** @description The application version deployed. */
+            version: string;
+            waiting_for_promotion: boolean;
         };
         /** @description `POST /v1/clusters/{id}/diagnose` (the body is optional). */
         DiagnoseBody: {
@@ -1048,6 +1416,8 @@ export interface components {
         };
         /** @description A droplet as the API shows it. */
         DropletView: {
+            /** @description The application version it runs (set by deployments; `null`: none). */
+            app_version?: string | null;
             cluster_id: string;
             cluster_name?: string | null;
             /** Format: date-time */
@@ -1146,10 +1516,60 @@ export interface components {
              */
             position: number;
         };
+        /** @description What a gate saw. */
+        GateResultView: {
+            /** Format: int32 */
+            after_step: number;
+            /** Format: date-time */
+            at: string;
+            /** Format: double */
+            max: number;
+            metric: string;
+            /**
+             * Format: double
+             * @description The metric's average over the window (absent: no samples).
+             */
+            observed?: number | null;
+            passed: boolean;
+            reason: string;
+            unhealthy_droplets: string[];
+            /** Format: int32 */
+            window_seconds: number;
+        };
+        /** @description A deployment's health gate. */
+        GateView: {
+            /**
+             * Format: double
+             * @description The highest average that passes.
+             */
+            max: number;
+            /** @description `cpu`, `memory`, `disk` or `network`. */
+            metric: string;
+            /**
+             * Format: int32
+             * @description How long the gate waits after its step, and the window it averages, in seconds.
+             */
+            window_seconds: number;
+        };
         /** @description `GET /healthz`. */
         Health: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /** @description A health gate as callers send it. */
+        HealthGateInput: {
+            /**
+             * Format: double
+             * @description The highest average that passes.
+             */
+            max: number;
+            /** @description `cpu`, `memory`, `disk` or `network`. */
+            metric: string;
+            /**
+             * Format: int64
+             * @description The window, 5 to 3600 seconds.
+             */
+            window_seconds: number;
         };
         /** @description One issue a health check found. */
         HealthIssue: {
@@ -1325,6 +1745,14 @@ export interface components {
             }[];
             total: number;
         };
+        /** @description One log line. */
+        LogView: {
+            /** Format: date-time */
+            at: string;
+            /** @description `info`, `warn` or `error`. */
+            level: string;
+            message: string;
+        };
         /**
          * @description What a sample measures.
          * @enum {string}
@@ -1432,6 +1860,8 @@ export interface components {
         /** @description One page of a list. */
         Page_DropletView: {
             items: {
+                /** @description The application version it runs (set by deployments; `null`: none). */
+                app_version?: string | null;
                 cluster_id: string;
                 cluster_name?: string | null;
                 /** Format: date-time */
@@ -1554,6 +1984,60 @@ export interface components {
             total_is_estimate: boolean;
         };
         /**
+         * @description A policy as the caller wrote it (`PUT /v1/clusters/{id}/autoscaling`), before
+         *     validation.
+         */
+        PolicyInput: {
+            /**
+             * Format: int64
+             * @description 0 to 86400 (default 300).
+             */
+            cooldown_seconds?: number | null;
+            /**
+             * Format: double
+             * @description Above 0: required for `cost`, an optional cap for the others.
+             */
+            cost_limit_per_hour?: number | null;
+            /** @description Default `true`. */
+            enabled?: boolean | null;
+            /**
+             * Format: int64
+             * @description 30 to 3600 (default 300); `metrics` and `cost`.
+             */
+            evaluation_window_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description From `min_droplets` to 100.
+             */
+            max_droplets?: number | null;
+            /** @description `cpu`, `memory`, `disk` or `network`: required for `metrics` and `cost`. */
+            metric_type?: string | null;
+            /**
+             * Format: int64
+             * @description 0 or more.
+             */
+            min_droplets?: number | null;
+            /**
+             * Format: double
+             * @description Required for `metrics` and `cost`; below `scale_up_threshold`.
+             */
+            scale_down_threshold?: number | null;
+            /**
+             * Format: double
+             * @description Required for `metrics` and `cost`; above `scale_down_threshold`.
+             */
+            scale_up_threshold?: number | null;
+            /** @description `metrics`, `time_of_day` or `cost`. */
+            type?: string | null;
+            /** @description Required (non-empty) for `time_of_day`. */
+            windows?: components["schemas"]["WindowInput"][] | null;
+        };
+        /**
+         * @description What drives a policy.
+         * @enum {string}
+         */
+        PolicyType: "metrics" | "time_of_day" | "cost";
+        /**
          * @description A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
          *     was started) with `position`.
          */
@@ -1571,6 +2055,20 @@ export interface components {
             updated_at?: string | null;
             /** Format: int64 */
             version: number;
+        } & {
+            /**
+             * Format: int64
+             * @description The global log position of the last event the command appended (also in
+             *     `X-Position`): pass it as `min_position` to read what the command wrote.
+             */
+            position: number;
+        };
+        /**
+         * @description A command's answer: its value (the resource, or `{job}` / `{droplet, job}` when a job
+         *     was started) with `position`.
+         */
+        Positioned_DeploymentAccepted: {
+            deployment: components["schemas"]["DeploymentView"];
         } & {
             /**
              * Format: int64
@@ -2093,6 +2591,39 @@ export interface components {
             /** @description Error kinds never retried, even when transient. */
             non_retryable: string[];
         };
+        /**
+         * @description The outcome of one evaluation.
+         * @enum {string}
+         */
+        ScaleDecision: "scale_up" | "scale_down" | "none";
+        /**
+         * @description A time window of a `time_of_day` policy: on `days`, from `start` (inclusive) to `end`
+         *     (exclusive) in `time_zone`; an `end` before `start` crosses midnight (the part after
+         *     midnight belongs to the day it started on).
+         */
+        ScaleWindow: {
+            days: components["schemas"]["Day"][];
+            /**
+             * Format: int32
+             * @description The droplets wanted while the window is open.
+             */
+            desired_droplets: number;
+            /**
+             * @description `HH:MM`, 24-hour clock; before `start` when the window crosses midnight.
+             * @example 18:00
+             */
+            end: string;
+            /**
+             * @description `HH:MM`, 24-hour clock.
+             * @example 09:00
+             */
+            start: string;
+            /**
+             * @description An IANA time zone name, e.g. `Europe/Paris`.
+             * @example UTC
+             */
+            time_zone: string;
+        };
         /** @description One point of a series: the samples in `[t, t + step)`. */
         SeriesPointView: {
             /** Format: double */
@@ -2149,6 +2680,26 @@ export interface components {
              */
             size: "s-1vcpu-1gb" | "s-1vcpu-2gb" | "s-2vcpu-2gb" | "s-2vcpu-4gb" | "s-4vcpu-8gb" | "c-2" | "m-1vcpu-8gb";
         };
+        /** @description One step. */
+        StepView: {
+            /** Format: date-time */
+            completed_at?: string | null;
+            droplet_ids: string[];
+            /** Format: int32 */
+            index: number;
+            job_id?: string | null;
+            /** @description `batch`, `canary`, `rest`, `green`, `switch`, `retire` or `rollback`. */
+            kind: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** @description `pending`, `running`, `completed` or `failed`. */
+            status: string;
+        };
+        /**
+         * @description What started an evaluation.
+         * @enum {string}
+         */
+        Trigger: "schedule" | "manual";
         /** @description `PATCH /v1/clusters/{id}`. */
         UpdateClusterBody: {
             /** @description A cluster name: 1 to 63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen. */
@@ -2170,6 +2721,22 @@ export interface components {
              *     asked for) this provider.
              */
             live_droplets: number;
+        };
+        /** @description A window as the caller wrote it. */
+        WindowInput: {
+            /** @description Non-empty, of `mon` … `sun`. */
+            days?: string[] | null;
+            /**
+             * Format: int64
+             * @description Within `min_droplets..=max_droplets`.
+             */
+            desired_droplets?: number | null;
+            /** @description `HH:MM`, not `start`; before `start` to cross midnight. */
+            end?: string | null;
+            /** @description `HH:MM`. */
+            start?: string | null;
+            /** @description IANA name (default `UTC`). */
+            time_zone?: string | null;
         };
         /** @description What `GET /v1/workers` shows. */
         WorkerStats: {
@@ -2237,6 +2804,19 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The deployment after the command (`{deployment}`), with `position`. */
+        DeploymentReply: {
+            headers: {
+                /** @description `true` when this is the replayed answer of an earlier request with the same `Idempotency-Key`. */
+                "Idempotent-Replayed"?: string;
+                /** @description The log position of the command's last event. */
+                "X-Position"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Positioned_DeploymentAccepted"];
             };
         };
         /** @description The diagnosis recorded, with `position`. */
@@ -2872,6 +3452,223 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getAutoscalingPolicy: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Wait (up to the read-your-writes timeout, 5 s by default, else `504`) until the
+                 *     read models have applied this log position (a command's `position`). Wins over
+                 *     `X-Min-Position`.
+                 */
+                min_position?: number;
+            };
+            header?: {
+                /** @description As the `min_position` query parameter. */
+                "X-Min-Position"?: number;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoscalingPolicyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    putAutoscalingPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyInput"];
+            };
+        };
+        responses: {
+            /** @description The policy in force. */
+            200: {
+                headers: {
+                    /** @description The log position of the command's last event. */
+                    "X-Position"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoscalingPolicyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteAutoscalingPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    /** @description The log position of the removal. */
+                    "X-Position"?: number;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAutoscalingDecisions: {
+        parameters: {
+            query?: {
+                /** @description Rows, 1 to 100 (default 50). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    evaluateAutoscaling: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decision. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoscalingDecisionView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getClusterBilling: {
         parameters: {
             query?: {
@@ -2907,6 +3704,80 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listDeployments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster's deployments. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    createDeployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The cluster id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description What to deploy, and how. */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeploymentInput"];
+            };
+        };
+        responses: {
+            202: components["responses"]["DeploymentReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            411: components["responses"]["LengthRequired"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     diagnoseCluster: {
@@ -3120,6 +3991,111 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getDeployment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The deployment id (`dep_...`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deployment. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeploymentView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    promoteDeployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The deployment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["DeploymentReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    rollbackDeployment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Who asks: the `actor` of the recorded events and the key of per-user rate limits
+                 *     (`anonymous` when absent or empty). Visible ASCII, at most 200 characters.
+                 */
+                "X-User-Id"?: string;
+                /**
+                 * @description The correlation id recorded with the events (a new UUID when absent, empty or
+                 *     longer than 200 characters).
+                 */
+                "X-Request-Id"?: string;
+                /** @description W3C trace context recorded with the events (a new one when absent or malformed). */
+                traceparent?: string;
+                /**
+                 * @description Makes the command safe to retry: the same key with the same method, path and body
+                 *     replays the first answer (`Idempotent-Replayed: true`; nothing recorded, no
+                 *     rate-limit token taken); the same key with another request is a `409`.
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The deployment id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: components["responses"]["DeploymentReply"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listDroplets: {
@@ -3478,7 +4454,7 @@ export interface operations {
                 before?: number;
                 /** @description At most this many events (default 100). */
                 limit?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "deployment" | "provider" | "ratelimit_rule" | "autoscaler";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */
@@ -3518,7 +4494,7 @@ export interface operations {
             query?: {
                 /** @description Start after this position (default: the head, new events only). */
                 after?: number;
-                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "provider" | "ratelimit_rule";
+                aggregate_type?: "cluster" | "droplet" | "job" | "diagnosis" | "deployment" | "provider" | "ratelimit_rule" | "autoscaler";
                 /** @description Only the events of this aggregate. */
                 aggregate_id?: string;
                 /** @description Only events of this type, e.g. `cluster.created`. */

@@ -7,7 +7,10 @@ use cqrs_es::DomainEvent;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ClusterDeploymentFinished, ClusterDeploymentStarted, ClusterStatus, HealthIssue};
+use super::{
+    AutoscalingPolicy, ClusterDeploymentFinished, ClusterDeploymentStarted, ClusterStatus,
+    HealthIssue,
+};
 use crate::domain::values::{ClusterId, ClusterName, DropletId, ProviderName, Region};
 
 /// Payload of `cluster.created`.
@@ -70,6 +73,17 @@ pub struct ClusterDropletDetached {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClusterDeleted {}
 
+/// Payload of `cluster.autoscaling_policy_set`: the whole policy now in force.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterAutoscalingPolicySet {
+    /// The policy.
+    pub policy: AutoscalingPolicy,
+}
+
+/// Payload of `cluster.autoscaling_policy_removed` (empty).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterAutoscalingPolicyRemoved {}
+
 /// Events of a cluster; serialised as `{"type": "cluster.<name>", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
@@ -101,11 +115,17 @@ pub enum ClusterEvent {
     /// `cluster.deployment_finished`
     #[serde(rename = "cluster.deployment_finished")]
     DeploymentFinished(ClusterDeploymentFinished),
+    /// `cluster.autoscaling_policy_set`
+    #[serde(rename = "cluster.autoscaling_policy_set")]
+    AutoscalingPolicySet(ClusterAutoscalingPolicySet),
+    /// `cluster.autoscaling_policy_removed`
+    #[serde(rename = "cluster.autoscaling_policy_removed")]
+    AutoscalingPolicyRemoved(ClusterAutoscalingPolicyRemoved),
 }
 
 impl ClusterEvent {
     /// Every event type string of this aggregate.
-    pub const TYPES: [&'static str; 9] = [
+    pub const TYPES: [&'static str; 11] = [
         "cluster.created",
         "cluster.renamed",
         "cluster.moved",
@@ -115,6 +135,8 @@ impl ClusterEvent {
         "cluster.deleted",
         "cluster.deployment_started",
         "cluster.deployment_finished",
+        "cluster.autoscaling_policy_set",
+        "cluster.autoscaling_policy_removed",
     ];
 
     /// The event type string, e.g. `cluster.created`.
@@ -129,6 +151,8 @@ impl ClusterEvent {
             Self::Deleted(_) => 6,
             Self::DeploymentStarted(_) => 7,
             Self::DeploymentFinished(_) => 8,
+            Self::AutoscalingPolicySet(_) => 9,
+            Self::AutoscalingPolicyRemoved(_) => 10,
         };
         Self::TYPES[index]
     }

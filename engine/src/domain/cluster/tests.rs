@@ -531,6 +531,23 @@ fn event_type_matches_the_serde_tag_for_every_variant() {
             deployment_id: crate::domain::DeploymentId::new(),
             app_version: None,
         }),
+        ClusterEvent::AutoscalingPolicySet(ClusterAutoscalingPolicySet {
+            policy: AutoscalingPolicy::parse(&PolicyInput {
+                policy_type: Some("time_of_day".into()),
+                min_droplets: Some(0),
+                max_droplets: Some(1),
+                windows: Some(vec![WindowInput {
+                    days: Some(vec!["mon".into()]),
+                    start: Some("09:00".into()),
+                    end: Some("17:00".into()),
+                    time_zone: None,
+                    desired_droplets: Some(1),
+                }]),
+                ..PolicyInput::default()
+            })
+            .expect("valid policy"),
+        }),
+        ClusterEvent::AutoscalingPolicyRemoved(ClusterAutoscalingPolicyRemoved {}),
     ];
     let types: Vec<String> = events.iter().map(DomainEvent::event_type).collect();
     assert_eq!(types, ClusterEvent::TYPES);
