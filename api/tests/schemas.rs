@@ -223,6 +223,7 @@ fn the_asyncapi_document_covers_every_topic_and_event() {
         "clustergenie.events.job.v1",
         "clustergenie.events.diagnosis.v1",
         "clustergenie.events.deployment.v1",
+        "clustergenie.events.autoscaler.v1",
         "clustergenie.events.ratelimit_rule.v1",
         "clustergenie.events.provider.v1",
     ]);
