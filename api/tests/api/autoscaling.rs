@@ -298,3 +298,48 @@ async fn a_scale_down_removes_up_to_its_count(app: TestApp) {
     let kept = app.get(&format!("/v1/droplets/{}", droplets[0])).await;
     assert_eq!(kept.expect(200)["status"], "active");
 }
+
+api_test!(a_running_deployment_holds_the_autoscaler_back, no_rounds);
+async fn a_running_deployment_holds_the_autoscaler_back(app: TestApp) {
+    // Given a cluster of two active droplets whose policy wants at least three,
+    let cluster = app.create_cluster("rollout").await;
+    let id = str_of(&cluster["id"]).to_owned();
+    for n in 0..2 {
+        let body = json!({
+            "cluster_id": id, "name": format!("rollout-{n}"), "region": "nyc1",
+            "size": "s-1vcpu-1gb", "image": "ubuntu-22-04-x64",
+        });
+        let created = app.post("/v1/droplets", &body).await.expect(202).clone();
+        app.wait_for_droplet(str_of(&created["droplet"]["id"]), "active")
+            .await;
+    }
+    put(&app, &id, &metrics_policy(3, 4)).await.expect(200);
+    // and a canary waiting for its promotion,
+    let gate = json!({"metric": "cpu", "max": 90, "window_seconds": 5});
+    let canary =
+        json!({"strategy": "canary", "version": "v2", "auto_promote": false, "health_gate": gate});
+    let started = app
+        .post(&format!("/v1/clusters/{id}/deployments"), &canary)
+        .await
+        .expect(202)
+        .clone();
+    let deployment = str_of(&started["deployment"]["id"]).to_owned();
+    let path = format!("/v1/deployments/{deployment}");
+    app.poll(&path, "waiting for promotion", |d| {
+        d["waiting_for_promotion"] == true
+    })
+    .await;
+    // when the cluster is evaluated, it is left alone while the rollout runs;
+    let evaluate = format!("/v1/clusters/{id}/autoscaling/evaluate");
+    let held = app.post(&evaluate, &json!({})).await.expect(200).clone();
+    assert_eq!(held["decision"], "none", "{held}");
+    assert_eq!(held["code"], "deployment_running", "{held}");
+    // then, once the rollout ended, it scales up to its minimum.
+    app.post(&format!("{path}/promote"), &json!({}))
+        .await
+        .expect(202);
+    app.poll(&path, "ended", |d| d["status"] != "running").await;
+    let acted = app.post(&evaluate, &json!({})).await.expect(200).clone();
+    assert_eq!(acted["decision"], "scale_up", "{acted}");
+    assert_eq!(acted["code"], "below_min", "{acted}");
+}
