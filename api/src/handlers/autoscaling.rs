@@ -169,6 +169,7 @@ pub async fn delete(state: AppState, id: String, meta: RequestMeta) -> Result<Re
     operation_id = "evaluateAutoscaling",
     summary = "Evaluate a cluster's policy now",
     description = "Decides as a scheduled round does (a disabled policy decides `none`), \
+from read models that include everything logged before the request, \
 records the decision in the history (`trigger: manual`) and, when it acts, starts the scale \
 job (`job_id`) in the same append as its `autoscaling.decided` (`event_position`). `409` \
 when the cluster has no policy. The body is ignored.",
@@ -188,6 +189,11 @@ pub async fn evaluate(
 ) -> Result<Response, ApiError> {
     let cluster_id = live_cluster(&state, &id).await?;
     room_for_a_job(&state, &meta).await?;
+    // The read models the evaluation reads include everything logged before the request
+    // (a deployment that just ended, droplets just added).
+    let head = state.store.head().await?;
+    let timeout = std::time::Duration::from_millis(state.settings.read_your_writes_timeout_ms);
+    state.runtime.wait_for(head, timeout).await?;
     // An acting decision is the request's: its actor, correlation and trace.
     let ctx = meta.context(&body);
     let decision = state

@@ -23,7 +23,7 @@ use super::store::{
 };
 use crate::commands::{CommandContext, CommandError, CommandService, RecordAutoscalingDecision};
 use crate::domain::autoscaler::{AutoscalingDecided, DecisionCode, ScaleDecision, Trigger};
-use crate::domain::{AutoscalerError as DomainError, ClusterId, JobId};
+use crate::domain::{AutoscalerError as DomainError, ClusterError, ClusterId, JobId};
 use crate::provider::{BilledAs, Providers};
 use crate::store::EventStore;
 
@@ -327,9 +327,9 @@ impl Autoscaler {
         billed.hourly(&self.providers).unwrap_or(0.0)
     }
 
-    /// Runs the command of an acting decision; a decision the aggregate refuses (its
-    /// cooldown, or the last decision's job still running, which the read models may not
-    /// show yet) is recorded as `none` with that reason.
+    /// Runs the command of an acting decision; a decision the command refuses (the
+    /// cooldown, the last decision's job still running or a deployment started, which the
+    /// read models may not show yet) is recorded as `none` with that reason.
     async fn act(
         &self,
         row: PolicyRow,
@@ -442,6 +442,9 @@ fn refused(error: &CommandError) -> Option<DecisionCode> {
     match error {
         CommandError::Autoscaler(DomainError::Cooldown { .. }) => Some(DecisionCode::Cooldown),
         CommandError::ScaleJobRunning(_) => Some(DecisionCode::ScaleJobRunning),
+        CommandError::Cluster(ClusterError::DeploymentRunning { .. }) => {
+            Some(DecisionCode::DeploymentRunning)
+        }
         _ => None,
     }
 }

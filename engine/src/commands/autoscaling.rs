@@ -18,7 +18,9 @@ use super::service::{stream_write, Command, CommandService, Decision};
 use super::{CommandContext, CommandError};
 use crate::domain::autoscaler::{AutoscalerCommand, AutoscalingDecided, ScaleDecision};
 use crate::domain::cluster::{AutoscalingPolicy, PolicyInput};
-use crate::domain::{Autoscaler, Cluster, ClusterCommand, ClusterId, Decide, Job, JobId, JobType};
+use crate::domain::{
+    Autoscaler, Cluster, ClusterCommand, ClusterError, ClusterId, Decide, Job, JobId, JobType,
+};
 use crate::store::{now, ReplyKind};
 use crate::views::JobView;
 
@@ -207,6 +209,10 @@ impl Command for RecordAutoscalingDecision {
                 what: "cluster",
                 id: id.to_owned(),
             });
+        }
+        // The read models a round decided from may not show a deployment started since.
+        if let Some(deployment_id) = cluster.state.deployments.running.clone() {
+            return Err(ClusterError::DeploymentRunning { deployment_id }.into());
         }
         let scaler = service.load::<Autoscaler>(id).await?;
         if let Some(running) = running_job(service, &scaler.state).await? {

@@ -215,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Evaluate a cluster's policy now
-         * @description Decides as a scheduled round does (a disabled policy decides `none`), records the decision in the history (`trigger: manual`) and, when it acts, starts the scale job (`job_id`) in the same append as its `autoscaling.decided` (`event_position`). `409` when the cluster has no policy. The body is ignored.
+         * @description Decides as a scheduled round does (a disabled policy decides `none`), from read models that include everything logged before the request, records the decision in the history (`trigger: manual`) and, when it acts, starts the scale job (`job_id`) in the same append as its `autoscaling.decided` (`event_position`). `409` when the cluster has no policy. The body is ignored.
          */
         post: operations["evaluateAutoscaling"];
         delete?: never;

@@ -9,11 +9,11 @@
 //! own row: each started its own job.
 //!
 //! - [`sql`]: the statements, in each backend's dialect.
-//! - [`postgres`], [`sqlite`]: the two stores; [`connect_autoscaling`] opens one by URL.
+//! - [`backends`]: the store on PostgreSQL and on SQLite, one implementation written once;
+//!   [`connect_autoscaling`] opens one by URL.
 
-pub mod postgres;
+pub mod backends;
 pub mod sql;
-pub mod sqlite;
 
 use std::sync::Arc;
 
@@ -21,8 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use postgres::PgAutoscalingStore;
-pub use sqlite::SqliteAutoscalingStore;
+pub use backends::{PgAutoscalingStore, SqliteAutoscalingStore};
 
 use crate::domain::autoscaler::{DecisionCode, DecisionInputs, ScaleDecision, Trigger};
 use crate::domain::{ClusterId, MetricType};

@@ -1,7 +1,10 @@
-//! [`AutoscalingStore`] on SQLite (statements from [`super::sql`]).
+//! [`AutoscalingStore`] on PostgreSQL and on SQLite: one implementation, written once and
+//! instantiated per backend by [`backend_store!`] (the statements come from [`super::sql`],
+//! which knows each dialect; the backends differ only in their pool, their dialect and how
+//! a writing transaction begins).
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 
 use super::sql::{self, Dialect, ListRow, NewestRow, WindowRow};
 use super::{
@@ -10,25 +13,25 @@ use super::{
 };
 use crate::domain::ClusterId;
 
-const DIALECT: Dialect = Dialect::Sqlite;
-
-/// The decision history in SQLite.
+macro_rules! backend_store {
+    ($name:ident, $pool:ty, $dialect:expr, $backend:literal, $what:literal, $($begin:tt)+) => {
+#[doc = concat!("The decision history in ", $what, ".")]
 #[derive(Debug, Clone)]
-pub struct SqliteAutoscalingStore {
-    pool: SqlitePool,
+pub struct $name {
+    pool: $pool,
 }
 
-impl SqliteAutoscalingStore {
+impl $name {
     /// The history in the database of `pool` (migrated with the event store's migrations).
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: $pool) -> Self {
         Self { pool }
     }
 }
 
 #[async_trait]
-impl AutoscalingStore for SqliteAutoscalingStore {
+impl AutoscalingStore for $name {
     fn backend(&self) -> &'static str {
-        "sqlite"
+        $backend
     }
 
     async fn metric_windows(
@@ -38,7 +41,7 @@ impl AutoscalingStore for SqliteAutoscalingStore {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<WindowRow> = sqlx::query_as(&DIALECT.metric_windows())
+        let rows: Vec<WindowRow> = sqlx::query_as(&$dialect.metric_windows())
             .bind(sql::windows(requests))
             .fetch_all(&self.pool)
             .await?;
@@ -49,8 +52,8 @@ impl AutoscalingStore for SqliteAutoscalingStore {
         if records.is_empty() {
             return Ok(Recorded::default());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let newest: Vec<NewestRow> = sqlx::query_as(&DIALECT.newest())
+        let mut tx = self.pool.$($begin)+.await?;
+        let newest: Vec<NewestRow> = sqlx::query_as(&$dialect.newest())
             .bind(sql::cluster_ids(sql::clusters_of(records)))
             .fetch_all(&mut *tx)
             .await?;
@@ -58,18 +61,18 @@ impl AutoscalingStore for SqliteAutoscalingStore {
         let plan = Plan::of(records, &newest);
         let mut statements = 1;
         if !plan.bumps.is_empty() {
-            sqlx::query(&DIALECT.bump())
+            sqlx::query(&$dialect.bump())
                 .bind(sql::bumps(&plan)?)
                 .execute(&mut *tx)
                 .await?;
             statements += 1;
         }
         if !plan.inserts.is_empty() {
-            sqlx::query(&DIALECT.insert())
+            sqlx::query(&$dialect.insert())
                 .bind(sql::inserts(&plan)?)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(&DIALECT.prune())
+            sqlx::query(&$dialect.prune())
                 .bind(sql::cluster_ids(sql::inserted_clusters(&plan)))
                 .bind(sql::keep())
                 .execute(&mut *tx)
@@ -96,3 +99,23 @@ impl AutoscalingStore for SqliteAutoscalingStore {
         rows.into_iter().map(sql::listed).collect()
     }
 }
+    };
+}
+
+backend_store!(
+    PgAutoscalingStore,
+    PgPool,
+    Dialect::Postgres,
+    "postgres",
+    "PostgreSQL",
+    begin()
+);
+// SQLite: the transaction takes the write lock at once (it reads, then writes).
+backend_store!(
+    SqliteAutoscalingStore,
+    SqlitePool,
+    Dialect::Sqlite,
+    "sqlite",
+    "SQLite",
+    begin_with("BEGIN IMMEDIATE")
+);
