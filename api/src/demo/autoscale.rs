@@ -37,17 +37,9 @@ pub async fn load(client: &DemoClient) -> Result<Autoscale, DemoError> {
     let suffix = suffix();
     let correlation = |step: &str| format!("demo-autoscale-{suffix}-{step}");
     let cluster_name = format!("shop-{suffix}");
-    let body = json!({ "name": cluster_name, "region": REGION, "provider": PROVIDER });
-    let cluster = client
-        .post(
-            "/v1/clusters",
-            &body,
-            &format!("create cluster {cluster_name}"),
-            &correlation("cluster"),
-        )
+    let cluster_id = client
+        .create_cluster(&cluster_name, REGION, PROVIDER, &correlation("cluster"))
         .await?;
-    let cluster_id = text(&cluster, "id").to_owned();
-    client.say(format!("created cluster {cluster_name} ({cluster_id})"));
     let name = format!("{cluster_name}-web-1");
     let body = json!({
         "cluster_id": cluster_id, "name": name, "region": REGION,

@@ -41,19 +41,9 @@ pub async fn load(client: &DemoClient) -> Result<Canary, DemoError> {
     let suffix = suffix();
     let correlation = |step: &str| format!("demo-canary-{suffix}-{step}");
     let cluster_name = format!("storefront-{suffix}");
-    let body = json!({ "name": cluster_name, "region": REGION, "provider": PROVIDER });
-    let cluster = client
-        .post(
-            "/v1/clusters",
-            &body,
-            &format!("create cluster {cluster_name}"),
-            &correlation("cluster"),
-        )
+    let cluster_id = client
+        .create_cluster(&cluster_name, REGION, PROVIDER, &correlation("cluster"))
         .await?;
-    let cluster_id = text(&cluster, "id").to_owned();
-    client.say(format!(
-        "created cluster {cluster_name} ({cluster_id}) in {REGION} on {PROVIDER}"
-    ));
     let mut droplets = Vec::new();
     for n in 1..=DROPLETS {
         let name = format!("{cluster_name}-web-{n}");

@@ -207,6 +207,24 @@ impl DemoClient {
             .await
     }
 
+    /// `POST /v1/clusters`: the cluster `name` in `region` on `provider`, said aloud; its id.
+    pub async fn create_cluster(
+        &self,
+        name: &str,
+        region: &str,
+        provider: &str,
+        correlation: &str,
+    ) -> Result<String, DemoError> {
+        let body = serde_json::json!({ "name": name, "region": region, "provider": provider });
+        let what = format!("create cluster {name}");
+        let cluster = self.post("/v1/clusters", &body, &what, correlation).await?;
+        let id = text(&cluster, "id").to_owned();
+        self.say(format!(
+            "created cluster {name} ({id}) in {region} on {provider}"
+        ));
+        Ok(id)
+    }
+
     /// `POST /v1/droplets` with `body`, which creates the droplet `name`: its id and its
     /// provision job's.
     pub async fn create_droplet(
