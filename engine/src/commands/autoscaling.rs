@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::clusters::load_live;
 use super::droplets::JobAccepted;
 use super::jobs::CreateJob;
 use super::service::{stream_write, Command, CommandService, Decision};
@@ -78,13 +79,7 @@ async fn on_cluster(
     id: &ClusterId,
     command: ClusterCommand,
 ) -> Result<Decision<PolicyChanged>, CommandError> {
-    let cluster = service.load::<Cluster>(id.as_str()).await?;
-    if !cluster.state.is_live() {
-        return Err(CommandError::NotFound {
-            what: "cluster",
-            id: id.to_string(),
-        });
-    }
+    let cluster = load_live(service, id.as_str(), None).await?;
     let events = cluster.state.decide(command)?;
     let write = stream_write::<Cluster>(id.as_str(), cluster.version, &events, now())?;
     Ok(Decision {
@@ -203,13 +198,7 @@ impl Command for RecordAutoscalingDecision {
         service: &CommandService,
     ) -> Result<Decision<DecisionRecorded>, CommandError> {
         let id = self.cluster_id.as_str();
-        let cluster = service.load::<Cluster>(id).await?;
-        if !cluster.state.is_live() {
-            return Err(CommandError::NotFound {
-                what: "cluster",
-                id: id.to_owned(),
-            });
-        }
+        let cluster = load_live(service, id, None).await?;
         // The read models a round decided from may not show a deployment started since.
         if let Some(deployment_id) = cluster.state.deployments.running.clone() {
             return Err(ClusterError::DeploymentRunning { deployment_id }.into());

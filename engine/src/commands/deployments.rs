@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::clusters::load_live;
 use super::error::Fields;
 use super::service::{stream_write, Command, CommandService, Decision};
 use super::CommandError;
@@ -185,13 +186,7 @@ impl Command for CreateDeployment {
         service: &CommandService,
     ) -> Result<Decision<DeploymentAccepted>, CommandError> {
         let id = self.cluster_id.as_str();
-        let mut cluster = service.load::<Cluster>(id).await?;
-        if !cluster.state.is_live() {
-            return Err(CommandError::NotFound {
-                what: "cluster",
-                id: id.to_owned(),
-            });
-        }
+        let mut cluster = load_live(service, id, None).await?;
         let mut active = Vec::new();
         for droplet_id in &cluster.state.droplets {
             let droplet = service.load::<Droplet>(droplet_id.as_str()).await?.state;
@@ -394,15 +389,11 @@ pub async fn cluster_deployments(
     service: &CommandService,
     cluster_id: &str,
 ) -> Result<Vec<DeploymentView>, CommandError> {
-    let not_found = || CommandError::NotFound {
+    ClusterId::parse(cluster_id).map_err(|_| CommandError::NotFound {
         what: "cluster",
         id: cluster_id.to_owned(),
-    };
-    ClusterId::parse(cluster_id).map_err(|_| not_found())?;
-    let cluster = service.load::<Cluster>(cluster_id).await?;
-    if !cluster.state.is_live() {
-        return Err(not_found());
-    }
+    })?;
+    let cluster = load_live(service, cluster_id, None).await?;
     let mut views = Vec::new();
     for id in cluster
         .state

@@ -9,6 +9,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::clusters::load_live;
 use super::droplets::{ActOnDroplet, CreateDroplet, DropletAction, JobAccepted};
 use super::jobs::CreateJob;
 use super::service::{stream_write, Command, CommandService, Decision};
@@ -37,7 +38,7 @@ impl Command for Diagnose {
         service: &CommandService,
     ) -> Result<Decision<DiagnosisView>, CommandError> {
         let id = self.completed.cluster_id.as_str();
-        live_cluster(service, id).await?;
+        load_live(service, id, None).await?;
         let diagnosis = service.load::<Diagnosis>(id).await?;
         let events = diagnosis
             .state
@@ -53,18 +54,6 @@ impl Command for Diagnose {
             value: DiagnosisView::new(&self.completed, at),
             kind: ReplyKind::Done,
             unchanged_position: diagnosis.last_position,
-        })
-    }
-}
-
-async fn live_cluster(service: &CommandService, id: &str) -> Result<(), CommandError> {
-    let cluster = service.load::<Cluster>(id).await?;
-    if cluster.state.is_live() {
-        Ok(())
-    } else {
-        Err(CommandError::NotFound {
-            what: "cluster",
-            id: id.to_owned(),
         })
     }
 }
@@ -115,7 +104,7 @@ impl Command for ImplementRecommendation {
         service: &CommandService,
     ) -> Result<Decision<JobAccepted>, CommandError> {
         let id = self.cluster_id.as_str();
-        live_cluster(service, id).await?;
+        load_live(service, id, None).await?;
         let diagnosis = service.load::<Diagnosis>(id).await?;
         let recommendation = diagnosis
             .state
