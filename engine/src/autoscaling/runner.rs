@@ -30,9 +30,6 @@ use crate::store::EventStore;
 /// The store lease a scheduled round needs.
 pub const LEASE: &str = "autoscaler";
 
-/// The size a scale-up's droplets get (the `scale_up` job's default), to price one more.
-pub const SCALE_UP_SIZE: &str = "s-1vcpu-1gb";
-
 /// The lease a scheduled round needs: one process at a time runs rounds.
 #[async_trait::async_trait]
 pub trait RoundLease: Send + Sync {
@@ -312,7 +309,7 @@ impl Autoscaler {
     }
 
     /// USD per hour of one more droplet of the cluster (its provider, else the region's
-    /// default one; the scale-up size).
+    /// default one; the size a scale-up adds, [`DEFAULT_SIZE`](crate::domain::catalog::DEFAULT_SIZE)).
     fn one_more(&self, row: &PolicyRow) -> f64 {
         let provider = row.provider.clone().unwrap_or_else(|| {
             crate::domain::catalog::default_provider_for(&row.region)
@@ -322,7 +319,7 @@ impl Autoscaler {
         let billed = BilledAs {
             provider,
             region: row.region.clone(),
-            size: SCALE_UP_SIZE.to_owned(),
+            size: crate::domain::catalog::DEFAULT_SIZE.to_owned(),
         };
         billed.hourly(&self.providers).unwrap_or(0.0)
     }

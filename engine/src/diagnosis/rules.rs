@@ -21,10 +21,7 @@ use crate::domain::catalog;
 use crate::domain::diagnosis::{health_label, Priority, RecommendedAction};
 use crate::domain::{DropletId, Image, Size};
 
-/// The size a new droplet gets.
-pub const DEFAULT_SIZE: &str = "s-1vcpu-1gb";
-/// The image a new droplet gets.
-pub const DEFAULT_IMAGE: &str = "ubuntu-22-04-x64";
+pub use crate::domain::catalog::{DEFAULT_IMAGE, DEFAULT_SIZE};
 /// Hours ahead a rising metric is looked at.
 pub const TREND_HORIZON_HOURS: f64 = 6.0;
 

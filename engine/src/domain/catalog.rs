@@ -154,6 +154,11 @@ const fn size_entry(
     }
 }
 
+/// The size a droplet gets when none is named (a scale-up's, a recommended new droplet's).
+pub const DEFAULT_SIZE: &str = "s-1vcpu-1gb";
+/// The image a droplet gets when none is named.
+pub const DEFAULT_IMAGE: &str = "ubuntu-22-04-x64";
+
 static SIZES: [SizeInfo; 7] = [
     size_entry("s-1vcpu-1gb", 1, 1, 6.0, SizeClass::General),
     size_entry("s-1vcpu-2gb", 1, 2, 12.0, SizeClass::General),

@@ -8,8 +8,8 @@ use super::operations::Operations;
 use super::policy::AttemptError;
 use crate::commands::{ActOnDroplet, CommandError, CreateDroplet, DropletAction, Reply};
 use crate::domain::{
-    Cluster, ClusterId, Droplet, DropletError, DropletId, DropletName, DropletStatus, Image, Job,
-    JobId, Region, Size,
+    catalog, Cluster, ClusterId, Droplet, DropletError, DropletId, DropletName, DropletStatus,
+    Image, Job, JobId, Region, Size,
 };
 
 impl Operations<'_> {
@@ -56,8 +56,8 @@ impl Operations<'_> {
                 cluster_id: ClusterId::parse(cluster_id.as_str())?,
                 name: DropletName::parse(&name)?,
                 region: Region::parse(&param("region", &region))?,
-                size: Size::parse(&param("size", "s-1vcpu-1gb"))?,
-                image: Image::parse(&param("image", "ubuntu-22-04-x64"))?,
+                size: Size::parse(&param("size", catalog::DEFAULT_SIZE))?,
+                image: Image::parse(&param("image", catalog::DEFAULT_IMAGE))?,
                 provider: None,
                 avoid_providers: Vec::new(),
                 trace_id: job.trace_id.clone(),
