@@ -2,7 +2,8 @@
 //! snapshots, idempotency records, relay positions and leases), with a
 //! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
 //! in-memory [`plan`] of a batch, and the [`TailedStore`] that lets every log reader of a
-//! process share one tail.
+//! process share one tail; [`side_pool`] opens a pool on the same database for the
+//! tables kept beside the log.
 
 pub mod cqrs_repository;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod idempotency;
 pub mod model;
 pub mod plan;
 pub mod postgres;
+pub mod side_pool;
 pub mod sql;
 pub mod sqlite;
 pub mod tail;

@@ -224,35 +224,15 @@ pub async fn connect_autoscaling(
     url: &str,
     max_connections: u32,
 ) -> Result<Arc<dyn AutoscalingStore>, AutoscalingStoreError> {
-    use std::str::FromStr;
-    use std::time::Duration;
+    use crate::store::side_pool::{open_side_pool, SidePool};
+    use sqlx::sqlite::SqliteSynchronous;
 
-    use sqlx::postgres::PgPoolOptions;
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await?;
-        return Ok(Arc::new(PgAutoscalingStore::new(pool)));
-    }
-    if url.starts_with("sqlite:") {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections.max(2))
-            .connect_with(options)
-            .await?;
-        return Ok(Arc::new(SqliteAutoscalingStore::new(pool)));
-    }
-    let scheme = url.split(':').next().unwrap_or("");
-    Err(AutoscalingStoreError::Database(sqlx::Error::Configuration(
-        format!("unsupported database URL for the autoscaling history: {scheme}").into(),
-    )))
+    let what = "the autoscaling history";
+    let pool = open_side_pool(url, max_connections, SqliteSynchronous::Full, what);
+    Ok(match pool.await? {
+        SidePool::Postgres(pool) => Arc::new(PgAutoscalingStore::new(pool)),
+        SidePool::Sqlite(pool) => Arc::new(SqliteAutoscalingStore::new(pool)),
+    })
 }
 
 #[cfg(test)]
