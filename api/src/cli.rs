@@ -243,6 +243,10 @@ pub struct BenchArgs {
     /// (to iterate without writing the log again).
     #[arg(long, value_parser = keep_database)]
     pub keep_database: Option<String>,
+    /// `system`: keep each log size's measured database (PostgreSQL) after its run, as it
+    /// was left by the load, to inspect it (its name is printed); dropped otherwise.
+    #[arg(long)]
+    pub keep_copies: bool,
     /// `system`: the backends to measure on.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "postgres")]
     pub backend: Vec<SystemBackend>,

@@ -32,6 +32,8 @@ struct Plan {
     seconds: Duration,
     idle: Duration,
     settle: Duration,
+    /// Keep each level's measured database (`--keep-copies`).
+    keep_copies: bool,
 }
 
 /// Runs `bench system` on every backend asked for.
@@ -76,6 +78,7 @@ fn plan(args: &BenchArgs) -> Plan {
         seconds: Duration::from_secs(args.seconds.unwrap_or(DEFAULT_SECONDS).max(1)),
         idle: Duration::from_secs(args.idle_seconds),
         settle: Duration::from_secs(args.settle_seconds),
+        keep_copies: args.keep_copies,
     }
 }
 
@@ -119,8 +122,12 @@ async fn levels(
                 ..prepared
             };
             let level = measure_level(&prepared, raw_url, dir.path(), plan, events).await;
-            if let Some(scratch) = scratch {
-                scratch.drop_database().await;
+            match scratch {
+                Some(scratch) if plan.keep_copies => {
+                    eprintln!("{events}: the measured database is kept: {}", scratch.url);
+                }
+                Some(scratch) => scratch.drop_database().await,
+                None => {}
             }
             level
         }
