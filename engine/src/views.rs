@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::domain::{Cluster, Droplet, Job, Latency, ProviderConfig, ProviderSpec};
 use crate::fold::Loaded;
 
+mod stored;
+
 /// A cluster as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClusterView {

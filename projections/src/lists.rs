@@ -8,7 +8,9 @@
 //! - `?cursor=` goes on after the last row of the previous page with a keyset condition
 //!   `(sort, id) > (last sort, last id)` (`<` descending), never `OFFSET`; `?page=` keeps
 //!   working with `OFFSET`;
-//! - `total` counts at most [`DEFAULT_COUNT_BOUND`] rows (`COUNT(*)` over a `LIMIT`ed
+//! - `total` of a list without filters, or with one filter whose count the projections
+//!   keep ([`Counted`]), is that count: exact, one primary-key read;
+//! - any other `total` counts at most [`DEFAULT_COUNT_BOUND`] rows (`COUNT(*)` over a `LIMIT`ed
 //!   subquery); above, it is an estimate (PostgreSQL: the planner's row estimate; SQLite: the
 //!   bound plus one) flagged by `total_is_estimate`; a cursor page does not count; the
 //!   count is a column of the page's own statement (run alone only when the page is empty),
@@ -93,8 +95,14 @@ pub struct Cursor {
 impl Cursor {
     /// The opaque form: the hex digits of its JSON.
     pub fn encode(&self) -> Result<String, serde_json::Error> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let json = serde_json::to_vec(self)?;
-        Ok(json.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hex = String::with_capacity(json.len() * 2);
+        for b in json {
+            hex.push(char::from(HEX[usize::from(b >> 4)]));
+            hex.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        Ok(hex)
     }
 
     /// Reads an [`encode`](Self::encode)d cursor; the error says what is wrong.
@@ -143,6 +151,18 @@ pub struct ListQuery {
     pub count_sql: Option<String>,
     /// The count's arguments: the first `count_args` of [`args`](Self::args).
     pub count_args: usize,
+    /// The count is a kept one ([`Counted`]): exact at any size, never an estimate.
+    pub exact: bool,
+}
+
+/// A list filter whose count the projections keep (see
+/// [`crate::read_models::list_counts`]): `total` reads it instead of counting rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Counted {
+    /// The counts table.
+    pub table: &'static str,
+    /// The filter's key in it.
+    pub key: String,
 }
 
 /// What a list reads: a table under an alias, the columns of its rows, extra joins for
@@ -277,14 +297,17 @@ fn successor(prefix: &str) -> String {
 }
 
 /// Builds the statements of one list page.
+///
+/// With `counted`, the first page's `total` is the kept count of the filter (one
+/// primary-key read); without, a count of the matching rows up to `count_bound`.
 pub(crate) fn build(
     spec: &ListSpec,
     mut w: Where,
     p: &crate::PageRequest,
     count_bound: i64,
+    counted: Option<Counted>,
 ) -> ListQuery {
     let a = spec.alias;
-    let count_args = w.args.len();
     let from_where = w.sql_from(spec, "");
     let (dir, cmp) = if p.descending {
         ("DESC", "<")
@@ -310,12 +333,21 @@ pub(crate) fn build(
         (false, true) => format!(" ORDER BY {id}"),
         (false, false) => format!(" ORDER BY {sort}, {id}"),
     };
-    let count_sql = p.cursor.is_none().then(|| {
-        format!(
+    let exact = counted.is_some();
+    let count_sql = p.cursor.is_none().then(|| match counted {
+        Some(counted) => {
+            let key = w.arg(counted.key);
+            format!(
+                "SELECT COALESCE((SELECT n FROM {} WHERE id = ${key}), 0) AS n",
+                counted.table
+            )
+        }
+        None => format!(
             "SELECT COUNT(*) AS n FROM (SELECT 1 AS one {from_where}{count_order} LIMIT {}) t",
             count_bound + 1
-        )
+        ),
     });
+    let count_args = w.args.len();
     if let Some(cursor) = &p.cursor {
         let key = w.arg(cursor.key.clone());
         let last = w.arg(cursor.id.clone());
@@ -347,6 +379,7 @@ pub(crate) fn build(
         from_where,
         count_sql,
         count_args,
+        exact,
     }
 }
 

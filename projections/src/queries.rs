@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use engine::domain::{Cluster, Droplet, Job, RateLimitRule};
+use engine::domain::{Droplet, Job, RateLimitRule};
 use engine::fold::Loaded;
 use engine::provider::BilledAs;
 use engine::views::{ClusterView, DropletView, JobView, ProviderView};
@@ -11,9 +11,14 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::cache::{ClusterSummary, LastJob};
-use crate::lists::{self, Cursor, Estimates, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND};
+use crate::lists::{
+    self, Counted, Cursor, Estimates, ListQuery, ListSpec, Where, DEFAULT_COUNT_BOUND,
+};
 use crate::read_models::billing;
-use crate::read_models::tables::{LIVE_CLUSTER, LIVE_DROPLET};
+use crate::read_models::list_counts::{key, ALL};
+use crate::read_models::tables::{
+    CLUSTER_COUNTS, DROPLET_COUNTS, JOB_COUNTS, LIVE_CLUSTER, LIVE_DROPLET,
+};
 use crate::{ProjectionError, ReadDb};
 
 /// How often a list statement that met a schema change is run again.
@@ -149,7 +154,16 @@ impl ReadModels {
         w.raw(&format!("c.{LIVE_CLUSTER}"));
         w.eq("c.status", &f.status);
         w.search(&CLUSTERS, self.db.is_sqlite(), &f.search);
-        lists::build(&CLUSTERS, w, p, self.count_bound)
+        let counted = match (&f.status, searched(&f.search)) {
+            (None, false) => Some(ALL.to_owned()),
+            (Some(status), false) => Some(key("status", status)),
+            _ => None,
+        };
+        let counted = counted.map(|key| Counted {
+            table: CLUSTER_COUNTS.name,
+            key,
+        });
+        lists::build(&CLUSTERS, w, p, self.count_bound, counted)
     }
 
     /// A droplet (destroyed ones too), with its cluster's current name.
@@ -183,7 +197,17 @@ impl ReadModels {
             w.raw(&format!("d.{LIVE_DROPLET}"));
         }
         w.search(&DROPLETS, self.db.is_sqlite(), &f.search);
-        lists::build(&DROPLETS, w, p, self.count_bound)
+        let counted = match (&f.cluster_id, &f.status, searched(&f.search)) {
+            (None, None, false) => Some(ALL.to_owned()),
+            (Some(cluster), None, false) => Some(key("cluster_id", cluster)),
+            (None, Some(status), false) => Some(key("status", status)),
+            _ => None,
+        };
+        let counted = counted.map(|key| Counted {
+            table: DROPLET_COUNTS.name,
+            key,
+        });
+        lists::build(&DROPLETS, w, p, self.count_bound, counted)
     }
 
     /// A job.
@@ -220,7 +244,18 @@ impl ReadModels {
             w.eq("j.status", &f.status);
             w.eq("j.job_type", &f.job_type);
         }
-        lists::build(&JOBS, w, p, self.count_bound)
+        let counted = match (&f.droplet_id, &f.cluster_id, &f.status, &f.job_type) {
+            (None, None, None, None) => Some(ALL.to_owned()),
+            (None, Some(cluster), None, None) => Some(key("cluster_id", cluster)),
+            (None, None, Some(status), None) => Some(key("status", status)),
+            (None, None, None, Some(job_type)) => Some(key("job_type", job_type)),
+            _ => None,
+        };
+        let counted = counted.map(|key| Counted {
+            table: JOB_COUNTS.name,
+            key,
+        });
+        lists::build(&JOBS, w, p, self.count_bound, counted)
     }
 
     /// The diagnoses of a cluster, newest first unless `p` says otherwise (see
@@ -314,7 +349,7 @@ impl ReadModels {
         q: &ListQuery,
         counted: i64,
     ) -> Result<(Option<i64>, bool), ProjectionError> {
-        if counted <= self.count_bound {
+        if q.exact || counted <= self.count_bound {
             return Ok((Some(counted), false));
         }
         let estimate = if self.db.is_sqlite() {
@@ -504,6 +539,11 @@ fn view<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionErr
     Ok(serde_json::from_str(&text)?)
 }
 
+/// Whether a `?search=` is given (an empty one is none).
+fn searched(search: &Option<String>) -> bool {
+    search.as_deref().is_some_and(|s| !s.is_empty())
+}
+
 fn state<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionError> {
     let text: String = row.try_get("state")?;
     Ok(serde_json::from_str(&text)?)
@@ -511,7 +551,8 @@ fn state<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionEr
 
 /// A cluster row's view, rendered from its folded state.
 fn cluster_view(row: &AnyRow) -> Result<ClusterView, ProjectionError> {
-    Ok(ClusterView::from_loaded(&state::<Loaded<Cluster>>(row)?))
+    let text: String = row.try_get("state")?;
+    Ok(ClusterView::from_stored(&text)?)
 }
 
 /// A droplet row's view, with the cluster name the query joined in.

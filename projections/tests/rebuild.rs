@@ -18,7 +18,8 @@ use engine::domain::{Cluster, Droplet, Job};
 use engine::fold::{load, Loaded};
 use engine::provider::BilledAs;
 use engine::views::{ClusterView, DropletView, JobView};
-use projections::read_models::tables::DROPLETS;
+use projections::read_models::list_counts;
+use projections::read_models::tables::{CLUSTER_COUNTS, DROPLETS, DROPLET_COUNTS, JOB_COUNTS};
 use projections::read_models::TableDef;
 use projections::replay::{self, replay_into};
 use projections::runtime::Applier;
@@ -63,7 +64,30 @@ async fn rebuild_equals_incremental(backend: &Stores) {
             "{table}: rows differ after the rebuild"
         );
     }
+    list_counts_count_the_rows(&backend.db).await;
     running.stop().await;
+}
+
+/// The list counts the projections kept are what counting the rows with the lists' own
+/// filters gives.
+async fn list_counts_count_the_rows(db: &projections::ReadDb) {
+    let tables = [CLUSTER_COUNTS, DROPLET_COUNTS, JOB_COUNTS];
+    let mut kept = Vec::new();
+    for def in &tables {
+        let counts = list_counts::stored(db, def).await.unwrap();
+        assert!(counts.contains_key(""), "{}: {counts:?}", def.name);
+        assert!(
+            counts.len() >= 2,
+            "{}: and per filter: {counts:?}",
+            def.name
+        );
+        kept.push(counts);
+    }
+    list_counts::recount(db).await.unwrap();
+    for (def, kept) in tables.iter().zip(kept) {
+        let counted = list_counts::stored(db, def).await.unwrap();
+        assert_eq!(kept, counted, "{}: kept and counted differ", def.name);
+    }
 }
 on_both_backends!(rebuild_equality, super::rebuild_equals_incremental);
 

@@ -1,15 +1,27 @@
 //! `rm_clusters`: one row per cluster.
 
 use engine::domain::Cluster;
+use engine::fold::Loaded;
 
+use super::list_counts::{key, ALL};
 use super::row_model::RowModel;
 use super::rows::{text, time, Folded, Value};
-use super::tables::CLUSTERS;
+use super::tables::{TableDef, CLUSTERS, CLUSTER_COUNTS};
 use crate::ProjectionError;
 
-/// Builds `rm_clusters`.
+const TABLES: [TableDef; 2] = [CLUSTERS, CLUSTER_COUNTS];
+
+/// Builds `rm_clusters` and its list's counts.
 pub fn projection() -> RowModel<Cluster> {
-    RowModel::new("clusters", &CLUSTERS, "cluster", render)
+    RowModel::counted("clusters", &TABLES, "cluster", render, counted_in)
+}
+
+/// A live cluster is in the list, and in the list of its status.
+fn counted_in(c: &Loaded<Cluster>) -> Vec<String> {
+    match c.state.is_live() {
+        true => vec![ALL.to_owned(), key("status", c.state.status.as_str())],
+        false => Vec::new(),
+    }
 }
 
 fn render(f: &Folded<Cluster>) -> Result<Vec<Value>, ProjectionError> {

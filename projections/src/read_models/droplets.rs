@@ -1,7 +1,8 @@
 //! `rm_droplets`: one row per droplet, plus this projection's own copy of cluster names
 //! (joined in at query time, so a rename shows on every droplet at once) and the fleet's
-//! billing totals (`rm_billing_totals`, see [`super::billing`]), which move with the
-//! droplet rows in the same transaction.
+//! billing totals (`rm_billing_totals`, see [`super::billing`]) and the droplets list's
+//! counts (`rm_droplet_counts`, see [`super::list_counts`]), which move with the droplet
+//! rows in the same transaction.
 
 use async_trait::async_trait;
 use engine::domain::Droplet;
@@ -11,15 +12,22 @@ use sqlx::AnyConnection;
 
 use super::billing::Totals;
 use super::bulk_rows::{BulkLatest, BulkRows};
+use super::list_counts::{key, Counts, ALL};
 use super::rows::{canonical_state, fold_batch_with, text, time, upsert, Folded, Value};
-use super::tables::{TableDef, BILLING_TOTALS, DROPLETS, DROPLET_CLUSTER_NAMES};
+use super::tables::{TableDef, BILLING_TOTALS, DROPLETS, DROPLET_CLUSTER_NAMES, DROPLET_COUNTS};
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
 
-/// Builds `rm_droplets`, `rm_droplet_cluster_names` and `rm_billing_totals`.
+/// Builds `rm_droplets`, `rm_droplet_cluster_names`, `rm_billing_totals` and
+/// `rm_droplet_counts`.
 pub struct DropletsProjection;
 
-const TABLES: [TableDef; 3] = [DROPLETS, DROPLET_CLUSTER_NAMES, BILLING_TOTALS];
+const TABLES: [TableDef; 4] = [
+    DROPLETS,
+    DROPLET_CLUSTER_NAMES,
+    BILLING_TOTALS,
+    DROPLET_COUNTS,
+];
 
 #[async_trait]
 impl Projection for DropletsProjection {
@@ -50,6 +58,7 @@ impl Projection for DropletsProjection {
             names: BulkLatest::new(&DROPLET_CLUSTER_NAMES),
             droplets: BulkRows::new(&DROPLETS, "droplet", render, existing),
             totals: None,
+            counts: None,
             existing,
         }))
     }
@@ -117,17 +126,41 @@ async fn droplets(
         return Ok(());
     }
     let table = target.table(DROPLETS.name);
-    let mut totals = Totals::default();
+    let (mut totals, mut counts) = (Totals::default(), Counts::default());
     let mut step = |loaded: &mut Loaded<Droplet>, event: &RecordedEvent| {
-        totals.step(loaded, event.position, |d| Ok(d.apply_recorded(event)?))
+        let position = event.position;
+        counts.step(counted_in, loaded, position, |d| {
+            totals.step(d, position, |d| Ok(d.apply_recorded(event)?))
+        })
     };
     let folded = fold_batch_with::<Droplet>(conn, &table, &mine, &mut step).await?;
     let rows = folded.iter().map(render).collect::<Result<Vec<_>, _>>()?;
     upsert(conn, &table, &DROPLETS.column_names(), rows).await?;
-    if totals.is_empty() {
-        return Ok(());
+    if !totals.is_empty() {
+        totals.add_to(conn, target).await?;
     }
-    totals.add_to(conn, target).await
+    if !counts.is_empty() {
+        counts.add_to(conn, &DROPLET_COUNTS, target).await?;
+    }
+    Ok(())
+}
+
+/// A droplet that is not destroyed is in the list and in its cluster's; every droplet
+/// is in the list of its status (`?status=destroyed` shows the destroyed ones).
+fn counted_in(d: &Loaded<Droplet>) -> Vec<String> {
+    let droplet = &d.state;
+    if !droplet.exists() {
+        return Vec::new();
+    }
+    let status = key("status", droplet.status.as_str());
+    match droplet.is_live() {
+        true => vec![
+            ALL.to_owned(),
+            key("cluster_id", &text(droplet.cluster_id.as_ref())),
+            status,
+        ],
+        false => vec![status],
+    }
 }
 
 fn render(f: &Folded<Droplet>) -> Result<Vec<Value>, ProjectionError> {
@@ -150,6 +183,7 @@ struct DropletsBulk {
     names: BulkLatest,
     droplets: BulkRows<Droplet>,
     totals: Option<Totals>,
+    counts: Option<Counts>,
     existing: bool,
 }
 
@@ -166,20 +200,27 @@ impl BulkFill for DropletsBulk {
                 self.names.set(&event.aggregate_id, &name, event.position);
             }
         }
-        let totals = match &mut self.totals {
-            Some(totals) => totals,
-            None => {
-                let totals = if self.existing {
-                    let mut conn = db.pool().acquire().await?;
-                    Totals::load(&mut conn, target).await?
-                } else {
-                    Totals::default()
-                };
-                self.totals.insert(totals)
-            }
+        if self.totals.is_none() || self.counts.is_none() {
+            let (totals, counts) = if self.existing {
+                let mut conn = db.pool().acquire().await?;
+                (
+                    Totals::load(&mut conn, target).await?,
+                    Counts::load(&mut conn, &DROPLET_COUNTS, target).await?,
+                )
+            } else {
+                (Totals::default(), Counts::default())
+            };
+            self.totals = Some(totals);
+            self.counts = Some(counts);
+        }
+        let (Some(totals), Some(counts)) = (&mut self.totals, &mut self.counts) else {
+            return Ok(());
         };
         let mut step = |loaded: &mut Loaded<Droplet>, event: &FoldingEvent| {
-            totals.step(loaded, event.position, |d| Ok(d.apply_folding(event)?))
+            let position = event.position;
+            counts.step(counted_in, loaded, position, |d| {
+                totals.step(d, position, |d| Ok(d.apply_folding(event)?))
+            })
         };
         self.droplets.fold_with(db, target, events, &mut step).await
     }
@@ -193,6 +234,9 @@ impl BulkFill for DropletsBulk {
         tables.extend(self.droplets.take());
         if let Some(totals) = &self.totals {
             tables.push(TableRows::rendered(&BILLING_TOTALS, totals.rows()));
+        }
+        if let Some(counts) = &self.counts {
+            tables.push(TableRows::rendered(&DROPLET_COUNTS, counts.rows()));
         }
         Ok(tables)
     }

@@ -4,14 +4,32 @@ use engine::domain::Job;
 use engine::fold::Loaded;
 use sqlx::Row;
 
+use super::list_counts::{key, ALL};
 use super::row_model::RowModel;
 use super::rows::{text, time, Folded, Value};
-use super::tables::JOBS;
+use super::tables::{TableDef, JOBS, JOB_COUNTS};
 use crate::{ProjectionError, ReadDb};
 
-/// Builds `rm_jobs`.
+const TABLES: [TableDef; 2] = [JOBS, JOB_COUNTS];
+
+/// Builds `rm_jobs` and its list's counts.
 pub fn projection() -> RowModel<Job> {
-    RowModel::new("jobs", &JOBS, "job", render)
+    RowModel::counted("jobs", &TABLES, "job", render, counted_in)
+}
+
+/// A job is in the list, and in those of its status, its type and its cluster (the jobs
+/// of a droplet are few: that list counts them).
+fn counted_in(j: &Loaded<Job>) -> Vec<String> {
+    let job = &j.state;
+    if j.version == 0 {
+        return Vec::new();
+    }
+    vec![
+        ALL.to_owned(),
+        key("status", job.status.as_str()),
+        key("job_type", &text(job.job_type.as_ref())),
+        key("cluster_id", &text(job.cluster_id.as_ref())),
+    ]
 }
 
 fn render(f: &Folded<Job>) -> Result<Vec<Value>, ProjectionError> {

@@ -1,8 +1,9 @@
 //! The SQL read models: clusters, droplets (with the fleet's billing totals), jobs,
 //! diagnoses, auto-scaling policies, providers, rate-limit rules. Each row
-//! keeps the folded aggregate (`state`), the rendered view (`view`) and the position of the
-//! last event it reflects, so a replayed event is skipped and a row equals what a fresh fold
-//! gives.
+//! keeps the folded aggregate (`state`) and the position of the last event it reflects, so
+//! a replayed event is skipped and a row equals what a fresh fold gives; the API's view is
+//! rendered from `state` when read. The clusters, droplets and jobs lists also keep how
+//! many rows each of their filters shows ([`list_counts`]).
 
 pub mod autoscaling;
 pub mod billing;
@@ -11,6 +12,7 @@ pub mod clusters;
 pub mod diagnoses;
 pub mod droplets;
 pub mod jobs;
+pub mod list_counts;
 pub mod providers;
 pub mod ratelimit_rules;
 pub mod row_model;

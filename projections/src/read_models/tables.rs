@@ -164,6 +164,10 @@ pub const CLUSTERS: TableDef = TableDef {
     loaded_with: None,
 };
 
+/// `rm_cluster_counts`: the clusters list's counts (see [`super::list_counts`]).
+pub const CLUSTER_COUNTS: TableDef =
+    super::list_counts::count_table("rm_cluster_counts", "rm_clusters");
+
 /// The clusters a list shows (deleted ones stay as rows).
 pub const LIVE_CLUSTER: &str = "deleted = 0";
 
@@ -242,6 +246,13 @@ pub const BILLING_TOTALS: TableDef = TableDef {
     search: None,
     loaded_with: Some("rm_droplets"),
 };
+
+/// `rm_droplet_counts`: the droplets list's counts (see [`super::list_counts`]).
+pub const DROPLET_COUNTS: TableDef =
+    super::list_counts::count_table("rm_droplet_counts", "rm_droplets");
+
+/// `rm_job_counts`: the jobs list's counts (see [`super::list_counts`]).
+pub const JOB_COUNTS: TableDef = super::list_counts::count_table("rm_job_counts", "rm_jobs");
 
 /// `rm_jobs`.
 pub const JOBS: TableDef = TableDef {
