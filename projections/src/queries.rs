@@ -36,8 +36,9 @@ pub struct Page<T> {
     /// The page number (`null` on a cursor page).
     pub page: Option<u32>,
     pub page_size: u32,
-    /// How many rows the list has: exact up to the count bound, else an estimate (`null`
-    /// on a cursor page, which does not count).
+    /// How many rows the list has (`null` on a cursor page, which does not count): exact
+    /// without filters or with one (a count the projections keep), else exact up to the
+    /// count bound and an estimate above.
     pub total: Option<i64>,
     /// Whether `total` is an estimate.
     pub total_is_estimate: bool,
