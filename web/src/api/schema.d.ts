@@ -1793,8 +1793,9 @@ export interface components {
             page_size: number;
             /**
              * Format: int64
-             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
-             *     on a cursor page, which does not count).
+             * @description How many rows the list has (`null` on a cursor page, which does not count): exact
+             *     without filters or with one (a count the projections keep), else exact up to the
+             *     count bound and an estimate above.
              */
             total?: number | null;
             /** @description Whether `total` is an estimate. */
@@ -1850,8 +1851,9 @@ export interface components {
             page_size: number;
             /**
              * Format: int64
-             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
-             *     on a cursor page, which does not count).
+             * @description How many rows the list has (`null` on a cursor page, which does not count): exact
+             *     without filters or with one (a count the projections keep), else exact up to the
+             *     count bound and an estimate above.
              */
             total?: number | null;
             /** @description Whether `total` is an estimate. */
@@ -1895,8 +1897,9 @@ export interface components {
             page_size: number;
             /**
              * Format: int64
-             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
-             *     on a cursor page, which does not count).
+             * @description How many rows the list has (`null` on a cursor page, which does not count): exact
+             *     without filters or with one (a count the projections keep), else exact up to the
+             *     count bound and an estimate above.
              */
             total?: number | null;
             /** @description Whether `total` is an estimate. */
@@ -1945,8 +1948,9 @@ export interface components {
             page_size: number;
             /**
              * Format: int64
-             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
-             *     on a cursor page, which does not count).
+             * @description How many rows the list has (`null` on a cursor page, which does not count): exact
+             *     without filters or with one (a count the projections keep), else exact up to the
+             *     count bound and an estimate above.
              */
             total?: number | null;
             /** @description Whether `total` is an estimate. */
@@ -1976,8 +1980,9 @@ export interface components {
             page_size: number;
             /**
              * Format: int64
-             * @description How many rows the list has: exact up to the count bound, else an estimate (`null`
-             *     on a cursor page, which does not count).
+             * @description How many rows the list has (`null` on a cursor page, which does not count): exact
+             *     without filters or with one (a count the projections keep), else exact up to the
+             *     count bound and an estimate above.
              */
             total?: number | null;
             /** @description Whether `total` is an estimate. */
