@@ -392,6 +392,9 @@ struct World {
     droplets: BTreeMap<ClusterId, u32>,
     last_acting: BTreeMap<ClusterId, DateTime<Utc>>,
     calls: u64,
+    /// `any_policy` says yes although `policies` finds none (a policy removed between
+    /// the two reads).
+    claims_a_policy: bool,
 }
 
 #[derive(Clone, Default)]
@@ -415,6 +418,11 @@ impl FakeDirectory {
 
 #[async_trait]
 impl AutoscalingDirectory for FakeDirectory {
+    async fn any_policy(&self) -> Result<bool, DirectoryError> {
+        let world = self.world();
+        Ok(world.claims_a_policy || !world.policies.is_empty())
+    }
+
     async fn policies(
         &self,
         cluster: Option<&ClusterId>,
@@ -761,11 +769,46 @@ impl RoundLease for FakeLease {
 }
 
 #[tokio::test]
-async fn rounds_run_every_interval_while_the_lease_is_held() {
+async fn without_policies_no_lease_is_taken_and_nothing_written() {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    // Given an autoscaler whose rounds find no policy (they touch no database)
+    // Given an autoscaler whose directory has no policy, and a lease free to take
     let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
     let directory = FakeDirectory::default();
+    let autoscaler = Autoscaler::new(
+        Arc::new(directory.clone()),
+        f.history().await,
+        f.commands(),
+        Arc::new(Providers::new(SimSpeed::new(1.0).unwrap(), 7)),
+    );
+    let lease = Arc::new(FakeLease {
+        held: AtomicBool::new(true),
+        attempts: AtomicU64::new(0),
+        released: AtomicBool::new(false),
+    });
+    tokio::time::pause();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(autoscaler.run(Duration::from_secs(30), lease.clone(), stopped));
+    // When ten ticks pass (0 … 270 s)
+    tokio::time::sleep(Duration::from_secs(290)).await;
+    // Then the lease was never asked for (a renewal is a write) and no round ran
+    assert_eq!(lease.attempts.load(Ordering::Relaxed), 0);
+    assert_eq!(directory.world().calls, 0);
+    // When a policy appears, the next tick (300 s) takes the lease
+    directory.world().claims_a_policy = true;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(lease.attempts.load(Ordering::Relaxed), 1);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn rounds_run_every_interval_while_the_lease_is_held() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    // Given an autoscaler whose rounds find no policy (they touch no database), though
+    // its directory says there is one
+    let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
+    let directory = FakeDirectory::default();
+    directory.world().claims_a_policy = true;
     let autoscaler = Autoscaler::new(
         Arc::new(directory.clone()),
         f.history().await,

@@ -124,6 +124,13 @@ impl AutoscalingDirectory for AutoscalingReadDirectory {
         Ok(found)
     }
 
+    async fn any_policy(&self) -> Result<bool, DirectoryError> {
+        let sql = "SELECT 1 AS one FROM rm_autoscaling a \
+                   JOIN rm_clusters c ON c.id = a.cluster_id \
+                   WHERE {which} AND c.deleted = 0 LIMIT 1";
+        Ok(!self.rows(sql, None).await?.is_empty())
+    }
+
     async fn droplets(
         &self,
         cluster: Option<&ClusterId>,

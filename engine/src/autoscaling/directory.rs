@@ -52,6 +52,14 @@ pub trait AutoscalingDirectory: Send + Sync {
     async fn policies(&self, cluster: Option<&ClusterId>)
         -> Result<Vec<PolicyRow>, DirectoryError>;
 
+    /// Whether any live cluster has a policy: a scheduled round runs (and takes its lease,
+    /// a write) only then, so an autoscaler with nothing to evaluate writes nothing. By
+    /// default from [`policies`](Self::policies); a directory over a database answers it
+    /// with a read that stops at the first row.
+    async fn any_policy(&self) -> Result<bool, DirectoryError> {
+        Ok(!self.policies(None).await?.is_empty())
+    }
+
     /// The droplets (neither destroyed nor failed) of the same clusters, in one statement.
     async fn droplets(
         &self,

@@ -391,7 +391,7 @@ impl Autoscaler {
     /// Runs a round every `interval` while this process holds `lease` (the store lease
     /// [`LEASE`], see [`StoreLease`]), until `stop` turns true; a failed round is logged
     /// and the next one runs on time. The lease is taken for three intervals at each tick
-    /// and given up at the end.
+    /// at which some cluster has a policy, and given up at the end.
     pub async fn run(
         self,
         interval: Duration,
@@ -407,6 +407,16 @@ impl Autoscaler {
             }
             if *stop.borrow() {
                 break;
+            }
+            // Nothing to evaluate: no lease taken, nothing written (an idle server
+            // writes nothing).
+            match self.directory.any_policy().await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::warn!(error = %crate::error_chain(&*error), "autoscaler: the policies could not be read");
+                    continue;
+                }
             }
             match lease.hold(interval * 3).await {
                 Ok(true) => {}
