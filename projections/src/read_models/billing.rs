@@ -16,12 +16,9 @@ use engine::fold::Loaded;
 use engine::provider::BilledAs;
 use sqlx::{AnyConnection, Row};
 
-use super::rows::Value;
+use super::rows::{insert_rows, Value};
 use super::tables::BILLING_TOTALS;
 use crate::{ProjectionError, Target};
-
-/// Rows per statement.
-const CHUNK: usize = 100;
 
 /// Droplets per group and the last event that moved one (moves only, on the live path;
 /// whole counts in a bulk fill).
@@ -71,35 +68,12 @@ impl Totals {
         conn: &mut AnyConnection,
         target: &Target,
     ) -> Result<(), ProjectionError> {
+        let on_conflict = "ON CONFLICT (id) DO UPDATE SET \
+                           droplet_count = cur.droplet_count + excluded.droplet_count, \
+                           last_position = excluded.last_position";
         let table = target.table(BILLING_TOTALS.name);
         let columns = BILLING_TOTALS.column_names();
-        let rows = self.rows();
-        for chunk in rows.chunks(CHUNK) {
-            let tuples = (0..chunk.len())
-                .map(|r| {
-                    let cells = (1..=columns.len())
-                        .map(|c| format!("${}", r * columns.len() + c))
-                        .collect::<Vec<_>>();
-                    format!("({})", cells.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO {table} AS cur ({}) VALUES {tuples} ON CONFLICT (id) DO UPDATE SET \
-                 droplet_count = cur.droplet_count + excluded.droplet_count, \
-                 last_position = excluded.last_position",
-                columns.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for value in chunk.iter().flatten() {
-                query = match value {
-                    Value::Text(text) => query.bind(text.clone()),
-                    Value::Int(n) => query.bind(*n),
-                };
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
+        insert_rows(conn, &table, &columns, self.rows(), on_conflict).await
     }
 
     /// Every group as its row (in `rm_billing_totals`' column order).

@@ -16,15 +16,12 @@ use std::collections::BTreeMap;
 use engine::fold::Loaded;
 use sqlx::{AnyConnection, Row};
 
-use super::rows::Value;
+use super::rows::{insert_rows, Value};
 use super::tables::TableDef;
 use crate::{ProjectionError, ReadDb, Target};
 
 /// The keys of the counts a folded aggregate's row is in (none: in no list).
 pub type CountKeys<A> = fn(&Loaded<A>) -> Vec<String>;
-
-/// Rows per statement.
-const CHUNK: usize = 100;
 
 /// The key of the count of a list without filters.
 pub const ALL: &str = "";
@@ -99,28 +96,10 @@ impl Counts {
         def: &TableDef,
         target: &Target,
     ) -> Result<(), ProjectionError> {
+        let on_conflict = "ON CONFLICT (id) DO UPDATE SET n = cur.n + excluded.n, \
+                           last_position = excluded.last_position";
         let table = target.table(def.name);
-        let rows = self.rows();
-        for chunk in rows.chunks(CHUNK) {
-            let tuples = (0..chunk.len())
-                .map(|r| format!("(${}, ${}, ${})", r * 3 + 1, r * 3 + 2, r * 3 + 3))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO {table} AS cur (id, n, last_position) VALUES {tuples} \
-                 ON CONFLICT (id) DO UPDATE SET n = cur.n + excluded.n, \
-                 last_position = excluded.last_position"
-            );
-            let mut query = sqlx::query(&sql);
-            for value in chunk.iter().flatten() {
-                query = match value {
-                    Value::Text(text) => query.bind(text.clone()),
-                    Value::Int(n) => query.bind(*n),
-                };
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
+        insert_rows(conn, &table, &def.column_names(), self.rows(), on_conflict).await
     }
 
     /// Every key as its row (`id`, `n`, `last_position`).

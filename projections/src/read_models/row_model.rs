@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 
 use super::bulk_rows::BulkRows;
 use super::list_counts::{CountKeys, Counts};
-use super::rows::{canonical_state, fold_batch_with, project, upsert, Render};
+use super::rows::{canonical_state, fold_batch_with, of_type, project, upsert, Render};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -144,10 +144,7 @@ async fn project_counted<A>(
 where
     A: Aggregate + Serialize + DeserializeOwned,
 {
-    let mine: Vec<&RecordedEvent> = events
-        .iter()
-        .filter(|e| e.aggregate_type == aggregate_type)
-        .collect();
+    let mine = of_type(events, aggregate_type);
     if mine.is_empty() {
         return Ok(());
     }

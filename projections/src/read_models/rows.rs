@@ -165,8 +165,19 @@ pub async fn upsert(
     columns: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<(), ProjectionError> {
+    insert_rows(conn, table, columns, rows, &newer_wins(columns)).await
+}
+
+/// Inserts `rows` (values in `columns` order) into `table` (aliased `cur`), a conflict
+/// resolved by `on_conflict`, in multi-row statements.
+pub async fn insert_rows(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+    on_conflict: &str,
+) -> Result<(), ProjectionError> {
     let width = columns.len();
-    let on_conflict = newer_wins(columns);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(CHUNK).collect();
@@ -208,10 +219,7 @@ pub async fn project<A>(
 where
     A: Aggregate + Serialize + DeserializeOwned,
 {
-    let mine: Vec<&RecordedEvent> = events
-        .iter()
-        .filter(|e| e.aggregate_type == aggregate_type)
-        .collect();
+    let mine = of_type(events, aggregate_type);
     if mine.is_empty() {
         return Ok(());
     }
@@ -219,6 +227,14 @@ where
     let folded = fold_batch::<A>(conn, &table, &mine).await?;
     let rows = folded.iter().map(row).collect::<Result<Vec<_>, _>>()?;
     upsert(conn, &table, &def.column_names(), rows).await
+}
+
+/// The events of `aggregate_type` among `events`.
+pub fn of_type<'e>(events: &'e [RecordedEvent], aggregate_type: &str) -> Vec<&'e RecordedEvent> {
+    events
+        .iter()
+        .filter(|e| e.aggregate_type == aggregate_type)
+        .collect()
 }
 
 /// A stored `state` (a [`Loaded<A>`] as JSON) re-encoded as this version writes it (see
