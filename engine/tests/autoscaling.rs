@@ -768,12 +768,13 @@ impl RoundLease for FakeLease {
     }
 }
 
-#[tokio::test]
-async fn without_policies_no_lease_is_taken_and_nothing_written() {
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-    // Given an autoscaler whose directory has no policy, and a lease free to take
-    let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
-    let directory = FakeDirectory::default();
+/// An autoscaler over `directory`, and a fake lease (`held` or not).
+async fn on_fakes(
+    f: &Fixture,
+    directory: &FakeDirectory,
+    held: bool,
+) -> (Autoscaler, Arc<FakeLease>) {
+    use std::sync::atomic::{AtomicBool, AtomicU64};
     let autoscaler = Autoscaler::new(
         Arc::new(directory.clone()),
         f.history().await,
@@ -781,10 +782,20 @@ async fn without_policies_no_lease_is_taken_and_nothing_written() {
         Arc::new(Providers::new(SimSpeed::new(1.0).unwrap(), 7)),
     );
     let lease = Arc::new(FakeLease {
-        held: AtomicBool::new(true),
+        held: AtomicBool::new(held),
         attempts: AtomicU64::new(0),
         released: AtomicBool::new(false),
     });
+    (autoscaler, lease)
+}
+
+#[tokio::test]
+async fn without_policies_no_lease_is_taken_and_nothing_written() {
+    use std::sync::atomic::Ordering;
+    // Given an autoscaler whose directory has no policy, and a lease free to take
+    let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
+    let directory = FakeDirectory::default();
+    let (autoscaler, lease) = on_fakes(&f, &directory, true).await;
     tokio::time::pause();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(autoscaler.run(Duration::from_secs(30), lease.clone(), stopped));
@@ -803,23 +814,13 @@ async fn without_policies_no_lease_is_taken_and_nothing_written() {
 
 #[tokio::test]
 async fn rounds_run_every_interval_while_the_lease_is_held() {
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::atomic::Ordering;
     // Given an autoscaler whose rounds find no policy (they touch no database), though
     // its directory says there is one
     let f = <Fixture as test_support::Fixture>::open(Backend::Sqlite).await;
     let directory = FakeDirectory::default();
     directory.world().claims_a_policy = true;
-    let autoscaler = Autoscaler::new(
-        Arc::new(directory.clone()),
-        f.history().await,
-        f.commands(),
-        Arc::new(Providers::new(SimSpeed::new(1.0).unwrap(), 7)),
-    );
-    let lease = Arc::new(FakeLease {
-        held: AtomicBool::new(false),
-        attempts: AtomicU64::new(0),
-        released: AtomicBool::new(false),
-    });
+    let (autoscaler, lease) = on_fakes(&f, &directory, false).await;
     tokio::time::pause();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let interval = Duration::from_secs(30);
