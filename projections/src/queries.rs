@@ -19,6 +19,7 @@ use crate::read_models::list_counts::{key, ALL};
 use crate::read_models::tables::{
     CLUSTER_COUNTS, DROPLET_COUNTS, JOB_COUNTS, LIVE_CLUSTER, LIVE_DROPLET,
 };
+use crate::read_models::TableDef;
 use crate::{ProjectionError, ReadDb};
 
 /// How often a list statement that met a schema change is run again.
@@ -160,11 +161,13 @@ impl ReadModels {
             (Some(status), false) => Some(key("status", status)),
             _ => None,
         };
-        let counted = counted.map(|key| Counted {
-            table: CLUSTER_COUNTS.name,
-            key,
-        });
-        lists::build(&CLUSTERS, w, p, self.count_bound, counted)
+        lists::build(
+            &CLUSTERS,
+            w,
+            p,
+            self.count_bound,
+            kept(&CLUSTER_COUNTS, counted),
+        )
     }
 
     /// A droplet (destroyed ones too), with its cluster's current name.
@@ -204,11 +207,13 @@ impl ReadModels {
             (None, Some(status), false) => Some(key("status", status)),
             _ => None,
         };
-        let counted = counted.map(|key| Counted {
-            table: DROPLET_COUNTS.name,
-            key,
-        });
-        lists::build(&DROPLETS, w, p, self.count_bound, counted)
+        lists::build(
+            &DROPLETS,
+            w,
+            p,
+            self.count_bound,
+            kept(&DROPLET_COUNTS, counted),
+        )
     }
 
     /// A job.
@@ -252,11 +257,7 @@ impl ReadModels {
             (None, None, None, Some(job_type)) => Some(key("job_type", job_type)),
             _ => None,
         };
-        let counted = counted.map(|key| Counted {
-            table: JOB_COUNTS.name,
-            key,
-        });
-        lists::build(&JOBS, w, p, self.count_bound, counted)
+        lists::build(&JOBS, w, p, self.count_bound, kept(&JOB_COUNTS, counted))
     }
 
     /// The diagnoses of a cluster, newest first unless `p` says otherwise (see
@@ -538,6 +539,14 @@ fn planned_rows(line: &str) -> Option<i64> {
 fn view<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T, ProjectionError> {
     let text: String = row.try_get("view")?;
     Ok(serde_json::from_str(&text)?)
+}
+
+/// The kept count `key` (if any) of the list counted in `def`.
+fn kept(def: &TableDef, key: Option<String>) -> Option<Counted> {
+    key.map(|key| Counted {
+        table: def.name,
+        key,
+    })
 }
 
 /// Whether a `?search=` is given (an empty one is none).

@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 use super::billing::Totals;
 use super::bulk_rows::{BulkLatest, BulkRows};
 use super::list_counts::{key, Counts, ALL};
-use super::rows::{canonical_state, fold_batch_with, text, time, upsert, Folded, Value};
+use super::rows::{canonical_state, project_with, text, time, upsert, Folded, Value};
 use super::tables::{TableDef, BILLING_TOTALS, DROPLETS, DROPLET_CLUSTER_NAMES, DROPLET_COUNTS};
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -118,14 +118,6 @@ async fn droplets(
     events: &[RecordedEvent],
     target: &Target,
 ) -> Result<(), ProjectionError> {
-    let mine: Vec<&RecordedEvent> = events
-        .iter()
-        .filter(|e| e.aggregate_type == "droplet")
-        .collect();
-    if mine.is_empty() {
-        return Ok(());
-    }
-    let table = target.table(DROPLETS.name);
     let (mut totals, mut counts) = (Totals::default(), Counts::default());
     let mut step = |loaded: &mut Loaded<Droplet>, event: &RecordedEvent| {
         let position = event.position;
@@ -133,9 +125,10 @@ async fn droplets(
             totals.step(d, position, |d| Ok(d.apply_recorded(event)?))
         })
     };
-    let folded = fold_batch_with::<Droplet>(conn, &table, &mine, &mut step).await?;
-    let rows = folded.iter().map(render).collect::<Result<Vec<_>, _>>()?;
-    upsert(conn, &table, &DROPLETS.column_names(), rows).await?;
+    project_with(
+        conn, &DROPLETS, target, events, "droplet", render, &mut step,
+    )
+    .await?;
     if !totals.is_empty() {
         totals.add_to(conn, target).await?;
     }
@@ -200,21 +193,23 @@ impl BulkFill for DropletsBulk {
                 self.names.set(&event.aggregate_id, &name, event.position);
             }
         }
-        if self.totals.is_none() || self.counts.is_none() {
-            let (totals, counts) = if self.existing {
-                let mut conn = db.pool().acquire().await?;
-                (
-                    Totals::load(&mut conn, target).await?,
-                    Counts::load(&mut conn, &DROPLET_COUNTS, target).await?,
-                )
-            } else {
-                (Totals::default(), Counts::default())
-            };
-            self.totals = Some(totals);
-            self.counts = Some(counts);
-        }
-        let (Some(totals), Some(counts)) = (&mut self.totals, &mut self.counts) else {
-            return Ok(());
+        let totals = match &mut self.totals {
+            Some(totals) => totals,
+            None => {
+                let totals = if self.existing {
+                    let mut conn = db.pool().acquire().await?;
+                    Totals::load(&mut conn, target).await?
+                } else {
+                    Totals::default()
+                };
+                self.totals.insert(totals)
+            }
+        };
+        let counts = match &mut self.counts {
+            Some(counts) => counts,
+            None => self
+                .counts
+                .insert(Counts::start(db, &DROPLET_COUNTS, target, self.existing).await?),
         };
         let mut step = |loaded: &mut Loaded<Droplet>, event: &FoldingEvent| {
             let position = event.position;

@@ -84,11 +84,6 @@ impl Counts {
         self.keys.is_empty()
     }
 
-    /// The count of `key` (a move, on the live path).
-    pub fn get(&self, key: &str) -> i64 {
-        self.keys.get(key).map_or(0, |(n, _)| *n)
-    }
-
     /// Adds the moves to the counts stored in `table` of `target` (the live path).
     pub async fn add_to(
         &self,
@@ -116,8 +111,22 @@ impl Counts {
             .collect()
     }
 
-    /// The counts stored in `def`'s table of `target` (a bulk fill resuming over rows it
-    /// wrote before).
+    /// The counts a bulk fill of `def`'s table in `target` starts from: those stored when
+    /// the fill resumes over rows it wrote before (`existing`), else none.
+    pub async fn start(
+        db: &ReadDb,
+        def: &TableDef,
+        target: &Target,
+        existing: bool,
+    ) -> Result<Self, ProjectionError> {
+        if !existing {
+            return Ok(Self::default());
+        }
+        let mut conn = db.pool().acquire().await?;
+        Self::load(&mut conn, def, target).await
+    }
+
+    /// The counts stored in `def`'s table of `target`.
     pub async fn load(
         conn: &mut AnyConnection,
         def: &TableDef,
@@ -205,6 +214,10 @@ mod tests {
         }
     }
 
+    fn count(counts: &Counts, key: &str) -> i64 {
+        counts.keys.get(key).map_or(0, |(n, _)| *n)
+    }
+
     fn to(
         status: &'static str,
         live: bool,
@@ -224,14 +237,14 @@ mod tests {
         counts.step(keys, &mut a, 3, to("down", true)).unwrap();
         assert_eq!(
             (
-                counts.get(ALL),
-                counts.get("status=up"),
-                counts.get("status=down")
+                count(&counts, ALL),
+                count(&counts, "status=up"),
+                count(&counts, "status=down")
             ),
             (2, 1, 1)
         );
         counts.step(keys, &mut b, 4, to("up", false)).unwrap();
-        assert_eq!((counts.get(ALL), counts.get("status=up")), (1, 0));
+        assert_eq!((count(&counts, ALL), count(&counts, "status=up")), (1, 0));
         let positions: Vec<_> = counts.rows().into_iter().map(|r| r[2].clone()).collect();
         assert_eq!(
             positions,

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 
 use super::bulk_rows::BulkRows;
 use super::list_counts::{CountKeys, Counts};
-use super::rows::{canonical_state, fold_batch_with, of_type, project, upsert, Render};
+use super::rows::{canonical_state, project, project_with, Render};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -144,20 +144,22 @@ async fn project_counted<A>(
 where
     A: Aggregate + Serialize + DeserializeOwned,
 {
-    let mine = of_type(events, aggregate_type);
-    if mine.is_empty() {
-        return Ok(());
-    }
-    let table = target.table(rows_def.name);
     let mut counts = Counts::default();
     let mut step = |loaded: &mut Loaded<A>, event: &RecordedEvent| {
         counts.step(keys, loaded, event.position, |l| {
             Ok(l.apply_recorded(event)?)
         })
     };
-    let folded = fold_batch_with::<A>(conn, &table, &mine, &mut step).await?;
-    let rows = folded.iter().map(render).collect::<Result<Vec<_>, _>>()?;
-    upsert(conn, &table, &rows_def.column_names(), rows).await?;
+    project_with(
+        conn,
+        rows_def,
+        target,
+        events,
+        aggregate_type,
+        render,
+        &mut step,
+    )
+    .await?;
     if counts.is_empty() {
         return Ok(());
     }
@@ -188,16 +190,9 @@ where
     ) -> Result<(), ProjectionError> {
         let counts = match &mut self.counts {
             Some(counts) => counts,
-            None => {
-                let counts = match self.existing {
-                    true => {
-                        let mut conn = db.pool().acquire().await?;
-                        Counts::load(&mut conn, self.def, target).await?
-                    }
-                    false => Counts::default(),
-                };
-                self.counts.insert(counts)
-            }
+            None => self
+                .counts
+                .insert(Counts::start(db, self.def, target, self.existing).await?),
         };
         let keys = self.keys;
         let mut step = |loaded: &mut Loaded<A>, event: &FoldingEvent| {

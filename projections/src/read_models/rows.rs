@@ -48,25 +48,9 @@ impl Value {
 /// Applies one event to a row's folded aggregate.
 pub type Step<'a, A, E> = dyn FnMut(&mut Loaded<A>, &E) -> Result<(), ProjectionError> + Send + 'a;
 
-/// Folds `events` (all of one aggregate type) onto the rows of `table`; returns the rows
-/// that changed, in order of first appearance.
-pub async fn fold_batch<A>(
-    conn: &mut AnyConnection,
-    table: &str,
-    events: &[&RecordedEvent],
-) -> Result<Vec<Folded<A>>, ProjectionError>
-where
-    A: Aggregate + Serialize + DeserializeOwned,
-{
-    let mut apply =
-        |loaded: &mut Loaded<A>, event: &RecordedEvent| -> Result<(), ProjectionError> {
-            loaded.apply_recorded(event)?;
-            Ok(())
-        };
-    fold_batch_with(conn, table, events, &mut apply).await
-}
-
-/// [`fold_batch`], each event applied by `step` (which may watch the row change).
+/// Folds `events` (all of one aggregate type) onto the rows of `table`, each event applied
+/// by `step` (which may watch the row change); returns the rows that changed, in order of
+/// first appearance.
 pub async fn fold_batch_with<A>(
     conn: &mut AnyConnection,
     table: &str,
@@ -219,22 +203,39 @@ pub async fn project<A>(
 where
     A: Aggregate + Serialize + DeserializeOwned,
 {
-    let mine = of_type(events, aggregate_type);
+    let mut apply =
+        |loaded: &mut Loaded<A>, event: &RecordedEvent| -> Result<(), ProjectionError> {
+            loaded.apply_recorded(event)?;
+            Ok(())
+        };
+    project_with(conn, def, target, events, aggregate_type, row, &mut apply).await
+}
+
+/// [`project`], each event applied by `step` (which may watch the row change: the
+/// billing totals and list counts do).
+pub async fn project_with<A>(
+    conn: &mut AnyConnection,
+    def: &TableDef,
+    target: &Target,
+    events: &[RecordedEvent],
+    aggregate_type: &str,
+    row: Render<A>,
+    step: &mut Step<'_, A, RecordedEvent>,
+) -> Result<(), ProjectionError>
+where
+    A: Aggregate + Serialize + DeserializeOwned,
+{
+    let mine: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.aggregate_type == aggregate_type)
+        .collect();
     if mine.is_empty() {
         return Ok(());
     }
     let table = target.table(def.name);
-    let folded = fold_batch::<A>(conn, &table, &mine).await?;
+    let folded = fold_batch_with::<A>(conn, &table, &mine, step).await?;
     let rows = folded.iter().map(row).collect::<Result<Vec<_>, _>>()?;
     upsert(conn, &table, &def.column_names(), rows).await
-}
-
-/// The events of `aggregate_type` among `events`.
-pub fn of_type<'e>(events: &'e [RecordedEvent], aggregate_type: &str) -> Vec<&'e RecordedEvent> {
-    events
-        .iter()
-        .filter(|e| e.aggregate_type == aggregate_type)
-        .collect()
 }
 
 /// A stored `state` (a [`Loaded<A>`] as JSON) re-encoded as this version writes it (see
