@@ -65,7 +65,34 @@ async fn rebuild_equals_incremental(backend: &Stores) {
         );
     }
     list_counts_count_the_rows(&backend.db).await;
+    cluster_rows_count_their_droplets(backend).await;
     running.stop().await;
+}
+
+/// A cluster row keeps how many live droplets the cluster has (its read form), not their
+/// ids: the number its full fold from the log has.
+async fn cluster_rows_count_their_droplets(backend: &Stores) {
+    let rows = sqlx::query("SELECT id, state FROM rm_clusters ORDER BY id LIMIT 300")
+        .fetch_all(backend.db.pool())
+        .await
+        .unwrap();
+    let mut with_droplets = 0;
+    for row in &rows {
+        let id: String = row.try_get("id").unwrap();
+        let state: Value =
+            serde_json::from_str(&row.try_get::<String, _>("state").unwrap()).unwrap();
+        let kept = state["state"]["droplets"].as_u64().unwrap_or_else(|| {
+            panic!("{id}: droplets kept as a number: {state}");
+        });
+        let full = load::<Cluster>(&*backend.store, &id, None).await.unwrap();
+        assert_eq!(kept, full.state.droplets.len() as u64, "{id}");
+        with_droplets += usize::from(kept > 0);
+    }
+    assert!(
+        with_droplets > 0,
+        "some of {} clusters have droplets",
+        rows.len()
+    );
 }
 
 /// The list counts the projections kept are what counting the rows with the lists' own
@@ -304,6 +331,7 @@ async fn diff_reads_older_rows_as_this_version(backend: &Stores) {
         state["first_seen"] = Value::Object(first_seen);
         set_job_state(backend, id, &state).await;
     }
+    set_clusters_full(backend).await;
     let diff = replay::diff(&backend.db, &all, &schema).await.unwrap();
     assert!(diff.is_identical(), "{diff:#?}");
     // A row that folds differently still differs.
@@ -319,6 +347,27 @@ on_both_backends!(
     diff_of_older_rows,
     super::diff_reads_older_rows_as_this_version
 );
+
+/// Every live cluster row as an earlier version wrote it: the ids of its droplets, not
+/// their number (the full fold, from the log).
+async fn set_clusters_full(backend: &Stores) {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM rm_clusters")
+        .fetch_all(backend.db.pool())
+        .await
+        .unwrap();
+    let mut listed = 0;
+    for id in &ids {
+        let full = load::<Cluster>(&*backend.store, id, None).await.unwrap();
+        listed += usize::from(!full.state.droplets.is_empty());
+        sqlx::query("UPDATE rm_clusters SET state = $1 WHERE id = $2")
+            .bind(serde_json::to_string(&full).unwrap())
+            .bind(id)
+            .execute(backend.db.pool())
+            .await
+            .unwrap();
+    }
+    assert!(listed > 0, "some of {} clusters list droplets", ids.len());
+}
 
 /// Overwrites the live job row `id`'s `state`.
 async fn set_job_state(backend: &Stores, id: &str, state: &Value) {

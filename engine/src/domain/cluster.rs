@@ -5,7 +5,6 @@
 //! service when a droplet is requested and destroyed; attaching twice or detaching a
 //! droplet that is not attached changes nothing.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use cqrs_es::event_sink::EventSink;
@@ -19,6 +18,7 @@ use super::values::{ClusterId, ClusterName, DropletId, ProviderName, Region, Val
 
 mod autoscaling;
 mod deployments;
+mod droplet_set;
 mod events;
 mod issues;
 #[cfg(test)]
@@ -28,6 +28,7 @@ mod tests;
 
 pub use autoscaling::{AutoscalingPolicy, Day, PolicyInput, PolicyType, ScaleWindow, WindowInput};
 pub use deployments::*;
+pub use droplet_set::DropletSet;
 pub use events::*;
 pub use issues::{status_reason, worst_status, HealthIssue, IssueKind, Severity};
 
@@ -89,8 +90,9 @@ pub struct Cluster {
     pub provider: Option<ProviderName>,
     /// Health status.
     pub status: ClusterStatus,
-    /// Live droplets attached to the cluster.
-    pub droplets: BTreeSet<DropletId>,
+    /// Live droplets attached to the cluster (only their number in a fold kept for
+    /// reading: [`DropletSet`]).
+    pub droplets: DropletSet,
     /// Whether the cluster was deleted (its stream ends there).
     pub deleted: bool,
     /// Its running deployment, deployed version and deployments.
@@ -98,6 +100,13 @@ pub struct Cluster {
     pub deployments: ClusterDeployments,
     /// The auto-scaling policy, if one is set.
     pub autoscaling: Option<AutoscalingPolicy>,
+}
+
+impl crate::fold::ReadForm for Cluster {
+    /// A read model needs how many droplets a cluster has, not which.
+    fn to_read_form(&mut self) {
+        self.droplets = self.droplets.counted();
+    }
 }
 
 impl Cluster {

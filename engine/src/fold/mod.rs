@@ -8,7 +8,9 @@
 pub mod error;
 pub mod first_seen;
 pub mod loaded;
+pub mod read_form;
 
 pub use error::FoldError;
 pub use first_seen::{FirstSeen, TIMED_EVENT_TYPES};
 pub use loaded::{load, load_with, Loaded};
+pub use read_form::ReadForm;

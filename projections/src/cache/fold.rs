@@ -1,7 +1,8 @@
 //! Folding a batch of events into cache records, the way the SQL read models fold rows
 //! (`read_models/rows.rs`): the records a batch touches are read in one call, the events
 //! are folded in memory with [`Loaded`] (an event a record already reflects is skipped),
-//! and each touched record is written once.
+//! and each touched record is written once, in its read form (a cluster's droplets
+//! counted, not listed: [`ReadForm`]).
 //!
 //! Two checks catch a cache that lost data (a key evicted by Redis, a partial flush): an
 //! event must follow its record's version exactly, and a summary must begin with its
@@ -26,7 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use cqrs_es::Aggregate;
 use engine::domain::{Cluster, Droplet, Job};
-use engine::fold::{load, Loaded};
+use engine::fold::{load, Loaded, ReadForm};
 use engine::store::{EventStore, RecordedEvent};
 use engine::views::{ClusterView, DropletView, JobView};
 use serde::de::DeserializeOwned;
@@ -85,7 +86,10 @@ pub async fn fold_batch(
     }
     let mut records = fold_summaries(cache, touches).await?;
     for key in keys {
-        if let Some(slot) = slots.remove(&key).filter(|s| s.changed) {
+        if let Some(mut slot) = slots.remove(&key).filter(|s| s.changed) {
+            if let Fold::Cluster(c) = &mut slot.fold {
+                c.state.to_read_form();
+            }
             let record = render(&slot)?;
             records.push((key, record));
         }

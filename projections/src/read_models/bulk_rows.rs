@@ -8,10 +8,8 @@ use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use engine::fold::Loaded;
 use engine::store::FoldingEvent;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use super::rows::{load_rows, Folded, Render, Step, Value};
+use super::rows::{load_rows, Folded, Render, RowState, Step, Value};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
 use crate::{ProjectionError, ReadDb, Target};
@@ -39,7 +37,7 @@ enum Stored {
 
 impl<A> BulkRows<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned + 'static,
+    A: RowState + 'static,
 {
     /// A fill over `def`, fed the events of `aggregate_type`; `existing` when the
     /// table already holds rows.
@@ -167,7 +165,8 @@ where
         TableRows {
             def: self.def,
             fresh,
-            rows: Box::new(rows.into_iter().map(move |(id, (loaded, position))| {
+            rows: Box::new(rows.into_iter().map(move |(id, (mut loaded, position))| {
+                loaded.state.to_read_form();
                 render(&Folded {
                     id,
                     loaded,
@@ -227,7 +226,7 @@ impl BulkLatest {
 #[async_trait]
 impl<A> BulkFill for BulkRows<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned + 'static,
+    A: RowState + 'static,
 {
     async fn fold(
         &mut self,

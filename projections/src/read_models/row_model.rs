@@ -6,13 +6,11 @@ use async_trait::async_trait;
 use cqrs_es::Aggregate;
 use engine::fold::Loaded;
 use engine::store::{FoldingEvent, RecordedEvent};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::bulk_rows::BulkRows;
 use super::list_counts::{CountKeys, Counts};
-use super::rows::{canonical_state, project, project_with, Render};
+use super::rows::{canonical_state, project, project_with, Render, RowState};
 use super::tables::TableDef;
 use crate::bulk::{BulkFill, TableRows};
 use crate::{Projection, ProjectionError, ReadDb, Target};
@@ -70,7 +68,7 @@ impl<A: Aggregate> RowModel<A> {
 #[async_trait]
 impl<A> Projection for RowModel<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned + 'static,
+    A: RowState + 'static,
 {
     fn name(&self) -> &'static str {
         self.name
@@ -142,7 +140,7 @@ async fn project_counted<A>(
     keys: CountKeys<A>,
 ) -> Result<(), ProjectionError>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: RowState,
 {
     let mut counts = Counts::default();
     let mut step = |loaded: &mut Loaded<A>, event: &RecordedEvent| {
@@ -180,7 +178,7 @@ struct CountedBulk<A: Aggregate> {
 #[async_trait]
 impl<A> BulkFill for CountedBulk<A>
 where
-    A: Aggregate + Serialize + DeserializeOwned + 'static,
+    A: RowState + 'static,
 {
     async fn fold(
         &mut self,

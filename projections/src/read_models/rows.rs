@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use cqrs_es::Aggregate;
-use engine::fold::Loaded;
+use engine::fold::{Loaded, ReadForm};
 use engine::store::RecordedEvent;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -17,6 +17,12 @@ use crate::{ProjectionError, Target};
 
 /// Rows per multi-row statement (well under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 200;
+
+/// What a row keeps: a folded aggregate, stored as JSON in its read form (what only
+/// decisions need dropped, [`ReadForm`]).
+pub trait RowState: Aggregate + Serialize + DeserializeOwned + ReadForm {}
+
+impl<A: Aggregate + Serialize + DeserializeOwned + ReadForm> RowState for A {}
 
 /// A row's folded aggregate after a batch.
 pub struct Folded<A: Aggregate> {
@@ -58,7 +64,7 @@ pub async fn fold_batch_with<A>(
     step: &mut Step<'_, A, RecordedEvent>,
 ) -> Result<Vec<Folded<A>>, ProjectionError>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: RowState,
 {
     let mut order: Vec<&str> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -89,10 +95,13 @@ where
         .into_iter()
         .filter(|id| changed.contains_key(id))
         .filter_map(|id| {
-            rows.remove(id).map(|(loaded, position)| Folded {
-                id: id.to_owned(),
-                loaded,
-                position,
+            rows.remove(id).map(|(mut loaded, position)| {
+                loaded.state.to_read_form();
+                Folded {
+                    id: id.to_owned(),
+                    loaded,
+                    position,
+                }
             })
         })
         .collect())
@@ -104,7 +113,7 @@ pub(crate) async fn load_rows<A>(
     ids: &[&str],
 ) -> Result<HashMap<String, (Loaded<A>, i64)>, ProjectionError>
 where
-    A: Aggregate + DeserializeOwned,
+    A: RowState,
 {
     let mut rows = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
@@ -201,7 +210,7 @@ pub async fn project<A>(
     row: Render<A>,
 ) -> Result<(), ProjectionError>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: RowState,
 {
     let mut apply =
         |loaded: &mut Loaded<A>, event: &RecordedEvent| -> Result<(), ProjectionError> {
@@ -223,7 +232,7 @@ pub async fn project_with<A>(
     step: &mut Step<'_, A, RecordedEvent>,
 ) -> Result<(), ProjectionError>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: RowState,
 {
     let mine: Vec<&RecordedEvent> = events
         .iter()
@@ -242,9 +251,10 @@ where
 /// [`crate::Projection::canonical_state`]).
 pub fn canonical_state<A>(state: &str) -> Result<String, ProjectionError>
 where
-    A: Aggregate + Serialize + DeserializeOwned,
+    A: RowState,
 {
-    let loaded: Loaded<A> = serde_json::from_str(state)?;
+    let mut loaded: Loaded<A> = serde_json::from_str(state)?;
+    loaded.state.to_read_form();
     Ok(serde_json::to_string(&loaded)?)
 }
 
