@@ -140,15 +140,19 @@ impl Cursor {
 /// A list's statements, as the API runs them (tests `EXPLAIN` them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
-    /// The page: the columns, then `sort_key`, `row_id` and (with a count) `counted`, the
-    /// bounded count of every row the filters match; `LIMIT page_size + 1`.
+    /// The page: the columns, then `sort_key`, `row_id` and (with a kept count) `counted`,
+    /// the count of every row the filters match; `LIMIT page_size + 1`.
     pub sql: String,
     /// Its arguments (`$1`…), all text.
     pub args: Vec<String>,
     /// `FROM … WHERE …` of the filters, without the cursor: what is counted.
     pub from_where: String,
-    /// The bounded count (`None` on a cursor page).
+    /// The count (`None` on a cursor page): a kept count, riding along with the page as
+    /// `counted`; else a bounded count, run only when the page does not tell the total
+    /// itself (a page that is the last and not empty, or the first, does).
     pub count_sql: Option<String>,
+    /// Rows before the page (`OFFSET`).
+    pub offset: i64,
     /// The count's arguments: the first `count_args` of [`args`](Self::args).
     pub count_args: usize,
     /// The count is a kept one ([`Counted`]): exact at any size, never an estimate.
@@ -361,10 +365,12 @@ pub(crate) fn build(
         Some(_) => 0,
         None => i64::from(p.page.saturating_sub(1)) * i64::from(p.page_size),
     };
-    // The first page's count rides along with its rows: one statement, one round trip.
-    let counted = match &count_sql {
-        Some(count) => format!(", ({count}) AS counted"),
-        None => String::new(),
+    // A kept count rides along with the page's rows: one statement, one round trip. A
+    // bounded count would walk the matches a second time (a search: the search index's
+    // entries again), so it waits for the page: the last page tells the total itself.
+    let counted = match (&count_sql, exact) {
+        (Some(count), true) => format!(", ({count}) AS counted"),
+        _ => String::new(),
     };
     let sql = format!(
         "SELECT {}, {sort} AS sort_key, {id} AS row_id{counted} {} ORDER BY {order} \
@@ -378,6 +384,7 @@ pub(crate) fn build(
         args: w.args,
         from_where,
         count_sql,
+        offset,
         count_args,
         exact,
     }

@@ -304,15 +304,19 @@ impl ReadModels {
         };
         let items = rows.iter().map(map).collect::<Result<_, _>>()?;
         let (total, total_is_estimate) = match (&q.count_sql, rows.first()) {
-            (Some(_), Some(first)) => self.total(q, first.try_get("counted")?).await?,
-            (Some(sql), None) => {
+            (None, _) => (None, false),
+            (Some(_), Some(first)) if q.exact => self.total(q, first.try_get("counted")?).await?,
+            // The last page, not past the end: the rows before it and its own are all.
+            (Some(_), first) if !more && (first.is_some() || q.offset == 0) => {
+                (Some(q.offset + rows.len() as i64), false)
+            }
+            (Some(sql), _) => {
                 let counted = self.fetch_list(sql, &q.args[..q.count_args]).await?;
                 match counted.first() {
                     Some(row) => self.total(q, row.try_get("n")?).await?,
                     None => (Some(0), false),
                 }
             }
-            (None, _) => (None, false),
         };
         Ok(Page {
             items,
