@@ -235,7 +235,9 @@ pub struct BenchArgs {
     #[arg(long)]
     pub without_cqrs: bool,
     /// Turns the contenders take: `rebuild`, rounds of COPY then rebuild (the median round
-    /// is reported); `append`, slices each contender's `--seconds` is cut into.
+    /// is reported); `append`, slices each contender's `--seconds` is cut into; `system`,
+    /// slices each measurement's `--seconds` is cut into, the log sizes (and, with create
+    /// cluster, the raw insert) taking turns.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// `rebuild`, `system`: run on this database instead of a scratch one, and keep it:

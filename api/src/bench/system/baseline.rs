@@ -143,4 +143,23 @@ impl Database {
         let _ = conn.close().await;
         Ok(Some(commits))
     }
+
+    /// Connections PostgreSQL would still accept for us now (`max_connections` less the
+    /// reserved ones and every client connected; `None` on SQLite, which has no limit).
+    pub async fn free_connections(&self) -> anyhow::Result<Option<i64>> {
+        let Database::Postgres(url) = self else {
+            return Ok(None);
+        };
+        let mut conn = PgConnection::connect(url).await?;
+        let free: i64 = sqlx::query_scalar(
+            "SELECT current_setting('max_connections')::BIGINT \
+             - current_setting('superuser_reserved_connections')::BIGINT \
+             - (SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        let _ = conn.close().await;
+        // Less this reading's own connection, which is closed now.
+        Ok(Some(free + 1))
+    }
 }

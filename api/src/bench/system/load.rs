@@ -38,16 +38,52 @@ pub struct Figures {
     pub p99_ms: f64,
     /// Answers that were not 2xx.
     pub refused: u64,
+}
+
+/// A load's raw measurement: slices of one measurement taken in turns add up.
+pub struct Slice {
+    histogram: Histogram<u64>,
+    refused: u64,
+    seconds: f64,
+}
+
+impl Slice {
+    /// Nothing measured yet.
+    pub fn empty() -> anyhow::Result<Self> {
+        Ok(Self {
+            histogram: Histogram::new(3)?,
+            refused: 0,
+            seconds: 0.0,
+        })
+    }
+
+    /// Adds `other`'s requests and time to this one's.
+    pub fn add(&mut self, other: Slice) -> anyhow::Result<()> {
+        self.histogram.add(other.histogram)?;
+        self.refused += other.refused;
+        self.seconds += other.seconds;
+        Ok(())
+    }
+
     /// Requests answered with a 2xx.
-    pub done: u64,
+    pub fn done(&self) -> u64 {
+        self.histogram.len()
+    }
+
+    /// The rates and latencies of every slice added.
+    pub fn figures(&self) -> Figures {
+        let h = &self.histogram;
+        Figures {
+            per_second: h.len() as f64 / self.seconds.max(1e-9),
+            p50_ms: h.value_at_quantile(0.50) as f64 / 1000.0,
+            p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+            refused: self.refused,
+        }
+    }
 }
 
 /// Runs `request` from `clients` concurrent tasks for `duration`.
-pub async fn drive(
-    request: Request,
-    clients: usize,
-    duration: Duration,
-) -> anyhow::Result<Figures> {
+pub async fn drive(request: Request, clients: usize, duration: Duration) -> anyhow::Result<Slice> {
     let start = Instant::now();
     let deadline = start + duration;
     let tasks: Vec<_> = (0..clients.max(1))
@@ -68,21 +104,14 @@ pub async fn drive(
             })
         })
         .collect();
-    let mut all = Histogram::<u64>::new(3)?;
-    let mut refused = 0;
+    let mut slice = Slice::empty()?;
     for task in tasks {
-        let (histogram, r) = task.await??;
-        all.add(histogram)?;
-        refused += r;
+        let (histogram, refused) = task.await??;
+        slice.histogram.add(histogram)?;
+        slice.refused += refused;
     }
-    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
-    Ok(Figures {
-        per_second: all.len() as f64 / elapsed,
-        p50_ms: all.value_at_quantile(0.50) as f64 / 1000.0,
-        p99_ms: all.value_at_quantile(0.99) as f64 / 1000.0,
-        refused,
-        done: all.len(),
-    })
+    slice.seconds = start.elapsed().as_secs_f64();
+    Ok(slice)
 }
 
 /// The requests over HTTP, in the order they are measured.
@@ -172,8 +201,10 @@ impl Sample {
     }
 }
 
-/// The request of `op` against `server`.
-pub fn http(op: Op, server: &Server, sample: Arc<Sample>) -> Request {
+/// The request of `op` against `server`, in the measurement's slice `slice`. New clusters
+/// are named `sys-<client>-<n>`, `n` counting on from `slice` million: the same names at
+/// every log size, none twice, and no word of a name more common than in one slice.
+pub fn http(op: Op, server: &Server, sample: Arc<Sample>, slice: usize) -> Request {
     let (http, base) = (server.http.clone(), server.base.clone());
     Arc::new(move |client, n| {
         let (http, base, sample) = (http.clone(), base.clone(), Arc::clone(&sample));
@@ -183,9 +214,10 @@ pub fn http(op: Op, server: &Server, sample: Arc<Sample>) -> Request {
                 _ => sample.pick(client, n).cloned(),
             };
             let request = match (op, picked) {
-                (Op::CreateCluster, _) => http
-                    .post(format!("{base}/v1/clusters"))
-                    .json(&json!({ "name": format!("sys-{client}-{n}"), "region": "nyc1" })),
+                (Op::CreateCluster, _) => http.post(format!("{base}/v1/clusters")).json(&json!({
+                    "name": format!("sys-{client}-{}", slice as u64 * 1_000_000 + n),
+                    "region": "nyc1",
+                })),
                 (Op::CreateDroplet, Some((id, _))) => {
                     http.post(format!("{base}/v1/droplets")).json(&json!({
                         "cluster_id": id, "name": "web", "region": "nyc1",

@@ -3,6 +3,18 @@
 
 use super::load::{Figures, Op};
 
+/// How the raw insert at one client count was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// In turns with create cluster, beside the servers.
+    InTurns,
+    /// After the servers stopped: PostgreSQL had no room for its connections beside them.
+    Alone,
+}
+
+/// The raw insert per client count.
+pub type Raw = [(usize, Figures, Baseline)];
+
 /// Everything measured at one size of the log on one backend.
 pub struct Level {
     pub backend: &'static str,
@@ -22,8 +34,6 @@ pub struct Level {
     pub commits_per_command: Option<f64>,
     /// Per request kind and client count.
     pub http: Vec<(Op, usize, Figures)>,
-    /// The raw insert per client count.
-    pub raw: Vec<(usize, Figures)>,
 }
 
 impl Level {
@@ -33,22 +43,19 @@ impl Level {
             .find(|(o, c, _)| *o == op && *c == clients)
             .map(|(_, _, f)| f)
     }
-
-    fn raw(&self, clients: usize) -> Option<&Figures> {
-        self.raw.iter().find(|(c, _)| *c == clients).map(|(_, f)| f)
-    }
 }
 
-/// Prints every table for the levels measured on one backend.
-pub fn print(levels: &[Level]) {
+/// Prints every table for the levels measured on one backend, with the raw insert `raw`
+/// (per client count) measured in turns with them.
+pub fn print(levels: &[Level], raw: &Raw) {
     let Some(first) = levels.first() else {
         return;
     };
     println!("## {}", first.backend);
     println!();
     print_system(levels);
-    print_requests(levels);
-    print_vs_raw(levels);
+    print_requests(levels, raw);
+    print_vs_raw(levels, raw);
     print_vs_empty(levels);
 }
 
@@ -83,7 +90,7 @@ fn print_system(levels: &[Level]) {
     table(&rows, 0);
 }
 
-fn print_requests(levels: &[Level]) {
+fn print_requests(levels: &[Level], raw: &Raw) {
     let mut rows = vec![row(&[
         "events",
         "request",
@@ -93,28 +100,36 @@ fn print_requests(levels: &[Level]) {
         "p99 ms",
         "non-2xx",
     ])];
-    for l in levels {
-        let raw = l.raw.iter().map(|(c, f)| ("raw insert", *c, f));
-        let http = l.http.iter().map(|(o, c, f)| (o.name(), *c, f));
-        for (name, clients, f) in http.chain(raw) {
-            rows.push(vec![
-                l.events.to_string(),
-                name.to_owned(),
-                clients.to_string(),
-                format!("{:.0}", f.per_second),
-                format!("{:.2}", f.p50_ms),
-                format!("{:.2}", f.p99_ms),
-                f.refused.to_string(),
-            ]);
-        }
+    let levels = levels.iter().flat_map(|l| {
+        l.http
+            .iter()
+            .map(|(o, c, f)| (l.events.to_string(), o.name(), *c, f))
+    });
+    let raw = raw.iter().map(|(c, f, how)| {
+        let name = match how {
+            Baseline::InTurns => "raw insert",
+            Baseline::Alone => "raw insert (alone)",
+        };
+        ("baseline".to_owned(), name, *c, f)
+    });
+    for (events, name, clients, f) in levels.chain(raw) {
+        rows.push(vec![
+            events,
+            name.to_owned(),
+            clients.to_string(),
+            format!("{:.0}", f.per_second),
+            format!("{:.2}", f.p50_ms),
+            format!("{:.2}", f.p99_ms),
+            f.refused.to_string(),
+        ]);
     }
     table(&rows, 1);
 }
 
-fn print_vs_raw(levels: &[Level]) {
+fn print_vs_raw(levels: &[Level], raw: &Raw) {
     let mut rows = vec![row(&["events", "clients", "create cluster / raw insert"])];
     for l in levels {
-        for (clients, raw) in &l.raw {
+        for (clients, raw, _) in raw {
             if let Some(http) = l.figures(Op::CreateCluster, *clients) {
                 rows.push(vec![
                     l.events.to_string(),
@@ -148,11 +163,7 @@ fn print_vs_empty(levels: &[Level]) {
             .http
             .iter()
             .map(|(o, c, f)| (o.name(), *c, f, base.figures(*o, *c)));
-        let raw = l
-            .raw
-            .iter()
-            .map(|(c, f)| ("raw insert", *c, f, base.raw(*c)));
-        for (name, clients, f, b) in http.chain(raw) {
+        for (name, clients, f, b) in http {
             let Some(b) = b else { continue };
             rows.push(vec![
                 format!("{} vs {}", l.events, base.events),

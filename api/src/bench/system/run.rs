@@ -6,11 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::baseline::Database;
-use super::load::{Op, Request, Sample};
+use super::load::{Figures, Op, Request, Sample, Slice};
 use super::loader::Template;
 use super::prepare::{prepare, Prepared, Source};
-use super::report::Level;
+use super::report::{Baseline, Level};
 use super::server::Server;
 use super::{baseline, load, report};
 use crate::bench::Scratch;
@@ -25,6 +24,9 @@ const DEFAULT_EVENTS: [i64; 3] = [0, 100_000, 1_000_000];
 /// Seconds per measurement when `--seconds` is not given.
 const DEFAULT_SECONDS: u64 = 10;
 
+/// Every level measured on one backend, and the raw insert per client count.
+type Measured = (Vec<Level>, Vec<(usize, Figures, Baseline)>);
+
 /// What every level of a run shares.
 struct Plan {
     events: Vec<i64>,
@@ -32,6 +34,8 @@ struct Plan {
     seconds: Duration,
     idle: Duration,
     settle: Duration,
+    /// Slices each measurement is cut into, the levels taking turns.
+    rounds: usize,
     /// Keep each level's measured database (`--keep-copies`).
     keep_copies: bool,
 }
@@ -53,11 +57,11 @@ pub async fn run(args: &BenchArgs) -> anyhow::Result<()> {
         template.events_per_copy()
     );
     for backend in &args.backend {
-        let levels = match backend {
+        let (levels, raw) = match backend {
             SystemBackend::Postgres => on_postgres(args, &plan, &template).await?,
             SystemBackend::Sqlite => on_sqlite(&plan, &template).await?,
         };
-        report::print(&levels);
+        report::print(&levels, &raw);
     }
     Ok(())
 }
@@ -78,6 +82,7 @@ fn plan(args: &BenchArgs) -> Plan {
         seconds: Duration::from_secs(args.seconds.unwrap_or(DEFAULT_SECONDS).max(1)),
         idle: Duration::from_secs(args.idle_seconds),
         settle: Duration::from_secs(args.settle_seconds),
+        rounds: args.rounds.max(1),
         keep_copies: args.keep_copies,
     }
 }
@@ -86,7 +91,7 @@ async fn on_postgres(
     args: &BenchArgs,
     plan: &Plan,
     template: &Template,
-) -> anyhow::Result<Vec<Level>> {
+) -> anyhow::Result<Measured> {
     let admin = args.database_url.as_str();
     let source = match &args.keep_database {
         Some(name) => Source::Kept { admin, name },
@@ -98,65 +103,111 @@ async fn on_postgres(
     result
 }
 
-async fn on_sqlite(plan: &Plan, template: &Template) -> anyhow::Result<Vec<Level>> {
+async fn on_sqlite(plan: &Plan, template: &Template) -> anyhow::Result<Measured> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
     let raw = dir.path().join("raw.db").display().to_string();
     levels(&Source::Sqlite { dir: dir.path() }, &raw, plan, template).await
 }
 
-/// Every level of `plan`, each on its own database, the raw insert going to `raw_url`.
+/// A level being measured: its database, its server and what was measured so far.
+struct Running {
+    prepared: Prepared,
+    server: Server,
+    level: Level,
+    sample: Arc<Sample>,
+}
+
+/// Every level of `plan`, each on its own database with its own server, all running at
+/// once and measured in turns (see [`measure`]); the raw insert goes to `raw_url`.
 async fn levels(
     source: &Source<'_>,
     raw_url: &str,
     plan: &Plan,
     template: &Template,
-) -> anyhow::Result<Vec<Level>> {
+) -> anyhow::Result<Measured> {
     let dir = tempfile::tempdir().context("a temporary directory")?;
-    let mut levels = Vec::new();
-    for &events in &plan.events {
-        let level = async {
-            let prepared = prepare(source, events, template, dir.path()).await?;
-            let scratch = prepared.scratch;
-            let prepared = Prepared {
-                scratch: None,
-                ..prepared
-            };
-            let level = measure_level(&prepared, raw_url, dir.path(), plan, events).await;
-            match scratch {
-                Some(scratch) if plan.keep_copies => {
-                    eprintln!("{events}: the measured database is kept: {}", scratch.url);
-                }
-                Some(scratch) => scratch.drop_database().await,
-                None => {}
-            }
-            level
+    let mut running = Vec::new();
+    let mut measured = async {
+        for &events in &plan.events {
+            let level = start_level(source, events, template, dir.path(), plan)
+                .await
+                .with_context(|| format!("at {events} events"))?;
+            running.push(level);
         }
-        .await
-        .with_context(|| {
-            format!(
-                "at {events} events (server log in {})",
-                dir.path().display()
-            )
-        });
-        match level {
-            Ok(level) => levels.push(level),
-            Err(error) => {
-                // Keep the server's log for the error's reader.
-                let _ = dir.keep();
-                return Err(error);
+        measure(&mut running, raw_url, plan).await
+    }
+    .await;
+    let mut levels = Vec::new();
+    for mut r in running {
+        r.level.rss_loaded = r.server.rss_bytes();
+        let stopped = r.server.stop().await;
+        if let (Ok(_), Err(error)) = (&measured, stopped) {
+            measured = Err(error);
+        }
+        match r.prepared.scratch {
+            Some(scratch) if plan.keep_copies => {
+                eprintln!(
+                    "{}: the measured database is kept: {}",
+                    r.level.events, scratch.url
+                );
             }
+            Some(scratch) => scratch.drop_database().await,
+            None => {}
+        }
+        levels.push(r.level);
+    }
+    if let Ok(raw) = &mut measured {
+        match alone(raw_url, plan, raw).await {
+            Ok(more) => raw.extend(more),
+            Err(error) => measured = Err(error),
         }
     }
-    Ok(levels)
+    match measured {
+        Ok(raw) => Ok((levels, raw)),
+        Err(error) => {
+            // Keep the servers' logs for the error's reader.
+            let kept = dir.keep();
+            Err(error.context(format!("servers' logs in {}", kept.display())))
+        }
+    }
 }
 
-async fn measure_level(
-    prepared: &Prepared,
-    raw_url: &str,
+/// Prepares the database of the level `events`, starts its server and lets it catch up
+/// (a scratch database is dropped again when that fails).
+async fn start_level(
+    source: &Source<'_>,
+    events: i64,
+    template: &Template,
     dir: &Path,
     plan: &Plan,
+) -> anyhow::Result<Running> {
+    let dir = dir.join(events.to_string());
+    std::fs::create_dir_all(&dir).context("the level's directory")?;
+    let mut prepared = prepare(source, events, template, &dir).await?;
+    match launch(&prepared, events, &dir, plan).await {
+        Ok((server, level, sample)) => Ok(Running {
+            prepared,
+            server,
+            level,
+            sample,
+        }),
+        Err(error) => {
+            if let Some(scratch) = prepared.scratch.take() {
+                scratch.drop_database().await;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Starts the server of a prepared level, waits for its catch-up, vacuums and sizes the
+/// database, and takes the first sample of clusters.
+async fn launch(
+    prepared: &Prepared,
     events: i64,
-) -> anyhow::Result<Level> {
+    dir: &Path,
+    plan: &Plan,
+) -> anyhow::Result<(Server, Level, Arc<Sample>)> {
     let max_clients = plan.clients.iter().copied().max().unwrap_or(1);
     let started = Instant::now();
     let server = Server::start(&prepared.url, dir, max_clients).await?;
@@ -173,7 +224,7 @@ async fn measure_level(
         vacuum.elapsed().as_secs_f64()
     );
     let bytes = database.bytes().await?;
-    let mut level = Level {
+    let level = Level {
         backend: database.backend(),
         events,
         head: prepared.head,
@@ -186,80 +237,166 @@ async fn measure_level(
         idle_commits_per_s: None,
         commits_per_command: None,
         http: Vec::new(),
-        raw: Vec::new(),
     };
-    let measured = measure_http(&server, database, plan, &mut level).await;
-    level.rss_loaded = server.rss_bytes();
-    server.stop().await?;
-    measured?;
-    eprintln!(
-        "{events}: RSS {:?} -> {:?} bytes, {:?} bytes/event, {:?} xact/command, {:?} idle xact/s",
-        level.rss_prefilled,
-        level.rss_loaded,
-        level.bytes_per_event,
-        level.commits_per_command,
-        level.idle_commits_per_s
-    );
-    for &clients in &plan.clients {
-        let request = raw_request(raw_url, clients).await?;
-        let figures = load::drive(request, clients, plan.seconds).await?;
-        progress(events, "raw insert", clients, &figures);
-        level.raw.push((clients, figures));
-    }
-    Ok(level)
+    let sample = Arc::new(Sample::take(&server).await?);
+    Ok((server, level, sample))
 }
 
-/// The idle commits, then every request kind at every client count.
-async fn measure_http(
-    server: &Server,
-    database: &Database,
+/// The idle commits of every level, then every request kind at every client count, the
+/// levels taking turns ([`in_turns`]). Returns the raw insert's figures per client count.
+async fn measure(
+    running: &mut [Running],
+    raw_url: &str,
     plan: &Plan,
-    level: &mut Level,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(usize, Figures, Baseline)>> {
     tokio::time::sleep(plan.settle).await;
-    let idle_start = database.commits().await?;
+    let idle_start = commits(running).await?;
     tokio::time::sleep(plan.idle).await;
-    let idle_end = database.commits().await?;
-    if let (Some(a), Some(b)) = (idle_start, idle_end) {
-        // Less the reading's own transaction.
-        level.idle_commits_per_s =
-            Some((b - a - 1).max(0) as f64 / plan.idle.as_secs_f64().max(1e-9));
+    let idle_end = commits(running).await?;
+    for ((r, start), end) in running.iter_mut().zip(idle_start).zip(idle_end) {
+        if let (Some(a), Some(b)) = (start, end) {
+            // Less the reading's own transaction.
+            r.level.idle_commits_per_s =
+                Some((b - a - 1).max(0) as f64 / plan.idle.as_secs_f64().max(1e-9));
+        }
     }
-    let mut sample = Arc::new(Sample::take(server).await?);
+    let mut raw = Vec::new();
     for op in Op::ALL {
         for (i, &clients) in plan.clients.iter().enumerate() {
-            let before = database.commits().await?;
-            let figures = load::drive(
-                load::http(op, server, Arc::clone(&sample)),
-                clients,
-                plan.seconds,
-            )
-            .await?;
-            anyhow::ensure!(
-                figures.done > 0,
-                "no {} answered 2xx at {clients} clients",
-                op.name()
-            );
-            if op == Op::CreateCluster && i == 0 {
-                tokio::time::sleep(plan.settle).await;
-                let after = database.commits().await?;
-                if let (Some(a), Some(b)) = (before, after) {
-                    level.commits_per_command =
-                        Some((b - a - 1).max(0) as f64 / figures.done as f64);
+            let counted = op == Op::CreateCluster && i == 0;
+            let before = commits(running).await?;
+            let raw_turns = (op == Op::CreateCluster).then_some(raw_url);
+            let raw_turns = match raw_turns {
+                Some(url) if room_for(running, clients).await? => Some(url),
+                Some(_) => {
+                    eprintln!(
+                        "baseline: no room for {clients} more connections beside the servers: \
+                         the raw insert at {clients} clients runs after they stop"
+                    );
+                    None
                 }
+                None => None,
+            };
+            let (slices, raw_slice) = in_turns(running, op, clients, raw_turns, plan).await?;
+            if counted {
+                // An idle connection reports its statistics within `settle`.
+                tokio::time::sleep(plan.settle).await;
             }
-            progress(level.events, op.name(), clients, &figures);
-            level.http.push((op, clients, figures));
-            if op.writes() {
-                server.wait_caught_up().await?;
+            let after = commits(running).await?;
+            for (((r, slice), before), after) in
+                running.iter_mut().zip(slices).zip(before).zip(after)
+            {
+                anyhow::ensure!(
+                    slice.done() > 0,
+                    "no {} answered 2xx at {clients} clients",
+                    op.name()
+                );
+                if let (true, Some(a), Some(b)) = (counted, before, after) {
+                    // Less the two readings' own transactions.
+                    r.level.commits_per_command =
+                        Some((b - a - 1).max(0) as f64 / slice.done() as f64);
+                }
+                let figures = slice.figures();
+                progress(&r.level.events.to_string(), op.name(), clients, &figures);
+                r.level.http.push((op, clients, figures));
+            }
+            if let Some(slice) = raw_slice {
+                let figures = slice.figures();
+                progress("baseline", "raw insert", clients, &figures);
+                raw.push((clients, figures, Baseline::InTurns));
             }
         }
         if op == Op::CreateCluster {
             // Now there are clusters to read and to put droplets in, on an empty log too.
-            sample = Arc::new(Sample::take(server).await?);
+            for r in running.iter_mut() {
+                r.sample = Arc::new(Sample::take(&r.server).await?);
+            }
         }
     }
-    Ok(())
+    Ok(raw)
+}
+
+/// Each level's database's commits so far.
+async fn commits(running: &[Running]) -> anyhow::Result<Vec<Option<i64>>> {
+    let mut all = Vec::with_capacity(running.len());
+    for r in running {
+        all.push(r.prepared.database.commits().await?);
+    }
+    Ok(all)
+}
+
+/// Whether PostgreSQL has room for `clients` more connections (the raw insert's) beside
+/// the servers' pools (always on SQLite).
+async fn room_for(running: &[Running], clients: usize) -> anyhow::Result<bool> {
+    let Some(r) = running.first() else {
+        return Ok(true);
+    };
+    let free = r.prepared.database.free_connections().await?;
+    Ok(free.is_none_or(|free| free >= clients as i64 + 2))
+}
+
+/// One measurement of `op` at `clients` on every level (and of the raw insert into
+/// `raw_url`, when given): its `--seconds` cut into `--rounds` slices per contender, the
+/// contender that starts moving on each round, so that drift on the machine (a disk
+/// whose flushes slow down for a minute) lands on every contender alike. A server is let
+/// catch up after each of its write slices, before the next contender's turn.
+async fn in_turns(
+    running: &[Running],
+    op: Op,
+    clients: usize,
+    raw_url: Option<&str>,
+    plan: &Plan,
+) -> anyhow::Result<(Vec<Slice>, Option<Slice>)> {
+    let raw_request = match raw_url {
+        Some(url) => Some(raw_request(url, clients).await?),
+        None => None,
+    };
+    let contenders = running.len() + usize::from(raw_request.is_some());
+    let mut slices = (0..running.len())
+        .map(|_| Slice::empty())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut raw = Slice::empty()?;
+    let slice_time = plan.seconds / plan.rounds as u32;
+    for round in 0..plan.rounds {
+        for turn in 0..contenders {
+            let who = (round + turn) % contenders;
+            match (running.get(who), &raw_request) {
+                (Some(r), _) => {
+                    let request = load::http(op, &r.server, Arc::clone(&r.sample), round);
+                    slices[who].add(load::drive(request, clients, slice_time).await?)?;
+                    if op.writes() {
+                        r.server.wait_caught_up().await?;
+                    }
+                }
+                (None, Some(request)) => {
+                    let request = Arc::clone(request);
+                    raw.add(load::drive(request, clients, slice_time).await?)?;
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    Ok((slices, raw_request.map(|_| raw)))
+}
+
+/// The raw insert at the client counts that had no room beside the servers, measured
+/// alone once they stopped.
+async fn alone(
+    raw_url: &str,
+    plan: &Plan,
+    measured: &[(usize, Figures, Baseline)],
+) -> anyhow::Result<Vec<(usize, Figures, Baseline)>> {
+    let mut raw = Vec::new();
+    for &clients in &plan.clients {
+        if measured.iter().any(|(c, _, _)| *c == clients) {
+            continue;
+        }
+        let request = raw_request(raw_url, clients).await?;
+        let figures = load::drive(request, clients, plan.seconds).await?.figures();
+        progress("baseline", "raw insert (alone)", clients, &figures);
+        raw.push((clients, figures, Baseline::Alone));
+    }
+    Ok(raw)
 }
 
 async fn raw_request(raw_url: &str, clients: usize) -> anyhow::Result<Request> {
@@ -271,7 +408,7 @@ async fn raw_request(raw_url: &str, clients: usize) -> anyhow::Result<Request> {
 }
 
 /// One measurement as it is taken, on stderr (the tables come at the end).
-fn progress(events: i64, name: &str, clients: usize, f: &load::Figures) {
+fn progress(events: &str, name: &str, clients: usize, f: &Figures) {
     eprintln!(
         "{events}: {name} at {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} non-2xx",
         f.per_second, f.p50_ms, f.p99_ms, f.refused
