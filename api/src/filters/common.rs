@@ -130,7 +130,7 @@ impl RequestMeta {
             .unwrap_or_else(new_traceparent);
         let correlation_id = text("x-request-id")?
             .filter(|c| !c.is_empty() && c.len() <= 200)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         Ok(Self {
             method,
             path: path.to_owned(),

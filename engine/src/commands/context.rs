@@ -24,7 +24,7 @@ pub struct CommandContext {
 impl CommandContext {
     /// A context for `actor` with fresh correlation and trace ids.
     pub fn new(actor: impl Into<String>) -> Self {
-        let correlation = Uuid::new_v4().to_string();
+        let correlation = Uuid::now_v7().to_string();
         Self {
             actor: actor.into(),
             causation_id: correlation.clone(),
