@@ -201,10 +201,17 @@ impl Sample {
     }
 }
 
-/// The request of `op` against `server`, in the measurement's slice `slice`. New clusters
-/// are named `sys-<client>-<n>`, `n` counting on from `slice` million: the same names at
-/// every log size, none twice, and no word of a name more common than in one slice.
-pub fn http(op: Op, server: &Server, sample: Arc<Sample>, slice: usize) -> Request {
+/// The request of `op` against `server`, in slice `slice` of `slices` of a measurement.
+/// New clusters are named `sys-<client>-<n>`, the client's requests numbered across the
+/// slices (`n = request * slices + slice`): the same names at every log size, none twice,
+/// numbers spread as if one slice had made them all (a search's trigrams, digits
+/// included, are no more common than that).
+pub fn http(
+    op: Op,
+    server: &Server,
+    sample: Arc<Sample>,
+    (slice, slices): (usize, usize),
+) -> Request {
     let (http, base) = (server.http.clone(), server.base.clone());
     Arc::new(move |client, n| {
         let (http, base, sample) = (http.clone(), base.clone(), Arc::clone(&sample));
@@ -215,7 +222,7 @@ pub fn http(op: Op, server: &Server, sample: Arc<Sample>, slice: usize) -> Reque
             };
             let request = match (op, picked) {
                 (Op::CreateCluster, _) => http.post(format!("{base}/v1/clusters")).json(&json!({
-                    "name": format!("sys-{client}-{}", slice as u64 * 1_000_000 + n),
+                    "name": format!("sys-{client}-{}", n * slices as u64 + slice as u64),
                     "region": "nyc1",
                 })),
                 (Op::CreateDroplet, Some((id, _))) => {

@@ -362,7 +362,8 @@ async fn in_turns(
             let who = (round + turn) % contenders;
             match (running.get(who), &raw_request) {
                 (Some(r), _) => {
-                    let request = load::http(op, &r.server, Arc::clone(&r.sample), round);
+                    let request =
+                        load::http(op, &r.server, Arc::clone(&r.sample), (round, plan.rounds));
                     slices[who].add(load::drive(request, clients, slice_time).await?)?;
                     if op.writes() {
                         r.server.wait_caught_up().await?;
