@@ -157,6 +157,10 @@ pub struct ListQuery {
     pub count_args: usize,
     /// The count is a kept one ([`Counted`]): exact at any size, never an estimate.
     pub exact: bool,
+    /// Planned for each call with its arguments, never from a cached generic plan: a
+    /// search, whose pattern decides between the search index and walking the sort's
+    /// index (see `ReadModels::fetch_list`).
+    pub planned_per_call: bool,
 }
 
 /// A list filter whose count the projections keep (see
@@ -387,6 +391,7 @@ pub(crate) fn build(
         offset,
         count_args,
         exact,
+        planned_per_call: w.searched,
     }
 }
 

@@ -297,6 +297,8 @@ async fn list_queries_use_indexes(backend: &Stores) {
     fill(db, 20_000).await;
     let read = ReadModels::new(db.clone());
     for (name, q) in shapes(&read) {
+        // Kept prepared, with the plan PostgreSQL caches for it.
+        assert!(!q.planned_per_call, "{name}: no search");
         let page = plan(db, &q.sql, &q.args).await;
         assert!(
             table_scans(db, &page).is_empty(),
@@ -345,6 +347,9 @@ async fn list_queries_use_indexes(backend: &Stores) {
         }
     }
     for (name, q) in searches(&read) {
+        // Its pattern decides its plan: never a cached generic one (see
+        // `ReadModels::fetch_list`), which would walk the name index and filter every row.
+        assert!(q.planned_per_call, "{name}: planned with its pattern");
         for (sql, args) in [
             (&q.sql, &q.args[..]),
             (q.count_sql.as_ref().unwrap(), &q.args[..q.count_args]),
