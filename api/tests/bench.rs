@@ -180,7 +180,6 @@ fn system_measures_the_server_over_http_at_each_log_size() {
             "get cluster",
             "list page",
             "search",
-            "raw insert",
         ] {
             for clients in ["1", "2"] {
                 let per_second = number(&cell(&out, &[events, request, clients], 4));
@@ -190,6 +189,12 @@ fn system_measures_the_server_over_http_at_each_log_size() {
         let vs_raw = number(&cell(&out, &[events, "1"], 3));
         assert!(vs_raw > 0.0, "{out}");
     }
+    // The raw insert, measured once, in turns with the sizes' create cluster.
+    for clients in ["1", "2"] {
+        let per_second = number(&cell(&out, &["baseline", "raw insert", clients], 4));
+        assert!(per_second > 0.0, "raw insert {clients}:\n{out}");
+    }
+    assert!(err.contains("0: create cluster at 2 clients"), "{err}");
     // The system table: the log holds what was asked for, the server's memory was read,
     // and the commits per command are counted.
     assert!(number(&cell(&out, &["200"], 2)) >= 200.0, "{out}");

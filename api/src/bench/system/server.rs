@@ -39,6 +39,13 @@ impl Server {
             .args(["--sim-speed", "0", "--sim-delay-ms", "0"])
             .current_dir(dir)
             .env("RUST_LOG", "warn")
+            // Keys of its own in a Redis the environment names: every size's server runs
+            // at once, and two logs' caches under one prefix would heal each other away.
+            .env("CLUSTERGENIE_CACHE_KEY_PREFIX", format!("cg:bench:{port}:"))
+            .env(
+                "CLUSTERGENIE_RATELIMIT_KEY_PREFIX",
+                format!("cg:bench:{port}:ratelimit:"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
