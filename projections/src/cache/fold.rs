@@ -44,6 +44,17 @@ enum Fold {
     Job(Loaded<Job>),
 }
 
+impl Fold {
+    /// The record's fold in the read form it is written in.
+    fn reduce_to_read_form(&mut self) {
+        match self {
+            Fold::Cluster(c) => c.state.to_read_form(),
+            Fold::Droplet(d) => d.state.to_read_form(),
+            Fold::Job(j) => j.state.to_read_form(),
+        }
+    }
+}
+
 struct Slot {
     fold: Fold,
     position: i64,
@@ -87,9 +98,7 @@ pub async fn fold_batch(
     let mut records = fold_summaries(cache, touches).await?;
     for key in keys {
         if let Some(mut slot) = slots.remove(&key).filter(|s| s.changed) {
-            if let Fold::Cluster(c) = &mut slot.fold {
-                c.state.to_read_form();
-            }
+            slot.fold.reduce_to_read_form();
             let record = render(&slot)?;
             records.push((key, record));
         }

@@ -165,14 +165,11 @@ where
         TableRows {
             def: self.def,
             fresh,
-            rows: Box::new(rows.into_iter().map(move |(id, (mut loaded, position))| {
-                loaded.state.to_read_form();
-                render(&Folded {
-                    id,
-                    loaded,
-                    position,
-                })
-            })),
+            rows: Box::new(
+                rows.into_iter().map(move |(id, (loaded, position))| {
+                    render(&Folded::new(id, loaded, position))
+                }),
+            ),
         }
     }
 }

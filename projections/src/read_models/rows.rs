@@ -31,6 +31,18 @@ pub struct Folded<A: Aggregate> {
     pub position: i64,
 }
 
+impl<A: RowState> Folded<A> {
+    /// The row `id` at `position`, its fold in the read form every row is written in.
+    pub fn new(id: String, mut loaded: Loaded<A>, position: i64) -> Self {
+        loaded.state.to_read_form();
+        Self {
+            id,
+            loaded,
+            position,
+        }
+    }
+}
+
 /// Renders a folded aggregate as its row (values in the table's column order).
 pub type Render<A> = fn(&Folded<A>) -> Result<Vec<Value>, ProjectionError>;
 
@@ -95,14 +107,8 @@ where
         .into_iter()
         .filter(|id| changed.contains_key(id))
         .filter_map(|id| {
-            rows.remove(id).map(|(mut loaded, position)| {
-                loaded.state.to_read_form();
-                Folded {
-                    id: id.to_owned(),
-                    loaded,
-                    position,
-                }
-            })
+            rows.remove(id)
+                .map(|(loaded, position)| Folded::new(id.to_owned(), loaded, position))
         })
         .collect())
 }
