@@ -20,7 +20,7 @@ use projections::{
     ClusterFilter, Cursor, DropletFilter, JobFilter, ListQuery, PageRequest, ReadDb, ReadModels,
 };
 use sqlx::Row;
-use test_support::on_both_backends;
+use test_support::{on_both_backends, Backend};
 
 /// `CASE i % len WHEN 0 THEN values[0] … END AS column`.
 fn pick(column: &str, values: &[&str]) -> String {
@@ -706,3 +706,61 @@ async fn live_tables_carry_the_declared_indexes(backend: &Stores) {
     }
 }
 on_both_backends!(live_indexes, super::live_tables_carry_the_declared_indexes);
+
+/// The storage parameters of `table`'s live trigram index (PostgreSQL).
+async fn search_index_options(db: &ReadDb, table: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT COALESCE(array_to_string(c.reloptions, ','), '') FROM pg_class c \
+         WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace",
+    )
+    .bind(format!("{table}_search_idx"))
+    .fetch_one(db.pool())
+    .await
+    .unwrap()
+}
+
+/// PostgreSQL: a trigram index's pending list (read whole by every search) stays a few
+/// pages long under a stream of inserts, and an index made before the limit gets it at
+/// start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_pending_lists_stay_short() {
+    use projections::read_models::search::PENDING_LIST_KB;
+    let stores = <common::Fixture as test_support::Fixture>::open(Backend::Postgres).await;
+    let db = &stores.db;
+    let limited = format!("gin_pending_list_limit={PENDING_LIST_KB}");
+    for table in ["rm_clusters", "rm_droplets"] {
+        assert_eq!(search_index_options(db, table).await, limited, "{table}");
+    }
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    // 6,000 names' trigrams would fill about 150 pages of a 4 MB pending list.
+    let cluster = serde_json::to_string(&Loaded::<Cluster>::default()).unwrap();
+    sqlx::query(&format!(
+        "INSERT INTO rm_clusters (id, name, region, status, deleted, created_at, state, \
+         last_position) SELECT 'cl_' || i, 'sys-' || (i % 16) || '-' || i, 'nyc1', \
+         'healthy', 0, '2026-01-01T00:00:00Z', '{cluster}', i \
+         FROM generate_series(1, 6000) AS i"
+    ))
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let pending: i32 =
+        sqlx::query_scalar("SELECT pending_pages FROM pgstatginindex('rm_clusters_search_idx')")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let most = (PENDING_LIST_KB / 8) as i32;
+    assert!(pending <= most, "{pending} pending pages, at most {most}");
+    // An index made as earlier versions did gets the limit when the server starts.
+    for sql in [
+        "DROP INDEX rm_clusters_search_idx",
+        "CREATE INDEX rm_clusters_search_idx ON rm_clusters USING gin (lower(name) gin_trgm_ops)",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.unwrap();
+    }
+    assert_eq!(search_index_options(db, "rm_clusters").await, "");
+    db.migrate().await.unwrap();
+    assert_eq!(search_index_options(db, "rm_clusters").await, limited);
+}
