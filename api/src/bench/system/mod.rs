@@ -17,7 +17,7 @@
 //!    slices. The first create-cluster measurement also counts the commits it caused;
 //! 5. the baseline ([`baseline`]): a raw single-row insert of a `cg_events`-shaped row at
 //!    the same client counts, straight into a database of its own, taking its turns with
-//!    create cluster;
+//!    create cluster ([`turns`]);
 //! 6. the server's RSS after the catch-up and after the load, and the bytes stored.
 //!
 //! Then the tables ([`report`]), with each figure as a ratio of the raw insert and of the
@@ -30,5 +30,6 @@ mod prepare;
 mod report;
 mod run;
 mod server;
+mod turns;
 
 pub use run::run;

@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::load::{Figures, Op, Request, Sample, Slice};
+use super::load::{Figures, Op, Sample};
 use super::loader::Template;
 use super::prepare::{prepare, Prepared, Source};
+use super::report;
 use super::report::{Baseline, Level};
 use super::server::Server;
-use super::{baseline, load, report};
+use super::turns::{alone, in_turns, room_for};
 use crate::bench::Scratch;
 use crate::cli::{BenchArgs, SystemBackend};
 
@@ -28,14 +29,14 @@ const DEFAULT_SECONDS: u64 = 10;
 type Measured = (Vec<Level>, Vec<(usize, Figures, Baseline)>);
 
 /// What every level of a run shares.
-struct Plan {
+pub(super) struct Plan {
     events: Vec<i64>,
-    clients: Vec<usize>,
-    seconds: Duration,
+    pub clients: Vec<usize>,
+    pub seconds: Duration,
     idle: Duration,
     settle: Duration,
     /// Slices each measurement is cut into, the levels taking turns.
-    rounds: usize,
+    pub rounds: usize,
     /// Keep each level's measured database (`--keep-copies`).
     keep_copies: bool,
 }
@@ -110,11 +111,11 @@ async fn on_sqlite(plan: &Plan, template: &Template) -> anyhow::Result<Measured>
 }
 
 /// A level being measured: its database, its server and what was measured so far.
-struct Running {
-    prepared: Prepared,
-    server: Server,
-    level: Level,
-    sample: Arc<Sample>,
+pub(super) struct Running {
+    pub prepared: Prepared,
+    pub server: Server,
+    pub level: Level,
+    pub sample: Arc<Sample>,
 }
 
 /// Every level of `plan`, each on its own database with its own server, all running at
@@ -325,91 +326,8 @@ async fn commits(running: &[Running]) -> anyhow::Result<Vec<Option<i64>>> {
     Ok(all)
 }
 
-/// Whether PostgreSQL has room for `clients` more connections (the raw insert's) beside
-/// the servers' pools (always on SQLite).
-async fn room_for(running: &[Running], clients: usize) -> anyhow::Result<bool> {
-    let Some(r) = running.first() else {
-        return Ok(true);
-    };
-    let free = r.prepared.database.free_connections().await?;
-    Ok(free.is_none_or(|free| free >= clients as i64 + 2))
-}
-
-/// One measurement of `op` at `clients` on every level (and of the raw insert into
-/// `raw_url`, when given): its `--seconds` cut into `--rounds` slices per contender, the
-/// contender that starts moving on each round, so that drift on the machine (a disk
-/// whose flushes slow down for a minute) lands on every contender alike. A server is let
-/// catch up after each of its write slices, before the next contender's turn.
-async fn in_turns(
-    running: &[Running],
-    op: Op,
-    clients: usize,
-    raw_url: Option<&str>,
-    plan: &Plan,
-) -> anyhow::Result<(Vec<Slice>, Option<Slice>)> {
-    let raw_request = match raw_url {
-        Some(url) => Some(raw_request(url, clients).await?),
-        None => None,
-    };
-    let contenders = running.len() + usize::from(raw_request.is_some());
-    let mut slices = (0..running.len())
-        .map(|_| Slice::empty())
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut raw = Slice::empty()?;
-    let slice_time = plan.seconds / plan.rounds as u32;
-    for round in 0..plan.rounds {
-        for turn in 0..contenders {
-            let who = (round + turn) % contenders;
-            match (running.get(who), &raw_request) {
-                (Some(r), _) => {
-                    let request =
-                        load::http(op, &r.server, Arc::clone(&r.sample), (round, plan.rounds));
-                    slices[who].add(load::drive(request, clients, slice_time).await?)?;
-                    if op.writes() {
-                        r.server.wait_caught_up().await?;
-                    }
-                }
-                (None, Some(request)) => {
-                    let request = Arc::clone(request);
-                    raw.add(load::drive(request, clients, slice_time).await?)?;
-                }
-                (None, None) => {}
-            }
-        }
-    }
-    Ok((slices, raw_request.map(|_| raw)))
-}
-
-/// The raw insert at the client counts that had no room beside the servers, measured
-/// alone once they stopped.
-async fn alone(
-    raw_url: &str,
-    plan: &Plan,
-    measured: &[(usize, Figures, Baseline)],
-) -> anyhow::Result<Vec<(usize, Figures, Baseline)>> {
-    let mut raw = Vec::new();
-    for &clients in &plan.clients {
-        if measured.iter().any(|(c, _, _)| *c == clients) {
-            continue;
-        }
-        let request = raw_request(raw_url, clients).await?;
-        let figures = load::drive(request, clients, plan.seconds).await?.figures();
-        progress("baseline", "raw insert (alone)", clients, &figures);
-        raw.push((clients, figures, Baseline::Alone));
-    }
-    Ok(raw)
-}
-
-async fn raw_request(raw_url: &str, clients: usize) -> anyhow::Result<Request> {
-    if raw_url.starts_with("postgres") {
-        baseline::postgres_insert(raw_url, clients).await
-    } else {
-        baseline::sqlite_insert(Path::new(raw_url), clients).await
-    }
-}
-
 /// One measurement as it is taken, on stderr (the tables come at the end).
-fn progress(events: &str, name: &str, clients: usize, f: &Figures) {
+pub(super) fn progress(events: &str, name: &str, clients: usize, f: &Figures) {
     eprintln!(
         "{events}: {name} at {clients} clients: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} non-2xx",
         f.per_second, f.p50_ms, f.p99_ms, f.refused

@@ -7,6 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use projections::cache::RedisOptions;
+use projections::RedisCache;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
@@ -20,6 +22,8 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(3_600);
 pub struct Server {
     child: Child,
     pid: u32,
+    /// The prefix of its keys in Redis, when the environment names one.
+    key_prefix: String,
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     /// The HTTP client every request of the bench goes through (keep-alive).
@@ -31,6 +35,7 @@ impl Server {
     /// zero-latency simulated provider, and waits until it answers.
     pub async fn start(database_url: &str, dir: &Path, clients: usize) -> anyhow::Result<Self> {
         let port = free_port()?;
+        let key_prefix = format!("cg:bench:{port}:");
         let log = std::fs::File::create(dir.join("server.log")).context("the server log")?;
         let exe = std::env::current_exe().context("the path of this executable")?;
         let child = Command::new(exe)
@@ -41,10 +46,10 @@ impl Server {
             .env("RUST_LOG", "warn")
             // Keys of its own in a Redis the environment names: every size's server runs
             // at once, and two logs' caches under one prefix would heal each other away.
-            .env("CLUSTERGENIE_CACHE_KEY_PREFIX", format!("cg:bench:{port}:"))
+            .env("CLUSTERGENIE_CACHE_KEY_PREFIX", &key_prefix)
             .env(
                 "CLUSTERGENIE_RATELIMIT_KEY_PREFIX",
-                format!("cg:bench:{port}:ratelimit:"),
+                format!("{key_prefix}ratelimit:"),
             )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -60,6 +65,7 @@ impl Server {
         let mut server = Self {
             child,
             pid,
+            key_prefix,
             base: format!("http://127.0.0.1:{port}"),
             http,
         };
@@ -149,7 +155,8 @@ impl Server {
     }
 
     /// Stops the server: SIGTERM (so that it persists its checkpoints), then SIGKILL if it
-    /// has not exited within 20 s.
+    /// has not exited within 20 s; then deletes its cache's keys from the Redis the
+    /// environment names, if any (its rate limiter's expire by themselves).
     pub async fn stop(mut self) -> anyhow::Result<()> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
@@ -163,6 +170,26 @@ impl Server {
                 self.child.kill().await?;
             }
         }
+        self.flush_redis().await
+    }
+
+    async fn flush_redis(&self) -> anyhow::Result<()> {
+        // As the server's settings read it (the prefixed name wins).
+        let url = ["CLUSTERGENIE_REDIS_URL", "REDIS_URL"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|url| !url.is_empty()));
+        let Some(url) = url else {
+            return Ok(());
+        };
+        let options = RedisOptions {
+            prefix: self.key_prefix.clone(),
+            ..RedisOptions::default()
+        };
+        let cache = RedisCache::open(&url, options).context("the server's Redis")?;
+        cache
+            .flush()
+            .await
+            .context("delete the server's keys from Redis")?;
         Ok(())
     }
 }
