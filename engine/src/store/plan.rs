@@ -155,23 +155,42 @@ pub fn truncate(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
-/// SHA-256 over the previous hash of the stream and the event's canonical JSON.
+/// SHA-256 over the previous hash of the stream and the event's canonical JSON: an object
+/// of its fields with every object's keys in sorted order (as `serde_json`'s map keeps
+/// them), written straight into the hasher.
 pub fn chain_hash(previous: &str, event: &RecordedEvent) -> String {
-    let canonical = serde_json::json!({
-        "id": event.id,
-        "aggregate_type": event.aggregate_type,
-        "aggregate_id": event.aggregate_id,
-        "sequence": event.sequence,
-        "type": event.event_type,
-        "schema_version": event.schema_version,
-        "recorded_at": super::model::format_time(event.recorded_at),
-        "data": event.data,
-        "metadata": event.metadata,
-    });
+    let canonical = Canonical {
+        aggregate_id: &event.aggregate_id,
+        aggregate_type: &event.aggregate_type,
+        data: &event.data,
+        id: event.id,
+        // Through a map, for its keys in sorted order (the struct declares another).
+        metadata: serde_json::to_value(&event.metadata).unwrap_or_default(),
+        recorded_at: super::model::format_time(event.recorded_at),
+        schema_version: event.schema_version,
+        sequence: event.sequence,
+        event_type: &event.event_type,
+    };
     let mut hasher = Sha256::new();
     hasher.update(previous.as_bytes());
-    hasher.update(canonical.to_string().as_bytes());
+    // Writing JSON into a hasher cannot fail: its `write` takes every byte.
+    let _ = serde_json::to_writer(&mut hasher, &canonical);
     hex::encode(hasher.finalize())
+}
+
+/// The hashed form of an event: fields declared in sorted key order.
+#[derive(serde::Serialize)]
+struct Canonical<'a> {
+    aggregate_id: &'a str,
+    aggregate_type: &'a str,
+    data: &'a serde_json::Value,
+    id: uuid::Uuid,
+    metadata: serde_json::Value,
+    recorded_at: String,
+    schema_version: i32,
+    sequence: i64,
+    #[serde(rename = "type")]
+    event_type: &'a str,
 }
 
 #[cfg(test)]
@@ -205,6 +224,67 @@ mod tests {
                 kind: ReplyKind::Created,
                 body: json!({}),
             }),
+        }
+    }
+
+    /// The hash as the first versions computed it: a `json!` object, serialized.
+    fn hash_through_a_value(previous: &str, event: &RecordedEvent) -> String {
+        let canonical = json!({
+            "id": event.id,
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id,
+            "sequence": event.sequence,
+            "type": event.event_type,
+            "schema_version": event.schema_version,
+            "recorded_at": crate::store::model::format_time(event.recorded_at),
+            "data": event.data,
+            "metadata": event.metadata,
+        });
+        let mut hasher = Sha256::new();
+        hasher.update(previous.as_bytes());
+        hasher.update(canonical.to_string().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    #[test]
+    fn the_hash_is_the_one_the_log_already_holds() {
+        let datas = [
+            json!({}),
+            json!({"zeta": 1, "alpha": {"b": [1, 2.5, null], "a": "é\"\\\n"}, "mid": true}),
+            json!({"id": "cl_1", "name": "web", "region": "nyc1", "provider": null}),
+            json!({"n": -9_007_199_254_740_993_i64, "u": 18_446_744_073_709_551_615_u64}),
+        ];
+        let metadatas = [
+            EventMetadata::default(),
+            EventMetadata {
+                actor: "ops@example.com".into(),
+                correlation_id: "c-1".into(),
+                causation_id: "c-0".into(),
+                traceparent: "00-ab-cd-01".into(),
+                idempotency_key: Some("key \u{1F600}".into()),
+            },
+        ];
+        for (i, data) in datas.iter().enumerate() {
+            for metadata in &metadatas {
+                let event = RecordedEvent {
+                    id: Uuid::now_v7(),
+                    position: 7,
+                    aggregate_type: "cluster".into(),
+                    aggregate_id: format!("cl_{i}"),
+                    sequence: i as i64 + 1,
+                    event_type: "cluster.created".into(),
+                    schema_version: 2,
+                    recorded_at: truncate(Utc::now()),
+                    data: data.clone(),
+                    metadata: metadata.clone(),
+                    hash: String::new(),
+                };
+                assert_eq!(
+                    chain_hash("prev", &event),
+                    hash_through_a_value("prev", &event),
+                    "{data} {metadata:?}"
+                );
+            }
         }
     }
 
