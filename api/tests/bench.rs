@@ -205,6 +205,26 @@ fn system_measures_the_server_over_http_at_each_log_size() {
     );
     let vs_empty = number(&cell(&out, &["200 vs 0", "get cluster", "2"], 4));
     assert!(vs_empty > 0.0, "{out}");
+    // With a Redis named, each server cached under a prefix of its own: none is left.
+    if let Some(url) = std::env::var("REDIS_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        let mut redis = redis::Client::open(url.as_str())
+            .and_then(|client| client.get_connection())
+            .expect("Redis");
+        let left: Vec<String> = redis::cmd("KEYS")
+            .arg("cg:bench:*")
+            .query(&mut redis)
+            .expect("KEYS");
+        let cached: Vec<&String> = left.iter().filter(|k| k.contains(":cache:")).collect();
+        let some = &cached[..cached.len().min(5)];
+        assert!(
+            cached.is_empty(),
+            "{} keys left in Redis: {some:?}…",
+            cached.len()
+        );
+    }
     eprintln!("bench system took {:?}", started.elapsed());
 }
 

@@ -128,6 +128,23 @@ impl Database {
         Ok(())
     }
 
+    /// Ends the checkpoint in progress at once (PostgreSQL's `CHECKPOINT`; nothing on
+    /// SQLite). Copying a 1M-event log writes it whole to the WAL, which starts a
+    /// checkpoint spread over minutes: without this, its writes would land on the first
+    /// measurements, more on whichever ran first. Refused without the right (superuser or
+    /// `pg_checkpoint`): the run goes on, with a warning.
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        let Database::Postgres(url) = self else {
+            return Ok(());
+        };
+        let mut conn = PgConnection::connect(url).await?;
+        if let Err(error) = sqlx::query("CHECKPOINT").execute(&mut conn).await {
+            eprintln!("warning: CHECKPOINT refused ({error}): measuring without it");
+        }
+        let _ = conn.close().await;
+        Ok(())
+    }
+
     /// Transactions committed in this database so far (`pg_stat_database.xact_commit`;
     /// `None` on SQLite).
     pub async fn commits(&self) -> anyhow::Result<Option<i64>> {

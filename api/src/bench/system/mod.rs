@@ -8,7 +8,9 @@
 //! 2. `clustergenie serve` starts as a child process ([`server`]) and is waited for until
 //!    its projections, cache and jobs are at the log's head (the catch-up); it keeps
 //!    running while the next sizes are prepared, so that every size's server runs at once;
-//! 3. PostgreSQL's commits are counted over `--idle-seconds` with no load;
+//! 3. once every size is ready, a `CHECKPOINT` (a copy's WAL would bring one, spread over
+//!    the first measurements); PostgreSQL's commits are counted over `--idle-seconds`
+//!    with no load;
 //! 4. at each `--clients` count, over HTTP with keep-alive ([`load`]): create cluster,
 //!    create droplet (the job runtime on, zero-latency provider), get a cluster, the first
 //!    list page, a search. The sizes take turns: each measurement's `--seconds` is cut into

@@ -250,6 +250,10 @@ async fn measure(
     raw_url: &str,
     plan: &Plan,
 ) -> anyhow::Result<Vec<(usize, Figures, Baseline)>> {
+    // One checkpoint serves every level: they share one PostgreSQL server.
+    if let Some(r) = running.first() {
+        r.prepared.database.checkpoint().await?;
+    }
     tokio::time::sleep(plan.settle).await;
     let idle_start = commits(running).await?;
     tokio::time::sleep(plan.idle).await;
