@@ -9,6 +9,14 @@
 //! itself each time the rows it wrote since the last analysis reach the rows written
 //! before it (at least [`Growth::FLOOR`]): doubling steps, so about twenty `ANALYZE`s take a
 //! table from empty to a million rows, each a sample of at most 30,000 rows.
+//!
+//! What was written before a worker started counts as written before: its count starts at
+//! the projection's checkpoint (the log position it had applied, at least as many events
+//! as it handled). A server started on a long log would otherwise take its tables for
+//! empty and analyse them at 1,000, 2,000, 4,000… new rows: on a 1M-event log six
+//! `ANALYZE`s of the droplets' table in the first seconds, 0.9 s of the database's CPU
+//! each, on the path of the first commands. Autovacuum keeps the statistics of tables
+//! that grow slowly relative to their size.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -24,6 +32,14 @@ pub struct Growth {
 impl Growth {
     /// The fewest rows written that call for an analysis.
     pub const FLOOR: u64 = 1_000;
+
+    /// A count that takes `before` rows as already written (and analysed).
+    pub fn starting_at(before: u64) -> Self {
+        Self {
+            since: AtomicU64::new(0),
+            base: AtomicU64::new(before),
+        }
+    }
 
     /// Records `rows` written; `true` when the tables are due for an analysis (the count
     /// starts again from there).
@@ -74,5 +90,14 @@ mod tests {
             }
         }
         assert_eq!(due, [1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000]);
+    }
+
+    #[test]
+    fn what_was_written_before_the_start_counts() {
+        let growth = Growth::starting_at(1_000_000);
+        assert!(!growth.grew(999_999), "short of as many again");
+        assert!(growth.grew(1), "twice the start");
+        assert!(!growth.grew(1_999_999));
+        assert!(growth.grew(1));
     }
 }

@@ -45,7 +45,8 @@ impl Live {
             entry,
             applier,
             saved: checkpoint.into(),
-            growth: Growth::default(),
+            // What the log held before counts as written before (see `statistics`).
+            growth: Growth::starting_at(u64::try_from(checkpoint).unwrap_or(0)),
         }
     }
 
