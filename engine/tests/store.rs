@@ -795,3 +795,39 @@ async fn abandoned_appends_leave_a_consistent_log(store: Arc<dyn EventStore>) {
     );
 }
 on_both_backends!(abandoned, super::abandoned_appends_leave_a_consistent_log);
+
+/// Every SQLite connection the engine opens, the log's and the side tables' alike, reads
+/// the file through a memory map of the configured size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_connections_read_through_a_memory_map() {
+    use engine::store::side_pool::{open_side_pool, SidePool, SQLITE_MMAP_BYTES};
+    use engine::store::SqliteEventStore;
+    let db = test_support::ScratchDb::new(test_support::Backend::Sqlite).await;
+    let store = SqliteEventStore::connect(db.url(), 3).await.unwrap();
+    let side = open_side_pool(
+        db.url(),
+        3,
+        sqlx::sqlite::SqliteSynchronous::Normal,
+        "a test",
+    )
+    .await
+    .unwrap();
+    let SidePool::Sqlite(side) = side else {
+        panic!("a SQLite URL opens a SQLite pool");
+    };
+    let expected = i64::try_from(SQLITE_MMAP_BYTES).unwrap();
+    assert!(expected > 0);
+    for pool in [store.pool(), &side] {
+        // Several connections at once, so that each one is checked, not one reused.
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = pool.acquire().await.unwrap();
+            let mmap: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(mmap, expected);
+            held.push(conn);
+        }
+    }
+}

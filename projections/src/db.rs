@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use engine::store::side_pool::SQLITE_MMAP_BYTES;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Row, Transaction};
 
@@ -20,14 +21,25 @@ impl ReadDb {
     /// Connects to the same database the event store uses.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ProjectionError> {
         sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // As the event store's connections (see `SQLITE_MMAP_BYTES`).
+                        let pragma = format!("PRAGMA mmap_size = {SQLITE_MMAP_BYTES}");
+                        sqlx::query(&pragma).execute(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self {
             pool,
-            sqlite: url.starts_with("sqlite:"),
+            sqlite,
             url: url.to_owned(),
         })
     }
@@ -174,4 +186,32 @@ impl ReadDb {
 pub fn json_column(row: &AnyRow, column: &str) -> Result<serde_json::Value, ProjectionError> {
     let text: String = row.try_get(column)?;
     Ok(serde_json::from_str(&text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::store::side_pool::SQLITE_MMAP_BYTES;
+    use test_support::{Backend, ScratchDb};
+
+    use super::ReadDb;
+
+    /// The read models' SQLite connections read the file through a memory map, as the event
+    /// store's do.
+    #[tokio::test]
+    async fn sqlite_connections_read_through_a_memory_map() {
+        let db = ScratchDb::new(Backend::Sqlite).await;
+        // The event store creates the file; the read models open it.
+        let _store = engine::store::connect(db.url(), 2).await.unwrap();
+        let read = ReadDb::connect(db.url(), 3).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            let mut conn = read.pool().acquire().await.unwrap();
+            let mmap: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(mmap, i64::try_from(SQLITE_MMAP_BYTES).unwrap());
+            held.push(conn);
+        }
+    }
 }

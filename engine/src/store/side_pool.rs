@@ -1,6 +1,7 @@
 //! A pool on the event store's database for tables kept beside the log (metric samples,
 //! the auto-scaling history): the URL's scheme picks PostgreSQL or SQLite, and each store
-//! wraps the pool it gets.
+//! wraps the pool it gets. Also how every SQLite connection of the process is opened
+//! ([`sqlite_options`]).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -8,6 +9,33 @@ use std::time::Duration;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+
+/// How much of a SQLite database file each connection reads through a memory map
+/// (`PRAGMA mmap_size`), rather than by copying pages into its own page cache.
+///
+/// In WAL mode a connection empties its page cache whenever it starts a read after another
+/// connection wrote, and with the log, the read models and the side tables in one file
+/// written by several connections, that is nearly every transaction: each one reads its
+/// B-tree pages again, as many as the trees are deep. Through the map those reads are
+/// memory accesses to the operating system's page cache instead of a system call and a
+/// copy each. The mapped pages are the kernel's file cache, shared and reclaimable, not the
+/// process's own memory.
+pub const SQLITE_MMAP_BYTES: u64 = 128 * 1024 * 1024;
+
+/// The options every SQLite connection of the process is opened with: the file named by
+/// `url` (created if missing), WAL mode, the `synchronous` level given, a 30 s busy
+/// timeout and reads through a memory map of [`SQLITE_MMAP_BYTES`].
+pub fn sqlite_options(
+    url: &str,
+    synchronous: SqliteSynchronous,
+) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(synchronous)
+        .busy_timeout(Duration::from_secs(30))
+        .pragma("mmap_size", SQLITE_MMAP_BYTES.to_string()))
+}
 
 /// A pool on one of the two backends.
 pub enum SidePool {
@@ -33,11 +61,7 @@ pub async fn open_side_pool(
         return Ok(SidePool::Postgres(pool));
     }
     if url.starts_with("sqlite:") {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
-            .busy_timeout(Duration::from_secs(30));
+        let options = sqlite_options(url, synchronous)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(2))
             .connect_with(options)

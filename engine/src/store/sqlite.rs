@@ -4,13 +4,11 @@
 //! `BEGIN IMMEDIATE` transaction on a dedicated one-connection pool, so positions are
 //! assigned and committed strictly in order. Readers use a separate pool (WAL mode).
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::watch;
 
@@ -18,6 +16,7 @@ use super::model::{
     format_time, AppendOutcome, AppendRequest, EventFilter, FoldingEvent, RecordedEvent, Snapshot,
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
+use super::side_pool::sqlite_options;
 use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
 use super::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 use super::{IdempotencyRecord, ReplyKind};
@@ -32,11 +31,7 @@ pub struct SqliteEventStore {
 impl SqliteEventStore {
     /// Opens (creating if missing) the database file named by `url`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30));
+        let options = sqlite_options(url, sqlx::sqlite::SqliteSynchronous::Normal)?;
         let writes = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
