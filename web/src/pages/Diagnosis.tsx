@@ -19,16 +19,22 @@ import { diagnosisRefusal, engineText } from './diagnosisModel';
 // is open: configuring it takes a restart of the server).
 let llmRefusal: string | null = null;
 
-/** Seconds left until `until` (ms), ticking each second; 0 once past. */
+/**
+ * Seconds left until `until` (ms), ticking each second; 0 once past. Read from the clock at
+ * each render, so that the first render after `until` is set counts from now, not from
+ * the last tick.
+ */
 function useSecondsLeft(until: number | null): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTicks] = useState(0);
   useEffect(() => {
-    setNow(Date.now());
     if (until === null || until <= Date.now()) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
+    const timer = setInterval(() => {
+      setTicks((n) => n + 1);
+      if (Date.now() >= until) clearInterval(timer);
+    }, 1000);
     return () => clearInterval(timer);
   }, [until]);
-  return until === null ? 0 : Math.max(0, Math.ceil((until - now) / 1000));
+  return until === null ? 0 : Math.max(0, Math.ceil((until - Date.now()) / 1000));
 }
 
 /** The newer of two diagnoses (by log position). */
