@@ -28,9 +28,7 @@ impl ReadDb {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {
-                        // As the event store's connections (see `SQLITE_MMAP_BYTES`).
-                        let pragma = format!("PRAGMA mmap_size = {SQLITE_MMAP_BYTES}");
-                        sqlx::query(&pragma).execute(conn).await?;
+                        map_the_file(conn).await?;
                     }
                     Ok(())
                 })
@@ -128,6 +126,7 @@ impl ReadDb {
             .after_connect(move |conn, _| {
                 let attach = attach.clone();
                 Box::pin(async move {
+                    map_the_file(conn).await?;
                     sqlx::query(&attach).execute(conn).await?;
                     Ok(())
                 })
@@ -188,12 +187,21 @@ pub fn json_column(row: &AnyRow, column: &str) -> Result<serde_json::Value, Proj
     Ok(serde_json::from_str(&text)?)
 }
 
+/// Has a new SQLite connection read the file through a memory map, as the event store's
+/// connections do (see `SQLITE_MMAP_BYTES`).
+async fn map_the_file(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    let pragma = format!("PRAGMA mmap_size = {SQLITE_MMAP_BYTES}");
+    sqlx::query(&pragma).execute(conn).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use engine::store::side_pool::SQLITE_MMAP_BYTES;
     use test_support::{Backend, ScratchDb};
 
     use super::ReadDb;
+    use crate::SchemaName;
 
     /// The read models' SQLite connections read the file through a memory map, as the event
     /// store's do.
@@ -203,15 +211,20 @@ mod tests {
         // The event store creates the file; the read models open it.
         let _store = engine::store::connect(db.url(), 2).await.unwrap();
         let read = ReadDb::connect(db.url(), 3).await.unwrap();
-        let mut held = Vec::new();
-        for _ in 0..3 {
-            let mut conn = read.pool().acquire().await.unwrap();
-            let mmap: i64 = sqlx::query_scalar("PRAGMA mmap_size")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            assert_eq!(mmap, i64::try_from(SQLITE_MMAP_BYTES).unwrap());
-            held.push(conn);
+        // And the pool a replay or a rebuild writes its scratch schema through.
+        let scratch = SchemaName::parse("mapped").unwrap();
+        let attached = read.fresh_schema(&scratch).await.unwrap();
+        for (pool, connections) in [(read.pool(), 3), (attached.pool(), 2)] {
+            let mut held = Vec::new();
+            for _ in 0..connections {
+                let mut conn = pool.acquire().await.unwrap();
+                let mmap: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(mmap, i64::try_from(SQLITE_MMAP_BYTES).unwrap());
+                held.push(conn);
+            }
         }
     }
 }
