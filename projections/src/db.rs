@@ -1,20 +1,24 @@
 //! The read-model database: one portable SQL dialect over PostgreSQL and SQLite (sqlx `Any`).
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use engine::store::side_pool::SQLITE_MMAP_BYTES;
+use engine::store::{GateGuard, WriteGate};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Row, Transaction};
 
 use crate::{ProjectionError, SchemaName};
 
-/// Read-model pool plus the backend name (SQLite write transactions start `IMMEDIATE`).
+/// Read-model pool plus the backend name (SQLite write transactions start `IMMEDIATE`,
+/// once the file's [`WriteGate`] lets them in).
 #[derive(Clone, Debug)]
 pub struct ReadDb {
     pool: AnyPool,
     sqlite: bool,
     url: String,
+    gate: WriteGate,
 }
 
 impl ReadDb {
@@ -39,6 +43,7 @@ impl ReadDb {
             pool,
             sqlite,
             url: url.to_owned(),
+            gate: WriteGate::for_url(url),
         })
     }
 
@@ -137,6 +142,7 @@ impl ReadDb {
             pool,
             sqlite: true,
             url: self.url.clone(),
+            gate: self.gate.clone(),
         })
     }
 
@@ -160,14 +166,22 @@ impl ReadDb {
         &self.pool
     }
 
-    /// A write transaction.
-    pub async fn begin(&self) -> Result<Transaction<'static, sqlx::Any>, ProjectionError> {
+    /// A write transaction (on SQLite, once the file is this writer's: see [`WriteGate`]).
+    pub async fn begin(&self) -> Result<WriteTx, ProjectionError> {
         let statement = if self.sqlite {
             "BEGIN IMMEDIATE"
         } else {
             "BEGIN"
         };
-        Ok(self.pool.begin_with(statement).await?)
+        let turn = self.gate.enter().await;
+        let tx = self.pool.begin_with(statement).await?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Waits for the file's turn to write, for a statement run outside [`begin`](Self::begin)
+    /// (`None` on PostgreSQL).
+    pub async fn write_turn(&self) -> Option<GateGuard> {
+        self.gate.enter().await
     }
 
     /// The database's URL (a secret may be in it: never log it).
@@ -178,6 +192,39 @@ impl ReadDb {
     /// True on SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.sqlite
+    }
+}
+
+/// A write transaction on the read models; on SQLite it holds the file's write gate until
+/// it commits, rolls back or is dropped. It dereferences to its connection.
+pub struct WriteTx {
+    tx: Transaction<'static, sqlx::Any>,
+    _turn: Option<GateGuard>,
+}
+
+impl WriteTx {
+    /// Commits, then opens the gate.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back, then opens the gate.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
     }
 }
 
@@ -226,5 +273,37 @@ mod tests {
                 held.push(conn);
             }
         }
+    }
+
+    /// A read-model write transaction and the event store's writes share the SQLite file's
+    /// write gate: while one is open, the other waits in the process, not in SQLite.
+    #[tokio::test]
+    async fn sqlite_writes_of_the_read_models_and_the_log_share_one_gate() {
+        let db = ScratchDb::new(Backend::Sqlite).await;
+        let store = engine::store::SqliteEventStore::connect(db.url(), 2)
+            .await
+            .unwrap();
+        let read = ReadDb::connect(db.url(), 3).await.unwrap();
+        let tx = read.begin().await.unwrap();
+        assert!(store.write_gate().is_gated());
+        assert!(store.write_gate().try_enter().is_none());
+        tx.commit().await.unwrap();
+        let held = store.write_gate().try_enter();
+        assert!(held.is_some());
+        // And the other way round: the read models wait for the store's writer.
+        let waiting = tokio::spawn(async move { read.begin().await.map(|_| ()) });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(held);
+        waiting.await.unwrap().unwrap();
+    }
+
+    /// On PostgreSQL the database queues its writers: there is no gate.
+    #[tokio::test]
+    async fn postgres_writes_pass_no_gate() {
+        let db = ScratchDb::postgres().await;
+        let read = ReadDb::connect(db.url(), 2).await.unwrap();
+        let _tx = read.begin().await.unwrap();
+        assert!(read.write_turn().await.is_none());
     }
 }

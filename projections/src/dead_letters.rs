@@ -114,6 +114,7 @@ pub async fn resolve(conn: &mut AnyConnection, id: &str) -> Result<(), Projectio
 
 /// Records a failed retry.
 pub async fn retry_failed(db: &ReadDb, id: &str, error: &str) -> Result<(), ProjectionError> {
+    let _turn = db.write_turn().await;
     sqlx::query(
         "UPDATE rm_dead_letters SET error = $1, attempts = attempts + 1, retried_at = $2 \
          WHERE id = $3",

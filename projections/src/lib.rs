@@ -48,7 +48,7 @@ use std::sync::Arc;
 
 pub use autoscaling_directory::AutoscalingReadDirectory;
 pub use cache::{CacheReads, CacheRunner, ClusterSummary, MemoryCache, ReadCache, RedisCache};
-pub use db::ReadDb;
+pub use db::{ReadDb, WriteTx};
 pub use dead_letters::DeadLetter;
 pub use error::ProjectionError;
 pub use health_directory::HealthDirectory;

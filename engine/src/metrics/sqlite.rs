@@ -1,5 +1,6 @@
 //! [`MetricsStore`] on SQLite: a batch and its rollups in one `IMMEDIATE` transaction of
-//! multi-row statements, reads as [`super::sql`] builds them, expiry in batches of rowids.
+//! multi-row statements, reads as [`super::sql`] builds them, expiry in batches of rowids;
+//! every write first enters the file's [`WriteGate`].
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,6 +15,7 @@ use super::reads::{
 use super::rollup::{group, micros, MINUTE_MICROS};
 use super::sql::{self, bind_args, SampleRow, SeriesRow, SummaryRow};
 use crate::domain::ClusterId;
+use crate::store::WriteGate;
 
 /// Rows per multi-row statement (8 arguments a rollup row: well under SQLite's 32,766).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -22,12 +24,14 @@ const ROWS_PER_STATEMENT: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqliteMetricsStore {
     pool: SqlitePool,
+    gate: WriteGate,
 }
 
 impl SqliteMetricsStore {
     /// Samples in the database of `pool` (migrated with the event store's migrations).
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        let gate = WriteGate::for_pool(&pool);
+        Self { pool, gate }
     }
 }
 
@@ -104,6 +108,7 @@ impl MetricsStore for SqliteMetricsStore {
         if samples.is_empty() {
             return Ok(0);
         }
+        let _turn = self.gate.enter().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         insert_raw(&mut tx, samples).await?;
         upsert_rollups(&mut tx, samples).await?;
@@ -168,6 +173,7 @@ impl SampleStore for SqliteMetricsStore {
         samples: &[MetricSample],
         batch: &KeyedBatch,
     ) -> Result<Option<KeyedBatch>, MetricsError> {
+        let _turn = self.gate.enter().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let claimed = sqlx::query(
             "INSERT INTO cg_metric_batches (key, fingerprint, reply, created_at) \
@@ -207,10 +213,13 @@ impl SampleStore for SqliteMetricsStore {
         rollups_before: DateTime<Utc>,
         batch: u32,
     ) -> Result<Expired, MetricsError> {
-        sqlx::query("DELETE FROM cg_metric_batches WHERE created_at < $1")
-            .bind(micros(samples_before))
-            .execute(&self.pool)
-            .await?;
+        {
+            let _turn = self.gate.enter().await;
+            sqlx::query("DELETE FROM cg_metric_batches WHERE created_at < $1")
+                .bind(micros(samples_before))
+                .execute(&self.pool)
+                .await?;
+        }
         let samples = self
             .delete_batches("cg_metric_samples", "ts", micros(samples_before), batch)
             .await?;
@@ -238,6 +247,7 @@ impl SqliteMetricsStore {
         );
         let mut total = 0;
         loop {
+            let _turn = self.gate.enter().await;
             let done = sqlx::query(&statement)
                 .bind(before)
                 .bind(i64::from(batch.max(1)))

@@ -3,7 +3,8 @@
 //! PostgreSQL and a SQLite implementation that share the batching [`writer`] and the
 //! in-memory [`plan`] of a batch, and the [`TailedStore`] that lets every log reader of a
 //! process share one tail; [`side_pool`] opens a pool on the same database for the
-//! tables kept beside the log.
+//! tables kept beside the log, and [`write_gate`] queues a SQLite file's writers in the
+//! process.
 
 pub mod cqrs_repository;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod sqlite;
 pub mod tail;
 pub mod traits;
 pub mod verify;
+pub mod write_gate;
 pub mod writer;
 
 pub use cqrs_repository::StoreRepository;
@@ -31,3 +33,4 @@ pub use sqlite::SqliteEventStore;
 pub use tail::{TailOptions, TailedStore};
 pub use traits::{connect, EventLog, EventStore, IdempotencyStore, RelayStore, SnapshotStore};
 pub use verify::{verify, BrokenLink, BrokenReason, VerifyReport};
+pub use write_gate::{GateGuard, WriteGate};

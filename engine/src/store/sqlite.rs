@@ -3,6 +3,8 @@
 //! SQLite admits one writer at a time; every batch of the [`Writer`] runs in a
 //! `BEGIN IMMEDIATE` transaction on a dedicated one-connection pool, so positions are
 //! assigned and committed strictly in order. Readers use a separate pool (WAL mode).
+//! Every write (the batches, snapshots, relay positions, leases) first enters the file's
+//! [`WriteGate`], which the process's other writers of the file share.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use super::model::{
 };
 use super::plan::{self, BatchPlan, BatchState, StreamHead};
 use super::side_pool::sqlite_options;
+use super::write_gate::WriteGate;
 use super::writer::{advance, BatchBackend, BatchSource, CommitSink, Writer};
 use super::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
 use super::{IdempotencyRecord, ReplyKind};
@@ -24,6 +27,7 @@ use super::{IdempotencyRecord, ReplyKind};
 /// SQLite-backed [`EventStore`](super::EventStore).
 pub struct SqliteEventStore {
     pool: SqlitePool,
+    gate: WriteGate,
     writer: Writer,
     head: Arc<watch::Sender<i64>>,
 }
@@ -40,28 +44,41 @@ impl SqliteEventStore {
             .max_connections(max_connections.max(2))
             .connect_with(options)
             .await?;
+        let gate = WriteGate::for_pool(&pool);
         let head = Arc::new(watch::channel(0).0);
-        let writer = Writer::spawn(
-            Arc::new(SqliteBackend { pool: writes }),
-            Arc::clone(&head),
-            512,
-        );
-        Ok(Self { pool, writer, head })
+        let backend = SqliteBackend {
+            pool: writes,
+            gate: gate.clone(),
+        };
+        let writer = Writer::spawn(Arc::new(backend), Arc::clone(&head), 512);
+        Ok(Self {
+            pool,
+            gate,
+            writer,
+            head,
+        })
     }
 
     /// The read pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// The gate every writer of this file in the process enters.
+    pub fn write_gate(&self) -> &WriteGate {
+        &self.gate
+    }
 }
 
 struct SqliteBackend {
     pool: SqlitePool,
+    gate: WriteGate,
 }
 
 #[async_trait]
 impl BatchBackend for SqliteBackend {
     async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
+        let _turn = self.gate.enter().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let head: i64 = sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
             .fetch_one(&mut *tx)
@@ -335,6 +352,7 @@ impl EventLog for SqliteEventStore {
 #[async_trait]
 impl SnapshotStore for SqliteEventStore {
     async fn save_snapshot(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
+        let _turn = self.gate.enter().await;
         sqlx::query(sql::SAVE_SNAPSHOT)
             .bind(&snapshot.aggregate_type)
             .bind(&snapshot.aggregate_id)
@@ -387,6 +405,7 @@ impl RelayStore for SqliteEventStore {
     }
 
     async fn acknowledge(&self, relay: &str, position: i64) -> Result<(), StoreError> {
+        let _turn = self.gate.enter().await;
         sqlx::query(sql::ACKNOWLEDGE)
             .bind(relay)
             .bind(position)
@@ -404,6 +423,7 @@ impl RelayStore for SqliteEventStore {
     ) -> Result<bool, StoreError> {
         let now = Utc::now().timestamp_millis();
         let ttl = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let _turn = self.gate.enter().await;
         let held: Option<String> = sqlx::query_scalar(ACQUIRE_LEASE)
             .bind(name)
             .bind(holder)
@@ -415,6 +435,7 @@ impl RelayStore for SqliteEventStore {
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        let _turn = self.gate.enter().await;
         sqlx::query(sql::RELEASE_LEASE)
             .bind(name)
             .bind(holder)

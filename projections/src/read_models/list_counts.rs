@@ -178,7 +178,7 @@ const RECOUNT: [&str; 12] = [
 /// by the projections (a test's fill, a repair by hand). The projections keep the counts
 /// themselves.
 pub async fn recount(db: &ReadDb) -> Result<(), ProjectionError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     for sql in RECOUNT {
         sqlx::query(sql).execute(&mut *tx).await?;
     }

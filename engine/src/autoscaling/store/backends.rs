@@ -1,7 +1,7 @@
 //! [`AutoscalingStore`] on PostgreSQL and on SQLite: one implementation, written once and
 //! instantiated per backend by [`backend_store!`] (the statements come from [`super::sql`],
 //! which knows each dialect; the backends differ only in their pool, their dialect and how
-//! a writing transaction begins).
+//! a writing transaction begins; on SQLite a write first enters the file's [`WriteGate`]).
 
 use async_trait::async_trait;
 use sqlx::{PgPool, SqlitePool};
@@ -12,19 +12,22 @@ use super::{
     MetricAverage, Plan, Recorded, WindowRequest,
 };
 use crate::domain::ClusterId;
+use crate::store::WriteGate;
 
 macro_rules! backend_store {
-    ($name:ident, $pool:ty, $dialect:expr, $backend:literal, $what:literal, $($begin:tt)+) => {
+    ($name:ident, $pool:ty, $gate:path, $dialect:expr, $backend:literal, $what:literal, $($begin:tt)+) => {
 #[doc = concat!("The decision history in ", $what, ".")]
 #[derive(Debug, Clone)]
 pub struct $name {
     pool: $pool,
+    gate: WriteGate,
 }
 
 impl $name {
     /// The history in the database of `pool` (migrated with the event store's migrations).
     pub fn new(pool: $pool) -> Self {
-        Self { pool }
+        let gate = $gate(&pool);
+        Self { pool, gate }
     }
 }
 
@@ -52,6 +55,7 @@ impl AutoscalingStore for $name {
         if records.is_empty() {
             return Ok(Recorded::default());
         }
+        let _turn = self.gate.enter().await;
         let mut tx = self.pool.$($begin)+.await?;
         let newest: Vec<NewestRow> = sqlx::query_as(&$dialect.newest())
             .bind(sql::cluster_ids(sql::clusters_of(records)))
@@ -105,6 +109,7 @@ impl AutoscalingStore for $name {
 backend_store!(
     PgAutoscalingStore,
     PgPool,
+    no_gate,
     Dialect::Postgres,
     "postgres",
     "PostgreSQL",
@@ -114,8 +119,14 @@ backend_store!(
 backend_store!(
     SqliteAutoscalingStore,
     SqlitePool,
+    WriteGate::for_pool,
     Dialect::Sqlite,
     "sqlite",
     "SQLite",
     begin_with("BEGIN IMMEDIATE")
 );
+
+/// PostgreSQL queues its writers itself.
+fn no_gate(_: &PgPool) -> WriteGate {
+    WriteGate::none()
+}
