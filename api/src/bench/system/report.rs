@@ -27,6 +27,8 @@ pub struct Level {
     pub catch_up_s: f64,
     pub rss_prefilled: Option<u64>,
     pub rss_loaded: Option<u64>,
+    /// The server's own memory after the load (`RssAnon`: `rss_loaded` without mapped files).
+    pub anon_loaded: Option<u64>,
     /// Bytes stored after prefill, per event in the log.
     pub bytes_per_event: Option<f64>,
     pub idle_commits_per_s: Option<f64>,
@@ -68,6 +70,7 @@ fn print_system(levels: &[Level]) {
         "catch-up s",
         "RSS prefilled MB",
         "RSS loaded MB",
+        "own MB loaded",
         "bytes/event",
         "xact/command",
         "idle xact/s",
@@ -82,6 +85,7 @@ fn print_system(levels: &[Level]) {
             format!("{:.1}", l.catch_up_s),
             mb(l.rss_prefilled),
             mb(l.rss_loaded),
+            mb(l.anon_loaded),
             opt(l.bytes_per_event, 0),
             opt(l.commits_per_command, 2),
             opt(l.idle_commits_per_s, 1),

@@ -141,6 +141,7 @@ async fn levels(
     let mut levels = Vec::new();
     for mut r in running {
         r.level.rss_loaded = r.server.rss_bytes();
+        r.level.anon_loaded = r.server.anon_bytes();
         let stopped = r.server.stop().await;
         if let (Ok(_), Err(error)) = (&measured, stopped) {
             measured = Err(error);
@@ -234,6 +235,7 @@ async fn launch(
         catch_up_s,
         rss_prefilled: server.rss_bytes(),
         rss_loaded: None,
+        anon_loaded: None,
         bytes_per_event: (prepared.head > 0).then(|| bytes as f64 / prepared.head as f64),
         idle_commits_per_s: None,
         commits_per_command: None,

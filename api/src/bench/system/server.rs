@@ -146,10 +146,22 @@ impl Server {
         Ok(busy == 0)
     }
 
-    /// The server's resident memory in bytes (`VmRSS`), where `/proc` tells it.
+    /// The server's resident memory in bytes (`VmRSS`), where `/proc` tells it: its own
+    /// memory and the pages of files it maps (the SQLite file, on SQLite).
     pub fn rss_bytes(&self) -> Option<u64> {
+        self.status_bytes("VmRSS:")
+    }
+
+    /// The server's own resident memory in bytes (`RssAnon`: heap and stacks, without the
+    /// mapped files' pages, which are the kernel's file cache).
+    pub fn anon_bytes(&self) -> Option<u64> {
+        self.status_bytes("RssAnon:")
+    }
+
+    /// A `kB` field of `/proc/<pid>/status`, in bytes.
+    fn status_bytes(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
         let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib * 1024)
     }
