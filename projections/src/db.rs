@@ -1,13 +1,12 @@
 //! The read-model database: one portable SQL dialect over PostgreSQL and SQLite (sqlx `Any`).
 
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use engine::store::side_pool::SQLITE_MMAP_BYTES;
-use engine::store::{GateGuard, WriteGate};
+use engine::store::{GateGuard, GatedTx, WriteGate};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Connection, Row, Transaction};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
 use crate::{ProjectionError, SchemaName};
 
@@ -173,9 +172,7 @@ impl ReadDb {
         } else {
             "BEGIN"
         };
-        let turn = self.gate.enter().await;
-        let tx = self.pool.begin_with(statement).await?;
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(self.gate.begin(&self.pool, statement).await?)
     }
 
     /// Waits for the file's turn to write, for a statement run outside [`begin`](Self::begin)
@@ -197,36 +194,7 @@ impl ReadDb {
 
 /// A write transaction on the read models; on SQLite it holds the file's write gate until
 /// it commits, rolls back or is dropped. It dereferences to its connection.
-pub struct WriteTx {
-    tx: Transaction<'static, sqlx::Any>,
-    _turn: Option<GateGuard>,
-}
-
-impl WriteTx {
-    /// Commits, then opens the gate.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    /// Rolls back, then opens the gate.
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl Deref for WriteTx {
-    type Target = AnyConnection;
-
-    fn deref(&self) -> &AnyConnection {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-}
+pub type WriteTx = GatedTx<sqlx::Any>;
 
 /// Reads a JSON text column.
 pub fn json_column(row: &AnyRow, column: &str) -> Result<serde_json::Value, ProjectionError> {

@@ -108,8 +108,7 @@ impl MetricsStore for SqliteMetricsStore {
         if samples.is_empty() {
             return Ok(0);
         }
-        let _turn = self.gate.enter().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.gate.begin(&self.pool, "BEGIN IMMEDIATE").await?;
         insert_raw(&mut tx, samples).await?;
         upsert_rollups(&mut tx, samples).await?;
         tx.commit().await?;
@@ -173,8 +172,7 @@ impl SampleStore for SqliteMetricsStore {
         samples: &[MetricSample],
         batch: &KeyedBatch,
     ) -> Result<Option<KeyedBatch>, MetricsError> {
-        let _turn = self.gate.enter().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.gate.begin(&self.pool, "BEGIN IMMEDIATE").await?;
         let claimed = sqlx::query(
             "INSERT INTO cg_metric_batches (key, fingerprint, reply, created_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO NOTHING",

@@ -33,4 +33,4 @@ pub use sqlite::SqliteEventStore;
 pub use tail::{TailOptions, TailedStore};
 pub use traits::{connect, EventLog, EventStore, IdempotencyStore, RelayStore, SnapshotStore};
 pub use verify::{verify, BrokenLink, BrokenReason, VerifyReport};
-pub use write_gate::{GateGuard, WriteGate};
+pub use write_gate::{GateGuard, GatedTx, WriteGate};

@@ -78,8 +78,7 @@ struct SqliteBackend {
 #[async_trait]
 impl BatchBackend for SqliteBackend {
     async fn write_batch(&self, source: &mut dyn BatchSource) -> Result<BatchPlan, StoreError> {
-        let _turn = self.gate.enter().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.gate.begin(&self.pool, "BEGIN IMMEDIATE").await?;
         let head: i64 = sqlx::query_scalar("SELECT position FROM cg_log_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;

@@ -14,14 +14,19 @@
 //! names it. The next writer wakes the moment the last one commits, in arrival order. The
 //! busy timeout stays as the fallback for another process on the same file (a
 //! `clustergenie` command run beside the server). On PostgreSQL there is no gate.
+//!
+//! A write transaction is opened through [`WriteGate::begin`], which enters the gate and
+//! returns the transaction with the gate held ([`GatedTx`]) until it commits, rolls back
+//! or is dropped: a writer cannot begin without its turn, nor keep the turn past its end.
 
 use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::SqlitePool;
+use sqlx::{Database, Pool, SqlitePool, Transaction};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 /// Held while writing: the file's gate is closed until it is dropped.
@@ -84,6 +89,19 @@ impl WriteGate {
         }
     }
 
+    /// Waits for the file's turn, then begins a transaction on `pool` with `statement`
+    /// (`BEGIN IMMEDIATE` on SQLite, so that the file's write lock is taken at once); the
+    /// turn is the transaction's until it ends.
+    pub async fn begin<DB: Database>(
+        &self,
+        pool: &Pool<DB>,
+        statement: &'static str,
+    ) -> Result<GatedTx<DB>, sqlx::Error> {
+        let turn = self.enter().await;
+        let tx = pool.begin_with(statement).await?;
+        Ok(GatedTx { tx, _turn: turn })
+    }
+
     /// The guard if the gate is open now, without waiting; `None` if it is closed (or if
     /// there is no gate).
     pub fn try_enter(&self) -> Option<GateGuard> {
@@ -95,6 +113,41 @@ impl WriteGate {
     /// True when this is a real gate (a SQLite file).
     pub fn is_gated(&self) -> bool {
         self.0.is_some()
+    }
+}
+
+/// A write transaction holding its file's gate (if it has one) until it commits, rolls
+/// back or is dropped. It dereferences to its connection.
+pub struct GatedTx<DB: Database> {
+    // Declared first, dropped first: a dropped transaction rolls back before the gate
+    // opens.
+    tx: Transaction<'static, DB>,
+    _turn: Option<GateGuard>,
+}
+
+impl<DB: Database> GatedTx<DB> {
+    /// Commits, then opens the gate.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls back, then opens the gate.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl<DB: Database> Deref for GatedTx<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> DerefMut for GatedTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
     }
 }
 
@@ -161,8 +214,9 @@ mod tests {
         for n in 0..8_i64 {
             let pool = if n % 2 == 0 { one.clone() } else { two.clone() };
             tasks.push(tokio::spawn(async move {
-                let _turn = WriteGate::for_pool(&pool).enter().await;
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = WriteGate::for_pool(&pool)
+                    .begin(&pool, "BEGIN IMMEDIATE")
+                    .await?;
                 sqlx::query("INSERT INTO t (n) VALUES ($1)")
                     .bind(n)
                     .execute(&mut *tx)
