@@ -4,8 +4,9 @@
 //! - PostgreSQL: a GIN index on `lower(<column>)` with `gin_trgm_ops` (extension
 //!   `pg_trgm`), which serves `lower(<column>) LIKE '%…%'` (and `'…%'`) as the list query
 //!   writes it. Without the extension (a database that refuses `CREATE EXTENSION`) the
-//!   search still answers, unindexed, and a warning says so. Its pending list is kept
-//!   short ([`PENDING_LIST_KB`]).
+//!   search still answers, unindexed, and a warning says so. Its pending list is merged
+//!   into the index on a clock ([`pg_merge_pending`], run by the projection runtime),
+//!   with [`PENDING_LIST_KB`] as the bound between two merges.
 //! - SQLite: an FTS5 table `<table>_search` with `tokenize='trigram'`, keyed by the rowid of
 //!   the row it indexes and kept up by three triggers, plus an index on `lower(<column>)`
 //!   for searches of one or two characters (too short for a trigram), which match the
@@ -20,15 +21,45 @@ use sqlx::AnyConnection;
 use super::TableDef;
 use crate::{ProjectionError, ReadDb, Target};
 
-/// The trigram indexes' `gin_pending_list_limit`, in kB: the least PostgreSQL takes.
+/// The trigram indexes' `gin_pending_list_limit`, in kB: the most a pending list holds
+/// before the insert that outgrows it merges it.
 ///
-/// A GIN index puts new entries in a pending list, merged into the index proper once the
-/// list outgrows this limit (or by a vacuum), and every search reads the whole list
-/// besides the index. At the default 4 MB the list holds about 20,000 names' trigrams,
-/// which each search compared one by one: 13 ms for a search that takes 0.3 ms once they
-/// are merged. At 64 kB a search reads at most 8 pages of it, and an insert costs no more
-/// (the merges are small, and sorted as a big one is).
-pub const PENDING_LIST_KB: u32 = 64;
+/// A GIN index puts new entries in a pending list, and every search reads the whole list
+/// besides the index: at PostgreSQL's default of 4 MB the list held about 20,000 names'
+/// trigrams, compared one by one on each search (13 ms for a search that takes 0.3 ms once
+/// they are merged). A merge costs per trigram it touches, not per row: each common
+/// trigram's posting list is decoded, extended and compressed again, and written whole to
+/// the WAL. A small limit made every insert pay for frequent small merges (at 64 kB, a
+/// merge every ~200 names: 6.5 kB of WAL and ~25 µs of the database's CPU per name
+/// created, a fifth of its work). So the projection runtime merges the lists once a second
+/// while their tables are written ([`pg_merge_pending`]): a search reads at most a
+/// second's worth of new names, and a merge takes in all of them. This limit is the
+/// bound when names arrive faster than that (a 1 MB list: 128 pages).
+pub const PENDING_LIST_KB: u32 = 1024;
+
+/// Merges the pending lists of the trigram indexes of the live `tables` into the indexes
+/// (PostgreSQL, `gin_clean_pending_list`, which leaves reads and writes of the table
+/// running); returns the pages merged. The indexes are found in the catalog, so a table
+/// swapped in by a rebuild is merged as well.
+pub async fn pg_merge_pending(
+    db: &ReadDb,
+    tables: &[&'static str],
+) -> Result<i64, ProjectionError> {
+    if tables.is_empty() {
+        return Ok(0);
+    }
+    // The names are the tables' own constants, not input.
+    let names: Vec<String> = tables.iter().map(|t| format!("'{t}'")).collect();
+    let sql = format!(
+        "SELECT COALESCE(SUM(gin_clean_pending_list(i.indexrelid)), 0)::int8 \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+         JOIN pg_am a ON a.oid = c.relam JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE a.amname = 'gin' AND t.relnamespace = current_schema()::regnamespace \
+         AND t.relname IN ({})",
+        names.join(", ")
+    );
+    Ok(sqlx::query_scalar(&sql).fetch_one(db.pool()).await?)
+}
 
 /// The base name of `table`'s FTS5 table (SQLite).
 pub fn fts_base(table: &TableDef) -> String {
@@ -198,8 +229,7 @@ struct SearchIndex {
     options: String,
 }
 
-/// Sets [`PENDING_LIST_KB`] on an index made before it was (the next insert merges a
-/// longer list).
+/// Sets [`PENDING_LIST_KB`] on an index made with another limit (an earlier version's).
 async fn pg_limit_pending_list(db: &ReadDb, index: &SearchIndex) -> Result<(), ProjectionError> {
     let wanted = format!("gin_pending_list_limit={PENDING_LIST_KB}");
     if index.options.split(',').any(|option| option == wanted) {

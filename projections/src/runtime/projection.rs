@@ -151,6 +151,9 @@ pub struct RuntimeOptions {
     /// Pause before the second try; doubles up to `retry_max`.
     pub retry_initial: Duration,
     pub retry_max: Duration,
+    /// How often the trigram indexes' pending lists are merged while their tables are
+    /// written (PostgreSQL; see `pending_lists`).
+    pub search_merge_every: Duration,
 }
 
 impl Default for RuntimeOptions {
@@ -163,6 +166,7 @@ impl Default for RuntimeOptions {
             max_attempts: 5,
             retry_initial: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),
+            search_merge_every: Duration::from_secs(1),
         }
     }
 }

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::checkpoint::ensure_checkpoints;
+use super::pending_lists::PendingLists;
 use super::worker::{Live, Worker};
 use super::{error_chain, load_checkpoint, Applier};
 use super::{Projection, ProjectionStatus, RuntimeOptions, WorkerState};
@@ -137,9 +138,26 @@ impl ProjectionRuntime {
             let applier = self.applier(entry, Target::Live);
             live.push(Live::new(Arc::clone(entry), applier, checkpoint));
         }
+        let searched = self
+            .entries
+            .values()
+            .flat_map(|entry| entry.projection.tables())
+            .filter(|table| table.search.is_some())
+            .map(|table| table.name)
+            .collect();
+        let pending = Arc::new(PendingLists::new(searched));
+        if !self.db.is_sqlite() {
+            let merges = Arc::clone(&pending).run(
+                self.db.clone(),
+                self.options.search_merge_every,
+                shutdown.clone(),
+            );
+            handles.push(tokio::spawn(merges));
+        }
         let worker = Worker {
             store: Arc::clone(&self.store),
             live,
+            pending,
         };
         handles.push(tokio::spawn(worker.run(shutdown.clone())));
         for name in rebuild::running(&self.db).await? {

@@ -24,6 +24,7 @@ use engine::store::{EventFilter, EventStore, RecordedEvent};
 use tokio::sync::watch;
 
 use super::checkpoint::{lock_checkpoints, save_checkpoint};
+use super::pending_lists::PendingLists;
 use super::service::Entry;
 use super::statistics::{analyse, Growth};
 use super::{error_chain, is_poison, Applier, WorkerState};
@@ -37,16 +38,24 @@ pub struct Live {
     saved: std::sync::atomic::AtomicI64,
     /// Rows written since its tables were last analysed.
     growth: Growth,
+    /// Whether one of its tables has a trigram index (its writes fill a pending list).
+    searched: bool,
 }
 
 impl Live {
     pub fn new(entry: Arc<Entry>, applier: Applier, checkpoint: i64) -> Self {
+        let searched = applier
+            .projection
+            .tables()
+            .iter()
+            .any(|t| t.search.is_some());
         Self {
             entry,
             applier,
             saved: checkpoint.into(),
             // What the log held before counts as written before (see `statistics`).
             growth: Growth::starting_at(u64::try_from(checkpoint).unwrap_or(0)),
+            searched,
         }
     }
 
@@ -80,6 +89,8 @@ pub struct Worker {
     pub store: Arc<dyn EventStore>,
     /// In name order (the order their checkpoints are locked in).
     pub live: Vec<Live>,
+    /// Told when rows of a searched table are committed.
+    pub pending: Arc<PendingLists>,
 }
 
 impl Worker {
@@ -193,6 +204,9 @@ impl Worker {
         for (live, outcome) in self.live.iter().zip(outcomes) {
             if let Applied::Written { position, handled } = outcome {
                 live.set_saved(position);
+                if handled > 0 && live.searched {
+                    self.pending.written();
+                }
                 if live.growth.grew(handled) {
                     let tables = live.applier.projection.tables();
                     analyse(&live.applier.db, tables.iter().map(|t| t.name).collect());
@@ -227,6 +241,9 @@ impl Worker {
                 move |error: String| entry.set_status(WorkerState::Retrying, Some(error));
             let position = live.applier.apply(events, &retrying).await?;
             live.set_saved(position);
+            if live.searched {
+                self.pending.written();
+            }
         }
         Ok(())
     }
