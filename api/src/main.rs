@@ -18,6 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref()).context("could not load settings")?;
-    api::telemetry::init(&settings.log_format);
+    // Held to the end: dropping it writes out the log lines still queued.
+    let _log = api::telemetry::init(&settings.log_format);
     Ok(api::subcommands::run(cli.command, settings).await?)
 }
