@@ -380,8 +380,8 @@ pub async fn deployment_view(
     view(service, &existing(service, id).await?).await
 }
 
-/// Most deployments a cluster's list shows.
-pub const LIST_LIMIT: usize = 100;
+/// Most deployments a cluster's list shows: as many as its state keeps.
+pub const LIST_LIMIT: usize = crate::domain::cluster::DEPLOYMENTS_KEPT;
 
 /// The cluster's deployments, newest first (at most [`LIST_LIMIT`]), or `404` for an
 /// unknown cluster.

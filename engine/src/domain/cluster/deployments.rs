@@ -1,12 +1,18 @@
 //! A cluster's deployments as its own stream sees them: the one deployment running (so
 //! that a second start conflicts on this stream's version), the application version the
-//! cluster runs (new droplets start with it) and the ids of its deployments.
+//! cluster runs (new droplets start with it) and the ids of its latest deployments (at most
+//! [`DEPLOYMENTS_KEPT`], what its list shows), so that the state stays the same size however
+//! many deployments a cluster has had.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Cluster, ClusterError, ClusterEvent};
 use crate::domain::values::{AppVersion, DeploymentId};
+
+/// How many of a cluster's deployment ids its state keeps, newest last: the most its list
+/// (`GET /v1/clusters/{id}/deployments`) shows.
+pub const DEPLOYMENTS_KEPT: usize = 100;
 
 /// What the cluster knows of its deployments.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -17,7 +23,7 @@ pub struct ClusterDeployments {
     /// The application version the cluster runs (set when a deployment finishes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_version: Option<AppVersion>,
-    /// Every deployment of the cluster, oldest first.
+    /// The cluster's latest deployments (at most [`DEPLOYMENTS_KEPT`]), oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<DeploymentId>,
 }
@@ -100,7 +106,10 @@ impl Cluster {
     pub(super) fn apply_deployment(&mut self, event: ClusterEvent) {
         match event {
             ClusterEvent::DeploymentStarted(e) => {
-                self.deployments.history.push(e.deployment_id.clone());
+                let history = &mut self.deployments.history;
+                history.push(e.deployment_id.clone());
+                let excess = history.len().saturating_sub(DEPLOYMENTS_KEPT);
+                history.drain(..excess);
                 self.deployments.running = Some(e.deployment_id);
             }
             ClusterEvent::DeploymentFinished(e) => {
@@ -164,5 +173,38 @@ mod tests {
         assert_eq!(cluster.deployments.app_version, version);
         assert_eq!(execute(&mut cluster, start(&second)).unwrap().len(), 1);
         assert_eq!(cluster.deployments.history, vec![first, second]);
+    }
+
+    #[test]
+    fn given_many_deployments_then_the_state_keeps_the_latest_ids_only() {
+        // Given a cluster
+        let mut cluster = cluster();
+        // When more deployments than are kept start and finish
+        let ids: Vec<DeploymentId> = (0..DEPLOYMENTS_KEPT + 20)
+            .map(|_| DeploymentId::new())
+            .collect();
+        for id in &ids {
+            let start = ClusterDeploymentCommand::Start {
+                deployment_id: id.clone(),
+            };
+            assert_eq!(
+                execute(&mut cluster, ClusterCommand::Deployment(start))
+                    .unwrap()
+                    .len(),
+                1
+            );
+            let finish = ClusterDeploymentCommand::Finish {
+                deployment_id: id.clone(),
+                app_version: None,
+            };
+            assert_eq!(
+                execute(&mut cluster, ClusterCommand::Deployment(finish))
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        // Then the state holds the newest ones, oldest first
+        assert_eq!(cluster.deployments.history, ids[20..]);
     }
 }
