@@ -5,6 +5,7 @@
 mod common;
 
 use common::{generate, Stores};
+use projections::runtime::SAMPLE_TARGET;
 use sqlx::Row;
 use test_support::{eventually, Backend, Fixture, DEADLINE};
 
@@ -33,5 +34,25 @@ async fn growing_tables_are_analysed_by_the_live_worker() {
         last_analyze(&stores).await.is_some()
     })
     .await;
+    // A sample's analysis: its histogram has at most SAMPLE_TARGET + 1 bounds (the
+    // database's default target, 100, would give up to 101), unless autovacuum analysed
+    // the table meanwhile.
+    let row = sqlx::query(
+        "SELECT COALESCE(array_length(CAST(histogram_bounds AS TEXT)::text[], 1), 0) AS n, \
+         (SELECT last_autoanalyze IS NOT NULL FROM pg_stat_user_tables \
+          WHERE relname = 'rm_clusters') AS auto \
+         FROM pg_stats WHERE tablename = 'rm_clusters' AND attname = 'created_at'",
+    )
+    .fetch_one(stores.db.pool())
+    .await
+    .unwrap();
+    let bounds: i32 = row.try_get("n").unwrap();
+    let by_autovacuum: bool = row.try_get("auto").unwrap();
+    let most = i32::try_from(SAMPLE_TARGET).unwrap() + 1;
+    assert!(bounds > 1, "a histogram of created_at: {bounds} bounds");
+    assert!(
+        bounds <= most || by_autovacuum,
+        "a sample of {SAMPLE_TARGET}: {bounds} histogram bounds"
+    );
     running.stop().await;
 }

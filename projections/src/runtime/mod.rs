@@ -18,5 +18,6 @@ pub use projection::{
     Projection, ProjectionStatus, RebuildState, RebuildStatus, RuntimeOptions, WorkerState,
 };
 pub use service::ProjectionRuntime;
+pub use statistics::SAMPLE_TARGET;
 
 pub use engine::error_chain;
