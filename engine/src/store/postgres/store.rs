@@ -23,6 +23,7 @@ use crate::store::model::{
     AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, PublishedEvent,
     RecordedEvent, Snapshot,
 };
+use crate::store::side_pool::ping_when_idle;
 use crate::store::writer::{advance, CommitSink, Writer};
 use crate::store::IdempotencyRecord;
 use crate::store::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
@@ -50,7 +51,7 @@ pub struct PgEventStore {
 impl PgEventStore {
     /// Connects (without migrating) and starts the writer and the LISTEN task.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
+        let pool = ping_when_idle(PgPoolOptions::new())
             .max_connections(max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
