@@ -18,6 +18,16 @@ async fn one_connection(db: &ScratchDb) -> PgPool {
         .expect("connect to the scratch database")
 }
 
+/// A scratch database, a one-connection pool on it, and the server process behind that
+/// connection, which the server has just ended (a connection used a moment ago).
+async fn a_connection_just_ended() -> (ScratchDb, PgPool, i32) {
+    let db = ScratchDb::postgres().await;
+    let pool = one_connection(&db).await;
+    let pid = backend_pid(&pool).await.expect("first query");
+    terminate(&db, pid).await;
+    (db, pool, pid)
+}
+
 async fn backend_pid(pool: &PgPool) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(pool)
@@ -43,10 +53,7 @@ async fn terminate(db: &ScratchDb, pid: i32) {
 #[tokio::test]
 async fn a_connection_the_server_dropped_while_it_sat_idle_is_replaced_before_use() {
     // Given a pool whose one connection the server ends while it sits idle
-    let db = ScratchDb::postgres().await;
-    let pool = one_connection(&db).await;
-    let first = backend_pid(&pool).await.expect("first query");
-    terminate(&db, first).await;
+    let (_db, pool, first) = a_connection_just_ended().await;
 
     // When it is asked for again after PING_AFTER_IDLE
     tokio::time::sleep(PING_AFTER_IDLE + Duration::from_millis(200)).await;
@@ -60,10 +67,7 @@ async fn a_connection_the_server_dropped_while_it_sat_idle_is_replaced_before_us
 #[tokio::test]
 async fn a_connection_in_use_a_moment_ago_is_handed_out_without_a_ping() {
     // Given a pool whose one connection was just used, then ended by the server
-    let db = ScratchDb::postgres().await;
-    let pool = one_connection(&db).await;
-    let first = backend_pid(&pool).await.expect("first query");
-    terminate(&db, first).await;
+    let (_db, pool, first) = a_connection_just_ended().await;
 
     // When it is asked for again at once
     let unchecked = backend_pid(&pool).await;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use engine::store::side_pool::{ping_when_idle, SQLITE_MMAP_BYTES};
+use engine::store::side_pool::{pool_options, SQLITE_MMAP_BYTES};
 use engine::store::{GateGuard, GatedTx, WriteGate};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, Connection, Row};
@@ -25,9 +25,7 @@ impl ReadDb {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ProjectionError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        let pool = ping_when_idle(AnyPoolOptions::new())
-            .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = pool_options::<sqlx::Any>(max_connections)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if sqlite {

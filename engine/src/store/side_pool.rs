@@ -1,14 +1,13 @@
 //! A pool on the event store's database for tables kept beside the log (metric samples,
 //! the auto-scaling history): the URL's scheme picks PostgreSQL or SQLite, and each store
 //! wraps the pool it gets. Also how every SQLite connection of the process is opened
-//! ([`sqlite_options`]) and when a pooled PostgreSQL connection is checked before use
-//! ([`ping_when_idle`]).
+//! ([`sqlite_options`]) and the options every pool on a database server starts from
+//! ([`pool_options`], with [`ping_when_idle`]).
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::pool::PoolOptions;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
@@ -67,6 +66,15 @@ pub fn ping_when_idle<DB: sqlx::Database>(options: PoolOptions<DB>) -> PoolOptio
         })
 }
 
+/// The options the process's pools on a database start from: `max_connections` (at least
+/// two), ten seconds to wait for a free connection, and a connection checked before use
+/// only after it sat idle ([`ping_when_idle`]).
+pub fn pool_options<DB: sqlx::Database>(max_connections: u32) -> PoolOptions<DB> {
+    ping_when_idle(PoolOptions::new())
+        .max_connections(max_connections.max(2))
+        .acquire_timeout(Duration::from_secs(10))
+}
+
 /// A pool on one of the two backends.
 pub enum SidePool {
     Postgres(PgPool),
@@ -83,9 +91,7 @@ pub async fn open_side_pool(
     what: &str,
 ) -> Result<SidePool, sqlx::Error> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let pool = ping_when_idle(PgPoolOptions::new())
-            .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = pool_options::<sqlx::Postgres>(max_connections)
             .connect(url)
             .await?;
         return Ok(SidePool::Postgres(pool));

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgListener, PgRow};
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use tokio::sync::watch;
@@ -23,7 +23,7 @@ use crate::store::model::{
     AppendOutcome, AppendRequest, EventFilter, EventMetadata, FoldingEvent, PublishedEvent,
     RecordedEvent, Snapshot,
 };
-use crate::store::side_pool::ping_when_idle;
+use crate::store::side_pool::pool_options;
 use crate::store::writer::{advance, CommitSink, Writer};
 use crate::store::IdempotencyRecord;
 use crate::store::{sql, EventLog, IdempotencyStore, RelayStore, SnapshotStore, StoreError};
@@ -51,9 +51,7 @@ pub struct PgEventStore {
 impl PgEventStore {
     /// Connects (without migrating) and starts the writer and the LISTEN task.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = ping_when_idle(PgPoolOptions::new())
-            .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = pool_options::<sqlx::Postgres>(max_connections)
             .connect(url)
             .await?;
         Ok(Self::from_pool(pool))
