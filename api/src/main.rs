@@ -19,6 +19,6 @@ async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     let settings = Settings::load(cli.config.as_deref()).context("could not load settings")?;
     // Held to the end: dropping it writes out the log lines still queued.
-    let _log = api::telemetry::init(&settings.log_format);
+    let _log = api::telemetry::init(&settings.log_format).context("could not start logging")?;
     Ok(api::subcommands::run(cli.command, settings).await?)
 }

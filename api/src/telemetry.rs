@@ -32,10 +32,9 @@ pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
 
 /// Installs the global subscriber (once; later calls are ignored) and starts the thread
 /// that writes the lines. Keep the guard until the process ends: dropping it writes out
-/// the lines still waiting and stops the thread.
-#[must_use = "dropping the guard stops writing the log"]
-pub fn init(format: &str) -> LogGuard {
-    let (lines, guard) = BatchedLines::start(io::stderr());
+/// the lines still waiting and stops the thread. Fails when the thread cannot be started.
+pub fn init(format: &str) -> io::Result<LogGuard> {
+    let (lines, guard) = BatchedLines::start(io::stderr())?;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,warp=warn,hyper=warn"));
     let builder = tracing_subscriber::fmt()
@@ -51,7 +50,7 @@ pub fn init(format: &str) -> LogGuard {
     } else {
         builder.try_init()
     };
-    guard
+    Ok(guard)
 }
 
 /// What the logging threads and the writing thread share.
@@ -82,18 +81,18 @@ pub struct BatchedLines(Arc<Shared>);
 
 impl BatchedLines {
     /// The writer, and the guard of the thread that writes what it gathers to `out`.
-    pub fn start<W: Write + Send + 'static>(out: W) -> (Self, LogGuard) {
+    /// Fails when the thread cannot be started (lines would then wait forever).
+    pub fn start<W: Write + Send + 'static>(out: W) -> io::Result<(Self, LogGuard)> {
         let shared = Arc::new(Shared::default());
         let writer = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("clustergenie-log".into())
-            .spawn(move || write_out(&writer, out))
-            .ok();
+            .spawn(move || write_out(&writer, out))?;
         let guard = LogGuard {
             shared: Arc::clone(&shared),
-            thread,
+            thread: Some(thread),
         };
-        (Self(shared), guard)
+        Ok((Self(shared), guard))
     }
 }
 
@@ -160,6 +159,7 @@ fn write_out<W: Write>(shared: &Shared, mut out: W) {
 }
 
 /// Keeps the writing thread; dropping it writes out the waiting lines and stops it.
+#[must_use = "dropping the guard stops writing the log"]
 pub struct LogGuard {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn lines_from_many_threads_all_arrive_whole_and_in_each_threads_order() {
         let out = Captured::default();
-        let (lines, guard) = BatchedLines::start(out.clone());
+        let (lines, guard) = BatchedLines::start(out.clone()).unwrap();
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let mut lines = lines.clone();
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn a_line_reaches_the_output_without_waiting_for_the_guard() {
         let out = Captured::default();
-        let (mut lines, _guard) = BatchedLines::start(out.clone());
+        let (mut lines, _guard) = BatchedLines::start(out.clone()).unwrap();
         lines.write_all(b"hello\n").unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while out.0.lock().unwrap().is_empty() {
@@ -252,7 +252,7 @@ mod tests {
             }
         }
         let out = Slow::default();
-        let (mut lines, guard) = BatchedLines::start(out.clone());
+        let (mut lines, guard) = BatchedLines::start(out.clone()).unwrap();
         let line = vec![b'x'; 1023];
         let total = MAX_PENDING_BYTES * 3 / 1024;
         for _ in 0..total {
